@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/parley-chat/parley/loadgen"
+)
+
+// bench runs the load generator (docs/bench.md). Without --url it starts
+// this executable as a server on a fresh data directory and stops it at
+// the end.
+func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var opt loadgen.Options
+	var asJSON bool
+	var sqliteSync string
+	fs := flag.NewFlagSet("parley bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "usage: parley bench [flags]\n\nLoad-tests a Parley server with simulated users over WebSockets (see docs/bench.md).\nWithout --url it starts its own server on a fresh data directory.\n\nflags:\n")
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&opt.URL, "url", "", "server to load (default: start one on a fresh data directory)")
+	fs.StringVar(&opt.AdminEmail, "admin-email", "", "administrator who creates the bench users (with --url; default: set up a new server)")
+	fs.StringVar(&opt.AdminPassword, "admin-password", "", "that administrator's password")
+	fs.IntVar(&opt.Users, "users", 100, "simulated users, one WebSocket each")
+	fs.IntVar(&opt.GroupSize, "group-size", 10, "members per conversation")
+	fs.IntVar(&opt.Conversations, "conversations", 0, "group conversations (default users/group-size, rounded up)")
+	fs.Float64Var(&opt.Rate, "rate", 1000, "messages per second, in total")
+	fs.DurationVar(&opt.Duration, "duration", 10*time.Second, "how long to send")
+	fs.IntVar(&opt.Idle, "idle", 0, "extra idle connections to hold, to measure memory per connection")
+	fs.DurationVar(&opt.Drain, "drain", 5*time.Second, "how long to wait after sending for acknowledgements and deliveries")
+	fs.IntVar(&opt.Parallel, "parallel", 16, "concurrent requests while setting up")
+	fs.BoolVar(&asJSON, "json", false, "print the report as one JSON object")
+	fs.StringVar(&sqliteSync, "sqlite-sync", "", "SQLite synchronous mode of the server the bench starts: FULL or NORMAL (default: the server's, FULL)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	opt.Progress = stderr
+	if err := opt.Validate(); err != nil {
+		return err
+	}
+	if sqliteSync != "" && opt.URL != "" {
+		return fmt.Errorf("--sqlite-sync applies to the server the bench starts, not to --url")
+	}
+
+	var srv *loadgen.Server
+	if opt.URL == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		var extra []string
+		if sqliteSync != "" {
+			extra = append(extra, "--sqlite-sync", sqliteSync)
+		}
+		fmt.Fprintln(stderr, "bench: starting a server on a fresh data directory")
+		if srv, err = loadgen.StartServer(ctx, exe, extra...); err != nil {
+			return fmt.Errorf("starting the server: %w", err)
+		}
+		opt.URL = srv.URL
+	}
+
+	rep, err := loadgen.Run(ctx, opt)
+	if err == nil {
+		if srv != nil {
+			rep.Server = "started by the bench, SQLite"
+			if sqliteSync != "" {
+				rep.Server += " synchronous=" + strings.ToUpper(sqliteSync)
+			}
+		}
+		if asJSON {
+			fmt.Fprintf(stdout, "%s\n", rep.JSON())
+		} else {
+			rep.Print(stdout)
+		}
+	}
+	if srv != nil {
+		// An overloaded server commits what it has queued before it
+		// exits; that can take a while.
+		fmt.Fprintln(stderr, "bench: stopping the server")
+		if serr := srv.Stop(); serr != nil {
+			fmt.Fprintln(stderr, "bench: stopping the server:", serr)
+		}
+		if n := srv.Warnings(); n > 0 {
+			fmt.Fprintf(stderr, "bench: the server logged %d warnings or errors; the last lines:\n%s\n", n, srv.Log())
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if rep.Errors > 0 || rep.Lost > 0 {
+		return fmt.Errorf("bench: %d errors, %d messages lost", rep.Errors, rep.Lost)
+	}
+	return nil
+}

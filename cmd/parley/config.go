@@ -1,0 +1,142 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the server's configuration. Every field can be set by a flag
+// or by the PARLEY_* environment variable named next to it; flags win.
+type Config struct {
+	Addr      string // PARLEY_ADDR
+	DataDir   string // PARLEY_DATA
+	Database  string // PARLEY_DATABASE: sqlite:<path> or postgres://...
+	PublicURL string // PARLEY_PUBLIC_URL
+	NATS      string // PARLEY_NATS: empty for the in-process bus
+	// NATSSubject prefixes the bus's subjects (PARLEY_NATS_SUBJECT), so
+	// several deployments can share one NATS.
+	NATSSubject string
+	SQLiteSync  string // PARLEY_SQLITE_SYNC: FULL or NORMAL
+
+	S3Endpoint  string // PARLEY_S3_ENDPOINT: host:port; empty keeps files on disk
+	S3Bucket    string // PARLEY_S3_BUCKET
+	S3AccessKey string // PARLEY_S3_ACCESS_KEY
+	S3SecretKey string // PARLEY_S3_SECRET_KEY
+	S3Region    string // PARLEY_S3_REGION
+	S3SSL       bool   // PARLEY_S3_SSL
+
+	MaxMessageLength int           // PARLEY_MAX_MESSAGE_LENGTH
+	MaxFileSize      int64         // PARLEY_MAX_FILE_SIZE (bytes)
+	SendRate         float64       // PARLEY_SEND_RATE: messages per second per user
+	SendBurst        int           // PARLEY_SEND_BURST
+	LoginRate        float64       // PARLEY_LOGIN_RATE: attempts per minute per e-mail and per address
+	EventRetention   time.Duration // PARLEY_EVENT_RETENTION: how long missed events are kept for resuming clients
+	ShutdownTimeout  time.Duration // PARLEY_SHUTDOWN_TIMEOUT
+	TrustProxy       bool          // PARLEY_TRUST_PROXY: take client addresses from X-Forwarded-For
+	LogLevel         string        // PARLEY_LOG_LEVEL: debug, info, warn, error
+	LogFormat        string        // PARLEY_LOG_FORMAT: text or json
+
+	// PasswordCost is the argon2id memory in KiB (PARLEY_PASSWORD_MEMORY);
+	// lowered only by tests and benchmarks.
+	PasswordMemoryKiB int
+
+	maxFileSize *int // the flag's value, applied by finish
+}
+
+// DefaultConfig is what `parley serve` runs with when nothing is set.
+func DefaultConfig() Config {
+	return Config{
+		Addr: ":8080", DataDir: "data", SQLiteSync: "FULL", NATSSubject: "parley.events",
+		MaxMessageLength: 2000, MaxFileSize: 50 << 20, SendRate: 20, SendBurst: 60, LoginRate: 10,
+		EventRetention: 7 * 24 * time.Hour, ShutdownTimeout: 15 * time.Second,
+		LogLevel: "info", LogFormat: "text",
+	}
+}
+
+// bind registers the flags of c on fs, with defaults taken from the
+// environment.
+func (c *Config) bind(fs *flag.FlagSet) {
+	str := func(p *string, name, env, usage string) {
+		if v := os.Getenv(env); v != "" {
+			*p = v
+		}
+		fs.StringVar(p, name, *p, usage+" ("+env+")")
+	}
+	boolean := func(p *bool, name, env, usage string) {
+		if v, err := strconv.ParseBool(os.Getenv(env)); err == nil {
+			*p = v
+		}
+		fs.BoolVar(p, name, *p, usage+" ("+env+")")
+	}
+	integer := func(p *int, name, env, usage string) {
+		if v, err := strconv.Atoi(os.Getenv(env)); err == nil {
+			*p = v
+		}
+		fs.IntVar(p, name, *p, usage+" ("+env+")")
+	}
+	float := func(p *float64, name, env, usage string) {
+		if v, err := strconv.ParseFloat(os.Getenv(env), 64); err == nil {
+			*p = v
+		}
+		fs.Float64Var(p, name, *p, usage+" ("+env+")")
+	}
+	duration := func(p *time.Duration, name, env, usage string) {
+		if v, err := time.ParseDuration(os.Getenv(env)); err == nil {
+			*p = v
+		}
+		fs.DurationVar(p, name, *p, usage+" ("+env+")")
+	}
+	str(&c.Addr, "addr", "PARLEY_ADDR", "address to listen on")
+	str(&c.DataDir, "data", "PARLEY_DATA", "data directory (SQLite database, files)")
+	str(&c.Database, "database", "PARLEY_DATABASE", "database URL: sqlite:<path> or postgres://... (default sqlite:<data>/parley.db)")
+	str(&c.PublicURL, "public-url", "PARLEY_PUBLIC_URL", "URL users reach the server at, e.g. https://chat.example.com")
+	str(&c.NATS, "nats", "PARLEY_NATS", "NATS URL for the event bus shared by several nodes (default: in-process)")
+	str(&c.NATSSubject, "nats-subject", "PARLEY_NATS_SUBJECT", "subject prefix on NATS, one per deployment")
+	str(&c.SQLiteSync, "sqlite-sync", "PARLEY_SQLITE_SYNC", "SQLite synchronous mode: FULL (durable at commit) or NORMAL")
+	str(&c.S3Endpoint, "s3-endpoint", "PARLEY_S3_ENDPOINT", "S3-compatible storage host:port for files (default: files on disk)")
+	str(&c.S3Bucket, "s3-bucket", "PARLEY_S3_BUCKET", "S3 bucket")
+	str(&c.S3AccessKey, "s3-access-key", "PARLEY_S3_ACCESS_KEY", "S3 access key")
+	str(&c.S3SecretKey, "s3-secret-key", "PARLEY_S3_SECRET_KEY", "S3 secret key")
+	str(&c.S3Region, "s3-region", "PARLEY_S3_REGION", "S3 region")
+	boolean(&c.S3SSL, "s3-ssl", "PARLEY_S3_SSL", "use TLS for S3")
+	integer(&c.MaxMessageLength, "max-message-length", "PARLEY_MAX_MESSAGE_LENGTH", "characters per message")
+	var maxFile = int(c.MaxFileSize)
+	integer(&maxFile, "max-file-size", "PARLEY_MAX_FILE_SIZE", "bytes per uploaded file")
+	float(&c.SendRate, "send-rate", "PARLEY_SEND_RATE", "messages per second per user")
+	integer(&c.SendBurst, "send-burst", "PARLEY_SEND_BURST", "burst of messages per user")
+	float(&c.LoginRate, "login-rate", "PARLEY_LOGIN_RATE", "sign-in attempts per minute per e-mail and per address")
+	duration(&c.EventRetention, "event-retention", "PARLEY_EVENT_RETENTION", "how long reconnecting clients can resume")
+	duration(&c.ShutdownTimeout, "shutdown-timeout", "PARLEY_SHUTDOWN_TIMEOUT", "how long in-flight requests may finish on shutdown")
+	boolean(&c.TrustProxy, "trust-proxy", "PARLEY_TRUST_PROXY", "take client addresses from X-Forwarded-For")
+	str(&c.LogLevel, "log-level", "PARLEY_LOG_LEVEL", "debug, info, warn or error")
+	str(&c.LogFormat, "log-format", "PARLEY_LOG_FORMAT", "text or json")
+	integer(&c.PasswordMemoryKiB, "password-memory", "PARLEY_PASSWORD_MEMORY", "argon2id memory in KiB (default 19456)")
+	c.maxFileSize = &maxFile
+}
+
+// finish applies values that depend on others, after flags are parsed.
+func (c *Config) finish() error {
+	if c.maxFileSize != nil {
+		c.MaxFileSize = int64(*c.maxFileSize)
+	}
+	if c.Database == "" {
+		c.Database = "sqlite:" + filepath.Join(c.DataDir, "parley.db")
+	}
+	if c.MaxMessageLength < 1 || c.MaxMessageLength > 100_000 {
+		return fmt.Errorf("max-message-length must be between 1 and 100000")
+	}
+	if c.MaxFileSize < 1 {
+		return fmt.Errorf("max-file-size must be positive")
+	}
+	switch strings.ToUpper(c.SQLiteSync) {
+	case "FULL", "NORMAL":
+	default:
+		return fmt.Errorf("sqlite-sync must be FULL or NORMAL")
+	}
+	return nil
+}

@@ -1,0 +1,359 @@
+// Command parley is the Parley server and its tools:
+//
+//	parley serve                 run the server (SQLite in ./data by default)
+//	parley migrate               apply database migrations and exit
+//	parley user create ...       create a user (e.g. the first administrator)
+//	parley bench ...             load-test a server (see docs/bench.md)
+//
+// Configuration comes from flags and PARLEY_* environment variables; see
+// `parley serve -h` and the README.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/time/rate"
+
+	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/accounts"
+	"github.com/parley-chat/parley/blob"
+	"github.com/parley-chat/parley/httpapi"
+	"github.com/parley-chat/parley/inmem"
+	"github.com/parley-chat/parley/messaging"
+	"github.com/parley-chat/parley/natsbus"
+	"github.com/parley-chat/parley/presence"
+	"github.com/parley-chat/parley/realtime"
+	"github.com/parley-chat/parley/reminders"
+	"github.com/parley-chat/parley/sqlstore"
+	"github.com/parley-chat/parley/web"
+	_ "time/tzdata" // time zones for history period filters on any machine
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "parley:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: parley <command> [flags]
+
+commands:
+  serve        run the server
+  migrate      apply database migrations and exit
+  user create  create a user: --email --name --password --role
+  bench        load-test a server (parley bench -h)
+`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return flag.ErrHelp
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], stderr)
+	case "migrate":
+		cfg, err := parseConfig("migrate", args[1:], stderr)
+		if err != nil {
+			return err
+		}
+		s, err := sqlstore.Open(ctx, cfg.Database, sqlstore.Options{})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "database is up to date")
+		return s.Close()
+	case "user":
+		if len(args) < 2 || args[1] != "create" {
+			fmt.Fprint(stderr, usage)
+			return flag.ErrHelp
+		}
+		return createUser(ctx, args[2:], stdout, stderr)
+	case "bench":
+		return bench(ctx, args[1:], stdout, stderr)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+func parseConfig(name string, args []string, stderr io.Writer, extra ...func(*flag.FlagSet)) (Config, error) {
+	cfg := DefaultConfig()
+	fs := flag.NewFlagSet("parley "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg.bind(fs)
+	for _, fn := range extra {
+		fn(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	return cfg, cfg.finish()
+}
+
+func serve(ctx context.Context, args []string, stderr io.Writer) error {
+	cfg, err := parseConfig("serve", args, stderr)
+	if err != nil {
+		return err
+	}
+	m := NewMain(cfg)
+	m.Logger = newLogger(cfg, stderr)
+	if err := m.Run(ctx); err != nil {
+		return err
+	}
+	m.Logger.Info("parley is serving", "url", m.URL(), "database", m.store.Dialect(), "data", cfg.DataDir)
+	if n, err := m.Accounts.NeedsSetup(ctx); err == nil && n {
+		m.Logger.Info("no users yet: create the first administrator with `parley user create --role admin ...` or POST /api/v1/setup")
+	}
+	<-ctx.Done()
+	m.Logger.Info("shutting down")
+	return m.Close()
+}
+
+func newLogger(cfg Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func createUser(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var in accounts.NewUser
+	var role string
+	cfg, err := parseConfig("user create", args, stderr, func(fs *flag.FlagSet) {
+		fs.StringVar(&in.Email, "email", "", "e-mail address (sign-in name)")
+		fs.StringVar(&in.Name, "name", "", "full name")
+		fs.StringVar(&in.Password, "password", "", "password (at least 8 characters)")
+		fs.StringVar(&role, "role", "member", "admin, supervisor, agent or member")
+	})
+	if err != nil {
+		return err
+	}
+	in.Role = parley.Role(role)
+	store, err := sqlstore.Open(ctx, cfg.Database, sqlstore.Options{})
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	acc := accounts.New(store, accounts.Options{Argon2: argon2(cfg), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	u, err := acc.CreateUser(ctx, nil, in)
+	if err != nil {
+		return errors.New(parley.ErrorMessage(err))
+	}
+	fmt.Fprintf(stdout, "created %s %s <%s> with id %d\n", u.Role, u.Name, u.Email, u.ID)
+	return nil
+}
+
+func argon2(cfg Config) accounts.Argon2Params {
+	p := accounts.DefaultArgon2
+	if cfg.PasswordMemoryKiB > 0 {
+		p.MemoryKiB = uint32(cfg.PasswordMemoryKiB)
+	}
+	return p
+}
+
+// Main is the running server: NewMain, then Run; Close shuts it down
+// gracefully. End-to-end tests run it on port 0.
+type Main struct {
+	Config Config
+	Logger *slog.Logger
+
+	store     *sqlstore.Store
+	bus       parley.Bus
+	Accounts  *accounts.Service
+	Messaging *messaging.Service
+	reminders *reminders.Service
+	gateway   *realtime.Gateway
+	presence  *presence.Tracker
+	server    *http.Server
+	ln        net.Listener
+	stopPrune context.CancelFunc
+	served    chan error
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// NewMain returns a server with the given configuration.
+func NewMain(cfg Config) *Main { return &Main{Config: cfg, Logger: slog.Default()} }
+
+// URL is where the server listens, once Run has returned.
+func (m *Main) URL() string {
+	addr := m.ln.Addr().(*net.TCPAddr)
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, fmt.Sprint(addr.Port))
+}
+
+// Run opens the database, bus and file storage, starts the services and
+// begins serving. It returns once the server is listening.
+func (m *Main) Run(ctx context.Context) (err error) {
+	cfg, log := m.Config, m.Logger
+	defer func() {
+		if err != nil {
+			m.Close()
+		}
+	}()
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return err
+	}
+	if cfg.Database == "" {
+		// As for `parley serve` (Config.finish): SQLite in the data directory.
+		cfg.Database = "sqlite:" + filepath.Join(cfg.DataDir, "parley.db")
+	}
+	if cfg.NATS != "" {
+		if m.bus, err = natsbus.New(cfg.NATS, natsbus.WithLogger(log), natsbus.WithSubjectPrefix(cfg.NATSSubject)); err != nil {
+			return fmt.Errorf("nats: %w", err)
+		}
+	} else {
+		m.bus = inmem.NewBus()
+	}
+	m.store, err = sqlstore.Open(ctx, cfg.Database, sqlstore.Options{Synchronous: strings.ToUpper(cfg.SQLiteSync),
+		Publish: m.bus.Publish, Logger: log})
+	if err != nil {
+		return err
+	}
+	blobs, err := m.openBlobs()
+	if err != nil {
+		return err
+	}
+	m.presence = presence.New(m.store, m.bus, log)
+	m.Accounts = accounts.New(m.store, accounts.Options{Argon2: argon2(cfg), Logger: log,
+		LoginRate: rate.Limit(cfg.LoginRate / 60), LoginBurst: max(1, int(cfg.LoginRate))})
+	m.Messaging = messaging.New(m.store, m.bus, blobs, m.presence, messaging.Config{
+		MaxMessageLength: cfg.MaxMessageLength, MaxFileSize: cfg.MaxFileSize,
+		SendRate: rate.Limit(cfg.SendRate), SendBurst: cfg.SendBurst, Logger: log})
+	m.reminders = reminders.New(m.store, m.presence, log)
+	var origins []string
+	if cfg.PublicURL != "" {
+		origins = append(origins, strings.TrimPrefix(strings.TrimPrefix(cfg.PublicURL, "https://"), "http://"))
+	}
+	if m.gateway, err = realtime.New(m.store, m.bus, m.Messaging, m.reminders, m.presence,
+		realtime.Config{OriginPatterns: origins, Logger: log}); err != nil {
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "parley_websocket_connections", Help: "Open WebSocket connections."},
+			func() float64 { return float64(m.gateway.Connections()) }))
+	api := &httpapi.Server{Accounts: m.Accounts, Messaging: m.Messaging, Reminders: m.reminders, Presence: m.presence,
+		Gateway: m.gateway, Logger: log, Registry: reg, TrustProxy: cfg.TrustProxy,
+		SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), Ready: m.ready, Web: web.Handler()}
+	m.server = &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	if m.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+		return err
+	}
+	m.served = make(chan error, 1)
+	go func() { m.served <- m.server.Serve(m.ln) }()
+	pruneCtx, cancel := context.WithCancel(context.Background())
+	m.stopPrune = cancel
+	go m.prune(pruneCtx)
+	return nil
+}
+
+func (m *Main) openBlobs() (parley.Blobs, error) {
+	cfg := m.Config
+	if cfg.S3Endpoint == "" {
+		return blob.NewDisk(filepath.Join(cfg.DataDir, "files"))
+	}
+	return blob.NewS3(blob.S3Config{Endpoint: cfg.S3Endpoint, Bucket: cfg.S3Bucket, AccessKey: cfg.S3AccessKey,
+		SecretKey: cfg.S3SecretKey, Region: cfg.S3Region, UseSSL: cfg.S3SSL, CreateBucket: true})
+}
+
+func (m *Main) ready(ctx context.Context) error {
+	if err := m.store.Ping(ctx); err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	if b, ok := m.bus.(interface{ Ready() error }); ok {
+		if err := b.Ready(); err != nil {
+			return fmt.Errorf("bus: %w", err)
+		}
+	}
+	return nil
+}
+
+// prune deletes stream events older than the retention every hour.
+func (m *Main) prune(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		_, err := m.store.Write(ctx, func(tx parley.Tx) error {
+			_, err := tx.DeleteEventsBefore(ctx, parley.Now().Add(-m.Config.EventRetention))
+			return err
+		})
+		if err != nil && ctx.Err() == nil {
+			m.Logger.Warn("pruning events", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Close shuts down gracefully: no new requests, in-flight requests finish,
+// sockets are told to reconnect, queued messages are committed and
+// acknowledged, then storage closes.
+func (m *Main) Close() error {
+	m.closeOnce.Do(func() { m.closeErr = m.close() })
+	return m.closeErr
+}
+
+func (m *Main) close() error {
+	var errs []error
+	if m.server != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
+		errs = append(errs, m.server.Shutdown(ctx))
+		cancel()
+	}
+	if m.stopPrune != nil {
+		m.stopPrune()
+	}
+	if m.gateway != nil {
+		m.gateway.Close()
+	}
+	if m.Messaging != nil {
+		m.Messaging.Close()
+	}
+	if m.reminders != nil {
+		m.reminders.Close()
+	}
+	if m.bus != nil {
+		errs = append(errs, m.bus.Close())
+	}
+	if m.store != nil {
+		errs = append(errs, m.store.Close())
+	}
+	return errors.Join(errs...)
+}

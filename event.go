@@ -1,0 +1,71 @@
+package parley
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Event types carried on the real-time stream. The wire format of each is
+// documented in docs/realtime.md.
+const (
+	EventMessageCreated      = "message.created"
+	EventMessageUpdated      = "message.updated" // edited or deleted
+	EventConversationUpdated = "conversation.updated"
+	EventConversationRemoved = "conversation.removed" // the user is no longer a member
+	EventReceipts            = "conversation.receipts"
+	EventReadState           = "read_state" // the user's own pointers, unread mark, unread count
+	EventDraft               = "draft"
+	EventTyping              = "typing"
+	EventPresence            = "presence"
+	EventReminderDue         = "reminder.due"
+	EventReminderUpdated     = "reminder.updated"
+	EventSettings            = "settings.updated"
+	EventUserUpdated         = "user.updated"
+	EventSessionEnded        = "session.ended" // a sign-out: the gateway closes that session's sockets
+)
+
+// Event is one change a client sees on its real-time connection.
+//
+// Durable events are stored in the same transaction as the change they
+// describe and get a stream position (ID) that increases in commit order; a
+// reconnecting client presents the last ID it saw and receives every durable
+// event after it. Ephemeral events (typing, presence) have ID 0 and are only
+// delivered live.
+type Event struct {
+	ID             int64  `json:"id,omitempty"`
+	Type           string `json:"type"`
+	ConversationID int64  `json:"conversation_id,omitempty"`
+	// Seq is the message's seq for message events.
+	Seq  int64           `json:"seq,omitempty"`
+	Data json.RawMessage `json:"data,omitempty"`
+	At   time.Time       `json:"at"`
+
+	// UserID, when set, restricts the event to that user's devices;
+	// otherwise it goes to the members of ConversationID (or, with neither,
+	// to every user).
+	UserID int64 `json:"-"`
+	// Audience lists the users the event is for, resolved when the event is
+	// committed: the gateway routes by it without querying the store.
+	Audience []int64 `json:"-"`
+}
+
+// Broadcast reports whether the event is for every signed-in user (such as
+// directory changes): it names no user, conversation or audience.
+func (e *Event) Broadcast() bool { return e.Audience == nil && e.UserID == 0 && e.ConversationID == 0 }
+
+// Bus carries events from the node that committed them to the real-time
+// gateways of every node. Publish is called after commit; a subscriber on any
+// node sees each published batch once, and batches from one publisher in the
+// order they were published.
+type Bus interface {
+	// Publish hands a batch to every subscriber. It returns once the batch
+	// is accepted by the transport, not once it is delivered.
+	Publish(ctx context.Context, events []Event) error
+	// Subscribe calls fn for every batch published by any node until the
+	// returned cancel function is called. fn runs on the bus's goroutine and
+	// must not block; it must not modify the events.
+	Subscribe(fn func([]Event)) (cancel func(), err error)
+	// Close stops delivery and releases the transport.
+	Close() error
+}

@@ -1,0 +1,205 @@
+package loadgen
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// api calls the server's REST API.
+type api struct {
+	base string
+	hc   *http.Client
+}
+
+func newTransport(conns int) *http.Transport {
+	return &http.Transport{
+		Proxy:               nil, // the bench talks to the given server only, never through a proxy
+		DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:        conns,
+		MaxIdleConnsPerHost: conns,
+		IdleConnTimeout:     30 * time.Second,
+	}
+}
+
+// apiError is an error answer of the server.
+type apiError struct {
+	Status  int
+	Code    string
+	Message string
+	Call    string
+}
+
+func (e *apiError) Error() string {
+	return fmt.Sprintf("%s: %d %s: %s", e.Call, e.Status, e.Code, e.Message)
+}
+
+// call sends in as JSON (if not nil) and decodes the answer into out (if
+// not nil).
+func (a *api) call(ctx context.Context, method, path, token string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, a.base+path, body)
+	if err != nil {
+		return err
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := a.hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode >= 300 {
+		var e struct {
+			Error struct{ Code, Message string } `json:"error"`
+		}
+		json.Unmarshal(data, &e)
+		if e.Error.Code == "" {
+			e.Error.Code, e.Error.Message = "http", strings.TrimSpace(string(data))
+		}
+		return &apiError{Status: resp.StatusCode, Code: e.Error.Code, Message: e.Error.Message, Call: method + " " + path}
+	}
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			return fmt.Errorf("%s %s: %w", method, path, err)
+		}
+	}
+	return nil
+}
+
+type loginOutput struct {
+	Token string `json:"token"`
+	User  struct {
+		ID int64 `json:"id"`
+	} `json:"user"`
+}
+
+func (a *api) login(ctx context.Context, email, password string) (*loginOutput, error) {
+	var out loginOutput
+	err := a.call(ctx, "POST", "/api/v1/auth/login", "", map[string]string{"email": email, "password": password}, &out)
+	if e, ok := err.(*apiError); ok && e.Code == "rate_limited" {
+		err = fmt.Errorf("%w (start the server with a high --login-rate, e.g. --login-rate 100000, to benchmark it)", err)
+	}
+	return &out, err
+}
+
+// metrics is a scrape of the server's /metrics.
+type metrics struct {
+	RSS       float64 // process_resident_memory_bytes
+	HeapInuse float64 // go_memstats_heap_inuse_bytes
+	StackUse  float64 // go_memstats_stack_inuse_bytes
+	CPU       float64 // process_cpu_seconds_total
+	GCs       float64 // go_gc_duration_seconds_count
+	Conns     float64 // parley_websocket_connections
+}
+
+func (m metrics) goBytes() float64 { return m.HeapInuse + m.StackUse }
+
+func (a *api) metrics(ctx context.Context) (metrics, error) {
+	var m metrics
+	req, err := http.NewRequestWithContext(ctx, "GET", a.base+"/metrics", nil)
+	if err != nil {
+		return m, err
+	}
+	resp, err := a.hc.Do(req)
+	if err != nil {
+		return m, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return m, fmt.Errorf("GET /metrics: %s", resp.Status)
+	}
+	fields := map[string]*float64{
+		"process_resident_memory_bytes": &m.RSS,
+		"go_memstats_heap_inuse_bytes":  &m.HeapInuse,
+		"go_memstats_stack_inuse_bytes": &m.StackUse,
+		"process_cpu_seconds_total":     &m.CPU,
+		"go_gc_duration_seconds_count":  &m.GCs,
+		"parley_websocket_connections":  &m.Conns,
+	}
+	found := 0
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		name, value, ok := strings.Cut(sc.Text(), " ")
+		if p := fields[name]; ok && p != nil {
+			if v, err := strconv.ParseFloat(strings.TrimSpace(value), 64); err == nil {
+				*p = v
+				found++
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return m, err
+	}
+	if m.RSS == 0 || m.HeapInuse == 0 {
+		return m, fmt.Errorf("GET /metrics: no process_resident_memory_bytes or go_memstats_heap_inuse_bytes")
+	}
+	return m, nil
+}
+
+// settledMetrics scrapes the metrics twice: raw, as they are, and settled,
+// just after a garbage collection of the server, so that the Go heap counts
+// live memory rather than garbage waiting for the next cycle. The server has
+// no endpoint to force a collection, so the bench makes it allocate: each
+// GET /api/v1/openapi.json builds a document of a few hundred kilobytes.
+// That churn raises the RSS a little, which is why RSS comparisons take the
+// raw scrape after a change and the settled one before it. It gives up
+// waiting for a collection after 20 s.
+func (a *api) settledMetrics(ctx context.Context) (raw, settled metrics, err error) {
+	raw, err = a.metrics(ctx)
+	if err != nil {
+		return raw, raw, err
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	var wg sync.WaitGroup
+	for round := 0; round < 2000 && time.Now().Before(deadline); round++ {
+		// Two requests at a time, then a look at the collection count.
+		for range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				a.call(ctx, "GET", "/api/v1/openapi.json", "", nil, nil)
+			}()
+		}
+		wg.Wait()
+		m, err := a.metrics(ctx)
+		if err != nil {
+			return raw, m, err
+		}
+		if m.GCs > raw.GCs {
+			break
+		}
+	}
+	// Let the sweeper return the freed spans before reading.
+	select {
+	case <-ctx.Done():
+		return raw, raw, ctx.Err()
+	case <-time.After(200 * time.Millisecond):
+	}
+	settled, err = a.metrics(ctx)
+	return raw, settled, err
+}

@@ -1,0 +1,110 @@
+// Package loadgen is the load generator behind `parley bench`: it signs in
+// simulated users over real WebSockets, puts them into group chats, sends
+// messages at a fixed total rate and measures what the server accepts, what
+// reaches every member and how long that takes, what is lost, and how much
+// server memory a connection costs. docs/bench.md explains how to read its
+// report.
+package loadgen
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/url"
+	"time"
+)
+
+// Options configure a run. Zero values take the defaults noted.
+type Options struct {
+	// URL is the server, e.g. http://127.0.0.1:8080 (required).
+	URL string
+	// AdminEmail and AdminPassword sign in an administrator who creates the
+	// bench users. When AdminEmail is empty the server must be new: the
+	// bench creates the first administrator through POST /api/v1/setup.
+	AdminEmail, AdminPassword string
+
+	Users         int           // simulated users, one WebSocket each (100)
+	GroupSize     int           // members per conversation (10)
+	Conversations int           // group conversations (Users/GroupSize, rounded up)
+	Rate          float64       // messages per second, in total (1000)
+	Duration      time.Duration // how long to send (10s)
+	// Idle is how many extra connections to open and hold without
+	// traffic, to measure the server's memory per idle connection. They
+	// belong to IdleUsers users of their own (min(Idle, 10)) that are in
+	// no conversation.
+	Idle      int
+	IdleUsers int
+	// Drain is how long to wait after the last send for outstanding
+	// acknowledgements and deliveries (5s).
+	Drain time.Duration
+	// Parallel bounds concurrent set-up requests: creating users, signing
+	// in, creating conversations (16). Sockets open 4× as many at a time.
+	Parallel int
+	// Progress receives progress lines while the bench runs; nil for none.
+	Progress io.Writer
+}
+
+// Validate fills in the defaults and checks the options. An empty URL
+// passes, so that a command can check its flags before it starts a
+// server; Run requires one.
+func (o *Options) Validate() error {
+	if o.URL != "" {
+		u, err := url.Parse(o.URL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("loadgen: %q is not an http(s) URL", o.URL)
+		}
+	}
+	if o.AdminEmail != "" && o.AdminPassword == "" {
+		return errors.New("loadgen: an admin e-mail needs the admin password")
+	}
+	def := func(p *int, v int) {
+		if *p == 0 {
+			*p = v
+		}
+	}
+	def(&o.Users, 100)
+	def(&o.GroupSize, 10)
+	def(&o.Parallel, 16)
+	if o.Rate == 0 {
+		o.Rate = 1000
+	}
+	if o.Duration == 0 {
+		o.Duration = 10 * time.Second
+	}
+	if o.Drain == 0 {
+		o.Drain = 5 * time.Second
+	}
+	switch {
+	case o.Users < 2:
+		return errors.New("loadgen: at least 2 users are needed")
+	case o.GroupSize < 2 || o.GroupSize > o.Users:
+		return fmt.Errorf("loadgen: the group size must be between 2 and the number of users (%d)", o.Users)
+	case o.GroupSize > 1000:
+		return errors.New("loadgen: a conversation has at most 1000 members")
+	case o.Rate < 0 || math.IsNaN(o.Rate) || math.IsInf(o.Rate, 0):
+		return errors.New("loadgen: the rate must be positive")
+	case o.Duration < 0 || o.Drain < 0:
+		return errors.New("loadgen: durations must be positive")
+	case o.Idle < 0 || o.IdleUsers < 0 || o.Conversations < 0 || o.Parallel < 0:
+		return errors.New("loadgen: counts must not be negative")
+	case o.Rate*o.Duration.Seconds() > 50e6:
+		return errors.New("loadgen: more than 50 million messages in one run; lower --rate or --duration")
+	case o.Users+o.Idle > 1_000_000:
+		return errors.New("loadgen: more than a million connections")
+	}
+	if o.Conversations == 0 {
+		o.Conversations = (o.Users + o.GroupSize - 1) / o.GroupSize
+	}
+	if o.Conversations*o.GroupSize < o.Users {
+		return fmt.Errorf("loadgen: %d conversations of %d members leave users outside every conversation; use at least %d",
+			o.Conversations, o.GroupSize, (o.Users+o.GroupSize-1)/o.GroupSize)
+	}
+	if o.Idle > 0 && o.IdleUsers == 0 {
+		o.IdleUsers = min(o.Idle, 10)
+	}
+	if o.Idle == 0 {
+		o.IdleUsers = 0
+	}
+	return nil
+}

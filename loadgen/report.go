@@ -1,0 +1,198 @@
+package loadgen
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"math"
+	"slices"
+	"strings"
+)
+
+// Report is the outcome of a run. docs/bench.md explains each field.
+type Report struct {
+	Target        string  `json:"target"`
+	Users         int     `json:"users"`
+	GroupSize     int     `json:"group_size"`
+	Conversations int     `json:"conversations"`
+	Rate          float64 `json:"rate"`
+	DurationS     float64 `json:"duration_s"`
+	ElapsedS      float64 `json:"elapsed_s"` // first send to the end of the drain
+	SetupS        float64 `json:"setup_s"`   // creating, signing in and connecting the users
+
+	MessagesPlanned  int64   `json:"messages_planned"`
+	MessagesSent     int64   `json:"messages_sent"`
+	MessagesAcked    int64   `json:"messages_acked"`
+	SentPerSec       float64 `json:"sent_per_sec"` // acknowledged (committed) messages per second
+	Deliveries       int64   `json:"deliveries"`   // receipts by members other than the sender
+	DeliveriesPerSec float64 `json:"deliveries_per_sec"`
+	OwnEchoes        int64   `json:"own_echoes"` // message.created received back by the sender's own socket
+
+	// Latency from the send to the receipt at each other member.
+	P50Ms float64 `json:"p50_ms"`
+	P99Ms float64 `json:"p99_ms"`
+	MaxMs float64 `json:"max_ms"`
+	// Latency from the send to its acknowledgement (after commit).
+	AckP50Ms float64 `json:"ack_p50_ms"`
+	AckP99Ms float64 `json:"ack_p99_ms"`
+	AckMaxMs float64 `json:"ack_max_ms"`
+	// How late the load generator's own sends were against their schedule:
+	// high values mean the bench, not the server, could not keep the rate.
+	SendLagP99Ms float64 `json:"send_lag_p99_ms"`
+
+	Errors            int64            `json:"errors"`
+	ErrorCodes        map[string]int64 `json:"error_codes,omitempty"`
+	Lost              int64            `json:"lost"`               // acknowledged but missing at some member after the drain
+	MissingDeliveries int64            `json:"missing_deliveries"` // the receipts those lost messages lack
+	Reconnects        int64            `json:"reconnects"`         // sockets the server closed and the bench resumed
+
+	MetricsAvailable    bool    `json:"metrics_available"`
+	ServerRSSBytes      int64   `json:"server_rss_bytes"`   // at the end of the send phase
+	ServerGoBytes       int64   `json:"server_go_bytes"`    // Go heap in use + stacks, same moment
+	ServerCPUCores      float64 `json:"server_cpu_cores"`   // server CPU seconds per second of the send phase
+	BenchCPUCores       float64 `json:"bench_cpu_cores"`    // the load generator's, same period
+	BytesPerConnRSS     int64   `json:"bytes_per_conn_rss"` // server memory per user connection (RSS)
+	BytesPerConnGo      int64   `json:"bytes_per_conn_go"`  // same, Go heap + stacks
+	IdleConnections     int     `json:"idle_connections"`   // idle connections held
+	BytesPerIdleConnRSS int64   `json:"bytes_per_idle_conn_rss"`
+	BytesPerIdleConnGo  int64   `json:"bytes_per_idle_conn_go"`
+	ServerConnections   int64   `json:"server_connections,omitempty"` // the server's count with the idle connections open
+
+	Server string `json:"server,omitempty"` // how the server was run, when the bench started it
+}
+
+// finish computes the report's totals once every goroutine has ended.
+func (r *runner) finish(rep *Report) {
+	var lat, ackLat, lag []int64
+	var nLat, nAck, nLag int
+	for _, u := range r.users {
+		nLat, nAck, nLag = nLat+len(u.lat), nAck+len(u.ackLat), nLag+len(u.lag)
+	}
+	lat, ackLat, lag = make([]int64, 0, nLat), make([]int64, 0, nAck), make([]int64, 0, nLag)
+	want := int32(r.opt.GroupSize - 1)
+	var unacked int64
+	for _, u := range r.users {
+		lat, ackLat, lag = append(lat, u.lat...), append(ackLat, u.ackLat...), append(lag, u.lag...)
+		for k := range u.recs {
+			rec := &u.recs[k]
+			state := rec.state.Load()
+			if state == acked && rec.ackAt.Load() > r.cutoff {
+				state = pending // acknowledged after the drain: too late
+			}
+			switch state {
+			case acked:
+				rep.MessagesAcked++
+				if got := rec.got.Load(); got < want {
+					rep.Lost++
+					rep.MissingDeliveries += int64(want - got)
+				}
+			case pending:
+				if rec.sentAt.Load() != 0 {
+					unacked++
+				}
+			}
+		}
+	}
+	if unacked > 0 {
+		r.st.fail("unacknowledged", unacked)
+	}
+	slices.Sort(lat)
+	slices.Sort(ackLat)
+	slices.Sort(lag)
+	rep.P50Ms, rep.P99Ms, rep.MaxMs = ms(quantile(lat, 0.50)), ms(quantile(lat, 0.99)), ms(quantile(lat, 1))
+	rep.AckP50Ms, rep.AckP99Ms, rep.AckMaxMs = ms(quantile(ackLat, 0.50)), ms(quantile(ackLat, 0.99)), ms(quantile(ackLat, 1))
+	rep.SendLagP99Ms = ms(quantile(lag, 0.99))
+
+	s := &r.st
+	rep.MessagesSent = s.sent.Load()
+	rep.Deliveries, rep.OwnEchoes, rep.Reconnects = s.deliveries.Load(), s.echoes.Load(), s.reconnects.Load()
+	s.mu.Lock()
+	rep.ErrorCodes = maps.Clone(s.codes)
+	s.mu.Unlock()
+	for _, n := range rep.ErrorCodes {
+		rep.Errors += n
+	}
+	rep.SentPerSec = round(rep.SentPerSec, 1)
+	rep.DeliveriesPerSec = round(rep.DeliveriesPerSec, 1)
+	rep.ElapsedS = round(rep.ElapsedS, 2)
+	rep.ServerCPUCores = round(rep.ServerCPUCores, 2)
+	rep.BenchCPUCores = round(rep.BenchCPUCores, 2)
+}
+
+// quantile returns the nearest-rank q-quantile of sorted values.
+func quantile(sorted []int64, q float64) int64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(math.Ceil(q*float64(len(sorted)))) - 1
+	return sorted[min(max(i, 0), len(sorted)-1)]
+}
+
+func ms(ns int64) float64 { return round(float64(ns)/1e6, 3) }
+
+func round(v float64, digits int) float64 {
+	p := math.Pow10(digits)
+	return math.Round(v*p) / p
+}
+
+// JSON returns the report as one JSON object.
+func (rep *Report) JSON() []byte {
+	b, err := json.Marshal(rep)
+	if err != nil {
+		panic("loadgen: encoding the report: " + err.Error())
+	}
+	return b
+}
+
+// Print writes the report for people.
+func (rep *Report) Print(w io.Writer) {
+	p := func(label, format string, args ...any) {
+		fmt.Fprintf(w, "%-16s "+format+"\n", append([]any{label}, args...)...)
+	}
+	server := rep.Target
+	if rep.Server != "" {
+		server += " (" + rep.Server + ")"
+	}
+	p("server", "%s", server)
+	p("load", "%d users in %d conversations of %d, %g messages/s for %gs", rep.Users, rep.Conversations, rep.GroupSize, rep.Rate, rep.DurationS)
+	p("setup", "%.1f s", rep.SetupS)
+	p("sent", "%d of %d planned, %d acknowledged: %.0f messages/s committed", rep.MessagesSent, rep.MessagesPlanned, rep.MessagesAcked, rep.SentPerSec)
+	p("delivered", "%d to members other than the sender: %.0f deliveries/s", rep.Deliveries, rep.DeliveriesPerSec)
+	p("latency", "p50 %.1f ms  p99 %.1f ms  max %.1f ms  (send to receipt at each other member)", rep.P50Ms, rep.P99Ms, rep.MaxMs)
+	p("ack latency", "p50 %.1f ms  p99 %.1f ms  max %.1f ms  (send to acknowledgement after commit)", rep.AckP50Ms, rep.AckP99Ms, rep.AckMaxMs)
+	p("send lag", "p99 %.1f ms  (how late the bench's own sends were)", rep.SendLagP99Ms)
+	errs := fmt.Sprint(rep.Errors)
+	if len(rep.ErrorCodes) > 0 {
+		var parts []string
+		for _, code := range slices.Sorted(maps.Keys(rep.ErrorCodes)) {
+			parts = append(parts, fmt.Sprintf("%s %d", code, rep.ErrorCodes[code]))
+		}
+		errs += " (" + strings.Join(parts, ", ") + ")"
+	}
+	p("errors", "%s", errs)
+	p("lost", "%d  (acknowledged, yet missing at some member after the drain; %d receipts missing)", rep.Lost, rep.MissingDeliveries)
+	p("reconnects", "%d", rep.Reconnects)
+	if !rep.MetricsAvailable {
+		p("memory", "unknown (the server's /metrics could not be read)")
+		return
+	}
+	p("server use", "RSS %s, Go heap+stacks %s at the end; %.2f cores busy while sending (bench: %.2f)",
+		size(rep.ServerRSSBytes), size(rep.ServerGoBytes), rep.ServerCPUCores, rep.BenchCPUCores)
+	p("per connection", "%s RSS, %s Go heap+stacks (each user's socket, with its state)", size(rep.BytesPerConnRSS), size(rep.BytesPerConnGo))
+	if rep.IdleConnections > 0 {
+		p("idle", "%d connections: %s RSS, %s Go heap+stacks each", rep.IdleConnections, size(rep.BytesPerIdleConnRSS), size(rep.BytesPerIdleConnGo))
+	}
+}
+
+func size(b int64) string {
+	switch v := float64(b); {
+	case math.Abs(v) >= 1<<30:
+		return fmt.Sprintf("%.2f GiB", v/(1<<30))
+	case math.Abs(v) >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", v/(1<<20))
+	case math.Abs(v) >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", v/(1<<10))
+	}
+	return fmt.Sprintf("%d B", b)
+}

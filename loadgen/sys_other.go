@@ -1,0 +1,14 @@
+//go:build !unix
+
+package loadgen
+
+import (
+	"os"
+	"time"
+)
+
+func terminate(p *os.Process) error { return p.Kill() }
+
+func cpuTime() time.Duration { return 0 }
+
+func ensureFiles(n uint64) error { return nil }

@@ -1,0 +1,149 @@
+package parley
+
+import (
+	"strconv"
+	"time"
+)
+
+// MsgKind is the kind of a message.
+type MsgKind string
+
+const (
+	MsgText    MsgKind = "text"
+	MsgFile    MsgKind = "file" // attachments, optionally with a caption
+	MsgEvent   MsgKind = "event"
+	MsgWhisper MsgKind = "whisper" // staff only (support, later issues)
+)
+
+// MsgStatus is a message's delivery status as its sender sees it.
+type MsgStatus string
+
+const (
+	StatusQueued    MsgStatus = "queued" // client side only: not yet acknowledged
+	StatusSent      MsgStatus = "sent"   // committed
+	StatusDelivered MsgStatus = "delivered"
+	StatusRead      MsgStatus = "read"
+	StatusFailed    MsgStatus = "failed"
+)
+
+// DefaultMaxMessageLength is the default limit on a message's text, in
+// characters (seed 003: 2000).
+const DefaultMaxMessageLength = 2000
+
+// Message is one entry in a conversation, ordered by Seq.
+type Message struct {
+	ID             int64     `json:"id"`
+	ConversationID int64     `json:"conversation_id"`
+	Seq            int64     `json:"seq"`
+	SenderID       int64     `json:"sender_id,omitempty"` // 0 for system lines
+	Kind           MsgKind   `json:"kind"`
+	Text           string    `json:"text"`
+	QuoteID        int64     `json:"quote_id,omitempty"`
+	Quote          *Quote    `json:"quote,omitempty"`
+	ClientID       string    `json:"client_id,omitempty"`
+	Files          []File    `json:"files,omitempty"`
+	CreatedAt      time.Time `json:"created_at"`
+	EditedAt       time.Time `json:"edited_at,omitzero"`
+	DeletedAt      time.Time `json:"deleted_at,omitzero"`
+	// Event describes a system line (kind "event").
+	Event *SystemEvent `json:"event,omitempty"`
+	// Status is computed for the reader from the conversation's receipts.
+	Status MsgStatus `json:"status,omitempty"`
+}
+
+// Deleted reports whether the message was deleted; its text and files are
+// gone and clients show "deleted".
+func (m *Message) Deleted() bool { return !m.DeletedAt.IsZero() }
+
+// StatusFor returns the message's delivery status given the conversation's
+// receipts.
+func (m *Message) StatusFor(r Receipts) MsgStatus {
+	switch {
+	case m.Seq <= r.ReadSeq:
+		return StatusRead
+	case m.Seq <= r.DeliveredSeq:
+		return StatusDelivered
+	}
+	return StatusSent
+}
+
+// Quote is the excerpt of a quoted message shown above a reply.
+type Quote struct {
+	ID       int64  `json:"id"`
+	SenderID int64  `json:"sender_id"`
+	Text     string `json:"text"`
+	Deleted  bool   `json:"deleted,omitempty"`
+}
+
+// SystemEvent is the content of a system line.
+type SystemEvent struct {
+	Action  string  `json:"action"` // see the Action constants
+	ActorID int64   `json:"actor_id,omitempty"`
+	UserIDs []int64 `json:"user_ids,omitempty"`
+	Title   string  `json:"title,omitempty"`
+}
+
+// System line actions.
+const (
+	ActionCreated    = "created"
+	ActionAllowed    = "allowed"
+	ActionJoined     = "joined"  // users added
+	ActionRemoved    = "removed" // users removed by someone else
+	ActionLeft       = "left"
+	ActionRenamed    = "renamed"
+	ActionReassigned = "reassigned" // Assistance handed to another administrator
+)
+
+// File is an uploaded file; it becomes visible to a conversation's members
+// when a message carrying it is sent there.
+type File struct {
+	ID             int64     `json:"id"`
+	OwnerID        int64     `json:"owner_id"`
+	ConversationID int64     `json:"conversation_id,omitempty"`
+	Name           string    `json:"name"`
+	ContentType    string    `json:"content_type"`
+	Size           int64     `json:"size"`
+	Width          int       `json:"width,omitempty"`
+	Height         int       `json:"height,omitempty"`
+	HasThumb       bool      `json:"has_thumbnail,omitempty"`
+	CreatedAt      time.Time `json:"created_at"`
+}
+
+// BlobKey is where the file's bytes are stored.
+func (f *File) BlobKey() string { return "files/" + strconv.FormatInt(f.ID, 10) }
+
+// ThumbKey is where the file's thumbnail is stored.
+func (f *File) ThumbKey() string { return "thumbs/" + strconv.FormatInt(f.ID, 10) }
+
+// MessagePage selects a page of a conversation's history. Without Before or
+// After it returns the newest messages.
+type MessagePage struct {
+	Before int64 // seq: messages older than this
+	After  int64 // seq: messages newer than this
+	Since  time.Time
+	Until  time.Time
+	Limit  int
+}
+
+// SearchQuery searches the messages a user may see.
+type SearchQuery struct {
+	UserID         int64
+	Text           string
+	ConversationID int64 // 0: every conversation of the user
+	Before         int64 // message ID cursor
+	Limit          int
+}
+
+// Reminder is a user's reminder about a message (seed 001).
+type Reminder struct {
+	ID             int64     `json:"id"`
+	UserID         int64     `json:"user_id"`
+	MessageID      int64     `json:"message_id"`
+	ConversationID int64     `json:"conversation_id"`
+	RemindAt       time.Time `json:"remind_at"`
+	// FiredAt is when the notification was delivered; zero while pending.
+	FiredAt   time.Time `json:"fired_at,omitzero"`
+	CreatedAt time.Time `json:"created_at"`
+	// Message is filled in when a reminder is shown, for its text.
+	Message *Message `json:"message,omitempty"`
+}

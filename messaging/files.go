@@ -1,0 +1,170 @@
+package messaging
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/jpeg"
+
+	"io"
+	"mime"
+	"path"
+	"strings"
+	"unicode/utf8"
+
+	xdraw "golang.org/x/image/draw"
+	_ "golang.org/x/image/webp"
+	_ "image/gif" // decoders for previews
+	_ "image/png"
+
+	"github.com/parley-chat/parley"
+)
+
+// thumbSize bounds the longer side of an image preview.
+const thumbSize = 320
+
+// maxImagePixels refuses to decode images whose header promises more
+// pixels than this (decompression bombs); they are kept as plain files.
+const maxImagePixels = 50_000_000
+
+// Upload stores a file for the actor to send in a message. Images get their
+// dimensions recorded and a preview made.
+func (s *Service) Upload(ctx context.Context, actor *parley.User, name, contentType string, size int64, r io.Reader) (*parley.File, error) {
+	name = cleanName(name)
+	if size <= 0 {
+		return nil, parley.Invalid("file", "the file is empty")
+	}
+	if size > s.cfg.MaxFileSize {
+		return nil, parley.Errorf(parley.ETOOLARGE, "the file has %d bytes; the limit is %d", size, s.cfg.MaxFileSize)
+	}
+	contentType = cleanType(contentType, name)
+	// Buffer up to 8 MiB to read image headers and make a preview; larger
+	// files stream straight to storage.
+	var head []byte
+	var body io.Reader = r
+	if size <= 8<<20 {
+		b, err := io.ReadAll(io.LimitReader(r, size+1))
+		if err != nil {
+			return nil, err
+		}
+		if int64(len(b)) != size {
+			return nil, parley.Invalid("file", "the upload has %d bytes, not the %d announced", len(b), size)
+		}
+		head, body = b, bytes.NewReader(b)
+	}
+	f := &parley.File{OwnerID: actor.ID, Name: name, ContentType: contentType, Size: size}
+	var thumb []byte
+	if head != nil && strings.HasPrefix(contentType, "image/") {
+		if cfg, _, err := image.DecodeConfig(bytes.NewReader(head)); err == nil && cfg.Width*cfg.Height <= maxImagePixels {
+			f.Width, f.Height = cfg.Width, cfg.Height
+			thumb = makeThumb(head)
+			f.HasThumb = thumb != nil
+		}
+	}
+	if err := s.write(ctx, func(tx parley.Tx) error { return tx.CreateFile(ctx, f) }); err != nil {
+		return nil, err
+	}
+	if err := s.blobs.Put(ctx, f.BlobKey(), body, size, contentType); err != nil {
+		return nil, err
+	}
+	if thumb != nil {
+		if err := s.blobs.Put(ctx, f.ThumbKey(), bytes.NewReader(thumb), int64(len(thumb)), "image/jpeg"); err != nil {
+			return nil, err
+		}
+	}
+	return f, nil
+}
+
+func makeThumb(data []byte) []byte {
+	img, _, err := image.Decode(bytes.NewReader(data))
+	if err != nil {
+		return nil
+	}
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	if w == 0 || h == 0 {
+		return nil
+	}
+	scale := min(1, float64(thumbSize)/float64(max(w, h)))
+	tw, th := max(1, int(float64(w)*scale)), max(1, int(float64(h)*scale))
+	dst := image.NewRGBA(image.Rect(0, 0, tw, th))
+	// White behind transparent pixels, as JPEG has no alpha.
+	for i := range dst.Pix {
+		dst.Pix[i] = 0xff
+	}
+	xdraw.CatmullRom.Scale(dst, dst.Bounds(), img, b, xdraw.Over, nil)
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, dst, &jpeg.Options{Quality: 82}); err != nil {
+		return nil
+	}
+	return buf.Bytes()
+}
+
+func cleanName(name string) string {
+	name = path.Base(strings.ReplaceAll(name, "\\", "/"))
+	name = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r == '"' {
+			return -1
+		}
+		return r
+	}, name)
+	if !utf8.ValidString(name) {
+		name = strings.ToValidUTF8(name, "_")
+	}
+	if r := []rune(name); len(r) > 200 {
+		name = string(r[len(r)-200:])
+	}
+	if name == "" || name == "." || name == "/" {
+		name = "file"
+	}
+	return name
+}
+
+// cleanType keeps a well-formed media type, else guesses from the name.
+func cleanType(ct, name string) string {
+	if mt, _, err := mime.ParseMediaType(ct); err == nil && strings.Contains(mt, "/") {
+		return mt
+	}
+	if t := mime.TypeByExtension(path.Ext(name)); t != "" {
+		if mt, _, err := mime.ParseMediaType(t); err == nil {
+			return mt
+		}
+	}
+	return "application/octet-stream"
+}
+
+// Download opens a file for the actor: its uploader, or a member of the
+// conversation it was sent to. thumb asks for the preview.
+func (s *Service) Download(ctx context.Context, actor *parley.User, id int64, thumb bool) (*parley.File, io.ReadCloser, error) {
+	f, err := s.store.FileByID(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if f.OwnerID != actor.ID {
+		if f.ConversationID == 0 {
+			// An unsent upload is private, unless it is its owner's
+			// profile photo, which everyone signed in may see.
+			owner, err := s.store.UserByID(ctx, f.OwnerID)
+			if err != nil || owner.PhotoFileID != f.ID {
+				return nil, nil, parley.Errorf(parley.ENOTFOUND, "file not found")
+			}
+		} else if _, _, err := member(ctx, s.store, f.ConversationID, actor.ID); err != nil {
+			return nil, nil, parley.Errorf(parley.ENOTFOUND, "file not found")
+		}
+	}
+	key := f.BlobKey()
+	if thumb {
+		if !f.HasThumb {
+			return nil, nil, parley.Errorf(parley.ENOTFOUND, "this file has no preview")
+		}
+		key = f.ThumbKey()
+	}
+	rc, _, err := s.blobs.Get(ctx, key)
+	if err != nil {
+		return nil, nil, err
+	}
+	if thumb {
+		f.ContentType = "image/jpeg"
+	}
+	return f, rc, nil
+}

@@ -1,0 +1,120 @@
+// Package messaging holds the rules of team chat: direct conversations with
+// their request flow, the Assistance line, multi-chats, messages and their
+// delivery, read state, drafts, typing, history, search and files.
+package messaging
+
+import (
+	"context"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/presence"
+	"github.com/parley-chat/parley/ratelimit"
+)
+
+// Config holds the limits of messaging.
+type Config struct {
+	MaxMessageLength int   // characters; default 2000
+	MaxFileSize      int64 // bytes; default 50 MiB
+	MaxFilesPerMsg   int   // default 10
+	// SendRate and SendBurst limit messages per user per second.
+	SendRate  rate.Limit
+	SendBurst int
+	// MaxBatch bounds how many sends share one transaction.
+	MaxBatch int
+	// MaxQueue bounds how many sends may wait for a commit; beyond it the
+	// sender waits (see SendAsync), so overload slows senders down rather
+	// than growing every wait (default 2 × MaxBatch).
+	MaxQueue int
+	// DeliveryFlush is how often delivery receipts are written (default
+	// 200 ms: ticks stay prompt, and a busy conversation costs one write
+	// per member that often, not one per message).
+	DeliveryFlush time.Duration
+	Logger        *slog.Logger
+}
+
+// Service implements team chat.
+type Service struct {
+	store    parley.Store
+	bus      parley.Bus
+	blobs    parley.Blobs
+	presence *presence.Tracker
+	cfg      Config
+	log      *slog.Logger
+	sends    *ratelimit.Limiter
+	commit   *committer
+	receipts *deliveries
+}
+
+// New returns the service and starts its background writers; Close stops
+// them after flushing.
+func New(store parley.Store, bus parley.Bus, blobs parley.Blobs, pres *presence.Tracker, cfg Config) *Service {
+	if cfg.MaxMessageLength <= 0 {
+		cfg.MaxMessageLength = parley.DefaultMaxMessageLength
+	}
+	if cfg.MaxFileSize <= 0 {
+		cfg.MaxFileSize = 50 << 20
+	}
+	if cfg.MaxFilesPerMsg <= 0 {
+		cfg.MaxFilesPerMsg = 10
+	}
+	if cfg.SendRate == 0 {
+		cfg.SendRate, cfg.SendBurst = 20, 60
+	}
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = 1024
+	}
+	if cfg.MaxQueue <= 0 {
+		cfg.MaxQueue = 2 * cfg.MaxBatch
+	}
+	if cfg.DeliveryFlush <= 0 {
+		cfg.DeliveryFlush = 200 * time.Millisecond
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s := &Service{store: store, bus: bus, blobs: blobs, presence: pres, cfg: cfg, log: cfg.Logger,
+		sends: ratelimit.New(cfg.SendRate, cfg.SendBurst)}
+	s.commit = newCommitter(s)
+	s.receipts = newDeliveries(s)
+	return s
+}
+
+// Config returns the limits in force, for clients to show.
+func (s *Service) Config() Config { return s.cfg }
+
+// Close flushes pending sends and receipts and stops the background writers.
+func (s *Service) Close() {
+	s.commit.close()
+	s.receipts.close()
+}
+
+// write runs a transaction and publishes its events after commit.
+// write runs fn in a transaction; the store publishes its events.
+func (s *Service) write(ctx context.Context, fn func(tx parley.Tx) error) error {
+	_, err := s.store.Write(ctx, fn)
+	return err
+}
+
+// member returns the actor's membership, or ENOTFOUND for a conversation
+// the actor is not in: outsiders cannot tell it exists.
+func member(ctx context.Context, r parley.Reader, convID, userID int64) (*parley.Conversation, *parley.Member, error) {
+	c, err := r.ConversationByID(ctx, convID)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := r.Member(ctx, convID, userID)
+	if parley.ErrorCode(err) == parley.ENOTFOUND {
+		return nil, nil, parley.Errorf(parley.ENOTFOUND, "conversation not found")
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, m, nil
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

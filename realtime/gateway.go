@@ -1,0 +1,254 @@
+package realtime
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/messaging"
+	"github.com/parley-chat/parley/presence"
+	"github.com/parley-chat/parley/reminders"
+)
+
+// Config tunes the gateway.
+type Config struct {
+	// QueueLimit is how many frames may wait for a slow client before it
+	// is disconnected with CloseSlowConsumer (default 8192).
+	QueueLimit int
+	// ResumeLimit is how many missed events a reconnecting client is sent;
+	// beyond it the client is told to refetch its state (default 5000).
+	ResumeLimit int
+	// WriteTimeout bounds one socket write (default 10 s).
+	WriteTimeout time.Duration
+	// OriginPatterns are extra origins allowed to open a socket with a
+	// session cookie (the server's own origin always is).
+	OriginPatterns []string
+	Logger         *slog.Logger
+}
+
+// Gateway holds every WebSocket connection of this node.
+type Gateway struct {
+	store     parley.Store
+	msgs      *messaging.Service
+	reminders *reminders.Service
+	presence  *presence.Tracker
+	cfg       Config
+	log       *slog.Logger
+	cancel    func()
+
+	mu    sync.RWMutex
+	users map[int64]map[*conn]struct{}
+	all   map[*conn]struct{}
+
+	conns atomic.Int64
+}
+
+// New returns a gateway routing the events published on bus.
+func New(store parley.Store, bus parley.Bus, msgs *messaging.Service, rem *reminders.Service, pres *presence.Tracker, cfg Config) (*Gateway, error) {
+	if cfg.QueueLimit <= 0 {
+		cfg.QueueLimit = 8192
+	}
+	if cfg.ResumeLimit <= 0 {
+		cfg.ResumeLimit = 5000
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = 10 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	g := &Gateway{store: store, msgs: msgs, reminders: rem, presence: pres, cfg: cfg, log: cfg.Logger,
+		users: make(map[int64]map[*conn]struct{}), all: make(map[*conn]struct{})}
+	cancel, err := bus.Subscribe(g.route)
+	if err != nil {
+		return nil, err
+	}
+	g.cancel = cancel
+	return g, nil
+}
+
+// Connections returns the number of open connections on this node.
+func (g *Gateway) Connections() int64 { return g.conns.Load() }
+
+// Close disconnects every client with "going away"; they reconnect to
+// another node or to this one after restart and resume.
+func (g *Gateway) Close() {
+	g.cancel()
+	g.mu.RLock()
+	conns := make([]*conn, 0, len(g.all))
+	for c := range g.all {
+		conns = append(conns, c)
+	}
+	g.mu.RUnlock()
+	for _, c := range conns {
+		c.ws.Close(websocket.StatusGoingAway, "server restarting; reconnect and resume")
+	}
+}
+
+// route hands each event to the local connections of its audience. It
+// runs on the bus's goroutine: it only encodes and queues.
+func (g *Gateway) route(events []parley.Event) {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	for i := range events {
+		e := &events[i]
+		var frame []byte
+		push := func(c *conn) {
+			if frame == nil {
+				frame = appendEvent(make([]byte, 0, 128+len(e.Data)), e)
+			}
+			c.push(item{frame: frame, id: e.ID, conv: e.ConversationID, seq: e.Seq, msg: e.Type == parley.EventMessageCreated})
+		}
+		if e.Broadcast() {
+			for c := range g.all {
+				push(c)
+			}
+		} else {
+			for _, uid := range e.Audience {
+				for c := range g.users[uid] {
+					push(c)
+				}
+			}
+		}
+		g.control(e)
+	}
+}
+
+// control acts on events that end connections: a deactivated user, a
+// signed-out session.
+func (g *Gateway) control(e *parley.Event) {
+	switch e.Type {
+	case parley.EventUserUpdated:
+		var u struct {
+			ID     int64 `json:"id"`
+			Active bool  `json:"active"`
+		}
+		if json.Unmarshal(e.Data, &u) == nil && !u.Active {
+			for c := range g.users[u.ID] {
+				go c.ws.Close(CloseUnauthorized, "account deactivated")
+			}
+		}
+	case parley.EventSessionEnded:
+		var s struct {
+			SessionID int64 `json:"session_id"`
+		}
+		if json.Unmarshal(e.Data, &s) == nil {
+			for c := range g.users[e.UserID] {
+				if c.session == s.SessionID {
+					go c.ws.Close(CloseUnauthorized, "signed out")
+				}
+			}
+		}
+	}
+}
+
+func (g *Gateway) add(c *conn) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	m := g.users[c.user.ID]
+	if m == nil {
+		m = make(map[*conn]struct{}, 1)
+		g.users[c.user.ID] = m
+	}
+	m[c] = struct{}{}
+	g.all[c] = struct{}{}
+	g.conns.Add(1)
+}
+
+func (g *Gateway) remove(c *conn) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if m := g.users[c.user.ID]; m != nil {
+		delete(m, c)
+		if len(m) == 0 {
+			delete(g.users, c.user.ID)
+		}
+	}
+	delete(g.all, c)
+	g.conns.Add(-1)
+}
+
+// Serve upgrades the request to a WebSocket for an authenticated user,
+// resumes it and returns; the connection runs on until it ends. cursor is the last event the client
+// saw (0: a fresh client that will fetch its state).
+func (g *Gateway) Serve(w http.ResponseWriter, r *http.Request, user *parley.User, session int64, cursor int64, client, version string) {
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+		OriginPatterns:  g.cfg.OriginPatterns,
+		CompressionMode: websocket.CompressionDisabled,
+	})
+	if err != nil {
+		return // Accept has answered the request
+	}
+	ws.SetReadLimit(64 << 10)
+	// The connection outlives this handler: its context is its own.
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &conn{g: g, ws: ws, user: user, session: session, client: client, version: version, ctx: ctx, resuming: true}
+	g.add(c)
+	device := g.presence.Connect(user.ID)
+	end := func() {
+		cancel()
+		g.remove(c)
+		device.Disconnect()
+		c.closeWriter()
+	}
+	if err := g.resume(ctx, c, cursor); err != nil {
+		g.log.Warn("resume", "user_id", user.ID, "err", err)
+		ws.Close(websocket.StatusInternalError, "resume failed; reconnect")
+		end()
+		return
+	}
+	if err := g.msgs.Connected(ctx, user.ID); err != nil {
+		g.log.Warn("marking delivered on connect", "user_id", user.ID, "err", err)
+	}
+	g.reminders.Connected(ctx, user.ID)
+	// Read on a fresh goroutine and let this one, with the deep stack it
+	// grew authenticating and resuming, and the request it holds, go: an
+	// idle connection then costs a small stack and its buffers.
+	go func() {
+		defer end()
+		c.readLoop(device)
+	}()
+}
+
+// resume sends hello and every durable event after cursor, then releases
+// the live events held back meanwhile, skipping those already sent.
+func (g *Gateway) resume(ctx context.Context, c *conn, cursor int64) error {
+	oldest, newest, err := g.store.EventBounds(ctx)
+	if err != nil {
+		return err
+	}
+	hello := map[string]any{"user": c.user, "cursor": newest}
+	var backlog []parley.Event
+	switch {
+	case cursor <= 0 || cursor >= newest:
+	case cursor < oldest-1:
+		hello["resync"] = true // events after the cursor were pruned
+	default:
+		backlog, err = g.store.EventsSince(ctx, c.user.ID, cursor, g.cfg.ResumeLimit+1)
+		if err != nil {
+			return err
+		}
+		if len(backlog) > g.cfg.ResumeLimit {
+			backlog, hello["resync"] = nil, true
+		}
+	}
+	if cursor > 0 && cursor < newest {
+		hello["cursor"] = cursor
+	}
+	items := make([]item, 0, len(backlog)+1)
+	items = append(items, item{frame: controlFrame("hello", 0, hello)})
+	for i := range backlog {
+		e := &backlog[i]
+		items = append(items, item{frame: appendEvent(nil, e), id: e.ID, conv: e.ConversationID, seq: e.Seq,
+			msg: e.Type == parley.EventMessageCreated})
+	}
+	c.release(items, cursor)
+	return nil
+}

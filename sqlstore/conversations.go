@@ -1,0 +1,245 @@
+package sqlstore
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/parley-chat/parley"
+)
+
+const convCols = "c.id, c.kind, c.title, c.state, c.created_by, c.key, c.last_seq, c.last_message_at, c.created_at, c.updated_at"
+
+func scanConv(r scanner) (*parley.Conversation, error) {
+	var c parley.Conversation
+	var key *string
+	var last, created, updated int64
+	if err := r.Scan(&c.ID, &c.Kind, &c.Title, &c.State, &c.CreatedBy, &key, &c.LastSeq, &last, &created, &updated); err != nil {
+		return nil, err
+	}
+	if key != nil {
+		c.Key = *key
+	}
+	c.LastMessageAt, c.CreatedAt, c.UpdatedAt = parley.TimeFromMillis(last), parley.TimeFromMillis(created), parley.TimeFromMillis(updated)
+	return &c, nil
+}
+
+func (q *q) ConversationByID(ctx context.Context, id int64) (*parley.Conversation, error) {
+	st, err := q.stmt(ctx, "SELECT "+convCols+" FROM conversations c WHERE c.id = $1")
+	if err != nil {
+		return nil, err
+	}
+	c, err := scanConv(st.QueryRowContext(ctx, id))
+	return c, notFound(err, "conversation")
+}
+
+func (q *q) ConversationByKey(ctx context.Context, key string) (*parley.Conversation, error) {
+	st, err := q.stmt(ctx, "SELECT "+convCols+" FROM conversations c WHERE c.key = $1")
+	if err != nil {
+		return nil, err
+	}
+	c, err := scanConv(st.QueryRowContext(ctx, key))
+	return c, notFound(err, "conversation")
+}
+
+func (q *q) Conversations(ctx context.Context, f parley.ConvFilter) ([]*parley.Conversation, string, error) {
+	args := []any{f.UserID}
+	query := "SELECT " + convCols + " FROM members m JOIN conversations c ON c.id = m.conversation_id WHERE m.user_id = $1"
+	if f.Kind != "" {
+		args = append(args, string(f.Kind))
+		query += " AND c.kind = $" + strconv.Itoa(len(args))
+	}
+	if f.Cursor != "" {
+		key, id, err := decodeCursor(f.Cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		at, err := strconv.ParseInt(key, 10, 64)
+		if err != nil {
+			return nil, "", parley.Invalid("cursor", "invalid cursor")
+		}
+		args = append(args, at, id)
+		query += " AND (c.last_message_at, c.id) < ($" + strconv.Itoa(len(args)-1) + ", $" + strconv.Itoa(len(args)) + ")"
+	}
+	n := limit(f.Limit, 50, 500)
+	args = append(args, n+1)
+	query += " ORDER BY c.last_message_at DESC, c.id DESC LIMIT $" + strconv.Itoa(len(args))
+	rows, err := q.query(ctx, query, args...)
+	if err != nil {
+		return nil, "", err
+	}
+	convs, err := collect(rows, scanConv)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(convs) > n {
+		convs = convs[:n]
+		last := convs[n-1]
+		next = encodeCursor(strconv.FormatInt(parley.Millis(last.LastMessageAt), 10), last.ID)
+	}
+	return convs, next, nil
+}
+
+func (q *q) ConversationsByKind(ctx context.Context, kind parley.ConvKind) ([]*parley.Conversation, error) {
+	rows, err := q.query(ctx, "SELECT "+convCols+" FROM conversations c WHERE c.kind = $1 ORDER BY c.id", string(kind))
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanConv)
+}
+
+const memberCols = "conversation_id, user_id, role, joined_at, delivered_seq, read_seq, marked_unread, draft, draft_at"
+
+func scanMember(r scanner) (parley.Member, error) {
+	var m parley.Member
+	var joined, draftAt int64
+	err := r.Scan(&m.ConversationID, &m.UserID, &m.Role, &joined, &m.DeliveredSeq, &m.ReadSeq, &m.MarkedUnread, &m.Draft, &draftAt)
+	m.JoinedAt, m.DraftAt = parley.TimeFromMillis(joined), parley.TimeFromMillis(draftAt)
+	return m, err
+}
+
+func (q *q) Member(ctx context.Context, convID, userID int64) (*parley.Member, error) {
+	st, err := q.stmt(ctx, "SELECT "+memberCols+" FROM members WHERE conversation_id = $1 AND user_id = $2")
+	if err != nil {
+		return nil, err
+	}
+	m, err := scanMember(st.QueryRowContext(ctx, convID, userID))
+	if err != nil {
+		return nil, notFound(err, "member")
+	}
+	return &m, nil
+}
+
+func (q *q) Members(ctx context.Context, convID int64) ([]parley.Member, error) {
+	rows, err := q.query(ctx, "SELECT "+memberCols+" FROM members WHERE conversation_id = $1 ORDER BY joined_at, user_id", convID)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanMember)
+}
+
+func (q *q) MembersOf(ctx context.Context, userID int64, convIDs []int64) (map[int64]*parley.Member, error) {
+	out := make(map[int64]*parley.Member, len(convIDs))
+	if len(convIDs) == 0 {
+		return out, nil
+	}
+	rows, err := q.db.QueryContext(ctx, "SELECT "+memberCols+" FROM members WHERE user_id = $1 AND conversation_id IN ("+
+		placeholders(2, len(convIDs))+")", append([]any{userID}, int64Args(convIDs)...)...)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := collect(rows, scanMember)
+	for i := range ms {
+		out[ms[i].ConversationID] = &ms[i]
+	}
+	return out, err
+}
+
+func (q *q) MembersByConversation(ctx context.Context, convIDs []int64) (map[int64][]parley.Member, error) {
+	out := make(map[int64][]parley.Member, len(convIDs))
+	if len(convIDs) == 0 {
+		return out, nil
+	}
+	rows, err := q.db.QueryContext(ctx, "SELECT "+memberCols+" FROM members WHERE conversation_id IN ("+
+		placeholders(1, len(convIDs))+") ORDER BY joined_at, user_id", int64Args(convIDs)...)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := collect(rows, scanMember)
+	for _, m := range ms {
+		out[m.ConversationID] = append(out[m.ConversationID], m)
+	}
+	return out, err
+}
+
+func (q *q) UnreadTotal(ctx context.Context, userID int64) (messages int64, conversations int64, err error) {
+	err = q.row(ctx, "member", `SELECT
+		COALESCE(SUM(CASE WHEN c.last_seq > m.read_seq THEN c.last_seq - m.read_seq WHEN m.marked_unread THEN 1 ELSE 0 END), 0),
+		COUNT(CASE WHEN c.last_seq > m.read_seq OR m.marked_unread THEN 1 END)
+		FROM members m JOIN conversations c ON c.id = m.conversation_id WHERE m.user_id = $1`, []any{userID}, &messages, &conversations)
+	return messages, conversations, err
+}
+
+func (q *q) Undelivered(ctx context.Context, userID int64) (map[int64]int64, error) {
+	rows, err := q.query(ctx, `SELECT c.id, c.last_seq FROM members m JOIN conversations c ON c.id = m.conversation_id
+		WHERE m.user_id = $1 AND m.delivered_seq < c.last_seq`, userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make(map[int64]int64)
+	for rows.Next() {
+		var id, seq int64
+		if err := rows.Scan(&id, &seq); err != nil {
+			return nil, err
+		}
+		out[id] = seq
+	}
+	return out, rows.Err()
+}
+
+func (q *q) CreateConversation(ctx context.Context, c *parley.Conversation) error {
+	now := parley.Now()
+	c.CreatedAt, c.UpdatedAt, c.LastMessageAt = now, now, now
+	err := q.row(ctx, "conversation", `INSERT INTO conversations (kind, title, state, created_by, key, last_seq, last_message_at, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, 0, $6, $6, $6) RETURNING id`,
+		[]any{string(c.Kind), c.Title, string(c.State), c.CreatedBy, nullString(c.Key), parley.Millis(now)}, &c.ID)
+	return mapErr(err, "conversation")
+}
+
+func (q *q) UpdateConversation(ctx context.Context, c *parley.Conversation) error {
+	c.UpdatedAt = parley.Now()
+	return q.execOne(ctx, "conversation", "UPDATE conversations SET title = $2, state = $3, created_by = $4, updated_at = $5 WHERE id = $1",
+		c.ID, c.Title, string(c.State), c.CreatedBy, parley.Millis(c.UpdatedAt))
+}
+
+func (q *q) AddMember(ctx context.Context, m *parley.Member) error {
+	if m.JoinedAt.IsZero() {
+		m.JoinedAt = parley.Now()
+	}
+	if m.Role == "" {
+		m.Role = parley.MemberRegular
+	}
+	_, err := q.exec(ctx, `INSERT INTO members (conversation_id, user_id, role, joined_at, delivered_seq, read_seq)
+		VALUES ($1, $2, $3, $4, $5, $6)`, m.ConversationID, m.UserID, m.Role, parley.Millis(m.JoinedAt), m.DeliveredSeq, m.ReadSeq)
+	return mapErr(err, "member")
+}
+
+func (q *q) RemoveMember(ctx context.Context, convID, userID int64) error {
+	return q.execOne(ctx, "member", "DELETE FROM members WHERE conversation_id = $1 AND user_id = $2", convID, userID)
+}
+
+func (q *q) SetPointers(ctx context.Context, convID, userID, delivered, read int64, markedUnread bool) (*parley.Member, error) {
+	if delivered < read {
+		delivered = read
+	}
+	st, err := q.stmt(ctx, `UPDATE members SET
+		read_seq = CASE WHEN read_seq > $4 THEN read_seq ELSE $4 END,
+		delivered_seq = CASE WHEN delivered_seq > $3 THEN delivered_seq ELSE $3 END,
+		marked_unread = $5
+		WHERE conversation_id = $1 AND user_id = $2 RETURNING `+memberCols)
+	if err != nil {
+		return nil, err
+	}
+	m, err := scanMember(st.QueryRowContext(ctx, convID, userID, delivered, read, markedUnread))
+	if err != nil {
+		return nil, notFound(err, "member")
+	}
+	return &m, nil
+}
+
+func (q *q) ClearDraft(ctx context.Context, convID, userID int64, at time.Time) (bool, error) {
+	res, err := q.exec(ctx, "UPDATE members SET draft = '', draft_at = $3 WHERE conversation_id = $1 AND user_id = $2 AND draft <> ''",
+		convID, userID, parley.Millis(at))
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+func (q *q) SetDraft(ctx context.Context, convID, userID int64, text string, at time.Time) error {
+	return q.execOne(ctx, "member", "UPDATE members SET draft = $3, draft_at = $4 WHERE conversation_id = $1 AND user_id = $2",
+		convID, userID, text, parley.Millis(at))
+}

@@ -1,0 +1,348 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"time"
+
+	"github.com/parley-chat/parley"
+)
+
+const msgCols = "m.id, m.conversation_id, m.seq, m.sender_id, m.kind, m.text, m.quote, m.client_id, m.files, m.event, m.created_at, m.edited_at, m.deleted_at"
+
+func scanMessage(r scanner) (*parley.Message, error) {
+	var m parley.Message
+	var quote, files, event string
+	var clientID *string
+	var created, edited, deleted int64
+	if err := r.Scan(&m.ID, &m.ConversationID, &m.Seq, &m.SenderID, &m.Kind, &m.Text, &quote, &clientID,
+		&files, &event, &created, &edited, &deleted); err != nil {
+		return nil, err
+	}
+	if clientID != nil {
+		m.ClientID = *clientID
+	}
+	if quote != "" {
+		m.Quote = new(parley.Quote)
+		if err := json.Unmarshal([]byte(quote), m.Quote); err != nil {
+			return nil, err
+		}
+		m.QuoteID = m.Quote.ID
+	}
+	if files != "" {
+		if err := json.Unmarshal([]byte(files), &m.Files); err != nil {
+			return nil, err
+		}
+	}
+	if event != "" {
+		m.Event = new(parley.SystemEvent)
+		if err := json.Unmarshal([]byte(event), m.Event); err != nil {
+			return nil, err
+		}
+	}
+	m.CreatedAt, m.EditedAt, m.DeletedAt = parley.TimeFromMillis(created), parley.TimeFromMillis(edited), parley.TimeFromMillis(deleted)
+	return &m, nil
+}
+
+func (q *q) oneMessage(ctx context.Context, where string, args ...any) (*parley.Message, error) {
+	st, err := q.stmt(ctx, "SELECT "+msgCols+" FROM messages m WHERE "+where)
+	if err != nil {
+		return nil, err
+	}
+	m, err := scanMessage(st.QueryRowContext(ctx, args...))
+	return m, notFound(err, "message")
+}
+
+func (q *q) MessageByID(ctx context.Context, id int64) (*parley.Message, error) {
+	return q.oneMessage(ctx, "m.id = $1", id)
+}
+
+func (q *q) MessageBySeq(ctx context.Context, convID, seq int64) (*parley.Message, error) {
+	return q.oneMessage(ctx, "m.conversation_id = $1 AND m.seq = $2", convID, seq)
+}
+
+func (q *q) MessageByClientID(ctx context.Context, senderID int64, clientID string) (*parley.Message, error) {
+	return q.oneMessage(ctx, "m.sender_id = $1 AND m.client_id = $2", senderID, clientID)
+}
+
+func (q *q) Messages(ctx context.Context, convID int64, p parley.MessagePage) ([]*parley.Message, error) {
+	args := []any{convID}
+	query := "SELECT " + msgCols + " FROM messages m WHERE m.conversation_id = $1"
+	add := func(cond string, v any) {
+		args = append(args, v)
+		query += " AND " + cond + " $" + strconv.Itoa(len(args))
+	}
+	if p.Before > 0 {
+		add("m.seq <", p.Before)
+	}
+	if p.After > 0 {
+		add("m.seq >", p.After)
+	}
+	if !p.Since.IsZero() {
+		add("m.created_at >=", parley.Millis(p.Since))
+	}
+	if !p.Until.IsZero() {
+		add("m.created_at <", parley.Millis(p.Until))
+	}
+	// Paging forwards reads ascending from After; otherwise the newest
+	// page before Before, reversed below.
+	forward := p.After > 0 && p.Before == 0
+	args = append(args, limit(p.Limit, 50, 200))
+	if forward {
+		query += " ORDER BY m.seq ASC LIMIT $" + strconv.Itoa(len(args))
+	} else {
+		query += " ORDER BY m.seq DESC LIMIT $" + strconv.Itoa(len(args))
+	}
+	rows, err := q.query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	msgs, err := collect(rows, scanMessage)
+	if err != nil {
+		return nil, err
+	}
+	if !forward {
+		for i, j := 0, len(msgs)-1; i < j; i, j = i+1, j-1 {
+			msgs[i], msgs[j] = msgs[j], msgs[i]
+		}
+	}
+	return msgs, nil
+}
+
+func (q *q) LastMessages(ctx context.Context, convIDs []int64) (map[int64]*parley.Message, error) {
+	out := make(map[int64]*parley.Message, len(convIDs))
+	if len(convIDs) == 0 {
+		return out, nil
+	}
+	rows, err := q.db.QueryContext(ctx, "SELECT "+msgCols+` FROM conversations c
+		JOIN messages m ON m.conversation_id = c.id AND m.seq = c.last_seq
+		WHERE c.id IN (`+placeholders(1, len(convIDs))+")", int64Args(convIDs)...)
+	if err != nil {
+		return nil, err
+	}
+	msgs, err := collect(rows, scanMessage)
+	for _, m := range msgs {
+		out[m.ConversationID] = m
+	}
+	return out, err
+}
+
+// Search on the store first indexes what is pending, so a message is
+// found as soon as its send is acknowledged.
+func (s *Store) Search(ctx context.Context, sq parley.SearchQuery) ([]*parley.Message, error) {
+	if s.deferredIndex {
+		if _, err := s.Write(ctx, func(tx parley.Tx) error {
+			_, err := s.dialect.indexPending(ctx, &tx.(*txn).q, 0)
+			return err
+		}); err != nil {
+			return nil, err
+		}
+	}
+	return s.q.Search(ctx, sq)
+}
+
+// Search inside a transaction indexes what is pending in it.
+func (t *txn) Search(ctx context.Context, sq parley.SearchQuery) ([]*parley.Message, error) {
+	if _, err := t.s.dialect.indexPending(ctx, &t.q, 0); err != nil {
+		return nil, err
+	}
+	return t.q.Search(ctx, sq)
+}
+
+func (q *q) Search(ctx context.Context, s parley.SearchQuery) ([]*parley.Message, error) {
+	words := searchWords(s.Text)
+	if len(words) == 0 {
+		return nil, nil
+	}
+	d := q.s.dialect
+	args := []any{d.searchQuery(words), s.UserID}
+	query := "SELECT " + msgCols + " FROM " + d.searchFrom() +
+		" AND m.deleted_at = 0 AND m.kind IN ('text', 'file')" +
+		" AND m.conversation_id IN (SELECT conversation_id FROM members WHERE user_id = $2)"
+	if s.ConversationID != 0 {
+		args = append(args, s.ConversationID)
+		query += " AND m.conversation_id = $" + strconv.Itoa(len(args))
+	}
+	if s.Before > 0 {
+		args = append(args, s.Before)
+		query += " AND m.id < $" + strconv.Itoa(len(args))
+	}
+	args = append(args, limit(s.Limit, 50, 200))
+	query += " ORDER BY m.id DESC LIMIT $" + strconv.Itoa(len(args))
+	rows, err := q.query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanMessage)
+}
+
+func (q *q) InsertMessage(ctx context.Context, m *parley.Message) error {
+	if m.CreatedAt.IsZero() {
+		m.CreatedAt = parley.Now()
+	}
+	// A taken client id is found before the seq is: a caller that goes on
+	// after the conflict (the group commit does) must not commit a gap.
+	if m.ClientID != "" {
+		if _, err := q.MessageByClientID(ctx, m.SenderID, m.ClientID); err == nil {
+			return parley.Errorf(parley.ECONFLICT, "message with this client id already exists")
+		}
+	}
+	at := parley.Millis(m.CreatedAt)
+	if err := q.row(ctx, "conversation", `UPDATE conversations SET last_seq = last_seq + 1, last_message_at = $2, updated_at = $2
+		WHERE id = $1 RETURNING last_seq`, []any{m.ConversationID, at}, &m.Seq); err != nil {
+		return err
+	}
+	var quote string
+	if m.Quote != nil {
+		quote = jsonText(m.Quote)
+	}
+	var event string
+	if m.Event != nil {
+		event = jsonText(m.Event)
+	}
+	err := q.row(ctx, "message", `INSERT INTO messages (conversation_id, seq, sender_id, kind, text, quote, client_id, files, event, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+		[]any{m.ConversationID, m.Seq, m.SenderID, string(m.Kind), m.Text, quote, nullString(m.ClientID), jsonText(m.Files), event, at}, &m.ID)
+	return mapErr(err, "message with this client id")
+}
+
+func (q *q) UpdateMessage(ctx context.Context, m *parley.Message) error {
+	return q.execOne(ctx, "message", "UPDATE messages SET text = $2, files = $3, edited_at = $4, deleted_at = $5 WHERE id = $1",
+		m.ID, m.Text, jsonText(m.Files), parley.Millis(m.EditedAt), parley.Millis(m.DeletedAt))
+}
+
+const fileCols = "id, owner_id, conversation_id, name, content_type, size, width, height, has_thumb, created_at"
+
+func scanFile(r scanner) (parley.File, error) {
+	var f parley.File
+	var created int64
+	err := r.Scan(&f.ID, &f.OwnerID, &f.ConversationID, &f.Name, &f.ContentType, &f.Size, &f.Width, &f.Height, &f.HasThumb, &created)
+	f.CreatedAt = parley.TimeFromMillis(created)
+	return f, err
+}
+
+func (q *q) FileByID(ctx context.Context, id int64) (*parley.File, error) {
+	st, err := q.stmt(ctx, "SELECT "+fileCols+" FROM files WHERE id = $1")
+	if err != nil {
+		return nil, err
+	}
+	f, err := scanFile(st.QueryRowContext(ctx, id))
+	if err != nil {
+		return nil, notFound(err, "file")
+	}
+	return &f, nil
+}
+
+func (q *q) Files(ctx context.Context, ids []int64) ([]parley.File, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	rows, err := q.db.QueryContext(ctx, "SELECT "+fileCols+" FROM files WHERE id IN ("+placeholders(1, len(ids))+") ORDER BY id", int64Args(ids)...)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanFile)
+}
+
+func (q *q) CreateFile(ctx context.Context, f *parley.File) error {
+	if f.CreatedAt.IsZero() {
+		f.CreatedAt = parley.Now()
+	}
+	return q.row(ctx, "file", `INSERT INTO files (owner_id, name, content_type, size, width, height, has_thumb, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+		[]any{f.OwnerID, f.Name, f.ContentType, f.Size, f.Width, f.Height, f.HasThumb, parley.Millis(f.CreatedAt)}, &f.ID)
+}
+
+func (q *q) AttachFile(ctx context.Context, fileID, convID, messageID int64) error {
+	res, err := q.exec(ctx, "UPDATE files SET conversation_id = $2, message_id = $3 WHERE id = $1 AND conversation_id = 0", fileID, convID, messageID)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		if _, err := q.FileByID(ctx, fileID); err != nil {
+			return err
+		}
+		return parley.Errorf(parley.ECONFLICT, "file %d is already attached to a message", fileID)
+	}
+	return nil
+}
+
+const reminderCols = "id, user_id, message_id, conversation_id, remind_at, fired_at, created_at"
+
+func scanReminder(r scanner) (*parley.Reminder, error) {
+	var rm parley.Reminder
+	var at, fired, created int64
+	if err := r.Scan(&rm.ID, &rm.UserID, &rm.MessageID, &rm.ConversationID, &at, &fired, &created); err != nil {
+		return nil, err
+	}
+	rm.RemindAt, rm.FiredAt, rm.CreatedAt = parley.TimeFromMillis(at), parley.TimeFromMillis(fired), parley.TimeFromMillis(created)
+	return &rm, nil
+}
+
+func (q *q) Reminder(ctx context.Context, userID, messageID int64) (*parley.Reminder, error) {
+	st, err := q.stmt(ctx, "SELECT "+reminderCols+" FROM reminders WHERE user_id = $1 AND message_id = $2")
+	if err != nil {
+		return nil, err
+	}
+	r, err := scanReminder(st.QueryRowContext(ctx, userID, messageID))
+	return r, notFound(err, "reminder")
+}
+
+func (q *q) Reminders(ctx context.Context, userID int64) ([]*parley.Reminder, error) {
+	rows, err := q.query(ctx, "SELECT "+reminderCols+" FROM reminders WHERE user_id = $1 ORDER BY remind_at, id", userID)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanReminder)
+}
+
+func (q *q) DueReminders(ctx context.Context, now time.Time, userID int64, n int) ([]*parley.Reminder, error) {
+	query := "SELECT " + reminderCols + " FROM reminders WHERE fired_at = 0 AND remind_at <= $1"
+	args := []any{parley.Millis(now)}
+	if userID != 0 {
+		query += " AND user_id = $2 ORDER BY remind_at, id LIMIT $3"
+		args = append(args, userID)
+	} else {
+		query += " ORDER BY remind_at, id LIMIT $2"
+	}
+	rows, err := q.query(ctx, query, append(args, limit(n, 100, 1000))...)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanReminder)
+}
+
+func (q *q) NextReminderAt(ctx context.Context, after time.Time) (time.Time, error) {
+	var at *int64
+	if err := q.row(ctx, "reminder", "SELECT MIN(remind_at) FROM reminders WHERE fired_at = 0 AND remind_at > $1",
+		[]any{parley.Millis(after)}, &at); err != nil {
+		return time.Time{}, err
+	}
+	if at == nil {
+		return time.Time{}, nil
+	}
+	return parley.TimeFromMillis(*at), nil
+}
+
+func (q *q) PutReminder(ctx context.Context, r *parley.Reminder) error {
+	if r.CreatedAt.IsZero() {
+		r.CreatedAt = parley.Now()
+	}
+	var created int64
+	err := q.row(ctx, "reminder", `INSERT INTO reminders (user_id, message_id, conversation_id, remind_at, fired_at, created_at)
+		VALUES ($1, $2, $3, $4, 0, $5)
+		ON CONFLICT (user_id, message_id) DO UPDATE SET remind_at = excluded.remind_at, fired_at = 0
+		RETURNING id, created_at`,
+		[]any{r.UserID, r.MessageID, r.ConversationID, parley.Millis(r.RemindAt), parley.Millis(r.CreatedAt)}, &r.ID, &created)
+	r.CreatedAt, r.FiredAt = parley.TimeFromMillis(created), time.Time{}
+	return err
+}
+
+func (q *q) DeleteReminder(ctx context.Context, userID, messageID int64) error {
+	return q.execOne(ctx, "reminder", "DELETE FROM reminders WHERE user_id = $1 AND message_id = $2", userID, messageID)
+}
+
+func (q *q) MarkReminderFired(ctx context.Context, id int64, at time.Time) error {
+	return q.execOne(ctx, "reminder", "UPDATE reminders SET fired_at = $2 WHERE id = $1 AND fired_at = 0", id, parley.Millis(at))
+}

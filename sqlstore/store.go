@@ -1,0 +1,325 @@
+// Package sqlstore implements parley.Store over database/sql for SQLite
+// (modernc.org/sqlite, no cgo) and PostgreSQL (pgx). One implementation
+// serves both; the few dialect differences (full-text search, ordering of
+// stream positions across writers) sit in dialect.go.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	_ "modernc.org/sqlite" // registers "sqlite"
+
+	"github.com/parley-chat/parley"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// Store is the SQL store. Open it with Open.
+type Store struct {
+	q       // reads, on the read pool
+	dialect dialect
+	rdb     *sql.DB // readers: a pool (SQLite WAL allows many)
+	wdb     *sql.DB // the writer: see openSQLite; the pool for PostgreSQL
+	// wmu serialises SQLite's writing transactions, which SQLite runs one
+	// at a time anyway; waiting here is cheaper than on its busy handler.
+	wmu *sync.Mutex
+
+	// pubmu keeps this node's publishes in stream order on PostgreSQL,
+	// where wmu is not used.
+	pubmu   sync.Mutex
+	publish func(context.Context, []parley.Event) error
+	log     *slog.Logger
+	// deferredIndex: new messages reach the full-text index in batches
+	// (SQLite). indexer stops indexLoop; indexed closes when it has.
+	deferredIndex    bool
+	indexer, indexed chan struct{}
+
+	mu    sync.Mutex
+	stmts map[stmtKey]*sql.Stmt
+}
+
+type stmtKey struct {
+	write bool
+	query string
+}
+
+// Options tune how the store opens its database.
+type Options struct {
+	// ReadConns is the size of the read pool (default 8).
+	ReadConns int
+	// Synchronous is SQLite's synchronous pragma: FULL (default) makes a
+	// commit durable before it returns; NORMAL trades the last commits on
+	// power loss (never on a crash of the process) for speed.
+	Synchronous string
+	// Publish, if set, receives the events of every committed Write, in
+	// stream order (see Write).
+	Publish func(context.Context, []parley.Event) error
+	Logger  *slog.Logger
+}
+
+// Open opens the database named by dsn and applies pending migrations.
+// dsn is "sqlite:<path>" (a file, created with its directory if missing) or
+// a "postgres://" URL.
+func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
+	if opt.ReadConns <= 0 {
+		opt.ReadConns = 8
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
+	s := &Store{stmts: make(map[stmtKey]*sql.Stmt), publish: opt.Publish, log: opt.Logger}
+	var err error
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		err = s.openSQLite(strings.TrimPrefix(dsn, "sqlite:"), opt)
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		err = s.openPostgres(dsn, opt)
+	default:
+		return nil, fmt.Errorf("sqlstore: unsupported database URL %q (want sqlite:<path> or postgres://...)", redact(dsn))
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.q = q{s: s, db: s.rdb}
+	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if s.deferredIndex {
+		s.indexer = make(chan struct{})
+		s.indexed = make(chan struct{})
+		go s.indexLoop()
+	}
+	return s, nil
+}
+
+// indexLoop keeps the full-text index a fraction of a second behind, so a
+// search rarely has much to index first. It indexes in chunks, each its own
+// short transaction, so sends commit in between.
+func (s *Store) indexLoop() {
+	defer close(s.indexed)
+	t := time.NewTicker(250 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.indexer:
+			return
+		case <-t.C:
+		}
+		for more := true; more; {
+			ctx := context.Background()
+			_, err := s.Write(ctx, func(tx parley.Tx) error {
+				var err error
+				more, err = s.dialect.indexPending(ctx, &tx.(*txn).q, 1000)
+				return err
+			})
+			if err != nil {
+				s.log.Warn("indexing messages for search", "err", err)
+				break
+			}
+		}
+	}
+}
+
+func (s *Store) openSQLite(path string, opt Options) error {
+	if path == "" {
+		return errors.New("sqlstore: sqlite: empty path")
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("sqlstore: %w", err)
+	}
+	syncMode := opt.Synchronous
+	if syncMode == "" {
+		syncMode = "FULL"
+	}
+	pragmas := "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)" +
+		"&_pragma=synchronous(" + syncMode + ")"
+	wdb, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
+	if err != nil {
+		return err
+	}
+	// Transactions run one at a time (wmu). The second connection lets a
+	// statement be prepared on the pool while a transaction holds the
+	// first, so prepared statements outlive transactions.
+	wdb.SetMaxOpenConns(2)
+	wdb.SetMaxIdleConns(2)
+	wdb.SetConnMaxLifetime(0)
+	wdb.SetConnMaxIdleTime(0)
+	rdb, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=query_only(ON)")
+	if err != nil {
+		wdb.Close()
+		return err
+	}
+	rdb.SetMaxOpenConns(opt.ReadConns)
+	rdb.SetMaxIdleConns(opt.ReadConns)
+	rdb.SetConnMaxIdleTime(0)
+	s.rdb, s.wdb, s.dialect, s.wmu, s.deferredIndex = rdb, wdb, sqliteDialect{}, new(sync.Mutex), true
+	return nil
+}
+
+func (s *Store) openPostgres(dsn string, opt Options) error {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return fmt.Errorf("sqlstore: %s", redact(err.Error()))
+	}
+	db.SetMaxOpenConns(opt.ReadConns + 8)
+	db.SetMaxIdleConns(opt.ReadConns + 8)
+	s.rdb, s.wdb, s.dialect = db, db, postgresDialect{}
+	return nil
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	sub, err := fs.Sub(migrations, "migrations/"+s.dialect.name())
+	if err != nil {
+		return err
+	}
+	var gd goose.Dialect = goose.DialectSQLite3
+	var opts []goose.ProviderOption
+	if s.dialect.name() == "postgres" {
+		gd = goose.DialectPostgres
+		// Many nodes may start at once; the advisory lock lets one migrate.
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 600))
+		if err != nil {
+			return err
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	p, err := goose.NewProvider(gd, s.wdb, sub, opts...)
+	if err != nil {
+		return fmt.Errorf("sqlstore: migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("sqlstore: migrate: %w", err)
+	}
+	return nil
+}
+
+// Ping reports whether the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.rdb.PingContext(ctx) }
+
+// Close closes the database.
+func (s *Store) Close() error {
+	if s.indexer != nil {
+		close(s.indexer)
+		<-s.indexed
+		s.indexer = nil
+	}
+	s.mu.Lock()
+	for _, st := range s.stmts {
+		st.Close()
+	}
+	s.stmts = nil
+	s.mu.Unlock()
+	err := s.rdb.Close()
+	if s.wdb != s.rdb {
+		err = errors.Join(err, s.wdb.Close())
+	}
+	return err
+}
+
+// Dialect names the database behind the store: "sqlite" or "postgres".
+func (s *Store) Dialect() string { return s.dialect.name() }
+
+// prepared returns the statement for query, prepared once per pool: hot
+// statements are parsed once instead of on every call.
+func (s *Store) prepared(ctx context.Context, write bool, query string) (*sql.Stmt, error) {
+	k := stmtKey{write, query}
+	s.mu.Lock()
+	st, ok := s.stmts[k]
+	s.mu.Unlock()
+	if ok {
+		return st, nil
+	}
+	db := s.rdb
+	if write {
+		db = s.wdb
+	}
+	st, err := db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stmts == nil {
+		st.Close()
+		return nil, parley.Errorf(parley.EUNAVAILABLE, "store closed")
+	}
+	if old, ok := s.stmts[k]; ok {
+		st.Close()
+		return old, nil
+	}
+	s.stmts[k] = st
+	return st, nil
+}
+
+// Write runs fn in one transaction; see parley.Store.
+func (s *Store) Write(ctx context.Context, fn func(tx parley.Tx) error) ([]parley.Event, error) {
+	if s.wmu != nil {
+		s.wmu.Lock()
+		defer s.wmu.Unlock()
+	}
+	sqltx, err := s.wdb.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: begin: %w", err)
+	}
+	// Ends the transaction if fn panics; a no-op once it has committed.
+	defer sqltx.Rollback()
+	t := &txn{q: q{s: s, db: sqltx, tx: sqltx}}
+	if err := fn(t); err != nil {
+		sqltx.Rollback()
+		return nil, err
+	}
+	if len(t.events) > 0 && s.wmu == nil {
+		s.pubmu.Lock()
+		defer s.pubmu.Unlock()
+	}
+	events, err := t.storeEvents(ctx)
+	if err != nil {
+		sqltx.Rollback()
+		return nil, err
+	}
+	if err := sqltx.Commit(); err != nil {
+		return nil, fmt.Errorf("sqlstore: commit: %w", err)
+	}
+	// Publishing under the lock that ordered the commits makes this
+	// node's live stream leave in stream order, so a client's cursor never
+	// passes an event it has not been sent. A failed publish is logged,
+	// not returned: the change is committed, and clients that miss the
+	// live event get it when they resume from their cursor.
+	if len(events) > 0 && s.publish != nil {
+		if err := s.publish(ctx, events); err != nil {
+			s.log.Warn("publishing events", "events", len(events), "err", err)
+		}
+	}
+	return events, nil
+}
+
+// redact hides a password in a database URL.
+func redact(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+var _ parley.Store = (*Store)(nil)

@@ -1,0 +1,255 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/parley-chat/parley"
+)
+
+const userCols = "id, email, name, role, active, photo_file_id, last_client, last_client_version, created_at, updated_at"
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanUser(r scanner, extra ...any) (*parley.User, error) {
+	var u parley.User
+	var created, updated int64
+	dest := append([]any{&u.ID, &u.Email, &u.Name, &u.Role, &u.Active, &u.PhotoFileID,
+		&u.LastClient, &u.LastClientVersion, &created, &updated}, extra...)
+	if err := r.Scan(dest...); err != nil {
+		return nil, err
+	}
+	u.CreatedAt, u.UpdatedAt = parley.TimeFromMillis(created), parley.TimeFromMillis(updated)
+	return &u, nil
+}
+
+// sortName and searchText are stored so ordering and case-insensitive
+// matching work the same in both databases (SQLite's lower() is ASCII-only).
+func sortName(u *parley.User) string   { return strings.ToLower(u.Name) }
+func searchText(u *parley.User) string { return strings.ToLower(u.Name + " " + u.Email) }
+
+func (q *q) UserByID(ctx context.Context, id int64) (*parley.User, error) {
+	st, err := q.stmt(ctx, "SELECT "+userCols+" FROM users WHERE id = $1")
+	if err != nil {
+		return nil, err
+	}
+	u, err := scanUser(st.QueryRowContext(ctx, id))
+	return u, notFound(err, "user")
+}
+
+func (q *q) UserByEmail(ctx context.Context, email string) (*parley.User, string, error) {
+	st, err := q.stmt(ctx, "SELECT "+userCols+", password_hash FROM users WHERE email = $1")
+	if err != nil {
+		return nil, "", err
+	}
+	var hash string
+	u, err := scanUser(st.QueryRowContext(ctx, strings.ToLower(email)), &hash)
+	if err != nil {
+		return nil, "", notFound(err, "user")
+	}
+	return u, hash, nil
+}
+
+func (q *q) Users(ctx context.Context, f parley.UserFilter) ([]*parley.User, string, error) {
+	var where []string
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + itoa(len(args))
+	}
+	if s := strings.TrimSpace(strings.ToLower(f.Query)); s != "" {
+		where = append(where, "search LIKE "+arg("%"+escapeLike(s)+"%")+" ESCAPE '\\'")
+	}
+	if f.GroupID != 0 {
+		where = append(where, "id IN (SELECT user_id FROM group_members WHERE group_id = "+arg(f.GroupID)+")")
+	}
+	if f.IDs != nil {
+		if len(f.IDs) == 0 {
+			return nil, "", nil
+		}
+		ph := make([]string, len(f.IDs))
+		for i, id := range f.IDs {
+			ph[i] = arg(id)
+		}
+		where = append(where, "id IN ("+strings.Join(ph, ", ")+")")
+	}
+	if f.Active != nil {
+		where = append(where, "active = "+arg(*f.Active))
+	}
+	if f.Cursor != "" {
+		key, id, err := decodeCursor(f.Cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		where = append(where, "(sort_name, id) > ("+arg(key)+", "+arg(id)+")")
+	}
+	n := limit(f.Limit, 50, 500)
+	query := "SELECT " + userCols + ", sort_name FROM users"
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	query += " ORDER BY sort_name, id LIMIT " + arg(n+1)
+	rows, err := q.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, "", err
+	}
+	defer rows.Close()
+	var users []*parley.User
+	var keys []string
+	for rows.Next() {
+		var key string
+		u, err := scanUser(rows, &key)
+		if err != nil {
+			return nil, "", err
+		}
+		users, keys = append(users, u), append(keys, key)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(users) > n {
+		users = users[:n]
+		next = encodeCursor(keys[n-1], users[n-1].ID)
+	}
+	return users, next, nil
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+func (q *q) CountUsers(ctx context.Context) (int, error) {
+	var n int
+	err := q.row(ctx, "users", "SELECT COUNT(*) FROM users", nil, &n)
+	return n, err
+}
+
+func (q *q) UserSettings(ctx context.Context, userID int64) (parley.Settings, error) {
+	var raw string
+	if err := q.row(ctx, "user", "SELECT settings FROM users WHERE id = $1", []any{userID}, &raw); err != nil {
+		return parley.Settings{}, err
+	}
+	s := parley.DefaultSettings()
+	if raw != "" {
+		if err := json.Unmarshal([]byte(raw), &s); err != nil {
+			return parley.Settings{}, err
+		}
+	}
+	return s, nil
+}
+
+func (q *q) CreateUser(ctx context.Context, u *parley.User, passwordHash string) error {
+	now := parley.Millis(parley.Now())
+	err := q.row(ctx, "user", `INSERT INTO users (email, name, sort_name, search, role, password_hash, active, photo_file_id, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id`,
+		[]any{u.Email, u.Name, sortName(u), searchText(u), string(u.Role), passwordHash, u.Active, u.PhotoFileID, now}, &u.ID)
+	if err != nil {
+		return mapErr(err, "a user with this e-mail")
+	}
+	u.CreatedAt, u.UpdatedAt = parley.TimeFromMillis(now), parley.TimeFromMillis(now)
+	return nil
+}
+
+func (q *q) UpdateUser(ctx context.Context, u *parley.User) error {
+	u.UpdatedAt = parley.Now()
+	return q.execOne(ctx, "user", `UPDATE users SET email = $2, name = $3, sort_name = $4, search = $5, role = $6,
+		active = $7, photo_file_id = $8, updated_at = $9 WHERE id = $1`,
+		u.ID, u.Email, u.Name, sortName(u), searchText(u), string(u.Role), u.Active, u.PhotoFileID, parley.Millis(u.UpdatedAt))
+}
+
+func (q *q) SetPassword(ctx context.Context, userID int64, hash string) error {
+	return q.execOne(ctx, "user", "UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1",
+		userID, hash, parley.Millis(parley.Now()))
+}
+
+func (q *q) SetUserSettings(ctx context.Context, userID int64, s parley.Settings) error {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	return q.execOne(ctx, "user", "UPDATE users SET settings = $2 WHERE id = $1", userID, string(b))
+}
+
+func (q *q) SetClient(ctx context.Context, userID int64, client, version string) error {
+	return q.execOne(ctx, "user", "UPDATE users SET last_client = $2, last_client_version = $3 WHERE id = $1",
+		userID, client, version)
+}
+
+const sessionCols = "id, user_id, kind, name, token_hash, csrf, created_at, last_used_at, expires_at"
+
+func scanSession(r scanner) (*parley.Session, error) {
+	var s parley.Session
+	var created, used, expires int64
+	if err := r.Scan(&s.ID, &s.UserID, &s.Kind, &s.Name, &s.TokenHash, &s.CSRF, &created, &used, &expires); err != nil {
+		return nil, err
+	}
+	s.CreatedAt, s.LastUsed, s.ExpiresAt = parley.TimeFromMillis(created), parley.TimeFromMillis(used), parley.TimeFromMillis(expires)
+	return &s, nil
+}
+
+func (q *q) SessionByTokenHash(ctx context.Context, hash string) (*parley.Session, error) {
+	st, err := q.stmt(ctx, "SELECT "+sessionCols+" FROM sessions WHERE token_hash = $1")
+	if err != nil {
+		return nil, err
+	}
+	s, err := scanSession(st.QueryRowContext(ctx, hash))
+	return s, notFound(err, "session")
+}
+
+func (q *q) Sessions(ctx context.Context, userID int64) ([]*parley.Session, error) {
+	rows, err := q.query(ctx, "SELECT "+sessionCols+" FROM sessions WHERE user_id = $1 ORDER BY id", userID)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanSession)
+}
+
+func (q *q) CreateSession(ctx context.Context, s *parley.Session) error {
+	if s.CreatedAt.IsZero() {
+		s.CreatedAt = parley.Now()
+	}
+	s.LastUsed = s.CreatedAt
+	return q.row(ctx, "session", `INSERT INTO sessions (user_id, kind, name, token_hash, csrf, created_at, last_used_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $6, $7) RETURNING id`,
+		[]any{s.UserID, s.Kind, s.Name, s.TokenHash, s.CSRF, parley.Millis(s.CreatedAt), parley.Millis(s.ExpiresAt)}, &s.ID)
+}
+
+func (q *q) TouchSession(ctx context.Context, id int64, at time.Time) error {
+	_, err := q.exec(ctx, "UPDATE sessions SET last_used_at = $2 WHERE id = $1", id, parley.Millis(at))
+	return err
+}
+
+func (q *q) DeleteSession(ctx context.Context, id int64) error {
+	return q.execOne(ctx, "session", "DELETE FROM sessions WHERE id = $1", id)
+}
+
+func (q *q) DeleteSessions(ctx context.Context, userID int64) error {
+	_, err := q.exec(ctx, "DELETE FROM sessions WHERE user_id = $1", userID)
+	return err
+}
+
+// collect scans every row with scan.
+func collect[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+func collectInt64(rows *sql.Rows) ([]int64, error) {
+	return collect(rows, func(r scanner) (int64, error) {
+		var v int64
+		err := r.Scan(&v)
+		return v, err
+	})
+}

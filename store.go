@@ -1,0 +1,170 @@
+package parley
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Store is Parley's persistent state. Reads go straight to the database;
+// every change goes through Write, in one transaction with the events that
+// describe it.
+type Store interface {
+	Reader
+	// Write runs fn in one transaction. The events fn emits are stored with
+	// the change, given stream positions in commit order and their
+	// audiences resolved; after commit they are published on the bus the
+	// store was opened with, in stream order, and returned. If fn returns
+	// an error nothing is changed and no event is published.
+	Write(ctx context.Context, fn func(tx Tx) error) ([]Event, error)
+	// Ping reports whether the database answers.
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// Reader is every query, available both on the Store and inside a Tx. Each
+// method returning one thing returns ENOTFOUND when there is none.
+type Reader interface {
+	UserByID(ctx context.Context, id int64) (*User, error)
+	// UserByEmail also returns the stored password hash.
+	UserByEmail(ctx context.Context, email string) (*User, string, error)
+	// Users returns a page of the directory and the cursor of the next page
+	// ("" at the end).
+	Users(ctx context.Context, f UserFilter) ([]*User, string, error)
+	CountUsers(ctx context.Context) (int, error)
+	UserSettings(ctx context.Context, userID int64) (Settings, error)
+
+	SessionByTokenHash(ctx context.Context, hash string) (*Session, error)
+	Sessions(ctx context.Context, userID int64) ([]*Session, error)
+
+	Groups(ctx context.Context) ([]*Group, error)
+	GroupByID(ctx context.Context, id int64) (*Group, error)
+	GroupsOfUser(ctx context.Context, userID int64) ([]*Group, error)
+	FriendIDs(ctx context.Context, userID int64) ([]int64, error)
+	// ContactIDs lists the users who share a conversation with userID or
+	// have them as a friend: who needs to hear of their presence.
+	ContactIDs(ctx context.Context, userID int64) ([]int64, error)
+
+	// Setting decodes the organisation-wide setting key into v; a missing
+	// key leaves v unchanged and is not an error.
+	Setting(ctx context.Context, key string, v any) error
+
+	ConversationByID(ctx context.Context, id int64) (*Conversation, error)
+	ConversationByKey(ctx context.Context, key string) (*Conversation, error)
+	// Conversations lists the conversations userID is a member of, newest
+	// activity first, with the cursor of the next page.
+	Conversations(ctx context.Context, f ConvFilter) ([]*Conversation, string, error)
+	// ConversationsByKind lists every conversation of a kind (used for
+	// Assistance hand-over).
+	ConversationsByKind(ctx context.Context, kind ConvKind) ([]*Conversation, error)
+	Member(ctx context.Context, convID, userID int64) (*Member, error)
+	Members(ctx context.Context, convID int64) ([]Member, error)
+	// MembersOf returns userID's membership rows for the given conversations.
+	MembersOf(ctx context.Context, userID int64, convIDs []int64) (map[int64]*Member, error)
+	// UnreadTotal returns the user's unread messages over all their
+	// conversations and how many conversations have any.
+	UnreadTotal(ctx context.Context, userID int64) (messages int64, conversations int64, err error)
+	// Undelivered returns, for each conversation of userID with messages
+	// not yet delivered to them, the newest seq.
+	Undelivered(ctx context.Context, userID int64) (map[int64]int64, error)
+	// MembersByConversation returns every member row of the given conversations.
+	MembersByConversation(ctx context.Context, convIDs []int64) (map[int64][]Member, error)
+
+	MessageByID(ctx context.Context, id int64) (*Message, error)
+	MessageBySeq(ctx context.Context, convID, seq int64) (*Message, error)
+	MessageByClientID(ctx context.Context, senderID int64, clientID string) (*Message, error)
+	// Messages returns a page of history in ascending seq order.
+	Messages(ctx context.Context, convID int64, p MessagePage) ([]*Message, error)
+	// LastMessages returns the newest message of each conversation.
+	LastMessages(ctx context.Context, convIDs []int64) (map[int64]*Message, error)
+	// Search returns matching, undeleted messages from conversations the
+	// user is a member of, newest first.
+	Search(ctx context.Context, q SearchQuery) ([]*Message, error)
+
+	FileByID(ctx context.Context, id int64) (*File, error)
+	Files(ctx context.Context, ids []int64) ([]File, error)
+
+	Reminder(ctx context.Context, userID, messageID int64) (*Reminder, error)
+	Reminders(ctx context.Context, userID int64) ([]*Reminder, error)
+	// DueReminders returns unfired reminders due at or before now, oldest
+	// first; with userID non-zero, only that user's.
+	DueReminders(ctx context.Context, now time.Time, userID int64, limit int) ([]*Reminder, error)
+	// NextReminderAt returns when the next unfired reminder due after
+	// after is, or the zero time.
+	NextReminderAt(ctx context.Context, after time.Time) (time.Time, error)
+
+	// EventsSince returns up to limit durable events after position for
+	// userID's devices, in order.
+	EventsSince(ctx context.Context, userID, after int64, limit int) ([]Event, error)
+	// EventBounds returns the oldest and newest stored stream positions.
+	EventBounds(ctx context.Context) (oldest, newest int64, err error)
+}
+
+// Tx is a transaction: every query, plus the writes. Methods that insert set
+// the ID on their argument.
+type Tx interface {
+	Reader
+
+	CreateUser(ctx context.Context, u *User, passwordHash string) error // ECONFLICT on a taken e-mail
+	UpdateUser(ctx context.Context, u *User) error
+	SetPassword(ctx context.Context, userID int64, hash string) error
+	SetUserSettings(ctx context.Context, userID int64, s Settings) error
+	SetClient(ctx context.Context, userID int64, client, version string) error
+
+	CreateSession(ctx context.Context, s *Session) error
+	TouchSession(ctx context.Context, id int64, at time.Time) error
+	DeleteSession(ctx context.Context, id int64) error
+	DeleteSessions(ctx context.Context, userID int64) error
+
+	CreateGroup(ctx context.Context, g *Group) error
+	UpdateGroup(ctx context.Context, g *Group) error // also replaces members
+	DeleteGroup(ctx context.Context, id int64) error
+	AddFriend(ctx context.Context, userID, friendID int64) error
+	RemoveFriend(ctx context.Context, userID, friendID int64) error
+
+	PutSetting(ctx context.Context, key string, v any) error
+
+	CreateConversation(ctx context.Context, c *Conversation) error // ECONFLICT on a taken key
+	UpdateConversation(ctx context.Context, c *Conversation) error
+	AddMember(ctx context.Context, m *Member) error
+	RemoveMember(ctx context.Context, convID, userID int64) error
+	// SetPointers moves a member's pointers forward (never back), sets the
+	// unread mark, and returns the updated row.
+	SetPointers(ctx context.Context, convID, userID, delivered, read int64, markedUnread bool) (*Member, error)
+	// DeleteEventsBefore prunes the stream; clients whose cursor is older
+	// are told to refetch their state.
+	DeleteEventsBefore(ctx context.Context, before time.Time) (int64, error)
+	SetDraft(ctx context.Context, convID, userID int64, text string, at time.Time) error
+	// ClearDraft empties a member's draft and reports whether there was one.
+	ClearDraft(ctx context.Context, convID, userID int64, at time.Time) (bool, error)
+
+	// InsertMessage takes the conversation's next seq for m, stores it and
+	// updates the conversation's last activity.
+	InsertMessage(ctx context.Context, m *Message) error
+	UpdateMessage(ctx context.Context, m *Message) error
+
+	CreateFile(ctx context.Context, f *File) error
+	// AttachFile binds an unbound file to a conversation and message.
+	AttachFile(ctx context.Context, fileID, convID, messageID int64) error
+
+	PutReminder(ctx context.Context, r *Reminder) error // one per (user, message)
+	DeleteReminder(ctx context.Context, userID, messageID int64) error
+	// MarkReminderFired marks an unfired reminder fired; ENOTFOUND if it
+	// is gone or already fired (another node fired it).
+	MarkReminderFired(ctx context.Context, id int64, at time.Time) error
+
+	// Emit appends an event to the transaction; it is stored only if the
+	// transaction commits.
+	Emit(e Event)
+}
+
+// NewEvent builds an event whose Data is the JSON encoding of data.
+func NewEvent(typ string, convID, userID int64, data any) Event {
+	b, err := json.Marshal(data)
+	if err != nil {
+		// Only domain types are passed here; failing to encode one is a
+		// programming error.
+		panic("parley: encoding event " + typ + ": " + err.Error())
+	}
+	return Event{Type: typ, ConversationID: convID, UserID: userID, Data: b, At: Now()}
+}

@@ -1,0 +1,2 @@
+// Modules Vite resolves that TypeScript does not know about.
+declare module "*.css";

@@ -1,0 +1,515 @@
+// Administration (loaded on demand): the Chat page with the "Chat Settings"
+// window (enable the Assistance menu, pick its one responsible
+// administrator), user management (create, role, deactivate) and groups
+// (the contact tree, rights, members).
+
+import { useEffect, useMemo, useState } from "preact/hooks";
+import * as api from "../api";
+import { navigate } from "../router";
+import { use } from "../sig";
+import * as store from "../store";
+import type { ChatSettings, Group, Role, User } from "../types";
+import { Avatar, Modal, Spinner } from "../ui/common";
+import { Back } from "../ui/icons";
+import { UserPicker } from "../ui/People";
+import { debounce } from "../util";
+
+const ROLES: [Role, string][] = [
+  ["member", "Member"],
+  ["agent", "Agent"],
+  ["supervisor", "Chat administrator (supervisor)"],
+  ["admin", "Administrator"],
+];
+const RIGHTS: [string, string][] = [
+  ["users.manage", "Manage users and groups"],
+  ["chat.settings", "Change chat settings"],
+  ["dialogs.delete", "Delete dialogs"],
+];
+
+export function AdminPage(props: { tab: string }) {
+  const tab = props.tab || "chat";
+  const tabs: [string, string][] = [
+    ["chat", "Chat"],
+    ["users", "Users"],
+    ["groups", "Groups"],
+  ];
+  return (
+    <section class="pane page" aria-labelledby="admin-title">
+      <header class="page-head">
+        <button class="icon-btn back" aria-label="Back" onClick={() => navigate("/")}>
+          <Back />
+        </button>
+        <h1 id="admin-title">Administration</h1>
+      </header>
+      <nav class="tabs" aria-label="Administration">
+        {tabs.map(([k, l]) => (
+          <a
+            key={k}
+            href={k === "chat" ? "/admin" : "/admin/" + k}
+            class={tab === k ? "on" : ""}
+            aria-current={tab === k ? "page" : undefined}
+            onClick={(e) => {
+              e.preventDefault();
+              navigate(k === "chat" ? "/admin" : "/admin/" + k);
+            }}
+          >
+            {l}
+          </a>
+        ))}
+      </nav>
+      <div class="page-body">{tab === "users" ? <UsersTab /> : tab === "groups" ? <GroupsTab /> : <ChatTab />}</div>
+    </section>
+  );
+}
+
+function ChatTab() {
+  const cs = use(store.chatSettings);
+  const [open, setOpen] = useState(false);
+  const [admin, setAdmin] = useState<User | null>(null);
+  useEffect(() => {
+    if (cs.assistance_admin_id) api.get<User>(`/users/${cs.assistance_admin_id}`).then(setAdmin, () => setAdmin(null));
+    else setAdmin(null);
+  }, [cs.assistance_admin_id]);
+  return (
+    <section class="card">
+      <h2>Chat</h2>
+      <p>
+        The <strong>Assistance</strong> menu is{" "}
+        {cs.assistance_enabled ? (
+          <>
+            <strong>enabled</strong>; questions go to {admin ? <strong>{admin.name}</strong> : "…"}.
+          </>
+        ) : (
+          <strong>disabled</strong>
+        )}
+      </p>
+      <button class="btn primary" onClick={() => setOpen(true)}>
+        Chat Settings
+      </button>
+      {open ? <ChatSettingsWindow onClose={() => setOpen(false)} /> : null}
+    </section>
+  );
+}
+
+function ChatSettingsWindow(props: { onClose: () => void }) {
+  const cur = store.chatSettings.value;
+  const [enabled, setEnabled] = useState(cur.assistance_enabled);
+  const [adminId, setAdminId] = useState(cur.assistance_admin_id);
+  const [admins, setAdmins] = useState<User[] | null>(null);
+  const [err, setErr] = useState("");
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    (async () => {
+      const out: User[] = [];
+      let cursor = "";
+      do {
+        const page = await api.get<{ users: User[]; next_cursor?: string }>("/users" + api.qs({ limit: 500, cursor }));
+        out.push(...page.users.filter((u) => u.active && (u.role === "admin" || u.role === "supervisor")));
+        cursor = page.next_cursor || "";
+      } while (cursor && out.length < 2000);
+      setAdmins(out);
+    })().catch((e) => setErr(e.message));
+  }, []);
+  const save = async () => {
+    setBusy(true);
+    setErr("");
+    try {
+      if (enabled && !adminId) throw new Error("Choose the responsible administrator.");
+      store.chatSettings.value = await api.put<ChatSettings>("/chat/settings", { assistance_enabled: enabled, assistance_admin_id: adminId });
+      props.onClose();
+    } catch (e) {
+      setErr((e as Error).message);
+      setBusy(false);
+    }
+  };
+  return (
+    <Modal
+      title="Chat Settings"
+      onClose={props.onClose}
+      footer={
+        <>
+          <button class="btn" onClick={props.onClose}>
+            Cancel
+          </button>
+          <button class="btn primary" onClick={save} disabled={busy}>
+            Save
+          </button>
+        </>
+      }
+    >
+      <label class="toggle">
+        <input type="checkbox" name="assistance_enabled" checked={enabled} onChange={(e) => setEnabled((e.currentTarget as HTMLInputElement).checked)} />
+        <span class="toggle-text">
+          Enable the “Assistance” menu
+          <small>Users get an Assistance button that opens a chat with the responsible administrator, allowed at once.</small>
+        </span>
+      </label>
+      <label class="field">
+        <span>Responsible administrator (only one)</span>
+        {admins === null ? (
+          <Spinner />
+        ) : (
+          <select class="input" name="assistance_admin_id" value={String(adminId)} onChange={(e) => setAdminId(Number((e.currentTarget as HTMLSelectElement).value))}>
+            <option value="0">— choose —</option>
+            {admins.map((u) => (
+              <option key={u.id} value={String(u.id)}>
+                {u.name} ({u.email})
+              </option>
+            ))}
+          </select>
+        )}
+      </label>
+      {err ? (
+        <p class="form-error" role="alert">
+          {err}
+        </p>
+      ) : null}
+    </Modal>
+  );
+}
+
+function UsersTab() {
+  const [q, setQ] = useState("");
+  const [users, setUsers] = useState<User[] | null>(null);
+  const [next, setNext] = useState("");
+  const [creating, setCreating] = useState(false);
+  const [err, setErr] = useState("");
+  const me = store.me.value!;
+  const load = useMemo(
+    () =>
+      debounce(async (text: string, cursor: string = "", prev: User[] = []) => {
+        try {
+          const page = await api.get<{ users: User[]; next_cursor?: string }>("/users" + api.qs({ q: text.trim(), limit: 100, cursor }));
+          setUsers([...prev, ...page.users]);
+          setNext(page.next_cursor || "");
+        } catch (e) {
+          setErr((e as Error).message);
+        }
+      }, 150),
+    [],
+  );
+  useEffect(() => load(q), [q]);
+  const patch = async (u: User, body: Partial<User>) => {
+    try {
+      const out = await api.patch<User>(`/users/${u.id}`, body);
+      setUsers((list) => list && list.map((x) => (x.id === u.id ? { ...x, ...out } : x)));
+    } catch (e) {
+      store.fail(e);
+    }
+  };
+  return (
+    <section class="card">
+      <div class="card-head">
+        <h2>Users</h2>
+        <button class="btn primary" onClick={() => setCreating(true)}>
+          Create user
+        </button>
+      </div>
+      <input class="input block" type="search" placeholder="Search by name or e-mail" aria-label="Search users" value={q} onInput={(e) => setQ((e.currentTarget as HTMLInputElement).value)} />
+      {err ? <p class="form-error">{err}</p> : null}
+      {users === null ? (
+        <Spinner />
+      ) : (
+        <div class="table-wrap">
+          <table class="table">
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>E-mail</th>
+                <th>Role</th>
+                <th>Status</th>
+              </tr>
+            </thead>
+            <tbody>
+              {users.map((u) => (
+                <tr key={u.id} class={u.active ? "" : "inactive"}>
+                  <td>
+                    <span class="cell-user">
+                      <Avatar id={u.id} name={u.name} photo={u.photo_file_id} size={28} />
+                      <span class="ellipsis">{u.name}</span>
+                    </span>
+                  </td>
+                  <td class="ellipsis">{u.email}</td>
+                  <td>
+                    <select
+                      class="input"
+                      aria-label={`Role of ${u.name}`}
+                      value={u.role}
+                      disabled={u.id === me.id}
+                      onChange={(e) => patch(u, { role: (e.currentTarget as HTMLSelectElement).value as Role })}
+                    >
+                      {ROLES.map(([r, l]) => (
+                        <option key={r} value={r} disabled={r === "admin" && me.role !== "admin"}>
+                          {l}
+                        </option>
+                      ))}
+                    </select>
+                  </td>
+                  <td>
+                    {u.id === me.id ? (
+                      "You"
+                    ) : (
+                      <button class={"btn small" + (u.active ? " danger" : "")} onClick={() => patch(u, { active: !u.active })}>
+                        {u.active ? "Deactivate" : "Activate"}
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {next ? (
+            <button class="btn small center-btn" onClick={() => load(q, next, users)}>
+              Show more
+            </button>
+          ) : null}
+        </div>
+      )}
+      {creating ? (
+        <CreateUser
+          onClose={() => setCreating(false)}
+          onCreated={(u) => {
+            setUsers((l) => [u, ...(l || [])]);
+            setCreating(false);
+          }}
+        />
+      ) : null}
+    </section>
+  );
+}
+
+function CreateUser(props: { onClose: () => void; onCreated: (u: User) => void }) {
+  const [f, setF] = useState({ name: "", email: "", password: "", role: "member" as Role });
+  const [err, setErr] = useState("");
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setErr("");
+    try {
+      props.onCreated(await api.post<User>("/users", { ...f, name: f.name.trim(), email: f.email.trim() }));
+    } catch (x) {
+      setErr((x as Error).message);
+      setBusy(false);
+    }
+  };
+  const field = (k: keyof typeof f, label: string, type = "text") => (
+    <label class="field">
+      <span>{label}</span>
+      <input class="input" name={k} type={type as "text"} required value={f[k]} onInput={(e) => setF({ ...f, [k]: (e.currentTarget as HTMLInputElement).value })} />
+    </label>
+  );
+  return (
+    <Modal title="Create user" onClose={props.onClose}>
+      <form onSubmit={submit}>
+        {field("name", "Full name")}
+        {field("email", "E-mail", "email")}
+        {field("password", "Initial password (at least 8 characters)", "password")}
+        <label class="field">
+          <span>Role</span>
+          <select class="input" name="role" value={f.role} onChange={(e) => setF({ ...f, role: (e.currentTarget as HTMLSelectElement).value as Role })}>
+            {ROLES.map(([r, l]) => (
+              <option key={r} value={r}>
+                {l}
+              </option>
+            ))}
+          </select>
+        </label>
+        {err ? (
+          <p class="form-error" role="alert">
+            {err}
+          </p>
+        ) : null}
+        <div class="row-end">
+          <button type="button" class="btn" onClick={props.onClose}>
+            Cancel
+          </button>
+          <button class="btn primary" disabled={busy}>
+            Create
+          </button>
+        </div>
+      </form>
+    </Modal>
+  );
+}
+
+function GroupsTab() {
+  const [groups, setGroups] = useState<Group[] | null>(null);
+  const [edit, setEdit] = useState<Group | "new" | null>(null);
+  const [err, setErr] = useState("");
+  const load = () =>
+    api.get<{ groups: Group[] }>("/groups").then(
+      (g) => setGroups(g.groups),
+      (e) => setErr(e.message),
+    );
+  useEffect(() => {
+    load();
+  }, []);
+  const byId = new Map((groups || []).map((g) => [g.id, g]));
+  // The contact tree: children under their parents.
+  const ordered: { g: Group; depth: number }[] = [];
+  const walk = (parent: number, depth: number) => {
+    for (const g of (groups || []).filter((x) => (x.parent_id || 0) === parent).sort((a, b) => a.name.localeCompare(b.name))) {
+      ordered.push({ g, depth });
+      if (depth < 10) walk(g.id, depth + 1);
+    }
+  };
+  walk(0, 0);
+  for (const g of groups || []) if (g.parent_id && !byId.has(g.parent_id)) ordered.push({ g, depth: 0 });
+  return (
+    <section class="card">
+      <div class="card-head">
+        <h2>Groups</h2>
+        <button class="btn primary" onClick={() => setEdit("new")}>
+          Create group
+        </button>
+      </div>
+      {err ? <p class="form-error">{err}</p> : null}
+      {groups === null ? (
+        <Spinner />
+      ) : !groups.length ? (
+        <p class="muted">No groups yet.</p>
+      ) : (
+        <ul class="group-list">
+          {ordered.map(({ g, depth }) => (
+            <li key={g.id} style={{ paddingLeft: `${depth * 20}px` }}>
+              <button class="group-row" onClick={() => setEdit(g)}>
+                <strong class="ellipsis">{g.name}</strong>
+                <span class="muted">
+                  {g.member_ids?.length || 0} members{g.rights?.length ? " · " + g.rights.join(", ") : ""}
+                </span>
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      {edit ? (
+        <GroupEditor
+          group={edit === "new" ? null : edit}
+          groups={groups || []}
+          onClose={() => setEdit(null)}
+          onSaved={() => {
+            setEdit(null);
+            load();
+          }}
+        />
+      ) : null}
+    </section>
+  );
+}
+
+function GroupEditor(props: { group: Group | null; groups: Group[]; onClose: () => void; onSaved: () => void }) {
+  const g = props.group;
+  const [name, setName] = useState(g?.name || "");
+  const [parent, setParent] = useState(g?.parent_id || 0);
+  const [rights, setRights] = useState<string[]>(g?.rights || []);
+  const [members, setMembers] = useState<number[]>(g?.member_ids || []);
+  const [names, setNames] = useState<Map<number, string>>(new Map());
+  const [picking, setPicking] = useState(false);
+  const [err, setErr] = useState("");
+  useEffect(() => {
+    const ids = members.filter((id) => !names.has(id));
+    if (!ids.length) return;
+    api.get<{ users: User[] }>("/users" + api.qs({ ids: ids.slice(0, 500).join(","), limit: 500 })).then((r) => {
+      const m = new Map(names);
+      for (const u of r.users) m.set(u.id, u.name);
+      setNames(m);
+    });
+  }, [members]);
+  const save = async (e: Event) => {
+    e.preventDefault();
+    setErr("");
+    try {
+      const body = { name: name.trim(), parent_id: parent, rights, member_ids: members };
+      if (g) await api.put(`/groups/${g.id}`, body);
+      else await api.post("/groups", body);
+      props.onSaved();
+    } catch (x) {
+      setErr((x as Error).message);
+    }
+  };
+  const remove = async () => {
+    try {
+      await api.del(`/groups/${g!.id}`);
+      props.onSaved();
+    } catch (x) {
+      setErr((x as Error).message);
+    }
+  };
+  return (
+    <Modal title={g ? "Edit group" : "Create group"} onClose={props.onClose} wide>
+      <form onSubmit={save}>
+        <label class="field">
+          <span>Name</span>
+          <input class="input" required value={name} onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)} />
+        </label>
+        <label class="field">
+          <span>Parent group (contact tree)</span>
+          <select class="input" value={String(parent)} onChange={(e) => setParent(Number((e.currentTarget as HTMLSelectElement).value))}>
+            <option value="0">— none —</option>
+            {props.groups
+              .filter((x) => x.id !== g?.id)
+              .map((x) => (
+                <option key={x.id} value={String(x.id)}>
+                  {x.name}
+                </option>
+              ))}
+          </select>
+        </label>
+        <fieldset class="rights">
+          <legend>Rights</legend>
+          {RIGHTS.map(([r, l]) => (
+            <label class="toggle" key={r}>
+              <input type="checkbox" checked={rights.includes(r)} onChange={(e) => setRights((e.currentTarget as HTMLInputElement).checked ? [...rights, r] : rights.filter((x) => x !== r))} />
+              <span class="toggle-text">
+                {l} <code>{r}</code>
+              </span>
+            </label>
+          ))}
+        </fieldset>
+        <fieldset>
+          <legend>Members ({members.length})</legend>
+          <div class="chips">
+            {members.map((id) => (
+              <button type="button" key={id} class="chip" aria-label={`Remove ${names.get(id) || id}`} onClick={() => setMembers(members.filter((x) => x !== id))}>
+                {names.get(id) || "…"} ×
+              </button>
+            ))}
+            <button type="button" class="btn small" onClick={() => setPicking(true)}>
+              Add members
+            </button>
+          </div>
+        </fieldset>
+        {err ? (
+          <p class="form-error" role="alert">
+            {err}
+          </p>
+        ) : null}
+        <div class="row-end">
+          {g ? (
+            <button type="button" class="btn danger" onClick={remove}>
+              Delete group
+            </button>
+          ) : null}
+          <span class="grow" />
+          <button type="button" class="btn" onClick={props.onClose}>
+            Cancel
+          </button>
+          <button class="btn primary">Save</button>
+        </div>
+      </form>
+      {picking ? (
+        <UserPicker
+          title="Add members"
+          confirm="Add"
+          exclude={members.filter((id) => id !== store.me.value?.id)}
+          onClose={() => setPicking(false)}
+          onPick={async (ids) => {
+            setMembers([...new Set([...members, ...ids])]);
+            setPicking(false);
+          }}
+        />
+      ) : null}
+    </Modal>
+  );
+}

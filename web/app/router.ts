@@ -1,0 +1,61 @@
+// Client-side routing over the History API. The server answers every path
+// outside /api with index.html, so any of these URLs can be reloaded.
+//
+//   /                     the conversation list (and a welcome pane)
+//   /c/{id}               a conversation; ?m={message id} jumps to a message,
+//                         &snooze=1 also opens its reminder snooze window
+//   /settings             the user's settings and profile
+//   /admin, /admin/users, /admin/groups   administration
+
+import { Sig } from "./sig";
+
+export interface Route {
+  name: "home" | "conv" | "settings" | "admin";
+  convId?: number;
+  messageId?: number;
+  snooze?: boolean;
+  tab?: string;
+}
+
+export function parse(path: string, search: string): Route {
+  const q = new URLSearchParams(search);
+  let m = path.match(/^\/c\/(\d+)\/?$/);
+  if (m) {
+    const mid = Number(q.get("m")) || undefined;
+    return { name: "conv", convId: Number(m[1]), messageId: mid, snooze: q.get("snooze") === "1" };
+  }
+  if (/^\/settings\/?$/.test(path)) return { name: "settings" };
+  m = path.match(/^\/admin(?:\/(users|groups|chat))?\/?$/);
+  if (m) return { name: "admin", tab: m[1] || "chat" };
+  return { name: "home" };
+}
+
+export const route = new Sig<Route>(parse(location.pathname, location.search));
+
+export function navigate(url: string, replace = false) {
+  if (url === location.pathname + location.search) {
+    route.value = parse(location.pathname, location.search);
+    return;
+  }
+  if (replace) history.replaceState(null, "", url);
+  else history.pushState(null, "", url);
+  route.value = parse(location.pathname, location.search);
+}
+
+export function convURL(id: number, messageId?: number, snooze?: boolean): string {
+  let u = `/c/${id}`;
+  if (messageId) u += `?m=${messageId}` + (snooze ? "&snooze=1" : "");
+  return u;
+}
+
+window.addEventListener("popstate", () => {
+  route.value = parse(location.pathname, location.search);
+});
+
+/** link makes an <a> navigate without reloading, keeping modified clicks native. */
+export function onLink(e: MouseEvent) {
+  const a = e.currentTarget as HTMLAnchorElement;
+  if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+  e.preventDefault();
+  navigate(a.getAttribute("href") || "/");
+}

@@ -1,0 +1,143 @@
+// The app's frame: sign-in or the signed-in layout (sidebar + the pane for
+// the current route), the connection banner, toasts, and the unread total
+// in the title and favicon.
+
+import { useEffect, useState } from "preact/hooks";
+import { route } from "../router";
+import { use } from "../sig";
+import * as store from "../store";
+import * as notify from "../notify";
+import { messagePreview } from "../util";
+import { SignIn, Logo } from "./Auth";
+import { Spinner } from "./common";
+import { ConversationView } from "./Conversation";
+import { Bell, Close, Wifi } from "./icons";
+import { lazy } from "./lazy";
+import { SettingsPage } from "./Settings";
+import { Sidebar } from "./Sidebar";
+
+const AdminPage = lazy(() => import("../lazy/Admin").then((m) => m.AdminPage));
+
+export function App() {
+  const me = use(store.me);
+  if (me === undefined)
+    return (
+      <div class="splash">
+        <Logo />
+        <Spinner />
+      </div>
+    );
+  return (
+    <>
+      {me === null ? <SignIn /> : <Main />}
+      <Toasts />
+    </>
+  );
+}
+
+function Main() {
+  const r = use(route);
+  const ready = use(store.ready);
+  const unread = use(store.unreadTotal);
+  useEffect(() => notify.showUnread(unread), [unread]);
+  useEffect(() => () => notify.showUnread(0), []);
+  let pane;
+  switch (r.name) {
+    case "conv":
+      pane = <ConversationView id={r.convId!} messageId={r.messageId} snooze={r.snooze} />;
+      break;
+    case "settings":
+      pane = <SettingsPage />;
+      break;
+    case "admin":
+      pane = <AdminPage tab={r.tab || "chat"} />;
+      break;
+    default:
+      pane = (
+        <section class="pane empty-pane welcome">
+          <Logo />
+          <h1>Parley</h1>
+          <p class="muted">Choose a conversation, or use Create channel to write to someone.</p>
+        </section>
+      );
+  }
+  return (
+    <div class={"layout " + (r.name === "home" ? "at-list" : "at-pane")}>
+      <Connection />
+      {ready ? (
+        <>
+          <Sidebar />
+          <main class="main">{pane}</main>
+        </>
+      ) : (
+        <div class="splash">
+          <Spinner label="Loading conversations" />
+        </div>
+      )}
+    </div>
+  );
+}
+
+/** Connection shows plainly when the app is offline and when it will try again. */
+function Connection() {
+  const info = use(store.rt.info);
+  const [, tick] = useState(0);
+  const queued = use(store.outboxV) && store.outbox.filter((p) => p.status === "queued").length;
+  useEffect(() => {
+    if (info.state !== "offline") return;
+    const t = setInterval(() => tick((n) => n + 1), 1000);
+    return () => clearInterval(t);
+  }, [info.state]);
+  if (info.state === "online" || info.state === "stopped") return null;
+  if (info.state === "connecting" && info.attempts === 0) return null;
+  const secs = info.retryAt ? Math.max(0, Math.ceil((info.retryAt - Date.now()) / 1000)) : 0;
+  return (
+    <div class="conn-banner" role="status" aria-live="polite">
+      <Wifi size={16} />
+      <span>
+        {info.fatal
+          ? info.fatal
+          : info.state === "connecting"
+            ? "Reconnecting…"
+            : `You are offline. Reconnecting${secs ? ` in ${secs} s` : ""}…`}
+        {queued ? ` ${queued} message${queued === 1 ? "" : "s"} will be sent when the connection is back.` : ""}
+      </span>
+      {info.state === "offline" && !info.fatal ? (
+        <button class="btn small" onClick={() => store.rt.retryNow()}>
+          Retry now
+        </button>
+      ) : null}
+    </div>
+  );
+}
+
+function Toasts() {
+  const list = use(store.toasts);
+  if (!list.length) return null;
+  return (
+    <div class="toasts" aria-live="polite">
+      {list.map((t) =>
+        t.kind === "reminder" && t.reminder ? (
+          <div key={t.id} class="toast reminder" role="alert">
+            <Bell size={18} />
+            <button class="toast-main" onClick={() => notify.openReminder(t.reminder!)} title="Open the message">
+              <strong>Reminder</strong>
+              <span class="toast-text">{t.reminder.message ? messagePreview(t.reminder.message) : t.text}</span>
+              <span class="toast-hint">Open the message to snooze or stop the reminder</span>
+            </button>
+            <button class="icon-btn small" aria-label="Dismiss" onClick={() => store.dismiss(t.id)}>
+              <Close size={14} />
+            </button>
+          </div>
+        ) : (
+          <div key={t.id} class={"toast " + t.kind} role={t.kind === "error" ? "alert" : "status"}>
+            <span class="toast-text">{t.text}</span>
+            <button class="icon-btn small" aria-label="Dismiss" onClick={() => store.dismiss(t.id)}>
+              <Close size={14} />
+            </button>
+          </div>
+        ),
+      )}
+    </div>
+  );
+}

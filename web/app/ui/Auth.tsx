@@ -1,0 +1,123 @@
+// The sign-in screen and the first-run screen that creates the first
+// administrator.
+
+import { useState } from "preact/hooks";
+import * as store from "../store";
+import { use } from "../sig";
+
+function Field(props: { label: string; type?: string; value: string; onInput: (v: string) => void; autoComplete?: string; autoFocus?: boolean; name: string }) {
+  return (
+    <label class="field">
+      <span>{props.label}</span>
+      <input
+        name={props.name}
+        type={(props.type || "text") as "text"}
+        value={props.value}
+        required
+        autoComplete={props.autoComplete}
+        autoFocus={props.autoFocus}
+        onInput={(e) => props.onInput((e.currentTarget as HTMLInputElement).value)}
+      />
+    </label>
+  );
+}
+
+export function SignIn() {
+  const needsSetup = use(store.needsSetup);
+  return needsSetup ? <Setup /> : <Login />;
+}
+
+function Login() {
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
+  const [error, setError] = useState("");
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setError("");
+    try {
+      await store.login(email.trim(), password);
+    } catch (err) {
+      setError((err as Error).message);
+      setBusy(false);
+    }
+  };
+  return (
+    <main class="auth">
+      <form class="auth-card" onSubmit={submit} aria-labelledby="signin-title">
+        <div class="brand" aria-hidden="true">
+          <Logo />
+        </div>
+        <h1 id="signin-title">Sign in to Parley</h1>
+        <Field name="email" label="E-mail" type="email" value={email} onInput={setEmail} autoComplete="username" autoFocus />
+        <Field name="password" label="Password" type="password" value={password} onInput={setPassword} autoComplete="current-password" />
+        {error ? (
+          <p class="form-error" role="alert">
+            {error}
+          </p>
+        ) : null}
+        <button class="btn primary block" type="submit" disabled={busy}>
+          {busy ? "Signing in…" : "Sign in"}
+        </button>
+      </form>
+    </main>
+  );
+}
+
+function Setup() {
+  const [name, setName] = useState("");
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
+  const [again, setAgain] = useState("");
+  const [error, setError] = useState("");
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    if (password !== again) {
+      setError("The two passwords differ.");
+      return;
+    }
+    setBusy(true);
+    setError("");
+    try {
+      await store.setup(name.trim(), email.trim(), password);
+    } catch (err) {
+      setError((err as Error).message);
+      setBusy(false);
+    }
+  };
+  return (
+    <main class="auth">
+      <form class="auth-card" onSubmit={submit} aria-labelledby="setup-title">
+        <div class="brand" aria-hidden="true">
+          <Logo />
+        </div>
+        <h1 id="setup-title">Welcome to Parley</h1>
+        <p class="muted">This server has no users yet. Create the first administrator: you.</p>
+        <Field name="name" label="Full name" value={name} onInput={setName} autoComplete="name" autoFocus />
+        <Field name="email" label="E-mail" type="email" value={email} onInput={setEmail} autoComplete="username" />
+        <Field name="password" label="Password (at least 8 characters)" type="password" value={password} onInput={setPassword} autoComplete="new-password" />
+        <Field name="password2" label="Password again" type="password" value={again} onInput={setAgain} autoComplete="new-password" />
+        {error ? (
+          <p class="form-error" role="alert">
+            {error}
+          </p>
+        ) : null}
+        <button class="btn primary block" type="submit" disabled={busy}>
+          {busy ? "Creating…" : "Create administrator and sign in"}
+        </button>
+      </form>
+    </main>
+  );
+}
+
+export function Logo() {
+  return (
+    <svg width="44" height="44" viewBox="0 0 64 64" aria-hidden="true">
+      <rect x="4" y="8" width="52" height="40" rx="12" fill="#3457d5" />
+      <path d="M16 44 12 60 30 46z" fill="#3457d5" />
+      <path d="M18 24h28M18 33h18" stroke="#fff" stroke-width="5" stroke-linecap="round" />
+    </svg>
+  );
+}

@@ -1,0 +1,419 @@
+// The composer: text with the character limit shown before it bites,
+// send on Enter or Ctrl+Enter (per setting), quote-reply and edit modes,
+// attachments by button, drag and drop or paste (each upload with progress
+// and cancel; files over the server's limit are refused before they
+// upload), voice messages recorded with MediaRecorder, the emoji picker,
+// the typing notice, and the draft kept on the server.
+
+import type { Ref } from "preact";
+import { useEffect, useImperativeHandle, useLayoutEffect, useRef, useState } from "preact/hooks";
+import * as api from "../api";
+import { use } from "../sig";
+import * as store from "../store";
+import type { Conversation, FileInfo, Message } from "../types";
+import { chars, messagePreview, size } from "../util";
+import { Spinner } from "./common";
+import { Clip, Close, Mic, Send, Smile, Stop } from "./icons";
+import { lazy } from "./lazy";
+
+const EmojiPicker = lazy(() => import("../lazy/Emoji").then((m) => m.EmojiPicker));
+
+export interface ComposerHandle {
+  addFiles(files: File[]): void;
+  quote(m: Message): void;
+  edit(m: Message): void;
+}
+
+interface Attachment {
+  key: number;
+  name: string;
+  size: number;
+  progress: number;
+  state: "uploading" | "done" | "error";
+  error?: string;
+  info?: FileInfo;
+  abort?: () => void;
+}
+
+/** Unsent text per conversation, kept while switching between them. */
+const texts = new Map<number, string>();
+/** What the server last had as the draft of each conversation, as far as this device knows. */
+const synced = new Map<number, string>();
+let attachSeq = 0;
+
+export function Composer(props: { c: Conversation; h: store.History; handle: Ref<ComposerHandle> }) {
+  const c = props.c;
+  const limits = use(store.limits);
+  const settings = use(store.settings);
+  const [text, setText] = useState(() => texts.get(c.id) ?? c.draft ?? "");
+  const [quote, setQuote] = useState<Message | null>(null);
+  const [editing, setEditing] = useState<Message | null>(null);
+  const [files, setFiles] = useState<Attachment[]>([]);
+  const [emoji, setEmoji] = useState(false);
+  const [rec, setRec] = useState<{ started: number; stop: (send: boolean) => void } | null>(null);
+  const [now, setNow] = useState(0);
+  const ta = useRef<HTMLTextAreaElement>(null);
+  const filesRef = useRef(files);
+  filesRef.current = files;
+
+  if (!synced.has(c.id)) synced.set(c.id, c.draft || "");
+
+  // A draft saved on another device appears here unless this one has unsaved edits.
+  const draftEv = use(store.draftEvents);
+  useEffect(() => {
+    if (!draftEv || draftEv.convId !== c.id || editing) return;
+    const local = texts.get(c.id) ?? "";
+    if (local === (synced.get(c.id) ?? "") && local !== draftEv.text) {
+      setText(draftEv.text);
+      texts.set(c.id, draftEv.text);
+    }
+    synced.set(c.id, draftEv.text);
+  }, [draftEv]);
+
+  // The draft arrives with the conversation list after this mounted (reload).
+  useEffect(() => {
+    if (!texts.has(c.id) && c.draft && !text) setText(c.draft);
+  }, [c.draft]);
+
+  useEffect(() => {
+    ta.current?.focus({ preventScroll: true });
+    return () => {
+      store.flushDraft(c.id);
+    };
+  }, [c.id]);
+
+  // Grow with the text, up to a limit set in CSS.
+  useLayoutEffect(() => {
+    const el = ta.current;
+    if (!el) return;
+    el.style.height = "auto";
+    el.style.height = Math.min(el.scrollHeight, window.innerHeight * 0.35) + "px";
+  }, [text]);
+
+  useEffect(() => {
+    if (!rec) return;
+    const t = setInterval(() => setNow(Date.now()), 250);
+    return () => clearInterval(t);
+  }, [rec]);
+
+  const change = (v: string) => {
+    setText(v);
+    if (editing) return;
+    texts.set(c.id, v);
+    store.saveDraft(c.id, v);
+    if (v.trim()) store.sendTyping(c.id);
+  };
+
+  const addFiles = (list: File[]) => {
+    const room = limits.max_files_per_message - filesRef.current.length;
+    if (list.length > room) store.toast(`At most ${limits.max_files_per_message} files per message.`, "error");
+    for (const f of list.slice(0, Math.max(0, room))) {
+      const key = ++attachSeq;
+      let name = f.name || "file";
+      if (/^image\.(png|jpe?g|gif)$/i.test(name)) name = "pasted-" + new Date().toISOString().replace(/[:.]/g, "-") + name.slice(5);
+      if (f.size > limits.max_file_size) {
+        setFiles((fs) => [
+          ...fs,
+          { key, name, size: f.size, progress: 0, state: "error", error: `Too large: the limit is ${size(limits.max_file_size)}` },
+        ]);
+        continue;
+      }
+      const up = api.upload(f, name, (p) => setFiles((fs) => fs.map((a) => (a.key === key ? { ...a, progress: p } : a))));
+      setFiles((fs) => [...fs, { key, name, size: f.size, progress: 0, state: "uploading", abort: up.abort }]);
+      up.promise.then(
+        (info) => setFiles((fs) => fs.map((a) => (a.key === key ? { ...a, state: "done", progress: 1, info } : a))),
+        (e: api.ApiError) => {
+          if (e.code === "aborted") setFiles((fs) => fs.filter((a) => a.key !== key));
+          else setFiles((fs) => fs.map((a) => (a.key === key ? { ...a, state: "error", error: e.message } : a)));
+        },
+      );
+    }
+    ta.current?.focus();
+  };
+
+  const remove = (a: Attachment) => {
+    if (a.state === "uploading") a.abort?.();
+    setFiles((fs) => fs.filter((x) => x.key !== a.key));
+  };
+
+  useImperativeHandle(
+    props.handle,
+    () => ({
+      addFiles,
+      quote(m) {
+        setEditing(null);
+        setQuote(m);
+        ta.current?.focus();
+      },
+      edit(m) {
+        setQuote(null);
+        setEditing(m);
+        setText(m.text);
+        ta.current?.focus();
+      },
+    }),
+    [limits, files, c.id],
+  );
+
+  const count = chars(text);
+  const over = count - limits.max_message_length;
+  const uploading = files.some((f) => f.state === "uploading");
+  const ready = files.filter((f) => f.state === "done" && f.info);
+  const canSend = over <= 0 && !uploading && (text.trim() !== "" || ready.length > 0);
+
+  const submit = async () => {
+    if (over > 0 || uploading) return;
+    if (editing) {
+      const m = editing;
+      if (text.trim() === "" || text === m.text) {
+        cancelEdit();
+        return;
+      }
+      try {
+        await store.editMessage(m, text.trim());
+        cancelEdit();
+      } catch (e) {
+        store.fail(e);
+      }
+      return;
+    }
+    if (!canSend) return;
+    if (!props.h.atLatest) store.loadLatest(props.h);
+    store.send(c.id, text.trim(), { quote: quote || undefined, files: ready.map((f) => f.info!) });
+    setText("");
+    texts.delete(c.id);
+    setQuote(null);
+    setFiles((fs) => fs.filter((f) => f.state !== "done"));
+    store.stoppedTyping(c.id);
+    store.saveDraft(c.id, "", true);
+    synced.set(c.id, "");
+  };
+
+  const cancelEdit = () => {
+    setEditing(null);
+    setText(texts.get(c.id) ?? "");
+  };
+
+  const onKey = (e: KeyboardEvent) => {
+    if (e.key === "Enter" && !e.isComposing) {
+      const ctrl = e.ctrlKey || e.metaKey;
+      const sends = settings.send_on_enter ? !ctrl && !e.shiftKey && !e.altKey : ctrl;
+      if (sends) {
+        e.preventDefault();
+        submit();
+      } else if (ctrl) {
+        // Ctrl+Enter inserts a line break when Enter sends (textareas ignore it).
+        e.preventDefault();
+        const el = e.currentTarget as HTMLTextAreaElement;
+        const s = el.selectionStart,
+          en = el.selectionEnd;
+        const v = text.slice(0, s) + "\n" + text.slice(en);
+        change(v);
+        requestAnimationFrame(() => el.setSelectionRange(s + 1, s + 1));
+      }
+    } else if (e.key === "Escape") {
+      if (editing) cancelEdit();
+      else if (quote) setQuote(null);
+      else if (emoji) setEmoji(false);
+    } else if (e.key === "ArrowUp" && !text && !editing) {
+      // Edit your last message, as in most chat apps.
+      const mine = [...props.h.msgs].reverse().find((m) => m.sender_id === store.me.value?.id && m.kind === "text" && !m.deleted_at);
+      if (mine) {
+        e.preventDefault();
+        setEditing(mine);
+        setText(mine.text);
+      }
+    }
+  };
+
+  const onPaste = (e: ClipboardEvent) => {
+    const fl = e.clipboardData?.files;
+    if (fl && fl.length) {
+      e.preventDefault();
+      addFiles([...fl]);
+    }
+  };
+
+  const insert = (s: string) => {
+    const el = ta.current;
+    const at = el ? el.selectionStart : text.length;
+    const end = el ? el.selectionEnd : text.length;
+    change(text.slice(0, at) + s + text.slice(end));
+    requestAnimationFrame(() => {
+      el?.focus();
+      el?.setSelectionRange(at + s.length, at + s.length);
+    });
+  };
+
+  const record = async () => {
+    if (!navigator.mediaDevices?.getUserMedia || typeof MediaRecorder === "undefined") {
+      store.toast("This browser cannot record audio.", "error");
+      return;
+    }
+    let stream: MediaStream;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+    } catch (e) {
+      store.toast("The microphone is not available: " + (e as Error).message, "error");
+      return;
+    }
+    const type = ["audio/webm;codecs=opus", "audio/ogg;codecs=opus", "audio/mp4", "audio/webm"].find((t) => MediaRecorder.isTypeSupported(t));
+    const mr = new MediaRecorder(stream, type ? { mimeType: type } : undefined);
+    const chunks: Blob[] = [];
+    let send = true;
+    mr.ondataavailable = (e) => e.data.size && chunks.push(e.data);
+    mr.onstop = () => {
+      stream.getTracks().forEach((t) => t.stop());
+      setRec(null);
+      if (!send || !chunks.length) return;
+      const mime = (mr.mimeType || type || "audio/webm").split(";")[0];
+      const ext = mime.includes("ogg") ? "ogg" : mime.includes("mp4") ? "m4a" : "webm";
+      const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, "-");
+      const file = new File(chunks, `voice-${stamp}.${ext}`, { type: mime });
+      sendVoice(file);
+    };
+    mr.start(250);
+    const started = Date.now();
+    setNow(started);
+    setRec({
+      started,
+      stop: (s) => {
+        send = s;
+        if (mr.state !== "inactive") mr.stop();
+      },
+    });
+    // A voice message is at most ten minutes long.
+    setTimeout(() => mr.state === "recording" && mr.stop(), 10 * 60_000);
+  };
+
+  /** sendVoice uploads a recording (with progress in the attachment list) and sends it on its own. */
+  const sendVoice = (file: File) => {
+    if (file.size > limits.max_file_size) {
+      store.toast(`The recording is too large (limit ${size(limits.max_file_size)}).`, "error");
+      return;
+    }
+    const key = ++attachSeq;
+    const up = api.upload(file, file.name, (p) => setFiles((fs) => fs.map((a) => (a.key === key ? { ...a, progress: p } : a))));
+    setFiles((fs) => [...fs, { key, name: "Voice message", size: file.size, progress: 0, state: "uploading", abort: up.abort }]);
+    up.promise.then(
+      (info) => {
+        setFiles((fs) => fs.filter((a) => a.key !== key));
+        store.send(c.id, "", { files: [info] });
+      },
+      (e: api.ApiError) => {
+        if (e.code === "aborted") setFiles((fs) => fs.filter((a) => a.key !== key));
+        else setFiles((fs) => fs.map((a) => (a.key === key ? { ...a, state: "error", error: e.message } : a)));
+      },
+    );
+  };
+
+  const fileInput = useRef<HTMLInputElement>(null);
+  const showCount = count >= limits.max_message_length * 0.8;
+  const secs = rec ? Math.max(0, Math.floor((now - rec.started) / 1000)) : 0;
+
+  return (
+    <div class="composer">
+      {quote || editing ? (
+        <div class="composer-ctx">
+          <span class="ctx-label">{editing ? "Editing" : "Replying to " + store.personName(quote!.sender_id)}</span>
+          <span class="ctx-text">{messagePreview((editing || quote)!)}</span>
+          <button class="icon-btn small" aria-label={editing ? "Cancel editing" : "Cancel the reply"} onClick={() => (editing ? cancelEdit() : setQuote(null))}>
+            <Close size={16} />
+          </button>
+        </div>
+      ) : null}
+      {files.length ? (
+        <ul class="uploads" aria-label="Attachments">
+          {files.map((f) => (
+            <li key={f.key} class={"upload " + f.state}>
+              <span class="up-name">{f.name}</span>
+              <span class="up-size">{f.state === "error" ? f.error : size(f.size)}</span>
+              {f.state === "uploading" ? (
+                <progress max={1} value={f.progress} aria-label={`Uploading ${f.name}`} />
+              ) : f.state === "done" ? (
+                <span class="up-ok" aria-label="Uploaded">
+                  ✓
+                </span>
+              ) : null}
+              <button class="icon-btn small" aria-label={f.state === "uploading" ? `Cancel the upload of ${f.name}` : `Remove ${f.name}`} onClick={() => remove(f)}>
+                <Close size={14} />
+              </button>
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      {rec ? (
+        <div class="recording" role="status">
+          <span class="rec-dot" aria-hidden="true" />
+          Recording {Math.floor(secs / 60)}:{String(secs % 60).padStart(2, "0")}
+          <span class="grow" />
+          <button class="btn" onClick={() => rec.stop(false)}>
+            Cancel
+          </button>
+          <button class="btn primary" onClick={() => rec.stop(true)} aria-label="Stop and send the voice message">
+            <Stop size={16} /> Send
+          </button>
+        </div>
+      ) : (
+        <div class="composer-row">
+          <button class="icon-btn" aria-label="Attach files" title="Attach files" onClick={() => fileInput.current?.click()}>
+            <Clip />
+          </button>
+          <input
+            ref={fileInput}
+            type="file"
+            multiple
+            hidden
+            onChange={(e) => {
+              const el = e.currentTarget as HTMLInputElement;
+              addFiles([...(el.files || [])]);
+              el.value = "";
+            }}
+          />
+          <div class="emoji-wrap">
+            <button class="icon-btn" aria-label="Emoji" title="Emoji" aria-expanded={emoji} onClick={() => setEmoji(!emoji)} onMouseEnter={EmojiPicker.preload}>
+              <Smile />
+            </button>
+            {emoji ? (
+              <EmojiPicker
+                onPick={(s: string) => insert(s)}
+                onClose={() => {
+                  setEmoji(false);
+                  ta.current?.focus();
+                }}
+              />
+            ) : null}
+          </div>
+          <textarea
+            ref={ta}
+            class={"input-text" + (over > 0 ? " over" : "")}
+            rows={1}
+            value={text}
+            placeholder={settings.send_on_enter ? "Write a message… (Enter to send, Shift+Enter for a new line)" : "Write a message… (Ctrl+Enter to send)"}
+            aria-label="Message"
+            aria-describedby={showCount ? "char-count" : undefined}
+            onInput={(e) => change((e.currentTarget as HTMLTextAreaElement).value)}
+            onKeyDown={onKey}
+            onPaste={onPaste}
+          />
+          {text.trim() || ready.length || editing ? (
+            <button class="icon-btn send" aria-label={editing ? "Save" : "Send"} title={editing ? "Save" : "Send"} disabled={!canSend && !editing} onClick={submit}>
+              {uploading ? <Spinner label="Uploading" /> : <Send />}
+            </button>
+          ) : (
+            <button class="icon-btn" aria-label="Record a voice message" title="Record a voice message" onClick={record}>
+              <Mic />
+            </button>
+          )}
+        </div>
+      )}
+      {showCount ? (
+        <div id="char-count" class={"char-count" + (over > 0 ? " over" : "")} aria-live="polite">
+          {over > 0
+            ? `${over} character${over === 1 ? "" : "s"} over the limit of ${limits.max_message_length}`
+            : `${count} / ${limits.max_message_length}`}
+        </div>
+      ) : null}
+    </div>
+  );
+}

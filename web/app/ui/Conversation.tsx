@@ -1,0 +1,760 @@
+// A conversation: its header (name, presence, period filter, search,
+// menu), the request banner (Allow / Cancel), the windowed history, the
+// typing line, the composer, the user panel; files dropped anywhere on it
+// are attached.
+
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import * as api from "../api";
+import { convURL, navigate } from "../router";
+import { use, useSelect } from "../sig";
+import * as store from "../store";
+import type { Conversation, FileInfo, Message } from "../types";
+import { copyText, debounce } from "../util";
+import { Avatar, Menu, Modal, Spinner, useMenu, type MenuItem } from "./common";
+import { Composer, type ComposerHandle } from "./Composer";
+import { Back, Help, More, Search, Users } from "./icons";
+import { lazy } from "./lazy";
+import { MessageRow, Text, estimateHeight, pendingRow, type Row, type RowActions } from "./Messages";
+import { StatusIcon } from "./Sidebar";
+import { UserPanel, MembersPanel } from "./UserPanel";
+import { VirtualList, type VirtualListHandle } from "./VirtualList";
+import { UserPicker } from "./People";
+
+const ReminderDialog = lazy(() => import("../lazy/Reminder").then((m) => m.ReminderDialog));
+const SnoozeDialog = lazy(() => import("../lazy/Reminder").then((m) => m.SnoozeDialog));
+
+const PERIODS: [string, string][] = [
+  ["", "All history"],
+  ["yesterday", "Since yesterday"],
+  ["7d", "7 days"],
+  ["30d", "30 days"],
+  ["3m", "3 months"],
+  ["1y", "1 year"],
+];
+
+export function ConversationView(props: { id: number; messageId?: number; snooze?: boolean }) {
+  const c = useSelect([store.convsV], () => store.convs.get(props.id));
+  const ready = use(store.ready);
+  const [missing, setMissing] = useState(false);
+  useEffect(() => {
+    setMissing(false);
+    if (ready && !store.convs.has(props.id)) store.ensureConv(props.id).then((x) => !x && setMissing(true));
+  }, [props.id, ready]);
+  if (!c) {
+    return (
+      <section class="pane empty-pane">
+        {missing ? (
+          <p>
+            This conversation does not exist or you are not a member of it.{" "}
+            <a href="/" onClick={(e) => (e.preventDefault(), navigate("/"))}>
+              Back to the list
+            </a>
+          </p>
+        ) : (
+          <Spinner />
+        )}
+      </section>
+    );
+  }
+  return <Chat key={c.id} c={c} messageId={props.messageId} snooze={props.snooze} />;
+}
+
+function Chat(props: { c: Conversation; messageId?: number; snooze?: boolean }) {
+  const c = props.c;
+  const me = store.me.value!;
+  const h = store.history(c.id);
+  const [panel, setPanel] = useState<"" | "user" | "members">("");
+  const [panelUser, setPanelUser] = useState(0);
+  const [query, setQuery] = useState("");
+  const [searchOpen, setSearchOpen] = useState(false);
+  const [dragging, setDragging] = useState(false);
+  const [adding, setAdding] = useState<"" | "interlocutors" | "members" | "rename">("");
+  const [reminderFor, setReminderFor] = useState<Message | null>(null);
+  const [snoozeFor, setSnoozeFor] = useState<number>(props.snooze && props.messageId ? props.messageId : 0);
+  const composer = useRef<ComposerHandle>(null);
+  const menu = useMenu();
+  const settings = use(store.settings);
+  use(store.presenceV);
+  const dragDepth = useRef(0);
+
+  useEffect(() => {
+    store.viewing.convId = c.id;
+    return () => {
+      if (store.viewing.convId === c.id) store.viewing.convId = 0;
+    };
+  }, [c.id]);
+
+  // A link to a message (search, reminder, quote) brings it into view.
+  useEffect(() => {
+    if (props.messageId) {
+      const id = props.messageId;
+      (async () => {
+        const m = h.byId(id) || (await store.findMessage(c.id, id));
+        if (m) store.jumpTo(h, m);
+        else if (!h.started) store.loadLatest(h);
+      })();
+      if (props.snooze) setSnoozeFor(props.messageId);
+    } else if (!h.started) store.loadLatest(h);
+  }, [props.messageId, props.snooze]);
+
+  // The other side of a direct or Assistance chat.
+  const other = c.kind === "direct" || c.kind === "assistance" ? store.other(c) : undefined;
+  const title = store.convTitle(c);
+  const presence = other ? store.presenceOf(other.user_id) : undefined;
+  const requestedByMe = c.created_by === me.id;
+
+  const openUser = (id: number) => {
+    setPanelUser(id);
+    setPanel("user");
+  };
+
+  const headerClick = () => {
+    if (other) openUser(other.user_id);
+    else setPanel(panel ? "" : "members");
+  };
+
+  const convMenu: MenuItem[] = [
+    { label: "Sound notifications", checked: settings.sound, onSelect: () => store.saveSettings({ ...settings, sound: !settings.sound }) },
+    {
+      label: "Always scroll to the end",
+      checked: settings.always_scroll_to_end,
+      onSelect: () => store.saveSettings({ ...settings, always_scroll_to_end: !settings.always_scroll_to_end }),
+    },
+    { label: "Mark as unread", onSelect: () => store.markUnread(c.id) },
+    ...PERIODS.map(([v, l]) => ({ label: "Show: " + l.toLowerCase(), checked: h.period === v, onSelect: () => store.setPeriod(h, v) })),
+  ];
+  if (c.kind === "direct" && c.state === "allowed") convMenu.push({ label: "Add interlocutors…", onSelect: () => setAdding("interlocutors") });
+  if (c.kind === "group") {
+    convMenu.push({ label: "Members", onSelect: () => setPanel("members") });
+    convMenu.push({ label: "Add members…", onSelect: () => setAdding("members") });
+    convMenu.push({ label: "Rename…", onSelect: () => setAdding("rename") });
+    convMenu.push({
+      label: "Leave the chat",
+      danger: true,
+      onSelect: () => store.removeMember(c.id, me.id).catch(store.fail),
+    });
+  }
+  if (c.kind === "direct" && c.state === "requested")
+    convMenu.push({ label: requestedByMe ? "Withdraw the request" : "Refuse the request", danger: true, onSelect: () => store.cancel(c.id).catch(store.fail) });
+
+  const files = (list: FileList | File[] | null | undefined) => {
+    if (!list || !list.length) return;
+    composer.current?.addFiles([...list]);
+  };
+
+  return (
+    <section
+      class={"pane chat" + (panel ? " with-panel" : "")}
+      aria-label={title}
+      onDragEnter={(e) => {
+        if (!e.dataTransfer?.types.includes("Files")) return;
+        e.preventDefault();
+        dragDepth.current++;
+        setDragging(true);
+      }}
+      onDragOver={(e) => {
+        if (e.dataTransfer?.types.includes("Files")) e.preventDefault();
+      }}
+      onDragLeave={() => {
+        if (--dragDepth.current <= 0) {
+          dragDepth.current = 0;
+          setDragging(false);
+        }
+      }}
+      onDrop={(e) => {
+        e.preventDefault();
+        dragDepth.current = 0;
+        setDragging(false);
+        if (c.state === "allowed") files(e.dataTransfer?.files);
+        else store.toast("Files can be sent once the conversation is allowed.", "error");
+      }}
+    >
+      <div class="chat-main">
+        <header class="chat-head">
+          <button class="icon-btn back" aria-label="Back to the conversation list" onClick={() => navigate("/")}>
+            <Back />
+          </button>
+          <button class="chat-who" onClick={headerClick} title={c.kind === "direct" ? "About this user" : "Members"}>
+            {c.kind === "direct" ? (
+              <span class="conv-icon">
+                <StatusIcon c={c} />
+                <Avatar id={other?.user_id || 0} name={title} photo={other?.photo_file_id} size={36} />
+              </span>
+            ) : (
+              <span class="conv-icon">
+                <span class="kind-icon">{c.kind === "assistance" ? <Help size={16} /> : <Users size={16} />}</span>
+                {other ? (
+                  <Avatar id={other.user_id} name={other.name} photo={other.photo_file_id} size={36} presence={presence} />
+                ) : (
+                  <Avatar id={c.id * 7} name={title} size={36} />
+                )}
+              </span>
+            )}
+            <span class="chat-title">
+              <h1>{title}</h1>
+              <span class="chat-sub">
+                {c.kind === "direct"
+                  ? c.state !== "allowed"
+                    ? c.state === "cancelled"
+                      ? "Request cancelled"
+                      : "Request pending"
+                    : presence === "online"
+                      ? "online"
+                      : presence === "away"
+                        ? "away"
+                        : "offline"
+                  : c.kind === "assistance"
+                    ? c.created_by === me.id
+                      ? `with ${other?.name || "the administrator"} · ${presence}`
+                      : presence
+                    : `${c.members?.length || 0} members`}
+              </span>
+            </span>
+          </button>
+          <div class="chat-tools">
+            <select
+              class="period"
+              aria-label="Period"
+              value={h.period}
+              onChange={(e) => store.setPeriod(h, (e.currentTarget as HTMLSelectElement).value)}
+            >
+              {PERIODS.map(([v, l]) => (
+                <option key={v} value={v}>
+                  {l}
+                </option>
+              ))}
+            </select>
+            <div class={"chat-search" + (searchOpen || query ? " open" : "")}>
+              <Search size={16} />
+              <input
+                type="search"
+                placeholder="Search in this conversation"
+                aria-label="Search in this conversation"
+                value={query}
+                onFocus={() => setSearchOpen(true)}
+                onBlur={() => setSearchOpen(false)}
+                onInput={(e) => setQuery((e.currentTarget as HTMLInputElement).value)}
+                onKeyDown={(e) => e.key === "Escape" && setQuery("")}
+              />
+            </div>
+            <button class="icon-btn" aria-label="Conversation menu" aria-haspopup="menu" onClick={(e) => menu.open(e.currentTarget as HTMLElement)}>
+              <More />
+            </button>
+          </div>
+        </header>
+        {menu.at ? <Menu x={menu.at.x} y={menu.at.y} items={convMenu} onClose={menu.close} label="Conversation menu" /> : null}
+        {c.state !== "allowed" ? <RequestBanner c={c} mine={requestedByMe} name={other?.name || "this user"} /> : null}
+        {query.trim() ? (
+          <SearchResults c={c} q={query} onPick={(m) => (setQuery(""), store.jumpTo(h, m))} />
+        ) : (
+          <HistoryList c={c} h={h} composer={composer} onUser={openUser} onReminder={setReminderFor} />
+        )}
+        <TypingLine id={c.id} />
+        {c.state === "allowed" ? (
+          <Composer key={c.id} handle={composer} c={c} h={h} />
+        ) : (
+          <div class="composer-off">{c.state === "cancelled" ? "The request was cancelled." : "You can write once the request is allowed."}</div>
+        )}
+        {dragging ? (
+          <div class="drop-zone" aria-hidden="true">
+            <span>Drop files to attach them</span>
+          </div>
+        ) : null}
+      </div>
+      {panel === "user" && panelUser ? (
+        <UserPanel
+          userId={panelUser}
+          conv={c}
+          onClose={() => setPanel("")}
+          onAddInterlocutors={() => setAdding("interlocutors")}
+        />
+      ) : null}
+      {panel === "members" ? <MembersPanel c={c} onClose={() => setPanel("")} onUser={openUser} onAdd={() => setAdding("members")} /> : null}
+      {adding === "interlocutors" ? (
+        <UserPicker
+          title="Add interlocutors"
+          confirm="Create multi-chat"
+          askTitle
+          exclude={c.members.map((m) => m.user_id)}
+          onClose={() => setAdding("")}
+          onPick={async (ids, t) => {
+            await store.createGroup(t, ids, c.id);
+            setAdding("");
+          }}
+        />
+      ) : null}
+      {adding === "members" ? (
+        <UserPicker
+          title="Add members"
+          confirm="Add"
+          exclude={c.members.map((m) => m.user_id)}
+          onClose={() => setAdding("")}
+          onPick={async (ids) => {
+            await store.addMembers(c.id, ids);
+            setAdding("");
+          }}
+        />
+      ) : null}
+      {adding === "rename" ? <Rename c={c} onClose={() => setAdding("")} /> : null}
+      {reminderFor ? <ReminderDialog message={reminderFor} onClose={() => setReminderFor(null)} /> : null}
+      {snoozeFor ? (
+        <SnoozeDialog
+          messageId={snoozeFor}
+          onClose={() => {
+            setSnoozeFor(0);
+            if (props.snooze) navigate(convURL(c.id, props.messageId), true);
+          }}
+        />
+      ) : null}
+    </section>
+  );
+}
+
+function Rename(props: { c: Conversation; onClose: () => void }) {
+  const [t, setT] = useState(props.c.title || "");
+  const [err, setErr] = useState("");
+  const save = async (e: Event) => {
+    e.preventDefault();
+    try {
+      await store.rename(props.c.id, t);
+      props.onClose();
+    } catch (x) {
+      setErr((x as Error).message);
+    }
+  };
+  return (
+    <Modal title="Rename the multi-chat" onClose={props.onClose}>
+      <form onSubmit={save}>
+        <label class="field">
+          <span>Title</span>
+          <input class="input" value={t} maxLength={100} data-autofocus onInput={(e) => setT((e.currentTarget as HTMLInputElement).value)} />
+        </label>
+        {err ? <p class="form-error">{err}</p> : null}
+        <div class="row-end">
+          <button type="button" class="btn" onClick={props.onClose}>
+            Cancel
+          </button>
+          <button class="btn primary">Save</button>
+        </div>
+      </form>
+    </Modal>
+  );
+}
+
+function RequestBanner(props: { c: Conversation; mine: boolean; name: string }) {
+  const [busy, setBusy] = useState(false);
+  const act = (fn: () => Promise<void>) => async () => {
+    setBusy(true);
+    try {
+      await fn();
+    } catch (e) {
+      store.fail(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const c = props.c;
+  if (c.state === "cancelled") {
+    return (
+      <div class="request-banner" role="status">
+        <p>The request to write to each other was cancelled.</p>
+        <div class="request-actions">
+          <button class="btn primary" disabled={busy} onClick={act(() => store.openDirect(store.other(c)!.user_id))}>
+            Request again
+          </button>
+        </div>
+      </div>
+    );
+  }
+  return (
+    <div class="request-banner" role="status">
+      {props.mine ? (
+        <>
+          <p>
+            <strong>Request sent.</strong> {props.name} has not reviewed it yet; you can write once they allow it.
+          </p>
+          <div class="request-actions">
+            <button class="btn" disabled={busy} onClick={act(() => store.cancel(c.id))}>
+              Cancel request
+            </button>
+          </div>
+        </>
+      ) : (
+        <>
+          <p>
+            <strong>{props.name}</strong> wants to start a direct conversation with you.
+          </p>
+          <div class="request-actions">
+            <button class="btn primary" disabled={busy} onClick={act(() => store.allow(c.id))}>
+              Allow
+            </button>
+            <button class="btn" disabled={busy} onClick={act(() => store.cancel(c.id))}>
+              Cancel
+            </button>
+          </div>
+        </>
+      )}
+    </div>
+  );
+}
+
+function TypingLine(props: { id: number }) {
+  use(store.typingV);
+  const settings = use(store.settings);
+  const t = store.typing.get(props.id);
+  const names = settings.typing_notifications && t ? [...t.keys()].map((u) => store.personName(u).split(" ")[0]) : [];
+  return (
+    <div class="typing-line" aria-live="polite">
+      {names.length ? (
+        <>
+          <span class="dots" aria-hidden="true">
+            <i />
+            <i />
+            <i />
+          </span>
+          {names.length === 1 ? `${names[0]} is typing…` : `${names.join(", ")} are typing…`}
+        </>
+      ) : null}
+    </div>
+  );
+}
+
+function SearchResults(props: { c: Conversation; q: string; onPick: (m: Message) => void }) {
+  const [res, setRes] = useState<{ q: string; msgs: Message[]; more: boolean } | null>(null);
+  const [err, setErr] = useState("");
+  const run = useMemo(
+    () =>
+      debounce(async (q: string) => {
+        try {
+          const out = await api.get<{ messages: Message[] }>("/search" + api.qs({ q, conversation_id: props.c.id, limit: 50 }));
+          setRes({ q, msgs: [...(out.messages || [])].sort((a, b) => a.seq - b.seq), more: (out.messages || []).length === 50 });
+          setErr("");
+        } catch (e) {
+          setErr((e as Error).message);
+        }
+      }, 120),
+    [props.c.id],
+  );
+  useEffect(() => run(props.q.trim()), [props.q]);
+  const more = async () => {
+    if (!res) return;
+    const oldest = res.msgs.reduce((a, m) => Math.min(a, m.id), Infinity);
+    const out = await api.get<{ messages: Message[] }>("/search" + api.qs({ q: res.q, conversation_id: props.c.id, limit: 50, before: oldest }));
+    setRes({ ...res, msgs: [...out.messages, ...res.msgs].sort((a, b) => a.seq - b.seq), more: out.messages.length === 50 });
+  };
+  return (
+    <div class="search-results" role="region" aria-label="Search results">
+      {err ? <p class="form-error">{err}</p> : null}
+      {!res ? (
+        <Spinner />
+      ) : !res.msgs.length ? (
+        <p class="muted center">No messages match “{res.q}”.</p>
+      ) : (
+        <>
+          {res.more ? (
+            <button class="btn small center-btn" onClick={more}>
+              Show earlier matches
+            </button>
+          ) : null}
+          <ul>
+            {res.msgs.map((m) => (
+              <li key={m.id}>
+                <button class="search-hit" onClick={() => props.onPick(m)}>
+                  <span class="hit-head">
+                    <strong>{store.personName(m.sender_id)}</strong> <time>{new Date(m.created_at).toLocaleString()}</time>
+                  </span>
+                  <span class="hit-text">
+                    <Text text={m.text} highlight={res.q} />
+                  </span>
+                </button>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+    </div>
+  );
+}
+
+function HistoryList(props: {
+  c: Conversation;
+  h: store.History;
+  composer: { current: ComposerHandle | null };
+  onUser: (id: number) => void;
+  onReminder: (m: Message) => void;
+}) {
+  const { c, h } = props;
+  const hv = use(h.v);
+  const ov = use(store.outboxV);
+  const rv = use(store.remindersV);
+  const pv = use(store.peopleV);
+  const settings = use(store.settings);
+  const list = useRef<VirtualListHandle>(null);
+  const menu = useMenu();
+  const [menuRow, setMenuRow] = useState<Row | null>(null);
+  const [flash, setFlash] = useState(0);
+  const [image, setImage] = useState<FileInfo | null>(null);
+  const [confirmDelete, setConfirmDelete] = useState<Message | null>(null);
+  const [newCount, setNewCount] = useState(0);
+  const [atBottom, setAtBottom] = useState(true);
+  // Where the "New messages" line goes: fixed when the conversation opens.
+  const unreadFrom = useRef(c.unread > 0 ? c.read_seq : -1);
+  const lastSeq = useRef(0);
+
+  const rows: Row[] = useMemo(() => {
+    const out: Row[] = h.msgs.map((m) => ({ key: m.id, m }));
+    if (h.atLatest) for (const p of store.pendingFor(c.id)) out.push(pendingRow(p));
+    return out;
+  }, [hv, ov, c.id]);
+
+  const showStart = !h.hasOlder && !h.loading;
+  const n = rows.length + (showStart ? 1 : 0);
+  const at = (i: number) => (showStart ? i - 1 : i);
+
+  // New messages: follow them when at the bottom or when the setting says so.
+  useEffect(() => {
+    const last = h.last;
+    if (!last) return;
+    if (lastSeq.current && last.seq > lastSeq.current) {
+      const mine = last.sender_id === store.me.value?.id;
+      if (settings.always_scroll_to_end || mine) list.current?.scrollToBottom();
+      else if (!list.current?.atBottom()) setNewCount((x) => x + 1);
+    }
+    lastSeq.current = last.seq;
+  }, [hv]);
+
+  useEffect(() => {
+    if (store.pendingFor(c.id).length) list.current?.scrollToBottom();
+  }, [ov]);
+
+  // A new message while an older part of the history is shown: with
+  // "always scroll to the end", go to it.
+  useEffect(() => {
+    if (settings.always_scroll_to_end && !h.atLatest && !h.loading && h.started)
+      store.loadLatest(h).then(() => requestAnimationFrame(() => list.current?.scrollToBottom()));
+  }, [c.last_seq]);
+
+  // Bring a requested message into view and make it flash.
+  useEffect(() => {
+    if (!h.focus) return;
+    const i = rows.findIndex((r) => r.m.id === h.focus);
+    if (i < 0) return;
+    const id = h.focus;
+    h.focus = 0;
+    requestAnimationFrame(() => {
+      list.current?.scrollToIndex(i + (showStart ? 1 : 0), "center");
+      setFlash(id);
+      setTimeout(() => setFlash(0), 2500);
+      requestAnimationFrame(() => list.current?.element()?.querySelector<HTMLElement>(`[data-mid="${id}"]`)?.focus({ preventScroll: true }));
+    });
+  }, [hv]);
+
+  const onRange = (start: number, end: number, bottom: boolean) => {
+    if (start < 8 && h.hasOlder && !h.loading) store.loadOlder(h);
+    if (end > n - 8 && !h.atLatest && !h.loading) store.loadNewer(h);
+    const atEnd = bottom && h.atLatest;
+    store.viewing.atBottom = atEnd;
+    if (atEnd !== atBottom) setAtBottom(atEnd);
+    if (atEnd) {
+      if (newCount) setNewCount(0);
+      if (document.visibilityState === "visible") store.markRead(c.id);
+    }
+  };
+
+  useEffect(() => {
+    const vis = () => document.visibilityState === "visible" && store.viewing.atBottom && store.markRead(c.id);
+    document.addEventListener("visibilitychange", vis);
+    window.addEventListener("focus", vis);
+    return () => {
+      document.removeEventListener("visibilitychange", vis);
+      window.removeEventListener("focus", vis);
+    };
+  }, [c.id]);
+
+  const actions: RowActions = useMemo(
+    () => ({
+      menu(e, r) {
+        setMenuRow(r);
+        menu.open(e);
+      },
+      reply(m) {
+        props.composer.current?.quote(m);
+      },
+      jump(q) {
+        if (h.byId(q.id)) {
+          h.focus = q.id;
+          h.v.bump();
+          return;
+        }
+        store.findMessage(c.id, q.id, q.text).then((m) => {
+          if (m) store.jumpTo(h, m);
+          else store.toast("The quoted message could not be found.");
+        });
+      },
+      image: setImage,
+      user: props.onUser,
+      retry: store.retry,
+      discard: store.discard,
+    }),
+    [c.id],
+  );
+
+  const me = store.me.value!;
+  const menuItems: MenuItem[] = [];
+  if (menuRow) {
+    const m = menuRow.m;
+    const mine = m.sender_id === me.id;
+    menuItems.push({ label: "Reply", onSelect: () => props.composer.current?.quote(m) });
+    if (m.text) menuItems.push({ label: "Copy text", onSelect: () => copyText(m.text).catch(store.fail) });
+    const rem = store.reminders.get(m.id);
+    menuItems.push({ label: rem ? "Reminder… (change)" : "Reminder…", onSelect: () => props.onReminder(m) });
+    if (rem) menuItems.push({ label: "Do not notify", onSelect: () => store.clearReminder(m.id).catch(store.fail) });
+    if (mine && m.kind === "text") menuItems.push({ label: "Edit", onSelect: () => props.composer.current?.edit(m) });
+    if (mine) menuItems.push({ label: "Delete", danger: true, onSelect: () => setConfirmDelete(m) });
+  }
+
+  return (
+    <div class="history-wrap">
+      {h.period ? (
+        <div class="period-note">
+          Showing {PERIODS.find((p) => p[0] === h.period)?.[1].toLowerCase()}.{" "}
+          <button class="link" onClick={() => store.setPeriod(h, "")}>
+            Show all
+          </button>
+        </div>
+      ) : null}
+      {h.loading === "init" && !h.msgs.length ? (
+        <div class="history-loading">
+          <Spinner label="Loading messages" />
+        </div>
+      ) : null}
+      {h.error ? (
+        <div class="form-error center" role="alert">
+          {h.error}{" "}
+          <button class="link" onClick={() => store.loadLatest(h)}>
+            Try again
+          </button>
+        </div>
+      ) : null}
+      <VirtualList
+        handle={list}
+        class="history"
+        role="log"
+        label="Messages"
+        tabIndex={0}
+        // Only the newest messages stick to the bottom: an older window would
+        // keep loading newer pages.
+        stickToBottom={h.atLatest}
+        bottomAligned
+        count={n}
+        version={`${hv}:${ov}:${rv}:${pv}:${flash}:${c.receipts.delivered_seq}:${c.receipts.read_seq}`}
+        keyAt={(i) => (at(i) < 0 ? "start" : rows[at(i)].key)}
+        estimate={(i) => (at(i) < 0 ? 48 : estimateHeight(rows[at(i)], rows[at(i) - 1]?.m))}
+        onRange={onRange}
+        onKeyDown={(e) => historyKeys(e, list.current)}
+        render={(i) => {
+          const j = at(i);
+          if (j < 0)
+            return (
+              <div class="history-start">
+                {h.period ? "No earlier messages in this period." : "This is the beginning of the conversation."}
+              </div>
+            );
+          const r = rows[j];
+          const prev = rows[j - 1]?.m;
+          return (
+            <MessageRow
+              r={r}
+              prev={prev}
+              status={r.pending ? undefined : store.statusOf(c, r.m)}
+              group={c.kind !== "direct"}
+              reminder={r.m.id ? store.reminders.get(r.m.id) : undefined}
+              flash={flash !== 0 && flash === r.m.id}
+              unreadMark={unreadFrom.current >= 0 && !r.pending && r.m.seq === unreadFrom.current + 1 && r.m.sender_id !== me.id}
+              a={actions}
+              pv={pv}
+            />
+          );
+        }}
+      />
+      {h.loading === "older" ? <div class="loading-older">Loading earlier messages…</div> : null}
+      {!atBottom || !h.atLatest ? (
+        <button
+          class="to-bottom"
+          aria-label="Go to the newest messages"
+          onClick={async () => {
+            if (!h.atLatest) await store.loadLatest(h);
+            list.current?.scrollToBottom();
+            setNewCount(0);
+          }}
+        >
+          ↓{newCount ? <span class="badge">{newCount}</span> : null}
+        </button>
+      ) : null}
+      {menu.at && menuRow && !menuRow.pending ? (
+        <Menu x={menu.at.x} y={menu.at.y} items={menuItems} onClose={menu.close} label="Message actions" />
+      ) : null}
+      {image ? <Lightbox f={image} onClose={() => setImage(null)} /> : null}
+      {confirmDelete ? (
+        <Modal
+          title="Delete the message?"
+          onClose={() => setConfirmDelete(null)}
+          footer={
+            <>
+              <button class="btn" onClick={() => setConfirmDelete(null)}>
+                Cancel
+              </button>
+              <button
+                class="btn danger"
+                data-autofocus
+                onClick={() => {
+                  store.deleteMessage(confirmDelete).catch(store.fail);
+                  setConfirmDelete(null);
+                }}
+              >
+                Delete
+              </button>
+            </>
+          }
+        >
+          <p>It will be removed for everyone in the conversation.</p>
+        </Modal>
+      ) : null}
+    </div>
+  );
+}
+
+/** historyKeys: Up/Down move between messages; Enter or the menu key opens a message's menu. */
+function historyKeys(e: KeyboardEvent, list: VirtualListHandle | null) {
+  if (e.key !== "ArrowUp" && e.key !== "ArrowDown") return;
+  const root = list?.element();
+  if (!root) return;
+  const msgs = [...root.querySelectorAll<HTMLElement>(".msg, .sysline")];
+  const cur = (document.activeElement as HTMLElement)?.closest<HTMLElement>(".msg, .sysline");
+  let i = cur ? msgs.indexOf(cur) : -1;
+  if (i < 0) {
+    // Start from the last message fully in view.
+    const bottom = root.getBoundingClientRect().bottom;
+    i = msgs.length;
+    while (i > 0 && msgs[i - 1].getBoundingClientRect().top > bottom) i--;
+  }
+  const next = msgs[e.key === "ArrowUp" ? i - 1 : i + 1];
+  if (!next) return;
+  e.preventDefault();
+  next.tabIndex = -1;
+  next.focus();
+  next.scrollIntoView({ block: "nearest" });
+}
+
+function Lightbox(props: { f: FileInfo; onClose: () => void }) {
+  return (
+    <Modal title={props.f.name} onClose={props.onClose} wide class="lightbox">
+      <img src={api.fileURL(props.f.id)} alt={props.f.name} />
+      <p class="row-end">
+        <a class="btn" href={api.fileURL(props.f.id)} download={props.f.name}>
+          Download
+        </a>
+      </p>
+    </Modal>
+  );
+}

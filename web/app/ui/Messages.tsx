@@ -1,0 +1,300 @@
+// One message in a history: bubble, quote, attachments, time, delivery
+// status, reminder highlight; and the system lines.
+
+import type { ComponentChildren } from "preact";
+import { fileURL, thumbURL } from "../api";
+import { memo } from "../sig";
+import * as store from "../store";
+import type { FileInfo, Message, MsgStatus, Reminder } from "../types";
+import { dayLabel, eventText, fullTime, links, sameDay, size, time } from "../util";
+import { Avatar } from "./common";
+import { Bell, Clock, Cross, File as FileIcon, More, Reply, Sent, Tick, Ticks } from "./icons";
+
+/** A row of the history: a stored message or one still in the outbox. */
+export interface Row {
+  key: number | string;
+  m: Message;
+  pending?: store.Pending;
+}
+
+export function pendingRow(p: store.Pending): Row {
+  return {
+    key: "p:" + p.client_id,
+    pending: p,
+    m: {
+      id: 0,
+      conversation_id: p.conversation_id,
+      seq: Number.MAX_SAFE_INTEGER,
+      sender_id: store.me.value?.id,
+      kind: p.files.length ? "file" : "text",
+      text: p.text,
+      quote: p.quote,
+      files: p.files,
+      created_at: p.created_at,
+      client_id: p.client_id,
+    },
+  };
+}
+
+export function StatusMark(props: { s: MsgStatus; error?: string }) {
+  switch (props.s) {
+    case "queued":
+      return (
+        <span class="status queued" title="Waiting to be sent" aria-label="Waiting to be sent">
+          <Clock />
+        </span>
+      );
+    case "failed":
+      return (
+        <span class="status failed" title={"Not sent: " + (props.error || "failed")} aria-label={"Not sent: " + (props.error || "failed")}>
+          <Cross />
+        </span>
+      );
+    case "sent":
+      return (
+        <span class="status sent" title="Sent, not delivered yet" aria-label="Sent, not delivered yet">
+          <Sent />
+        </span>
+      );
+    case "delivered":
+      return (
+        <span class="status delivered" title="Delivered" aria-label="Delivered">
+          <Tick />
+        </span>
+      );
+    case "read":
+      return (
+        <span class="status read" title="Read" aria-label="Read">
+          <Ticks />
+        </span>
+      );
+  }
+}
+
+export function Text(props: { text: string; highlight?: string }) {
+  const words = props.highlight
+    ?.toLowerCase()
+    .split(/\s+/)
+    .filter((w) => w.length > 0);
+  const mark = (s: string, k: number): ComponentChildren => {
+    if (!words?.length) return s;
+    const re = new RegExp("(" + words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|") + ")", "gi");
+    return s.split(re).map((part, i) => (i % 2 ? <mark key={k + "-" + i}>{part}</mark> : part));
+  };
+  return (
+    <>
+      {links(props.text).map((p, i) =>
+        typeof p === "string" ? (
+          mark(p, i)
+        ) : (
+          <a key={i} href={p.url} target="_blank" rel="noopener noreferrer">
+            {p.url}
+          </a>
+        ),
+      )}
+    </>
+  );
+}
+
+function imageBox(f: FileInfo): { w: number; h: number } {
+  const W = f.width || 320,
+    H = f.height || 240;
+  const scale = Math.min(1, 280 / W, 240 / H);
+  return { w: Math.max(40, Math.round(W * scale)), h: Math.max(40, Math.round(H * scale)) };
+}
+
+/** estimateHeight guesses a row's height before it is measured. */
+export function estimateHeight(r: Row, prev?: Message): number {
+  const m = r.m;
+  let h = m.kind === "event" ? 30 : 52;
+  if (!prev || !sameDay(new Date(prev.created_at), new Date(m.created_at))) h += 36;
+  if (m.quote) h += 44;
+  for (const f of m.files || []) h += f.content_type.startsWith("image/") && f.has_thumbnail ? imageBox(f).h + 8 : 52;
+  h += Math.floor(m.text.length / 60) * 20;
+  return h;
+}
+
+function Attachment(props: { f: FileInfo; onImage: (f: FileInfo) => void }) {
+  const f = props.f;
+  if (f.content_type.startsWith("image/") && f.has_thumbnail && f.id) {
+    const b = imageBox(f);
+    return (
+      <button class="img-btn" onClick={() => props.onImage(f)} aria-label={`Open image ${f.name}`} style={{ width: `${b.w}px`, height: `${b.h}px` }}>
+        <img src={thumbURL(f.id)} alt={f.name} width={b.w} height={b.h} loading="lazy" />
+      </button>
+    );
+  }
+  if (f.content_type.startsWith("audio/") && f.id) {
+    return (
+      <div class="voice">
+        <audio controls preload="none" src={fileURL(f.id)} aria-label={`Voice message ${f.name}`} />
+      </div>
+    );
+  }
+  return (
+    <a class="file-card" href={f.id ? fileURL(f.id) : undefined} download={f.name} target="_blank" rel="noopener">
+      <FileIcon />
+      <span class="file-name">{f.name}</span>
+      <span class="file-size">{size(f.size)}</span>
+    </a>
+  );
+}
+
+export interface RowActions {
+  menu(e: MouseEvent | KeyboardEvent, r: Row): void;
+  reply(m: Message): void;
+  jump(q: { id: number; text: string }): void;
+  image(f: FileInfo): void;
+  user(id: number): void;
+  retry(p: store.Pending): void;
+  discard(p: store.Pending): void;
+}
+
+export const MessageRow = memo(function MessageRow(props: {
+  r: Row;
+  prev?: Message;
+  status?: MsgStatus;
+  group: boolean;
+  reminder?: Reminder;
+  flash: boolean;
+  unreadMark: boolean;
+  highlight?: string;
+  a: RowActions;
+  pv: number;
+}) {
+  const { r, prev, a } = props;
+  const m = r.m;
+  const day = !prev || !sameDay(new Date(prev.created_at), new Date(m.created_at));
+  const sep = day ? (
+    <div class="day-sep" role="separator">
+      <span>{dayLabel(m.created_at)}</span>
+    </div>
+  ) : null;
+  const unread = props.unreadMark ? (
+    <div class="unread-sep" role="separator">
+      <span>New messages</span>
+    </div>
+  ) : null;
+  if (m.kind === "event") {
+    return (
+      <>
+        {sep}
+        {unread}
+        <div class="sysline" data-mid={m.id}>
+          {eventText(m)} · <time dateTime={m.created_at}>{time(m.created_at)}</time>
+        </div>
+      </>
+    );
+  }
+  const mine = m.sender_id === store.me.value?.id;
+  const compact =
+    !day && !!prev && prev.kind !== "event" && prev.sender_id === m.sender_id && Date.parse(m.created_at) - Date.parse(prev.created_at) < 5 * 60_000;
+  const status: MsgStatus | undefined = r.pending ? r.pending.status : mine ? props.status : undefined;
+  const grey = mine && (status === "sent" || status === "queued");
+  const deleted = !!m.deleted_at;
+  const cls =
+    "msg" +
+    (mine ? " mine" : " theirs") +
+    (compact ? " compact" : "") +
+    (grey ? " grey" : "") +
+    (props.reminder ? " reminded" : "") +
+    (props.flash ? " flash" : "") +
+    (r.pending?.status === "failed" ? " failed" : "");
+  const name = store.personName(m.sender_id);
+  return (
+    <>
+      {sep}
+      {unread}
+      <div
+        class={cls}
+        data-mid={m.id || undefined}
+        data-client-id={m.client_id || undefined}
+        data-status={status}
+        tabIndex={-1}
+        aria-label={`${mine ? "You" : name}, ${fullTime(m.created_at)}${status ? ", " + status : ""}`}
+        onContextMenu={(e) => a.menu(e, r)}
+        onKeyDown={(e) => {
+          if (e.key === "ContextMenu" || (e.shiftKey && e.key === "F10") || e.key === "Enter") {
+            e.preventDefault();
+            a.menu(e, r);
+          }
+        }}
+      >
+        {!mine ? (
+          <span class="msg-avatar">
+            {!compact ? (
+              <button class="avatar-btn" onClick={() => m.sender_id && a.user(m.sender_id)} aria-label={`About ${name}`} tabIndex={-1}>
+                <Avatar id={m.sender_id || 0} name={name} photo={store.people.get(m.sender_id || 0)?.photo_file_id} size={32} />
+              </button>
+            ) : null}
+          </span>
+        ) : null}
+        <div class="bubble">
+          {!r.pending && !deleted ? (
+            <span class="msg-actions">
+              <button class="icon-btn small" title="Reply" aria-label="Reply" onClick={() => a.reply(m)} tabIndex={-1}>
+                <Reply size={16} />
+              </button>
+              <button class="icon-btn small" title="More" aria-label="More actions" onClick={(e) => a.menu(e, r)} tabIndex={-1}>
+                <More size={16} />
+              </button>
+            </span>
+          ) : null}
+          {!mine && !compact && props.group ? (
+            <button class="sender" onClick={() => m.sender_id && a.user(m.sender_id)} tabIndex={-1}>
+              {name}
+            </button>
+          ) : null}
+          {m.quote && !deleted ? (
+            <button class="quote" onClick={() => a.jump(m.quote!)} tabIndex={-1} title="Show the quoted message">
+              <span class="quote-who">{store.personName(m.quote.sender_id)}</span>
+              <span class="quote-text">{m.quote.deleted ? "Message deleted" : m.quote.text || "Attachment"}</span>
+            </button>
+          ) : null}
+          {deleted ? (
+            <p class="text deleted">This message was deleted</p>
+          ) : (
+            <>
+              {m.files?.length ? (
+                <div class="files">
+                  {m.files.map((f) => (
+                    <Attachment key={f.id} f={f} onImage={a.image} />
+                  ))}
+                </div>
+              ) : null}
+              {m.text ? (
+                <p class="text">
+                  <Text text={m.text} highlight={props.highlight} />
+                </p>
+              ) : null}
+            </>
+          )}
+          <span class="meta">
+            {props.reminder ? (
+              <span class="rem-mark" title={"Reminder: " + fullTime(props.reminder.remind_at)}>
+                <Bell size={12} />
+                {props.reminder.fired_at ? " due" : " " + time(props.reminder.remind_at)}
+              </span>
+            ) : null}
+            {m.edited_at && !deleted ? <span class="edited">edited</span> : null}
+            <time dateTime={m.created_at} title={fullTime(m.created_at)}>
+              {time(m.created_at)}
+            </time>
+            {status ? <StatusMark s={status} error={r.pending?.error} /> : null}
+          </span>
+          {r.pending?.status === "failed" ? (
+            <span class="fail-line" role="alert">
+              {r.pending.error}{" "}
+              <button class="link" onClick={() => a.retry(r.pending!)}>
+                Retry
+              </button>{" "}
+              <button class="link" onClick={() => a.discard(r.pending!)}>
+                Delete
+              </button>
+            </span>
+          ) : null}
+        </div>
+      </div>
+    </>
+  );
+});

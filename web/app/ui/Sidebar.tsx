@@ -1,0 +1,383 @@
+// The sidebar: the user menu (Settings, Assistance, Administration, Sign
+// out), a search box, and one windowed list with the Direct messages block,
+// the multi-chats and the Assistance chats. While searching, the list shows
+// matching conversations, people from the directory and messages.
+
+import type { ComponentChildren } from "preact";
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
+import * as api from "../api";
+import { convURL, navigate, onLink, route } from "../router";
+import { memo, use, useSelect } from "../sig";
+import * as store from "../store";
+import type { Conversation, Message, User } from "../types";
+import { debounce, messagePreview, shortWhen } from "../util";
+import { Avatar, Menu, useMenu } from "./common";
+import { Gear, Help, Plus, Search, Users } from "./icons";
+import { CreateChannel, UserPicker } from "./People";
+import { VirtualList, type VirtualListHandle } from "./VirtualList";
+
+type Item =
+  | { t: "head"; key: string; label: string; section: string; count: number; action?: { label: string; run: () => void } }
+  | { t: "conv"; key: number; id: number }
+  | { t: "user"; key: string; user: User }
+  | { t: "msg"; key: string; msg: Message }
+  | { t: "note"; key: string; text: string };
+
+const SECTIONS: { kind: Conversation["kind"]; label: string }[] = [
+  { kind: "direct", label: "Direct messages" },
+  { kind: "group", label: "Multi-chats" },
+  { kind: "assistance", label: "Assistance" },
+];
+
+export function Sidebar() {
+  const me = use(store.me)!;
+  const r = use(route);
+  const order = use(store.orderV);
+  const [q, setQ] = useState("");
+  // Titles matter for the rows only while searching.
+  const content = useSelect([store.convsV], () => (q.trim() ? store.convsV.value : 0));
+  use(store.chatSettings, store.rights);
+  const loadingMore = use(store.convsLoading);
+  const [collapsed, setCollapsed] = useState<Record<string, boolean>>({});
+  const [modal, setModal] = useState<"" | "direct" | "group">("");
+  const [people, setPeople] = useState<User[]>([]);
+  const [found, setFound] = useState<Message[]>([]);
+  const menu = useMenu();
+  const list = useRef<VirtualListHandle>(null);
+  const search = useRef<HTMLInputElement>(null);
+
+  // Server-side search for people and messages, as you type.
+  const remote = useMemo(
+    () =>
+      debounce(async (text: string) => {
+        if (text.trim().length < 2) {
+          setPeople([]);
+          setFound([]);
+          return;
+        }
+        const [u, m] = await Promise.all([
+          api.get<{ users: User[] }>("/users" + api.qs({ q: text, limit: 8 })).catch(() => ({ users: [] as User[] })),
+          api.get<{ messages: Message[] }>("/search" + api.qs({ q: text, limit: 20 })).catch(() => ({ messages: [] as Message[] })),
+        ]);
+        setPeople(u.users.filter((x) => x.id !== me.id && x.active));
+        store.know(m.messages || []);
+        setFound(m.messages || []);
+      }, 200),
+    [me.id],
+  );
+
+  useLayoutEffect(() => {
+    // For the cold-start budget: the list is in the page and usable.
+    if (!performance.getEntriesByName("parley-list").length) performance.mark("parley-list");
+  }, []);
+
+  useEffect(() => {
+    const key = (e: KeyboardEvent) => {
+      if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "k") {
+        e.preventDefault();
+        search.current?.focus();
+        search.current?.select();
+      }
+    };
+    window.addEventListener("keydown", key);
+    return () => window.removeEventListener("keydown", key);
+  }, []);
+
+  const items = useMemo(() => {
+    const out: Item[] = [];
+    const query = q.trim().toLowerCase();
+    const byKind: Record<string, number[]> = { direct: [], group: [], assistance: [], support: [] };
+    for (const id of store.convOrder) {
+      const c = store.convs.get(id)!;
+      if (query) {
+        const hay = (store.convTitle(c) + " " + (c.members || []).map((m) => m.name + " " + m.email).join(" ")).toLowerCase();
+        if (!hay.includes(query)) continue;
+      }
+      (byKind[c.kind] || byKind.support).push(id);
+    }
+    for (const s of SECTIONS) {
+      const ids = byKind[s.kind];
+      if (s.kind === "assistance" && !ids.length) continue;
+      const action =
+        s.kind === "direct"
+          ? { label: "Create channel", run: () => setModal("direct") }
+          : s.kind === "group"
+            ? { label: "New multi-chat", run: () => setModal("group") }
+            : undefined;
+      out.push({ t: "head", key: "h-" + s.kind, label: s.label, section: s.kind, count: ids.length, action });
+      if (collapsed[s.kind] && !query) continue;
+      for (const id of ids) out.push({ t: "conv", key: id, id });
+      if (!ids.length)
+        out.push({
+          t: "note",
+          key: "n-" + s.kind,
+          text: query ? "No matches" : s.kind === "direct" ? "No direct messages yet. Use Create channel to write to someone." : "No multi-chats yet.",
+        });
+    }
+    if (query) {
+      if (people.length) {
+        out.push({ t: "head", key: "h-people", label: "People", section: "people", count: people.length });
+        for (const u of people) out.push({ t: "user", key: "u-" + u.id, user: u });
+      }
+      out.push({ t: "head", key: "h-msgs", label: "Messages", section: "msgs", count: found.length });
+      if (!found.length) out.push({ t: "note", key: "n-msgs", text: query.length < 2 ? "Type two letters or more" : "No messages found" });
+      for (const m of found) out.push({ t: "msg", key: "m-" + m.id, msg: m });
+    }
+    return out;
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [order, content, q, collapsed, people, found]);
+
+  const activeId = r.name === "conv" ? r.convId : 0;
+  const cs = store.chatSettings.value;
+  const assistance = cs.assistance_enabled && cs.assistance_admin_id !== me.id;
+
+  const userMenu = [
+    ...(assistance ? [{ label: "Assistance", onSelect: () => store.openAssistance().catch(store.fail) }] : []),
+    { label: "Settings", onSelect: () => navigate("/settings") },
+    ...(store.canAdminister(me) ? [{ label: "Administration", onSelect: () => navigate("/admin") }] : []),
+    { label: "Sign out", onSelect: () => store.logout() },
+  ];
+
+  // Arrow keys move between rows; the list is windowed, so the target row
+  // may have to be scrolled into existence first.
+  const onKey = (e: KeyboardEvent) => {
+    if (e.key !== "ArrowDown" && e.key !== "ArrowUp" && e.key !== "Home" && e.key !== "End") return;
+    const el = list.current?.element();
+    const cur = (document.activeElement as HTMLElement)?.closest<HTMLElement>("[data-row]");
+    let i = cur ? Number(cur.dataset.row) : -1;
+    const step = e.key === "ArrowDown" ? 1 : e.key === "ArrowUp" ? -1 : 0;
+    let target = e.key === "Home" ? 0 : e.key === "End" ? items.length - 1 : i + step;
+    while (target >= 0 && target < items.length && items[target].t === "note") target += step || 1;
+    if (target < 0 || target >= items.length) return;
+    e.preventDefault();
+    list.current?.scrollToIndex(target, step > 0 ? "end" : "start");
+    requestAnimationFrame(() => el?.querySelector<HTMLElement>(`[data-row="${target}"]`)?.focus());
+  };
+
+  return (
+    <nav class="sidebar" aria-label="Conversations">
+      <div class="side-top">
+        <button class="me-btn" onClick={(e) => menu.open(e.currentTarget as HTMLElement)} aria-haspopup="menu" title="Your menu" aria-label={"Your menu: " + me.name}>
+          <Avatar id={me.id} name={me.name} photo={me.photo_file_id} size={32} presence="online" />
+          <span class="me-name">{me.name}</span>
+          <span class="chev" aria-hidden="true">
+            ▾
+          </span>
+        </button>
+        {assistance ? (
+          <button class="icon-btn" title="Assistance: write to the administrator" aria-label="Assistance" onClick={() => store.openAssistance().catch(store.fail)}>
+            <Help />
+          </button>
+        ) : null}
+        <button class="icon-btn" title="Settings" aria-label="Settings" onClick={() => navigate("/settings")}>
+          <Gear />
+        </button>
+      </div>
+      {menu.at ? <Menu x={menu.at.x} y={menu.at.y} items={userMenu} onClose={menu.close} label="Your menu" /> : null}
+      <div class="side-search">
+        <Search size={16} />
+        <input
+          ref={search}
+          type="search"
+          placeholder="Search (Ctrl+K)"
+          aria-label="Search conversations, people and messages"
+          value={q}
+          onInput={(e) => {
+            const v = (e.currentTarget as HTMLInputElement).value;
+            setQ(v);
+            remote(v);
+          }}
+          onKeyDown={(e) => {
+            if (e.key === "Escape") {
+              setQ("");
+              remote("");
+            } else if (e.key === "ArrowDown") {
+              e.preventDefault();
+              list.current?.element()?.querySelector<HTMLElement>("[data-row]")?.focus();
+            }
+          }}
+        />
+      </div>
+      <VirtualList
+        handle={list}
+        class="conv-list"
+        role="list"
+        label="Conversations"
+        count={items.length}
+        version={items}
+        keyAt={(i) => items[i].key}
+        estimate={(i) => (items[i].t === "head" ? 36 : items[i].t === "note" ? 44 : 62)}
+        onKeyDown={onKey}
+        render={(i) => {
+          const it = items[i];
+          switch (it.t) {
+            case "head":
+              return (
+                <div class="side-head" role="listitem">
+                  <button
+                    class="side-head-btn"
+                    data-row={i}
+                    aria-expanded={!collapsed[it.section]}
+                    onClick={() => setCollapsed({ ...collapsed, [it.section]: !collapsed[it.section] })}
+                  >
+                    <span class="caret">{collapsed[it.section] ? "▸" : "▾"}</span>
+                    {it.label}
+                    <span class="count">{it.count}</span>
+                  </button>
+                  {it.action ? (
+                    <button class="icon-btn small" title={it.action.label} aria-label={it.action.label} onClick={it.action.run}>
+                      <Plus size={16} />
+                    </button>
+                  ) : null}
+                </div>
+              );
+            case "conv":
+              return <ConvRow id={it.id} row={i} active={it.id === activeId} />;
+            case "user":
+              return (
+                <div role="listitem">
+                  <button class="conv-row" data-row={i} onClick={() => store.openDirect(it.user.id).catch(store.fail)}>
+                    <Avatar id={it.user.id} name={it.user.name} photo={it.user.photo_file_id} size={36} presence={it.user.presence} />
+                    <span class="conv-main">
+                      <span class="conv-title">{it.user.name}</span>
+                      <span class="conv-sub">{it.user.email}</span>
+                    </span>
+                  </button>
+                </div>
+              );
+            case "msg": {
+              const c = store.convs.get(it.msg.conversation_id);
+              return (
+                <div role="listitem">
+                  <a
+                    class="conv-row"
+                    data-row={i}
+                    href={convURL(it.msg.conversation_id, it.msg.id)}
+                    onClick={onLink}
+                  >
+                    <span class="conv-main">
+                      <span class="conv-title">
+                        {store.personName(it.msg.sender_id)} · {c ? store.convTitle(c) : "conversation"}
+                      </span>
+                      <span class="conv-sub">{messagePreview(it.msg)}</span>
+                    </span>
+                    <span class="conv-when">{shortWhen(it.msg.created_at)}</span>
+                  </a>
+                </div>
+              );
+            }
+            case "note":
+              return (
+                <div class="side-note" role="listitem">
+                  {it.text}
+                </div>
+              );
+          }
+        }}
+      />
+      {loadingMore ? <div class="side-foot muted">Loading more conversations…</div> : null}
+      {modal === "direct" ? <CreateChannel onClose={() => setModal("")} /> : null}
+      {modal === "group" ? (
+        <UserPicker
+          title="New multi-chat"
+          askTitle
+          confirm="Create multi-chat"
+          onClose={() => setModal("")}
+          onPick={async (ids, title) => {
+            await store.createGroup(title || "", ids);
+            setModal("");
+          }}
+        />
+      ) : null}
+    </nav>
+  );
+}
+
+/** StatusIcon: the seed's four icons of a direct conversation (allowed or request, online or not). */
+export function StatusIcon(props: { c: Conversation }) {
+  const c = props.c;
+  use(store.presenceV);
+  const o = store.other(c);
+  const p = store.presenceOf(o?.user_id);
+  const online = p !== "offline";
+  const request = c.state !== "allowed";
+  const who = c.created_by === store.me.value?.id ? "you sent" : "you received";
+  const label =
+    (request ? (c.state === "cancelled" ? "Request cancelled" : `Request (${who})`) : "Allowed") +
+    ", " +
+    (p === "away" ? "away" : online ? "online" : "offline");
+  return (
+    <span class={`st ${request ? "request" : "allowed"} ${p} ${c.state}`} title={label} role="img" aria-label={label}>
+      {request ? (
+        <svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true">
+          <rect x="1.5" y="3.5" width="13" height="9" rx="1.5" />
+          <path d="M2 4.5 8 9l6-4.5" />
+          {c.state === "cancelled" ? <path d="M2 14 14 2" /> : null}
+        </svg>
+      ) : (
+        <svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true">
+          <circle cx="8" cy="8" r="5" />
+        </svg>
+      )}
+    </span>
+  );
+}
+
+const ConvRow = memo(function ConvRow(props: { id: number; row: number; active: boolean }) {
+  const c = useSelect([store.convsV], () => store.convs.get(props.id));
+  const typingNow = useSelect([store.typingV], () => (store.typing.get(props.id)?.size || 0) > 0);
+  use(store.peopleV);
+  if (!c) return null;
+  const title = store.convTitle(c);
+  const last = c.last_message;
+  const mine = last && last.sender_id === store.me.value?.id;
+  const o = c.kind === "direct" || c.kind === "assistance" ? store.other(c) : undefined;
+  let sub: ComponentChildren;
+  if (typingNow) sub = <em class="typing-sub">typing…</em>;
+  else if (c.draft && !props.active)
+    sub = (
+      <>
+        <span class="draft-label">Draft:</span> {c.draft}
+      </>
+    );
+  else if (c.state === "requested") sub = c.created_by === store.me.value?.id ? "Request sent, waiting for review" : "Wants to write to you";
+  else if (c.state === "cancelled") sub = "Request cancelled";
+  else if (last) sub = (mine ? "You: " : c.kind !== "direct" && last.sender_id ? store.personName(last.sender_id).split(" ")[0] + ": " : "") + messagePreview(last);
+  else sub = c.kind === "group" ? `${c.members?.length || 0} members` : "No messages yet";
+  const unread = c.unread || (c.marked_unread ? 1 : 0);
+  return (
+    <div role="listitem">
+      <a
+        class={"conv-row" + (props.active ? " active" : "") + (unread ? " unread" : "")}
+        href={convURL(c.id)}
+        data-row={props.row}
+        aria-current={props.active ? "page" : undefined}
+        onClick={onLink}
+      >
+        {c.kind === "direct" ? (
+          <span class="conv-icon">
+            <StatusIcon c={c} />
+            <Avatar id={o?.user_id || 0} name={title} photo={o?.photo_file_id} size={36} />
+          </span>
+        ) : (
+          <span class="conv-icon">
+            <span class="kind-icon">{c.kind === "assistance" ? <Help size={16} /> : <Users size={16} />}</span>
+            {o ? <Avatar id={o.user_id} name={o.name} photo={o.photo_file_id} size={36} /> : <Avatar id={c.id * 7} name={title} size={36} />}
+          </span>
+        )}
+        <span class="conv-main">
+          <span class="conv-title">{title}</span>
+          <span class="conv-sub">{sub}</span>
+        </span>
+        <span class="conv-end">
+          <span class="conv-when">{shortWhen(c.last_message_at)}</span>
+          {unread ? (
+            <span class="badge" aria-label={`${unread} unread`}>
+              {unread > 999 ? "999+" : unread}
+            </span>
+          ) : null}
+        </span>
+      </a>
+    </div>
+  );
+});

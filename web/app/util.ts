@@ -1,0 +1,145 @@
+// Formatting helpers: times in the user's zone, sizes, previews, links.
+
+import type { Message } from "./types";
+import { personName } from "./store";
+
+/** chars counts Unicode code points, as the server's message limit does. */
+export function chars(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0xd800 || c > 0xdbff) n++;
+  }
+  return n;
+}
+
+const timeFmt = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+const dayFmt = new Intl.DateTimeFormat(undefined, { weekday: "short", day: "numeric", month: "short" });
+const dayYearFmt = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", year: "numeric" });
+const fullFmt = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+
+export const time = (iso: string) => timeFmt.format(new Date(iso));
+export const fullTime = (iso: string | Date) => fullFmt.format(typeof iso === "string" ? new Date(iso) : iso);
+
+export function sameDay(a: Date, b: Date) {
+  return a.getFullYear() === b.getFullYear() && a.getMonth() === b.getMonth() && a.getDate() === b.getDate();
+}
+
+export function dayLabel(iso: string): string {
+  const d = new Date(iso);
+  const now = new Date();
+  if (sameDay(d, now)) return "Today";
+  const y = new Date(now);
+  y.setDate(now.getDate() - 1);
+  if (sameDay(d, y)) return "Yesterday";
+  return d.getFullYear() === now.getFullYear() ? dayFmt.format(d) : dayYearFmt.format(d);
+}
+
+/** shortWhen is the time in the conversation list: today's time, else the day. */
+export function shortWhen(iso?: string): string {
+  if (!iso) return "";
+  const d = new Date(iso);
+  if (sameDay(d, new Date())) return timeFmt.format(d);
+  return dayLabel(iso);
+}
+
+export function size(n: number): string {
+  if (n < 1024) return n + " B";
+  if (n < 1024 * 1024) return (n / 1024).toFixed(n < 10240 ? 1 : 0) + " KB";
+  if (n < 1024 * 1024 * 1024) return (n / 1024 / 1024).toFixed(1) + " MB";
+  return (n / 1024 / 1024 / 1024).toFixed(1) + " GB";
+}
+
+export function initials(name: string): string {
+  const parts = name.trim().split(/\s+/).filter(Boolean);
+  if (!parts.length) return "?";
+  const a = [...parts[0]][0] || "";
+  const b = parts.length > 1 ? [...parts[parts.length - 1]][0] || "" : "";
+  return (a + b).toUpperCase();
+}
+
+/** hue gives a user a stable avatar colour. */
+export function hue(id: number): number {
+  return (id * 137) % 360;
+}
+
+export function eventText(m: Message): string {
+  const e = m.event;
+  if (!e) return "";
+  const actor = personName(e.actor_id);
+  const users = (e.user_ids || []).map(personName).join(", ");
+  switch (e.action) {
+    case "created":
+      return `${actor} created the chat` + (e.title ? ` “${e.title}”` : "");
+    case "allowed":
+      return `${actor} allowed the conversation`;
+    case "joined":
+      return `${actor} added ${users}`;
+    case "removed":
+      return `${actor} removed ${users}`;
+    case "left":
+      return `${actor} left the chat`;
+    case "renamed":
+      return `${actor} renamed the chat to “${e.title || ""}”`;
+    case "reassigned":
+      return `The Assistance line was handed over to ${users}`;
+  }
+  return e.action;
+}
+
+export function messagePreview(m: Message): string {
+  if (m.deleted_at) return "Message deleted";
+  if (m.kind === "event") return eventText(m);
+  const t = m.text.replace(/\s+/g, " ").trim();
+  if (t) return t;
+  const f = m.files?.[0];
+  if (!f) return "";
+  if (f.content_type.startsWith("audio/")) return "🎤 Voice message";
+  if (f.content_type.startsWith("image/")) return "🖼 " + f.name;
+  return "📎 " + f.name;
+}
+
+export type Piece = string | { url: string };
+
+/** links splits text into plain pieces and web links (http, https, www., mailto). */
+export function links(text: string): Piece[] {
+  const out: Piece[] = [];
+  const re = /\b((?:https?:\/\/|www\.)[^\s<>"']+[^\s<>"'.,;:!?)\]}]|mailto:[^\s<>"']+)/gi;
+  let last = 0;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    if (m.index > last) out.push(text.slice(last, m.index));
+    const u = m[0];
+    out.push({ url: u.startsWith("www.") ? "https://" + u : u });
+    last = m.index + u.length;
+  }
+  if (last < text.length) out.push(text.slice(last));
+  return out;
+}
+
+/** copyText writes text to the clipboard, with a fallback for plain-http pages. */
+export async function copyText(text: string): Promise<void> {
+  if (navigator.clipboard && window.isSecureContext) {
+    await navigator.clipboard.writeText(text);
+    return;
+  }
+  const ta = document.createElement("textarea");
+  ta.value = text;
+  ta.style.position = "fixed";
+  ta.style.opacity = "0";
+  document.body.appendChild(ta);
+  ta.select();
+  document.execCommand("copy");
+  ta.remove();
+}
+
+export function debounce<A extends unknown[]>(fn: (...a: A) => void, ms: number) {
+  let t = 0;
+  const d = (...a: A) => {
+    clearTimeout(t);
+    t = window.setTimeout(() => fn(...a), ms);
+  };
+  d.cancel = () => clearTimeout(t);
+  return d;
+}
+
+export const isPhone = () => window.matchMedia("(max-width: 760px)").matches;
