@@ -40,7 +40,9 @@ type Conversation struct {
 	// users; empty for groups.
 	Key string `json:"-"`
 	// LastSeq is the seq of the newest message.
-	LastSeq       int64     `json:"last_seq"`
+	LastSeq int64 `json:"last_seq"`
+	// Support is set on support conversations (live chat with a contact).
+	Support       *Support  `json:"support,omitempty"`
 	LastMessageAt time.Time `json:"last_message_at,omitzero"`
 	CreatedAt     time.Time `json:"created_at"`
 	UpdatedAt     time.Time `json:"updated_at"`

@@ -22,7 +22,8 @@ const (
 	EventReminderUpdated     = "reminder.updated"
 	EventSettings            = "settings.updated"
 	EventUserUpdated         = "user.updated"
-	EventSessionEnded        = "session.ended" // a sign-out: the gateway closes that session's sockets
+	EventSessionEnded        = "session.ended"  // a sign-out: the gateway closes that session's sockets
+	EventDialogUpdated       = "dialog.updated" // a support conversation's live-chat state, to its project's staff
 )
 
 // Event is one change a client sees on its real-time connection.
@@ -48,11 +49,20 @@ type Event struct {
 	// Audience lists the users the event is for, resolved when the event is
 	// committed: the gateway routes by it without querying the store.
 	Audience []int64 `json:"-"`
+	// ProjectID is the support project of ConversationID: its specialists
+	// get the event too. Set by the store.
+	ProjectID int64 `json:"-"`
+	// ContactID makes the event a visitor's: it goes to that contact's
+	// widget only, never to a user. Visitor events carry the visitor's
+	// projection of what changed, never staff data.
+	ContactID int64 `json:"-"`
 }
 
 // Broadcast reports whether the event is for every signed-in user (such as
 // directory changes): it names no user, conversation or audience.
-func (e *Event) Broadcast() bool { return e.Audience == nil && e.UserID == 0 && e.ConversationID == 0 }
+func (e *Event) Broadcast() bool {
+	return e.Audience == nil && e.UserID == 0 && e.ConversationID == 0 && e.ContactID == 0
+}
 
 // Bus carries events from the node that committed them to the real-time
 // gateways of every node. Publish is called after commit; a subscriber on any

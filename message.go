@@ -32,19 +32,21 @@ const DefaultMaxMessageLength = 2000
 
 // Message is one entry in a conversation, ordered by Seq.
 type Message struct {
-	ID             int64     `json:"id"`
-	ConversationID int64     `json:"conversation_id"`
-	Seq            int64     `json:"seq"`
-	SenderID       int64     `json:"sender_id,omitempty"` // 0 for system lines
-	Kind           MsgKind   `json:"kind"`
-	Text           string    `json:"text"`
-	QuoteID        int64     `json:"quote_id,omitempty"`
-	Quote          *Quote    `json:"quote,omitempty"`
-	ClientID       string    `json:"client_id,omitempty"`
-	Files          []File    `json:"files,omitempty"`
-	CreatedAt      time.Time `json:"created_at"`
-	EditedAt       time.Time `json:"edited_at,omitzero"`
-	DeletedAt      time.Time `json:"deleted_at,omitzero"`
+	ID             int64 `json:"id"`
+	ConversationID int64 `json:"conversation_id"`
+	Seq            int64 `json:"seq"`
+	SenderID       int64 `json:"sender_id,omitempty"` // 0 for system lines and visitors
+	// ContactID is set on a visitor's own messages in a support conversation.
+	ContactID int64     `json:"contact_id,omitempty"`
+	Kind      MsgKind   `json:"kind"`
+	Text      string    `json:"text"`
+	QuoteID   int64     `json:"quote_id,omitempty"`
+	Quote     *Quote    `json:"quote,omitempty"`
+	ClientID  string    `json:"client_id,omitempty"`
+	Files     []File    `json:"files,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	EditedAt  time.Time `json:"edited_at,omitzero"`
+	DeletedAt time.Time `json:"deleted_at,omitzero"`
 	// Event describes a system line (kind "event").
 	Event *SystemEvent `json:"event,omitempty"`
 	// Status is computed for the reader from the conversation's receipts.
@@ -92,13 +94,23 @@ const (
 	ActionLeft       = "left"
 	ActionRenamed    = "renamed"
 	ActionReassigned = "reassigned" // Assistance handed to another administrator
+
+	// Live chat (support conversations).
+	ActionConnected    = "connected"    // a consultant connected to the dialog
+	ActionDisconnected = "disconnected" // a consultant disconnected
+	ActionTransferred  = "transferred"  // moved to level 2 (UserIDs: the specialist chosen, if any)
+	ActionClosed       = "closed"
+	ActionCaseCreated  = "case_created" // Title: the case number
+	ActionOffline      = "offline"      // nobody could answer: the project's offline text
 )
 
 // File is an uploaded file; it becomes visible to a conversation's members
 // when a message carrying it is sent there.
 type File struct {
-	ID             int64     `json:"id"`
-	OwnerID        int64     `json:"owner_id"`
+	ID      int64 `json:"id"`
+	OwnerID int64 `json:"owner_id"`
+	// ContactID is the visitor who uploaded it (OwnerID is then 0).
+	ContactID      int64     `json:"contact_id,omitempty"`
 	ConversationID int64     `json:"conversation_id,omitempty"`
 	Name           string    `json:"name"`
 	ContentType    string    `json:"content_type"`

@@ -93,6 +93,38 @@ type Reader interface {
 	// after is, or the zero time.
 	NextReminderAt(ctx context.Context, after time.Time) (time.Time, error)
 
+	// Live chat.
+	ProjectByID(ctx context.Context, id int64) (*Project, error)
+	ProjectByKey(ctx context.Context, key string) (*Project, error)
+	Projects(ctx context.Context) ([]*Project, error)
+	Specialists(ctx context.Context, projectID int64) ([]*Specialist, error)
+	// StaffRoles lists the projects a user serves, at their lowest level.
+	StaffRoles(ctx context.Context, userID int64) ([]StaffRole, error)
+	// ProjectStaff lists the users serving a project, at their lowest level.
+	ProjectStaff(ctx context.Context, projectID int64) ([]StaffRole, error)
+	ContactByID(ctx context.Context, id int64) (*Contact, error)
+	ContactByExternalID(ctx context.Context, projectID int64, externalID string) (*Contact, error)
+	Contacts(ctx context.Context, ids []int64) (map[int64]*Contact, error)
+	// LastDialog returns the contact's newest support conversation.
+	LastDialog(ctx context.Context, contactID int64) (*Conversation, error)
+	// Dialogs lists support conversations, newest activity first.
+	Dialogs(ctx context.Context, f DialogFilter) ([]*Conversation, error)
+	MessageByContactClientID(ctx context.Context, contactID int64, clientID string) (*Message, error)
+	// SupportMessages returns every message of the conversations, by
+	// conversation and seq.
+	SupportMessages(ctx context.Context, convIDs []int64) ([]*Message, error)
+	CaseTemplates(ctx context.Context) ([]*CaseTemplate, error)
+	CaseTemplateByID(ctx context.Context, id int64) (*CaseTemplate, error)
+	CaseByID(ctx context.Context, id int64) (*Case, error)
+	// OpenCaseOf returns the newest open case of a conversation from source.
+	OpenCaseOf(ctx context.Context, convID int64, source string) (*Case, error)
+	Cases(ctx context.Context, f CaseFilter) ([]*Case, error)
+	CaseComments(ctx context.Context, caseID int64) ([]*CaseComment, error)
+	Ratings(ctx context.Context, convIDs []int64) (map[int64]*Rating, error)
+	// ContactEventsSince returns up to limit durable events after position
+	// for a visitor's widget, in order.
+	ContactEventsSince(ctx context.Context, contactID, after int64, limit int) ([]Event, error)
+
 	// EventsSince returns up to limit durable events after position for
 	// userID's devices, in order.
 	EventsSince(ctx context.Context, userID, after int64, limit int) ([]Event, error)
@@ -152,6 +184,23 @@ type Tx interface {
 	// MarkReminderFired marks an unfired reminder fired; ENOTFOUND if it
 	// is gone or already fired (another node fired it).
 	MarkReminderFired(ctx context.Context, id int64, at time.Time) error
+
+	CreateProject(ctx context.Context, p *Project) error // ECONFLICT on a taken key
+	UpdateProject(ctx context.Context, p *Project) error
+	DeleteProject(ctx context.Context, id int64) error
+	AddSpecialist(ctx context.Context, s *Specialist) error // ECONFLICT if already associated
+	DeleteSpecialists(ctx context.Context, projectID int64, ids []int64) (int64, error)
+	CreateContact(ctx context.Context, c *Contact) error // ECONFLICT on a taken external id
+	UpdateContact(ctx context.Context, c *Contact) error
+	// SetContactRead moves the visitor's read pointer forward (never back).
+	SetContactRead(ctx context.Context, convID, seq int64) error
+	CreateCaseTemplate(ctx context.Context, t *CaseTemplate) error
+	UpdateCaseTemplate(ctx context.Context, t *CaseTemplate) error
+	DeleteCaseTemplate(ctx context.Context, id int64) error
+	CreateCase(ctx context.Context, c *Case) error
+	UpdateCase(ctx context.Context, c *Case) error
+	AddCaseComment(ctx context.Context, c *CaseComment) error
+	PutRating(ctx context.Context, projectID int64, r *Rating) error // ECONFLICT if already rated
 
 	// Emit appends an event to the transaction; it is stored only if the
 	// transaction commits.

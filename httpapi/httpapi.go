@@ -24,6 +24,7 @@ import (
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/accounts"
+	"github.com/parley-chat/parley/livechat"
 	"github.com/parley-chat/parley/messaging"
 	"github.com/parley-chat/parley/presence"
 	"github.com/parley-chat/parley/realtime"
@@ -47,6 +48,7 @@ type Server struct {
 	Messaging *messaging.Service
 	Reminders *reminders.Service
 	Presence  *presence.Tracker
+	LiveChat  *livechat.Service
 	Gateway   *realtime.Gateway
 	// Ready reports whether the node can serve (database, bus).
 	Ready func(ctx context.Context) error
@@ -83,6 +85,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("OPTIONS /api/v1/widget/", s.widgetPreflight)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, parley.Errorf(parley.ENOTFOUND, "no such endpoint: %s %s", r.Method, r.URL.Path))
 	})
@@ -107,6 +110,7 @@ type ctxKey int
 const (
 	userKey ctxKey = iota
 	sessionKey
+	visitorKey
 )
 
 func actor(r *http.Request) *parley.User { u, _ := r.Context().Value(userKey).(*parley.User); return u }
@@ -136,6 +140,9 @@ func (s *Server) wrap(rt route) http.Handler {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt route) error {
+	if rt.Widget {
+		return s.serveWidget(w, r, rt)
+	}
 	if rt.Public {
 		return rt.Handle(s, w, r)
 	}

@@ -18,6 +18,7 @@ import (
 type route struct {
 	Method, Path, Summary string
 	Public                bool   // no authentication
+	Widget                bool   // the visitor widget's: CORS for allowed origins, visitor token unless Public
 	In                    any    // request body type, nil if none
 	Out                   any    // 2xx response body type, nil for 204
 	Query                 string // query parameters, "name:type ..." (type int, string, time)
@@ -75,6 +76,8 @@ type (
 		Text     string  `json:"text"`
 		QuoteID  int64   `json:"quote_id"`
 		FileIDs  []int64 `json:"file_ids"`
+		// Whisper: in a dialog with a visitor, a text only staff see.
+		Whisper bool `json:"whisper"`
 	}
 	TextInput struct {
 		Text string `json:"text"`
@@ -101,7 +104,7 @@ type (
 	}
 )
 
-func (s *Server) routes() []route {
+func (s *Server) coreRoutes() []route {
 	return []route{
 		{Method: "GET", Path: "/api/v1/openapi.json", Summary: "This document", Public: true,
 			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
@@ -410,7 +413,7 @@ func (s *Server) routes() []route {
 				}
 				client, version := clientOf(r)
 				m, err := s.Messaging.Send(r.Context(), actor(r), messaging.SendInput{ConversationID: id, ClientID: in.ClientID,
-					Text: in.Text, QuoteID: in.QuoteID, FileIDs: in.FileIDs, Client: client, ClientVersion: version})
+					Text: in.Text, QuoteID: in.QuoteID, FileIDs: in.FileIDs, Whisper: in.Whisper, Client: client, ClientVersion: version})
 				if err != nil {
 					return err
 				}
@@ -737,6 +740,14 @@ func nonNil[T any](s []T) []T {
 }
 
 func (s *Server) upload(w http.ResponseWriter, r *http.Request) error {
+	return s.uploadWith(w, r, func(name, contentType string, size int64, body io.Reader) (any, error) {
+		return s.Messaging.Upload(r.Context(), actor(r), name, contentType, size, body)
+	})
+}
+
+// uploadWith checks an upload's name and size against the limit before
+// reading it, then hands the body to store.
+func (s *Server) uploadWith(w http.ResponseWriter, r *http.Request, store func(name, contentType string, size int64, body io.Reader) (any, error)) error {
 	name := r.URL.Query().Get("name")
 	if name == "" {
 		return parley.Invalid("name", "the file name is required (?name=)")
@@ -749,7 +760,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) error {
 		return parley.Errorf(parley.ETOOLARGE, "the file has %d bytes; the limit is %d", r.ContentLength, max)
 	}
 	body := http.MaxBytesReader(w, r.Body, max)
-	f, err := s.Messaging.Upload(r.Context(), actor(r), name, r.Header.Get("Content-Type"), r.ContentLength, body)
+	f, err := store(name, r.Header.Get("Content-Type"), r.ContentLength, body)
 	if err != nil {
 		return err
 	}
@@ -766,6 +777,11 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, thumb bool) er
 	if err != nil {
 		return err
 	}
+	return serveFile(w, f, rc, thumb)
+}
+
+// serveFile writes a stored file; only images are shown inline.
+func serveFile(w http.ResponseWriter, f *parley.File, rc io.ReadCloser, thumb bool) error {
 	defer rc.Close()
 	h := w.Header()
 	h.Set("Content-Type", f.ContentType)

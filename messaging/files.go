@@ -30,6 +30,16 @@ const maxImagePixels = 50_000_000
 // Upload stores a file for the actor to send in a message. Images get their
 // dimensions recorded and a preview made.
 func (s *Service) Upload(ctx context.Context, actor *parley.User, name, contentType string, size int64, r io.Reader) (*parley.File, error) {
+	return s.upload(ctx, &parley.File{OwnerID: actor.ID}, name, contentType, size, r)
+}
+
+// UploadAsContact stores a visitor's file for their next message.
+func (s *Service) UploadAsContact(ctx context.Context, contact *parley.Contact, name, contentType string, size int64, r io.Reader) (*parley.File, error) {
+	return s.upload(ctx, &parley.File{ContactID: contact.ID}, name, contentType, size, r)
+}
+
+// upload stores a file for f's owner (a user or a contact).
+func (s *Service) upload(ctx context.Context, f *parley.File, name, contentType string, size int64, r io.Reader) (*parley.File, error) {
 	name = cleanName(name)
 	if size <= 0 {
 		return nil, parley.Invalid("file", "the file is empty")
@@ -52,7 +62,7 @@ func (s *Service) Upload(ctx context.Context, actor *parley.User, name, contentT
 		}
 		head, body = b, bytes.NewReader(b)
 	}
-	f := &parley.File{OwnerID: actor.ID, Name: name, ContentType: contentType, Size: size}
+	f.Name, f.ContentType, f.Size = name, contentType, size
 	var thumb []byte
 	if head != nil && strings.HasPrefix(contentType, "image/") {
 		if cfg, _, err := image.DecodeConfig(bytes.NewReader(head)); err == nil && cfg.Width*cfg.Height <= maxImagePixels {
@@ -140,7 +150,7 @@ func (s *Service) Download(ctx context.Context, actor *parley.User, id int64, th
 	if err != nil {
 		return nil, nil, err
 	}
-	if f.OwnerID != actor.ID {
+	if f.OwnerID != actor.ID || f.ContactID != 0 {
 		if f.ConversationID == 0 {
 			// An unsent upload is private, unless it is its owner's
 			// profile photo, which everyone signed in may see.
@@ -149,9 +159,28 @@ func (s *Service) Download(ctx context.Context, actor *parley.User, id int64, th
 				return nil, nil, parley.Errorf(parley.ENOTFOUND, "file not found")
 			}
 		} else if _, _, err := member(ctx, s.store, f.ConversationID, actor.ID); err != nil {
-			return nil, nil, parley.Errorf(parley.ENOTFOUND, "file not found")
+			if !s.canView(ctx, f.ConversationID, actor) {
+				return nil, nil, parley.Errorf(parley.ENOTFOUND, "file not found")
+			}
 		}
 	}
+	return s.Open(ctx, f, thumb)
+}
+
+// canView reports whether a non-member may read a conversation: the staff
+// of a support dialog.
+func (s *Service) canView(ctx context.Context, convID int64, actor *parley.User) bool {
+	c, err := s.store.ConversationByID(ctx, convID)
+	if err != nil || c.Support == nil || s.support == nil {
+		return false
+	}
+	ok, err := s.support.CanView(ctx, c, actor)
+	return err == nil && ok
+}
+
+// Open reads a stored file, or its preview, for a caller that has checked
+// access.
+func (s *Service) Open(ctx context.Context, f *parley.File, thumb bool) (*parley.File, io.ReadCloser, error) {
 	key := f.BlobKey()
 	if thumb {
 		if !f.HasThumb {

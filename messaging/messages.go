@@ -16,6 +16,8 @@ type SendInput struct {
 	Text           string  `json:"text"`
 	QuoteID        int64   `json:"quote_id"`
 	FileIDs        []int64 `json:"file_ids"`
+	// Whisper sends a text only the staff of a support conversation see.
+	Whisper bool `json:"whisper"`
 	// Client and ClientVersion name the app the message was written from.
 	Client        string `json:"-"`
 	ClientVersion string `json:"-"`
@@ -35,6 +37,9 @@ func (s *Service) validateSend(in *SendInput) error {
 	}
 	if strings.TrimSpace(in.Text) == "" && len(in.FileIDs) == 0 {
 		return parley.Invalid("text", "a message needs text or a file")
+	}
+	if in.Whisper && len(in.FileIDs) > 0 {
+		return parley.Invalid("file_ids", "a whisper can only be text")
 	}
 	if len(in.FileIDs) > s.cfg.MaxFilesPerMsg {
 		return parley.Invalid("file_ids", "at most %d files per message", s.cfg.MaxFilesPerMsg)
@@ -56,12 +61,32 @@ func (s *Service) validText(t string) error {
 // Send stores a message and returns it once committed. A retry with the
 // same client id returns the first result instead of a second message.
 func (s *Service) Send(ctx context.Context, actor *parley.User, in SendInput) (*parley.Message, error) {
+	return s.wait(ctx, func(done func(*parley.Message, error)) { s.SendAsync(ctx, actor, in, done) })
+}
+
+// SendAsContact stores a visitor's message in their own support
+// conversation, through the same group commit as every send.
+func (s *Service) SendAsContact(ctx context.Context, contact *parley.Contact, in SendInput) (*parley.Message, error) {
+	return s.wait(ctx, func(done func(*parley.Message, error)) {
+		if in.Whisper {
+			done(nil, parley.Invalid("whisper", "visitors cannot whisper"))
+			return
+		}
+		if err := s.validateSend(&in); err != nil {
+			done(nil, err)
+			return
+		}
+		s.commit.enqueue(ctx, &sendReq{contact: contact, in: in, done: done})
+	})
+}
+
+func (s *Service) wait(ctx context.Context, send func(done func(*parley.Message, error))) (*parley.Message, error) {
 	type result struct {
 		m   *parley.Message
 		err error
 	}
 	ch := make(chan result, 1)
-	s.SendAsync(ctx, actor, in, func(m *parley.Message, err error) { ch <- result{m, err} })
+	send(func(m *parley.Message, err error) { ch <- result{m, err} })
 	select {
 	case r := <-ch:
 		return r.m, r.err
@@ -92,14 +117,25 @@ func (s *Service) SendAsync(ctx context.Context, actor *parley.User, in SendInpu
 // returns fails this send alone.
 func (s *Service) sendInTx(ctx context.Context, tx parley.Tx, b *batchState, r *sendReq) (*parley.Message, error) {
 	in := &r.in
-	c, err := b.conversation(ctx, tx, in.ConversationID, r.actor.ID)
+	c, err := b.conversation(ctx, tx, in.ConversationID, r)
 	if err != nil {
 		return nil, err
 	}
 	if err := canSend(c); err != nil {
 		return nil, err
 	}
-	m := &parley.Message{ConversationID: c.ID, SenderID: r.actor.ID, Kind: parley.MsgText, Text: in.Text, ClientID: in.ClientID}
+	m := &parley.Message{ConversationID: c.ID, Kind: parley.MsgText, Text: in.Text, ClientID: in.ClientID}
+	if r.contact != nil {
+		m.ContactID = r.contact.ID
+	} else {
+		m.SenderID = r.actor.ID
+	}
+	if in.Whisper {
+		if c.Support == nil {
+			return nil, parley.Invalid("whisper", "whispers are only for dialogs with visitors")
+		}
+		m.Kind = parley.MsgWhisper
+	}
 	if in.QuoteID != 0 {
 		q, err := tx.MessageByID(ctx, in.QuoteID)
 		if err != nil || q.ConversationID != c.ID || q.Kind == parley.MsgEvent {
@@ -116,7 +152,7 @@ func (s *Service) sendInTx(ctx context.Context, tx parley.Tx, b *batchState, r *
 			return nil, parley.Invalid("file_ids", "unknown file")
 		}
 		for _, f := range files {
-			if f.OwnerID != r.actor.ID || f.ConversationID != 0 {
+			if f.OwnerID != m.SenderID || f.ContactID != m.ContactID || f.ConversationID != 0 {
 				return nil, parley.Invalid("file_ids", "file %d is not an unsent upload of yours", f.ID)
 			}
 		}
@@ -135,6 +171,18 @@ func (s *Service) sendInTx(ctx context.Context, tx parley.Tx, b *batchState, r *
 		}
 		m.Files[i].ConversationID = c.ID
 	}
+	m.Status = parley.StatusSent
+	e := parley.NewEvent(parley.EventMessageCreated, c.ID, 0, m)
+	e.Seq = m.Seq
+	tx.Emit(e)
+	if c.Support != nil && s.support != nil {
+		if err := s.support.AfterSend(ctx, tx, c, m); err != nil {
+			return nil, err
+		}
+	}
+	if r.contact != nil {
+		return m, nil
+	}
 	// The sender has read everything up to their own message; their
 	// manual unread mark ends with it. Written once per batch.
 	b.senders[[2]int64{c.ID, r.actor.ID}] = m.Seq
@@ -144,17 +192,19 @@ func (s *Service) sendInTx(ctx context.Context, tx parley.Tx, b *batchState, r *
 		}
 		r.actor.LastClient, r.actor.LastClientVersion = in.Client, in.ClientVersion
 	}
-	m.Status = parley.StatusSent
-	e := parley.NewEvent(parley.EventMessageCreated, c.ID, 0, m)
-	e.Seq = m.Seq
-	tx.Emit(e)
 	return m, nil
 }
 
 // retried answers a send whose client id was used before with the first
 // result, so a retry never creates a second message.
 func retried(ctx context.Context, tx parley.Tx, r *sendReq) (*parley.Message, error) {
-	prev, err := tx.MessageByClientID(ctx, r.actor.ID, r.in.ClientID)
+	var prev *parley.Message
+	var err error
+	if r.contact != nil {
+		prev, err = tx.MessageByContactClientID(ctx, r.contact.ID, r.in.ClientID)
+	} else {
+		prev, err = tx.MessageByClientID(ctx, r.actor.ID, r.in.ClientID)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -216,7 +266,7 @@ func (b *batchState) afterSends(ctx context.Context, tx parley.Tx) error {
 	return nil
 }
 
-func (b *batchState) conversation(ctx context.Context, tx parley.Tx, convID, userID int64) (*parley.Conversation, error) {
+func (b *batchState) conversation(ctx context.Context, tx parley.Tx, convID int64, r *sendReq) (*parley.Conversation, error) {
 	c, ok := b.convs[convID]
 	if !ok {
 		var err error
@@ -228,9 +278,22 @@ func (b *batchState) conversation(ctx context.Context, tx parley.Tx, convID, use
 		}
 		b.convs[convID] = c
 	}
-	k := [2]int64{convID, userID}
+	if r.contact != nil {
+		// A visitor writes only into their own open dialog.
+		if c.Support == nil || c.Support.ContactID != r.contact.ID {
+			return nil, parley.Errorf(parley.ENOTFOUND, "conversation not found")
+		}
+		if c.Support.Status != parley.SupportOpen {
+			return nil, parley.Errorf(parley.ECONFLICT, "this conversation has ended")
+		}
+		return c, nil
+	}
+	if c.Support != nil && c.Support.Status != parley.SupportOpen {
+		return nil, parley.Errorf(parley.ECONFLICT, "this dialog is closed")
+	}
+	k := [2]int64{convID, r.actor.ID}
 	if _, ok := b.members[k]; !ok {
-		_, err := tx.Member(ctx, convID, userID)
+		_, err := tx.Member(ctx, convID, r.actor.ID)
 		if err != nil && parley.ErrorCode(err) != parley.ENOTFOUND {
 			return nil, err
 		}
@@ -243,11 +306,12 @@ func (b *batchState) conversation(ctx context.Context, tx parley.Tx, convID, use
 }
 
 type sendReq struct {
-	actor *parley.User
-	in    SendInput
-	done  func(*parley.Message, error)
-	msg   *parley.Message
-	err   error
+	actor   *parley.User    // a user sending,
+	contact *parley.Contact // or a visitor
+	in      SendInput
+	done    func(*parley.Message, error)
+	msg     *parley.Message
+	err     error
 }
 
 // committer groups sends into shared transactions: while one transaction
@@ -374,10 +438,7 @@ func (s *Service) Edit(ctx context.Context, actor *parley.User, msgID int64, tex
 		if err := tx.UpdateMessage(ctx, m); err != nil {
 			return err
 		}
-		e := parley.NewEvent(parley.EventMessageUpdated, m.ConversationID, 0, m)
-		e.Seq = m.Seq
-		tx.Emit(e)
-		return nil
+		return s.emitUpdated(ctx, tx, m)
 	})
 	return m, err
 }
@@ -397,10 +458,7 @@ func (s *Service) Delete(ctx context.Context, actor *parley.User, msgID int64) (
 		if err := tx.UpdateMessage(ctx, m); err != nil {
 			return err
 		}
-		e := parley.NewEvent(parley.EventMessageUpdated, m.ConversationID, 0, m)
-		e.Seq = m.Seq
-		tx.Emit(e)
-		return nil
+		return s.emitUpdated(ctx, tx, m)
 	})
 	if err != nil {
 		return nil, err
@@ -410,6 +468,22 @@ func (s *Service) Delete(ctx context.Context, actor *parley.User, msgID int64) (
 		s.blobs.Delete(ctx, f.ThumbKey())
 	}
 	return m, nil
+}
+
+// emitUpdated announces an edited or deleted message, to the visitor too
+// in a support conversation.
+func (s *Service) emitUpdated(ctx context.Context, tx parley.Tx, m *parley.Message) error {
+	e := parley.NewEvent(parley.EventMessageUpdated, m.ConversationID, 0, m)
+	e.Seq = m.Seq
+	tx.Emit(e)
+	if s.support == nil {
+		return nil
+	}
+	c, err := tx.ConversationByID(ctx, m.ConversationID)
+	if err != nil || c.Support == nil {
+		return err
+	}
+	return s.support.AfterUpdate(ctx, tx, c, m)
 }
 
 func (s *Service) ownMessage(ctx context.Context, tx parley.Tx, actor *parley.User, id int64) (*parley.Message, error) {
@@ -451,7 +525,11 @@ func (s *Service) Message(ctx context.Context, actor *parley.User, id int64) (*p
 // with its delivery status.
 func (s *Service) History(ctx context.Context, actor *parley.User, convID int64, p parley.MessagePage) ([]*parley.Message, error) {
 	if _, _, err := member(ctx, s.store, convID, actor.ID); err != nil {
-		return nil, err
+		// A dialog's history is open to its project's staff, connected
+		// or not, and to those who manage live chat.
+		if !s.canView(ctx, convID, actor) {
+			return nil, err
+		}
 	}
 	msgs, err := s.store.Messages(ctx, convID, p)
 	if err != nil {

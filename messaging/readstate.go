@@ -27,7 +27,7 @@ type receiptsEvent struct {
 // movePointers sets one member's pointers and emits what changed: the
 // member's read state to their devices, the conversation's receipts to all
 // members when they moved.
-func movePointers(ctx context.Context, tx parley.Tx, c *parley.Conversation, userID, delivered, read int64, marked bool, notifySelf bool) error {
+func (s *Service) movePointers(ctx context.Context, tx parley.Tx, c *parley.Conversation, userID, delivered, read int64, marked bool, notifySelf bool) error {
 	ms, err := tx.Members(ctx, c.ID)
 	if err != nil {
 		return err
@@ -44,6 +44,11 @@ func movePointers(ctx context.Context, tx parley.Tx, c *parley.Conversation, use
 	}
 	if after := parley.ReceiptsOf(ms); after != before {
 		tx.Emit(parley.NewEvent(parley.EventReceipts, c.ID, 0, receiptsEvent{c.ID, after}))
+	}
+	if c.Support != nil && s.support != nil && read > 0 {
+		if err := s.support.AfterRead(ctx, tx, c, m.ReadSeq); err != nil {
+			return err
+		}
 	}
 	if notifySelf {
 		tx.Emit(parley.NewEvent(parley.EventReadState, c.ID, userID, ReadState{ConversationID: c.ID,
@@ -78,7 +83,7 @@ func (s *Service) MarkRead(ctx context.Context, actor *parley.User, convID, seq 
 		if seq == 0 || seq > c.LastSeq {
 			seq = c.LastSeq
 		}
-		return movePointers(ctx, tx, c, actor.ID, seq, seq, false, true)
+		return s.movePointers(ctx, tx, c, actor.ID, seq, seq, false, true)
 	})
 }
 
@@ -90,7 +95,7 @@ func (s *Service) MarkUnread(ctx context.Context, actor *parley.User, convID int
 		if err != nil {
 			return err
 		}
-		return movePointers(ctx, tx, c, actor.ID, 0, 0, true, true)
+		return s.movePointers(ctx, tx, c, actor.ID, 0, 0, true, true)
 	})
 }
 
@@ -142,7 +147,15 @@ func (s *Service) Typing(ctx context.Context, actor *parley.User, convID int64) 
 			e.Audience = append(e.Audience, m.UserID)
 		}
 	}
-	return s.bus.Publish(ctx, []parley.Event{e})
+	events := []parley.Event{e}
+	if c.Support != nil && s.support != nil {
+		more, err := s.support.TypingEvents(ctx, c, actor)
+		if err != nil {
+			return err
+		}
+		events = append(events, more...)
+	}
+	return s.bus.Publish(ctx, events)
 }
 
 // Delivered records that messages up to seq reached a device of userID.

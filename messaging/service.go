@@ -48,7 +48,29 @@ type Service struct {
 	sends    *ratelimit.Limiter
 	commit   *committer
 	receipts *deliveries
+	support  SupportHook
 }
+
+// SupportHook is live chat's part in messaging: called inside the
+// transaction of every change to a support conversation, it emits the
+// visitor's projection and keeps the dialog's state. Errors it returns
+// abort the transaction.
+type SupportHook interface {
+	// AfterSend runs after m is stored in support conversation c.
+	AfterSend(ctx context.Context, tx parley.Tx, c *parley.Conversation, m *parley.Message) error
+	// AfterUpdate runs after m was edited or deleted.
+	AfterUpdate(ctx context.Context, tx parley.Tx, c *parley.Conversation, m *parley.Message) error
+	// AfterRead runs after a consultant's read pointer moved to readSeq.
+	AfterRead(ctx context.Context, tx parley.Tx, c *parley.Conversation, readSeq int64) error
+	// CanView reports whether a user who is not connected may read the
+	// dialog's history.
+	CanView(ctx context.Context, c *parley.Conversation, actor *parley.User) (bool, error)
+	// TypingEvents returns who else hears that actor is typing in c.
+	TypingEvents(ctx context.Context, c *parley.Conversation, actor *parley.User) ([]parley.Event, error)
+}
+
+// SetSupport installs live chat's hook; call it before serving.
+func (s *Service) SetSupport(h SupportHook) { s.support = h }
 
 // New returns the service and starts its background writers; Close stops
 // them after flushing.

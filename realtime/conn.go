@@ -28,7 +28,8 @@ type item struct {
 type conn struct {
 	g       *Gateway
 	ws      *websocket.Conn
-	user    *parley.User
+	user    *parley.User    // a user's device,
+	contact *parley.Contact // or a visitor's widget
 	session int64
 	client  string
 	version string
@@ -152,6 +153,9 @@ func (c *conn) writeLoop() {
 
 // delivered records that new messages reached this device.
 func (c *conn) delivered(batch []item) {
+	if c.contact != nil {
+		return // a visitor's delivery is not tracked
+	}
 	var newest map[int64]int64 // conversation → seq
 	for _, it := range batch {
 		if it.msg && it.seq > newest[it.conv] {
@@ -189,11 +193,16 @@ func (c *conn) readLoop(device *presence.Device) {
 func (c *conn) handle(f *clientFrame, device *presence.Device) {
 	ctx := c.ctx
 	var err error
+	if c.contact != nil && f.Type != "ping" {
+		// The widget sends over HTTP; its socket only listens.
+		c.pushFrame(errorFrame(f.Req, parley.Invalid("type", "visitors send with the HTTP API; this socket takes ping only")))
+		return
+	}
 	switch f.Type {
 	case "send":
 		req := f.Req
 		c.g.msgs.SendAsync(ctx, c.user, messaging.SendInput{ConversationID: f.ConversationID, ClientID: f.ClientID,
-			Text: f.Text, QuoteID: f.QuoteID, FileIDs: f.FileIDs, Client: c.client, ClientVersion: c.version},
+			Text: f.Text, QuoteID: f.QuoteID, FileIDs: f.FileIDs, Whisper: f.Whisper, Client: c.client, ClientVersion: c.version},
 			func(m *parley.Message, err error) {
 				if err != nil {
 					c.pushFrame(errorFrame(req, err))

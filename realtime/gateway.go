@@ -43,9 +43,10 @@ type Gateway struct {
 	log       *slog.Logger
 	cancel    func()
 
-	mu    sync.RWMutex
-	users map[int64]map[*conn]struct{}
-	all   map[*conn]struct{}
+	mu       sync.RWMutex
+	users    map[int64]map[*conn]struct{}
+	contacts map[int64]map[*conn]struct{} // visitors' widgets
+	all      map[*conn]struct{}           // every user connection (not visitors)
 
 	conns atomic.Int64
 }
@@ -65,7 +66,7 @@ func New(store parley.Store, bus parley.Bus, msgs *messaging.Service, rem *remin
 		cfg.Logger = slog.Default()
 	}
 	g := &Gateway{store: store, msgs: msgs, reminders: rem, presence: pres, cfg: cfg, log: cfg.Logger,
-		users: make(map[int64]map[*conn]struct{}), all: make(map[*conn]struct{})}
+		users: make(map[int64]map[*conn]struct{}), contacts: make(map[int64]map[*conn]struct{}), all: make(map[*conn]struct{})}
 	cancel, err := bus.Subscribe(g.route)
 	if err != nil {
 		return nil, err
@@ -85,6 +86,11 @@ func (g *Gateway) Close() {
 	conns := make([]*conn, 0, len(g.all))
 	for c := range g.all {
 		conns = append(conns, c)
+	}
+	for _, m := range g.contacts {
+		for c := range m {
+			conns = append(conns, c)
+		}
 	}
 	g.mu.RUnlock()
 	for _, c := range conns {
@@ -106,11 +112,16 @@ func (g *Gateway) route(events []parley.Event) {
 			}
 			c.push(item{frame: frame, id: e.ID, conv: e.ConversationID, seq: e.Seq, msg: e.Type == parley.EventMessageCreated})
 		}
-		if e.Broadcast() {
+		switch {
+		case e.ContactID != 0:
+			for c := range g.contacts[e.ContactID] {
+				push(c)
+			}
+		case e.Broadcast():
 			for c := range g.all {
 				push(c)
 			}
-		} else {
+		default:
 			for _, uid := range e.Audience {
 				for c := range g.users[uid] {
 					push(c)
@@ -149,26 +160,38 @@ func (g *Gateway) control(e *parley.Event) {
 	}
 }
 
+// set returns the map and key a connection is routed by.
+func (g *Gateway) set(c *conn) (map[int64]map[*conn]struct{}, int64) {
+	if c.contact != nil {
+		return g.contacts, c.contact.ID
+	}
+	return g.users, c.user.ID
+}
+
 func (g *Gateway) add(c *conn) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	m := g.users[c.user.ID]
+	byID, id := g.set(c)
+	m := byID[id]
 	if m == nil {
 		m = make(map[*conn]struct{}, 1)
-		g.users[c.user.ID] = m
+		byID[id] = m
 	}
 	m[c] = struct{}{}
-	g.all[c] = struct{}{}
+	if c.user != nil {
+		g.all[c] = struct{}{}
+	}
 	g.conns.Add(1)
 }
 
 func (g *Gateway) remove(c *conn) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if m := g.users[c.user.ID]; m != nil {
+	byID, id := g.set(c)
+	if m := byID[id]; m != nil {
 		delete(m, c)
 		if len(m) == 0 {
-			delete(g.users, c.user.ID)
+			delete(byID, id)
 		}
 	}
 	delete(g.all, c)
@@ -217,6 +240,36 @@ func (g *Gateway) Serve(w http.ResponseWriter, r *http.Request, user *parley.Use
 	}()
 }
 
+// ServeVisitor upgrades a widget's request to its WebSocket: the
+// visitor's own events (their projection of their dialog), resumed from
+// cursor. The caller has checked the visitor token and the origin, so any
+// origin is accepted here.
+func (g *Gateway) ServeVisitor(w http.ResponseWriter, r *http.Request, contact *parley.Contact, cursor int64) {
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true, CompressionMode: websocket.CompressionDisabled})
+	if err != nil {
+		return
+	}
+	ws.SetReadLimit(4 << 10)
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &conn{g: g, ws: ws, contact: contact, ctx: ctx, resuming: true}
+	g.add(c)
+	end := func() {
+		cancel()
+		g.remove(c)
+		c.closeWriter()
+	}
+	if err := g.resume(ctx, c, cursor); err != nil {
+		g.log.Warn("visitor resume", "contact_id", contact.ID, "err", err)
+		ws.Close(websocket.StatusInternalError, "resume failed; reconnect")
+		end()
+		return
+	}
+	go func() {
+		defer end()
+		c.readLoop(nil)
+	}()
+}
+
 // resume sends hello and every durable event after cursor, then releases
 // the live events held back meanwhile, skipping those already sent.
 func (g *Gateway) resume(ctx context.Context, c *conn, cursor int64) error {
@@ -224,14 +277,23 @@ func (g *Gateway) resume(ctx context.Context, c *conn, cursor int64) error {
 	if err != nil {
 		return err
 	}
-	hello := map[string]any{"user": c.user, "cursor": newest}
+	hello := map[string]any{"cursor": newest}
+	since := func(after int64, n int) ([]parley.Event, error) {
+		if c.contact != nil {
+			return g.store.ContactEventsSince(ctx, c.contact.ID, after, n)
+		}
+		return g.store.EventsSince(ctx, c.user.ID, after, n)
+	}
+	if c.user != nil {
+		hello["user"] = c.user
+	}
 	var backlog []parley.Event
 	switch {
 	case cursor <= 0 || cursor >= newest:
 	case cursor < oldest-1:
 		hello["resync"] = true // events after the cursor were pruned
 	default:
-		backlog, err = g.store.EventsSince(ctx, c.user.ID, cursor, g.cfg.ResumeLimit+1)
+		backlog, err = since(cursor, g.cfg.ResumeLimit+1)
 		if err != nil {
 			return err
 		}

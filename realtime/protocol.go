@@ -39,6 +39,7 @@ type clientFrame struct {
 	FileIDs        []int64 `json:"file_ids"`
 	Seq            int64   `json:"seq"`
 	Status         string  `json:"status"`
+	Whisper        bool    `json:"whisper"`
 }
 
 // appendEvent encodes an event as a frame without re-validating its Data,

@@ -8,14 +8,21 @@ import (
 	"github.com/parley-chat/parley"
 )
 
-const convCols = "c.id, c.kind, c.title, c.state, c.created_by, c.key, c.last_seq, c.last_message_at, c.created_at, c.updated_at"
+const convCols = "c.id, c.kind, c.title, c.state, c.created_by, c.key, c.last_seq, c.last_message_at, c.created_at, c.updated_at, " +
+	"c.project_id, c.contact_id, c.status, c.level, c.transfer_to, c.contact_read_seq, c.closed_at"
 
 func scanConv(r scanner) (*parley.Conversation, error) {
 	var c parley.Conversation
 	var key *string
-	var last, created, updated int64
-	if err := r.Scan(&c.ID, &c.Kind, &c.Title, &c.State, &c.CreatedBy, &key, &c.LastSeq, &last, &created, &updated); err != nil {
+	var last, created, updated, closed int64
+	var s parley.Support
+	if err := r.Scan(&c.ID, &c.Kind, &c.Title, &c.State, &c.CreatedBy, &key, &c.LastSeq, &last, &created, &updated,
+		&s.ProjectID, &s.ContactID, &s.Status, &s.Level, &s.TransferTo, &s.ContactReadSeq, &closed); err != nil {
 		return nil, err
+	}
+	if s.ProjectID != 0 {
+		s.ClosedAt = parley.TimeFromMillis(closed)
+		c.Support = &s
 	}
 	if key != nil {
 		c.Key = *key
@@ -182,16 +189,31 @@ func (q *q) Undelivered(ctx context.Context, userID int64) (map[int64]int64, err
 func (q *q) CreateConversation(ctx context.Context, c *parley.Conversation) error {
 	now := parley.Now()
 	c.CreatedAt, c.UpdatedAt, c.LastMessageAt = now, now, now
-	err := q.row(ctx, "conversation", `INSERT INTO conversations (kind, title, state, created_by, key, last_seq, last_message_at, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, 0, $6, $6, $6) RETURNING id`,
-		[]any{string(c.Kind), c.Title, string(c.State), c.CreatedBy, nullString(c.Key), parley.Millis(now)}, &c.ID)
+	var s parley.Support
+	if c.Support != nil {
+		s = *c.Support
+	}
+	err := q.row(ctx, "conversation", `INSERT INTO conversations (kind, title, state, created_by, key, last_seq, last_message_at, created_at, updated_at,
+			project_id, contact_id, status, level, transfer_to, contact_read_seq, closed_at)
+		VALUES ($1, $2, $3, $4, $5, 0, $6, $6, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
+		[]any{string(c.Kind), c.Title, string(c.State), c.CreatedBy, nullString(c.Key), parley.Millis(now),
+			s.ProjectID, s.ContactID, s.Status, s.Level, s.TransferTo, s.ContactReadSeq, parley.Millis(s.ClosedAt)}, &c.ID)
 	return mapErr(err, "conversation")
 }
 
 func (q *q) UpdateConversation(ctx context.Context, c *parley.Conversation) error {
 	c.UpdatedAt = parley.Now()
-	return q.execOne(ctx, "conversation", "UPDATE conversations SET title = $2, state = $3, created_by = $4, updated_at = $5 WHERE id = $1",
-		c.ID, c.Title, string(c.State), c.CreatedBy, parley.Millis(c.UpdatedAt))
+	var s parley.Support
+	if c.Support != nil {
+		s = *c.Support
+	}
+	// The visitor's read pointer only moves forward, and only through
+	// SetContactRead; the project and contact never change. A dialog's
+	// key marks it as its contact's open one until it closes.
+	return q.execOne(ctx, "conversation", `UPDATE conversations SET title = $2, state = $3, created_by = $4, updated_at = $5,
+		status = $6, level = $7, transfer_to = $8, closed_at = $9, key = $10 WHERE id = $1`,
+		c.ID, c.Title, string(c.State), c.CreatedBy, parley.Millis(c.UpdatedAt), s.Status, s.Level, s.TransferTo, parley.Millis(s.ClosedAt),
+		nullString(c.Key))
 }
 
 func (q *q) AddMember(ctx context.Context, m *parley.Member) error {

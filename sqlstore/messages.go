@@ -9,14 +9,14 @@ import (
 	"github.com/parley-chat/parley"
 )
 
-const msgCols = "m.id, m.conversation_id, m.seq, m.sender_id, m.kind, m.text, m.quote, m.client_id, m.files, m.event, m.created_at, m.edited_at, m.deleted_at"
+const msgCols = "m.id, m.conversation_id, m.seq, m.sender_id, m.contact_id, m.kind, m.text, m.quote, m.client_id, m.files, m.event, m.created_at, m.edited_at, m.deleted_at"
 
 func scanMessage(r scanner) (*parley.Message, error) {
 	var m parley.Message
 	var quote, files, event string
 	var clientID *string
 	var created, edited, deleted int64
-	if err := r.Scan(&m.ID, &m.ConversationID, &m.Seq, &m.SenderID, &m.Kind, &m.Text, &quote, &clientID,
+	if err := r.Scan(&m.ID, &m.ConversationID, &m.Seq, &m.SenderID, &m.ContactID, &m.Kind, &m.Text, &quote, &clientID,
 		&files, &event, &created, &edited, &deleted); err != nil {
 		return nil, err
 	}
@@ -63,7 +63,11 @@ func (q *q) MessageBySeq(ctx context.Context, convID, seq int64) (*parley.Messag
 }
 
 func (q *q) MessageByClientID(ctx context.Context, senderID int64, clientID string) (*parley.Message, error) {
-	return q.oneMessage(ctx, "m.sender_id = $1 AND m.client_id = $2", senderID, clientID)
+	return q.oneMessage(ctx, "m.sender_id = $1 AND m.contact_id = 0 AND m.client_id = $2", senderID, clientID)
+}
+
+func (q *q) MessageByContactClientID(ctx context.Context, contactID int64, clientID string) (*parley.Message, error) {
+	return q.oneMessage(ctx, "m.sender_id = 0 AND m.contact_id = $1 AND m.client_id = $2", contactID, clientID)
 }
 
 func (q *q) Messages(ctx context.Context, convID int64, p parley.MessagePage) ([]*parley.Message, error) {
@@ -201,9 +205,9 @@ func (q *q) InsertMessage(ctx context.Context, m *parley.Message) error {
 	if m.Event != nil {
 		event = jsonText(m.Event)
 	}
-	err := q.row(ctx, "message", `INSERT INTO messages (conversation_id, seq, sender_id, kind, text, quote, client_id, files, event, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
-		[]any{m.ConversationID, m.Seq, m.SenderID, string(m.Kind), m.Text, quote, nullString(m.ClientID), jsonText(m.Files), event, at}, &m.ID)
+	err := q.row(ctx, "message", `INSERT INTO messages (conversation_id, seq, sender_id, contact_id, kind, text, quote, client_id, files, event, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+		[]any{m.ConversationID, m.Seq, m.SenderID, m.ContactID, string(m.Kind), m.Text, quote, nullString(m.ClientID), jsonText(m.Files), event, at}, &m.ID)
 	return mapErr(err, "message with this client id")
 }
 
@@ -212,12 +216,12 @@ func (q *q) UpdateMessage(ctx context.Context, m *parley.Message) error {
 		m.ID, m.Text, jsonText(m.Files), parley.Millis(m.EditedAt), parley.Millis(m.DeletedAt))
 }
 
-const fileCols = "id, owner_id, conversation_id, name, content_type, size, width, height, has_thumb, created_at"
+const fileCols = "id, owner_id, contact_id, conversation_id, name, content_type, size, width, height, has_thumb, created_at"
 
 func scanFile(r scanner) (parley.File, error) {
 	var f parley.File
 	var created int64
-	err := r.Scan(&f.ID, &f.OwnerID, &f.ConversationID, &f.Name, &f.ContentType, &f.Size, &f.Width, &f.Height, &f.HasThumb, &created)
+	err := r.Scan(&f.ID, &f.OwnerID, &f.ContactID, &f.ConversationID, &f.Name, &f.ContentType, &f.Size, &f.Width, &f.Height, &f.HasThumb, &created)
 	f.CreatedAt = parley.TimeFromMillis(created)
 	return f, err
 }
@@ -249,9 +253,9 @@ func (q *q) CreateFile(ctx context.Context, f *parley.File) error {
 	if f.CreatedAt.IsZero() {
 		f.CreatedAt = parley.Now()
 	}
-	return q.row(ctx, "file", `INSERT INTO files (owner_id, name, content_type, size, width, height, has_thumb, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-		[]any{f.OwnerID, f.Name, f.ContentType, f.Size, f.Width, f.Height, f.HasThumb, parley.Millis(f.CreatedAt)}, &f.ID)
+	return q.row(ctx, "file", `INSERT INTO files (owner_id, contact_id, name, content_type, size, width, height, has_thumb, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+		[]any{f.OwnerID, f.ContactID, f.Name, f.ContentType, f.Size, f.Width, f.Height, f.HasThumb, parley.Millis(f.CreatedAt)}, &f.ID)
 }
 
 func (q *q) AttachFile(ctx context.Context, fileID, convID, messageID int64) error {

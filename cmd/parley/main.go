@@ -35,6 +35,7 @@ import (
 	"github.com/parley-chat/parley/blob"
 	"github.com/parley-chat/parley/httpapi"
 	"github.com/parley-chat/parley/inmem"
+	"github.com/parley-chat/parley/livechat"
 	"github.com/parley-chat/parley/messaging"
 	"github.com/parley-chat/parley/natsbus"
 	"github.com/parley-chat/parley/presence"
@@ -191,6 +192,7 @@ type Main struct {
 	bus       parley.Bus
 	Accounts  *accounts.Service
 	Messaging *messaging.Service
+	LiveChat  *livechat.Service
 	reminders *reminders.Service
 	gateway   *realtime.Gateway
 	presence  *presence.Tracker
@@ -254,6 +256,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		MaxMessageLength: cfg.MaxMessageLength, MaxFileSize: cfg.MaxFileSize,
 		SendRate: rate.Limit(cfg.SendRate), SendBurst: cfg.SendBurst, Logger: log})
 	m.reminders = reminders.New(m.store, m.presence, log)
+	if m.LiveChat, err = livechat.New(ctx, m.store, m.bus, blobs, m.Messaging, m.presence, livechat.Config{Logger: log}); err != nil {
+		return err
+	}
 	var origins []string
 	if cfg.PublicURL != "" {
 		origins = append(origins, strings.TrimPrefix(strings.TrimPrefix(cfg.PublicURL, "https://"), "http://"))
@@ -266,7 +271,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "parley_websocket_connections", Help: "Open WebSocket connections."},
 			func() float64 { return float64(m.gateway.Connections()) }))
-	api := &httpapi.Server{Accounts: m.Accounts, Messaging: m.Messaging, Reminders: m.reminders, Presence: m.presence,
+	api := &httpapi.Server{Accounts: m.Accounts, Messaging: m.Messaging, LiveChat: m.LiveChat, Reminders: m.reminders, Presence: m.presence,
 		Gateway: m.gateway, Logger: log, Registry: reg, TrustProxy: cfg.TrustProxy,
 		SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), Ready: m.ready, Web: web.Handler()}
 	m.server = &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}

@@ -1,0 +1,415 @@
+package livechat
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/parley-chat/parley"
+)
+
+// Dialog is a support conversation as consultants see it in the sidebar.
+type Dialog struct {
+	Conversation *parley.Conversation `json:"conversation"`
+	Support      *parley.Support      `json:"support"`
+	Contact      *parley.Contact      `json:"contact"`
+	Consultants  []Consultant         `json:"consultants"`
+	// Waiting: open, nobody connected, and the visitor wrote last. The
+	// sidebar shows it first, green, with the repeating sound.
+	Waiting     bool            `json:"waiting"`
+	LastMessage *parley.Message `json:"last_message,omitempty"`
+	Rating      *parley.Rating  `json:"rating,omitempty"`
+}
+
+// Consultant is a consultant connected to a dialog.
+type Consultant struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+}
+
+func (s *Service) dialogs(ctx context.Context, r parley.Reader, convs []*parley.Conversation) ([]*Dialog, error) {
+	out := make([]*Dialog, 0, len(convs))
+	if len(convs) == 0 {
+		return out, nil
+	}
+	ids := make([]int64, len(convs))
+	contactIDs := make([]int64, len(convs))
+	for i, c := range convs {
+		ids[i], contactIDs[i] = c.ID, c.Support.ContactID
+	}
+	members, err := r.MembersByConversation(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	contacts, err := r.Contacts(ctx, contactIDs)
+	if err != nil {
+		return nil, err
+	}
+	last, err := r.LastMessages(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	ratings, err := r.Ratings(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	n := &names{r: r}
+	for _, c := range convs {
+		d := &Dialog{Conversation: c, Support: c.Support, Contact: contacts[c.ID], Consultants: []Consultant{},
+			LastMessage: last[c.ID], Rating: ratings[c.ID]}
+		d.Contact = contacts[c.Support.ContactID]
+		for _, m := range members[c.ID] {
+			u, err := r.UserByID(ctx, m.UserID)
+			name := n.of(ctx, m.UserID)
+			if err == nil {
+				name = u.Name
+			}
+			d.Consultants = append(d.Consultants, Consultant{ID: m.UserID, Name: name})
+		}
+		d.Waiting = waiting(c, len(d.Consultants), d.LastMessage)
+		if d.LastMessage != nil && d.LastMessage.Kind == parley.MsgWhisper {
+			d.LastMessage = nil // the sidebar preview is the last thing said to the visitor
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// waiting is the rule for a dialog needing an answer: open, nobody
+// connected, and the visitor's message is the last word.
+func waiting(c *parley.Conversation, connected int, last *parley.Message) bool {
+	return c.Support.Status == parley.SupportOpen && connected == 0 && last != nil && last.ContactID != 0
+}
+
+// emitDialog tells the project's staff that a dialog changed.
+func (s *Service) emitDialog(ctx context.Context, tx parley.Tx, c *parley.Conversation) error {
+	ds, err := s.dialogs(ctx, tx, []*parley.Conversation{c})
+	if err != nil {
+		return err
+	}
+	tx.Emit(parley.NewEvent(parley.EventDialogUpdated, c.ID, 0, ds[0]))
+	return nil
+}
+
+// DialogQuery selects dialogs for the sidebar.
+type DialogQuery struct {
+	ProjectID int64
+	Status    string
+	Before    int64
+	Limit     int
+}
+
+// Dialogs lists the dialogs of the projects the actor serves (every
+// project for managers), newest activity first.
+func (s *Service) Dialogs(ctx context.Context, actor *parley.User, q DialogQuery) ([]*Dialog, error) {
+	if q.Status != "" && q.Status != parley.SupportOpen && q.Status != parley.SupportClosed {
+		return nil, parley.Invalid("status", "status is open or closed")
+	}
+	projects, err := s.visibleProjects(ctx, actor)
+	if err != nil {
+		return nil, err
+	}
+	if q.ProjectID != 0 {
+		if !slices.Contains(projects, q.ProjectID) {
+			return nil, parley.Errorf(parley.ENOTFOUND, "project not found")
+		}
+		projects = []int64{q.ProjectID}
+	}
+	convs, err := s.store.Dialogs(ctx, parley.DialogFilter{ProjectIDs: projects, Status: q.Status, Before: q.Before, Limit: q.Limit})
+	if err != nil {
+		return nil, err
+	}
+	return s.dialogs(ctx, s.store, convs)
+}
+
+// visibleProjects are the projects whose dialogs the actor may read.
+func (s *Service) visibleProjects(ctx context.Context, actor *parley.User) ([]int64, error) {
+	ids := []int64{}
+	if canManage(ctx, s.store, actor) == nil {
+		all, err := s.store.Projects(ctx)
+		for _, p := range all {
+			ids = append(ids, p.ID)
+		}
+		return ids, err
+	}
+	roles, err := s.store.StaffRoles(ctx, actor.ID)
+	for _, r := range roles {
+		ids = append(ids, r.ProjectID)
+	}
+	return ids, err
+}
+
+// dialogFor loads a dialog the actor may act on.
+func (s *Service) dialogFor(ctx context.Context, r parley.Reader, actor *parley.User, id int64) (*parley.Conversation, error) {
+	c, err := r.ConversationByID(ctx, id)
+	if err != nil || c.Support == nil {
+		return nil, parley.Errorf(parley.ENOTFOUND, "dialog not found")
+	}
+	ok, err := s.CanView(ctx, c, actor)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, parley.Errorf(parley.ENOTFOUND, "dialog not found")
+	}
+	return c, nil
+}
+
+// Dialog returns one dialog.
+func (s *Service) Dialog(ctx context.Context, actor *parley.User, id int64) (*Dialog, error) {
+	c, err := s.dialogFor(ctx, s.store, actor, id)
+	if err != nil {
+		return nil, err
+	}
+	ds, err := s.dialogs(ctx, s.store, []*parley.Conversation{c})
+	if err != nil {
+		return nil, err
+	}
+	return ds[0], nil
+}
+
+// change runs fn on a dialog the actor serves and announces the result to
+// the staff and the visitor.
+func (s *Service) change(ctx context.Context, actor *parley.User, id int64, fn func(tx parley.Tx, c *parley.Conversation, level int) error) (*Dialog, error) {
+	var c *parley.Conversation
+	_, err := s.store.Write(ctx, func(tx parley.Tx) error {
+		var err error
+		if c, err = s.dialogFor(ctx, tx, actor, id); err != nil {
+			return err
+		}
+		level, err := staffLevel(ctx, tx, c.Support.ProjectID, actor.ID)
+		if err != nil {
+			return err
+		}
+		if level == 0 {
+			return parley.Errorf(parley.EFORBIDDEN, "only the project's specialists can serve its dialogs")
+		}
+		if err := fn(tx, c, level); err != nil {
+			return err
+		}
+		if err := s.emitVisitorConversation(ctx, tx, c); err != nil {
+			return err
+		}
+		return s.emitDialog(ctx, tx, c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Dialog(ctx, actor, id)
+}
+
+// Connect joins the actor to a dialog (seed 002: clicking it). Several
+// consultants may connect to one dialog. A level-2 dialog is served by
+// level-2 specialists (the chosen one, if any) and by level 1 colleagues
+// who take it back.
+func (s *Service) Connect(ctx context.Context, actor *parley.User, id int64) (*Dialog, error) {
+	return s.change(ctx, actor, id, func(tx parley.Tx, c *parley.Conversation, level int) error {
+		if c.Support.Status != parley.SupportOpen {
+			return parley.Errorf(parley.ECONFLICT, "this dialog is closed")
+		}
+		if _, err := tx.Member(ctx, c.ID, actor.ID); err == nil {
+			return nil // already connected
+		}
+		if err := tx.AddMember(ctx, &parley.Member{ConversationID: c.ID, UserID: actor.ID, ReadSeq: c.LastSeq, DeliveredSeq: c.LastSeq}); err != nil {
+			return err
+		}
+		return s.systemLine(ctx, tx, c, parley.SystemEvent{Action: parley.ActionConnected, ActorID: actor.ID})
+	})
+}
+
+// Disconnect leaves a dialog (the cross in the sidebar); a dialog nobody
+// is connected to alerts again on the visitor's next message.
+func (s *Service) Disconnect(ctx context.Context, actor *parley.User, id int64) (*Dialog, error) {
+	return s.change(ctx, actor, id, func(tx parley.Tx, c *parley.Conversation, level int) error {
+		if _, err := tx.Member(ctx, c.ID, actor.ID); err != nil {
+			return parley.Errorf(parley.ECONFLICT, "you are not connected to this dialog")
+		}
+		return s.leave(ctx, tx, c, actor.ID)
+	})
+}
+
+func (s *Service) leave(ctx context.Context, tx parley.Tx, c *parley.Conversation, userID int64) error {
+	if err := tx.RemoveMember(ctx, c.ID, userID); err != nil {
+		return err
+	}
+	tx.Emit(parley.NewEvent(parley.EventConversationRemoved, c.ID, userID, map[string]int64{"conversation_id": c.ID}))
+	return s.systemLine(ctx, tx, c, parley.SystemEvent{Action: parley.ActionDisconnected, ActorID: userID})
+}
+
+// TransferInput names a level-2 specialist, or none for the level-2 queue.
+type TransferInput struct {
+	UserID int64 `json:"user_id"`
+}
+
+// Transfer moves a dialog to level 2: the transferring consultant is
+// disconnected and the level-2 specialists (or the one chosen) are alerted.
+func (s *Service) Transfer(ctx context.Context, actor *parley.User, id int64, in TransferInput) (*Dialog, error) {
+	return s.change(ctx, actor, id, func(tx parley.Tx, c *parley.Conversation, level int) error {
+		if c.Support.Status != parley.SupportOpen {
+			return parley.Errorf(parley.ECONFLICT, "this dialog is closed")
+		}
+		if _, err := tx.Member(ctx, c.ID, actor.ID); err != nil {
+			return parley.Errorf(parley.ECONFLICT, "connect to the dialog before transferring it")
+		}
+		ev := parley.SystemEvent{Action: parley.ActionTransferred, ActorID: actor.ID}
+		if in.UserID != 0 {
+			l, err := staffLevel(ctx, tx, c.Support.ProjectID, in.UserID)
+			if err != nil {
+				return err
+			}
+			if l != parley.Level2 {
+				return parley.Invalid("user_id", "transfer to a level-2 specialist of this project")
+			}
+			ev.UserIDs = []int64{in.UserID}
+		} else {
+			staff, err := tx.ProjectStaff(ctx, c.Support.ProjectID)
+			if err != nil {
+				return err
+			}
+			if !slices.ContainsFunc(staff, func(r parley.StaffRole) bool { return r.Level == parley.Level2 }) {
+				return parley.Errorf(parley.ECONFLICT, "this project has no level-2 specialists")
+			}
+		}
+		c.Support.Level, c.Support.TransferTo = parley.Level2, in.UserID
+		if err := tx.UpdateConversation(ctx, c); err != nil {
+			return err
+		}
+		if err := s.systemLine(ctx, tx, c, ev); err != nil {
+			return err
+		}
+		return s.leave(ctx, tx, c, actor.ID)
+	})
+}
+
+// Close ends a dialog; the visitor may then rate it. The consultants stay
+// members so its history stays in their list until they leave it.
+func (s *Service) Close(ctx context.Context, actor *parley.User, id int64) (*Dialog, error) {
+	return s.change(ctx, actor, id, func(tx parley.Tx, c *parley.Conversation, level int) error {
+		if c.Support.Status != parley.SupportOpen {
+			return parley.Errorf(parley.ECONFLICT, "this dialog is already closed")
+		}
+		c.Support.Status, c.Support.ClosedAt, c.Key = parley.SupportClosed, parley.Now(), ""
+		if err := tx.UpdateConversation(ctx, c); err != nil {
+			return err
+		}
+		return s.systemLine(ctx, tx, c, parley.SystemEvent{Action: parley.ActionClosed, ActorID: actor.ID})
+	})
+}
+
+// systemLine stores a system line in a dialog and announces it to staff
+// and, projected, to the visitor.
+func (s *Service) systemLine(ctx context.Context, tx parley.Tx, c *parley.Conversation, ev parley.SystemEvent) error {
+	m := &parley.Message{ConversationID: c.ID, Kind: parley.MsgEvent, Event: &ev, Status: parley.StatusSent}
+	if err := tx.InsertMessage(ctx, m); err != nil {
+		return err
+	}
+	c.LastSeq = m.Seq
+	e := parley.NewEvent(parley.EventMessageCreated, c.ID, 0, m)
+	e.Seq = m.Seq
+	tx.Emit(e)
+	return s.emitVisitorMessage(ctx, tx, c, m, parley.EventMessageCreated)
+}
+
+func (s *Service) emitVisitorMessage(ctx context.Context, tx parley.Tx, c *parley.Conversation, m *parley.Message, typ string) error {
+	p := project(ctx, &names{r: tx}, m)
+	if p == nil {
+		return nil
+	}
+	e := parley.NewEvent(typ, c.ID, 0, p)
+	e.Seq, e.ContactID = m.Seq, c.Support.ContactID
+	tx.Emit(e)
+	return nil
+}
+
+// AfterSend is messaging's hook for every message stored in a dialog: the
+// visitor gets their projection; a visitor's message to a dialog nobody
+// serves alerts the staff again, and while nobody can answer at all it
+// becomes a case (seed 004).
+func (s *Service) AfterSend(ctx context.Context, tx parley.Tx, c *parley.Conversation, m *parley.Message) error {
+	if err := s.emitVisitorMessage(ctx, tx, c, m, parley.EventMessageCreated); err != nil {
+		return err
+	}
+	if m.ContactID == 0 {
+		return nil
+	}
+	ms, err := tx.Members(ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	if len(ms) > 0 {
+		return nil
+	}
+	p, err := tx.ProjectByID(ctx, c.Support.ProjectID)
+	if err != nil {
+		return err
+	}
+	online, err := s.online(ctx, p)
+	if err != nil {
+		return err
+	}
+	if !online {
+		if err := s.offlineCase(ctx, tx, p, c, m); err != nil {
+			return err
+		}
+	}
+	return s.emitDialog(ctx, tx, c)
+}
+
+// offlineCase files a visitor's message as a case when nobody can answer:
+// the first becomes the case, later ones its comments, and the visitor is
+// told once, with the project's offline text.
+func (s *Service) offlineCase(ctx context.Context, tx parley.Tx, p *parley.Project, c *parley.Conversation, m *parley.Message) error {
+	text := m.Text
+	for _, f := range m.Files {
+		text += "\n(file: " + f.Name + ")"
+	}
+	open, err := tx.OpenCaseOf(ctx, c.ID, parley.CaseFromOffline)
+	if err == nil {
+		return tx.AddCaseComment(ctx, &parley.CaseComment{CaseID: open.ID, ContactID: m.ContactID, Text: text})
+	}
+	if parley.ErrorCode(err) != parley.ENOTFOUND {
+		return err
+	}
+	k, err := s.newCase(ctx, tx, p, c, parley.CaseFromOffline, 0, "", text)
+	if err != nil {
+		return err
+	}
+	return s.systemLine(ctx, tx, c, parley.SystemEvent{Action: parley.ActionOffline,
+		Title: strings.TrimSpace(p.Messages.Offline + " (case #" + strconv.FormatInt(k.ID, 10) + ")")})
+}
+
+// AfterUpdate passes an edit or deletion on to the visitor.
+func (s *Service) AfterUpdate(ctx context.Context, tx parley.Tx, c *parley.Conversation, m *parley.Message) error {
+	return s.emitVisitorMessage(ctx, tx, c, m, parley.EventMessageUpdated)
+}
+
+// AfterRead shows the visitor how far consultants have read.
+func (s *Service) AfterRead(ctx context.Context, tx parley.Tx, c *parley.Conversation, readSeq int64) error {
+	return s.emitVisitorConversation(ctx, tx, c)
+}
+
+// TypingEvents: the project's staff who are not connected (messaging tells
+// those who are) and the visitor hear that a consultant is typing. The
+// staff app does not send typing while a whisper is written.
+func (s *Service) TypingEvents(ctx context.Context, c *parley.Conversation, actor *parley.User) ([]parley.Event, error) {
+	ms, err := s.store.Members(ctx, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	all, err := s.store.ProjectStaff(ctx, c.Support.ProjectID)
+	if err != nil {
+		return nil, err
+	}
+	staff := []int64{}
+	for _, st := range all {
+		if st.UserID != actor.ID && !slices.ContainsFunc(ms, func(m parley.Member) bool { return m.UserID == st.UserID }) {
+			staff = append(staff, st.UserID)
+		}
+	}
+	e := parley.NewEvent(parley.EventTyping, c.ID, 0, map[string]any{"conversation_id": c.ID, "user_id": actor.ID})
+	e.Audience = staff
+	v := parley.NewEvent(parley.EventTyping, c.ID, 0, map[string]any{"conversation_id": c.ID, "name": firstName(actor.Name)})
+	v.ContactID, v.Audience = c.Support.ContactID, []int64{}
+	return []parley.Event{e, v}, nil
+}

@@ -1,0 +1,199 @@
+package livechat
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/parley-chat/parley"
+)
+
+// SpecialistMetrics are one specialist's figures over a period (seed 004,
+// General settings > Chat > Admin).
+type SpecialistMetrics struct {
+	UserID        int64   `json:"user_id"`
+	Name          string  `json:"name"`
+	Conversations int     `json:"conversations"`
+	MedianFirstMS int64   `json:"median_first_response_ms"`
+	MedianHandlMS int64   `json:"median_handling_ms"`
+	Ratings       int     `json:"ratings"`
+	AverageRating float64 `json:"average_rating"`
+}
+
+// Metrics is a project's figures per specialist.
+type Metrics struct {
+	ProjectID   int64                `json:"project_id"`
+	From        time.Time            `json:"from"`
+	To          time.Time            `json:"to"`
+	Specialists []*SpecialistMetrics `json:"specialists"`
+}
+
+// Period bounds a metrics query; zero values mean the last 30 days.
+type Period struct{ From, To time.Time }
+
+func (p Period) resolve() (Period, error) {
+	if p.To.IsZero() {
+		p.To = parley.Now()
+	}
+	if p.From.IsZero() {
+		p.From = p.To.AddDate(0, 0, -30)
+	}
+	if !p.From.Before(p.To) {
+		return p, parley.Invalid("from", "from must be before to")
+	}
+	return p, nil
+}
+
+// Metrics computes a project's per-specialist figures from the stored
+// messages and ratings of the dialogs opened in the period, so they are the
+// same after a restart and on every node. Definitions are in
+// docs/livechat.md.
+func (s *Service) Metrics(ctx context.Context, actor *parley.User, projectID int64, period Period) (*Metrics, error) {
+	if err := canManage(ctx, s.store, actor); err != nil {
+		return nil, err
+	}
+	if _, err := s.store.ProjectByID(ctx, projectID); err != nil {
+		return nil, err
+	}
+	period, err := period.resolve()
+	if err != nil {
+		return nil, err
+	}
+	convs, err := s.allDialogs(ctx, parley.DialogFilter{ProjectIDs: []int64{projectID}, From: period.From, To: period.To})
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int64, len(convs))
+	for i, c := range convs {
+		ids[i] = c.ID
+	}
+	msgs, err := s.store.SupportMessages(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	ratings, err := s.store.Ratings(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	byConv := map[int64][]*parley.Message{}
+	for _, m := range msgs {
+		byConv[m.ConversationID] = append(byConv[m.ConversationID], m)
+	}
+	type acc struct {
+		convs          int
+		first, handled []int64
+		ratings, sum   int
+	}
+	per := map[int64]*acc{}
+	get := func(id int64) *acc {
+		if per[id] == nil {
+			per[id] = &acc{}
+		}
+		return per[id]
+	}
+	for _, c := range convs {
+		var visitorFirst time.Time
+		answered := false
+		joined := map[int64]time.Time{}
+		for _, m := range byConv[c.ID] {
+			switch {
+			case m.Kind == parley.MsgEvent && m.Event != nil && m.Event.Action == parley.ActionConnected:
+				if _, ok := joined[m.Event.ActorID]; !ok {
+					joined[m.Event.ActorID] = m.CreatedAt
+				}
+			case m.ContactID != 0:
+				if visitorFirst.IsZero() {
+					visitorFirst = m.CreatedAt
+				}
+			case m.SenderID != 0 && (m.Kind == parley.MsgText || m.Kind == parley.MsgFile):
+				if !answered && !visitorFirst.IsZero() {
+					answered = true
+					a := get(m.SenderID)
+					a.first = append(a.first, m.CreatedAt.Sub(visitorFirst).Milliseconds())
+				}
+			}
+		}
+		r := ratings[c.ID]
+		for uid, at := range joined {
+			a := get(uid)
+			a.convs++
+			if c.Support.Status == parley.SupportClosed && !c.Support.ClosedAt.IsZero() {
+				a.handled = append(a.handled, c.Support.ClosedAt.Sub(at).Milliseconds())
+			}
+			if r != nil {
+				a.ratings++
+				a.sum += r.Score
+			}
+		}
+	}
+	out := &Metrics{ProjectID: projectID, From: period.From, To: period.To, Specialists: []*SpecialistMetrics{}}
+	staff, err := s.store.ProjectStaff(ctx, projectID)
+	if err != nil {
+		return nil, err
+	}
+	for _, st := range staff {
+		get(st.UserID) // every specialist is listed, with zeros if idle
+	}
+	for uid, a := range per {
+		sm := &SpecialistMetrics{UserID: uid, Conversations: a.convs, MedianFirstMS: median(a.first),
+			MedianHandlMS: median(a.handled), Ratings: a.ratings}
+		if u, err := s.store.UserByID(ctx, uid); err == nil {
+			sm.Name = u.Name
+		}
+		if a.ratings > 0 {
+			sm.AverageRating = float64(a.sum) / float64(a.ratings)
+		}
+		out.Specialists = append(out.Specialists, sm)
+	}
+	slices.SortFunc(out.Specialists, func(a, b *SpecialistMetrics) int {
+		if a.Conversations != b.Conversations {
+			return b.Conversations - a.Conversations
+		}
+		return int(a.UserID - b.UserID)
+	})
+	return out, nil
+}
+
+// allDialogs pages through every dialog matching f.
+func (s *Service) allDialogs(ctx context.Context, f parley.DialogFilter) ([]*parley.Conversation, error) {
+	var all []*parley.Conversation
+	f.Limit = 1000
+	for {
+		page, err := s.store.Dialogs(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, page...)
+		if len(page) < f.Limit {
+			return all, nil
+		}
+		f.Before = parley.Millis(page[len(page)-1].LastMessageAt)
+	}
+}
+
+// median of ms values; 0 for none. An even count takes the lower middle,
+// so the figure is always one that happened.
+func median(v []int64) int64 {
+	if len(v) == 0 {
+		return 0
+	}
+	slices.Sort(v)
+	return v[(len(v)-1)/2]
+}
+
+// SpecialistDialogs lists the dialogs a specialist connected to in the
+// period ("View detail"), each openable with its full record.
+func (s *Service) SpecialistDialogs(ctx context.Context, actor *parley.User, projectID, userID int64, period Period) ([]*Dialog, error) {
+	if err := canManage(ctx, s.store, actor); err != nil {
+		return nil, err
+	}
+	period, err := period.resolve()
+	if err != nil {
+		return nil, err
+	}
+	convs, err := s.allDialogs(ctx, parley.DialogFilter{ProjectIDs: []int64{projectID}, UserID: userID, From: period.From, To: period.To})
+	if err != nil {
+		return nil, err
+	}
+	return s.dialogs(ctx, s.store, convs)
+}

@@ -1,0 +1,489 @@
+package livechat
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/parley-chat/parley"
+)
+
+// ProjectInput is a project's settings as an administrator edits them:
+// every field is optional in a change.
+type ProjectInput struct {
+	Name           *string                `json:"name"`
+	Origins        *[]string              `json:"origins"`
+	ChatEnabled    *bool                  `json:"chat_enabled"`
+	Hours          *parley.WorkingHours   `json:"hours"`
+	Messages       *parley.ChatMessages   `json:"messages"`
+	Prechat        *[]parley.PrechatField `json:"prechat_fields"`
+	CaseTemplateID *int64                 `json:"case_template_id"`
+}
+
+const maxText = 2000
+
+func textField(field, v string, max int, required bool) (string, error) {
+	v = strings.TrimSpace(v)
+	switch n := utf8.RuneCountInString(v); {
+	case !utf8.ValidString(v):
+		return "", parley.Invalid(field, "%s is not valid UTF-8", field)
+	case required && n == 0:
+		return "", parley.Invalid(field, "%s is required", field)
+	case n > max:
+		return "", parley.Invalid(field, "%s has %d characters; the limit is %d", field, n, max)
+	}
+	return v, nil
+}
+
+// apply validates in and applies it to p; on error p may be half changed
+// and must be discarded.
+func (in *ProjectInput) apply(ctx context.Context, r parley.Reader, p *parley.Project) error {
+	var err error
+	if in.Name != nil {
+		if p.Name, err = textField("name", *in.Name, 100, true); err != nil {
+			return err
+		}
+	}
+	if in.Origins != nil {
+		p.Origins = []string{}
+		for _, o := range *in.Origins {
+			o, err := normalizeOrigin(o)
+			if err != nil {
+				return err
+			}
+			p.Origins = append(p.Origins, o)
+		}
+	}
+	if in.ChatEnabled != nil {
+		p.ChatEnabled = *in.ChatEnabled
+	}
+	if in.Hours != nil {
+		if err := validHours(*in.Hours); err != nil {
+			return err
+		}
+		p.Hours = *in.Hours
+	}
+	if in.Messages != nil {
+		m := *in.Messages
+		for _, f := range []struct {
+			name string
+			v    *string
+		}{{"messages.greeting", &m.Greeting}, {"messages.offline", &m.Offline}, {"messages.waiting", &m.Waiting}} {
+			if *f.v, err = textField(f.name, *f.v, maxText, false); err != nil {
+				return err
+			}
+		}
+		if len(m.Shortcuts) > 200 {
+			return parley.Invalid("messages.shortcuts", "at most 200 shortcuts")
+		}
+		for i := range m.Shortcuts {
+			sc := &m.Shortcuts[i]
+			if sc.Name, err = textField("messages.shortcuts.name", sc.Name, 50, true); err != nil {
+				return err
+			}
+			if sc.Text, err = textField("messages.shortcuts.text", sc.Text, maxText, true); err != nil {
+				return err
+			}
+		}
+		if m.Shortcuts == nil {
+			m.Shortcuts = []parley.Shortcut{}
+		}
+		p.Messages = m
+	}
+	if in.Prechat != nil {
+		fields := *in.Prechat
+		if len(fields) > 20 {
+			return parley.Invalid("prechat_fields", "at most 20 pre-chat fields")
+		}
+		seen := map[string]bool{}
+		for i := range fields {
+			f := &fields[i]
+			if f.Name, err = textField("prechat_fields.name", f.Name, 50, true); err != nil {
+				return err
+			}
+			if seen[f.Name] {
+				return parley.Invalid("prechat_fields", "the field %q appears twice", f.Name)
+			}
+			seen[f.Name] = true
+			if f.Label, err = textField("prechat_fields.label", f.Label, 100, true); err != nil {
+				return err
+			}
+		}
+		p.Prechat = append([]parley.PrechatField{}, fields...)
+	}
+	if in.CaseTemplateID != nil {
+		if id := *in.CaseTemplateID; id != 0 {
+			t, err := r.CaseTemplateByID(ctx, id)
+			if err != nil {
+				return parley.Invalid("case_template_id", "no such case template")
+			}
+			if t.Mandatory() {
+				return parley.Invalid("case_template_id",
+					"the template %q has mandatory fields that chat cannot fill; choose a template without mandatory fields", t.Name)
+			}
+		}
+		p.CaseTemplateID = *in.CaseTemplateID
+	}
+	return nil
+}
+
+// normalizeOrigin accepts "https://shop.example[:port]" (or "*") and
+// returns it in the form browsers send in the Origin header.
+func normalizeOrigin(o string) (string, error) {
+	o = strings.TrimSpace(o)
+	if o == "*" {
+		return o, nil
+	}
+	u, err := url.Parse(o)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") ||
+		u.RawQuery != "" || u.User != nil {
+		return "", parley.Invalid("origins", "%q is not a website origin like https://shop.example", o)
+	}
+	return strings.ToLower(u.Scheme + "://" + u.Host), nil
+}
+
+func validHours(h parley.WorkingHours) error {
+	if h.TimeZone != "" {
+		if _, err := time.LoadLocation(h.TimeZone); err != nil {
+			return parley.Invalid("hours.time_zone", "unknown time zone %q", h.TimeZone)
+		}
+	}
+	for _, d := range h.Days {
+		_, e1 := time.Parse("15:04", d.From)
+		_, e2 := time.Parse("15:04", d.To)
+		if d.Weekday < 0 || d.Weekday > 6 || e1 != nil || e2 != nil || d.From >= d.To {
+			return parley.Invalid("hours.days", "each day needs a weekday 0-6 and a time range like 09:00-18:00")
+		}
+	}
+	return nil
+}
+
+// CreateProject creates a support line; chat is enabled and open at all
+// hours until configured otherwise.
+func (s *Service) CreateProject(ctx context.Context, actor *parley.User, in ProjectInput) (*parley.Project, error) {
+	if in.Name == nil {
+		return nil, parley.Invalid("name", "name is required")
+	}
+	p := &parley.Project{Key: randomHex(12), Secret: randomHex(32), ChatEnabled: true, Origins: []string{},
+		Prechat: []parley.PrechatField{}, Messages: parley.ChatMessages{
+			Greeting:  "Hello! How can we help you?",
+			Offline:   "We are offline now. Leave a message and we will answer as soon as we can.",
+			Waiting:   "Thank you! A consultant will answer in a moment.",
+			Shortcuts: []parley.Shortcut{}}}
+	_, err := s.store.Write(ctx, func(tx parley.Tx) error {
+		if err := canManage(ctx, tx, actor); err != nil {
+			return err
+		}
+		if err := in.apply(ctx, tx, p); err != nil {
+			return err
+		}
+		return tx.CreateProject(ctx, p)
+	})
+	return p, err
+}
+
+// UpdateProject changes a project's settings.
+func (s *Service) UpdateProject(ctx context.Context, actor *parley.User, id int64, in ProjectInput) (*parley.Project, error) {
+	var p *parley.Project
+	_, err := s.store.Write(ctx, func(tx parley.Tx) error {
+		if err := canManage(ctx, tx, actor); err != nil {
+			return err
+		}
+		var err error
+		if p, err = tx.ProjectByID(ctx, id); err != nil {
+			return err
+		}
+		if err := in.apply(ctx, tx, p); err != nil {
+			return err
+		}
+		return tx.UpdateProject(ctx, p)
+	})
+	return p, err
+}
+
+// RotateSecret replaces the secret verified visitor ids are signed with.
+func (s *Service) RotateSecret(ctx context.Context, actor *parley.User, id int64) (*parley.Project, error) {
+	var p *parley.Project
+	_, err := s.store.Write(ctx, func(tx parley.Tx) error {
+		if err := canManage(ctx, tx, actor); err != nil {
+			return err
+		}
+		var err error
+		if p, err = tx.ProjectByID(ctx, id); err != nil {
+			return err
+		}
+		p.Secret = randomHex(32)
+		return tx.UpdateProject(ctx, p)
+	})
+	return p, err
+}
+
+// DeleteProject removes a project with its specialists, contacts and
+// cases; its dialogs stay in the database, read-only.
+func (s *Service) DeleteProject(ctx context.Context, actor *parley.User, id int64) error {
+	_, err := s.store.Write(ctx, func(tx parley.Tx) error {
+		if err := canManage(ctx, tx, actor); err != nil {
+			return err
+		}
+		return tx.DeleteProject(ctx, id)
+	})
+	return err
+}
+
+// Project returns one project; its secret only to managers.
+func (s *Service) Project(ctx context.Context, actor *parley.User, id int64) (*parley.Project, error) {
+	p, err := s.store.ProjectByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return p, s.redact(ctx, actor, p)
+}
+
+// Projects lists every project to managers, and to others those they serve.
+func (s *Service) Projects(ctx context.Context, actor *parley.User) ([]*parley.Project, error) {
+	all, err := s.store.Projects(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if canManage(ctx, s.store, actor) == nil {
+		return all, nil
+	}
+	roles, err := s.store.StaffRoles(ctx, actor.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := []*parley.Project{}
+	for _, p := range all {
+		for _, r := range roles {
+			if r.ProjectID == p.ID {
+				p.Secret = ""
+				out = append(out, p)
+			}
+		}
+	}
+	return out, nil
+}
+
+func (s *Service) redact(ctx context.Context, actor *parley.User, p *parley.Project) error {
+	if canManage(ctx, s.store, actor) == nil {
+		return nil
+	}
+	level, err := staffLevel(ctx, s.store, p.ID, actor.ID)
+	if err != nil {
+		return err
+	}
+	if level == 0 {
+		return parley.Errorf(parley.ENOTFOUND, "project not found")
+	}
+	p.Secret = ""
+	return nil
+}
+
+// MyProject is a project the user serves and their level in it.
+type MyProject struct {
+	Project *parley.Project `json:"project"`
+	Level   int             `json:"level"`
+}
+
+// MyProjects lists the projects the actor serves as a specialist.
+func (s *Service) MyProjects(ctx context.Context, actor *parley.User) ([]MyProject, error) {
+	roles, err := s.store.StaffRoles(ctx, actor.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := []MyProject{}
+	for _, r := range roles {
+		p, err := s.store.ProjectByID(ctx, r.ProjectID)
+		if err != nil {
+			return nil, err
+		}
+		p.Secret = ""
+		out = append(out, MyProject{Project: p, Level: r.Level})
+	}
+	return out, nil
+}
+
+// Specialists lists a project's associations.
+func (s *Service) Specialists(ctx context.Context, actor *parley.User, projectID int64) ([]*parley.Specialist, error) {
+	if _, err := s.Project(ctx, actor, projectID); err != nil {
+		return nil, err
+	}
+	list, err := s.store.Specialists(ctx, projectID)
+	if list == nil {
+		list = []*parley.Specialist{}
+	}
+	return list, err
+}
+
+// SpecialistInput associates a user or a group.
+type SpecialistInput struct {
+	UserID  int64 `json:"user_id"`
+	GroupID int64 `json:"group_id"`
+	Level   int   `json:"level"`
+}
+
+// AddSpecialist associates a user, or every member of a group, with a
+// project at level 1 or 2.
+func (s *Service) AddSpecialist(ctx context.Context, actor *parley.User, projectID int64, in SpecialistInput) (*parley.Specialist, error) {
+	if (in.UserID == 0) == (in.GroupID == 0) {
+		return nil, parley.Invalid("user_id", "give either user_id or group_id")
+	}
+	if in.Level != parley.Level1 && in.Level != parley.Level2 {
+		return nil, parley.Invalid("level", "level must be 1 or 2")
+	}
+	sp := &parley.Specialist{ProjectID: projectID, UserID: in.UserID, GroupID: in.GroupID, Level: in.Level}
+	_, err := s.store.Write(ctx, func(tx parley.Tx) error {
+		if err := canManage(ctx, tx, actor); err != nil {
+			return err
+		}
+		if _, err := tx.ProjectByID(ctx, projectID); err != nil {
+			return err
+		}
+		if in.UserID != 0 {
+			u, err := tx.UserByID(ctx, in.UserID)
+			if err != nil || !u.Active {
+				return parley.Invalid("user_id", "no such active user")
+			}
+			sp.Name = u.Name
+		} else {
+			g, err := tx.GroupByID(ctx, in.GroupID)
+			if err != nil {
+				return parley.Invalid("group_id", "no such group")
+			}
+			sp.Name = g.Name
+		}
+		return tx.AddSpecialist(ctx, sp)
+	})
+	return sp, err
+}
+
+// EraseSpecialists removes the selected associations (seed 004: check the
+// boxes, then Erase).
+func (s *Service) EraseSpecialists(ctx context.Context, actor *parley.User, projectID int64, ids []int64) (int64, error) {
+	if len(ids) == 0 {
+		return 0, parley.Invalid("ids", "select the specialists to erase")
+	}
+	var n int64
+	_, err := s.store.Write(ctx, func(tx parley.Tx) error {
+		if err := canManage(ctx, tx, actor); err != nil {
+			return err
+		}
+		if _, err := tx.ProjectByID(ctx, projectID); err != nil {
+			return err
+		}
+		var err error
+		n, err = tx.DeleteSpecialists(ctx, projectID, ids)
+		return err
+	})
+	return n, err
+}
+
+// TemplateInput is a case template as edited.
+type TemplateInput struct {
+	Name   string             `json:"name"`
+	Fields []parley.CaseField `json:"fields"`
+}
+
+func (in *TemplateInput) validate() error {
+	var err error
+	if in.Name, err = textField("name", in.Name, 100, true); err != nil {
+		return err
+	}
+	if len(in.Fields) > 50 {
+		return parley.Invalid("fields", "at most 50 fields")
+	}
+	seen := map[string]bool{}
+	for i := range in.Fields {
+		f := &in.Fields[i]
+		if f.Name, err = textField("fields.name", f.Name, 50, true); err != nil {
+			return err
+		}
+		if seen[f.Name] {
+			return parley.Invalid("fields", "the field %q appears twice", f.Name)
+		}
+		seen[f.Name] = true
+		if f.Label, err = textField("fields.label", f.Label, 100, true); err != nil {
+			return err
+		}
+		if f.Default, err = textField("fields.default", f.Default, maxText, false); err != nil {
+			return err
+		}
+	}
+	if in.Fields == nil {
+		in.Fields = []parley.CaseField{}
+	}
+	return nil
+}
+
+// CaseTemplates lists the templates.
+func (s *Service) CaseTemplates(ctx context.Context, actor *parley.User) ([]*parley.CaseTemplate, error) {
+	if err := canManage(ctx, s.store, actor); err != nil {
+		return nil, err
+	}
+	list, err := s.store.CaseTemplates(ctx)
+	if list == nil {
+		list = []*parley.CaseTemplate{}
+	}
+	return list, err
+}
+
+// SaveCaseTemplate creates (id 0) or changes a template. A template a
+// project uses cannot gain mandatory fields.
+func (s *Service) SaveCaseTemplate(ctx context.Context, actor *parley.User, id int64, in TemplateInput) (*parley.CaseTemplate, error) {
+	if err := in.validate(); err != nil {
+		return nil, err
+	}
+	t := &parley.CaseTemplate{ID: id, Name: in.Name, Fields: in.Fields}
+	_, err := s.store.Write(ctx, func(tx parley.Tx) error {
+		if err := canManage(ctx, tx, actor); err != nil {
+			return err
+		}
+		if id == 0 {
+			return tx.CreateCaseTemplate(ctx, t)
+		}
+		old, err := tx.CaseTemplateByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		t.CreatedAt = old.CreatedAt
+		if t.Mandatory() {
+			if p, err := projectUsing(ctx, tx, id); err != nil || p != nil {
+				if p != nil {
+					return parley.Invalid("fields", "the project %q uses this template for chat cases, which cannot have mandatory fields", p.Name)
+				}
+				return err
+			}
+		}
+		return tx.UpdateCaseTemplate(ctx, t)
+	})
+	return t, err
+}
+
+// DeleteCaseTemplate removes a template no project uses.
+func (s *Service) DeleteCaseTemplate(ctx context.Context, actor *parley.User, id int64) error {
+	_, err := s.store.Write(ctx, func(tx parley.Tx) error {
+		if err := canManage(ctx, tx, actor); err != nil {
+			return err
+		}
+		if p, err := projectUsing(ctx, tx, id); err != nil || p != nil {
+			if p != nil {
+				return parley.Errorf(parley.ECONFLICT, "the project %q uses this template", p.Name)
+			}
+			return err
+		}
+		return tx.DeleteCaseTemplate(ctx, id)
+	})
+	return err
+}
+
+func projectUsing(ctx context.Context, r parley.Reader, templateID int64) (*parley.Project, error) {
+	all, err := r.Projects(ctx)
+	for _, p := range all {
+		if p.CaseTemplateID == templateID {
+			return p, nil
+		}
+	}
+	return nil, err
+}

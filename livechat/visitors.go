@@ -1,0 +1,774 @@
+package livechat
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/messaging"
+)
+
+// Visitor is an authenticated widget session: a contact of a project.
+type Visitor struct {
+	Contact *parley.Contact
+	Project *parley.Project
+}
+
+// Token returns a signed visitor token: "contact.project.expiry.signature".
+func (s *Service) token(contactID, projectID int64, exp time.Time) string {
+	payload := fmt.Sprintf("%d.%d.%d", contactID, projectID, exp.Unix())
+	return payload + "." + s.sign(payload)
+}
+
+func (s *Service) sign(payload string) string {
+	m := hmac.New(sha256.New, s.secret)
+	m.Write([]byte(payload))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+var errBadToken = parley.Errorf(parley.EUNAUTHORIZED, "the visitor token is invalid or expired; start a new session")
+
+// Authenticate checks a visitor token and that it belongs to the project
+// the request's origin may use.
+func (s *Service) Authenticate(ctx context.Context, token, origin string) (*Visitor, error) {
+	i := strings.LastIndexByte(token, '.')
+	if i < 0 || !hmac.Equal([]byte(s.sign(token[:i])), []byte(token[i+1:])) {
+		return nil, errBadToken
+	}
+	parts := strings.Split(token[:i], ".")
+	if len(parts) != 3 {
+		return nil, errBadToken
+	}
+	var n [3]int64
+	for k, p := range parts {
+		v, err := strconv.ParseInt(p, 10, 64)
+		if err != nil {
+			return nil, errBadToken
+		}
+		n[k] = v
+	}
+	if time.Now().Unix() > n[2] {
+		return nil, errBadToken
+	}
+	c, err := s.store.ContactByID(ctx, n[0])
+	if err != nil || c.ProjectID != n[1] {
+		return nil, errBadToken
+	}
+	p, err := s.store.ProjectByID(ctx, c.ProjectID)
+	if err != nil {
+		return nil, errBadToken
+	}
+	if err := AllowOrigin(p, origin); err != nil {
+		return nil, err
+	}
+	return &Visitor{Contact: c, Project: p}, nil
+}
+
+// AllowOrigin is the rule for which websites may embed a project's chat.
+// Browsers always send Origin on the widget's cross-origin requests; a
+// request without one is not from a page and is treated as a page of an
+// unknown site.
+func AllowOrigin(p *parley.Project, origin string) error {
+	o := strings.ToLower(origin)
+	for _, allowed := range p.Origins {
+		if allowed == "*" || allowed == o {
+			return nil
+		}
+	}
+	if origin == "" {
+		origin = "a page without an origin"
+	}
+	return parley.Errorf(parley.EFORBIDDEN, "%s may not embed this chat; add it to the project's allowed origins", origin)
+}
+
+// PublicProject is what the widget learns of a project before a session.
+type PublicProject struct {
+	Name        string                `json:"name"`
+	ChatEnabled bool                  `json:"chat_enabled"`
+	Online      bool                  `json:"online"`
+	Messages    PublicMessages        `json:"messages"`
+	Prechat     []parley.PrechatField `json:"prechat_fields"`
+}
+
+// PublicMessages are the texts the widget shows.
+type PublicMessages struct {
+	Greeting string `json:"greeting"`
+	Offline  string `json:"offline"`
+	Waiting  string `json:"waiting"`
+}
+
+// PublicConfig returns a project's widget configuration for an allowed origin.
+func (s *Service) PublicConfig(ctx context.Context, key, origin string) (*PublicProject, error) {
+	p, err := s.store.ProjectByKey(ctx, key)
+	if err != nil {
+		return nil, parley.Errorf(parley.ENOTFOUND, "no chat with this key")
+	}
+	if err := AllowOrigin(p, origin); err != nil {
+		return nil, err
+	}
+	online, err := s.online(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	return &PublicProject{Name: p.Name, ChatEnabled: p.ChatEnabled, Online: online, Prechat: p.Prechat,
+		Messages: PublicMessages{p.Messages.Greeting, p.Messages.Offline, p.Messages.Waiting}}, nil
+}
+
+// online reports whether someone can answer now: within working hours and
+// a level-1 specialist connected (on this node's presence; see
+// docs/livechat.md for clusters).
+func (s *Service) online(ctx context.Context, p *parley.Project) (bool, error) {
+	if !p.ChatEnabled || !p.Hours.Open(time.Now()) {
+		return false, nil
+	}
+	staff, err := s.store.ProjectStaff(ctx, p.ID)
+	if err != nil {
+		return false, err
+	}
+	for _, st := range staff {
+		if st.Level == parley.Level1 && s.presence.Online(st.UserID) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// SessionInput starts or resumes a widget session.
+type SessionInput struct {
+	Project   string            `json:"project"`
+	Token     string            `json:"token"`
+	UserID    string            `json:"user_id"`
+	UserHash  string            `json:"user_hash"`
+	Name      string            `json:"name"`
+	Email     string            `json:"email"`
+	Fields    map[string]string `json:"fields"`
+	PageURL   string            `json:"page_url"`
+	Referrer  string            `json:"referrer"`
+	UTMSource string            `json:"utm_source"`
+}
+
+// Session is a started widget session.
+type Session struct {
+	Token        string               `json:"token"`
+	Contact      *VisitorContact      `json:"contact"`
+	Conversation *VisitorConversation `json:"conversation"`
+}
+
+// VisitorContact is the visitor's own card.
+type VisitorContact struct {
+	Name       string            `json:"name"`
+	Email      string            `json:"email"`
+	Verified   bool              `json:"verified"`
+	Attributes map[string]string `json:"attributes,omitempty"`
+}
+
+func visitorContact(c *parley.Contact) *VisitorContact {
+	return &VisitorContact{Name: c.Name, Email: c.Email, Verified: c.ExternalID != "", Attributes: c.Attributes}
+}
+
+// StartSession identifies the visitor: by a verified id from the host
+// site, else by their earlier token, else as a new contact. The contact
+// card records where they came from.
+func (s *Service) StartSession(ctx context.Context, in SessionInput, origin string) (*Session, error) {
+	p, err := s.store.ProjectByKey(ctx, in.Project)
+	if err != nil {
+		return nil, parley.Errorf(parley.ENOTFOUND, "no chat with this key")
+	}
+	if err := AllowOrigin(p, origin); err != nil {
+		return nil, err
+	}
+	if !p.ChatEnabled {
+		return nil, parley.Errorf(parley.ECONFLICT, "this chat is disabled")
+	}
+	var card contactCard
+	if err := card.from(in); err != nil {
+		return nil, err
+	}
+	var c *parley.Contact
+	_, err = s.store.Write(ctx, func(tx parley.Tx) error {
+		var err error
+		switch {
+		case in.UserID != "":
+			if len(in.UserID) > 200 || !hmac.Equal([]byte(in.UserHash), []byte(userHash(p.Secret, in.UserID))) {
+				return parley.Errorf(parley.EFORBIDDEN, "the user_hash does not match user_id; sign the id with the project's secret")
+			}
+			c, err = tx.ContactByExternalID(ctx, p.ID, in.UserID)
+			if parley.ErrorCode(err) == parley.ENOTFOUND {
+				c, err = &parley.Contact{ProjectID: p.ID, ExternalID: in.UserID}, nil
+			}
+		case in.Token != "":
+			var v *Visitor
+			if v, err = s.Authenticate(ctx, in.Token, origin); err == nil && v.Project.ID != p.ID {
+				err = errBadToken
+			}
+			if err == nil {
+				c = v.Contact
+			}
+			if err == errBadToken {
+				// A stale token (an expired one, or a reset project) starts
+				// a new visitor rather than locking the widget out.
+				c, err = &parley.Contact{ProjectID: p.ID}, nil
+			}
+		default:
+			c = &parley.Contact{ProjectID: p.ID}
+		}
+		if err != nil {
+			return err
+		}
+		if err := card.apply(p, c); err != nil {
+			return err
+		}
+		c.LastSeenAt = parley.Now()
+		if c.ID == 0 {
+			return tx.CreateContact(ctx, c)
+		}
+		return tx.UpdateContact(ctx, c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	sess := &Session{Token: s.token(c.ID, p.ID, time.Now().Add(s.cfg.TokenTTL)), Contact: visitorContact(c)}
+	if conv, err := s.store.LastDialog(ctx, c.ID); err == nil {
+		if sess.Conversation, err = s.visitorConversation(ctx, s.store, conv); err != nil {
+			return nil, err
+		}
+	} else if parley.ErrorCode(err) != parley.ENOTFOUND {
+		return nil, err
+	}
+	return sess, nil
+}
+
+// userHash is what a host site sends to prove it knows the user: the hex
+// HMAC-SHA256 of the id with the project's secret.
+func userHash(secret, userID string) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(userID))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// contactCard is what a visitor tells about themselves.
+type contactCard struct {
+	name, email, pageURL, referrer, utm *string
+	fields                              map[string]string
+}
+
+func (cc *contactCard) from(in SessionInput) error {
+	for _, f := range []struct {
+		name string
+		v    string
+		dst  **string
+		max  int
+	}{{"name", in.Name, &cc.name, 100}, {"email", in.Email, &cc.email, 200}, {"page_url", in.PageURL, &cc.pageURL, 2000},
+		{"referrer", in.Referrer, &cc.referrer, 2000}, {"utm_source", in.UTMSource, &cc.utm, 200}} {
+		if f.v == "" {
+			continue
+		}
+		v, err := textField(f.name, f.v, f.max, false)
+		if err != nil {
+			return err
+		}
+		*f.dst = &v
+	}
+	if cc.email != nil && *cc.email != "" && !strings.Contains(*cc.email, "@") {
+		return parley.Invalid("email", "the e-mail address is not valid")
+	}
+	for _, u := range []*string{cc.pageURL, cc.referrer} {
+		if u != nil {
+			if pu, err := url.Parse(*u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") {
+				return parley.Invalid("page_url", "page_url and referrer must be http(s) addresses")
+			}
+		}
+	}
+	if len(in.Fields) > 20 {
+		return parley.Invalid("fields", "at most 20 fields")
+	}
+	for k, v := range in.Fields {
+		if _, err := textField("fields."+k, v, 500, false); err != nil {
+			return err
+		}
+	}
+	cc.fields = in.Fields
+	return nil
+}
+
+// apply fills the contact; pre-chat fields other than name and e-mail
+// become attributes, and only fields the project asks for are kept.
+func (cc *contactCard) apply(p *parley.Project, c *parley.Contact) error {
+	for _, f := range []struct {
+		v   *string
+		dst *string
+	}{{cc.name, &c.Name}, {cc.email, &c.Email}, {cc.pageURL, &c.PageURL}, {cc.referrer, &c.Referrer}, {cc.utm, &c.UTMSource}} {
+		if f.v != nil {
+			*f.dst = *f.v
+		}
+	}
+	for _, f := range p.Prechat {
+		v, ok := cc.fields[f.Name]
+		if !ok {
+			continue
+		}
+		switch f.Name {
+		case "name":
+			c.Name = v
+		case "email":
+			c.Email = v
+		default:
+			if c.Attributes == nil {
+				c.Attributes = map[string]string{}
+			}
+			c.Attributes[f.Name] = v
+		}
+	}
+	return nil
+}
+
+// ContactInput changes the visitor's card (Parley.identify on the host page).
+type ContactInput struct {
+	Name   string            `json:"name"`
+	Email  string            `json:"email"`
+	Fields map[string]string `json:"fields"`
+}
+
+// UpdateContact records what the visitor tells about themselves.
+func (s *Service) UpdateContact(ctx context.Context, v *Visitor, in ContactInput) (*VisitorContact, error) {
+	var card contactCard
+	if err := card.from(SessionInput{Name: in.Name, Email: in.Email, Fields: in.Fields}); err != nil {
+		return nil, err
+	}
+	c := *v.Contact
+	_, err := s.store.Write(ctx, func(tx parley.Tx) error {
+		if err := card.apply(v.Project, &c); err != nil {
+			return err
+		}
+		c.LastSeenAt = parley.Now()
+		if err := tx.UpdateContact(ctx, &c); err != nil {
+			return err
+		}
+		if conv, err := tx.LastDialog(ctx, c.ID); err == nil {
+			return s.emitDialog(ctx, tx, conv)
+		}
+		return nil
+	})
+	return visitorContact(&c), err
+}
+
+// VisitorMessage is a message as a visitor sees it.
+type VisitorMessage struct {
+	ID        int64          `json:"id"`
+	Seq       int64          `json:"seq"`
+	Kind      parley.MsgKind `json:"kind"`
+	Text      string         `json:"text"`
+	From      string         `json:"from"` // visitor, consultant or system
+	Name      string         `json:"name,omitempty"`
+	Files     []VisitorFile  `json:"files,omitempty"`
+	ClientID  string         `json:"client_id,omitempty"`
+	CreatedAt time.Time      `json:"created_at"`
+	EditedAt  time.Time      `json:"edited_at,omitzero"`
+	Deleted   bool           `json:"deleted,omitempty"`
+	Event     *VisitorEvent  `json:"event,omitempty"`
+}
+
+// VisitorFile is an attachment as a visitor sees it.
+type VisitorFile struct {
+	ID          int64  `json:"id"`
+	Name        string `json:"name"`
+	ContentType string `json:"content_type"`
+	Size        int64  `json:"size"`
+	Width       int    `json:"width,omitempty"`
+	Height      int    `json:"height,omitempty"`
+	HasThumb    bool   `json:"has_thumbnail,omitempty"`
+}
+
+// VisitorEvent is a system line: someone connected, the dialog closed...
+type VisitorEvent struct {
+	Action string `json:"action"`
+	Name   string `json:"name,omitempty"`
+	Text   string `json:"text,omitempty"`
+}
+
+// names resolves staff names for projections, caching within a call.
+type names struct {
+	r     parley.Reader
+	cache map[int64]string
+}
+
+func (n *names) of(ctx context.Context, id int64) string {
+	if name, ok := n.cache[id]; ok {
+		return name
+	}
+	name := "Consultant"
+	if u, err := n.r.UserByID(ctx, id); err == nil {
+		name = firstName(u.Name)
+	}
+	if n.cache == nil {
+		n.cache = map[int64]string{}
+	}
+	n.cache[id] = name
+	return name
+}
+
+// firstName is what visitors are told of a consultant: the first name only.
+func firstName(full string) string {
+	if f := strings.Fields(full); len(f) > 0 {
+		return f[0]
+	}
+	return full
+}
+
+// project returns the visitor's view of m, or nil for what visitors never
+// see (whispers, and system lines about staff-only matters).
+func project(ctx context.Context, n *names, m *parley.Message) *VisitorMessage {
+	if m.Kind == parley.MsgWhisper {
+		return nil
+	}
+	v := &VisitorMessage{ID: m.ID, Seq: m.Seq, Kind: m.Kind, Text: m.Text, CreatedAt: m.CreatedAt, EditedAt: m.EditedAt,
+		Deleted: m.Deleted(), ClientID: m.ClientID}
+	switch {
+	case m.Kind == parley.MsgEvent:
+		v.From = "system"
+		if m.Event == nil {
+			return nil
+		}
+		ev := &VisitorEvent{Action: m.Event.Action}
+		switch m.Event.Action {
+		case parley.ActionConnected, parley.ActionDisconnected:
+			ev.Name = n.of(ctx, m.Event.ActorID)
+		case parley.ActionTransferred, parley.ActionClosed:
+		case parley.ActionCaseCreated, parley.ActionOffline:
+			ev.Text = m.Event.Title
+		default:
+			return nil
+		}
+		v.Event = ev
+	case m.ContactID != 0:
+		v.From = "visitor"
+	default:
+		v.From, v.Name, v.ClientID = "consultant", n.of(ctx, m.SenderID), ""
+	}
+	for _, f := range m.Files {
+		v.Files = append(v.Files, VisitorFile{ID: f.ID, Name: f.Name, ContentType: f.ContentType, Size: f.Size,
+			Width: f.Width, Height: f.Height, HasThumb: f.HasThumb})
+	}
+	return v
+}
+
+// VisitorConversation is the visitor's view of their dialog.
+type VisitorConversation struct {
+	ID      int64  `json:"id"`
+	Status  string `json:"status"`
+	LastSeq int64  `json:"last_seq"`
+	// ReadSeq is how far consultants have read the visitor's messages.
+	ReadSeq     int64         `json:"read_seq"`
+	Consultants []VisitorName `json:"consultants"`
+	Rated       bool          `json:"rated"`
+}
+
+// VisitorName is a consultant as the visitor knows them.
+type VisitorName struct {
+	Name string `json:"name"`
+}
+
+func (s *Service) visitorConversation(ctx context.Context, r parley.Reader, c *parley.Conversation) (*VisitorConversation, error) {
+	ms, err := r.Members(ctx, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	v := &VisitorConversation{ID: c.ID, Status: c.Support.Status, LastSeq: c.LastSeq, Consultants: []VisitorName{}}
+	n := &names{r: r}
+	for _, m := range ms {
+		v.ReadSeq = max(v.ReadSeq, m.ReadSeq)
+		v.Consultants = append(v.Consultants, VisitorName{n.of(ctx, m.UserID)})
+	}
+	if c.Support.Status == parley.SupportClosed {
+		rs, err := r.Ratings(ctx, []int64{c.ID})
+		if err != nil {
+			return nil, err
+		}
+		v.Rated = rs[c.ID] != nil
+	}
+	return v, nil
+}
+
+// emitVisitorConversation tells the visitor their dialog changed.
+func (s *Service) emitVisitorConversation(ctx context.Context, tx parley.Tx, c *parley.Conversation) error {
+	v, err := s.visitorConversation(ctx, tx, c)
+	if err != nil {
+		return err
+	}
+	e := parley.NewEvent(parley.EventConversationUpdated, c.ID, 0, v)
+	e.ContactID = c.Support.ContactID
+	tx.Emit(e)
+	return nil
+}
+
+// VisitorHistory is the visitor's dialog and a page of its messages.
+type VisitorHistory struct {
+	Conversation *VisitorConversation `json:"conversation"`
+	Messages     []*VisitorMessage    `json:"messages"`
+}
+
+// History returns the visitor's current or last dialog: messages after
+// afterSeq, oldest first (up to limit; 0 means 200).
+func (s *Service) History(ctx context.Context, v *Visitor, afterSeq int64, limit int) (*VisitorHistory, error) {
+	out := &VisitorHistory{Messages: []*VisitorMessage{}}
+	c, err := s.store.LastDialog(ctx, v.Contact.ID)
+	if parley.ErrorCode(err) == parley.ENOTFOUND {
+		return out, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if out.Conversation, err = s.visitorConversation(ctx, s.store, c); err != nil {
+		return nil, err
+	}
+	if limit <= 0 || limit > 200 {
+		limit = 200
+	}
+	page := parley.MessagePage{After: afterSeq, Limit: limit}
+	if afterSeq <= 0 {
+		page = parley.MessagePage{Limit: limit} // the newest page
+	}
+	msgs, err := s.store.Messages(ctx, c.ID, page)
+	if err != nil {
+		return nil, err
+	}
+	n := &names{r: s.store}
+	for _, m := range msgs {
+		if p := project(ctx, n, m); p != nil {
+			out.Messages = append(out.Messages, p)
+		}
+	}
+	return out, nil
+}
+
+// VisitorSendInput is a visitor's message.
+type VisitorSendInput struct {
+	ClientID string  `json:"client_id"`
+	Text     string  `json:"text"`
+	FileIDs  []int64 `json:"file_ids"`
+}
+
+// openKey marks a contact's open dialog; it is unique, so two first
+// messages racing open one dialog.
+func openKey(contactID int64) string { return "support:" + strconv.FormatInt(contactID, 10) }
+
+// Send stores a visitor's message, opening a dialog if none is open.
+func (s *Service) Send(ctx context.Context, v *Visitor, in VisitorSendInput) (*VisitorMessage, error) {
+	if !s.floods.Allow("contact:" + strconv.FormatInt(v.Contact.ID, 10)) {
+		return nil, parley.Errorf(parley.ERATELIMITED, "you are sending too fast; wait a moment")
+	}
+	if !v.Project.ChatEnabled {
+		return nil, parley.Errorf(parley.ECONFLICT, "this chat is disabled")
+	}
+	c, err := s.openDialog(ctx, v)
+	if err != nil {
+		return nil, err
+	}
+	m, err := s.msgs.SendAsContact(ctx, v.Contact, messaging.SendInput{ConversationID: c.ID, ClientID: in.ClientID,
+		Text: in.Text, FileIDs: in.FileIDs})
+	if err != nil {
+		return nil, err
+	}
+	return project(ctx, &names{r: s.store}, m), nil
+}
+
+func (s *Service) openDialog(ctx context.Context, v *Visitor) (*parley.Conversation, error) {
+	c, err := s.store.ConversationByKey(ctx, openKey(v.Contact.ID))
+	if parley.ErrorCode(err) != parley.ENOTFOUND {
+		return c, err
+	}
+	_, err = s.store.Write(ctx, func(tx parley.Tx) error {
+		c = &parley.Conversation{Kind: parley.KindSupport, State: parley.StateAllowed, Key: openKey(v.Contact.ID),
+			Title: v.Contact.Name, Support: &parley.Support{ProjectID: v.Project.ID, ContactID: v.Contact.ID,
+				Status: parley.SupportOpen, Level: parley.Level1}}
+		if err := tx.CreateConversation(ctx, c); err != nil {
+			return err
+		}
+		return s.emitVisitorConversation(ctx, tx, c)
+	})
+	if parley.ErrorCode(err) == parley.ECONFLICT {
+		return s.store.ConversationByKey(ctx, openKey(v.Contact.ID))
+	}
+	return c, err
+}
+
+// MarkRead records how far the visitor has read; consultants see it.
+func (s *Service) MarkRead(ctx context.Context, v *Visitor, seq int64) error {
+	if seq <= 0 {
+		return parley.Invalid("seq", "seq must be positive")
+	}
+	_, err := s.store.Write(ctx, func(tx parley.Tx) error {
+		c, err := tx.LastDialog(ctx, v.Contact.ID)
+		if err != nil {
+			return err
+		}
+		seq = min(seq, c.LastSeq)
+		if seq <= c.Support.ContactReadSeq {
+			return nil
+		}
+		if err := tx.SetContactRead(ctx, c.ID, seq); err != nil {
+			return err
+		}
+		c.Support.ContactReadSeq = seq
+		return s.emitDialog(ctx, tx, c)
+	})
+	return err
+}
+
+// Typing tells the dialog's staff that the visitor is typing.
+func (s *Service) Typing(ctx context.Context, v *Visitor) error {
+	c, err := s.store.ConversationByKey(ctx, openKey(v.Contact.ID))
+	if err != nil {
+		return err
+	}
+	e := parley.NewEvent(parley.EventTyping, c.ID, 0, map[string]any{"conversation_id": c.ID, "contact_id": v.Contact.ID})
+	if e.Audience, err = s.staffAudience(ctx, c, 0); err != nil {
+		return err
+	}
+	return s.bus.Publish(ctx, []parley.Event{e})
+}
+
+// staffAudience is everyone on the staff side of a dialog except one user.
+func (s *Service) staffAudience(ctx context.Context, c *parley.Conversation, except int64) ([]int64, error) {
+	ms, err := s.store.Members(ctx, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	staff, err := s.store.ProjectStaff(ctx, c.Support.ProjectID)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[int64]bool{except: true}
+	out := []int64{}
+	add := func(id int64) {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	for _, m := range ms {
+		add(m.UserID)
+	}
+	for _, st := range staff {
+		add(st.UserID)
+	}
+	return out, nil
+}
+
+// RatingInput is the visitor's score of an ended dialog.
+type RatingInput struct {
+	Score   int    `json:"score"`
+	Comment string `json:"comment"`
+}
+
+// Rate records the visitor's rating of their last, closed dialog, once.
+func (s *Service) Rate(ctx context.Context, v *Visitor, in RatingInput) (*parley.Rating, error) {
+	if in.Score < 1 || in.Score > 5 {
+		return nil, parley.Invalid("score", "the score is from 1 to 5")
+	}
+	comment, err := textField("comment", in.Comment, maxText, false)
+	if err != nil {
+		return nil, err
+	}
+	var r *parley.Rating
+	_, err = s.store.Write(ctx, func(tx parley.Tx) error {
+		c, err := tx.LastDialog(ctx, v.Contact.ID)
+		if err != nil {
+			return parley.Errorf(parley.ECONFLICT, "there is no conversation to rate")
+		}
+		if c.Support.Status != parley.SupportClosed {
+			return parley.Errorf(parley.ECONFLICT, "the conversation can be rated once it has ended")
+		}
+		r = &parley.Rating{ConversationID: c.ID, ContactID: v.Contact.ID, Score: in.Score, Comment: comment}
+		if err := tx.PutRating(ctx, c.Support.ProjectID, r); err != nil {
+			if parley.ErrorCode(err) == parley.ECONFLICT {
+				return parley.Errorf(parley.ECONFLICT, "this conversation was already rated")
+			}
+			return err
+		}
+		if err := s.emitVisitorConversation(ctx, tx, c); err != nil {
+			return err
+		}
+		return s.emitDialog(ctx, tx, c)
+	})
+	return r, err
+}
+
+// Transcript writes the visitor's last dialog as plain text, without
+// whispers (the visitor's export).
+func (s *Service) Transcript(ctx context.Context, v *Visitor, w io.Writer) error {
+	c, err := s.store.LastDialog(ctx, v.Contact.ID)
+	if err != nil {
+		return err
+	}
+	msgs, err := s.store.SupportMessages(ctx, []int64{c.ID})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "Conversation with %s\n\n", v.Project.Name)
+	writeTranscript(ctx, w, &names{r: s.store}, v.Contact, msgs)
+	return nil
+}
+
+// writeTranscript is the one text form of a dialog, for the visitor's
+// export and for cases: whispers never appear in it.
+func writeTranscript(ctx context.Context, w io.Writer, n *names, contact *parley.Contact, msgs []*parley.Message) {
+	who := contact.Name
+	if who == "" {
+		who = "Visitor"
+	}
+	for _, m := range msgs {
+		p := project(ctx, n, m)
+		if p == nil || p.Deleted {
+			continue
+		}
+		at := m.CreatedAt.Format("2006-01-02 15:04")
+		switch p.From {
+		case "system":
+			fmt.Fprintf(w, "[%s] — %s %s %s\n", at, p.Event.Name, p.Event.Action, p.Event.Text)
+		case "visitor":
+			fmt.Fprintf(w, "[%s] %s: %s\n", at, who, p.Text)
+		default:
+			fmt.Fprintf(w, "[%s] %s: %s\n", at, p.Name, p.Text)
+		}
+		for _, f := range p.Files {
+			fmt.Fprintf(w, "    (file: %s)\n", f.Name)
+		}
+	}
+}
+
+// Upload stores a visitor's file for their next message.
+func (s *Service) Upload(ctx context.Context, v *Visitor, name, contentType string, size int64, r io.Reader) (*parley.File, error) {
+	if !s.floods.Allow("contact:" + strconv.FormatInt(v.Contact.ID, 10)) {
+		return nil, parley.Errorf(parley.ERATELIMITED, "you are sending too fast; wait a moment")
+	}
+	return s.msgs.UploadAsContact(ctx, v.Contact, name, contentType, size, r)
+}
+
+// Download returns a file of the visitor's own dialogs.
+func (s *Service) Download(ctx context.Context, v *Visitor, id int64, thumb bool) (*parley.File, io.ReadCloser, error) {
+	f, err := s.store.FileByID(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	ok := f.ContactID == v.Contact.ID
+	if !ok && f.ConversationID != 0 {
+		// Staff files sent into the visitor's dialog (whispers are text
+		// only, so no file is staff-only).
+		c, err := s.store.ConversationByID(ctx, f.ConversationID)
+		ok = err == nil && c.Support != nil && c.Support.ContactID == v.Contact.ID
+	}
+	if !ok {
+		return nil, nil, parley.Errorf(parley.ENOTFOUND, "file not found")
+	}
+	return s.msgs.Open(ctx, f, thumb)
+}

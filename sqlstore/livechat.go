@@ -1,0 +1,464 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+
+	"github.com/parley-chat/parley"
+)
+
+// decodeJSON decodes a TEXT column; empty leaves v as it is.
+func decodeJSON(s string, v any) error {
+	if s == "" {
+		return nil
+	}
+	return json.Unmarshal([]byte(s), v)
+}
+
+// encodeJSON encodes v for a TEXT column (unlike jsonText, empty lists and
+// maps are kept as such).
+func encodeJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic("sqlstore: encoding " + err.Error()) // only domain types are stored
+	}
+	return string(b)
+}
+
+// Projects.
+
+const projectCols = "id, name, key, secret, origins, chat_enabled, hours, messages, prechat, case_template_id, created_at, updated_at"
+
+func scanProject(r scanner) (*parley.Project, error) {
+	var p parley.Project
+	var origins, hours, messages, prechat string
+	var created, updated int64
+	if err := r.Scan(&p.ID, &p.Name, &p.Key, &p.Secret, &origins, &p.ChatEnabled, &hours, &messages, &prechat,
+		&p.CaseTemplateID, &created, &updated); err != nil {
+		return nil, err
+	}
+	p.Origins, p.Prechat = []string{}, []parley.PrechatField{}
+	for _, d := range []struct {
+		s string
+		v any
+	}{{origins, &p.Origins}, {hours, &p.Hours}, {messages, &p.Messages}, {prechat, &p.Prechat}} {
+		if err := decodeJSON(d.s, d.v); err != nil {
+			return nil, err
+		}
+	}
+	p.CreatedAt, p.UpdatedAt = parley.TimeFromMillis(created), parley.TimeFromMillis(updated)
+	return &p, nil
+}
+
+func (q *q) ProjectByID(ctx context.Context, id int64) (*parley.Project, error) {
+	rows, err := q.query(ctx, "SELECT "+projectCols+" FROM projects WHERE id = $1", id)
+	return one(rows, err, scanProject, "project")
+}
+
+func (q *q) ProjectByKey(ctx context.Context, key string) (*parley.Project, error) {
+	rows, err := q.query(ctx, "SELECT "+projectCols+" FROM projects WHERE key = $1", key)
+	return one(rows, err, scanProject, "project")
+}
+
+func (q *q) Projects(ctx context.Context) ([]*parley.Project, error) {
+	rows, err := q.query(ctx, "SELECT "+projectCols+" FROM projects ORDER BY name, id")
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanProject)
+}
+
+func (q *q) CreateProject(ctx context.Context, p *parley.Project) error {
+	now := parley.Now()
+	p.CreatedAt, p.UpdatedAt = now, now
+	err := q.row(ctx, "project", `INSERT INTO projects (name, key, secret, origins, chat_enabled, hours, messages, prechat, case_template_id, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id`,
+		[]any{p.Name, p.Key, p.Secret, encodeJSON(p.Origins), p.ChatEnabled, encodeJSON(p.Hours), encodeJSON(p.Messages),
+			encodeJSON(p.Prechat), p.CaseTemplateID, parley.Millis(now)}, &p.ID)
+	return mapErr(err, "project")
+}
+
+func (q *q) UpdateProject(ctx context.Context, p *parley.Project) error {
+	p.UpdatedAt = parley.Now()
+	return q.execOne(ctx, "project", `UPDATE projects SET name = $2, secret = $3, origins = $4, chat_enabled = $5, hours = $6,
+		messages = $7, prechat = $8, case_template_id = $9, updated_at = $10 WHERE id = $1`,
+		p.ID, p.Name, p.Secret, encodeJSON(p.Origins), p.ChatEnabled, encodeJSON(p.Hours), encodeJSON(p.Messages),
+		encodeJSON(p.Prechat), p.CaseTemplateID, parley.Millis(p.UpdatedAt))
+}
+
+func (q *q) DeleteProject(ctx context.Context, id int64) error {
+	return q.execOne(ctx, "project", "DELETE FROM projects WHERE id = $1", id)
+}
+
+// Specialists.
+
+func (q *q) Specialists(ctx context.Context, projectID int64) ([]*parley.Specialist, error) {
+	rows, err := q.query(ctx, `SELECT s.id, s.project_id, s.user_id, s.group_id, s.level, s.created_at,
+			COALESCE(u.name, g.name, '')
+		FROM specialists s LEFT JOIN users u ON u.id = s.user_id LEFT JOIN user_groups g ON g.id = s.group_id
+		WHERE s.project_id = $1 ORDER BY s.level, s.id`, projectID)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(r scanner) (*parley.Specialist, error) {
+		var s parley.Specialist
+		var created int64
+		err := r.Scan(&s.ID, &s.ProjectID, &s.UserID, &s.GroupID, &s.Level, &created, &s.Name)
+		s.CreatedAt = parley.TimeFromMillis(created)
+		return &s, err
+	})
+}
+
+func (q *q) AddSpecialist(ctx context.Context, s *parley.Specialist) error {
+	s.CreatedAt = parley.Now()
+	err := q.row(ctx, "specialist", `INSERT INTO specialists (project_id, user_id, group_id, level, created_at)
+		VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+		[]any{s.ProjectID, s.UserID, s.GroupID, s.Level, parley.Millis(s.CreatedAt)}, &s.ID)
+	return mapErr(err, "this specialist association")
+}
+
+func (q *q) DeleteSpecialists(ctx context.Context, projectID int64, ids []int64) (int64, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	res, err := q.exec(ctx, "DELETE FROM specialists WHERE project_id = $1 AND id IN ("+placeholders(2, len(ids))+")",
+		append([]any{projectID}, int64Args(ids)...)...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+func (q *q) staffRoles(ctx context.Context, where string, arg int64) ([]parley.StaffRole, error) {
+	rows, err := q.query(ctx, "SELECT project_id, user_id, MIN(level) FROM project_staff WHERE "+where+
+		" GROUP BY project_id, user_id ORDER BY project_id, user_id", arg)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(r scanner) (parley.StaffRole, error) {
+		var s parley.StaffRole
+		return s, r.Scan(&s.ProjectID, &s.UserID, &s.Level)
+	})
+}
+
+func (q *q) StaffRoles(ctx context.Context, userID int64) ([]parley.StaffRole, error) {
+	return q.staffRoles(ctx, "user_id = $1", userID)
+}
+
+func (q *q) ProjectStaff(ctx context.Context, projectID int64) ([]parley.StaffRole, error) {
+	return q.staffRoles(ctx, "project_id = $1", projectID)
+}
+
+// Contacts.
+
+const contactCols = "id, project_id, external_id, name, email, phone, page_url, referrer, utm_source, attributes, created_at, last_seen_at"
+
+func scanContact(r scanner) (*parley.Contact, error) {
+	var c parley.Contact
+	var ext *string
+	var attrs string
+	var created, seen int64
+	if err := r.Scan(&c.ID, &c.ProjectID, &ext, &c.Name, &c.Email, &c.Phone, &c.PageURL, &c.Referrer, &c.UTMSource,
+		&attrs, &created, &seen); err != nil {
+		return nil, err
+	}
+	if ext != nil {
+		c.ExternalID = *ext
+	}
+	if err := decodeJSON(attrs, &c.Attributes); err != nil {
+		return nil, err
+	}
+	c.CreatedAt, c.LastSeenAt = parley.TimeFromMillis(created), parley.TimeFromMillis(seen)
+	return &c, nil
+}
+
+func (q *q) ContactByID(ctx context.Context, id int64) (*parley.Contact, error) {
+	rows, err := q.query(ctx, "SELECT "+contactCols+" FROM contacts WHERE id = $1", id)
+	return one(rows, err, scanContact, "contact")
+}
+
+func (q *q) ContactByExternalID(ctx context.Context, projectID int64, externalID string) (*parley.Contact, error) {
+	rows, err := q.query(ctx, "SELECT "+contactCols+" FROM contacts WHERE project_id = $1 AND external_id = $2", projectID, externalID)
+	return one(rows, err, scanContact, "contact")
+}
+
+func (q *q) Contacts(ctx context.Context, ids []int64) (map[int64]*parley.Contact, error) {
+	out := make(map[int64]*parley.Contact, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := q.query(ctx, "SELECT "+contactCols+" FROM contacts WHERE id IN ("+placeholders(1, len(ids))+")", int64Args(ids)...)
+	if err != nil {
+		return nil, err
+	}
+	list, err := collect(rows, scanContact)
+	for _, c := range list {
+		out[c.ID] = c
+	}
+	return out, err
+}
+
+func (q *q) CreateContact(ctx context.Context, c *parley.Contact) error {
+	now := parley.Now()
+	c.CreatedAt, c.LastSeenAt = now, now
+	err := q.row(ctx, "contact", `INSERT INTO contacts (project_id, external_id, name, email, phone, page_url, referrer, utm_source, attributes, created_at, last_seen_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id`,
+		[]any{c.ProjectID, nullString(c.ExternalID), c.Name, c.Email, c.Phone, c.PageURL, c.Referrer, c.UTMSource,
+			encodeJSON(c.Attributes), parley.Millis(now)}, &c.ID)
+	return mapErr(err, "contact")
+}
+
+func (q *q) UpdateContact(ctx context.Context, c *parley.Contact) error {
+	return q.execOne(ctx, "contact", `UPDATE contacts SET name = $2, email = $3, phone = $4, page_url = $5, referrer = $6,
+		utm_source = $7, attributes = $8, last_seen_at = $9 WHERE id = $1`,
+		c.ID, c.Name, c.Email, c.Phone, c.PageURL, c.Referrer, c.UTMSource, encodeJSON(c.Attributes), parley.Millis(c.LastSeenAt))
+}
+
+// Dialogs (support conversations).
+
+func (q *q) LastDialog(ctx context.Context, contactID int64) (*parley.Conversation, error) {
+	rows, err := q.query(ctx, "SELECT "+convCols+" FROM conversations c WHERE c.contact_id = $1 ORDER BY c.id DESC LIMIT 1", contactID)
+	return one(rows, err, scanConv, "conversation")
+}
+
+func (q *q) Dialogs(ctx context.Context, f parley.DialogFilter) ([]*parley.Conversation, error) {
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	query := "SELECT " + convCols + " FROM conversations c WHERE c.project_id <> 0"
+	if f.ProjectIDs != nil {
+		if len(f.ProjectIDs) == 0 {
+			return nil, nil
+		}
+		query += " AND c.project_id IN (" + placeholders(len(args)+1, len(f.ProjectIDs)) + ")"
+		args = append(args, int64Args(f.ProjectIDs)...)
+	}
+	if f.Status != "" {
+		query += " AND c.status = " + arg(f.Status)
+	}
+	if f.ContactID != 0 {
+		query += " AND c.contact_id = " + arg(f.ContactID)
+	}
+	if f.UserID != 0 {
+		// Dialogs the user connected to: their "connected" system lines.
+		query += " AND c.id IN (SELECT conversation_id FROM messages WHERE kind = 'event' AND sender_id = " + arg(f.UserID) +
+			" AND event LIKE '%\"action\":\"connected\"%')"
+	}
+	if !f.From.IsZero() {
+		query += " AND c.created_at >= " + arg(parley.Millis(f.From))
+	}
+	if !f.To.IsZero() {
+		query += " AND c.created_at < " + arg(parley.Millis(f.To))
+	}
+	if f.Before > 0 {
+		query += " AND c.last_message_at < " + arg(f.Before)
+	}
+	query += " ORDER BY c.last_message_at DESC, c.id DESC LIMIT " + arg(limit(f.Limit, 100, 1000))
+	rows, err := q.query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanConv)
+}
+
+func (q *q) SetContactRead(ctx context.Context, convID, seq int64) error {
+	_, err := q.exec(ctx, "UPDATE conversations SET contact_read_seq = $2 WHERE id = $1 AND contact_read_seq < $2", convID, seq)
+	return err
+}
+
+// SupportMessages returns every message of the given conversations, by
+// conversation and seq: what metrics and transcripts are made of.
+func (q *q) SupportMessages(ctx context.Context, convIDs []int64) ([]*parley.Message, error) {
+	if len(convIDs) == 0 {
+		return nil, nil
+	}
+	rows, err := q.query(ctx, "SELECT "+msgCols+" FROM messages m WHERE m.conversation_id IN ("+placeholders(1, len(convIDs))+
+		") ORDER BY m.conversation_id, m.seq", int64Args(convIDs)...)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanMessage)
+}
+
+// Case templates.
+
+func scanTemplate(r scanner) (*parley.CaseTemplate, error) {
+	var t parley.CaseTemplate
+	var fields string
+	var created int64
+	if err := r.Scan(&t.ID, &t.Name, &fields, &created); err != nil {
+		return nil, err
+	}
+	t.Fields = []parley.CaseField{}
+	t.CreatedAt = parley.TimeFromMillis(created)
+	return &t, decodeJSON(fields, &t.Fields)
+}
+
+func (q *q) CaseTemplates(ctx context.Context) ([]*parley.CaseTemplate, error) {
+	rows, err := q.query(ctx, "SELECT id, name, fields, created_at FROM case_templates ORDER BY name, id")
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanTemplate)
+}
+
+func (q *q) CaseTemplateByID(ctx context.Context, id int64) (*parley.CaseTemplate, error) {
+	rows, err := q.query(ctx, "SELECT id, name, fields, created_at FROM case_templates WHERE id = $1", id)
+	return one(rows, err, scanTemplate, "case template")
+}
+
+func (q *q) CreateCaseTemplate(ctx context.Context, t *parley.CaseTemplate) error {
+	t.CreatedAt = parley.Now()
+	return q.row(ctx, "case template", "INSERT INTO case_templates (name, fields, created_at) VALUES ($1, $2, $3) RETURNING id",
+		[]any{t.Name, encodeJSON(t.Fields), parley.Millis(t.CreatedAt)}, &t.ID)
+}
+
+func (q *q) UpdateCaseTemplate(ctx context.Context, t *parley.CaseTemplate) error {
+	return q.execOne(ctx, "case template", "UPDATE case_templates SET name = $2, fields = $3 WHERE id = $1", t.ID, t.Name, encodeJSON(t.Fields))
+}
+
+func (q *q) DeleteCaseTemplate(ctx context.Context, id int64) error {
+	return q.execOne(ctx, "case template", "DELETE FROM case_templates WHERE id = $1", id)
+}
+
+// Cases.
+
+const caseCols = "id, project_id, conversation_id, contact_id, source, status, title, description, fields, created_by, created_at, closed_at, closed_by"
+
+func scanCase(r scanner) (*parley.Case, error) {
+	var c parley.Case
+	var fields string
+	var created, closed int64
+	if err := r.Scan(&c.ID, &c.ProjectID, &c.ConversationID, &c.ContactID, &c.Source, &c.Status, &c.Title, &c.Description,
+		&fields, &c.CreatedBy, &created, &closed, &c.ClosedBy); err != nil {
+		return nil, err
+	}
+	c.Fields = map[string]string{}
+	c.CreatedAt, c.ClosedAt = parley.TimeFromMillis(created), parley.TimeFromMillis(closed)
+	return &c, decodeJSON(fields, &c.Fields)
+}
+
+func (q *q) CaseByID(ctx context.Context, id int64) (*parley.Case, error) {
+	rows, err := q.query(ctx, "SELECT "+caseCols+" FROM cases WHERE id = $1", id)
+	return one(rows, err, scanCase, "case")
+}
+
+func (q *q) OpenCaseOf(ctx context.Context, convID int64, source string) (*parley.Case, error) {
+	rows, err := q.query(ctx, "SELECT "+caseCols+" FROM cases WHERE conversation_id = $1 AND source = $2 AND status = 'open' ORDER BY id DESC LIMIT 1",
+		convID, source)
+	return one(rows, err, scanCase, "case")
+}
+
+func (q *q) Cases(ctx context.Context, f parley.CaseFilter) ([]*parley.Case, error) {
+	if len(f.ProjectIDs) == 0 {
+		return nil, nil
+	}
+	args := int64Args(f.ProjectIDs)
+	query := "SELECT " + caseCols + " FROM cases WHERE project_id IN (" + placeholders(1, len(args)) + ")"
+	if f.Status != "" {
+		args = append(args, f.Status)
+		query += " AND status = $" + strconv.Itoa(len(args))
+	}
+	if f.Before > 0 {
+		args = append(args, f.Before)
+		query += " AND id < $" + strconv.Itoa(len(args))
+	}
+	args = append(args, limit(f.Limit, 100, 500))
+	query += " ORDER BY id DESC LIMIT $" + strconv.Itoa(len(args))
+	rows, err := q.query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanCase)
+}
+
+func (q *q) CreateCase(ctx context.Context, c *parley.Case) error {
+	c.CreatedAt = parley.Now()
+	return q.row(ctx, "case", `INSERT INTO cases (project_id, conversation_id, contact_id, source, status, title, description, fields, created_by, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+		[]any{c.ProjectID, c.ConversationID, c.ContactID, c.Source, c.Status, c.Title, c.Description, encodeJSON(c.Fields),
+			c.CreatedBy, parley.Millis(c.CreatedAt)}, &c.ID)
+}
+
+func (q *q) UpdateCase(ctx context.Context, c *parley.Case) error {
+	return q.execOne(ctx, "case", "UPDATE cases SET status = $2, title = $3, fields = $4, closed_at = $5, closed_by = $6 WHERE id = $1",
+		c.ID, c.Status, c.Title, encodeJSON(c.Fields), parley.Millis(c.ClosedAt), c.ClosedBy)
+}
+
+func (q *q) CaseComments(ctx context.Context, caseID int64) ([]*parley.CaseComment, error) {
+	rows, err := q.query(ctx, "SELECT id, case_id, author_id, contact_id, text, created_at FROM case_comments WHERE case_id = $1 ORDER BY id", caseID)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(r scanner) (*parley.CaseComment, error) {
+		var c parley.CaseComment
+		var at int64
+		err := r.Scan(&c.ID, &c.CaseID, &c.AuthorID, &c.ContactID, &c.Text, &at)
+		c.CreatedAt = parley.TimeFromMillis(at)
+		return &c, err
+	})
+}
+
+func (q *q) AddCaseComment(ctx context.Context, c *parley.CaseComment) error {
+	c.CreatedAt = parley.Now()
+	return q.row(ctx, "comment", `INSERT INTO case_comments (case_id, author_id, contact_id, text, created_at)
+		VALUES ($1, $2, $3, $4, $5) RETURNING id`, []any{c.CaseID, c.AuthorID, c.ContactID, c.Text, parley.Millis(c.CreatedAt)}, &c.ID)
+}
+
+// Ratings.
+
+func scanRating(r scanner) (*parley.Rating, error) {
+	var x parley.Rating
+	var at int64
+	err := r.Scan(&x.ConversationID, &x.ContactID, &x.Score, &x.Comment, &at)
+	x.CreatedAt = parley.TimeFromMillis(at)
+	return &x, err
+}
+
+func (q *q) Ratings(ctx context.Context, convIDs []int64) (map[int64]*parley.Rating, error) {
+	out := make(map[int64]*parley.Rating, len(convIDs))
+	if len(convIDs) == 0 {
+		return out, nil
+	}
+	rows, err := q.query(ctx, "SELECT conversation_id, contact_id, score, comment, created_at FROM ratings WHERE conversation_id IN ("+
+		placeholders(1, len(convIDs))+")", int64Args(convIDs)...)
+	if err != nil {
+		return nil, err
+	}
+	list, err := collect(rows, scanRating)
+	for _, r := range list {
+		out[r.ConversationID] = r
+	}
+	return out, err
+}
+
+func (q *q) PutRating(ctx context.Context, projectID int64, r *parley.Rating) error {
+	r.CreatedAt = parley.Now()
+	_, err := q.exec(ctx, `INSERT INTO ratings (conversation_id, contact_id, project_id, score, comment, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6)`, r.ConversationID, r.ContactID, projectID, r.Score, r.Comment, parley.Millis(r.CreatedAt))
+	return mapErr(err, "rating")
+}
+
+// one scans the single row of rows; none is ENOTFOUND.
+func one[T any](rows interface {
+	Next() bool
+	Err() error
+	Close() error
+	Scan(...any) error
+}, err error, scan func(scanner) (T, error), what string) (T, error) {
+	var zero T
+	if err != nil {
+		return zero, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return zero, err
+		}
+		return zero, parley.Errorf(parley.ENOTFOUND, "%s not found", what)
+	}
+	return scan(rows)
+}
