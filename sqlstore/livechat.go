@@ -244,8 +244,9 @@ func (q *q) Dialogs(ctx context.Context, f parley.DialogFilter) ([]*parley.Conve
 	}
 	if f.UserID != 0 {
 		// Dialogs the user connected to: their "connected" system lines.
-		query += " AND c.id IN (SELECT conversation_id FROM messages WHERE kind = 'event' AND sender_id = " + arg(f.UserID) +
-			" AND event LIKE '%\"action\":\"connected\"%')"
+		line := `%"action":"connected","actor_id":` + strconv.FormatInt(f.UserID, 10)
+		query += " AND c.id IN (SELECT conversation_id FROM messages WHERE kind = 'event' AND (event LIKE " + arg(line+",%") +
+			" OR event LIKE " + arg(line+"}%") + "))"
 	}
 	if !f.From.IsZero() {
 		query += " AND c.created_at >= " + arg(parley.Millis(f.From))

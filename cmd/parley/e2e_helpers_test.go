@@ -573,8 +573,13 @@ func (c *client) connect() *socket {
 	if err != nil {
 		c.t.Fatalf("connecting the WebSocket: %v", err)
 	}
+	return newSocket(c.t, ws)
+}
+
+// newSocket starts reading a connected WebSocket's frames.
+func newSocket(t testing.TB, ws *websocket.Conn) *socket {
 	ws.SetReadLimit(16 << 20)
-	s := &socket{t: c.t, ws: ws, frames: make(chan map[string]any, 1024)}
+	s := &socket{t: t, ws: ws, frames: make(chan map[string]any, 1024)}
 	go func() {
 		defer close(s.frames)
 		for {
@@ -600,7 +605,7 @@ func (c *client) connect() *socket {
 			}
 		}
 	}()
-	c.t.Cleanup(func() { ws.Close(websocket.StatusNormalClosure, "") })
+	t.Cleanup(func() { ws.Close(websocket.StatusNormalClosure, "") })
 	return s
 }
 

@@ -1,0 +1,404 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/livechat"
+)
+
+const shopOrigin = "https://shop.example"
+
+// visitorClient is a widget session: requests carry the shop's Origin and
+// the visitor token.
+type visitorClient struct {
+	*client
+	session livechat.Session
+}
+
+func (s *testServer) visitor(t testing.TB, project string, extra map[string]any) *visitorClient {
+	t.Helper()
+	c := s.anon(t)
+	c.header.Set("Origin", shopOrigin)
+	body := map[string]any{"project": project}
+	for k, v := range extra {
+		body[k] = v
+	}
+	v := &visitorClient{client: c}
+	c.do("POST", "/api/v1/widget/sessions", body).want(http.StatusOK).decode(&v.session)
+	if v.session.Token == "" {
+		t.Fatal("no visitor token")
+	}
+	c.token = v.session.Token
+	return v
+}
+
+func (v *visitorClient) send(text string) livechat.VisitorMessage {
+	v.t.Helper()
+	var m livechat.VisitorMessage
+	v.do("POST", "/api/v1/widget/messages", map[string]any{"client_id": fmt.Sprint(time.Now().UnixNano()), "text": text}).
+		want(http.StatusCreated).decode(&m)
+	return m
+}
+
+func (v *visitorClient) history() livechat.VisitorHistory {
+	v.t.Helper()
+	var h livechat.VisitorHistory
+	v.do("GET", "/api/v1/widget/messages", nil).want(http.StatusOK).decode(&h)
+	return h
+}
+
+func (v *visitorClient) connect(cursor int64) *socket {
+	v.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	u := strings.Replace(v.s.url, "http://", "ws://", 1) + fmt.Sprintf("/api/v1/widget/ws?token=%s&cursor=%d", v.token, cursor)
+	ws, _, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {shopOrigin}}})
+	if err != nil {
+		v.t.Fatalf("connecting the visitor socket: %v", err)
+	}
+	return newSocket(v.t, ws)
+}
+
+// liveChat is a project with two level-1 consultants and a level-2 specialist.
+type liveChat struct {
+	s               *testServer
+	admin, a, b, l2 *client
+	project         parley.Project
+	aSock           *socket
+	bSock, l2Sock   *socket
+}
+
+func newLiveChat(t *testing.T, s *testServer) *liveChat {
+	lc := &liveChat{s: s, admin: s.newUser(t, parley.RoleAdmin, "Ada Admin"), a: s.newUser(t, parley.RoleAgent, "Anna Agent"),
+		b: s.newUser(t, parley.RoleAgent, "Boris Agent"), l2: s.newUser(t, parley.RoleAgent, "Lena Expert")}
+	lc.admin.do("POST", "/api/v1/projects", map[string]any{"name": "Shop", "origins": []string{shopOrigin}}).
+		want(http.StatusCreated).decode(&lc.project)
+	for _, sp := range []struct {
+		c     *client
+		level int
+	}{{lc.a, 1}, {lc.b, 1}, {lc.l2, 2}} {
+		lc.admin.do("POST", fmt.Sprintf("/api/v1/projects/%d/specialists", lc.project.ID),
+			map[string]any{"user_id": sp.c.id(), "level": sp.level}).want(http.StatusCreated)
+	}
+	return lc
+}
+
+func (lc *liveChat) path(format string, args ...any) string {
+	return fmt.Sprintf("/api/v1/projects/%d"+format, append([]any{lc.project.ID}, args...)...)
+}
+
+// waitDialog waits on a staff socket for a dialog.updated frame matching cond.
+func waitDialog(t testing.TB, s *socket, cond func(d *livechat.Dialog) bool) livechat.Dialog {
+	t.Helper()
+	for {
+		f := s.waitFor(parley.EventDialogUpdated)
+		b, _ := json.Marshal(f["data"])
+		var d livechat.Dialog
+		json.Unmarshal(b, &d)
+		if cond(&d) {
+			return d
+		}
+	}
+}
+
+func TestLiveChatProjectsAndSpecialists(t *testing.T) {
+	eachDB(t, func(t *testing.T, opts ...serverOption) {
+		s := newServer(t, opts...)
+		lc := newLiveChat(t, s)
+		member := s.newUser(t, parley.RoleMember, "")
+
+		// Only managers configure; the secret is theirs alone.
+		member.do("POST", "/api/v1/projects", map[string]any{"name": "Mine"}).wantErr(http.StatusForbidden, parley.EFORBIDDEN)
+		member.do("PATCH", lc.path(""), map[string]any{"name": "X"}).wantErr(http.StatusForbidden, parley.EFORBIDDEN)
+		member.do("GET", lc.path(""), nil).wantErr(http.StatusNotFound, parley.ENOTFOUND)
+		var seen parley.Project
+		lc.a.do("GET", lc.path(""), nil).want(http.StatusOK).decode(&seen)
+		if seen.Secret != "" || seen.Name != "Shop" {
+			t.Fatalf("a specialist sees %+v", seen)
+		}
+
+		// Bad settings are refused and change nothing.
+		lc.admin.do("PATCH", lc.path(""), map[string]any{"origins": []string{"not a url"}}).wantErr(http.StatusBadRequest, parley.EINVALID)
+		lc.admin.do("PATCH", lc.path(""), map[string]any{"hours": map[string]any{"days": []map[string]any{{"weekday": 9, "from": "09:00", "to": "18:00"}}}}).
+			wantErr(http.StatusBadRequest, parley.EINVALID)
+		lc.admin.do("POST", lc.path("/specialists"), map[string]any{"user_id": member.id(), "level": 3}).wantErr(http.StatusBadRequest, parley.EINVALID)
+		lc.admin.do("POST", lc.path("/specialists"), map[string]any{"user_id": lc.a.id(), "level": 1}).wantErr(http.StatusConflict, parley.ECONFLICT)
+
+		// A template with mandatory fields cannot be chosen for chat cases.
+		var strict, loose parley.CaseTemplate
+		lc.admin.do("POST", "/api/v1/case-templates", map[string]any{"name": "Strict",
+			"fields": []map[string]any{{"name": "order", "label": "Order", "required": true}}}).want(http.StatusCreated).decode(&strict)
+		lc.admin.do("POST", "/api/v1/case-templates", map[string]any{"name": "Chat",
+			"fields": []map[string]any{{"name": "priority", "label": "Priority", "required": true, "default": "normal"}}}).want(http.StatusCreated).decode(&loose)
+		e := lc.admin.do("PATCH", lc.path(""), map[string]any{"case_template_id": strict.ID}).wantErr(http.StatusBadRequest, parley.EINVALID)
+		if e.Field != "case_template_id" || !strings.Contains(e.Message, "mandatory") {
+			t.Fatalf("choosing a strict template: %+v", e)
+		}
+		lc.admin.do("PATCH", lc.path(""), map[string]any{"case_template_id": loose.ID}).want(http.StatusOK)
+
+		// Groups associate their members; Erase removes selected rows.
+		var g parley.Group
+		lc.admin.do("POST", "/api/v1/groups", map[string]any{"name": "Night shift", "member_ids": []int64{member.id()}}).want(http.StatusCreated).decode(&g)
+		var sp parley.Specialist
+		lc.admin.do("POST", lc.path("/specialists"), map[string]any{"group_id": g.ID, "level": 1}).want(http.StatusCreated).decode(&sp)
+		var mine struct{ Projects []livechat.MyProject }
+		member.do("GET", "/api/v1/me/projects", nil).want(http.StatusOK).decode(&mine)
+		if len(mine.Projects) != 1 || mine.Projects[0].Level != 1 {
+			t.Fatalf("through the group: %+v", mine)
+		}
+		lc.admin.do("POST", lc.path("/specialists/erase"), map[string]any{"ids": []int64{sp.ID}}).want(http.StatusOK)
+		member.do("GET", "/api/v1/me/projects", nil).want(http.StatusOK).decode(&mine)
+		if len(mine.Projects) != 0 {
+			t.Fatalf("after Erase: %+v", mine)
+		}
+	})
+}
+
+func TestLiveChatVisitorIdentity(t *testing.T) {
+	s := newServer(t)
+	lc := newLiveChat(t, s)
+	key := lc.project.Key
+
+	// Origins: none, unknown, allowed.
+	anon := s.anon(t)
+	anon.do("POST", "/api/v1/widget/sessions", map[string]any{"project": key}).wantErr(http.StatusForbidden, parley.EFORBIDDEN)
+	anon.header.Set("Origin", "https://evil.example")
+	anon.do("GET", "/api/v1/widget/projects/"+key, nil).wantErr(http.StatusForbidden, parley.EFORBIDDEN)
+	anon.do("POST", "/api/v1/widget/sessions", map[string]any{"project": key}).wantErr(http.StatusForbidden, parley.EFORBIDDEN)
+	v := s.visitor(t, key, map[string]any{"page_url": "https://shop.example/p/1", "referrer": "https://search.example/",
+		"utm_source": "newsletter", "name": "Vera"})
+
+	// The same token is the same visitor; a forged one is refused; a
+	// token used from another site is refused.
+	again := s.visitor(t, key, map[string]any{"token": v.token})
+	v.send("first")
+	if h := again.history(); len(h.Messages) == 0 || h.Messages[0].Text != "first" {
+		t.Fatalf("the returning visitor sees %+v", h)
+	}
+	forged := s.anon(t)
+	forged.header.Set("Origin", shopOrigin)
+	forged.token = v.token[:len(v.token)-2] + "xx"
+	forged.do("GET", "/api/v1/widget/messages", nil).wantErr(http.StatusUnauthorized, parley.EUNAUTHORIZED)
+	elsewhere := s.anon(t)
+	elsewhere.header.Set("Origin", "https://evil.example")
+	elsewhere.token = v.token
+	elsewhere.do("GET", "/api/v1/widget/messages", nil).wantErr(http.StatusForbidden, parley.EFORBIDDEN)
+
+	// Verified visitors: a valid HMAC makes every device the same contact.
+	sig := func(id string) string {
+		m := hmac.New(sha256.New, []byte(lc.project.Secret))
+		m.Write([]byte(id))
+		return hex.EncodeToString(m.Sum(nil))
+	}
+	bad := s.anon(t)
+	bad.header.Set("Origin", shopOrigin)
+	bad.do("POST", "/api/v1/widget/sessions", map[string]any{"project": key, "user_id": "42", "user_hash": sig("43")}).
+		wantErr(http.StatusForbidden, parley.EFORBIDDEN)
+	phone := s.visitor(t, key, map[string]any{"user_id": "42", "user_hash": sig("42")})
+	phone.send("from my phone")
+	laptop := s.visitor(t, key, map[string]any{"user_id": "42", "user_hash": sig("42")})
+	if h := laptop.history(); len(h.Messages) == 0 || h.Messages[0].Text != "from my phone" || !laptop.session.Contact.Verified {
+		t.Fatalf("the verified visitor on another device sees %+v", h)
+	}
+
+	// The contact card records where the visitor came from.
+	var ds struct{ Dialogs []livechat.Dialog }
+	lc.a.do("GET", "/api/v1/dialogs", nil).want(http.StatusOK).decode(&ds)
+	var card *parley.Contact
+	for _, d := range ds.Dialogs {
+		if d.Contact != nil && d.Contact.Name == "Vera" {
+			card = d.Contact
+		}
+	}
+	if card == nil || card.PageURL != "https://shop.example/p/1" || card.UTMSource != "newsletter" || card.Referrer != "https://search.example/" {
+		t.Fatalf("contact card %+v", card)
+	}
+
+	// Bad input and floods.
+	v.do("POST", "/api/v1/widget/messages", map[string]any{"text": strings.Repeat("x", 2001)}).wantErr(http.StatusBadRequest, parley.EINVALID)
+	v.do("POST", "/api/v1/widget/rating", map[string]any{"score": 6}).wantErr(http.StatusBadRequest, parley.EINVALID)
+	v.do("POST", "/api/v1/widget/messages", map[string]any{"text": "hi", "whisper": true}).wantErr(http.StatusBadRequest, parley.EINVALID)
+	limited := false
+	for i := 0; i < 40 && !limited; i++ {
+		limited = v.do("POST", "/api/v1/widget/messages", map[string]any{"text": "flood"}).Status == http.StatusTooManyRequests
+	}
+	if !limited {
+		t.Fatal("a flood of visitor messages was not limited")
+	}
+}
+
+func TestLiveChatDialog(t *testing.T) {
+	eachDB(t, func(t *testing.T, opts ...serverOption) {
+		s := newServer(t, opts...)
+		lc := newLiveChat(t, s)
+		key := lc.project.Key
+
+		// Nobody online: the message becomes a case, and the visitor is told.
+		off := s.visitor(t, key, map[string]any{"name": "Olga"})
+		off.send("Is my order shipped?")
+		off.send("Order 123")
+		h := off.history()
+		if last := h.Messages[1]; last.Event == nil || last.Event.Action != parley.ActionOffline || !strings.Contains(last.Event.Text, "case #") {
+			t.Fatalf("offline visitor sees %+v", h.Messages)
+		}
+		var cases struct{ Cases []parley.Case }
+		lc.a.do("GET", "/api/v1/cases?status=open", nil).want(http.StatusOK).decode(&cases)
+		if len(cases.Cases) != 1 || cases.Cases[0].Description != "Is my order shipped?" || cases.Cases[0].Source != parley.CaseFromOffline {
+			t.Fatalf("offline case %+v", cases)
+		}
+		var cv livechat.CaseView
+		lc.a.do("GET", fmt.Sprintf("/api/v1/cases/%d", cases.Cases[0].ID), nil).want(http.StatusOK).decode(&cv)
+		if len(cv.Comments) != 1 || cv.Comments[0].Text != "Order 123" {
+			t.Fatalf("the later message is not a comment: %+v", cv.Comments)
+		}
+		s.newUser(t, parley.RoleMember, "").do("GET", fmt.Sprintf("/api/v1/cases/%d", cv.ID), nil).wantErr(http.StatusNotFound, parley.ENOTFOUND)
+
+		// Consultants online: a new dialog alerts both.
+		lc.aSock, lc.bSock, lc.l2Sock = lc.a.connect(), lc.b.connect(), lc.l2.connect()
+		v := s.visitor(t, key, map[string]any{"name": "Vera"})
+		vSock := v.connect(0)
+		vSock.waitFor("hello")
+		v.send("Hello, anyone?")
+		for _, sock := range []*socket{lc.aSock, lc.bSock, lc.l2Sock} {
+			waitDialog(t, sock, func(d *livechat.Dialog) bool { return d.Waiting && d.Contact.Name == "Vera" })
+		}
+
+		// Anna connects: the dialog stops waiting for everyone; Vera sees her name.
+		var d livechat.Dialog
+		lc.a.do("POST", fmt.Sprintf("/api/v1/dialogs/%d/connect", v.history().Conversation.ID), nil).want(http.StatusOK).decode(&d)
+		conv := d.Conversation.ID
+		if d.Waiting || len(d.Consultants) != 1 || d.Consultants[0].Name != "Anna Agent" {
+			t.Fatalf("after connecting: %+v", d)
+		}
+		waitDialog(t, lc.bSock, func(d *livechat.Dialog) bool { return !d.Waiting && len(d.Consultants) == 1 })
+		lc.b.do("POST", fmt.Sprintf("/api/v1/dialogs/%d/connect", conv), nil).want(http.StatusOK)
+
+		// A reply, and a whisper the visitor never gets by any path.
+		lc.a.send(conv, "Hi Vera, how can I help?")
+		secret := "psst: she ordered twice"
+		lc.b.sendBody(conv, map[string]any{"text": secret, "whisper": true})
+		lc.a.send(conv, "after the whisper")
+		for {
+			f := vSock.waitFor(parley.EventMessageCreated)
+			raw, _ := json.Marshal(f)
+			if bytes.Contains(raw, []byte("psst")) {
+				t.Fatalf("the whisper reached the visitor's socket: %s", raw)
+			}
+			if bytes.Contains(raw, []byte("after the whisper")) {
+				if !bytes.Contains(raw, []byte(`"name":"Anna"`)) || bytes.Contains(raw, []byte("@example.com")) {
+					t.Fatalf("the visitor's projection: %s", raw)
+				}
+				break
+			}
+		}
+		// A reconnecting widget replays its own events only: never the whisper.
+		resumed := v.connect(1)
+		resumed.waitFor("hello")
+		for {
+			raw, _ := json.Marshal(resumed.waitFor(parley.EventMessageCreated))
+			if bytes.Contains(raw, []byte("psst")) {
+				t.Fatalf("the whisper was replayed to the visitor: %s", raw)
+			}
+			if bytes.Contains(raw, []byte("after the whisper")) {
+				break
+			}
+		}
+		for _, path := range []string{"/api/v1/widget/messages", "/api/v1/widget/transcript"} {
+			r := v.do("GET", path, nil).want(http.StatusOK)
+			if bytes.Contains(r.Body, []byte("psst")) {
+				t.Fatalf("%s shows the whisper: %s", path, r.Body)
+			}
+		}
+		staff := lc.a.history(conv, "")
+		if !strings.Contains(strings.Join(texts(staff), "|"), secret) {
+			t.Fatalf("staff cannot see the whisper: %v", texts(staff))
+		}
+		// Another visitor cannot read this one's dialog or files.
+		other := s.visitor(t, key, nil)
+		if h := other.history(); h.Conversation != nil || len(h.Messages) != 0 {
+			t.Fatalf("a new visitor sees %+v", h)
+		}
+
+		// Files both ways.
+		var vf livechat.VisitorFile
+		v.do("POST", "/api/v1/widget/files?name=photo.png", makePNG(t, 64, 48)).want(http.StatusCreated).decode(&vf)
+		v.do("POST", "/api/v1/widget/messages", map[string]any{"client_id": "f1", "file_ids": []int64{vf.ID}}).want(http.StatusCreated)
+		lc.a.do("GET", fmt.Sprintf("/api/v1/files/%d", vf.ID), nil).want(http.StatusOK)
+		up := lc.a.upload("answer.txt", "text/plain", []byte("the answer"))
+		var sf parley.File
+		up.want(http.StatusCreated).decode(&sf)
+		lc.a.sendBody(conv, map[string]any{"file_ids": []int64{sf.ID}})
+		if r := v.do("GET", fmt.Sprintf("/api/v1/widget/files/%d?token=%s", sf.ID, v.token), nil).want(http.StatusOK); string(r.Body) != "the answer" {
+			t.Fatalf("the visitor downloads %q", r.Body)
+		}
+		other.do("GET", fmt.Sprintf("/api/v1/widget/files/%d", vf.ID), nil).wantErr(http.StatusNotFound, parley.ENOTFOUND)
+
+		// Convert to case: the transcript has no whisper.
+		var k parley.Case
+		lc.a.do("POST", fmt.Sprintf("/api/v1/dialogs/%d/case", conv), map[string]any{"title": "Double order"}).want(http.StatusCreated).decode(&k)
+		if strings.Contains(k.Description, "psst") || !strings.Contains(k.Description, "how can I help") || k.Fields == nil {
+			t.Fatalf("case from dialog: %+v", k)
+		}
+
+		// Transfer to level 2: only then does Lena serve it.
+		lc.b.do("POST", fmt.Sprintf("/api/v1/dialogs/%d/disconnect", conv), nil).want(http.StatusOK)
+		lc.a.do("POST", fmt.Sprintf("/api/v1/dialogs/%d/transfer", conv), map[string]any{"user_id": lc.b.id()}).wantErr(http.StatusBadRequest, parley.EINVALID)
+		lc.a.do("POST", fmt.Sprintf("/api/v1/dialogs/%d/transfer", conv), map[string]any{"user_id": lc.l2.id()}).want(http.StatusOK).decode(&d)
+		if d.Support.Level != 2 || d.Support.TransferTo != lc.l2.id() || len(d.Consultants) != 0 {
+			t.Fatalf("after transfer: %+v", d)
+		}
+		v.send("still there?")
+		waitDialog(t, lc.l2Sock, func(d *livechat.Dialog) bool { return d.Waiting && d.Support.Level == 2 })
+		lc.l2.do("POST", fmt.Sprintf("/api/v1/dialogs/%d/connect", conv), nil).want(http.StatusOK)
+		lc.l2.send(conv, "Level 2 here.")
+		lc.l2.do("POST", fmt.Sprintf("/api/v1/dialogs/%d/close", conv), nil).want(http.StatusOK)
+
+		// Rating, once, after the end.
+		v.do("POST", "/api/v1/widget/rating", map[string]any{"score": 5, "comment": "Great"}).want(http.StatusCreated)
+		v.do("POST", "/api/v1/widget/rating", map[string]any{"score": 1}).wantErr(http.StatusConflict, parley.ECONFLICT)
+		if !v.history().Conversation.Rated {
+			t.Fatal("the visitor's dialog is not marked rated")
+		}
+		// The next message opens a new dialog.
+		v.send("one more question")
+		if h := v.history(); h.Conversation.ID == conv || h.Conversation.Status != parley.SupportOpen {
+			t.Fatalf("after closing, a new message went to %+v", h.Conversation)
+		}
+
+		// Metrics: Anna and Boris connected, Lena too; Anna answered first.
+		var m livechat.Metrics
+		lc.admin.do("GET", lc.path("/metrics"), nil).want(http.StatusOK).decode(&m)
+		by := map[int64]*livechat.SpecialistMetrics{}
+		for _, sm := range m.Specialists {
+			by[sm.UserID] = sm
+		}
+		if a := by[lc.a.id()]; a == nil || a.Conversations != 1 || a.MedianFirstMS <= 0 || a.Ratings != 1 || a.AverageRating != 5 {
+			t.Fatalf("Anna's metrics: %+v", a)
+		}
+		if l := by[lc.l2.id()]; l == nil || l.Conversations != 1 || l.MedianHandlMS < 0 || l.Ratings != 1 {
+			t.Fatalf("Lena's metrics: %+v", l)
+		}
+		lc.a.do("GET", lc.path("/metrics"), nil).wantErr(http.StatusForbidden, parley.EFORBIDDEN)
+		var detail struct{ Dialogs []livechat.Dialog }
+		lc.admin.do("GET", lc.path("/metrics/%d/dialogs", lc.a.id()), nil).want(http.StatusOK).decode(&detail)
+		if len(detail.Dialogs) != 1 || detail.Dialogs[0].Conversation.ID != conv {
+			t.Fatalf("View detail: %+v", detail)
+		}
+		if len(lc.admin.history(conv, "")) == 0 {
+			t.Fatal("the administrator cannot open the full record")
+		}
+	})
+}
