@@ -306,3 +306,37 @@ export async function stack({ users = [], serverArgs = [] } = {}) {
   };
   return s;
 }
+
+/**
+ * startSite serves host pages for the widget tests on its own loopback
+ * port, so they are a different origin from Parley's (and from each other).
+ * pages maps a path to HTML, or to a function of the request URL returning
+ * HTML; it may be changed while the server runs.
+ */
+export function startSite(pages = {}) {
+  const server = http.createServer((req, res) => {
+    const u = new URL(req.url, "http://x");
+    let page = pages[u.pathname];
+    if (typeof page === "function") page = page(u);
+    if (page == null) {
+      res.writeHead(404, { "Content-Type": "text/plain" });
+      res.end("not found");
+      return;
+    }
+    res.writeHead(200, { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" });
+    res.end(page);
+  });
+  return new Promise((resolve) => {
+    server.listen(0, "127.0.0.1", () => {
+      resolve({
+        url: `http://127.0.0.1:${server.address().port}`,
+        pages,
+        stop: () =>
+          new Promise((r) => {
+            server.close(() => r());
+            server.closeAllConnections?.();
+          }),
+      });
+    });
+  });
+}

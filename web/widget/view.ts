@@ -1,0 +1,466 @@
+// The widget's DOM: the launcher bubble and the chat panel, in a shadow
+// root. Plain DOM, no framework: render() reconciles the message log by key
+// and rebuilds only the items whose content changed.
+
+import { fileURL } from "./api";
+import { S, type Actions } from "./state";
+import { CSS } from "./style";
+import type { Out, WFile, WMsg } from "./types";
+
+type Kid = Node | string | null | undefined | false;
+
+/** h makes an element: attributes (on* are handlers, true is an empty attribute) and children. */
+export function h<K extends keyof HTMLElementTagNameMap>(tag: K, a?: Record<string, any> | null, ...kids: (Kid | Kid[])[]): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const k in a) {
+    const v = a[k];
+    if (v == null || v === false) continue;
+    if (k.startsWith("on")) (el as any)[k] = v;
+    else el.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of kids.flat()) if (c != null && c !== false) el.append(c);
+  return el;
+}
+
+const I = {
+  chat: "M21 11.5a8.4 8.4 0 0 1-.9 3.8 8.5 8.5 0 0 1-7.6 4.7 8.4 8.4 0 0 1-3.8-.9L3 21l1.9-5.7a8.4 8.4 0 0 1-.9-3.8 8.5 8.5 0 0 1 4.7-7.6 8.4 8.4 0 0 1 3.8-.9h.5a8.5 8.5 0 0 1 8 8z",
+  x: "M18 6 6 18M6 6l12 12",
+  down: "m6 9 6 6 6-6",
+  clip: "m21.4 11.1-9.2 9.1a6 6 0 0 1-8.5-8.5l9.2-9.2a4 4 0 0 1 5.7 5.7l-9.2 9.2a2 2 0 0 1-2.9-2.9l8.5-8.5",
+  send: "M22 2 11 13M22 2l-7 20-4-9-9-4z",
+  tick: "M20 6 9 17l-5-5",
+  ticks: "M17 6 6.5 16.5 2 12M22.5 7.5l-9 9-1.5-1.5",
+  clock: "M12 22a10 10 0 1 0 0-20 10 10 0 0 0 0 20zM12 7v5l3 2",
+  file: "M14 2H6a2 2 0 0 0-2 2v16a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V8zM14 2v6h6",
+  star: "m12 2 3.1 6.3 6.9 1-5 4.9 1.2 6.8-6.2-3.2-6.2 3.2L7 14.2 2 9.3l6.9-1z",
+};
+
+function ic(d: string, label?: string): Element {
+  const t = document.createElement("template");
+  t.innerHTML = `<svg viewBox="0 0 24 24" ${label ? `role="img" aria-label="${label}"` : 'aria-hidden="true"'}><path d="${d}"/></svg>`;
+  return t.content.firstChild as Element;
+}
+
+let A: Actions;
+let wrap: HTMLElement, bub: HTMLButtonElement, badge: HTMLElement;
+let pan: HTMLElement | undefined;
+let log: HTMLElement, title: HTMLElement, sub: HTMLElement, av: HTMLElement, typ: HTMLElement;
+let err: HTMLElement, errText: HTMLElement, cmp: HTMLElement, ta: HTMLTextAreaElement, drop: HTMLElement;
+const cache = new Map<string, { s: string; el: HTMLElement }>();
+let toBottom = false;
+
+export function mount(a: Actions) {
+  A = a;
+  const host = h("div", { id: "parley-chat" });
+  const root = host.attachShadow({ mode: "open" });
+  badge = h("span", { class: "badge", "aria-hidden": "true", hidden: true });
+  bub = h("button", { class: "bub", type: "button", "aria-label": "Open chat", "aria-expanded": "false", onclick: () => A.toggle() }, ic(I.chat), ic(I.down), badge);
+  wrap = h("div", { class: "w" }, bub);
+  root.append(h("style", null, CSS), wrap);
+  document.body.append(host);
+}
+
+function build() {
+  title = h("h2");
+  sub = h("p");
+  av = h("div", { class: "av", "aria-hidden": "true" });
+  log = h("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": "Messages" });
+  typ = h("div", { class: "typ", "aria-live": "polite" });
+  errText = h("span");
+  err = h("div", { class: "err", role: "alert", hidden: true }, errText, h("button", { type: "button", "aria-label": "Dismiss", onclick: () => A.dismiss() }, ic(I.x)));
+  const fin = h("input", {
+    type: "file",
+    multiple: true,
+    hidden: true,
+    tabindex: "-1",
+    onchange: () => {
+      if (fin.files?.length) A.files([...fin.files]);
+      fin.value = "";
+    },
+  });
+  const send = () => {
+    const t = ta.value.trim();
+    if (!t) return;
+    toBottom = true;
+    A.send(t);
+    ta.value = "";
+    grow();
+    ta.focus();
+  };
+  ta = h("textarea", {
+    rows: "1",
+    "aria-label": "Message",
+    placeholder: "Write a message…",
+    maxlength: "10000",
+    onkeydown: (e: KeyboardEvent) => {
+      if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+        e.preventDefault();
+        send();
+      }
+    },
+    oninput: () => {
+      grow();
+      if (ta.value.trim()) A.typing();
+    },
+    onpaste: (e: ClipboardEvent) => {
+      const f = [...(e.clipboardData?.files || [])];
+      if (f.length) {
+        e.preventDefault();
+        A.files(f);
+      }
+    },
+  });
+  cmp = h(
+    "div",
+    { class: "cmp" },
+    h("button", { class: "ib", type: "button", "aria-label": "Attach a file", title: "Attach a file", onclick: () => fin.click() }, ic(I.clip)),
+    ta,
+    h("button", { class: "ib snd", type: "button", "aria-label": "Send", title: "Send", onclick: send }, ic(I.send)),
+    fin,
+  );
+  drop = h("div", { class: "drop", hidden: true }, "Drop files to send them");
+  pan = h(
+    "div",
+    { class: "pan", role: "dialog", "aria-label": "Chat", hidden: true, onkeydown: (e: KeyboardEvent) => e.key === "Escape" && A.close() },
+    h("div", { class: "hd" }, av, h("div", { class: "ht" }, title, sub), h("button", { class: "hb", type: "button", "aria-label": "Close chat", title: "Close", onclick: () => A.close() }, ic(I.down))),
+    log,
+    typ,
+    err,
+    cmp,
+    drop,
+  );
+  // Drag and drop files onto the panel.
+  let depth = 0;
+  const files = (e: DragEvent) => !!e.dataTransfer?.types.includes("Files") && !cmp.hidden;
+  pan.addEventListener("dragenter", (e) => {
+    if (!files(e)) return;
+    e.preventDefault();
+    depth++;
+    drop.hidden = false;
+  });
+  pan.addEventListener("dragover", (e) => files(e) && e.preventDefault());
+  pan.addEventListener("dragleave", () => {
+    if (--depth > 0) return;
+    depth = 0;
+    drop.hidden = true;
+  });
+  pan.addEventListener("drop", (e) => {
+    if (!files(e)) return;
+    e.preventDefault();
+    depth = 0;
+    drop.hidden = true;
+    const f = [...(e.dataTransfer?.files || [])];
+    if (f.length) A.files(f);
+  });
+  wrap.append(pan);
+}
+
+function grow() {
+  ta.style.height = "";
+  ta.style.height = Math.min(ta.scrollHeight + 2, 130) + "px";
+}
+
+/** focus puts the keyboard in the panel: the message box, or the first field of a form shown instead. */
+export function focus() {
+  toBottom = true;
+  const f = cmp && !cmp.hidden ? ta : (log?.querySelector("input,textarea,button") as HTMLElement | null);
+  f?.focus();
+}
+
+/** unfocus gives the focus back to the bubble if it was in the panel. */
+export function unfocus() {
+  if ((wrap.getRootNode() as ShadowRoot).activeElement) bub.focus();
+}
+
+const initials = (n: string) =>
+  n
+    .split(/\s+/)
+    .filter(Boolean)
+    .slice(0, 2)
+    .map((w) => [...w][0].toUpperCase())
+    .join("") || "?";
+
+const time = (s: string) => {
+  const d = new Date(s);
+  return isNaN(+d) ? "" : d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+};
+
+const size = (n: number) => (n < 1e3 ? n + " B" : n < 1e6 ? Math.round(n / 1e3) + " KB" : (n / 1e6).toFixed(1) + " MB");
+
+/** text appends the text with its web addresses as links. */
+function text(el: HTMLElement, t: string) {
+  t.split(/(https?:\/\/[^\s<>"]+[^\s<>".,;:!?)\]'])/).forEach((p, i) => el.append(i % 2 ? h("a", { href: p, target: "_blank", rel: "noopener noreferrer" }, p) : p));
+}
+
+function viewer(f: WFile) {
+  const back = (wrap.getRootNode() as ShadowRoot).activeElement as HTMLElement | null;
+  const close = () => {
+    v.remove();
+    back?.focus();
+  };
+  const x = h("button", { class: "hb", type: "button", "aria-label": "Close image", onclick: close }, ic(I.x));
+  const v = h(
+    "div",
+    {
+      class: "view",
+      role: "dialog",
+      "aria-label": f.name,
+      onclick: close,
+      onkeydown: (e: KeyboardEvent) => {
+        if (e.key === "Escape") {
+          e.stopPropagation();
+          close();
+        }
+      },
+    },
+    h("img", { src: fileURL(f.id), alt: f.name, crossorigin: "anonymous" }),
+    x,
+  );
+  wrap.append(v);
+  x.focus();
+}
+
+function fileEl(f: WFile): HTMLElement {
+  if (/^image\//.test(f.content_type)) {
+    // crossorigin: the request then carries the page's Origin, which the server checks.
+    const img = h("img", { src: fileURL(f.id, f.has_thumbnail), alt: f.name, crossorigin: "anonymous" });
+    const b = h("button", { class: "img", type: "button", "aria-label": "Open image " + f.name, onclick: () => viewer(f) }, img);
+    if (f.width && f.height) {
+      const k = Math.min(1, 230 / f.width, 230 / f.height);
+      b.style.width = Math.max(48, Math.round(f.width * k)) + "px";
+      b.style.height = Math.max(48, Math.round(f.height * k)) + "px";
+    } else b.style.maxWidth = "230px";
+    return b;
+  }
+  // A plain link would not carry the Origin the server checks: fetch the file, then save it.
+  const get = async (e: Event) => {
+    e.preventDefault();
+    try {
+      const r = await fetch(fileURL(f.id));
+      if (!r.ok) throw 0;
+      const u = URL.createObjectURL(await r.blob());
+      const a = h("a", { href: u, download: f.name });
+      wrap.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(u), 60_000);
+    } catch {
+      open(fileURL(f.id), "_blank", "noopener");
+    }
+  };
+  return h("a", { class: "fl", href: fileURL(f.id), title: f.name, onclick: get }, ic(I.file), h("span", null, f.name), h("small", null, size(f.size)));
+}
+
+function sysEl(m: WMsg): HTMLElement {
+  const e = m.event || { action: "" };
+  const n = e.name || m.name || "A consultant";
+  const a = e.action;
+  const t =
+    a === "joined" || a === "connected"
+      ? n + " joined the chat"
+      : a === "left" || a === "disconnected"
+        ? n + " left the chat"
+        : a === "transferred"
+          ? "The chat was passed on to a colleague"
+          : a === "closed"
+            ? "The chat has ended"
+            : a === "case_created"
+              ? "Your message was saved as a request" + (e.text ? " (" + e.text + ")" : "") + ". We will get back to you."
+              : a === "offline"
+                ? e.text || S.cfg?.messages?.offline || "Nobody is available right now. We will get back to you as soon as we can."
+                : e.text || m.text || a;
+  return h("div", { class: a === "offline" ? "note" : "sys", "data-event": a }, t);
+}
+
+function msgEl(m: WMsg, name: string, st: string): HTMLElement {
+  const mine = m.from === "visitor";
+  const media = !m.deleted && !m.text && !!m.files?.length && m.files.every((f) => /^image\//.test(f.content_type));
+  const b = h("div", { class: media ? "b media" : "b" });
+  if (m.deleted) b.append(h("i", null, "This message was deleted"));
+  else {
+    if (m.text) text(b, m.text);
+    for (const f of m.files || []) b.append(fileEl(f));
+  }
+  return h(
+    "div",
+    { class: "m" + (mine ? " v " + st : ""), "data-status": st || null, "data-seq": String(m.seq) },
+    name && h("div", { class: "who" }, name),
+    b,
+    h(
+      "div",
+      { class: "meta" },
+      time(m.created_at),
+      m.edited_at && !m.deleted && " · edited",
+      mine && (st === "read" ? ic(I.ticks, "Read") : ic(I.tick, "Sent")),
+    ),
+  );
+}
+
+function outEl(o: Out): HTMLElement {
+  const b = h("div", { class: "b" });
+  if (o.text) text(b, o.text);
+  if (o.file || o.name) b.append(h("span", { class: "fl" }, ic(I.file), h("span", null, o.file?.name || o.name || "file"), o.file && h("small", null, size(o.file.size))));
+  const meta = o.fail
+    ? [
+        h("span", { title: o.fail }, "Not sent"),
+        h("button", { class: "lk", type: "button", onclick: () => A.retry(o.cid) }, "Retry"),
+        h("button", { class: "lk", type: "button", onclick: () => A.retry(o.cid, true) }, "Remove"),
+      ]
+    : [ic(I.clock), o.file && !o.fid ? "Uploading…" : "Sending…"];
+  const st = o.fail ? "failed" : "pending";
+  return h("div", { class: "m v " + st, "data-status": st }, b, h("div", { class: "meta" }, meta));
+}
+
+function rateEl(): HTMLElement {
+  let score = 0;
+  const ok = h("button", { class: "pri", type: "submit", disabled: true }, "Send rating");
+  const stars = [1, 2, 3, 4, 5].map((i) =>
+    h(
+      "button",
+      {
+        type: "button",
+        role: "radio",
+        "aria-checked": "false",
+        "aria-label": i + (i > 1 ? " stars" : " star"),
+        onclick: () => {
+          score = i;
+          stars.forEach((s, j) => {
+            s.classList.toggle("on", j < i);
+            s.setAttribute("aria-checked", String(j + 1 === i));
+          });
+          ok.disabled = false;
+        },
+      },
+      ic(I.star),
+    ),
+  );
+  const com = h("textarea", { rows: "2", "aria-label": "Comment", placeholder: "Add a comment (optional)", maxlength: "2000" });
+  return h(
+    "form",
+    {
+      class: "card",
+      "aria-label": "Rate this chat",
+      onsubmit: (e: Event) => {
+        e.preventDefault();
+        ok.disabled = true;
+        A.rate(score, com.value.trim()).then((done) => (ok.disabled = done));
+      },
+    },
+    h("h3", null, "How was your chat?"),
+    h("p", null, "Your rating helps us improve."),
+    h("div", { class: "stars", role: "radiogroup", "aria-label": "Rating" }, stars),
+    com,
+    ok,
+  );
+}
+
+function prechatEl(): HTMLElement {
+  const fs = S.cfg?.prechat_fields || [];
+  const inputs = fs.map((f) =>
+    h("input", {
+      name: f.name,
+      type: f.name === "email" ? "email" : "text",
+      required: f.required,
+      value: S.ident[f.name] || null,
+      autocomplete: f.name === "name" || f.name === "email" ? f.name : "off",
+      maxlength: "200",
+    }),
+  );
+  return h(
+    "form",
+    {
+      class: "card",
+      "aria-label": "Before we start",
+      onsubmit: (e: Event) => {
+        e.preventDefault();
+        const v: Record<string, string> = {};
+        inputs.forEach((i) => (v[i.name] = i.value.trim()));
+        A.prechat(v);
+      },
+    },
+    h("h3", null, "Before we start"),
+    h("p", null, "Tell us a little about yourself so we can help you better."),
+    fs.map((f, i) => h("label", null, f.label + (f.required ? " *" : ""), inputs[i])),
+    h("button", { class: "pri", type: "submit" }, "Start chat"),
+  );
+}
+
+export function render() {
+  const n = S.unread;
+  badge.hidden = !n || S.open;
+  badge.textContent = n > 99 ? "99+" : String(n);
+  bub.setAttribute("aria-label", S.open ? "Minimize chat" : n ? `Open chat (${n} unread)` : "Open chat");
+  bub.setAttribute("aria-expanded", String(S.open));
+  bub.hidden = !!S.cfg && !S.cfg.chat_enabled && !S.conv;
+  wrap.classList.toggle("open", S.open);
+  if (!pan) {
+    if (!S.open) return;
+    build();
+  }
+  pan!.hidden = !S.open;
+  if (!S.open) return;
+
+  const cfg = S.cfg;
+  const c = S.conv;
+  const cons = (c?.status === "open" && c.consultants) || [];
+  const name = cfg?.name || "Chat";
+  pan!.setAttribute("aria-label", cfg ? "Chat with " + name : "Chat");
+  title.textContent = name;
+  av.textContent = initials(cons[0]?.name || name);
+  const live = !S.fatal && (cons.length > 0 || !!cfg?.online);
+  sub.replaceChildren(
+    h("span", { class: "dot" + (live ? " on" : "") }),
+    cons.length ? "Chatting with " + cons.map((x) => x.name).join(", ") : S.fatal ? "Unavailable" : !cfg ? "Connecting…" : cfg.online ? "Online now" : "Offline · leave us a message",
+  );
+
+  const items: HTMLElement[] = [];
+  const used = new Set<string>();
+  const put = (key: string, sig: string, make: () => HTMLElement) => {
+    used.add(key);
+    let e = cache.get(key);
+    if (!e || e.s !== sig) cache.set(key, (e = { s: sig, el: make() }));
+    items.push(e.el);
+  };
+  const texts = cfg?.messages || {};
+  if (S.fatal) put("fatal", S.fatal, () => h("div", { class: "fatal" }, S.fatal));
+  else if (!cfg) put("load", "", () => h("div", { class: "note" }, "Connecting…"));
+  else {
+    if (texts.greeting) put("greet", texts.greeting + name, () => msgEl({ text: texts.greeting, from: "consultant", created_at: "" } as WMsg, name, ""));
+    if (!cfg.chat_enabled) put("off", "", () => h("div", { class: "note" }, "The chat is closed at the moment."));
+    // (Not again once the server has said it in the dialog, with the case number.)
+    else if (!cfg.online && !cons.length && ![...S.msgs.values()].some((m) => m.event?.action === "offline" && m.c === c?.id)) put("offline", texts.offline || "", () => h("div", { class: "note" }, texts.offline || "We are offline right now. Leave a message and we will get back to you."));
+    if (S.prechat) put("prechat", JSON.stringify(cfg.prechat_fields), prechatEl);
+    let prev = texts.greeting ? "c" + name : "";
+    let mineInConv = false;
+    for (const m of [...S.msgs.values()].sort((a, b) => a.id - b.id)) {
+      const sys = m.kind === "event" || m.from === "system";
+      const who = sys ? "" : m.from === "visitor" ? "v" : "c" + (m.name || "");
+      const nm = who[0] === "c" && who !== prev ? m.name || "" : "";
+      prev = who;
+      const mine = m.from === "visitor";
+      if (mine && c && m.c === c.id) mineInConv = true;
+      const st = mine ? (c && m.c === c.id && m.seq <= c.read_seq ? "read" : "sent") : "";
+      put("m" + m.id, [m.text, m.edited_at, m.deleted, nm, st, m.files?.length].join("|"), () => (sys ? sysEl(m) : msgEl(m, nm, st)));
+    }
+    for (const o of S.out) put("o" + o.cid, (o.fail || "") + o.fid, () => outEl(o));
+    if (texts.waiting && cfg.online && (S.out.length || mineInConv) && (!c || (c.status === "open" && !cons.length)))
+      put("wait", texts.waiting, () => h("div", { class: "note" }, texts.waiting));
+    if (c?.status === "closed") {
+      if (S.rated === c.id) put("thx" + c.id, "", () => h("div", { class: "card thx", role: "status" }, h("h3", null, "Thank you for your feedback!"), h("p", null, "Need anything else? Just write below.")));
+      else if (!c.rated) put("rate" + c.id, "", rateEl);
+    }
+  }
+  for (const k of cache.keys()) if (!used.has(k)) cache.delete(k);
+  const stick = toBottom || log.scrollHeight - log.scrollTop - log.clientHeight < 80;
+  items.forEach((el, i) => log.children[i] !== el && log.insertBefore(el, log.children[i] || null));
+  while (log.children.length > items.length) log.lastChild!.remove();
+  if (stick) log.scrollTop = log.scrollHeight;
+  toBottom = false;
+
+  const t = S.typing;
+  typ.textContent = t.length ? t.join(", ") + (t.length > 1 ? " are" : " is") + " typing…" : "";
+  err.hidden = !S.alert;
+  errText.textContent = S.alert;
+  cmp.hidden = !cfg || !!S.fatal || !cfg.chat_enabled || S.prechat;
+  ta.placeholder = c?.status === "closed" ? "Write to start a new chat…" : "Write a message…";
+}
