@@ -105,8 +105,8 @@ function desktop(title: string, body: string, tag: string, onClick: () => void) 
 export function incoming(c: Conversation, m: Message, looking: boolean) {
   if (looking) return;
   sound();
-  desktop(store.personName(m.sender_id) + " · " + store.convTitle(c), messagePreview(m), "conv-" + c.id, () =>
-    navigate(convURL(c.id)),
+  desktop(store.senderName(m) + " · " + store.convTitle(c), messagePreview(m), "conv-" + c.id, () =>
+    navigate(c.kind === "support" ? `/d/${c.id}` : convURL(c.id)),
   );
 }
 

@@ -6,12 +6,21 @@
 //                         &snooze=1 also opens its reminder snooze window
 //   /settings             the user's settings and profile
 //   /admin, /admin/users, /admin/groups   administration
+//   /admin/projects[/{id}[/{section}[/{user id}]]]   chat projects (live chat)
+//   /d/{id}               a live-chat dialog (its conversation id)
+//   /cases, /cases/{id}   cases made from chats; ?status=open|closed|all
 
 import { Sig } from "./sig";
 
 export interface Route {
-  name: "home" | "conv" | "settings" | "admin";
+  name: "home" | "conv" | "settings" | "admin" | "dialog" | "cases";
   convId?: number;
+  /** dialog: its conversation id; cases: the open case; admin projects: the project. */
+  id?: number;
+  /** admin projects: the section of a project; cases: the status filter. */
+  section?: string;
+  /** admin projects, metrics: the specialist whose dialogs are shown. */
+  sub?: number;
   messageId?: number;
   snooze?: boolean;
   tab?: string;
@@ -25,6 +34,12 @@ export function parse(path: string, search: string): Route {
     return { name: "conv", convId: Number(m[1]), messageId: mid, snooze: q.get("snooze") === "1" };
   }
   if (/^\/settings\/?$/.test(path)) return { name: "settings" };
+  m = path.match(/^\/d\/(\d+)\/?$/);
+  if (m) return { name: "dialog", id: Number(m[1]) };
+  m = path.match(/^\/cases(?:\/(\d+))?\/?$/);
+  if (m) return { name: "cases", id: m[1] ? Number(m[1]) : undefined, section: q.get("status") || "open" };
+  m = path.match(/^\/admin\/projects(?:\/(\d+)(?:\/([a-z-]+)(?:\/(\d+))?)?)?\/?$/);
+  if (m) return { name: "admin", tab: "projects", id: m[1] ? Number(m[1]) : undefined, section: m[2], sub: m[3] ? Number(m[3]) : undefined };
   m = path.match(/^\/admin(?:\/(users|groups|chat))?\/?$/);
   if (m) return { name: "admin", tab: m[1] || "chat" };
   return { name: "home" };

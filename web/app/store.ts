@@ -96,6 +96,30 @@ export function fail(e: unknown) {
   toast(msg, "error");
 }
 
+// ---- extensions ----------------------------------------------------------
+
+/**
+ * ext lets a feature module (live chat, livechat.ts) take part in the
+ * store's life without the store importing it: loading the state, events
+ * the store does not know, messages of conversations it does not hold,
+ * names and titles. livechat.ts fills these in when it is imported.
+ */
+export const ext = {
+  /** Load the feature's state after hello (with the conversations). */
+  load: async (): Promise<void> => {},
+  reset: (): void => {},
+  /** An event the store does not handle itself. */
+  event: (_f: Frame): void => {},
+  /** Every new or updated message; true when the feature owns the conversation and it is not ours to fetch. */
+  message: (_m: Message): boolean => false,
+  /** The name of a contact (a website visitor), for senders and typing lines. */
+  contactName: (_contactId: number, _convId?: number): string | undefined => undefined,
+  /** Whether a conversation is a live-chat dialog (its system lines read differently). */
+  isDialog: (_convId: number): boolean => false,
+  /** A conversation's title when the feature knows better (support: the visitor). */
+  title: (_c: Conversation): string | undefined => undefined,
+};
+
 // ---- histories -----------------------------------------------------------
 
 const PAGE = 100;
@@ -338,6 +362,8 @@ export interface Pending {
   created_at: string;
   status: "queued" | "failed";
   error?: string;
+  /** A whisper (support dialogs): text only, seen by consultants only; sent over HTTP. */
+  whisper?: boolean;
   /** The req of the send frame on the current connection, 0 if not sent on it. */
   req?: number;
   sentAt?: number;
@@ -387,7 +413,7 @@ export function pendingFor(convId: number): Pending[] {
 }
 
 /** send queues a message; it leaves at once if connected, else on reconnect. */
-export function send(convId: number, text: string, opts: { quote?: Message; files?: FileInfo[] } = {}) {
+export function send(convId: number, text: string, opts: { quote?: Message; files?: FileInfo[]; whisper?: boolean } = {}) {
   const p: Pending = {
     client_id: uuid(),
     conversation_id: convId,
@@ -395,10 +421,12 @@ export function send(convId: number, text: string, opts: { quote?: Message; file
     quote_id: opts.quote?.id,
     quote: opts.quote ? { id: opts.quote.id, sender_id: opts.quote.sender_id || 0, text: opts.quote.text } : undefined,
     file_ids: (opts.files || []).map((f) => f.id),
-    files: opts.files || [],
+    files: opts.whisper ? [] : opts.files || [],
     created_at: new Date().toISOString(),
     status: "queued",
+    whisper: opts.whisper || undefined,
   };
+  if (opts.whisper) p.file_ids = [];
   outbox = [...outbox, p];
   saveOutbox();
   flushOutbox();
@@ -428,6 +456,11 @@ function flushOutbox() {
     if (p.status !== "queued") continue;
     // Unanswered for 10 s on this connection: resend; the client id makes it safe.
     if (p.req && inflight.has(p.req) && now - (p.sentAt || 0) < 10_000) continue;
+    if (p.whisper) {
+      sendWhisper(p, now);
+      changed = true;
+      continue;
+    }
     const req = rt.send({
       type: "send",
       conversation_id: p.conversation_id,
@@ -445,6 +478,35 @@ function flushOutbox() {
   if (changed) outboxV.bump();
   clearTimeout(flushTimer);
   if (outbox.some((p) => p.status === "queued")) flushTimer = window.setTimeout(flushOutbox, 5000);
+}
+
+/** Whispers go over HTTP (the socket's send frame has no whisper flag); the client id makes retries safe. */
+let whisperReq = -1;
+function sendWhisper(p: Pending, now: number) {
+  const req = whisperReq--;
+  inflight.set(req, p.client_id);
+  p.req = req;
+  p.sentAt = now;
+  api
+    .post<Message>(`/conversations/${p.conversation_id}/messages`, { text: p.text, client_id: p.client_id, quote_id: p.quote_id || 0, file_ids: [], whisper: true })
+    .then(
+      (m) => {
+        inflight.delete(req);
+        applyMessage(m, true);
+        acknowledged(m);
+      },
+      (e: ApiError) => {
+        inflight.delete(req);
+        if (e.code === "network" || e.code === "unavailable" || e.code === "rate_limited") {
+          p.req = 0; // the next flush tries again
+          return;
+        }
+        p.status = "failed";
+        p.error = e.message;
+        outbox = [...outbox];
+        saveOutbox();
+      },
+    );
 }
 
 function acknowledged(m: Message) {
@@ -603,6 +665,7 @@ function reset() {
   buffering = true;
   rt.cursor = 0;
   convsV.bump();
+  ext.reset();
 }
 
 function start(u: User) {
@@ -614,6 +677,7 @@ function start(u: User) {
 }
 
 async function loadState() {
+  const feature = ext.load().catch((e) => console.error("livechat", e));
   const [s, cs, rem, groups, page] = await Promise.all([
     api.get<Settings>("/me/settings"),
     api.get<ChatSettings>("/chat/settings"),
@@ -636,6 +700,7 @@ async function loadState() {
   resort();
   // Histories loaded before a resync may have missed events: reload them.
   for (const h of histories.values()) if (h.started) loadLatest(h);
+  await feature;
   ready.value = true;
   performance.mark("parley-ready");
   refreshUnread(0);
@@ -797,7 +862,15 @@ function wantPeople(ids: number[]) {
 
 export function personName(id: number | undefined): string {
   if (!id) return "System";
+  // Negative ids stand for website visitors (contacts) in typing lines.
+  if (id < 0) return ext.contactName(-id) || "Visitor";
   return people.get(id)?.name || "Someone";
+}
+
+/** senderName names a message's author: a user, a website visitor, or the system. */
+export function senderName(m: Message): string {
+  if (m.contact_id && !m.sender_id) return ext.contactName(m.contact_id, m.conversation_id) || "Visitor";
+  return personName(m.sender_id);
 }
 
 /** other returns the other member of a direct conversation (or the admin of an Assistance chat). */
@@ -808,6 +881,7 @@ export function other(c: Conversation) {
 
 export function convTitle(c: Conversation): string {
   const uid = me.value?.id;
+  if (c.kind === "support") return ext.title(c) || c.title || "Visitor";
   if (c.kind === "direct") return other(c)?.name || "Direct message";
   if (c.kind === "assistance") {
     if (c.created_by === uid) return "Assistance";
@@ -856,6 +930,7 @@ function applyEvent(f: Frame) {
       const m = d as Message;
       const h = histories.get(m.conversation_id);
       if (h && h.put(m)) h.v.bump();
+      ext.message(m);
       const c = convs.get(m.conversation_id);
       if (c?.last_message?.id === m.id) patchConv(c.id, () => ({ last_message: m }));
       break;
@@ -953,9 +1028,11 @@ function applyEvent(f: Frame) {
     }
     case "typing": {
       if (d.user_id === me.value?.id) break;
+      const who = d.user_id || (d.contact_id ? -d.contact_id : 0);
+      if (!who) break;
       let t = typing.get(d.conversation_id);
       if (!t) typing.set(d.conversation_id, (t = new Map()));
-      t.set(d.user_id, Date.now() + 5000);
+      t.set(who, Date.now() + 5000);
       typingV.bump();
       scheduleTypingPrune();
       break;
@@ -964,6 +1041,8 @@ function applyEvent(f: Frame) {
       presence.set(d.user_id, d.presence);
       presenceV.bump();
       break;
+    default:
+      ext.event(f);
   }
 }
 
@@ -997,10 +1076,13 @@ function applyMessage(m: Message, fromAck: boolean) {
   const h = histories.get(m.conversation_id);
   if (h && h.started && h.put(m)) h.v.bump();
   notePeopleOf(m);
-  const t = m.sender_id ? typing.get(m.conversation_id) : undefined;
-  if (t?.delete(m.sender_id!)) typingV.bump();
+  const writer = m.sender_id || (m.contact_id ? -m.contact_id : 0);
+  const t = writer ? typing.get(m.conversation_id) : undefined;
+  if (t?.delete(writer)) typingV.bump();
+  const owned = ext.message(m);
   if (!c) {
-    fetchConv(m.conversation_id);
+    // A dialog this user watches without being a member: live chat keeps it.
+    if (!owned) fetchConv(m.conversation_id);
     return;
   }
   const isNew = m.seq > c.last_seq;
@@ -1020,7 +1102,7 @@ function applyMessage(m: Message, fromAck: boolean) {
         unreadTotal.value += 1;
         refreshUnread();
       }
-      if (m.sender_id) notify.incoming(convs.get(c.id)!, m, looking);
+      if (m.sender_id || m.contact_id) notify.incoming(convs.get(c.id)!, m, looking);
     }
   }
 }
@@ -1196,6 +1278,12 @@ document.addEventListener("visibilitychange", () => {
 export function canAdminister(u: User | null | undefined): boolean {
   if (!u) return false;
   return u.role === "admin" || u.role === "supervisor" || rights.value.includes("users.manage") || rights.value.includes("chat.settings");
+}
+
+/** canManageChat: live-chat projects, specialists, metrics (the chat.settings right; admins and supervisors hold it). */
+export function canManageChat(u: User | null | undefined): boolean {
+  if (!u) return false;
+  return u.role === "admin" || u.role === "supervisor" || rights.value.includes("chat.settings");
 }
 
 /** Test and debugging hook: the state, inspectable from the browser console. */

@@ -117,6 +117,8 @@ export interface SystemEvent {
   actor_id?: number;
   user_ids?: number[];
   title?: string;
+  /** Support dialogs: the name the line is about (a consultant, a visitor). */
+  name?: string;
 }
 
 export interface Message {
@@ -124,6 +126,8 @@ export interface Message {
   conversation_id: number;
   seq: number;
   sender_id?: number;
+  /** Set on a visitor's message in a support dialog (sender_id is then 0). */
+  contact_id?: number;
   kind: MsgKind;
   text: string;
   quote_id?: number;
@@ -173,4 +177,160 @@ export interface Frame {
   user?: User;
   message?: Message;
   error?: { code: string; message: string };
+}
+
+// ---- live chat (docs/livechat.md) ----------------------------------------
+
+export interface DayHours {
+  weekday: number;
+  from: string;
+  to: string;
+}
+
+export interface WorkingHours {
+  time_zone: string;
+  days: DayHours[];
+}
+
+export interface Shortcut {
+  name: string;
+  text: string;
+}
+
+export interface ChatMessages {
+  greeting: string;
+  offline: string;
+  waiting: string;
+  shortcuts: Shortcut[];
+}
+
+export interface PrechatField {
+  name: string;
+  label: string;
+  required: boolean;
+}
+
+export interface Project {
+  id: number;
+  name: string;
+  key: string;
+  secret?: string;
+  origins: string[];
+  chat_enabled: boolean;
+  hours: WorkingHours;
+  messages: ChatMessages;
+  prechat_fields: PrechatField[];
+  case_template_id: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface MyProject {
+  project: Project;
+  level: number;
+}
+
+export interface Specialist {
+  id: number;
+  project_id: number;
+  user_id?: number;
+  group_id?: number;
+  level: number;
+  name: string;
+  created_at: string;
+}
+
+export interface Contact {
+  id: number;
+  project_id: number;
+  external_id?: string;
+  name: string;
+  email?: string;
+  phone?: string;
+  page_url?: string;
+  referrer?: string;
+  utm_source?: string;
+  attributes?: Record<string, string>;
+  created_at: string;
+  last_seen_at: string;
+}
+
+export interface Support {
+  project_id: number;
+  contact_id: number;
+  status: "open" | "closed";
+  level: number;
+  transfer_to?: number;
+  contact_read_seq: number;
+  closed_at?: string;
+}
+
+export interface Dialog {
+  conversation: Conversation;
+  support: Support;
+  contact: Contact;
+  consultants: { id: number; name: string }[] | null;
+  waiting: boolean;
+  last_message?: Message | null;
+  unread: number;
+  /** Some answers name the project; the app fills it in from its own list otherwise. */
+  project?: { id: number; name: string };
+  rating?: Rating | null;
+}
+
+export interface CaseField {
+  name: string;
+  label: string;
+  required: boolean;
+  default?: string;
+}
+
+export interface CaseTemplate {
+  id: number;
+  name: string;
+  fields: CaseField[];
+  created_at: string;
+}
+
+export interface Case {
+  id: number;
+  project_id: number;
+  conversation_id: number;
+  contact_id: number;
+  source: "offline" | "conversation";
+  status: "open" | "closed";
+  title: string;
+  description: string;
+  fields: Record<string, string> | null;
+  created_by?: number;
+  created_at: string;
+  closed_at?: string;
+  closed_by?: number;
+}
+
+export interface CaseComment {
+  id: number;
+  case_id: number;
+  author_id?: number;
+  contact_id?: number;
+  text: string;
+  created_at: string;
+}
+
+export interface Rating {
+  conversation_id: number;
+  contact_id: number;
+  score: number;
+  comment?: string;
+  created_at: string;
+}
+
+export interface SpecialistMetrics {
+  user_id: number;
+  name: string;
+  conversations: number;
+  median_first_response_ms: number;
+  median_handling_ms: number;
+  ratings: number;
+  average_rating: number;
 }

@@ -1,7 +1,7 @@
 // Formatting helpers: times in the user's zone, sizes, previews, links.
 
 import type { Message } from "./types";
-import { personName } from "./store";
+import { ext, personName } from "./store";
 
 /** chars counts Unicode code points, as the server's message limit does. */
 export function chars(s: string): number {
@@ -66,8 +66,9 @@ export function hue(id: number): number {
 export function eventText(m: Message): string {
   const e = m.event;
   if (!e) return "";
-  const actor = personName(e.actor_id);
+  const actor = e.actor_id ? personName(e.actor_id) : e.name || personName(e.actor_id);
   const users = (e.user_ids || []).map(personName).join(", ");
+  if (ext.isDialog(m.conversation_id)) return dialogEventText(m, actor, users || e.name || "");
   switch (e.action) {
     case "created":
       return `${actor} created the chat` + (e.title ? ` “${e.title}”` : "");
@@ -83,6 +84,33 @@ export function eventText(m: Message): string {
       return `${actor} renamed the chat to “${e.title || ""}”`;
     case "reassigned":
       return `The Assistance line was handed over to ${users}`;
+  }
+  return e.action;
+}
+
+/** The system lines of a live-chat dialog (connected, disconnected, transferred, closed, case_created, offline). */
+function dialogEventText(m: Message, actor: string, users: string): string {
+  const e = m.event!;
+  const byUser = !!e.actor_id;
+  switch (e.action) {
+    case "connected":
+    case "joined":
+      return `${users || actor} connected to the dialog`;
+    case "disconnected":
+    case "left":
+      return `${users || actor} disconnected`;
+    case "transferred":
+      return (byUser ? `${actor} transferred the dialog to ` : "The dialog was transferred to ") + (users ? users + " (level 2)" : "the level-2 queue");
+    case "closed":
+      return byUser ? `${actor} closed the dialog` : "The dialog was closed";
+    case "case_created": {
+      const no = e.title ? ` #${e.title.replace(/^#/, "")}` : "";
+      return byUser ? `${actor} converted the dialog into case${no}` : `Case${no} was created`;
+    }
+    case "offline":
+      return "Nobody could answer: the message became a case" + (e.title ? ` — ${e.title}` : "");
+    case "created":
+      return "The visitor started the dialog";
   }
   return e.action;
 }

@@ -5,12 +5,13 @@
 
 import { useEffect, useMemo, useState } from "preact/hooks";
 import * as api from "../api";
-import { navigate } from "../router";
+import { navigate, type Route } from "../router";
 import { use } from "../sig";
 import * as store from "../store";
 import type { ChatSettings, Group, Role, User } from "../types";
 import { Avatar, Modal, Spinner } from "../ui/common";
 import { Back } from "../ui/icons";
+import { lazy } from "../ui/lazy";
 import { UserPicker } from "../ui/People";
 import { debounce } from "../util";
 
@@ -26,10 +27,13 @@ const RIGHTS: [string, string][] = [
   ["dialogs.delete", "Delete dialogs"],
 ];
 
-export function AdminPage(props: { tab: string }) {
+const ProjectsTab = lazy(() => import("./Projects").then((m) => m.ProjectsTab));
+
+export function AdminPage(props: { tab: string; route?: Route }) {
   const tab = props.tab || "chat";
   const tabs: [string, string][] = [
     ["chat", "Chat"],
+    ...(store.canManageChat(store.me.value) ? ([["projects", "Chat projects"]] as [string, string][]) : []),
     ["users", "Users"],
     ["groups", "Groups"],
   ];
@@ -57,7 +61,17 @@ export function AdminPage(props: { tab: string }) {
           </a>
         ))}
       </nav>
-      <div class="page-body">{tab === "users" ? <UsersTab /> : tab === "groups" ? <GroupsTab /> : <ChatTab />}</div>
+      <div class="page-body">
+        {tab === "users" ? (
+          <UsersTab />
+        ) : tab === "groups" ? (
+          <GroupsTab />
+        ) : tab === "projects" ? (
+          <ProjectsTab id={props.route?.id} section={props.route?.section} sub={props.route?.sub} />
+        ) : (
+          <ChatTab />
+        )}
+      </div>
     </section>
   );
 }

@@ -11,12 +11,14 @@ import { messagePreview } from "../util";
 import { SignIn, Logo } from "./Auth";
 import { Spinner } from "./common";
 import { ConversationView } from "./Conversation";
+import { DialogView } from "./Dialog";
 import { Bell, Close, Wifi } from "./icons";
 import { lazy } from "./lazy";
 import { SettingsPage } from "./Settings";
 import { Sidebar } from "./Sidebar";
 
 const AdminPage = lazy(() => import("../lazy/Admin").then((m) => m.AdminPage));
+const CasesPage = lazy(() => import("../lazy/Cases").then((m) => m.CasesPage));
 
 export function App() {
   const me = use(store.me);
@@ -50,7 +52,13 @@ function Main() {
       pane = <SettingsPage />;
       break;
     case "admin":
-      pane = <AdminPage tab={r.tab || "chat"} />;
+      pane = <AdminPage tab={r.tab || "chat"} route={r} />;
+      break;
+    case "dialog":
+      pane = <DialogView id={r.id!} />;
+      break;
+    case "cases":
+      pane = <CasesPage id={r.id} status={r.section || "open"} />;
       break;
     default:
       pane = (

@@ -10,8 +10,8 @@ import { useEffect, useImperativeHandle, useLayoutEffect, useRef, useState } fro
 import * as api from "../api";
 import { use } from "../sig";
 import * as store from "../store";
-import type { Conversation, FileInfo, Message } from "../types";
-import { chars, messagePreview, size } from "../util";
+import type { Conversation, FileInfo, Message, Shortcut } from "../types";
+import { chars, isPhone, messagePreview, size } from "../util";
 import { Spinner } from "./common";
 import { Clip, Close, Mic, Send, Smile, Stop } from "./icons";
 import { lazy } from "./lazy";
@@ -41,8 +41,18 @@ const texts = new Map<number, string>();
 const synced = new Map<number, string>();
 let attachSeq = 0;
 
-export function Composer(props: { c: Conversation; h: store.History; handle: Ref<ComposerHandle> }) {
+/** What a live-chat dialog adds to the composer: the Whisper toggle and the project's shortcuts ("/" to pick one). */
+export interface DialogComposer {
+  whisper: boolean;
+  setWhisper(on: boolean): void;
+  shortcuts: Shortcut[];
+}
+
+export function Composer(props: { c: Conversation; h: store.History; handle: Ref<ComposerHandle>; dialog?: DialogComposer }) {
   const c = props.c;
+  const dlg = props.dialog;
+  const whisper = !!dlg?.whisper;
+  const [pick, setPick] = useState<{ from: number; to: number; q: string; i: number } | null>(null);
   const limits = use(store.limits);
   const settings = use(store.settings);
   const [text, setText] = useState(() => texts.get(c.id) ?? c.draft ?? "");
@@ -55,6 +65,8 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
   const ta = useRef<HTMLTextAreaElement>(null);
   const filesRef = useRef(files);
   filesRef.current = files;
+  const whisperRef = useRef(whisper);
+  whisperRef.current = whisper;
 
   if (!synced.has(c.id)) synced.set(c.id, c.draft || "");
 
@@ -98,13 +110,44 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
 
   const change = (v: string) => {
     setText(v);
+    if (dlg?.shortcuts.length) findShortcut(v);
     if (editing) return;
     texts.set(c.id, v);
     store.saveDraft(c.id, v);
-    if (v.trim()) store.sendTyping(c.id);
+    // A whisper is not the visitor's business: no typing notice for it.
+    if (v.trim() && !whisper) store.sendTyping(c.id);
+  };
+
+  // Shortcuts: "/" at the start of a word opens the list of the project's ready texts.
+  const findShortcut = (v: string) => {
+    const el = ta.current;
+    const caret = el ? el.selectionStart : v.length;
+    const m = v.slice(0, caret).match(/(?:^|\s)\/([^\s/]*)$/);
+    if (!m) {
+      if (pick) setPick(null);
+      return;
+    }
+    const from = caret - m[1].length - 1;
+    setPick({ from, to: caret, q: m[1].toLowerCase(), i: 0 });
+  };
+  const matches = pick && dlg ? dlg.shortcuts.filter((x) => x.name.toLowerCase().includes(pick.q) || (pick.q.length > 1 && x.text.toLowerCase().includes(pick.q))).slice(0, 8) : [];
+  const useShortcut = (sc: Shortcut) => {
+    if (!pick) return;
+    const v = text.slice(0, pick.from) + sc.text + text.slice(pick.to);
+    const at = pick.from + sc.text.length;
+    setPick(null);
+    change(v);
+    requestAnimationFrame(() => {
+      ta.current?.focus();
+      ta.current?.setSelectionRange(at, at);
+    });
   };
 
   const addFiles = (list: File[]) => {
+    if (whisperRef.current) {
+      store.toast("A whisper is text only: turn Whisper off to send files.", "error");
+      return;
+    }
     const room = limits.max_files_per_message - filesRef.current.length;
     if (list.length > room) store.toast(`At most ${limits.max_files_per_message} files per message.`, "error");
     for (const f of list.slice(0, Math.max(0, room))) {
@@ -178,12 +221,14 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
       return;
     }
     if (!canSend) return;
+    if (whisper && !text.trim()) return;
     if (!props.h.atLatest) store.loadLatest(props.h);
-    store.send(c.id, text.trim(), { quote: quote || undefined, files: ready.map((f) => f.info!) });
+    if (whisper) store.send(c.id, text.trim(), { whisper: true, quote: quote || undefined });
+    else store.send(c.id, text.trim(), { quote: quote || undefined, files: ready.map((f) => f.info!) });
     setText("");
     texts.delete(c.id);
     setQuote(null);
-    setFiles((fs) => fs.filter((f) => f.state !== "done"));
+    if (!whisper) setFiles((fs) => fs.filter((f) => f.state !== "done"));
     store.stoppedTyping(c.id);
     store.saveDraft(c.id, "", true);
     synced.set(c.id, "");
@@ -195,6 +240,24 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
   };
 
   const onKey = (e: KeyboardEvent) => {
+    if (pick && matches.length) {
+      if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+        e.preventDefault();
+        const n = matches.length;
+        setPick({ ...pick, i: (pick.i + (e.key === "ArrowDown" ? 1 : n - 1)) % n });
+        return;
+      }
+      if ((e.key === "Enter" || e.key === "Tab") && !e.isComposing) {
+        e.preventDefault();
+        useShortcut(matches[Math.min(pick.i, matches.length - 1)]);
+        return;
+      }
+      if (e.key === "Escape") {
+        e.preventDefault();
+        setPick(null);
+        return;
+      }
+    }
     if (e.key === "Enter" && !e.isComposing) {
       const ctrl = e.ctrlKey || e.metaKey;
       const sends = settings.send_on_enter ? !ctrl && !e.shiftKey && !e.altKey : ctrl;
@@ -228,6 +291,11 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
 
   const onPaste = (e: ClipboardEvent) => {
     const fl = e.clipboardData?.files;
+    if (fl && fl.length && whisper) {
+      e.preventDefault();
+      store.toast("A whisper is text only: turn Whisper off to send files.", "error");
+      return;
+    }
     if (fl && fl.length) {
       e.preventDefault();
       addFiles([...fl]);
@@ -312,10 +380,29 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
   const secs = rec ? Math.max(0, Math.floor((now - rec.started) / 1000)) : 0;
 
   return (
-    <div class="composer">
+    <div class={"composer" + (whisper ? " whisper" : "")}>
+      {pick && matches.length ? (
+        <ul class="shortcuts" role="listbox" aria-label="Shortcuts">
+          {matches.map((sc, i) => (
+            <li key={sc.name}>
+              <button
+                role="option"
+                aria-selected={i === pick.i}
+                class={i === pick.i ? "on" : ""}
+                onMouseDown={(e) => e.preventDefault()}
+                onClick={() => useShortcut(sc)}
+              >
+                <strong>/{sc.name}</strong>
+                <span>{sc.text}</span>
+              </button>
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      {whisper ? <div class="whisper-note">Whisper — only consultants see this. Text only.</div> : null}
       {quote || editing ? (
         <div class="composer-ctx">
-          <span class="ctx-label">{editing ? "Editing" : "Replying to " + store.personName(quote!.sender_id)}</span>
+          <span class="ctx-label">{editing ? "Editing" : "Replying to " + store.senderName(quote!)}</span>
           <span class="ctx-text">{messagePreview((editing || quote)!)}</span>
           <button class="icon-btn small" aria-label={editing ? "Cancel editing" : "Cancel the reply"} onClick={() => (editing ? cancelEdit() : setQuote(null))}>
             <Close size={16} />
@@ -356,9 +443,24 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
         </div>
       ) : (
         <div class="composer-row">
-          <button class="icon-btn" aria-label="Attach files" title="Attach files" onClick={() => fileInput.current?.click()}>
-            <Clip />
-          </button>
+          {dlg ? (
+            <button
+              class={"whisper-btn" + (whisper ? " on" : "")}
+              aria-pressed={whisper}
+              title="Whisper: a note only consultants see"
+              onClick={() => {
+                dlg.setWhisper(!whisper);
+                ta.current?.focus();
+              }}
+            >
+              Whisper
+            </button>
+          ) : null}
+          {!whisper ? (
+            <button class="icon-btn" aria-label="Attach files" title="Attach files" onClick={() => fileInput.current?.click()}>
+              <Clip />
+            </button>
+          ) : null}
           <input
             ref={fileInput}
             type="file"
@@ -389,14 +491,26 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
             class={"input-text" + (over > 0 ? " over" : "")}
             rows={1}
             value={text}
-            placeholder={settings.send_on_enter ? "Write a message… (Enter to send, Shift+Enter for a new line)" : "Write a message… (Ctrl+Enter to send)"}
+            placeholder={
+              whisper
+                ? "Whisper to the consultants…"
+                : dlg
+                  ? dlg.shortcuts.length && !isPhone()
+                    ? "Reply, or / for a shortcut"
+                    : "Reply to the visitor"
+                  : settings.send_on_enter
+                    ? "Write a message… (Enter to send, Shift+Enter for a new line)"
+                    : "Write a message… (Ctrl+Enter to send)"
+            }
             aria-label="Message"
             aria-describedby={showCount ? "char-count" : undefined}
             onInput={(e) => change((e.currentTarget as HTMLTextAreaElement).value)}
             onKeyDown={onKey}
             onPaste={onPaste}
+            onBlur={() => setTimeout(() => setPick(null), 150)}
+            aria-autocomplete={dlg ? "list" : undefined}
           />
-          {text.trim() || ready.length || editing ? (
+          {text.trim() || (ready.length && !whisper) || editing || whisper ? (
             <button class="icon-btn send" aria-label={editing ? "Save" : "Send"} title={editing ? "Save" : "Send"} disabled={!canSend && !editing} onClick={submit}>
               {uploading ? <Spinner label="Uploading" /> : <Send />}
             </button>

@@ -40,7 +40,11 @@ export function ConversationView(props: { id: number; messageId?: number; snooze
     setMissing(false);
     if (ready && !store.convs.has(props.id)) store.ensureConv(props.id).then((x) => !x && setMissing(true));
   }, [props.id, ready]);
-  if (!c) {
+  // A live-chat dialog has its own view.
+  useEffect(() => {
+    if (c?.kind === "support") navigate(`/d/${c.id}`, true);
+  }, [c?.kind]);
+  if (!c || c.kind === "support") {
     return (
       <section class="pane empty-pane">
         {missing ? (
@@ -398,7 +402,7 @@ function RequestBanner(props: { c: Conversation; mine: boolean; name: string }) 
   );
 }
 
-function TypingLine(props: { id: number }) {
+export function TypingLine(props: { id: number }) {
   use(store.typingV);
   const settings = use(store.settings);
   const t = store.typing.get(props.id);
@@ -461,7 +465,7 @@ function SearchResults(props: { c: Conversation; q: string; onPick: (m: Message)
               <li key={m.id}>
                 <button class="search-hit" onClick={() => props.onPick(m)}>
                   <span class="hit-head">
-                    <strong>{store.personName(m.sender_id)}</strong> <time>{new Date(m.created_at).toLocaleString()}</time>
+                    <strong>{store.senderName(m)}</strong> <time>{new Date(m.created_at).toLocaleString()}</time>
                   </span>
                   <span class="hit-text">
                     <Text text={m.text} highlight={res.q} />
@@ -476,12 +480,14 @@ function SearchResults(props: { c: Conversation; q: string; onPick: (m: Message)
   );
 }
 
-function HistoryList(props: {
+export function HistoryList(props: {
   c: Conversation;
   h: store.History;
   composer: { current: ComposerHandle | null };
   onUser: (id: number) => void;
   onReminder: (m: Message) => void;
+  /** A live-chat dialog: the visitor's name and how far they have read. */
+  dialog?: { visitor: string; contactReadSeq: number; readOnly: boolean };
 }) {
   const { c, h } = props;
   const hv = use(h.v);
@@ -604,7 +610,7 @@ function HistoryList(props: {
   if (menuRow) {
     const m = menuRow.m;
     const mine = m.sender_id === me.id;
-    menuItems.push({ label: "Reply", onSelect: () => props.composer.current?.quote(m) });
+    if (m.kind !== "whisper") menuItems.push({ label: "Reply", onSelect: () => props.composer.current?.quote(m) });
     if (m.text) menuItems.push({ label: "Copy text", onSelect: () => copyText(m.text).catch(store.fail) });
     const rem = store.reminders.get(m.id);
     menuItems.push({ label: rem ? "Reminder… (change)" : "Reminder…", onSelect: () => props.onReminder(m) });
@@ -647,7 +653,7 @@ function HistoryList(props: {
         stickToBottom={h.atLatest}
         bottomAligned
         count={n}
-        version={`${hv}:${ov}:${rv}:${pv}:${flash}:${c.receipts.delivered_seq}:${c.receipts.read_seq}`}
+        version={`${hv}:${ov}:${rv}:${pv}:${flash}:${c.receipts?.delivered_seq}:${c.receipts?.read_seq}:${props.dialog?.contactReadSeq}:${props.dialog?.visitor}:${props.dialog?.readOnly}`}
         keyAt={(i) => (at(i) < 0 ? "start" : rows[at(i)].key)}
         estimate={(i) => (at(i) < 0 ? 48 : estimateHeight(rows[at(i)], rows[at(i) - 1]?.m))}
         onRange={onRange}
@@ -662,11 +668,23 @@ function HistoryList(props: {
             );
           const r = rows[j];
           const prev = rows[j - 1]?.m;
+          const dlg = props.dialog;
+          const status = r.pending
+            ? undefined
+            : dlg
+              ? r.m.kind === "whisper"
+                ? undefined
+                : r.m.seq <= dlg.contactReadSeq
+                  ? "read"
+                  : "sent"
+              : store.statusOf(c, r.m);
           return (
             <MessageRow
               r={r}
               prev={prev}
-              status={r.pending ? undefined : store.statusOf(c, r.m)}
+              status={status}
+              visitor={dlg?.visitor}
+              readOnly={dlg?.readOnly}
               group={c.kind !== "direct"}
               reminder={r.m.id ? store.reminders.get(r.m.id) : undefined}
               flash={flash !== 0 && flash === r.m.id}
@@ -746,7 +764,7 @@ function historyKeys(e: KeyboardEvent, list: VirtualListHandle | null) {
   next.scrollIntoView({ block: "nearest" });
 }
 
-function Lightbox(props: { f: FileInfo; onClose: () => void }) {
+export function Lightbox(props: { f: FileInfo; onClose: () => void }) {
   return (
     <Modal title={props.f.name} onClose={props.onClose} wide class="lightbox">
       <img src={api.fileURL(props.f.id)} alt={props.f.name} />

@@ -26,7 +26,7 @@ export function pendingRow(p: store.Pending): Row {
       conversation_id: p.conversation_id,
       seq: Number.MAX_SAFE_INTEGER,
       sender_id: store.me.value?.id,
-      kind: p.files.length ? "file" : "text",
+      kind: p.whisper ? "whisper" : p.files.length ? "file" : "text",
       text: p.text,
       quote: p.quote,
       files: p.files,
@@ -106,7 +106,7 @@ function imageBox(f: FileInfo): { w: number; h: number } {
 /** estimateHeight guesses a row's height before it is measured. */
 export function estimateHeight(r: Row, prev?: Message): number {
   const m = r.m;
-  let h = m.kind === "event" ? 30 : 52;
+  let h = m.kind === "event" ? 30 : m.kind === "whisper" ? 72 : 52;
   if (!prev || !sameDay(new Date(prev.created_at), new Date(m.created_at))) h += 36;
   if (m.quote) h += 44;
   for (const f of m.files || []) h += f.content_type.startsWith("image/") && f.has_thumbnail ? imageBox(f).h + 8 : 52;
@@ -161,6 +161,10 @@ export const MessageRow = memo(function MessageRow(props: {
   highlight?: string;
   a: RowActions;
   pv: number;
+  /** A live-chat dialog: the visitor's name (for quotes of their messages); statuses are the visitor's reading, never grey. */
+  visitor?: string;
+  /** A record shown read-only (no reply, no menu). */
+  readOnly?: boolean;
 }) {
   const { r, prev, a } = props;
   const m = r.m;
@@ -190,7 +194,9 @@ export const MessageRow = memo(function MessageRow(props: {
   const compact =
     !day && !!prev && prev.kind !== "event" && prev.sender_id === m.sender_id && Date.parse(m.created_at) - Date.parse(prev.created_at) < 5 * 60_000;
   const status: MsgStatus | undefined = r.pending ? r.pending.status : mine ? props.status : undefined;
-  const grey = mine && (status === "sent" || status === "queued");
+  const grey = mine && (props.visitor === undefined ? status === "sent" || status === "queued" : status === "queued");
+  const whisper = m.kind === "whisper";
+  const fromVisitor = !!m.contact_id && !m.sender_id;
   const deleted = !!m.deleted_at;
   const cls =
     "msg" +
@@ -199,8 +205,11 @@ export const MessageRow = memo(function MessageRow(props: {
     (grey ? " grey" : "") +
     (props.reminder ? " reminded" : "") +
     (props.flash ? " flash" : "") +
+    (whisper ? " whisper" : "") +
+    (fromVisitor ? " visitor" : "") +
     (r.pending?.status === "failed" ? " failed" : "");
-  const name = store.personName(m.sender_id);
+  const name = store.senderName(m);
+  const avatarId = fromVisitor ? m.contact_id! * 31 + 7 : m.sender_id || 0;
   return (
     <>
       {sep}
@@ -211,9 +220,10 @@ export const MessageRow = memo(function MessageRow(props: {
         data-client-id={m.client_id || undefined}
         data-status={status}
         tabIndex={-1}
-        aria-label={`${mine ? "You" : name}, ${fullTime(m.created_at)}${status ? ", " + status : ""}`}
-        onContextMenu={(e) => a.menu(e, r)}
+        aria-label={`${whisper ? "Whisper, " : ""}${mine ? "You" : name}, ${fullTime(m.created_at)}${status ? ", " + status : ""}`}
+        onContextMenu={(e) => !props.readOnly && a.menu(e, r)}
         onKeyDown={(e) => {
+          if (props.readOnly) return;
           if (e.key === "ContextMenu" || (e.shiftKey && e.key === "F10") || e.key === "Enter") {
             e.preventDefault();
             a.menu(e, r);
@@ -224,13 +234,14 @@ export const MessageRow = memo(function MessageRow(props: {
           <span class="msg-avatar">
             {!compact ? (
               <button class="avatar-btn" onClick={() => m.sender_id && a.user(m.sender_id)} aria-label={`About ${name}`} tabIndex={-1}>
-                <Avatar id={m.sender_id || 0} name={name} photo={store.people.get(m.sender_id || 0)?.photo_file_id} size={32} />
+                <Avatar id={avatarId} name={name} photo={fromVisitor ? undefined : store.people.get(m.sender_id || 0)?.photo_file_id} size={32} />
               </button>
             ) : null}
           </span>
         ) : null}
         <div class="bubble">
-          {!r.pending && !deleted ? (
+          {whisper ? <span class="whisper-label">Whisper — only consultants see this</span> : null}
+          {!r.pending && !deleted && !props.readOnly ? (
             <span class="msg-actions">
               <button class="icon-btn small" title="Reply" aria-label="Reply" onClick={() => a.reply(m)} tabIndex={-1}>
                 <Reply size={16} />
@@ -247,7 +258,7 @@ export const MessageRow = memo(function MessageRow(props: {
           ) : null}
           {m.quote && !deleted ? (
             <button class="quote" onClick={() => a.jump(m.quote!)} tabIndex={-1} title="Show the quoted message">
-              <span class="quote-who">{store.personName(m.quote.sender_id)}</span>
+              <span class="quote-who">{!m.quote.sender_id && props.visitor !== undefined ? props.visitor : store.personName(m.quote.sender_id)}</span>
               <span class="quote-text">{m.quote.deleted ? "Message deleted" : m.quote.text || "Attachment"}</span>
             </button>
           ) : null}

@@ -2,6 +2,7 @@
 // someone found by name or e-mail) and the picker used for multi-chats,
 // "Add interlocutors" and adding members.
 
+import type { ComponentChildren } from "preact";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import * as api from "../api";
 import * as store from "../store";
@@ -113,6 +114,10 @@ export function UserPicker(props: {
   confirm: string;
   exclude?: number[];
   askTitle?: boolean;
+  /** Offer the signed-in user too (associating specialists). */
+  includeMe?: boolean;
+  /** More fields above the search (the level of new specialists). */
+  children?: ComponentChildren;
   onClose: () => void;
   onPick: (ids: number[], title: string) => Promise<void>;
 }) {
@@ -122,7 +127,7 @@ export function UserPicker(props: {
   const [picked, setPicked] = useState<User[]>([]);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState("");
-  const { users } = useDirectory(q, [me.id, ...(props.exclude || [])]);
+  const { users } = useDirectory(q, [...(props.includeMe ? [] : [me.id]), ...(props.exclude || [])]);
   const search = useRef<HTMLInputElement>(null);
   const toggle = (u: User) => setPicked(picked.some((p) => p.id === u.id) ? picked.filter((p) => p.id !== u.id) : [...picked, u]);
   const submit = async () => {
@@ -161,6 +166,7 @@ export function UserPicker(props: {
             <input class="input" value={title} maxLength={100} onInput={(e) => setTitle((e.currentTarget as HTMLInputElement).value)} />
           </label>
         ) : null}
+        {props.children}
         {picked.length ? (
           <div class="chips" aria-label="Chosen">
             {picked.map((u) => (

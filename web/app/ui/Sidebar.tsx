@@ -6,19 +6,21 @@
 import type { ComponentChildren } from "preact";
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import * as api from "../api";
+import * as live from "../livechat";
 import { convURL, navigate, onLink, route } from "../router";
 import { memo, use, useSelect } from "../sig";
 import * as store from "../store";
 import type { Conversation, Message, User } from "../types";
 import { debounce, messagePreview, shortWhen } from "../util";
 import { Avatar, Menu, useMenu } from "./common";
-import { Gear, Help, Plus, Search, Users } from "./icons";
+import { Close, Gear, Help, Plus, Search, Users } from "./icons";
 import { CreateChannel, UserPicker } from "./People";
 import { VirtualList, type VirtualListHandle } from "./VirtualList";
 
 type Item =
-  | { t: "head"; key: string; label: string; section: string; count: number; action?: { label: string; run: () => void } }
+  | { t: "head"; key: string; label: string; section: string; count: number; action?: { label: string; run: () => void; icon?: "cases" } }
   | { t: "conv"; key: number; id: number }
+  | { t: "dlg"; key: string; id: number }
   | { t: "user"; key: string; user: User }
   | { t: "msg"; key: string; msg: Message }
   | { t: "note"; key: string; text: string };
@@ -34,6 +36,10 @@ export function Sidebar() {
   const r = use(route);
   const order = use(store.orderV);
   const [q, setQ] = useState("");
+  const dialogOrder = use(live.dialogOrderV);
+  const specialist = use(live.isSpecialist);
+  // Names matter for the visitors' rows only while searching.
+  const dialogContent = useSelect([live.dialogsV], () => (q.trim() ? live.dialogsV.value : 0));
   // Titles matter for the rows only while searching.
   const content = useSelect([store.convsV], () => (q.trim() ? store.convsV.value : 0));
   use(store.chatSettings, store.rights);
@@ -87,6 +93,24 @@ export function Sidebar() {
     const out: Item[] = [];
     const query = q.trim().toLowerCase();
     const byKind: Record<string, number[]> = { direct: [], group: [], assistance: [], support: [] };
+    if (specialist) {
+      const ids = live.dialogOrder.filter((id) => {
+        if (!query) return true;
+        const d = live.dialogs.get(id)!;
+        return (live.contactName(d) + " " + (d.contact?.email || "")).toLowerCase().includes(query);
+      });
+      out.push({
+        t: "head",
+        key: "h-visitors",
+        label: "Visitors",
+        section: "visitors",
+        count: ids.length,
+        action: { label: "Cases", run: () => navigate("/cases"), icon: "cases" },
+      });
+      if (!collapsed.visitors || query) for (const id of ids) out.push({ t: "dlg", key: "d-" + id, id });
+      if (!ids.length && (!collapsed.visitors || query))
+        out.push({ t: "note", key: "n-visitors", text: query ? "No matches" : "No visitors are waiting. New dialogs appear here." });
+    }
     for (const id of store.convOrder) {
       const c = store.convs.get(id)!;
       if (query) {
@@ -125,15 +149,17 @@ export function Sidebar() {
     }
     return out;
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [order, content, q, collapsed, people, found]);
+  }, [order, content, q, collapsed, people, found, dialogOrder, specialist, dialogContent]);
 
   const activeId = r.name === "conv" ? r.convId : 0;
+  const activeDialog = r.name === "dialog" ? r.id : 0;
   const cs = store.chatSettings.value;
   const assistance = cs.assistance_enabled && cs.assistance_admin_id !== me.id;
 
   const userMenu = [
     ...(assistance ? [{ label: "Assistance", onSelect: () => store.openAssistance().catch(store.fail) }] : []),
     { label: "Settings", onSelect: () => navigate("/settings") },
+    ...(specialist || store.canManageChat(me) ? [{ label: "Cases", onSelect: () => navigate("/cases") }] : []),
     ...(store.canAdminister(me) ? [{ label: "Administration", onSelect: () => navigate("/admin") }] : []),
     { label: "Sign out", onSelect: () => store.logout() },
   ];
@@ -225,14 +251,22 @@ export function Sidebar() {
                     <span class="count">{it.count}</span>
                   </button>
                   {it.action ? (
-                    <button class="icon-btn small" title={it.action.label} aria-label={it.action.label} onClick={it.action.run}>
-                      <Plus size={16} />
-                    </button>
+                    it.action.icon === "cases" ? (
+                      <button class="btn small head-link" title="Cases made from chats" onClick={it.action.run}>
+                        {it.action.label}
+                      </button>
+                    ) : (
+                      <button class="icon-btn small" title={it.action.label} aria-label={it.action.label} onClick={it.action.run}>
+                        <Plus size={16} />
+                      </button>
+                    )
                   ) : null}
                 </div>
               );
             case "conv":
               return <ConvRow id={it.id} row={i} active={it.id === activeId} />;
+            case "dlg":
+              return <DialogRow id={it.id} row={i} active={it.id === activeDialog} />;
             case "user":
               return (
                 <div role="listitem">
@@ -257,7 +291,7 @@ export function Sidebar() {
                   >
                     <span class="conv-main">
                       <span class="conv-title">
-                        {store.personName(it.msg.sender_id)} · {c ? store.convTitle(c) : "conversation"}
+                        {store.senderName(it.msg)} · {c ? store.convTitle(c) : "conversation"}
                       </span>
                       <span class="conv-sub">{messagePreview(it.msg)}</span>
                     </span>
@@ -378,6 +412,98 @@ const ConvRow = memo(function ConvRow(props: { id: number; row: number; active: 
           ) : null}
         </span>
       </a>
+    </div>
+  );
+});
+
+/**
+ * DialogRow is a visitor's dialog in the Visitors block (seed 002): green
+ * while it waits for an answer from this user, blue once a consultant is
+ * connected, light blue when it is this user; the consultants' names under
+ * the visitor's; the cross disconnects. A click connects and opens it.
+ */
+const DialogRow = memo(function DialogRow(props: { id: number; row: number; active: boolean }) {
+  const d = useSelect([live.dialogsV], () => live.dialogs.get(props.id));
+  const own = useSelect([store.convsV], () => store.convs.get(props.id));
+  const typingNow = useSelect([store.typingV], () => (store.typing.get(props.id)?.size || 0) > 0);
+  const [busy, setBusy] = useState(false);
+  if (!d) return null;
+  const state = live.rowState(d);
+  const name = live.contactName(d);
+  const consultants = d.consultants || [];
+  const me = store.me.value?.id;
+  const names = consultants.map((c) => (c.id === me ? "You" : c.name));
+  const last = d.last_message;
+  const unread = own ? own.unread || (own.marked_unread ? 1 : 0) : 0;
+  const project = live.projectName(d.support.project_id);
+  let sub: ComponentChildren;
+  if (typingNow) sub = <em class="typing-sub">typing…</em>;
+  else if (state === "closed") sub = "Closed" + (d.rating ? ` · rated ${d.rating.score}★` : "");
+  else if (names.length)
+    sub = (
+      <>
+        <Users size={12} /> {names.join(", ")}
+      </>
+    );
+  else if (state === "queued") sub = (d.support.level > 1 ? "Waiting for level 2" : "Waiting") + (last ? " · " + messagePreview(last) : "");
+  else sub = last ? messagePreview(last) : project || "New dialog";
+  const label = { waiting: "waiting for an answer", mine: "you are connected", taken: "a consultant is connected", queued: "waiting", idle: "", closed: "closed" }[state];
+  const cross = state === "mine" || state === "closed";
+  return (
+    <div role="listitem" class={"dlg-item " + state}>
+      <a
+        class={"conv-row dlg-row " + state + (props.active ? " active" : "") + (unread ? " unread" : "") + (cross ? " has-x" : "")}
+        href={`/d/${props.id}`}
+        data-row={props.row}
+        data-dialog={props.id}
+        data-state={state}
+        aria-current={props.active ? "page" : undefined}
+        aria-label={`${name}${label ? ", " + label : ""}${names.length ? ", with " + names.join(", ") : ""}`}
+        title={project ? `${project}${d.support.level > 1 ? " · level 2" : ""}` : undefined}
+        onClick={(e) => {
+          if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+          e.preventDefault();
+          live.open(props.id);
+        }}
+      >
+        <span class="conv-icon">
+          <Avatar id={d.contact.id * 31 + 7} name={name} size={36} />
+        </span>
+        <span class="conv-main">
+          <span class="conv-title">{name}</span>
+          <span class="conv-sub">{sub}</span>
+        </span>
+        <span class="conv-end">
+          <span class="conv-when">{shortWhen(last?.created_at || d.conversation.last_message_at || d.conversation.created_at)}</span>
+          {unread ? (
+            <span class="badge" aria-label={`${unread} unread`}>
+              {unread > 999 ? "999+" : unread}
+            </span>
+          ) : state === "waiting" ? (
+            <span class="dot-new" aria-hidden="true" />
+          ) : null}
+        </span>
+      </a>
+      {cross ? (
+        <button
+          class="icon-btn small dlg-x"
+          title={state === "closed" ? "Remove from the list" : "Disconnect from this dialog"}
+          aria-label={`Disconnect from ${name}`}
+          disabled={busy}
+          onClick={async () => {
+            setBusy(true);
+            try {
+              await live.disconnect(props.id);
+            } catch (e) {
+              store.fail(e);
+            } finally {
+              setBusy(false);
+            }
+          }}
+        >
+          <Close size={14} />
+        </button>
+      ) : null}
     </div>
   );
 });
