@@ -115,6 +115,7 @@ function boot() {
 
   // The project's public settings: name, texts, online, pre-chat fields.
   const project = async () => {
+    const first = !S.cfg;
     try {
       S.cfg = await call<WProject>("GET", "projects/" + encodeURIComponent(key));
       cfgErr = "";
@@ -123,6 +124,8 @@ function boot() {
       if (cfgErr) console.warn("Parley: " + cfgErr);
     }
     draw();
+    // Opened before the settings came: the message box has only just appeared.
+    if (first && S.cfg && S.open) focus();
   };
 
   const setConv = (c: WConv) => {
