@@ -259,12 +259,13 @@ function onMessage(m: Message): boolean {
     }
     return false;
   }
-  if (!d.last_message || m.seq >= d.last_message.seq) {
-    let waiting = d.waiting;
-    if (m.kind !== "whisper" && m.kind !== "event") waiting = !!m.contact_id && !m.sender_id && !d.consultants?.length;
+  if (!d.last_message || m.seq >= d.last_message.seq || m.seq > d.conversation.last_seq) {
+    // The rule of docs/livechat.md: nobody connected and the visitor's message is the last word.
+    const waiting = d.support.status === "open" && !!m.contact_id && !m.sender_id && !d.consultants?.length;
     dialogs.set(m.conversation_id, {
       ...d,
-      last_message: m,
+      // The preview is the last thing said to the visitor: whispers stay out of it (as on the server).
+      last_message: m.kind === "whisper" ? d.last_message : m,
       waiting,
       conversation: { ...d.conversation, last_seq: Math.max(d.conversation.last_seq, m.seq), last_message_at: m.created_at },
     });
@@ -375,6 +376,12 @@ store.ready.subscribe(() => {
 });
 
 let audio: AudioContext | null = null;
+// Browsers start audio suspended until the page is used (after a reload, say):
+// the first click or key press lets the melody play.
+for (const ev of ["pointerdown", "keydown"])
+  document.addEventListener(ev, () => {
+    if (audio?.state === "suspended") audio.resume().catch(() => {});
+  }, { capture: true, passive: true });
 
 /** ring plays the new-dialog melody once (three rising notes), unless the user turned sounds off. */
 function ring() {
