@@ -217,11 +217,24 @@ describe("live chat", { skip: skip || false, timeout: 600_000 }, () => {
     const table = admin.locator("table.specialists");
     await table.locator("tr", { hasText: LENA.name }).getByText("Level 2").waitFor();
     assert.equal(await table.locator("tbody tr").count(), 4);
+    // A group at level 2 with Boris in it: associated twice, he keeps the lower level (1).
+    const borisId = (await s.api(borisToken, "GET", "/me")).id;
+    await s.api(adminToken, "POST", "/groups", { name: "Order team", parent_id: 0, rights: [], member_ids: [borisId] });
+    await admin.reload();
+    await table.waitFor();
+    await admin.getByRole("button", { name: "Add a group" }).click();
+    const gdlg = admin.getByRole("dialog", { name: "Add a group of specialists" });
+    await gdlg.locator("select[name=group_id]").selectOption({ label: "Order team (1 members)" });
+    await gdlg.getByLabel(/^Level 2/).check();
+    await gdlg.getByRole("button", { name: "Add" }).click();
+    await table.locator("tr", { hasText: "Order team" }).getByText("Group").waitFor();
+    const mine = await s.api(borisToken, "GET", "/me/projects");
+    assert.equal(mine.projects[0].level, 1, "the lower level wins");
     await table.getByLabel(`Select ${ADMIN.name}`).check();
     await s.shot(admin, "lc-04-project-specialists");
     await admin.getByRole("button", { name: "Erase (1)" }).click();
     await table.locator("tr", { hasText: ADMIN.name }).waitFor({ state: "detached" });
-    assert.equal(await table.locator("tbody tr").count(), 3);
+    assert.equal(await table.locator("tbody tr").count(), 4);
 
     // Chat cases: a template with a mandatory field is refused with the server's reason.
     await admin.getByRole("link", { name: "Chat cases" }).click();
@@ -479,6 +492,7 @@ describe("live chat", { skip: skip || false, timeout: 600_000 }, () => {
     await anna.getByRole("button", { name: "Transfer", exact: true }).click();
     const dlg = anna.getByRole("dialog", { name: "Transfer to level 2" });
     await dlg.getByText(LENA.name).waitFor();
+    assert.equal(await dlg.getByText(BORIS.name).count(), 0, "Boris is level 1 (directly), though his group is level 2");
     await s.shot(anna, "lc-18-transfer");
     await dlg.getByLabel(new RegExp(LENA.name)).check();
     await dlg.getByRole("button", { name: "Transfer" }).click();
