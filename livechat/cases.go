@@ -2,6 +2,7 @@ package livechat
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -105,11 +106,7 @@ func (s *Service) Cases(ctx context.Context, actor *parley.User, q CaseQuery) ([
 		return nil, err
 	}
 	if q.ProjectID != 0 {
-		found := false
-		for _, id := range projects {
-			found = found || id == q.ProjectID
-		}
-		if !found {
+		if !slices.Contains(projects, q.ProjectID) {
 			return nil, parley.Errorf(parley.ENOTFOUND, "project not found")
 		}
 		projects = []int64{q.ProjectID}
@@ -130,12 +127,10 @@ func (s *Service) caseFor(ctx context.Context, r parley.Reader, actor *parley.Us
 	if err != nil {
 		return nil, err
 	}
-	for _, p := range projects {
-		if p == k.ProjectID {
-			return k, nil
-		}
+	if !slices.Contains(projects, k.ProjectID) {
+		return nil, parley.Errorf(parley.ENOTFOUND, "case not found")
 	}
-	return nil, parley.Errorf(parley.ENOTFOUND, "case not found")
+	return k, nil
 }
 
 // Case returns a case with its comments.

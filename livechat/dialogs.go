@@ -54,18 +54,15 @@ func (s *Service) dialogs(ctx context.Context, r parley.Reader, convs []*parley.
 	if err != nil {
 		return nil, err
 	}
-	n := &names{r: r}
 	for _, c := range convs {
-		d := &Dialog{Conversation: c, Support: c.Support, Contact: contacts[c.ID], Consultants: []Consultant{},
+		d := &Dialog{Conversation: c, Support: c.Support, Contact: contacts[c.Support.ContactID], Consultants: []Consultant{},
 			LastMessage: last[c.ID], Rating: ratings[c.ID]}
-		d.Contact = contacts[c.Support.ContactID]
 		for _, m := range members[c.ID] {
 			u, err := r.UserByID(ctx, m.UserID)
-			name := n.of(ctx, m.UserID)
-			if err == nil {
-				name = u.Name
+			if err != nil {
+				return nil, err
 			}
-			d.Consultants = append(d.Consultants, Consultant{ID: m.UserID, Name: name})
+			d.Consultants = append(d.Consultants, Consultant{ID: m.UserID, Name: u.Name})
 		}
 		d.Waiting = waiting(c, len(d.Consultants), d.LastMessage)
 		if d.LastMessage != nil && d.LastMessage.Kind == parley.MsgWhisper {
@@ -77,9 +74,13 @@ func (s *Service) dialogs(ctx context.Context, r parley.Reader, convs []*parley.
 }
 
 // waiting is the rule for a dialog needing an answer: open, nobody
-// connected, and the visitor's message is the last word.
+// connected, and the last word is the visitor's or a transfer (which alerts
+// level 2 at once).
 func waiting(c *parley.Conversation, connected int, last *parley.Message) bool {
-	return c.Support.Status == parley.SupportOpen && connected == 0 && last != nil && last.ContactID != 0
+	if c.Support.Status != parley.SupportOpen || connected > 0 || last == nil {
+		return false
+	}
+	return last.ContactID != 0 || (last.Event != nil && last.Event.Action == parley.ActionTransferred)
 }
 
 // emitDialog tells the project's staff that a dialog changed.
@@ -275,10 +276,12 @@ func (s *Service) Transfer(ctx context.Context, actor *parley.User, id int64, in
 		if err := tx.UpdateConversation(ctx, c); err != nil {
 			return err
 		}
-		if err := s.systemLine(ctx, tx, c, ev); err != nil {
+		// Leave first: the transfer is then the last word, and the dialog
+		// waits for level 2 (see waiting).
+		if err := s.leave(ctx, tx, c, actor.ID); err != nil {
 			return err
 		}
-		return s.leave(ctx, tx, c, actor.ID)
+		return s.systemLine(ctx, tx, c, ev)
 	})
 }
 

@@ -360,8 +360,15 @@ func TestLiveChatDialog(t *testing.T) {
 		if d.Support.Level != 2 || d.Support.TransferTo != lc.l2.id() || len(d.Consultants) != 0 {
 			t.Fatalf("after transfer: %+v", d)
 		}
-		v.send("still there?")
+		// The transfer alone alerts level 2; so does the visitor's next message.
+		if !d.Waiting {
+			t.Fatalf("a transferred dialog does not wait for level 2: %+v", d)
+		}
 		waitDialog(t, lc.l2Sock, func(d *livechat.Dialog) bool { return d.Waiting && d.Support.Level == 2 })
+		v.send("still there?")
+		waitDialog(t, lc.l2Sock, func(d *livechat.Dialog) bool {
+			return d.Waiting && d.LastMessage != nil && d.LastMessage.Text == "still there?"
+		})
 		lc.l2.do("POST", fmt.Sprintf("/api/v1/dialogs/%d/connect", conv), nil).want(http.StatusOK)
 		lc.l2.send(conv, "Level 2 here.")
 		lc.l2.do("POST", fmt.Sprintf("/api/v1/dialogs/%d/close", conv), nil).want(http.StatusOK)
