@@ -186,7 +186,7 @@ func (s *Service) CloseCase(ctx context.Context, actor *parley.User, id int64) (
 		if k.Status == parley.CaseClosed {
 			return parley.Errorf(parley.ECONFLICT, "the case is already closed")
 		}
-		k.Status, k.ClosedAt, k.ClosedBy = parley.CaseClosed, parley.Now(), actor.ID
+		k.Status, k.ClosedAt, k.ClosedBy = parley.CaseClosed, s.now(), actor.ID
 		return tx.UpdateCase(ctx, k)
 	})
 	return k, err

@@ -212,7 +212,8 @@ func (s *Service) Connect(ctx context.Context, actor *parley.User, id int64) (*D
 		if _, err := tx.Member(ctx, c.ID, actor.ID); err == nil {
 			return nil // already connected
 		}
-		if err := tx.AddMember(ctx, &parley.Member{ConversationID: c.ID, UserID: actor.ID, ReadSeq: c.LastSeq, DeliveredSeq: c.LastSeq}); err != nil {
+		if err := tx.AddMember(ctx, &parley.Member{ConversationID: c.ID, UserID: actor.ID, ReadSeq: c.LastSeq, DeliveredSeq: c.LastSeq,
+			JoinedAt: s.now()}); err != nil {
 			return err
 		}
 		return s.systemLine(ctx, tx, c, parley.SystemEvent{Action: parley.ActionConnected, ActorID: actor.ID})
@@ -292,7 +293,7 @@ func (s *Service) Close(ctx context.Context, actor *parley.User, id int64) (*Dia
 		if c.Support.Status != parley.SupportOpen {
 			return parley.Errorf(parley.ECONFLICT, "this dialog is already closed")
 		}
-		c.Support.Status, c.Support.ClosedAt, c.Key = parley.SupportClosed, parley.Now(), ""
+		c.Support.Status, c.Support.ClosedAt, c.Key = parley.SupportClosed, s.now(), ""
 		if err := tx.UpdateConversation(ctx, c); err != nil {
 			return err
 		}
@@ -303,7 +304,7 @@ func (s *Service) Close(ctx context.Context, actor *parley.User, id int64) (*Dia
 // systemLine stores a system line in a dialog and announces it to staff
 // and, projected, to the visitor.
 func (s *Service) systemLine(ctx context.Context, tx parley.Tx, c *parley.Conversation, ev parley.SystemEvent) error {
-	m := &parley.Message{ConversationID: c.ID, Kind: parley.MsgEvent, Event: &ev, Status: parley.StatusSent}
+	m := &parley.Message{ConversationID: c.ID, Kind: parley.MsgEvent, Event: &ev, Status: parley.StatusSent, CreatedAt: s.now()}
 	if err := tx.InsertMessage(ctx, m); err != nil {
 		return err
 	}

@@ -31,9 +31,9 @@ type Metrics struct {
 // Period bounds a metrics query; zero values mean the last 30 days.
 type Period struct{ From, To time.Time }
 
-func (p Period) resolve() (Period, error) {
+func (p Period) resolve(now time.Time) (Period, error) {
 	if p.To.IsZero() {
-		p.To = parley.Now()
+		p.To = now
 	}
 	if p.From.IsZero() {
 		p.From = p.To.AddDate(0, 0, -30)
@@ -55,7 +55,7 @@ func (s *Service) Metrics(ctx context.Context, actor *parley.User, projectID int
 	if _, err := s.store.ProjectByID(ctx, projectID); err != nil {
 		return nil, err
 	}
-	period, err := period.resolve()
+	period, err := period.resolve(s.now())
 	if err != nil {
 		return nil, err
 	}
@@ -187,7 +187,7 @@ func (s *Service) SpecialistDialogs(ctx context.Context, actor *parley.User, pro
 	if err := canManage(ctx, s.store, actor); err != nil {
 		return nil, err
 	}
-	period, err := period.resolve()
+	period, err := period.resolve(s.now())
 	if err != nil {
 		return nil, err
 	}

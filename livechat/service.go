@@ -31,7 +31,11 @@ type Config struct {
 	// in 10 s).
 	VisitorRate  float64
 	VisitorBurst int
-	Logger       *slog.Logger
+	// Now is the clock for token expiry, working hours and the times
+	// live chat records (default time.Now); tests set it to script a day
+	// or to expire a token without waiting.
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
 // Service implements live chat.
@@ -56,6 +60,9 @@ func New(ctx context.Context, store parley.Store, bus parley.Bus, blobs parley.B
 	if cfg.VisitorRate == 0 {
 		cfg.VisitorRate, cfg.VisitorBurst = 2, 20
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -69,6 +76,9 @@ func New(ctx context.Context, store parley.Store, bus parley.Bus, blobs parley.B
 	msgs.SetSupport(s)
 	return s, nil
 }
+
+// now is the service's clock at the precision Parley stores (UTC, ms).
+func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Millisecond) }
 
 const secretKey = "livechat.token_secret"
 

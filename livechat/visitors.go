@@ -35,7 +35,10 @@ func (s *Service) sign(payload string) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-var errBadToken = parley.Errorf(parley.EUNAUTHORIZED, "the visitor token is invalid or expired; start a new session")
+var (
+	errBadToken     = parley.Errorf(parley.EUNAUTHORIZED, "the visitor token is invalid; start a new session")
+	errExpiredToken = parley.Errorf(parley.EUNAUTHORIZED, "the visitor token has expired; start a new session")
+)
 
 // Authenticate checks a visitor token and that it belongs to the project
 // the request's origin may use.
@@ -56,8 +59,8 @@ func (s *Service) Authenticate(ctx context.Context, token, origin string) (*Visi
 		}
 		n[k] = v
 	}
-	if time.Now().Unix() > n[2] {
-		return nil, errBadToken
+	if s.now().Unix() > n[2] {
+		return nil, errExpiredToken
 	}
 	c, err := s.store.ContactByID(ctx, n[0])
 	if err != nil || c.ProjectID != n[1] {
@@ -127,7 +130,7 @@ func (s *Service) PublicConfig(ctx context.Context, key, origin string) (*Public
 // a level-1 specialist connected (on this node's presence; see
 // docs/livechat.md for clusters).
 func (s *Service) online(ctx context.Context, p *parley.Project) (bool, error) {
-	if !p.ChatEnabled || !p.Hours.Open(time.Now()) {
+	if !p.ChatEnabled || !p.Hours.Open(s.now()) {
 		return false, nil
 	}
 	staff, err := s.store.ProjectStaff(ctx, p.ID)
@@ -213,7 +216,7 @@ func (s *Service) StartSession(ctx context.Context, in SessionInput, origin stri
 			if err == nil {
 				c = v.Contact
 			}
-			if err == errBadToken {
+			if err == errBadToken || err == errExpiredToken {
 				// A stale token (an expired one, or a reset project) starts
 				// a new visitor rather than locking the widget out.
 				c, err = &parley.Contact{ProjectID: p.ID}, nil
@@ -227,7 +230,7 @@ func (s *Service) StartSession(ctx context.Context, in SessionInput, origin stri
 		if err := card.apply(p, c); err != nil {
 			return err
 		}
-		c.LastSeenAt = parley.Now()
+		c.LastSeenAt = s.now()
 		if c.ID == 0 {
 			return tx.CreateContact(ctx, c)
 		}
@@ -236,7 +239,7 @@ func (s *Service) StartSession(ctx context.Context, in SessionInput, origin stri
 	if err != nil {
 		return nil, err
 	}
-	sess := &Session{Token: s.token(c.ID, p.ID, time.Now().Add(s.cfg.TokenTTL)), Contact: visitorContact(c)}
+	sess := &Session{Token: s.token(c.ID, p.ID, s.now().Add(s.cfg.TokenTTL)), Contact: visitorContact(c)}
 	if conv, err := s.store.LastDialog(ctx, c.ID); err == nil {
 		if sess.Conversation, err = s.visitorConversation(ctx, s.store, conv); err != nil {
 			return nil, err
@@ -349,7 +352,7 @@ func (s *Service) UpdateContact(ctx context.Context, v *Visitor, in ContactInput
 		if err := card.apply(v.Project, &c); err != nil {
 			return err
 		}
-		c.LastSeenAt = parley.Now()
+		c.LastSeenAt = s.now()
 		if err := tx.UpdateContact(ctx, &c); err != nil {
 			return err
 		}
@@ -588,7 +591,7 @@ func (s *Service) openDialog(ctx context.Context, v *Visitor) (*parley.Conversat
 	}
 	_, err = s.store.Write(ctx, func(tx parley.Tx) error {
 		c = &parley.Conversation{Kind: parley.KindSupport, State: parley.StateAllowed, Key: openKey(v.Contact.ID),
-			Title: v.Contact.Name, Support: &parley.Support{ProjectID: v.Project.ID, ContactID: v.Contact.ID,
+			Title: v.Contact.Name, CreatedAt: s.now(), Support: &parley.Support{ProjectID: v.Project.ID, ContactID: v.Contact.ID,
 				Status: parley.SupportOpen, Level: parley.Level1}}
 		if err := tx.CreateConversation(ctx, c); err != nil {
 			return err

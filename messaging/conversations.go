@@ -257,7 +257,7 @@ func (s *Service) Cancel(ctx context.Context, actor *parley.User, convID int64) 
 
 // systemLine appends a system line (kind "event") to the conversation.
 func (s *Service) systemLine(ctx context.Context, tx parley.Tx, c *parley.Conversation, ev parley.SystemEvent) error {
-	m := &parley.Message{ConversationID: c.ID, Kind: parley.MsgEvent, Event: &ev}
+	m := &parley.Message{ConversationID: c.ID, Kind: parley.MsgEvent, Event: &ev, CreatedAt: s.now()}
 	if err := tx.InsertMessage(ctx, m); err != nil {
 		return err
 	}

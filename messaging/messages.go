@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/parley-chat/parley"
@@ -124,7 +125,7 @@ func (s *Service) sendInTx(ctx context.Context, tx parley.Tx, b *batchState, r *
 	if err := canSend(c); err != nil {
 		return nil, err
 	}
-	m := &parley.Message{ConversationID: c.ID, Kind: parley.MsgText, Text: in.Text, ClientID: in.ClientID}
+	m := &parley.Message{ConversationID: c.ID, Kind: parley.MsgText, Text: in.Text, ClientID: in.ClientID, CreatedAt: s.now()}
 	if r.contact != nil {
 		m.ContactID = r.contact.ID
 	} else {
@@ -249,8 +250,7 @@ func newBatchState() *batchState {
 
 // afterSends moves each sender's pointers past their own messages and
 // clears their draft of the conversation: what was drafted has been sent.
-func (b *batchState) afterSends(ctx context.Context, tx parley.Tx) error {
-	now := parley.Now()
+func (b *batchState) afterSends(ctx context.Context, tx parley.Tx, now time.Time) error {
 	for k, seq := range b.senders {
 		if _, err := tx.SetPointers(ctx, k[0], k[1], seq, seq, false); err != nil {
 			return err
@@ -393,7 +393,7 @@ func (c *committer) commit(batch []*sendReq) {
 				return r.err
 			}
 		}
-		return b.afterSends(ctx, tx)
+		return b.afterSends(ctx, tx, c.s.now())
 	})
 	if err != nil {
 		c.s.log.Error("group commit", "sends", len(batch), "err", err)
@@ -434,7 +434,7 @@ func (s *Service) Edit(ctx context.Context, actor *parley.User, msgID int64, tex
 		if strings.TrimSpace(text) == "" && len(m.Files) == 0 {
 			return parley.Invalid("text", "the text cannot be empty; delete the message instead")
 		}
-		m.Text, m.EditedAt = text, parley.Now()
+		m.Text, m.EditedAt = text, s.now()
 		if err := tx.UpdateMessage(ctx, m); err != nil {
 			return err
 		}
@@ -454,7 +454,7 @@ func (s *Service) Delete(ctx context.Context, actor *parley.User, msgID int64) (
 			return err
 		}
 		files = m.Files
-		m.Text, m.Files, m.DeletedAt = "", nil, parley.Now()
+		m.Text, m.Files, m.DeletedAt = "", nil, s.now()
 		if err := tx.UpdateMessage(ctx, m); err != nil {
 			return err
 		}

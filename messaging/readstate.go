@@ -112,7 +112,7 @@ func (s *Service) SetDraft(ctx context.Context, actor *parley.User, convID int64
 	if err := s.validText(text); err != nil {
 		return nil, err
 	}
-	d := &Draft{ConversationID: convID, Text: text, At: parley.Now()}
+	d := &Draft{ConversationID: convID, Text: text, At: s.now()}
 	err := s.write(ctx, func(tx parley.Tx) error {
 		if _, _, err := member(ctx, tx, convID, actor.ID); err != nil {
 			return err

@@ -34,7 +34,10 @@ type Config struct {
 	// 200 ms: ticks stay prompt, and a busy conversation costs one write
 	// per member that often, not one per message).
 	DeliveryFlush time.Duration
-	Logger        *slog.Logger
+	// Now is the clock that dates messages, edits and drafts (default
+	// time.Now); tests set it to script a day.
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
 // Service implements team chat.
@@ -96,6 +99,9 @@ func New(store parley.Store, bus parley.Bus, blobs parley.Blobs, pres *presence.
 	if cfg.DeliveryFlush <= 0 {
 		cfg.DeliveryFlush = 200 * time.Millisecond
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -105,6 +111,9 @@ func New(store parley.Store, bus parley.Bus, blobs parley.Blobs, pres *presence.
 	s.receipts = newDeliveries(s)
 	return s
 }
+
+// now is the service's clock at the precision Parley stores (UTC, ms).
+func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Millisecond) }
 
 // Config returns the limits in force, for clients to show.
 func (s *Service) Config() Config { return s.cfg }

@@ -187,8 +187,12 @@ func (q *q) Undelivered(ctx context.Context, userID int64) (map[int64]int64, err
 }
 
 func (q *q) CreateConversation(ctx context.Context, c *parley.Conversation) error {
-	now := parley.Now()
-	c.CreatedAt, c.UpdatedAt, c.LastMessageAt = now, now, now
+	// A service that keeps its own clock dates the conversation itself.
+	if c.CreatedAt.IsZero() {
+		c.CreatedAt = parley.Now()
+	}
+	now := c.CreatedAt
+	c.UpdatedAt, c.LastMessageAt = now, now
 	var s parley.Support
 	if c.Support != nil {
 		s = *c.Support

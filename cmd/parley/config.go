@@ -45,6 +45,11 @@ type Config struct {
 	// lowered only by tests and benchmarks.
 	PasswordMemoryKiB int
 
+	// Now is the clock of the messaging and live chat services (nil:
+	// time.Now). Not a flag: end-to-end tests set it to script a day of
+	// conversations or to expire visitor tokens without waiting.
+	Now func() time.Time
+
 	maxFileSize *int // the flag's value, applied by finish
 }
 

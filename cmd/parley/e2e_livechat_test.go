@@ -8,14 +8,17 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/httpapi"
 	"github.com/parley-chat/parley/livechat"
 )
 
@@ -407,5 +410,257 @@ func TestLiveChatDialog(t *testing.T) {
 		if len(lc.admin.history(conv, "")) == 0 {
 			t.Fatal("the administrator cannot open the full record")
 		}
+	})
+}
+
+// testClock is the services' clock in tests that script time (Config.Now):
+// the real time moved by an offset, or a fixed time once set.
+type testClock struct {
+	mu  sync.Mutex
+	at  time.Time
+	off time.Duration
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.at.IsZero() {
+		return c.at
+	}
+	return time.Now().Add(c.off)
+}
+
+// set stops the clock at t.
+func (c *testClock) set(t time.Time) {
+	c.mu.Lock()
+	c.at = t
+	c.mu.Unlock()
+}
+
+// advance moves the clock on by d.
+func (c *testClock) advance(d time.Duration) {
+	c.mu.Lock()
+	if c.at.IsZero() {
+		c.off += d
+	} else {
+		c.at = c.at.Add(d)
+	}
+	c.mu.Unlock()
+}
+
+func withClock(c *testClock) serverOption { return func(cfg *Config) { cfg.Now = c.Now } }
+
+// waitOnline waits until the widget says a level-1 specialist is online.
+func (lc *liveChat) waitOnline(t testing.TB, want bool) {
+	t.Helper()
+	anon := lc.s.anon(t)
+	anon.header.Set("Origin", shopOrigin)
+	eventually(t, fmt.Sprintf("the project online=%v", want), func() bool {
+		var p livechat.PublicProject
+		anon.do("GET", "/api/v1/widget/projects/"+lc.project.Key, nil).want(http.StatusOK).decode(&p)
+		return p.Online == want
+	})
+}
+
+// TestLiveChatExpiredToken: a visitor token is valid for Config.TokenTTL
+// (a year) after its session; after that every widget endpoint and the
+// visitor socket answer 401 with the error shape, and a new session with
+// the old token starts a new visitor.
+func TestLiveChatExpiredToken(t *testing.T) {
+	eachDB(t, func(t *testing.T, opts ...serverOption) {
+		clk := &testClock{}
+		s := newServer(t, append(opts, withClock(clk))...)
+		lc := newLiveChat(t, s)
+		v := s.visitor(t, lc.project.Key, map[string]any{"name": "Vera"})
+		sent := v.send("hello")
+		var vf livechat.VisitorFile
+		v.do("POST", "/api/v1/widget/files?name=a.txt", []byte("a file")).want(http.StatusCreated).decode(&vf)
+
+		// Just before the year is out the token still works.
+		clk.advance(365*24*time.Hour - time.Hour)
+		if h := v.history(); len(h.Messages) == 0 || h.Messages[0].ID != sent.ID {
+			t.Fatalf("before expiry: %+v", h)
+		}
+
+		clk.advance(2 * time.Hour)
+		for _, req := range []struct {
+			method, path string
+			body         any
+		}{
+			{"GET", "/api/v1/widget/messages", nil},
+			{"POST", "/api/v1/widget/messages", map[string]any{"client_id": "late", "text": "still there?"}},
+			{"PATCH", "/api/v1/widget/contact", map[string]any{"name": "Vera B."}},
+			{"GET", "/api/v1/widget/transcript", nil},
+			{"GET", fmt.Sprintf("/api/v1/widget/files/%d?token=%s", vf.ID, v.token), nil},
+		} {
+			e := v.do(req.method, req.path, req.body).wantErr(http.StatusUnauthorized, parley.EUNAUTHORIZED)
+			if !strings.Contains(e.Message, "expired") {
+				t.Errorf("%s %s: the error does not say the token expired: %+v", req.method, req.path, e)
+			}
+		}
+
+		// The visitor socket is refused before the upgrade, with the same error.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		u := strings.Replace(s.url, "http://", "ws://", 1) + "/api/v1/widget/ws?cursor=0&token=" + v.token
+		ws, resp, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {shopOrigin}}})
+		if err == nil {
+			ws.Close(websocket.StatusNormalClosure, "")
+			t.Fatal("the visitor socket accepted an expired token")
+		}
+		if resp == nil || resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("the socket with an expired token: %v, %+v", err, resp)
+		}
+		var eb httpapi.ErrorBody
+		body, _ := io.ReadAll(resp.Body)
+		if json.Unmarshal(body, &eb) != nil || eb.Error.Code != parley.EUNAUTHORIZED || !strings.Contains(eb.Error.Message, "expired") {
+			t.Fatalf("the socket's refusal: %s", body)
+		}
+
+		// A new session with the expired token is a new visitor, not a lock-out.
+		again := s.visitor(t, lc.project.Key, map[string]any{"token": v.token})
+		if again.token == v.token || again.session.Conversation != nil {
+			t.Fatalf("a session with the expired token resumed the old visitor: %+v", again.session)
+		}
+		if h := again.history(); len(h.Messages) != 0 {
+			t.Fatalf("the new visitor sees %+v", h)
+		}
+	})
+}
+
+// TestLiveChatMetricsScriptedDay checks the metrics against a scripted day
+// of dialogs with known times (the services' clock is set before every
+// step), before and after a restart on the same database.
+func TestLiveChatMetricsScriptedDay(t *testing.T) {
+	eachDB(t, func(t *testing.T, opts ...serverOption) {
+		day := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+		clk := &testClock{}
+		clk.set(day.Add(7 * time.Hour))
+		cfg := testConfig(t)
+		for _, o := range append(opts, withClock(clk)) {
+			o(&cfg)
+		}
+		s := newServer(t, func(c *Config) { *c = cfg })
+		lc := newLiveChat(t, s)
+		lc.aSock, lc.bSock = lc.a.connect(), lc.b.connect()
+		lc.waitOnline(t, true)
+
+		at := func(d time.Duration) { clk.set(day.Add(d)) }
+		const h, m, sec = time.Hour, time.Minute, time.Second
+		open := func(name, text string) (*visitorClient, int64) {
+			v := s.visitor(t, lc.project.Key, map[string]any{"name": name})
+			v.send(text)
+			return v, v.history().Conversation.ID
+		}
+		act := func(c *client, conv int64, action string, body any) {
+			t.Helper()
+			c.do("POST", fmt.Sprintf("/api/v1/dialogs/%d/%s", conv, action), body).want(http.StatusOK)
+		}
+		rate := func(v *visitorClient, score int) {
+			v.do("POST", "/api/v1/widget/rating", map[string]any{"score": score}).want(http.StatusCreated)
+		}
+
+		// The day before (outside the period): Anna, rated 1.
+		at(-14 * h)
+		v0, d0 := open("Zoe", "yesterday's question")
+		at(-14*h + m)
+		act(lc.a, d0, "connect", nil)
+		lc.a.send(d0, "answer")
+		at(-14*h + 5*m)
+		act(lc.a, d0, "close", nil)
+		rate(v0, 1)
+
+		// 09:00 Anna: first response 2 min, handled 9 min, rated 5.
+		at(9 * h)
+		v1, d1 := open("Vera", "hello")
+		at(9*h + m)
+		act(lc.a, d1, "connect", nil)
+		at(9*h + 2*m)
+		lc.a.send(d1, "Hi Vera")
+		at(9*h + 10*m)
+		act(lc.a, d1, "close", nil)
+		rate(v1, 5)
+
+		// 10:00 Anna: the visitor writes twice; first response 1 min from
+		// the first message, handled 20.5 min, rated 3.
+		at(10 * h)
+		v2, d2 := open("Walt", "my order")
+		at(10*h + 30*sec)
+		act(lc.a, d2, "connect", nil)
+		at(10*h + 45*sec)
+		v2.send("order 77")
+		at(10*h + m)
+		lc.a.send(d2, "Looking")
+		at(10*h + 21*m)
+		act(lc.a, d2, "close", nil)
+		rate(v2, 3)
+
+		// 11:00 Boris, a whisper, then a transfer to Lena: Boris's first
+		// response 5 min (the whisper is no answer), Lena's none; both
+		// handled until the close at 11:20 (Boris 19 min, Lena 12); both
+		// credited the rating 4.
+		at(11 * h)
+		v3, d3 := open("Xena", "a hard one")
+		at(11*h + m)
+		act(lc.b, d3, "connect", nil)
+		at(11*h + 3*m)
+		lc.b.sendBody(d3, map[string]any{"text": "for Lena", "whisper": true})
+		at(11*h + 5*m)
+		lc.b.send(d3, "Let me ask")
+		at(11*h + 6*m)
+		act(lc.b, d3, "transfer", map[string]any{"user_id": lc.l2.id()})
+		at(11*h + 8*m)
+		act(lc.l2, d3, "connect", nil)
+		at(11*h + 9*m)
+		lc.l2.send(d3, "Lena here")
+		at(11*h + 20*m)
+		act(lc.l2, d3, "close", nil)
+		rate(v3, 4)
+
+		// 12:00 Anna: first response 4 min; still open, so no handling time.
+		at(12 * h)
+		_, d4 := open("Yann", "quick one")
+		at(12*h + 3*m)
+		act(lc.a, d4, "connect", nil)
+		at(12*h + 4*m)
+		lc.a.send(d4, "Sure")
+
+		// 13:00 Boris: first response 2.5 min, handled 10 min, rated 1.
+		at(13 * h)
+		v5, d5 := open("Yuri", "complaint")
+		at(13*h + 2*m)
+		act(lc.b, d5, "connect", nil)
+		at(13*h + 2*m + 30*sec)
+		lc.b.send(d5, "Sorry to hear")
+		at(13*h + 12*m)
+		act(lc.b, d5, "close", nil)
+		rate(v5, 1)
+
+		want := map[int64]livechat.SpecialistMetrics{
+			lc.a.id():  {Conversations: 3, MedianFirstMS: 120_000, MedianHandlMS: 540_000, Ratings: 2, AverageRating: 4},
+			lc.b.id():  {Conversations: 2, MedianFirstMS: 150_000, MedianHandlMS: 600_000, Ratings: 2, AverageRating: 2.5},
+			lc.l2.id(): {Conversations: 1, MedianFirstMS: 0, MedianHandlMS: 720_000, Ratings: 1, AverageRating: 4},
+		}
+		query := "?from=" + day.Format(time.RFC3339) + "&to=" + day.Add(24*h).Format(time.RFC3339)
+		check := func(when string, admin *client) {
+			t.Helper()
+			var got livechat.Metrics
+			admin.do("GET", lc.path("/metrics")+query, nil).want(http.StatusOK).decode(&got)
+			if len(got.Specialists) != len(want) {
+				t.Errorf("%s: %d specialists, want %d: %+v", when, len(got.Specialists), len(want), got.Specialists)
+			}
+			for _, sm := range got.Specialists {
+				w, ok := want[sm.UserID]
+				w.UserID, w.Name = sm.UserID, sm.Name
+				if !ok || *sm != w {
+					t.Errorf("%s: user %d: got %+v, want %+v", when, sm.UserID, *sm, w)
+				}
+			}
+		}
+		check("before the restart", lc.admin)
+
+		s.stop()
+		s2 := newServer(t, func(c *Config) { *c = cfg })
+		check("after the restart", s2.login(t, lc.admin.user.Email, testPassword))
 	})
 }

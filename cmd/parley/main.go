@@ -254,9 +254,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		LoginRate: rate.Limit(cfg.LoginRate / 60), LoginBurst: max(1, int(cfg.LoginRate))})
 	m.Messaging = messaging.New(m.store, m.bus, blobs, m.presence, messaging.Config{
 		MaxMessageLength: cfg.MaxMessageLength, MaxFileSize: cfg.MaxFileSize,
-		SendRate: rate.Limit(cfg.SendRate), SendBurst: cfg.SendBurst, Logger: log})
+		SendRate: rate.Limit(cfg.SendRate), SendBurst: cfg.SendBurst, Now: cfg.Now, Logger: log})
 	m.reminders = reminders.New(m.store, m.presence, log)
-	if m.LiveChat, err = livechat.New(ctx, m.store, m.bus, blobs, m.Messaging, m.presence, livechat.Config{Logger: log}); err != nil {
+	if m.LiveChat, err = livechat.New(ctx, m.store, m.bus, blobs, m.Messaging, m.presence, livechat.Config{Now: cfg.Now, Logger: log}); err != nil {
 		return err
 	}
 	var origins []string
