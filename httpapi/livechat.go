@@ -54,6 +54,8 @@ func (s *Server) serveWidget(w http.ResponseWriter, r *http.Request, rt route) e
 		h := w.Header()
 		h.Set("Access-Control-Allow-Origin", o)
 		h.Add("Vary", "Origin")
+		// The widget reads how long to wait after a 429.
+		h.Set("Access-Control-Expose-Headers", "Retry-After")
 	}
 	if rt.Public {
 		return rt.Handle(s, w, r)
@@ -65,7 +67,11 @@ func (s *Server) serveWidget(w http.ResponseWriter, r *http.Request, rt route) e
 	if token == "" {
 		return parley.Errorf(parley.EUNAUTHORIZED, "a visitor token is required")
 	}
-	v, err := s.LiveChat.Authenticate(r.Context(), token, r.Header.Get("Origin"))
+	authenticate := s.LiveChat.Authenticate
+	if rt.Link {
+		authenticate = s.LiveChat.AuthenticateLink
+	}
+	v, err := authenticate(r.Context(), token, r.Header.Get("Origin"))
 	if err != nil {
 		return err
 	}
@@ -381,7 +387,7 @@ func (s *Server) liveChatRoutes() []route {
 						Width: f.Width, Height: f.Height, HasThumb: f.HasThumb}, nil
 				})
 			}},
-		{Method: "GET", Path: "/api/v1/widget/files/{id}", Summary: "Widget: a file of your conversation (?token=, ?thumb=1)", Widget: true,
+		{Method: "GET", Path: "/api/v1/widget/files/{id}", Summary: "Widget: a file of your conversation (?token=, ?thumb=1)", Widget: true, Link: true,
 			Query: "token:string thumb:int",
 			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
 				f, rc, err := s.LiveChat.Download(r.Context(), visitor(r), id, r.URL.Query().Get("thumb") == "1")

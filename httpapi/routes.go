@@ -19,6 +19,7 @@ type route struct {
 	Method, Path, Summary string
 	Public                bool   // no authentication
 	Widget                bool   // the visitor widget's: CORS for allowed origins, visitor token unless Public
+	Link                  bool   // a widget file the host page links to (<img>, <a>): no Origin needed, the token suffices
 	In                    any    // request body type, nil if none
 	Out                   any    // 2xx response body type, nil for 204
 	Query                 string // query parameters, "name:type ..." (type int, string, time)

@@ -43,6 +43,29 @@ var (
 // Authenticate checks a visitor token and that it belongs to the project
 // the request's origin may use.
 func (s *Service) Authenticate(ctx context.Context, token, origin string) (*Visitor, error) {
+	v, err := s.visitorOf(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	if err := AllowOrigin(v.Project, origin); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// AuthenticateLink checks the token of a request the host page makes with
+// a plain link or image (<a href>, <img src>) to one of the visitor's
+// files: such requests carry no Origin, so the token alone is the
+// capability. An Origin that is present must still be allowed.
+func (s *Service) AuthenticateLink(ctx context.Context, token, origin string) (*Visitor, error) {
+	if origin != "" {
+		return s.Authenticate(ctx, token, origin)
+	}
+	return s.visitorOf(ctx, token)
+}
+
+// visitorOf checks a token's signature and expiry and loads its visitor.
+func (s *Service) visitorOf(ctx context.Context, token string) (*Visitor, error) {
 	i := strings.LastIndexByte(token, '.')
 	if i < 0 || !hmac.Equal([]byte(s.sign(token[:i])), []byte(token[i+1:])) {
 		return nil, errBadToken
@@ -70,16 +93,13 @@ func (s *Service) Authenticate(ctx context.Context, token, origin string) (*Visi
 	if err != nil {
 		return nil, errBadToken
 	}
-	if err := AllowOrigin(p, origin); err != nil {
-		return nil, err
-	}
 	return &Visitor{Contact: c, Project: p}, nil
 }
 
 // AllowOrigin is the rule for which websites may embed a project's chat.
 // Browsers always send Origin on the widget's cross-origin requests; a
 // request without one is not from a page and is treated as a page of an
-// unknown site.
+// unknown site (except a file fetched by a link: AuthenticateLink).
 func AllowOrigin(p *parley.Project, origin string) error {
 	o := strings.ToLower(origin)
 	for _, allowed := range p.Origins {

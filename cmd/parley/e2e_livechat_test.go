@@ -234,12 +234,19 @@ func TestLiveChatVisitorIdentity(t *testing.T) {
 	v.do("POST", "/api/v1/widget/messages", map[string]any{"text": strings.Repeat("x", 2001)}).wantErr(http.StatusBadRequest, parley.EINVALID)
 	v.do("POST", "/api/v1/widget/rating", map[string]any{"score": 6}).wantErr(http.StatusBadRequest, parley.EINVALID)
 	v.do("POST", "/api/v1/widget/messages", map[string]any{"text": "hi", "whisper": true}).wantErr(http.StatusBadRequest, parley.EINVALID)
-	limited := false
-	for i := 0; i < 40 && !limited; i++ {
-		limited = v.do("POST", "/api/v1/widget/messages", map[string]any{"text": "flood"}).Status == http.StatusTooManyRequests
+	var limited *response
+	for i := 0; i < 40 && limited == nil; i++ {
+		if r := v.do("POST", "/api/v1/widget/messages", map[string]any{"text": "flood"}); r.Status == http.StatusTooManyRequests {
+			limited = r
+		}
 	}
-	if !limited {
+	if limited == nil {
 		t.Fatal("a flood of visitor messages was not limited")
+	}
+	// The widget (another origin) may read how long to wait.
+	if h := limited.Header; h.Get("Retry-After") == "" || h.Get("Access-Control-Allow-Origin") != shopOrigin ||
+		!strings.Contains(h.Get("Access-Control-Expose-Headers"), "Retry-After") {
+		t.Fatalf("the 429's headers do not let the widget read Retry-After: %v", h)
 	}
 }
 
@@ -348,6 +355,25 @@ func TestLiveChatDialog(t *testing.T) {
 			t.Fatalf("the visitor downloads %q", r.Body)
 		}
 		other.do("GET", fmt.Sprintf("/api/v1/widget/files/%d", vf.ID), nil).wantErr(http.StatusNotFound, parley.ENOTFOUND)
+
+		// An <img src> or <a href> on the host page sends no Origin: the
+		// token alone fetches the visitor's own files, and nothing else.
+		link := s.anon(t)
+		fileURL := func(id int64, token string) string { return fmt.Sprintf("/api/v1/widget/files/%d?token=%s", id, token) }
+		if r := link.do("GET", fileURL(sf.ID, v.token), nil).want(http.StatusOK); string(r.Body) != "the answer" {
+			t.Fatalf("the visitor's file by link: %q", r.Body)
+		}
+		link.do("GET", fileURL(vf.ID, v.token), nil).want(http.StatusOK)
+		link.do("GET", fileURL(vf.ID, other.token), nil).wantErr(http.StatusNotFound, parley.ENOTFOUND)
+		link.do("GET", fmt.Sprintf("/api/v1/widget/files/%d", sf.ID), nil).wantErr(http.StatusUnauthorized, parley.EUNAUTHORIZED)
+		link.do("GET", fileURL(sf.ID, v.token[:len(v.token)-2]+"xx"), nil).wantErr(http.StatusUnauthorized, parley.EUNAUTHORIZED)
+		// A present Origin must still be allowed, and other endpoints still need one.
+		evil := s.anon(t)
+		evil.header.Set("Origin", "https://evil.example")
+		evil.do("GET", fileURL(sf.ID, v.token), nil).wantErr(http.StatusForbidden, parley.EFORBIDDEN)
+		link.token = v.token
+		link.do("GET", "/api/v1/widget/messages", nil).wantErr(http.StatusForbidden, parley.EFORBIDDEN)
+		link.do("GET", "/api/v1/widget/transcript?token="+v.token, nil).wantErr(http.StatusForbidden, parley.EFORBIDDEN)
 
 		// Convert to case: the transcript has no whisper.
 		var k parley.Case
