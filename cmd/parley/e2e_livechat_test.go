@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -689,4 +690,52 @@ func TestLiveChatMetricsScriptedDay(t *testing.T) {
 		s2 := newServer(t, func(c *Config) { *c = cfg })
 		check("after the restart", s2.login(t, lc.admin.user.Email, testPassword))
 	})
+}
+
+// TestWidgetScript: /widget.js keeps its URL across releases, so it is
+// cached briefly and revalidated by ETag, and sent gzipped to browsers
+// that accept it.
+func TestWidgetScript(t *testing.T) {
+	s := newServer(t)
+	get := func(header ...string) *response {
+		c := s.anon(t)
+		for i := 0; i < len(header); i += 2 {
+			c.header.Set(header[i], header[i+1])
+		}
+		return c.do("GET", "/widget.js", nil)
+	}
+	plain := get("Accept-Encoding", "identity").want(http.StatusOK)
+	if plain.Header.Get("Content-Encoding") != "" || !strings.Contains(plain.Header.Get("Content-Type"), "javascript") || len(plain.Body) == 0 {
+		t.Fatalf("identity: %v, %d bytes", plain.Header, len(plain.Body))
+	}
+	gz := get("Accept-Encoding", "gzip, deflate, br").want(http.StatusOK)
+	h := gz.Header
+	if h.Get("Content-Encoding") != "gzip" || !strings.Contains(h.Get("Vary"), "Accept-Encoding") || h.Get("ETag") == "" ||
+		h.Get("ETag") == plain.Header.Get("ETag") || !strings.Contains(h.Get("Content-Type"), "javascript") {
+		t.Fatalf("gzip: headers %v", h)
+	}
+	if len(gz.Body) >= len(plain.Body) {
+		t.Errorf("gzipped %d bytes, plain %d", len(gz.Body), len(plain.Body))
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(gz.Body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if unzipped, err := io.ReadAll(zr); err != nil || !bytes.Equal(unzipped, plain.Body) {
+		t.Fatalf("the gzipped script differs from the plain one (%v)", err)
+	}
+	cc := h.Get("Cache-Control")
+	if !strings.Contains(cc, "max-age=") || strings.Contains(cc, "immutable") || strings.Contains(cc, "no-store") {
+		t.Errorf("Cache-Control %q: want a short max-age, then revalidation", cc)
+	}
+	// Revalidation: the same ETag gets 304 with no body, per encoding.
+	if r := get("Accept-Encoding", "gzip", "If-None-Match", h.Get("ETag")); r.Status != http.StatusNotModified || len(r.Body) != 0 {
+		t.Errorf("revalidating the gzipped script: %d, %d bytes", r.Status, len(r.Body))
+	}
+	if r := get("Accept-Encoding", "identity", "If-None-Match", plain.Header.Get("ETag")); r.Status != http.StatusNotModified {
+		t.Errorf("revalidating the plain script: %d", r.Status)
+	}
+	if r := get("Accept-Encoding", "identity", "If-None-Match", h.Get("ETag")); r.Status != http.StatusOK {
+		t.Errorf("the gzip ETag validated the plain script: %d", r.Status)
+	}
 }
