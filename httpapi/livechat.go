@@ -353,18 +353,14 @@ func (s *Server) liveChatRoutes() []route {
 				}
 				return respond(w, http.StatusOK)(s.LiveChat.UpdateContact(r.Context(), visitor(r), in))
 			}},
-		{Method: "GET", Path: "/api/v1/widget/messages", Summary: "Widget: your conversation and its messages after a seq",
-			Widget: true, Out: livechat.VisitorHistory{}, Query: "after_seq:int limit:int",
+		{Method: "GET", Path: "/api/v1/widget/messages", Summary: "Widget: your conversation and a page of its messages, oldest first: the newest, or before/after a seq",
+			Widget: true, Out: livechat.VisitorHistory{}, Query: "before_seq:int after_seq:int limit:int",
 			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
-				after, err := queryInt(r, "after_seq")
+				p, err := messagePage(r, "before_seq", "after_seq")
 				if err != nil {
 					return err
 				}
-				limit, err := queryInt(r, "limit")
-				if err != nil {
-					return err
-				}
-				return respond(w, http.StatusOK)(s.LiveChat.History(r.Context(), visitor(r), after, int(limit)))
+				return respond(w, http.StatusOK)(s.LiveChat.History(r.Context(), visitor(r), p))
 			}},
 		{Method: "POST", Path: "/api/v1/widget/messages", Summary: "Widget: send a message (idempotent by client_id)", Widget: true,
 			In: livechat.VisitorSendInput{}, Out: livechat.VisitorMessage{},

@@ -395,7 +395,7 @@ func (s *Server) coreRoutes() []route {
 		{Method: "GET", Path: "/api/v1/conversations/{id}/messages", Summary: "History, oldest first: newest page, or before/after a seq, or a period",
 			Out: MessagePage{}, Query: "before:int after:int since:time until:time period:string tz:string limit:int",
 			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
-				p, err := messagePage(r)
+				p, err := messagePage(r, "before", "after")
 				if err != nil {
 					return err
 				}
@@ -620,15 +620,17 @@ func userFilter(r *http.Request) (parley.UserFilter, error) {
 	return f, nil
 }
 
-// messagePage reads the history parameters. period is one of the seed's
-// filters (yesterday, 7d, 30d, 3m, 1y), counted in the time zone tz.
-func messagePage(r *http.Request) (parley.MessagePage, error) {
+// messagePage reads the history parameters: the seq cursors (named before
+// and after on staff history, before_seq and after_seq on the widget's),
+// since, until, limit, and period, one of the seed's filters (yesterday,
+// 7d, 30d, 3m, 1y) counted in the time zone tz.
+func messagePage(r *http.Request, before, after string) (parley.MessagePage, error) {
 	var p parley.MessagePage
 	var err error
-	if p.Before, err = queryInt(r, "before"); err != nil {
+	if p.Before, err = queryInt(r, before); err != nil {
 		return p, err
 	}
-	if p.After, err = queryInt(r, "after"); err != nil {
+	if p.After, err = queryInt(r, after); err != nil {
 		return p, err
 	}
 	if p.Since, err = queryTime(r, "since"); err != nil {

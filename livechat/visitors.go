@@ -539,9 +539,17 @@ type VisitorHistory struct {
 	Messages     []*VisitorMessage    `json:"messages"`
 }
 
-// History returns the visitor's current or last dialog: messages after
-// afterSeq, oldest first (up to limit; 0 means 200).
-func (s *Service) History(ctx context.Context, v *Visitor, afterSeq int64, limit int) (*VisitorHistory, error) {
+// maxHistoryPage bounds a page of the visitor's history (and is the
+// default: the widget loads the newest page at once).
+const maxHistoryPage = 200
+
+// History returns the visitor's current or last dialog and a page of its
+// messages, oldest first, as staff history pages: without cursors the
+// newest, else those before p.Before and/or after p.After. The limit
+// (default and at most 200) counts the messages the visitor sees, so a
+// page is short only at the end of the dialog, however many whispers lie
+// in between.
+func (s *Service) History(ctx context.Context, v *Visitor, p parley.MessagePage) (*VisitorHistory, error) {
 	out := &VisitorHistory{Messages: []*VisitorMessage{}}
 	c, err := s.store.LastDialog(ctx, v.Contact.ID)
 	if parley.ErrorCode(err) == parley.ENOTFOUND {
@@ -553,21 +561,43 @@ func (s *Service) History(ctx context.Context, v *Visitor, afterSeq int64, limit
 	if out.Conversation, err = s.visitorConversation(ctx, s.store, c); err != nil {
 		return nil, err
 	}
-	if limit <= 0 || limit > 200 {
-		limit = 200
+	if p.Limit <= 0 || p.Limit > maxHistoryPage {
+		p.Limit = maxHistoryPage
 	}
-	page := parley.MessagePage{After: afterSeq, Limit: limit}
-	if afterSeq <= 0 {
-		page = parley.MessagePage{Limit: limit} // the newest page
-	}
-	msgs, err := s.store.Messages(ctx, c.ID, page)
-	if err != nil {
-		return nil, err
-	}
+	want, forward := p.Limit, p.After > 0 && p.Before == 0 // as the store pages
 	n := &names{r: s.store}
-	for _, m := range msgs {
-		if p := project(ctx, n, m); p != nil {
-			out.Messages = append(out.Messages, p)
+	for {
+		msgs, err := s.store.Messages(ctx, c.ID, p)
+		if err != nil {
+			return nil, err
+		}
+		page := []*VisitorMessage{}
+		for _, m := range msgs {
+			if vm := project(ctx, n, m); vm != nil {
+				page = append(page, vm)
+			}
+		}
+		if forward {
+			out.Messages = append(out.Messages, page...)
+		} else {
+			out.Messages = append(page, out.Messages...)
+		}
+		if len(out.Messages) >= want || len(msgs) < p.Limit {
+			break
+		}
+		// Whispers and staff-only lines took room: read on past them.
+		if forward {
+			p.After = msgs[len(msgs)-1].Seq
+		} else {
+			p.Before = msgs[0].Seq
+		}
+	}
+	if extra := len(out.Messages) - want; extra > 0 {
+		// Keep those nearest the cursor; the next page starts after them.
+		if forward {
+			out.Messages = out.Messages[:want]
+		} else {
+			out.Messages = out.Messages[extra:]
 		}
 	}
 	return out, nil

@@ -739,3 +739,98 @@ func TestWidgetScript(t *testing.T) {
 		t.Errorf("the gzip ETag validated the plain script: %d", r.Status)
 	}
 }
+
+// TestLiveChatVisitorHistoryPaging: the widget pages its history back
+// with before_seq (and forward with after_seq) as staff history does, and
+// a page counts only what the visitor sees, so whispers never end it early.
+func TestLiveChatVisitorHistoryPaging(t *testing.T) {
+	eachDB(t, func(t *testing.T, opts ...serverOption) {
+		s := newServer(t, opts...)
+		lc := newLiveChat(t, s)
+		v := s.visitor(t, lc.project.Key, map[string]any{"name": "Vera"})
+		v.send("start")
+		conv := v.history().Conversation.ID
+		lc.a.do("POST", fmt.Sprintf("/api/v1/dialogs/%d/connect", conv), nil).want(http.StatusOK)
+		var want []string // the visitor's texts, in order
+		want = append(want, "start")
+		for i := 1; i <= 230; i++ {
+			want = append(want, fmt.Sprintf("m%d", i))
+			lc.a.send(conv, want[len(want)-1])
+			if i%10 == 0 {
+				lc.a.sendBody(conv, map[string]any{"text": "psst", "whisper": true})
+			}
+		}
+		for i := 0; i < 12; i++ { // the newest raw page is all whispers
+			lc.a.sendBody(conv, map[string]any{"text": "psst", "whisper": true})
+		}
+		page := func(query string) []livechat.VisitorMessage {
+			t.Helper()
+			var h livechat.VisitorHistory
+			v.do("GET", "/api/v1/widget/messages"+query, nil).want(http.StatusOK).decode(&h)
+			out := make([]livechat.VisitorMessage, len(h.Messages))
+			for i, m := range h.Messages {
+				if m.Kind == parley.MsgWhisper || m.Text == "psst" {
+					t.Fatalf("%s: a whisper reached the visitor: %+v", query, m)
+				}
+				out[i] = *m
+			}
+			return out
+		}
+		texts := func(ms []livechat.VisitorMessage) []string {
+			out := []string{}
+			for _, m := range ms {
+				if m.Kind == parley.MsgText {
+					out = append(out, m.Text)
+				}
+			}
+			return out
+		}
+
+		// The newest page: 200 by default, ending with the newest message.
+		newest := page("")
+		if len(newest) != 200 || newest[len(newest)-1].Text != "m230" {
+			t.Fatalf("the newest page: %d messages, last %+v", len(newest), newest[len(newest)-1])
+		}
+		if got := page("?limit=5"); !sameStrings(texts(got), want[len(want)-5:]) {
+			t.Fatalf("limit=5 behind 12 whispers: %v", texts(got))
+		}
+
+		// Back to the start with before_seq, 40 at a time.
+		all := []livechat.VisitorMessage{}
+		for before, pages := int64(0), 0; ; pages++ {
+			q := "?limit=40"
+			if before > 0 {
+				q += fmt.Sprintf("&before_seq=%d", before)
+			}
+			p := page(q)
+			if len(p) == 0 {
+				break
+			}
+			if pages > 20 || (len(p) < 40 && before == 0) {
+				t.Fatalf("paging back: page %d has %d messages", pages, len(p))
+			}
+			all = append(p, all...)
+			before = p[0].Seq
+		}
+		for i := 1; i < len(all); i++ {
+			if all[i].Seq <= all[i-1].Seq {
+				t.Fatalf("paging back repeats or reorders: seq %d after %d", all[i].Seq, all[i-1].Seq)
+			}
+		}
+		if !sameStrings(texts(all), want) {
+			t.Fatalf("paging back gave %d texts, want %d: %v", len(texts(all)), len(want), texts(all))
+		}
+
+		// Forward from a seq with after_seq: exactly the next ones.
+		var m200 int64
+		for _, m := range all {
+			if m.Text == "m200" {
+				m200 = m.Seq
+			}
+		}
+		if got := texts(page(fmt.Sprintf("?after_seq=%d&limit=10", m200))); !sameStrings(got, want[201:211]) {
+			t.Fatalf("after m200: %v", got)
+		}
+		v.do("GET", "/api/v1/widget/messages?before_seq=x", nil).wantErr(http.StatusBadRequest, parley.EINVALID)
+	})
+}
