@@ -143,8 +143,12 @@ type Support struct {
 	Level      int   `json:"level"`
 	TransferTo int64 `json:"transfer_to,omitempty"`
 	// ContactReadSeq is the newest message the visitor has read.
-	ContactReadSeq int64     `json:"contact_read_seq"`
-	ClosedAt       time.Time `json:"closed_at,omitzero"`
+	ContactReadSeq int64 `json:"contact_read_seq"`
+	// FiledSeq is the newest visitor message filed into an offline case
+	// (nobody could answer, or outside working hours); it does not make
+	// the dialog wait for a consultant.
+	FiledSeq int64     `json:"filed_seq,omitempty"`
+	ClosedAt time.Time `json:"closed_at,omitzero"`
 }
 
 // CaseField is one field of a case template.

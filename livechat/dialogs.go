@@ -15,7 +15,8 @@ type Dialog struct {
 	Support      *parley.Support      `json:"support"`
 	Contact      *parley.Contact      `json:"contact"`
 	Consultants  []Consultant         `json:"consultants"`
-	// Waiting: open, nobody connected, and the visitor wrote last. The
+	// Waiting: open, nobody connected, and the visitor wrote last (unless
+	// that went into an offline case) or it was just transferred. The
 	// sidebar shows it first, green, with the repeating sound.
 	Waiting     bool            `json:"waiting"`
 	LastMessage *parley.Message `json:"last_message,omitempty"`
@@ -75,12 +76,17 @@ func (s *Service) dialogs(ctx context.Context, r parley.Reader, convs []*parley.
 
 // waiting is the rule for a dialog needing an answer: open, nobody
 // connected, and the last word is the visitor's or a transfer (which alerts
-// level 2 at once).
+// level 2 at once). A visitor's message filed into an offline case (nobody
+// could answer, or outside working hours) does not ring: the case is its
+// follow-up, and consultants online out of hours are not called.
 func waiting(c *parley.Conversation, connected int, last *parley.Message) bool {
 	if c.Support.Status != parley.SupportOpen || connected > 0 || last == nil {
 		return false
 	}
-	return last.ContactID != 0 || (last.Event != nil && last.Event.Action == parley.ActionTransferred)
+	if last.ContactID != 0 {
+		return last.Seq > c.Support.FiledSeq
+	}
+	return last.Event != nil && last.Event.Action == parley.ActionTransferred
 }
 
 // emitDialog tells the project's staff that a dialog changed.
@@ -328,8 +334,9 @@ func (s *Service) emitVisitorMessage(ctx context.Context, tx parley.Tx, c *parle
 
 // AfterSend is messaging's hook for every message stored in a dialog: the
 // visitor gets their projection; a visitor's message to a dialog nobody
-// serves alerts the staff again, and while nobody can answer at all it
-// becomes a case (seed 004).
+// serves alerts the staff again, and while nobody can answer at all (no
+// level-1 specialist online, or outside working hours: see online) it
+// becomes a case instead, and alerts nobody (seed 004).
 func (s *Service) AfterSend(ctx context.Context, tx parley.Tx, c *parley.Conversation, m *parley.Message) error {
 	if err := s.emitVisitorMessage(ctx, tx, c, m, parley.EventMessageCreated); err != nil {
 		return err
@@ -367,6 +374,10 @@ func (s *Service) offlineCase(ctx context.Context, tx parley.Tx, p *parley.Proje
 	text := m.Text
 	for _, f := range m.Files {
 		text += "\n(file: " + f.Name + ")"
+	}
+	c.Support.FiledSeq = m.Seq // see waiting
+	if err := tx.UpdateConversation(ctx, c); err != nil {
+		return err
 	}
 	open, err := tx.OpenCaseOf(ctx, c.ID, parley.CaseFromOffline)
 	if err == nil {

@@ -834,3 +834,76 @@ func TestLiveChatVisitorHistoryPaging(t *testing.T) {
 		v.do("GET", "/api/v1/widget/messages?before_seq=x", nil).wantErr(http.StatusBadRequest, parley.EINVALID)
 	})
 }
+
+// TestLiveChatOutOfHours: outside working hours a visitor's messages
+// become a case, the visitor is told with the offline text, and no
+// consultant is called, even one who is online; in hours the next message
+// is a chat again.
+func TestLiveChatOutOfHours(t *testing.T) {
+	eachDB(t, func(t *testing.T, opts ...serverOption) {
+		monday := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC) // 11:00 in Madrid
+		sunday := time.Date(2026, 3, 1, 20, 0, 0, 0, time.UTC) // 21:00 in Madrid
+		clk := &testClock{}
+		clk.set(monday)
+		s := newServer(t, append(opts, withClock(clk))...)
+		lc := newLiveChat(t, s)
+		days := []map[string]any{}
+		for wd := 1; wd <= 5; wd++ {
+			days = append(days, map[string]any{"weekday": wd, "from": "09:00", "to": "18:00"})
+		}
+		closed := "We are closed; we answer on weekdays from 9:00."
+		lc.admin.do("PATCH", lc.path(""), map[string]any{"hours": map[string]any{"time_zone": "Europe/Madrid", "days": days},
+			"messages": map[string]any{"offline": closed}}).want(http.StatusOK)
+		lc.aSock = lc.a.connect()
+		lc.waitOnline(t, true) // Anna is online in hours...
+		clk.set(sunday)
+		lc.waitOnline(t, false) // ...and the project is not, out of them.
+
+		v := s.visitor(t, lc.project.Key, map[string]any{"name": "Nick"})
+		v.send("Please call me back about invoice 77")
+		h := v.history()
+		conv := h.Conversation.ID
+		if last := h.Messages[len(h.Messages)-1]; last.Event == nil || last.Event.Action != parley.ActionOffline ||
+			!strings.Contains(last.Event.Text, closed) || !strings.Contains(last.Event.Text, "case #") {
+			t.Fatalf("out of hours the visitor sees %+v", h.Messages)
+		}
+		v.send("My number is 555-0100")
+		// Neither message calls Anna: not in what her socket is told, not in the dialog.
+		d := waitDialog(t, lc.aSock, func(d *livechat.Dialog) bool {
+			return d.Conversation.ID == conv && d.LastMessage != nil && d.LastMessage.Text == "My number is 555-0100"
+		})
+		if d.Waiting {
+			t.Fatalf("a message out of hours rings the consultants: %+v", d)
+		}
+		lc.a.do("GET", fmt.Sprintf("/api/v1/dialogs/%d", conv), nil).want(http.StatusOK).decode(&d)
+		if d.Waiting {
+			t.Fatalf("the dialog waits out of hours: %+v", d)
+		}
+		var cases struct{ Cases []parley.Case }
+		lc.a.do("GET", fmt.Sprintf("/api/v1/cases?project=%d", lc.project.ID), nil).want(http.StatusOK).decode(&cases)
+		if len(cases.Cases) != 1 || cases.Cases[0].Source != parley.CaseFromOffline || cases.Cases[0].ConversationID != conv ||
+			!strings.Contains(cases.Cases[0].Description, "invoice 77") {
+			t.Fatalf("the case made out of hours: %+v", cases.Cases)
+		}
+		var cv livechat.CaseView
+		lc.a.do("GET", fmt.Sprintf("/api/v1/cases/%d", cases.Cases[0].ID), nil).want(http.StatusOK).decode(&cv)
+		if len(cv.Comments) != 1 || cv.Comments[0].Text != "My number is 555-0100" {
+			t.Fatalf("the later message is not the case's comment: %+v", cv.Comments)
+		}
+
+		// Monday morning: the next message is a chat and calls Anna.
+		clk.set(monday.Add(7 * 24 * time.Hour))
+		lc.waitOnline(t, true)
+		v.send("Are you open now?")
+		d = waitDialog(t, lc.aSock, func(d *livechat.Dialog) bool {
+			return d.Conversation.ID == conv && d.LastMessage != nil && d.LastMessage.Text == "Are you open now?"
+		})
+		if !d.Waiting {
+			t.Fatalf("in hours the visitor's message does not call the consultants: %+v", d)
+		}
+		lc.a.do("GET", fmt.Sprintf("/api/v1/cases/%d", cv.ID), nil).want(http.StatusOK).decode(&cv)
+		if len(cv.Comments) != 1 {
+			t.Fatalf("a message in hours went to the case: %+v", cv.Comments)
+		}
+	})
+}
