@@ -200,7 +200,7 @@ func (s *Server) liveChatRoutes() []route {
 				writeJSON(w, http.StatusOK, MyProjectList{list})
 				return nil
 			}},
-		{Method: "GET", Path: "/api/v1/case-templates", Summary: "Case templates", Out: TemplateList{},
+		{Method: "GET", Path: "/api/v1/case-templates", Summary: "Case templates: all to managers, to specialists those of their projects", Out: TemplateList{},
 			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				list, err := s.LiveChat.CaseTemplates(r.Context(), actor(r))
 				if err != nil {

@@ -417,16 +417,40 @@ func (in *TemplateInput) validate() error {
 	return nil
 }
 
-// CaseTemplates lists the templates.
+// CaseTemplates lists the templates: every one to those who manage live
+// chat, and to a specialist those of the projects they serve, read only,
+// so their cases can show the fields' labels. Anyone else is refused.
 func (s *Service) CaseTemplates(ctx context.Context, actor *parley.User) ([]*parley.CaseTemplate, error) {
-	if err := canManage(ctx, s.store, actor); err != nil {
+	manageErr := canManage(ctx, s.store, actor)
+	var used map[int64]bool
+	if manageErr != nil {
+		roles, err := s.store.StaffRoles(ctx, actor.ID)
+		if err != nil {
+			return nil, err
+		}
+		if len(roles) == 0 {
+			return nil, manageErr
+		}
+		used = map[int64]bool{}
+		for _, r := range roles {
+			p, err := s.store.ProjectByID(ctx, r.ProjectID)
+			if err != nil {
+				return nil, err
+			}
+			used[p.CaseTemplateID] = true
+		}
+	}
+	all, err := s.store.CaseTemplates(ctx)
+	if err != nil {
 		return nil, err
 	}
-	list, err := s.store.CaseTemplates(ctx)
-	if list == nil {
-		list = []*parley.CaseTemplate{}
+	list := []*parley.CaseTemplate{}
+	for _, t := range all {
+		if used == nil || used[t.ID] {
+			list = append(list, t)
+		}
 	}
-	return list, err
+	return list, nil
 }
 
 // SaveCaseTemplate creates (id 0) or changes a template. A template a

@@ -907,3 +907,53 @@ func TestLiveChatOutOfHours(t *testing.T) {
 		}
 	})
 }
+
+// TestLiveChatCaseTemplateForSpecialists: a project's specialists may read
+// (only read) its case template, so their cases show the fields' labels;
+// others are refused.
+func TestLiveChatCaseTemplateForSpecialists(t *testing.T) {
+	eachDB(t, func(t *testing.T, opts ...serverOption) {
+		s := newServer(t, opts...)
+		lc := newLiveChat(t, s)
+		var chat, other parley.CaseTemplate
+		lc.admin.do("POST", "/api/v1/case-templates", map[string]any{"name": "Chat",
+			"fields": []map[string]any{{"name": "priority", "label": "Priority", "default": "normal"}}}).want(http.StatusCreated).decode(&chat)
+		lc.admin.do("POST", "/api/v1/case-templates", map[string]any{"name": "Returns",
+			"fields": []map[string]any{{"name": "order", "label": "Order number"}}}).want(http.StatusCreated).decode(&other)
+		lc.admin.do("PATCH", lc.path(""), map[string]any{"case_template_id": chat.ID}).want(http.StatusOK)
+		// Another project, with its own template and specialist.
+		var returns parley.Project
+		lc.admin.do("POST", "/api/v1/projects", map[string]any{"name": "Returns", "case_template_id": other.ID}).
+			want(http.StatusCreated).decode(&returns)
+		rita := s.newUser(t, parley.RoleAgent, "Rita Returns")
+		lc.admin.do("POST", fmt.Sprintf("/api/v1/projects/%d/specialists", returns.ID), map[string]any{"user_id": rita.id(), "level": 1}).
+			want(http.StatusCreated)
+
+		list := func(c *client) []parley.CaseTemplate {
+			t.Helper()
+			var out struct{ Templates []parley.CaseTemplate }
+			c.do("GET", "/api/v1/case-templates", nil).want(http.StatusOK).decode(&out)
+			return out.Templates
+		}
+		for _, c := range []*client{lc.a, lc.l2} {
+			got := list(c)
+			if len(got) != 1 || got[0].ID != chat.ID || len(got[0].Fields) != 1 || got[0].Fields[0].Label != "Priority" {
+				t.Fatalf("%s reads %+v, want the Shop project's template alone", c.user.Name, got)
+			}
+		}
+		if got := list(rita); len(got) != 1 || got[0].ID != other.ID {
+			t.Fatalf("Rita reads %+v, want the Returns template alone", got)
+		}
+		if got := list(lc.admin); len(got) != 2 {
+			t.Fatalf("the administrator reads %+v", got)
+		}
+		// Read only.
+		body := map[string]any{"name": "Mine", "fields": []map[string]any{}}
+		lc.a.do("PATCH", fmt.Sprintf("/api/v1/case-templates/%d", chat.ID), body).wantErr(http.StatusForbidden, parley.EFORBIDDEN)
+		lc.a.do("POST", "/api/v1/case-templates", body).wantErr(http.StatusForbidden, parley.EFORBIDDEN)
+		lc.a.do("DELETE", fmt.Sprintf("/api/v1/case-templates/%d", other.ID), nil).wantErr(http.StatusForbidden, parley.EFORBIDDEN)
+		// Neither a specialist nor a manager: refused.
+		s.newUser(t, parley.RoleAgent, "Otto Outsider").do("GET", "/api/v1/case-templates", nil).wantErr(http.StatusForbidden, parley.EFORBIDDEN)
+		s.newUser(t, parley.RoleMember, "").do("GET", "/api/v1/case-templates", nil).wantErr(http.StatusForbidden, parley.EFORBIDDEN)
+	})
+}
