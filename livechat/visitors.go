@@ -412,9 +412,12 @@ type VisitorFile struct {
 }
 
 // VisitorEvent is a system line: someone connected, the dialog closed...
+// Name is the consultant who acted; To, on a transfer, the level-2
+// specialist chosen (none: the level-2 queue).
 type VisitorEvent struct {
 	Action string `json:"action"`
 	Name   string `json:"name,omitempty"`
+	To     string `json:"to,omitempty"`
 	Text   string `json:"text,omitempty"`
 }
 
@@ -465,7 +468,14 @@ func project(ctx context.Context, n *names, m *parley.Message) *VisitorMessage {
 		switch m.Event.Action {
 		case parley.ActionConnected, parley.ActionDisconnected:
 			ev.Name = n.of(ctx, m.Event.ActorID)
-		case parley.ActionTransferred, parley.ActionClosed:
+		case parley.ActionTransferred:
+			if m.Event.ActorID != 0 {
+				ev.Name = n.of(ctx, m.Event.ActorID)
+			}
+			if len(m.Event.UserIDs) > 0 {
+				ev.To = n.of(ctx, m.Event.UserIDs[0])
+			}
+		case parley.ActionClosed:
 		case parley.ActionCaseCreated, parley.ActionOffline:
 			ev.Text = m.Event.Title
 		default:
@@ -787,7 +797,7 @@ func writeTranscript(ctx context.Context, w io.Writer, n *names, contact *parley
 		at := m.CreatedAt.Format("2006-01-02 15:04")
 		switch p.From {
 		case "system":
-			fmt.Fprintf(w, "[%s] — %s %s %s\n", at, p.Event.Name, p.Event.Action, p.Event.Text)
+			fmt.Fprintf(w, "[%s] — %s\n", at, p.Event.line())
 		case "visitor":
 			fmt.Fprintf(w, "[%s] %s: %s\n", at, who, p.Text)
 		default:
@@ -797,6 +807,37 @@ func writeTranscript(ctx context.Context, w io.Writer, n *names, contact *parley
 			fmt.Fprintf(w, "    (file: %s)\n", f.Name)
 		}
 	}
+}
+
+// line is the system line as a sentence, worded as the staff timeline
+// words it (with first names).
+func (e *VisitorEvent) line() string {
+	who := e.Name
+	if who == "" {
+		who = "A consultant"
+	}
+	switch e.Action {
+	case parley.ActionConnected:
+		return who + " connected to the dialog"
+	case parley.ActionDisconnected:
+		return who + " disconnected"
+	case parley.ActionTransferred:
+		to := "the level-2 queue"
+		if e.To != "" {
+			to = e.To + " (level 2)"
+		}
+		if e.Name == "" {
+			return "The dialog was transferred to " + to
+		}
+		return e.Name + " transferred the dialog to " + to
+	case parley.ActionClosed:
+		return "The dialog was closed"
+	case parley.ActionCaseCreated:
+		return "The dialog was converted into case " + e.Text
+	case parley.ActionOffline:
+		return e.Text
+	}
+	return strings.TrimSpace(e.Action + " " + e.Text)
 }
 
 // Upload stores a visitor's file for their next message.

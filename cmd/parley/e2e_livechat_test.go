@@ -957,3 +957,50 @@ func TestLiveChatCaseTemplateForSpecialists(t *testing.T) {
 		s.newUser(t, parley.RoleMember, "").do("GET", "/api/v1/case-templates", nil).wantErr(http.StatusForbidden, parley.EFORBIDDEN)
 	})
 }
+
+// TestLiveChatTranscriptTransfers: a transfer line in the visitor's
+// transcript and in a case's description says who transferred the dialog
+// and to whom (a level-2 specialist, or the level-2 queue), as the staff
+// timeline does.
+func TestLiveChatTranscriptTransfers(t *testing.T) {
+	eachDB(t, func(t *testing.T, opts ...serverOption) {
+		s := newServer(t, opts...)
+		lc := newLiveChat(t, s)
+		v := s.visitor(t, lc.project.Key, map[string]any{"name": "Vera"})
+		v.send("I need an expert")
+		conv := v.history().Conversation.ID
+		dialog := func(c *client, action string, body any) {
+			t.Helper()
+			c.do("POST", fmt.Sprintf("/api/v1/dialogs/%d/%s", conv, action), body).want(http.StatusOK)
+		}
+		dialog(lc.a, "connect", nil)
+		dialog(lc.a, "transfer", map[string]any{}) // to the queue
+		dialog(lc.b, "connect", nil)               // a level-1 colleague takes it back...
+		dialog(lc.b, "transfer", map[string]any{"user_id": lc.l2.id()})
+
+		lines := []string{"Anna transferred the dialog to the level-2 queue", "Boris transferred the dialog to Lena (level 2)"}
+		transcript := string(v.do("GET", "/api/v1/widget/transcript", nil).want(http.StatusOK).Body)
+		var k parley.Case
+		dialog(lc.l2, "connect", nil)
+		lc.l2.do("POST", fmt.Sprintf("/api/v1/dialogs/%d/case", conv), map[string]any{"title": "Expert help"}).
+			want(http.StatusCreated).decode(&k)
+		for _, want := range lines {
+			if !strings.Contains(transcript, want) {
+				t.Errorf("the visitor's transcript lacks %q:\n%s", want, transcript)
+			}
+			if !strings.Contains(k.Description, want) {
+				t.Errorf("the case's description lacks %q:\n%s", want, k.Description)
+			}
+		}
+		// The visitor's projection carries the names (first names only).
+		var got []livechat.VisitorEvent
+		for _, m := range v.history().Messages {
+			if m.Event != nil && m.Event.Action == parley.ActionTransferred {
+				got = append(got, *m.Event)
+			}
+		}
+		if len(got) != 2 || got[0].Name != "Anna" || got[0].To != "" || got[1].Name != "Boris" || got[1].To != "Lena" {
+			t.Fatalf("the visitor's transfer lines: %+v", got)
+		}
+	})
+}
