@@ -243,17 +243,26 @@ func (d *deliveries) flush() {
 			}
 			before := parley.ReceiptsOf(ms)
 			changed := false
-			for i := range ms {
-				seq, ok := users[ms[i].UserID]
-				if !ok || ms[i].DeliveredSeq >= seq {
+			kept := ms[:0]
+			for _, mb := range ms {
+				seq, ok := users[mb.UserID]
+				if !ok || mb.DeliveredSeq >= seq {
+					kept = append(kept, mb)
 					continue
 				}
-				m, err := tx.SetPointers(ctx, convID, ms[i].UserID, seq, 0, ms[i].MarkedUnread)
+				m, err := tx.SetPointers(ctx, convID, mb.UserID, seq, 0, mb.MarkedUnread)
+				if parley.ErrorCode(err) == parley.ENOTFOUND {
+					// They left since Members was read (PostgreSQL reads
+					// each statement afresh): nothing to record for them,
+					// and the others' receipts must not be lost with it.
+					continue
+				}
 				if err != nil {
 					return err
 				}
-				ms[i], changed = *m, true
+				kept, changed = append(kept, *m), true
 			}
+			ms = kept
 			if !changed {
 				continue
 			}
