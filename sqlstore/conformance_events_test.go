@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -548,6 +549,97 @@ func TestPublish(t *testing.T) {
 		for i := 1; i < len(ids); i++ {
 			if ids[i] <= ids[i-1] {
 				t.Fatalf("published event %d after %d: not in stream order", ids[i], ids[i-1])
+			}
+		}
+	})
+}
+
+// TestConcurrentWritesFailAlone runs writes side by side (on SQLite they
+// share a group commit): the ones that fail or panic leave nothing behind,
+// not even their events, and the others are all stored.
+func TestConcurrentWritesFailAlone(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, s *sqlstore.Store) {
+		ctx := t.Context()
+		a := newUser(t, s, "Ann", "ann@x.test")
+		c := newConv(t, s, parley.KindGroup, "", a)
+		_, from, err := s.EventBounds(ctx)
+		must(t, err)
+
+		// The first write holds SQLite's writer until the others queue
+		// behind it, so they commit as one group.
+		release := make(chan struct{})
+		first := make(chan error, 1)
+		go func() {
+			_, err := s.Write(ctx, func(tx parley.Tx) error {
+				<-release
+				return tx.PutSetting(ctx, "first", true)
+			})
+			first <- err
+		}()
+		const n = 30
+		fails := func(i int) bool { return i%3 == 1 }
+		var wg sync.WaitGroup
+		errs := make([]error, n)
+		panics := make([]any, n)
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { panics[i] = recover() }()
+				_, errs[i] = s.Write(ctx, func(tx parley.Tx) error {
+					if err := tx.PutSetting(ctx, fmt.Sprintf("k%d", i), i); err != nil {
+						return err
+					}
+					tx.Emit(parley.NewEvent(parley.EventConversationUpdated, c.ID, 0, map[string]int{"i": i}))
+					switch {
+					case i == n-1:
+						panic("write panicked on purpose")
+					case fails(i):
+						return errors.New("refused")
+					}
+					return nil
+				})
+			}()
+		}
+		time.Sleep(50 * time.Millisecond) // let the writes queue; the assertions hold either way
+		close(release)
+		wg.Wait()
+		must(t, <-first)
+
+		stored := 0
+		for i := range n {
+			v := -1 // Setting leaves it as it is when there is no such setting
+			must(t, s.Setting(ctx, fmt.Sprintf("k%d", i), &v))
+			switch {
+			case i == n-1:
+				if panics[i] != "write panicked on purpose" {
+					t.Errorf("write %d: recovered %v, want its own panic", i, panics[i])
+				}
+			case fails(i):
+				if errs[i] == nil || errs[i].Error() != "refused" {
+					t.Errorf("write %d returned %v, want its own error", i, errs[i])
+				}
+			default:
+				if errs[i] != nil || panics[i] != nil || v != i {
+					t.Errorf("write %d: %v, %v; setting %d", i, errs[i], panics[i], v)
+				}
+				stored++
+				continue
+			}
+			if v != -1 {
+				t.Errorf("failed write %d was stored", i)
+			}
+		}
+		evs, err := s.EventsSince(ctx, a.ID, from, 1000)
+		must(t, err)
+		if len(evs) != stored {
+			t.Errorf("%d events stored, want %d (one per successful write)", len(evs), stored)
+		}
+		for _, e := range evs {
+			var d struct{ I int }
+			must(t, json.Unmarshal(e.Data, &d))
+			if fails(d.I) || d.I == n-1 {
+				t.Errorf("the event of failed write %d was stored", d.I)
 			}
 		}
 	})

@@ -33,14 +33,19 @@ type q struct {
 
 // stmt returns the prepared statement for a fixed query text.
 func (q *q) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
-	st, err := q.s.prepared(ctx, q.tx != nil, query)
-	if err != nil {
-		return nil, err
+	if q.tx == nil {
+		return q.s.prepared(ctx, false, query)
 	}
-	if q.tx != nil {
+	if st := q.s.cached(true, query); st != nil {
 		return q.tx.StmtContext(ctx, st), nil
 	}
-	return st, nil
+	// Preparing on the pool would need a second connection, which other
+	// transactions may hold while they wait for one the same way: with as
+	// many of them as the pool has connections, none would go on. This
+	// transaction prepares on its own connection; the pool prepares in the
+	// background for the next ones.
+	go q.s.prepared(context.Background(), true, query)
+	return q.tx.PrepareContext(ctx, query)
 }
 
 func (q *q) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {

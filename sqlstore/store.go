@@ -36,12 +36,11 @@ type Store struct {
 	dialect dialect
 	rdb     *sql.DB // readers: a pool (SQLite WAL allows many)
 	wdb     *sql.DB // the writer: see openSQLite; the pool for PostgreSQL
-	// wmu serialises SQLite's writing transactions, which SQLite runs one
-	// at a time anyway; waiting here is cheaper than on its busy handler.
-	wmu *sync.Mutex
+	// writer runs SQLite's writing transactions, one at a time and in
+	// groups; nil on PostgreSQL.
+	writer *groupWriter
 
-	// pubmu keeps this node's publishes in stream order on PostgreSQL,
-	// where wmu is not used.
+	// pubmu keeps this node's publishes in stream order on PostgreSQL.
 	pubmu   sync.Mutex
 	publish func(context.Context, []parley.Event) error
 	log     *slog.Logger
@@ -154,7 +153,7 @@ func (s *Store) openSQLite(path string, opt Options) error {
 	if err != nil {
 		return err
 	}
-	// Transactions run one at a time (wmu). The second connection lets a
+	// Transactions run one at a time (writer). The second connection lets a
 	// statement be prepared on the pool while a transaction holds the
 	// first, so prepared statements outlive transactions.
 	wdb.SetMaxOpenConns(2)
@@ -169,7 +168,8 @@ func (s *Store) openSQLite(path string, opt Options) error {
 	rdb.SetMaxOpenConns(opt.ReadConns)
 	rdb.SetMaxIdleConns(opt.ReadConns)
 	rdb.SetConnMaxIdleTime(0)
-	s.rdb, s.wdb, s.dialect, s.wmu, s.deferredIndex = rdb, wdb, sqliteDialect{}, new(sync.Mutex), true
+	s.rdb, s.wdb, s.dialect, s.deferredIndex = rdb, wdb, sqliteDialect{}, true
+	s.writer = newGroupWriter(s)
 	return nil
 }
 
@@ -220,6 +220,9 @@ func (s *Store) Close() error {
 		<-s.indexed
 		s.indexer = nil
 	}
+	if s.writer != nil {
+		s.writer.close()
+	}
 	s.mu.Lock()
 	for _, st := range s.stmts {
 		st.Close()
@@ -236,14 +239,18 @@ func (s *Store) Close() error {
 // Dialect names the database behind the store: "sqlite" or "postgres".
 func (s *Store) Dialect() string { return s.dialect.name() }
 
+// cached returns the statement for query if it is prepared already.
+func (s *Store) cached(write bool, query string) *sql.Stmt {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stmts[stmtKey{write, query}]
+}
+
 // prepared returns the statement for query, prepared once per pool: hot
 // statements are parsed once instead of on every call.
 func (s *Store) prepared(ctx context.Context, write bool, query string) (*sql.Stmt, error) {
 	k := stmtKey{write, query}
-	s.mu.Lock()
-	st, ok := s.stmts[k]
-	s.mu.Unlock()
-	if ok {
+	if st := s.cached(write, query); st != nil {
 		return st, nil
 	}
 	db := s.rdb
@@ -268,11 +275,11 @@ func (s *Store) prepared(ctx context.Context, write bool, query string) (*sql.St
 	return st, nil
 }
 
-// Write runs fn in one transaction; see parley.Store.
+// Write runs fn in one transaction; see parley.Store. On SQLite, writes
+// commit in groups (groupWriter); PostgreSQL runs them concurrently.
 func (s *Store) Write(ctx context.Context, fn func(tx parley.Tx) error) ([]parley.Event, error) {
-	if s.wmu != nil {
-		s.wmu.Lock()
-		defer s.wmu.Unlock()
+	if s.writer != nil {
+		return s.writer.write(ctx, fn)
 	}
 	sqltx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
@@ -285,7 +292,7 @@ func (s *Store) Write(ctx context.Context, fn func(tx parley.Tx) error) ([]parle
 		sqltx.Rollback()
 		return nil, err
 	}
-	if len(t.events) > 0 && s.wmu == nil {
+	if len(t.events) > 0 {
 		s.pubmu.Lock()
 		defer s.pubmu.Unlock()
 	}
@@ -297,17 +304,22 @@ func (s *Store) Write(ctx context.Context, fn func(tx parley.Tx) error) ([]parle
 	if err := sqltx.Commit(); err != nil {
 		return nil, fmt.Errorf("sqlstore: commit: %w", err)
 	}
-	// Publishing under the lock that ordered the commits makes this
-	// node's live stream leave in stream order, so a client's cursor never
-	// passes an event it has not been sent. A failed publish is logged,
-	// not returned: the change is committed, and clients that miss the
-	// live event get it when they resume from their cursor.
+	s.publishEvents(ctx, events)
+	return events, nil
+}
+
+// publishEvents hands committed events to the live stream. It is called
+// under the lock that ordered the commits (pubmu, or SQLite's single
+// writer), so this node's stream leaves in stream order and a client's
+// cursor never passes an event it has not been sent. A failed publish is
+// logged, not returned: the change is committed, and clients that miss the
+// live event get it when they resume from their cursor.
+func (s *Store) publishEvents(ctx context.Context, events []parley.Event) {
 	if len(events) > 0 && s.publish != nil {
 		if err := s.publish(ctx, events); err != nil {
 			s.log.Warn("publishing events", "events", len(events), "err", err)
 		}
 	}
-	return events, nil
 }
 
 // redact hides a password in a database URL.
