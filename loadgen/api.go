@@ -17,8 +17,9 @@ import (
 
 // api calls the server's REST API.
 type api struct {
-	base string
-	hc   *http.Client
+	base   string
+	hc     *http.Client
+	origin string // sent as Origin when set: the widget API requires one
 }
 
 func newTransport(conns int) *http.Transport {
@@ -64,6 +65,9 @@ func (a *api) call(ctx context.Context, method, path, token string, in, out any)
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
+	if a.origin != "" {
+		req.Header.Set("Origin", a.origin)
+	}
 	resp, err := a.hc.Do(req)
 	if err != nil {
 		return err
@@ -105,6 +109,44 @@ func (a *api) login(ctx context.Context, email, password string) (*loginOutput, 
 		err = fmt.Errorf("%w (start the server with a high --login-rate, e.g. --login-rate 100000, to benchmark it)", err)
 	}
 	return &out, err
+}
+
+// admin returns the token of the administrator who sets the bench up: the
+// one given in o, or a new first administrator (a new server).
+func (a *api) admin(ctx context.Context, o Options, runID, pass string) (string, error) {
+	var admin *loginOutput
+	var err error
+	if o.AdminEmail == "" {
+		admin = new(loginOutput)
+		err = a.call(ctx, "POST", "/api/v1/setup", "", map[string]string{
+			"email": "bench-admin-" + runID + "@example.com", "name": "Bench Admin", "password": pass}, admin)
+		if e, ok := err.(*apiError); ok && e.Code == "conflict" {
+			err = fmt.Errorf("%w (the server has users: pass --admin-email and --admin-password)", err)
+		}
+	} else {
+		admin, err = a.login(ctx, o.AdminEmail, o.AdminPassword)
+	}
+	if err != nil {
+		return "", fmt.Errorf("signing in the administrator: %w", err)
+	}
+	return admin.Token, nil
+}
+
+// createUser creates a user with the administrator's token and signs them
+// in.
+func (a *api) createUser(ctx context.Context, adminToken, email, name, pass, role string) (id int64, token string, err error) {
+	var out struct {
+		ID int64 `json:"id"`
+	}
+	if err := a.call(ctx, "POST", "/api/v1/users", adminToken, map[string]string{"email": email,
+		"name": name, "password": pass, "role": role}, &out); err != nil {
+		return 0, "", err
+	}
+	in, err := a.login(ctx, email, pass)
+	if err != nil {
+		return 0, "", err
+	}
+	return out.ID, in.Token, nil
 }
 
 // metrics is a scrape of the server's /metrics.

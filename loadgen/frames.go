@@ -79,6 +79,52 @@ func messageFields(b []byte) (sender int64, clientID []byte, err error) {
 	}
 }
 
+// dialogFields returns the contact's name and the waiting flag of a dialog
+// (the data of dialog.updated).
+func dialogFields(b []byte) (contactName []byte, waiting bool) {
+	it := objIter{b: b}
+	for {
+		key, val, ok, err := it.next()
+		if err != nil || !ok {
+			return contactName, waiting
+		}
+		switch string(key) {
+		case "waiting":
+			waiting = string(val) == "true"
+		case "contact":
+			c := objIter{b: val}
+			for {
+				key, val, ok, err := c.next()
+				if err != nil || !ok {
+					break
+				}
+				if string(key) == "name" {
+					contactName = unquote(val)
+					break
+				}
+			}
+		}
+	}
+}
+
+// visitorMessageFields returns who a visitor message is from and its text
+// (unquoted; empty when escaped, which bench texts never are).
+func visitorMessageFields(b []byte) (from, text []byte) {
+	it := objIter{b: b}
+	for {
+		key, val, ok, err := it.next()
+		if err != nil || !ok {
+			return from, text
+		}
+		switch string(key) {
+		case "from":
+			from = unquote(val)
+		case "text":
+			text = unquote(val)
+		}
+	}
+}
+
 // errorCode returns the code of an error object, or "unknown".
 func errorCode(b []byte) string {
 	it := objIter{b: b}

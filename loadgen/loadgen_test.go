@@ -4,48 +4,80 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
 
-// TestBenchEndToEnd builds the parley command, starts it the way
-// `parley bench` does, and runs a small bench against it. It checks that
-// everything arrives and that the report is filled in; it asserts no
-// timings.
-func TestBenchEndToEnd(t *testing.T) {
+// startServer builds the parley command (once per test binary) and starts
+// it the way `parley bench` does; the server stops when the test ends.
+func startServer(t *testing.T, ctx context.Context) *Server {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("builds and runs the server; skipped with -short")
 	}
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		t.Fatalf("go env GOMOD: %v", err)
+	build.Do(func() {
+		out, err := exec.Command("go", "env", "GOMOD").Output()
+		if err != nil {
+			build.err = fmt.Errorf("go env GOMOD: %v", err)
+			return
+		}
+		dir, err := os.MkdirTemp("", "parley-exe-")
+		if err != nil {
+			build.err = err
+			return
+		}
+		build.exe = filepath.Join(dir, "parley")
+		cmd := exec.Command("go", "build", "-o", build.exe, "./cmd/parley")
+		cmd.Dir = filepath.Dir(strings.TrimSpace(string(out)))
+		if out, err := cmd.CombinedOutput(); err != nil {
+			build.err = fmt.Errorf("go build ./cmd/parley: %v\n%s", err, out)
+		}
+	})
+	if build.err != nil {
+		t.Fatal(build.err)
 	}
-	root := filepath.Dir(strings.TrimSpace(string(out)))
-	exe := filepath.Join(t.TempDir(), "parley")
-	build := exec.Command("go", "build", "-o", exe, "./cmd/parley")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/parley: %v\n%s", err, out)
-	}
-
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	srv, err := StartServer(ctx, exe)
+	srv, err := StartServer(ctx, build.exe)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() {
+	t.Cleanup(func() {
 		if err := srv.Stop(); err != nil {
 			t.Error(err)
 		}
 		if _, err := os.Stat(srv.dir); !os.IsNotExist(err) {
 			t.Errorf("the data directory %s is still there", srv.dir)
 		}
-	}()
+	})
+	return srv
+}
+
+var build struct {
+	sync.Once
+	exe string
+	err error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if build.exe != "" {
+		os.RemoveAll(filepath.Dir(build.exe))
+	}
+	os.Exit(code)
+}
+
+// TestBenchEndToEnd runs a small bench against a server started the way
+// `parley bench` starts it. It checks that everything arrives and that the
+// report is filled in; it asserts no timings.
+func TestBenchEndToEnd(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	srv := startServer(t, ctx)
 
 	var progress bytes.Buffer
 	rep, err := Run(ctx, Options{URL: srv.URL, Users: 20, GroupSize: 5, Rate: 200, Duration: 2 * time.Second,
@@ -91,6 +123,42 @@ func TestBenchEndToEnd(t *testing.T) {
 	}
 }
 
+// TestBenchVisitors runs the visitor mode: every visitor's dialog alerts
+// every consultant, is connected, and every message is answered.
+func TestBenchVisitors(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	srv := startServer(t, ctx)
+	var progress bytes.Buffer
+	rep, err := RunVisitors(ctx, Options{URL: srv.URL, Visitors: 30, Consultants: 3, Rate: 20, Duration: 3 * time.Second,
+		Progress: &progress})
+	if err != nil {
+		t.Fatalf("%v\nprogress:\n%s\nserver log:\n%s", err, progress.String(), srv.Log())
+	}
+	b := rep.JSON()
+	t.Logf("report: %s", b)
+	if rep.Errors != 0 || rep.Lost != 0 || rep.AlertsMissing != 0 {
+		t.Errorf("errors %d (%v), lost %d, alerts missing %d; want none", rep.Errors, rep.ErrorCodes, rep.Lost, rep.AlertsMissing)
+	}
+	// 60 messages of 30 visitors: each reaches the 3 consultants and is
+	// answered once.
+	if rep.Dialogs != 30 || rep.MessagesSent != 60 || rep.MessagesAcked != 60 || rep.AnswersAcked != 60 ||
+		rep.Alerts != 90 || rep.Deliveries != 60*3+60 {
+		t.Errorf("dialogs %d, sent %d, acknowledged %d, answers %d, alerts %d, deliveries %d; want 30, 60, 60, 60, 90, 240",
+			rep.Dialogs, rep.MessagesSent, rep.MessagesAcked, rep.AnswersAcked, rep.Alerts, rep.Deliveries)
+	}
+	if rep.P50Ms <= 0 || rep.P99Ms < rep.P50Ms || rep.AlertP50Ms <= 0 || rep.AlertMaxMs < rep.AlertP99Ms {
+		t.Errorf("latencies are not positive and ordered: %s", b)
+	}
+	var text bytes.Buffer
+	rep.Print(&text)
+	for _, want := range []string{"visitors", "alert", "answer", "lost"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("the printed report lacks %q:\n%s", want, text.String())
+		}
+	}
+}
+
 func TestOptions(t *testing.T) {
 	for _, tc := range []struct {
 		opt  Options
@@ -104,6 +172,12 @@ func TestOptions(t *testing.T) {
 		{Options{URL: "http://x", Users: 100, GroupSize: 10, Conversations: 9}, true},
 		{Options{URL: "http://x", Rate: -1}, true},
 		{Options{URL: "http://x", AdminEmail: "a@b.c"}, true},
+		{Options{URL: "http://x", Consultants: 3}, true},                                     // consultants without visitors
+		{Options{URL: "http://x", Visitors: 100, Rate: 200}, true},                           // a flood
+		{Options{URL: "http://x", Visitors: 100, Rate: 10, Duration: 5 * time.Second}, true}, // not everyone writes
+		{Options{URL: "http://x", Visitors: 100, Idle: 5}, true},                             // idle belongs to the chat mode
+		{Options{URL: "http://x", Visitors: 100, Consultants: 1001}, true},
+		{Options{URL: "http://x", Visitors: 100, Consultants: 2, Rate: 10, Duration: 10 * time.Second}, false},
 	} {
 		err := tc.opt.Validate()
 		if (err != nil) != tc.fail {
@@ -116,5 +190,9 @@ func TestOptions(t *testing.T) {
 	o := Options{URL: "http://x", Users: 25, GroupSize: 10, Idle: 3}
 	if err := o.Validate(); err != nil || o.Conversations != 3 || o.IdleUsers != 3 || o.Rate != 1000 {
 		t.Errorf("defaults: %+v, %v", o, err)
+	}
+	o = Options{URL: "http://x", Visitors: 2000}
+	if err := o.Validate(); err != nil || o.Consultants != 10 || o.Rate != 200 || o.Duration != 30*time.Second {
+		t.Errorf("visitor defaults: %+v, %v", o, err)
 	}
 }

@@ -43,6 +43,14 @@ type Options struct {
 	Parallel int
 	// Progress receives progress lines while the bench runs; nil for none.
 	Progress io.Writer
+
+	// Visitors switches to the visitor mode (RunVisitors): that many
+	// website visitors each open a live chat dialog with the Consultants
+	// (10) of one project, who connect and answer every message. Rate is
+	// then the visitors' messages per second in total (Visitors/10: each
+	// visitor writes every 10 s); the answers come on top.
+	Visitors    int
+	Consultants int
 }
 
 // Validate fills in the defaults and checks the options. An empty URL
@@ -66,6 +74,12 @@ func (o *Options) Validate() error {
 	def(&o.Users, 100)
 	def(&o.GroupSize, 10)
 	def(&o.Parallel, 16)
+	if o.Visitors != 0 {
+		return o.validateVisitors()
+	}
+	if o.Consultants != 0 {
+		return errors.New("loadgen: consultants answer visitors; set the number of visitors too")
+	}
 	if o.Rate == 0 {
 		o.Rate = 1000
 	}
@@ -105,6 +119,45 @@ func (o *Options) Validate() error {
 	}
 	if o.Idle == 0 {
 		o.IdleUsers = 0
+	}
+	return nil
+}
+
+// validateVisitors checks the options of the visitor mode.
+func (o *Options) validateVisitors() error {
+	if o.Consultants == 0 {
+		o.Consultants = 10
+	}
+	if o.Rate == 0 {
+		o.Rate = float64(o.Visitors) / 10
+	}
+	if o.Duration == 0 {
+		o.Duration = 30 * time.Second
+	}
+	if o.Drain == 0 {
+		o.Drain = 5 * time.Second
+	}
+	planned := o.Rate * o.Duration.Seconds()
+	switch {
+	case o.Visitors < 0 || o.Visitors > 100_000:
+		return errors.New("loadgen: between 1 and 100,000 visitors")
+	case o.Consultants < 1 || o.Consultants > 1000:
+		return errors.New("loadgen: between 1 and 1000 consultants")
+	case o.Idle != 0 || o.IdleUsers != 0 || o.Conversations != 0:
+		return errors.New("loadgen: idle connections and conversations belong to the chat mode, not to the visitor mode")
+	case o.Rate <= 0 || math.IsNaN(o.Rate) || math.IsInf(o.Rate, 0):
+		return errors.New("loadgen: the rate must be positive")
+	case o.Duration < 0 || o.Drain < 0:
+		return errors.New("loadgen: durations must be positive")
+	case o.Rate > float64(o.Visitors):
+		// The widget lets one visitor send 20 messages in 10 s.
+		return fmt.Errorf("loadgen: %g messages/s is more than one a second per visitor, which the server refuses as a flood; at most %d",
+			o.Rate, o.Visitors)
+	case planned < float64(o.Visitors):
+		return fmt.Errorf("loadgen: at %g messages/s not every visitor writes within %s; send for at least %s",
+			o.Rate, o.Duration, time.Duration(float64(o.Visitors)/o.Rate*float64(time.Second)).Round(time.Second))
+	case planned > 50e6:
+		return errors.New("loadgen: more than 50 million messages in one run; lower --rate or --duration")
 	}
 	return nil
 }

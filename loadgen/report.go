@@ -107,9 +107,7 @@ func (r *runner) finish(rep *Report) {
 	s := &r.st
 	rep.MessagesSent = s.sent.Load()
 	rep.Deliveries, rep.OwnEchoes, rep.Reconnects = s.deliveries.Load(), s.echoes.Load(), s.reconnects.Load()
-	s.mu.Lock()
-	rep.ErrorCodes = maps.Clone(s.codes)
-	s.mu.Unlock()
+	rep.ErrorCodes = s.errorCodes()
 	for _, n := range rep.ErrorCodes {
 		rep.Errors += n
 	}
@@ -137,7 +135,12 @@ func round(v float64, digits int) float64 {
 }
 
 // JSON returns the report as one JSON object.
-func (rep *Report) JSON() []byte {
+func (rep *Report) JSON() []byte { return toJSON(rep) }
+
+// Failures returns the errors and the messages lost.
+func (rep *Report) Failures() (errors, lost int64) { return rep.Errors, rep.Lost }
+
+func toJSON(rep any) []byte {
 	b, err := json.Marshal(rep)
 	if err != nil {
 		panic("loadgen: encoding the report: " + err.Error())
@@ -162,15 +165,7 @@ func (rep *Report) Print(w io.Writer) {
 	p("latency", "p50 %.1f ms  p99 %.1f ms  max %.1f ms  (send to receipt at each other member)", rep.P50Ms, rep.P99Ms, rep.MaxMs)
 	p("ack latency", "p50 %.1f ms  p99 %.1f ms  max %.1f ms  (send to acknowledgement after commit)", rep.AckP50Ms, rep.AckP99Ms, rep.AckMaxMs)
 	p("send lag", "p99 %.1f ms  (how late the bench's own sends were)", rep.SendLagP99Ms)
-	errs := fmt.Sprint(rep.Errors)
-	if len(rep.ErrorCodes) > 0 {
-		var parts []string
-		for _, code := range slices.Sorted(maps.Keys(rep.ErrorCodes)) {
-			parts = append(parts, fmt.Sprintf("%s %d", code, rep.ErrorCodes[code]))
-		}
-		errs += " (" + strings.Join(parts, ", ") + ")"
-	}
-	p("errors", "%s", errs)
+	p("errors", "%s", errorSummary(rep.Errors, rep.ErrorCodes))
 	p("lost", "%d  (acknowledged, yet missing at some member after the drain; %d receipts missing)", rep.Lost, rep.MissingDeliveries)
 	p("reconnects", "%d", rep.Reconnects)
 	if !rep.MetricsAvailable {
@@ -185,6 +180,19 @@ func (rep *Report) Print(w io.Writer) {
 	}
 }
 
+// errorSummary is the error count with its codes, e.g. "3 (http 1, rate_limited 2)".
+func errorSummary(n int64, codes map[string]int64) string {
+	s := fmt.Sprint(n)
+	if len(codes) > 0 {
+		var parts []string
+		for _, code := range slices.Sorted(maps.Keys(codes)) {
+			parts = append(parts, fmt.Sprintf("%s %d", code, codes[code]))
+		}
+		s += " (" + strings.Join(parts, ", ") + ")"
+	}
+	return s
+}
+
 func size(b int64) string {
 	switch v := float64(b); {
 	case math.Abs(v) >= 1<<30:
@@ -195,4 +203,43 @@ func size(b int64) string {
 		return fmt.Sprintf("%.1f KiB", v/(1<<10))
 	}
 	return fmt.Sprintf("%d B", b)
+}
+
+// JSON returns the report as one JSON object.
+func (rep *VisitorReport) JSON() []byte { return toJSON(rep) }
+
+// Failures returns the errors and the messages lost.
+func (rep *VisitorReport) Failures() (errors, lost int64) {
+	return rep.Errors + rep.AlertsMissing, rep.Lost
+}
+
+// Print writes the report for people.
+func (rep *VisitorReport) Print(w io.Writer) {
+	p := func(label, format string, args ...any) {
+		fmt.Fprintf(w, "%-16s "+format+"\n", append([]any{label}, args...)...)
+	}
+	server := rep.Target
+	if rep.Server != "" {
+		server += " (" + rep.Server + ")"
+	}
+	p("server", "%s", server)
+	p("load", "%d visitors, %d consultants; visitors write %g messages/s for %gs, consultants answer each",
+		rep.Visitors, rep.Consultants, rep.Rate, rep.DurationS)
+	p("setup", "%.1f s", rep.SetupS)
+	p("dialogs", "%d opened, each connected to a consultant", rep.Dialogs)
+	p("sent", "visitors %d of %d planned (%d acknowledged); answers %d (%d acknowledged): %.0f messages/s committed",
+		rep.MessagesSent, rep.MessagesPlanned, rep.MessagesAcked, rep.AnswersSent, rep.AnswersAcked, rep.SentPerSec)
+	p("latency", "p50 %.1f ms  p99 %.1f ms  max %.1f ms  (every message, send to each receipt)", rep.P50Ms, rep.P99Ms, rep.MaxMs)
+	p("  visitor", "p50 %.1f ms  p99 %.1f ms  (visitor to every consultant of the project)", rep.VisitorP50Ms, rep.VisitorP99Ms)
+	p("  answer", "p50 %.1f ms  p99 %.1f ms  (consultant to visitor)", rep.AnswerP50Ms, rep.AnswerP99Ms)
+	p("  ack", "p99 %.1f ms  (visitor's send until the widget API answered)", rep.AckP99Ms)
+	p("alert", "p50 %.1f ms  p99 %.1f ms  max %.1f ms  (first message to the new-dialog alert at each consultant; %d alerts, %d missing)",
+		rep.AlertP50Ms, rep.AlertP99Ms, rep.AlertMaxMs, rep.Alerts, rep.AlertsMissing)
+	p("send lag", "p99 %.1f ms  (how late the bench's own sends were)", rep.SendLagP99Ms)
+	p("errors", "%s", errorSummary(rep.Errors, rep.ErrorCodes))
+	p("lost", "%d  (acknowledged, yet missing at a consultant or never answered to the visitor)", rep.Lost)
+	if rep.MetricsAvailable {
+		p("server use", "RSS %s at the end; %.2f cores busy while sending (bench: %.2f)",
+			size(rep.ServerRSSBytes), rep.ServerCPUCores, rep.BenchCPUCores)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"strings"
 	"sync"
@@ -58,6 +59,13 @@ func (s *stats) fail(code string, n int64) {
 	}
 	s.codes[code] += n
 	s.mu.Unlock()
+}
+
+// errorCodes returns a copy of the error counts by code.
+func (s *stats) errorCodes() map[string]int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.codes)
 }
 
 func storeMax(a *atomic.Int64, v int64) {
@@ -173,20 +181,9 @@ func (r *runner) run(ctx context.Context) (*Report, error) {
 // creates the conversations.
 func (r *runner) setUp(ctx context.Context) error {
 	o := r.opt
-	var admin *loginOutput
-	var err error
-	if o.AdminEmail == "" {
-		admin = new(loginOutput)
-		err = r.api.call(ctx, "POST", "/api/v1/setup", "", map[string]string{
-			"email": "bench-admin-" + r.runID + "@example.com", "name": "Bench Admin", "password": r.pass}, admin)
-		if e, ok := err.(*apiError); ok && e.Code == "conflict" {
-			err = fmt.Errorf("%w (the server has users: pass --admin-email and --admin-password)", err)
-		}
-	} else {
-		admin, err = r.api.login(ctx, o.AdminEmail, o.AdminPassword)
-	}
+	admin, err := r.api.admin(ctx, o, r.runID, r.pass)
 	if err != nil {
-		return fmt.Errorf("signing in the administrator: %w", err)
+		return err
 	}
 
 	all := make([]*simUser, o.Users+o.IdleUsers)
@@ -196,19 +193,9 @@ func (r *runner) setUp(ctx context.Context) error {
 	r.users, r.idlers = all[:o.Users], all[o.Users:]
 	if err := forEach(ctx, len(all), o.Parallel, func(ctx context.Context, i int) error {
 		u := all[i]
-		var out struct {
-			ID int64 `json:"id"`
-		}
-		if err := r.api.call(ctx, "POST", "/api/v1/users", admin.Token, map[string]string{"email": u.email,
-			"name": fmt.Sprintf("Bench %s %d", r.runID, i), "password": r.pass, "role": "member"}, &out); err != nil {
-			return err
-		}
-		in, err := r.api.login(ctx, u.email, r.pass)
-		if err != nil {
-			return err
-		}
-		u.id, u.token = out.ID, in.Token
-		return nil
+		var err error
+		u.id, u.token, err = r.api.createUser(ctx, admin, u.email, fmt.Sprintf("Bench %s %d", r.runID, i), r.pass, "member")
+		return err
 	}); err != nil {
 		return fmt.Errorf("creating users: %w", err)
 	}
@@ -443,10 +430,14 @@ func (r *runner) dial(ctx context.Context, token string, cursor int64) (*websock
 	if cursor > 0 {
 		u += fmt.Sprintf("&cursor=%d", cursor)
 	}
+	return dialWS(ctx, r.wsHC, u, http.Header{"Authorization": {"Bearer " + token}})
+}
+
+// dialWS opens a WebSocket at url with the given request headers.
+func dialWS(ctx context.Context, hc *http.Client, url string, h http.Header) (*websocket.Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	ws, _, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPClient: r.wsHC,
-		HTTPHeader: http.Header{"Authorization": {"Bearer " + token}}})
+	ws, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPClient: hc, HTTPHeader: h})
 	if err != nil {
 		return nil, err
 	}

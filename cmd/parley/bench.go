@@ -31,8 +31,10 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&opt.Users, "users", 100, "simulated users, one WebSocket each")
 	fs.IntVar(&opt.GroupSize, "group-size", 10, "members per conversation")
 	fs.IntVar(&opt.Conversations, "conversations", 0, "group conversations (default users/group-size, rounded up)")
-	fs.Float64Var(&opt.Rate, "rate", 1000, "messages per second, in total")
-	fs.DurationVar(&opt.Duration, "duration", 10*time.Second, "how long to send")
+	fs.Float64Var(&opt.Rate, "rate", 0, "messages per second, in total (default 1000; with --visitors, visitors/10)")
+	fs.DurationVar(&opt.Duration, "duration", 0, "how long to send (default 10s; with --visitors, 30s)")
+	fs.IntVar(&opt.Visitors, "visitors", 0, "visitor mode: website visitors, each in a live chat dialog with the consultants")
+	fs.IntVar(&opt.Consultants, "consultants", 0, "visitor mode: consultants who connect to the dialogs and answer (default 10)")
 	fs.IntVar(&opt.Idle, "idle", 0, "extra idle connections to hold, to measure memory per connection")
 	fs.DurationVar(&opt.Drain, "drain", 5*time.Second, "how long to wait after sending for acknowledgements and deliveries")
 	fs.IntVar(&opt.Parallel, "parallel", 16, "concurrent requests while setting up")
@@ -69,14 +71,34 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		opt.URL = srv.URL
 	}
 
-	rep, err := loadgen.Run(ctx, opt)
-	if err == nil {
-		if srv != nil {
-			rep.Server = "started by the bench, SQLite"
-			if sqliteSync != "" {
-				rep.Server += " synchronous=" + strings.ToUpper(sqliteSync)
+	var rep interface {
+		JSON() []byte
+		Print(io.Writer)
+		Failures() (errors, lost int64)
+	}
+	var err error
+	server := "started by the bench, SQLite"
+	if sqliteSync != "" {
+		server += " synchronous=" + strings.ToUpper(sqliteSync)
+	}
+	if opt.Visitors > 0 {
+		var vr *loadgen.VisitorReport
+		if vr, err = loadgen.RunVisitors(ctx, opt); err == nil {
+			if srv != nil {
+				vr.Server = server
 			}
+			rep = vr
 		}
+	} else {
+		var cr *loadgen.Report
+		if cr, err = loadgen.Run(ctx, opt); err == nil {
+			if srv != nil {
+				cr.Server = server
+			}
+			rep = cr
+		}
+	}
+	if err == nil {
 		if asJSON {
 			fmt.Fprintf(stdout, "%s\n", rep.JSON())
 		} else {
@@ -97,8 +119,8 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if rep.Errors > 0 || rep.Lost > 0 {
-		return fmt.Errorf("bench: %d errors, %d messages lost", rep.Errors, rep.Lost)
+	if errs, lost := rep.Failures(); errs > 0 || lost > 0 {
+		return fmt.Errorf("bench: %d errors, %d messages lost", errs, lost)
 	}
 	return nil
 }
