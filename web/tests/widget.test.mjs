@@ -120,7 +120,8 @@ describe("website chat widget", { skip: skip || false, timeout: 240_000 }, () =>
   const stored = (p) => p.evaluate((k) => JSON.parse(localStorage.getItem("parley:" + k) || "{}"), project.key);
 
   before(async () => {
-    s = await stack({ users: [OLGA, ANNA], serverArgs: ["--max-file-size", "2000000"] });
+    // Staff sends unthrottled, so a long dialog is written quickly (visitors keep their flood limit).
+    s = await stack({ users: [OLGA, ANNA], serverArgs: ["--max-file-size", "2000000", "--send-rate", "10000", "--send-burst", "10000"] });
     [olga, anna] = await Promise.all([s.login(OLGA.email, OLGA.password), s.login(ANNA.email, ANNA.password)]);
     [site, evil] = await Promise.all([startSite(), startSite()]);
     const me = await s.api(anna, "GET", "/me");
@@ -450,6 +451,105 @@ describe("website chat widget", { skip: skip || false, timeout: 240_000 }, () =>
     await box(p).press("Enter");
     await panel(p).locator('.m[data-status="sent"]', { hasText: "customer 42" }).waitFor();
     await until(async () => (await dialogs()).some((d) => d.contact?.external_id === "cust-42"), "the verified contact");
+    await c.close();
+  });
+
+  test("a long dialog: older messages load when the visitor scrolls to the top, in order", async () => {
+    // A visitor (made over the widget API) writes; Anna connects and answers 320 times: 322 lines, more than the newest page of 200.
+    const widget = async (method, p, token, body) => {
+      const r = await fetch(`${s.parley.url}/api/v1/widget/${p}`, {
+        method,
+        headers: { Origin: site.url, "Content-Type": "application/json", ...(token && { Authorization: "Bearer " + token }) },
+        body: JSON.stringify(body),
+      });
+      assert.ok(r.ok, `${method} ${p}: ${r.status} ${await r.clone().text()}`);
+      return r.json();
+    };
+    const { token } = await widget("POST", "sessions", "", { project: project.key, name: "Lena Long" });
+    await widget("POST", "messages", token, { client_id: randomUUID(), text: "The very first message" });
+    const id = (await dialogOf("Lena Long")).conversation.id;
+    await s.api(anna, "POST", `/dialogs/${id}/connect`);
+    const N = 320;
+    const line = (i) => "Line " + String(i).padStart(3, "0");
+    for (let i = 1; i <= N; i++) await say(id, line(i));
+
+    const c = await s.browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const p = await c.newPage();
+    p.on("pageerror", (e) => console.error("[long dialog page error]", e.message));
+    await p.goto(site.url + "/blank");
+    await p.evaluate(([k, t]) => localStorage.setItem("parley:" + k, JSON.stringify({ t, r: {} })), [project.key, token]);
+    // The requests for older pages, each held until let through (to see the loading line, and measure).
+    const pages = [];
+    const gates = [];
+    await p.route(
+      (u) => u.pathname.endsWith("/widget/messages") && u.searchParams.has("before_seq"),
+      async (route) => {
+        pages.push(new URL(route.request().url()).searchParams.get("before_seq"));
+        await new Promise((r) => gates.push(r));
+        await route.continue();
+      },
+    );
+    const release = async () => (await until(() => gates.length, "a request for older messages"), gates.shift()());
+    await p.goto(site.url + "/plain");
+    await bubble(p).click();
+    const log = panel(p).getByRole("log");
+    const shown = (t) => log.locator(".m .b", { hasText: new RegExp("^" + t + "$") });
+    await shown(line(N)).waitFor();
+    await shown(line(N - 199)).waitFor();
+    assert.equal(await shown(line(N - 200)).count(), 0, "only the newest 200 at first");
+    assert.equal(pages.length, 0, "no older page before the visitor scrolls up");
+    const scroll = (to) =>
+      p.evaluate((to) => {
+        const l = document.querySelector("#parley-chat").shadowRoot.querySelector(".log");
+        if (to != null) l.scrollTop = to;
+        return { top: l.scrollTop, height: l.scrollHeight, client: l.clientHeight };
+      }, to);
+    const opened = await scroll();
+    assert.ok(opened.height - opened.top - opened.client < 2, "opened at the newest message: " + JSON.stringify(opened));
+    /** where the message with text t is, from the top of the log's visible area */
+    const at = (t) => shown(t).evaluate((b) => b.getBoundingClientRect().top - b.closest(".log").getBoundingClientRect().top);
+
+    // Up to the top: a loading line, then the page before, with what was in view kept in place.
+    await scroll(0);
+    await log.getByText("Loading…").waitFor();
+    await s.shot(p, "w17-older-loading");
+    const y = await at(line(N - 199));
+    await release();
+    await shown(line(N - 299)).waitFor();
+    await log.getByText("Loading…").waitFor({ state: "detached" });
+    assert.ok(Math.abs((await at(line(N - 199))) - y) <= 1, `${line(N - 199)} stayed in place (${y}px from the top, now ${await at(line(N - 199))}px)`);
+    assert.ok((await scroll()).top > 1000, "the older page is above the view");
+    assert.equal(await shown("The very first message").count(), 0, "not the start yet");
+    await s.shot(p, "w18-older-loaded");
+
+    // Up again: the rest, down to the visitor's first message; then nothing more to fetch.
+    await scroll(0);
+    await log.getByText("Loading…").waitFor();
+    const y2 = await at(line(N - 299));
+    await release();
+    await shown("The very first message").waitFor();
+    assert.ok(Math.abs((await at(line(N - 299))) - y2) <= 1, `${line(N - 299)} stayed in place`);
+    await log.getByRole("button", { name: "Show earlier messages" }).waitFor({ state: "detached" });
+    await scroll(0);
+    await p.waitForTimeout(300);
+    assert.equal(pages.length, 2, "two older pages, then the start: " + pages.join(", "));
+    await s.shot(p, "w19-older-start");
+
+    // Everything once, in the dialog's order.
+    const rows = await log.evaluate((l) =>
+      [...l.children].map((e) => (e.classList.contains("m") ? [Number(e.dataset.seq), e.querySelector(".b").textContent] : [0, e.textContent])),
+    );
+    const texts = rows.map((r) => r[1]);
+    const seqs = rows.map((r) => r[0]).filter((n) => n > 0);
+    assert.deepEqual(
+      texts.filter((t) => t.startsWith("Line ")),
+      Array.from({ length: N }, (_, i) => line(i + 1)),
+      "every line once, oldest first",
+    );
+    assert.ok(seqs.every((n, i) => !i || n > seqs[i - 1]), "seqs increase: " + seqs.join(","));
+    const first = texts.indexOf("The very first message");
+    const joined = texts.indexOf("Anna joined the chat");
+    assert.ok(first >= 0 && first < joined && joined < texts.indexOf(line(1)), "the first message, then Anna joining, then her lines: " + texts.slice(0, 5).join(" | "));
     await c.close();
   });
 

@@ -230,6 +230,8 @@ function boot() {
           add(m, false);
         }
         n = ms.length;
+        // The newest page is short: it starts with the dialog's first message.
+        if (!after && n < 200 && r.conversation) S.top = r.conversation.id;
         if (n) after = ms[n - 1].seq;
       } while (n >= 200);
       synced = true;
@@ -245,6 +247,34 @@ function boot() {
         sync();
       }
     }
+  };
+
+  // Older history, a page at a time, when the visitor scrolls to the top of the dialog.
+  const older = async () => {
+    const c = S.conv;
+    if (!c || S.older || S.top === c.id || !net.token) return;
+    let first = 0;
+    for (const m of S.msgs.values()) if (m.c === c.id && (!first || m.seq < first)) first = m.seq;
+    if (!first) return; // nothing shown yet: the history is on its way
+    S.older = true;
+    draw();
+    try {
+      const r = await call<{ conversation: WConv | null; messages: WMsg[] | null }>("GET", `messages?before_seq=${first}&limit=100`);
+      if (r.conversation?.id === c.id) {
+        const ms = r.messages || [];
+        for (const m of ms) {
+          m.c = c.id;
+          // Only shown: older lines are neither news (no message event) nor typing.
+          if (!S.msgs.has(m.id)) S.msgs.set(m.id, m);
+        }
+        if (ms.length < 100) S.top = c.id;
+      }
+    } catch (e) {
+      if (e instanceof ApiErr && e.status === 401) refused();
+      else S.alert = plain(e);
+    }
+    S.older = false;
+    draw();
   };
 
   const tt: Record<string, number> = {};
@@ -462,6 +492,7 @@ function boot() {
       S.alert = "";
       draw();
     },
+    older,
   };
 
   // The host page's API; calls queued before the script loaded run now.

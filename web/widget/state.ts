@@ -22,6 +22,10 @@ export const S = {
   /** Values for the pre-chat form (from identify). */
   ident: {} as Record<string, string>,
   unread: 0,
+  /** The conversation whose first message is loaded (nothing older to fetch). */
+  top: 0,
+  /** Older messages are being fetched. */
+  older: false,
 };
 
 export interface Actions {
@@ -35,4 +39,6 @@ export interface Actions {
   rate(score: number, comment: string): Promise<boolean>;
   prechat(v: Record<string, string>): void;
   dismiss(): void;
+  /** older fetches the page of messages before the oldest one shown. */
+  older(): void;
 }

@@ -50,6 +50,8 @@ svg{width:20px;height:20px;fill:none;stroke:currentColor;stroke-width:2;stroke-l
 .failed .b{background:#fde8ec;color:#1c2233;border-color:#f3b6c1}
 .failed .meta{color:#c02640}
 .lk{border:0;background:none;padding:0;color:#3457d5;text-decoration:underline;font-size:11px}
+.more{align-self:center;min-height:28px;font-size:12px;color:#667089;display:flex;align-items:center}
+.more .lk{font-size:12px}
 .sys{align-self:center;max-width:90%;font-size:12px;color:#667089;text-align:center;margin:8px 0;padding:3px 10px;border-radius:10px;background:#e9ecf3}
 .note{align-self:center;max-width:92%;font-size:13px;color:#4a5368;text-align:center;margin:8px 0;padding:8px 12px;border-radius:12px;background:#fff;border:1px dashed #c8cfdf;white-space:pre-wrap}
 .img{display:block;max-width:100%;border-radius:10px;cursor:zoom-in;background:#e3e6ee;object-fit:cover;border:0;padding:0}

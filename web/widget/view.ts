@@ -64,7 +64,14 @@ function build() {
   title = h("h2");
   sub = h("p");
   av = h("div", { class: "av", "aria-hidden": "true" });
-  log = h("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": "Messages" });
+  log = h("div", {
+    class: "log",
+    role: "log",
+    "aria-live": "polite",
+    "aria-label": "Messages",
+    // Near the top: fetch the older messages before the visitor gets there.
+    onscroll: () => log.scrollTop < 300 && A.older(),
+  });
   typ = h("div", { class: "typ", "aria-live": "polite" });
   errText = h("span");
   err = h("div", { class: "err", role: "alert", hidden: true }, errText, h("button", { type: "button", "aria-label": "Dismiss", onclick: () => A.dismiss() }, ic(I.x)));
@@ -430,6 +437,13 @@ export function render() {
     // (Not again once the server has said it in the dialog, with the case number.)
     else if (!cfg.online && !cons.length && ![...S.msgs.values()].some((m) => m.event?.action === "offline" && m.c === c?.id)) put("offline", texts.offline || "", () => h("div", { class: "note" }, texts.offline || "We are offline right now. Leave a message and we will get back to you."));
     if (S.prechat) put("prechat", JSON.stringify(cfg.prechat_fields), prechatEl);
+    // Older messages to fetch: fetched when scrolled up to here, or on a click.
+    if (c && S.top !== c.id && [...S.msgs.values()].some((m) => m.c === c.id))
+      put("more", S.older ? "1" : "", () =>
+        S.older
+          ? h("div", { class: "more", role: "status" }, "Loading…")
+          : h("div", { class: "more" }, h("button", { class: "lk", type: "button", onclick: () => A.older() }, "Show earlier messages")),
+      );
     let prev = texts.greeting ? "c" + name : "";
     let mineInConv = false;
     for (const m of [...S.msgs.values()].sort((a, b) => a.id - b.id)) {
@@ -452,9 +466,23 @@ export function render() {
   }
   for (const k of cache.keys()) if (!used.has(k)) cache.delete(k);
   const stick = toBottom || log.scrollHeight - log.scrollTop - log.clientHeight < 80;
+  // Scrolled up: what the visitor reads stays in place when lines come or go above it
+  // (older messages prepended, the loading line). The anchor is the last line in view that stays.
+  let anchor: Element | undefined;
+  let y = 0;
+  if (!stick) {
+    const keep = new Set<Element>(items);
+    const bottom = log.getBoundingClientRect().bottom;
+    for (let el = log.lastElementChild; el; el = el.previousElementSibling)
+      if (keep.has(el) && (y = el.getBoundingClientRect().top) < bottom) {
+        anchor = el;
+        break;
+      }
+  }
   items.forEach((el, i) => log.children[i] !== el && log.insertBefore(el, log.children[i] || null));
   while (log.children.length > items.length) log.lastChild!.remove();
   if (stick) log.scrollTop = log.scrollHeight;
+  else if (anchor) log.scrollTop += anchor.getBoundingClientRect().top - y;
   toBottom = false;
 
   const t = S.typing;
