@@ -281,70 +281,25 @@ func (r *runner) sendPhase(ctx context.Context, rep *Report) error {
 	r.progress("sending %d messages/s for %s", int(o.Rate), o.Duration)
 	m0, merr := r.api.metrics(ctx)
 	cpu0 := cpuTime()
-	start := time.Now()
-	stopSend := make(chan struct{})
-	var senders sync.WaitGroup
-	for _, u := range r.users {
-		senders.Add(1)
-		r.writers.Add(1)
-		go func() {
-			defer r.writers.Done()
-			defer senders.Done()
-			r.send(u, start, stopSend)
-		}()
-	}
-	sent := make(chan struct{})
-	go func() {
-		senders.Wait()
-		close(sent)
-	}()
-
-	// Senders that fell behind get one more second, then stop.
-	sendDeadline := time.NewTimer(o.Duration + time.Second)
-	defer sendDeadline.Stop()
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
 	var lastAcked, lastDeliv int64
-	lastTick := start
-	report := func(now time.Time) {
-		a, d := r.st.acked.Load(), r.st.deliveries.Load()
-		dt := now.Sub(lastTick).Seconds()
-		r.progress("%5.1fs  sent %d  acknowledged %d (%.0f/s)  delivered %d (%.0f/s)", now.Sub(start).Seconds(),
-			r.st.sent.Load(), a, float64(a-lastAcked)/dt, d, float64(d-lastDeliv)/dt)
-		lastAcked, lastDeliv, lastTick = a, d, now
+	var lastTick time.Time
+	// Senders that fell behind get one more second, then stop.
+	start, end, err := sendAndDrain(ctx, len(r.users), o.Duration+time.Second, o.Drain,
+		func(i int, start time.Time, stop <-chan struct{}) { r.send(r.users[i], start, stop) },
+		r.drained,
+		func(start, now time.Time) {
+			if lastTick.IsZero() {
+				lastTick = start
+			}
+			a, d := r.st.acked.Load(), r.st.deliveries.Load()
+			dt := now.Sub(lastTick).Seconds()
+			r.progress("%5.1fs  sent %d  acknowledged %d (%.0f/s)  delivered %d (%.0f/s)", now.Sub(start).Seconds(),
+				r.st.sent.Load(), a, float64(a-lastAcked)/dt, d, float64(d-lastDeliv)/dt)
+			lastAcked, lastDeliv, lastTick = a, d, now
+		})
+	if err != nil {
+		return err
 	}
-	stopped := false
-sending:
-	for {
-		select {
-		case <-sent:
-			break sending
-		case <-sendDeadline.C:
-			close(stopSend)
-			stopped = true
-			break sending
-		case now := <-tick.C:
-			report(now)
-		case <-ctx.Done():
-			close(stopSend)
-			return ctx.Err()
-		}
-	}
-	if !stopped {
-		close(stopSend)
-	}
-
-	drainEnd := time.Now().Add(o.Drain)
-	for !r.drained() && time.Now().Before(drainEnd) {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case now := <-tick.C:
-			report(now)
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	end := time.Now()
 	elapsed := end.Sub(start).Seconds()
 	r.cutoff = end.Sub(r.epoch).Nanoseconds()
 	if !r.drained() {
@@ -383,6 +338,66 @@ sending:
 	}
 	rep.ElapsedS = elapsed
 	return nil
+}
+
+// sendAndDrain runs send(i, …) for every i in [0, n) on a goroutine each,
+// prints report every second, tells the senders still going to stop once
+// deadline has passed, waits for them, and then waits at most drain until
+// drained() holds. It returns when the sending began and when it all
+// ended.
+func sendAndDrain(ctx context.Context, n int, deadline, drain time.Duration,
+	send func(i int, start time.Time, stop <-chan struct{}), drained func() bool,
+	report func(start, now time.Time)) (start, end time.Time, err error) {
+	start = time.Now()
+	stop := make(chan struct{})
+	var senders sync.WaitGroup
+	for i := range n {
+		senders.Add(1)
+		go func() {
+			defer senders.Done()
+			send(i, start, stop)
+		}()
+	}
+	sent := make(chan struct{})
+	go func() {
+		senders.Wait()
+		close(sent)
+	}()
+	timer := time.NewTimer(deadline)
+	defer timer.Stop()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	stopping := sync.OnceFunc(func() { close(stop) })
+	defer func() {
+		stopping()
+		<-sent // a send in flight ends with its socket write or HTTP call
+	}()
+sending:
+	for {
+		select {
+		case <-sent:
+			break sending
+		case <-timer.C:
+			break sending
+		case now := <-tick.C:
+			report(start, now)
+		case <-ctx.Done():
+			return start, time.Now(), ctx.Err()
+		}
+	}
+	stopping()
+	<-sent
+	drainEnd := time.Now().Add(drain)
+	for !drained() && time.Now().Before(drainEnd) {
+		select {
+		case <-ctx.Done():
+			return start, time.Now(), ctx.Err()
+		case now := <-tick.C:
+			report(start, now)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return start, time.Now(), nil
 }
 
 // drained reports whether every message sent has an answer and every

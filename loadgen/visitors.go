@@ -615,62 +615,17 @@ func (r *vrunner) sendPhase(ctx context.Context, rep *VisitorReport) error {
 	r.progress("%d visitors write %g messages/s for %s; consultants answer each", o.Visitors, o.Rate, o.Duration)
 	m0, merr := r.api.metrics(ctx)
 	cpu0 := cpuTime()
-	start := time.Now()
-	stopSend := make(chan struct{})
-	var senders sync.WaitGroup
-	for _, v := range r.vis {
-		senders.Add(1)
-		go func() {
-			defer senders.Done()
-			r.send(v, start, stopSend)
-		}()
+	// A visitor's send is an HTTP call: 5 s more for those in flight.
+	start, end, err := sendAndDrain(ctx, len(r.vis), o.Duration+5*time.Second, o.Drain,
+		func(i int, start time.Time, stop <-chan struct{}) { r.send(r.vis[i], start, stop) },
+		r.drained,
+		func(start, now time.Time) {
+			r.progress("%5.1fs  visitors sent %d, acknowledged %d  answers %d  dialogs connected %d  alerts %d", now.Sub(start).Seconds(),
+				r.st.sent.Load(), r.st.acked.Load(), r.answerGot.Load(), r.connects.Load(), r.alertsGot.Load())
+		})
+	if err != nil {
+		return err
 	}
-	sent := make(chan struct{})
-	go func() {
-		senders.Wait()
-		close(sent)
-	}()
-	sendDeadline := time.NewTimer(o.Duration + 5*time.Second)
-	defer sendDeadline.Stop()
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	report := func(now time.Time) {
-		r.progress("%5.1fs  visitors sent %d, acknowledged %d  answers %d  dialogs connected %d  alerts %d", now.Sub(start).Seconds(),
-			r.st.sent.Load(), r.st.acked.Load(), r.answerGot.Load(), r.connects.Load(), r.alertsGot.Load())
-	}
-	stopped := false
-sending:
-	for {
-		select {
-		case <-sent:
-			break sending
-		case <-sendDeadline.C:
-			close(stopSend)
-			stopped = true
-			break sending
-		case now := <-tick.C:
-			report(now)
-		case <-ctx.Done():
-			close(stopSend)
-			return ctx.Err()
-		}
-	}
-	if !stopped {
-		close(stopSend)
-	}
-	senders.Wait() // a send in flight ends within the HTTP timeout
-
-	drainEnd := time.Now().Add(o.Drain)
-	for !r.drained() && time.Now().Before(drainEnd) {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case now := <-tick.C:
-			report(now)
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	end := time.Now()
 	r.cutoff = end.Sub(r.epoch).Nanoseconds()
 	elapsed := end.Sub(start).Seconds()
 	rep.ElapsedS = round(elapsed, 2)
