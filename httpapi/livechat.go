@@ -234,19 +234,10 @@ func (s *Server) liveChatRoutes() []route {
 		{Method: "GET", Path: "/api/v1/dialogs", Summary: "Dialogs with visitors of the projects you serve", Out: DialogList{},
 			Query: "project:int status:string before:int limit:int",
 			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
-				var q livechat.DialogQuery
-				var err error
-				if q.ProjectID, err = queryInt(r, "project"); err != nil {
-					return err
-				}
-				if q.Before, err = queryInt(r, "before"); err != nil {
-					return err
-				}
-				limit, err := queryInt(r, "limit")
+				q, err := listQuery(r)
 				if err != nil {
 					return err
 				}
-				q.Limit, q.Status = int(limit), r.URL.Query().Get("status")
 				list, err := s.LiveChat.Dialogs(r.Context(), actor(r), q)
 				if err != nil {
 					return err
@@ -292,19 +283,10 @@ func (s *Server) liveChatRoutes() []route {
 		{Method: "GET", Path: "/api/v1/cases", Summary: "Cases of the projects you serve", Out: CaseList{},
 			Query: "project:int status:string before:int limit:int",
 			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
-				var q livechat.CaseQuery
-				var err error
-				if q.ProjectID, err = queryInt(r, "project"); err != nil {
-					return err
-				}
-				if q.Before, err = queryInt(r, "before"); err != nil {
-					return err
-				}
-				limit, err := queryInt(r, "limit")
+				q, err := listQuery(r)
 				if err != nil {
 					return err
 				}
-				q.Limit, q.Status = int(limit), r.URL.Query().Get("status")
 				list, err := s.LiveChat.Cases(r.Context(), actor(r), q)
 				if err != nil {
 					return err
@@ -443,4 +425,19 @@ func period(r *http.Request) (livechat.Period, error) {
 	}
 	to, err := queryTime(r, "to")
 	return livechat.Period{From: from, To: to}, err
+}
+
+// listQuery reads ?project=&status=&before=&limit= for dialogs and cases.
+func listQuery(r *http.Request) (livechat.ListQuery, error) {
+	var q livechat.ListQuery
+	var err error
+	if q.ProjectID, err = queryInt(r, "project"); err != nil {
+		return q, err
+	}
+	if q.Before, err = queryInt(r, "before"); err != nil {
+		return q, err
+	}
+	limit, err := queryInt(r, "limit")
+	q.Limit, q.Status = int(limit), r.URL.Query().Get("status")
+	return q, err
 }

@@ -88,16 +88,8 @@ type CaseView struct {
 	Contact  *parley.Contact       `json:"contact,omitempty"`
 }
 
-// CaseQuery selects cases.
-type CaseQuery struct {
-	ProjectID int64
-	Status    string
-	Before    int64
-	Limit     int
-}
-
 // Cases lists the cases of the projects the actor serves or manages.
-func (s *Service) Cases(ctx context.Context, actor *parley.User, q CaseQuery) ([]*parley.Case, error) {
+func (s *Service) Cases(ctx context.Context, actor *parley.User, q ListQuery) ([]*parley.Case, error) {
 	if q.Status != "" && q.Status != parley.CaseOpen && q.Status != parley.CaseClosed {
 		return nil, parley.Invalid("status", "status is open or closed")
 	}

@@ -99,8 +99,9 @@ func (s *Service) emitDialog(ctx context.Context, tx parley.Tx, c *parley.Conver
 	return nil
 }
 
-// DialogQuery selects dialogs for the sidebar.
-type DialogQuery struct {
+// ListQuery selects dialogs for the sidebar, or cases: by project (0 for
+// all the actor serves), status, and a page before an id.
+type ListQuery struct {
 	ProjectID int64
 	Status    string
 	Before    int64
@@ -109,7 +110,7 @@ type DialogQuery struct {
 
 // Dialogs lists the dialogs of the projects the actor serves (every
 // project for managers), newest activity first.
-func (s *Service) Dialogs(ctx context.Context, actor *parley.User, q DialogQuery) ([]*Dialog, error) {
+func (s *Service) Dialogs(ctx context.Context, actor *parley.User, q ListQuery) ([]*Dialog, error) {
 	if q.Status != "" && q.Status != parley.SupportOpen && q.Status != parley.SupportClosed {
 		return nil, parley.Invalid("status", "status is open or closed")
 	}
