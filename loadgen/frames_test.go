@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -87,8 +88,9 @@ func TestParseFramesRejectsMalformed(t *testing.T) {
 }
 
 func TestAppendSend(t *testing.T) {
-	r := &runner{}
-	u := &simUser{idx: 3, convs: []int64{10, 20}}
+	r := &runner{opt: Options{MessageSize: 100}}
+	u := &simUser{idx: 3, convs: []int64{10, 20}, plan: make([]planned, 6)}
+	u.plan[5].conv = 20
 	b := r.appendSend(nil, u, 5)
 	var got map[string]any
 	if err := json.Unmarshal(b, &got); err != nil {
@@ -96,5 +98,8 @@ func TestAppendSend(t *testing.T) {
 	}
 	if got["type"] != "send" || got["req"] != 6.0 || got["conversation_id"] != 20.0 || got["client_id"] != "3.5" {
 		t.Errorf("send frame: %s", b)
+	}
+	if text, _ := got["text"].(string); len(text) != 100 || !strings.HasPrefix(text, "parley bench message 3.5 ") {
+		t.Errorf("text %q: want 100 bytes naming the message", text)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -177,6 +178,9 @@ func TestOptions(t *testing.T) {
 		{Options{URL: "http://x", Visitors: 100, Rate: 10, Duration: 5 * time.Second}, true}, // not everyone writes
 		{Options{URL: "http://x", Visitors: 100, Idle: 5}, true},                             // idle belongs to the chat mode
 		{Options{URL: "http://x", Visitors: 100, Consultants: 1001}, true},
+		{Options{URL: "http://x", Schedule: "burst"}, true},
+		{Options{URL: "http://x", Schedule: ScheduleRuns, MessageSize: 39}, true},
+		{Options{URL: "http://x", Visitors: 100, Schedule: ScheduleSpread}, true},
 		{Options{URL: "http://x", Visitors: 100, Consultants: 2, Rate: 10, Duration: 10 * time.Second}, false},
 	} {
 		err := tc.opt.Validate()
@@ -188,11 +192,82 @@ func TestOptions(t *testing.T) {
 		t.Error("Run without a URL: no error")
 	}
 	o := Options{URL: "http://x", Users: 25, GroupSize: 10, Idle: 3}
-	if err := o.Validate(); err != nil || o.Conversations != 3 || o.IdleUsers != 3 || o.Rate != 1000 {
+	if err := o.Validate(); err != nil || o.Conversations != 3 || o.IdleUsers != 3 || o.Rate != 1000 ||
+		o.Schedule != ScheduleSpread || o.MessageSize != 100 {
 		t.Errorf("defaults: %+v, %v", o, err)
 	}
 	o = Options{URL: "http://x", Visitors: 2000}
 	if err := o.Validate(); err != nil || o.Consultants != 10 || o.Rate != 200 || o.Duration != 30*time.Second {
 		t.Errorf("visitor defaults: %+v, %v", o, err)
+	}
+}
+
+// TestPlan checks the schedules: every planned message is sent by a member
+// of its conversation at j/Rate seconds; with the spread schedule
+// consecutive messages go to different conversations from varied senders,
+// with the runs schedule user j mod Users sends message j.
+func TestPlan(t *testing.T) {
+	for _, schedule := range []string{ScheduleSpread, ScheduleRuns} {
+		o := Options{URL: "http://x", Users: 30, GroupSize: 5, Rate: 100, Duration: 3 * time.Second, Schedule: schedule}
+		if err := o.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		r := &runner{opt: o}
+		members := make([][]*simUser, o.Conversations)
+		for i := range o.Users {
+			r.users = append(r.users, &simUser{idx: i})
+		}
+		for c := range members {
+			r.convs = append(r.convs, int64(100+c))
+			for k := range o.GroupSize {
+				u := r.users[(c*o.GroupSize+k)%o.Users]
+				members[c] = append(members[c], u)
+				u.convs = append(u.convs, r.convs[c])
+			}
+		}
+		r.plan(members)
+		type send struct {
+			user int
+			conv int64
+		}
+		byTime := make(map[time.Duration]send)
+		for _, u := range r.users {
+			if len(u.recs) != len(u.plan) {
+				t.Fatalf("%s: user %d has %d records for %d messages", schedule, u.idx, len(u.recs), len(u.plan))
+			}
+			for k, p := range u.plan {
+				if !slices.Contains(u.convs, p.conv) {
+					t.Fatalf("%s: user %d sends to conversation %d, not theirs", schedule, u.idx, p.conv)
+				}
+				if k > 0 && p.at <= u.plan[k-1].at {
+					t.Fatalf("%s: user %d's messages are out of order", schedule, u.idx)
+				}
+				byTime[p.at] = send{u.idx, p.conv}
+			}
+		}
+		if len(byTime) != 300 {
+			t.Fatalf("%s: %d messages planned, want 300", schedule, len(byTime))
+		}
+		senders := make(map[int]bool)
+		for j := range 300 {
+			s, ok := byTime[time.Duration(float64(j)/o.Rate*1e9)]
+			if !ok {
+				t.Fatalf("%s: no message %d", schedule, j)
+			}
+			senders[s.user] = true
+			switch schedule {
+			case ScheduleSpread:
+				if s.conv != r.convs[j%len(r.convs)] {
+					t.Fatalf("spread: message %d goes to %d, want the next conversation %d", j, s.conv, r.convs[j%len(r.convs)])
+				}
+			case ScheduleRuns:
+				if s.user != j%o.Users {
+					t.Fatalf("runs: message %d is sent by user %d, want %d", j, s.user, j%o.Users)
+				}
+			}
+		}
+		if len(senders) < o.Users/2 {
+			t.Errorf("%s: only %d of %d users send", schedule, len(senders), o.Users)
+		}
 	}
 }

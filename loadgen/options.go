@@ -29,6 +29,15 @@ type Options struct {
 	Conversations int           // group conversations (Users/GroupSize, rounded up)
 	Rate          float64       // messages per second, in total (1000)
 	Duration      time.Duration // how long to send (10s)
+	// Schedule picks who sends message j to which conversation:
+	// ScheduleSpread (the default) sends each message to the next
+	// conversation from a random member of it, as real traffic spreads
+	// over every conversation; ScheduleRuns has user j mod Users send
+	// to its own conversations in turn, so a run of consecutive messages
+	// goes to one conversation (the bench's schedule before spread).
+	Schedule string
+	// MessageSize pads each message's text to this many bytes (100).
+	MessageSize int
 	// Idle is how many extra connections to open and hold without
 	// traffic, to measure the server's memory per idle connection. They
 	// belong to IdleUsers users of their own (min(Idle, 10)) that are in
@@ -52,6 +61,12 @@ type Options struct {
 	Visitors    int
 	Consultants int
 }
+
+// The send schedules (Options.Schedule).
+const (
+	ScheduleSpread = "spread"
+	ScheduleRuns   = "runs"
+)
 
 // Validate fills in the defaults and checks the options. An empty URL
 // passes, so that a command can check its flags before it starts a
@@ -89,7 +104,15 @@ func (o *Options) Validate() error {
 	if o.Drain == 0 {
 		o.Drain = 5 * time.Second
 	}
+	if o.Schedule == "" {
+		o.Schedule = ScheduleSpread
+	}
+	def(&o.MessageSize, 100)
 	switch {
+	case o.Schedule != ScheduleSpread && o.Schedule != ScheduleRuns:
+		return fmt.Errorf("loadgen: the schedule is %q or %q", ScheduleSpread, ScheduleRuns)
+	case o.MessageSize < 40 || o.MessageSize > 2000:
+		return errors.New("loadgen: the message size is between 40 and 2000 bytes")
 	case o.Users < 2:
 		return errors.New("loadgen: at least 2 users are needed")
 	case o.GroupSize < 2 || o.GroupSize > o.Users:
@@ -143,8 +166,8 @@ func (o *Options) validateVisitors() error {
 		return errors.New("loadgen: between 1 and 100,000 visitors")
 	case o.Consultants < 1 || o.Consultants > 1000:
 		return errors.New("loadgen: between 1 and 1000 consultants")
-	case o.Idle != 0 || o.IdleUsers != 0 || o.Conversations != 0:
-		return errors.New("loadgen: idle connections and conversations belong to the chat mode, not to the visitor mode")
+	case o.Idle != 0 || o.IdleUsers != 0 || o.Conversations != 0 || o.Schedule != "" || o.MessageSize != 0:
+		return errors.New("loadgen: idle connections, conversations, schedules and message sizes belong to the chat mode, not to the visitor mode")
 	case o.Rate <= 0 || math.IsNaN(o.Rate) || math.IsInf(o.Rate, 0):
 		return errors.New("loadgen: the rate must be positive")
 	case o.Duration < 0 || o.Drain < 0:

@@ -17,6 +17,8 @@ type Report struct {
 	GroupSize     int     `json:"group_size"`
 	Conversations int     `json:"conversations"`
 	Rate          float64 `json:"rate"`
+	Schedule      string  `json:"schedule"`     // spread or runs
+	MessageSize   int     `json:"message_size"` // bytes of text per message
 	DurationS     float64 `json:"duration_s"`
 	ElapsedS      float64 `json:"elapsed_s"` // first send to the end of the drain
 	SetupS        float64 `json:"setup_s"`   // creating, signing in and connecting the users
@@ -158,7 +160,8 @@ func (rep *Report) Print(w io.Writer) {
 		server += " (" + rep.Server + ")"
 	}
 	p("server", "%s", server)
-	p("load", "%d users in %d conversations of %d, %g messages/s for %gs", rep.Users, rep.Conversations, rep.GroupSize, rep.Rate, rep.DurationS)
+	p("load", "%d users in %d conversations of %d, %g messages/s for %gs, %s schedule, %d-byte messages",
+		rep.Users, rep.Conversations, rep.GroupSize, rep.Rate, rep.DurationS, rep.Schedule, rep.MessageSize)
 	p("setup", "%.1f s", rep.SetupS)
 	p("sent", "%d of %d planned, %d acknowledged: %.0f messages/s committed", rep.MessagesSent, rep.MessagesPlanned, rep.MessagesAcked, rep.SentPerSec)
 	p("delivered", "%d to members other than the sender: %.0f deliveries/s", rep.Deliveries, rep.DeliveriesPerSec)

@@ -2,11 +2,12 @@ package loadgen
 
 import (
 	"context"
-	"crypto/rand"
+	crand "crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"net/http"
 	"strings"
 	"sync"
@@ -91,7 +92,7 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 		return nil, err
 	}
 	secret := make([]byte, 12)
-	rand.Read(secret)
+	crand.Read(secret)
 	r := &runner{
 		opt:   opt,
 		api:   &api{base: strings.TrimRight(opt.URL, "/"), hc: &http.Client{Transport: newTransport(opt.Parallel * 4), Timeout: time.Minute}},
@@ -121,7 +122,7 @@ func (r *runner) progress(format string, args ...any) {
 func (r *runner) run(ctx context.Context) (*Report, error) {
 	o := r.opt
 	rep := &Report{Target: o.URL, Users: o.Users, GroupSize: o.GroupSize, Conversations: o.Conversations,
-		Rate: o.Rate, DurationS: o.Duration.Seconds(), IdleConnections: o.Idle}
+		Rate: o.Rate, Schedule: o.Schedule, MessageSize: o.MessageSize, DurationS: o.Duration.Seconds(), IdleConnections: o.Idle}
 	t0 := time.Now()
 	r.progress("creating %d users and %d conversations of %d members", o.Users+o.IdleUsers, o.Conversations, o.GroupSize)
 	if err := r.setUp(ctx); err != nil {
@@ -233,17 +234,40 @@ func (r *runner) setUp(ctx context.Context) error {
 		}
 	}
 
-	// Message j of the run is sent by user j%Users at j/Rate seconds.
-	planned := int(o.Rate*o.Duration.Seconds() + 0.5)
-	for _, u := range r.users {
-		n := 0
-		if u.idx < planned {
-			n = (planned - u.idx + o.Users - 1) / o.Users
+	r.plan(members)
+	return nil
+}
+
+// plan decides who sends each message of the run, to which conversation
+// and when: message j goes out at j/Rate seconds. With the spread schedule
+// it goes to conversation j mod Conversations from a member of it drawn at
+// random (seeded by the run, so two runs of one build send alike); with
+// the runs schedule user j mod Users sends it to its own conversations in
+// turn.
+func (r *runner) plan(members [][]*simUser) {
+	o := r.opt
+	n := int(o.Rate*o.Duration.Seconds() + 0.5)
+	rng := rand.New(rand.NewPCG(uint64(o.Users), uint64(o.Conversations)))
+	next := make([]int, len(r.users)) // runs: each user's next conversation
+	for j := range n {
+		at := time.Duration(float64(j) / o.Rate * 1e9)
+		var u *simUser
+		var conv int64
+		if o.Schedule == ScheduleRuns {
+			u = r.users[j%len(r.users)]
+			conv = u.convs[next[u.idx]%len(u.convs)]
+			next[u.idx]++
+		} else {
+			c := j % len(members)
+			u = members[c][rng.IntN(len(members[c]))]
+			conv = r.convs[c]
 		}
-		u.recs = make([]record, n)
+		u.plan = append(u.plan, planned{at: at, conv: conv})
+	}
+	for _, u := range r.users {
+		u.recs = make([]record, len(u.plan))
 		u.lastSeq = make(map[int64]int64, len(u.convs))
 	}
-	return nil
 }
 
 // forEach calls fn(i) for every i in [0, n) on at most par goroutines and

@@ -21,6 +21,13 @@ type record struct {
 	got    atomic.Int32 // members other than the sender that received it
 }
 
+// planned is one message a user sends: when, after the start of the send
+// phase, and to which conversation.
+type planned struct {
+	at   time.Duration
+	conv int64
+}
+
 const (
 	pending int32 = iota
 	acked
@@ -34,8 +41,9 @@ type simUser struct {
 	id    int64
 	email string
 	token string
-	convs []int64  // the conversations it is a member of
-	recs  []record // message k has req k+1 and client id "<idx>.<k>"
+	convs []int64   // the conversations it is a member of
+	plan  []planned // its messages, in the order it sends them
+	recs  []record  // message k (plan[k]) has req k+1 and client id "<idx>.<k>"
 
 	mu      sync.Mutex
 	ws      *websocket.Conn // nil once it could not reconnect
@@ -256,21 +264,19 @@ func (r *runner) onError(u *simUser, f *frame) {
 	r.st.fail(errorCode(f.err), 1)
 }
 
-// send sends u's planned messages on schedule: message k at
-// (idx + k·Users)/Rate seconds after start, so that the users' sends
-// interleave evenly at the total rate. A late send goes at once (the
-// schedule does not slip), and the lateness is recorded.
+// send sends u's planned messages on schedule (runner.plan), so that the
+// users' sends interleave evenly at the total rate. A late send goes at
+// once (the schedule does not slip), and the lateness is recorded.
 func (r *runner) send(u *simUser, start time.Time, stop <-chan struct{}) {
 	if len(u.recs) == 0 {
 		return
 	}
-	n := len(r.users)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	u.lag = make([]int64, 0, len(u.recs))
 	var buf []byte
 	for k := range u.recs {
-		due := start.Add(time.Duration(float64(u.idx+k*n) / r.opt.Rate * 1e9))
+		due := start.Add(u.plan[k].at)
 		if d := time.Until(due); d > 0 {
 			timer.Reset(d)
 			select {
@@ -342,14 +348,20 @@ func (r *runner) appendSend(b []byte, u *simUser, k int) []byte {
 	b = append(b, `{"type":"send","req":`...)
 	b = strconv.AppendInt(b, int64(k+1), 10)
 	b = append(b, `,"conversation_id":`...)
-	b = strconv.AppendInt(b, u.convs[k%len(u.convs)], 10)
+	b = strconv.AppendInt(b, u.plan[k].conv, 10)
 	b = append(b, `,"client_id":"`...)
 	id := len(b)
 	b = strconv.AppendInt(b, int64(u.idx), 10)
 	b = append(b, '.')
 	b = strconv.AppendInt(b, int64(k), 10)
 	end := len(b)
-	b = append(b, `","text":"parley bench message `...)
+	b = append(b, `","text":"`...)
+	text := len(b)
+	b = append(b, "parley bench message "...)
 	b = append(b, b[id:end]...)
+	b = append(b, ' ')
+	for len(b)-text < r.opt.MessageSize {
+		b = append(b, 'x')
+	}
 	return append(b, `"}`...)
 }
