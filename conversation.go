@@ -65,6 +65,22 @@ type Member struct {
 	DraftAt      time.Time `json:"draft_at,omitzero"`
 }
 
+// MemberKey names a membership: a user in a conversation.
+type MemberKey struct {
+	ConversationID int64
+	UserID         int64
+}
+
+// PointerMove moves a member's pointers forward (Tx.MovePointers).
+type PointerMove struct {
+	MemberKey
+	Delivered, Read int64
+	// ClearMark ends the member's own "mark as unread".
+	ClearMark bool
+	// ClearDraftAt, when set, empties the member's draft, dated then.
+	ClearDraftAt time.Time
+}
+
 const (
 	MemberOwner   = "owner"
 	MemberRegular = "member"

@@ -69,6 +69,19 @@ func (m *Message) StatusFor(r Receipts) MsgStatus {
 	return StatusSent
 }
 
+// ClientKey is the client id of a user's message (SenderID) or a visitor's
+// (ContactID): unique per sender.
+type ClientKey struct {
+	SenderID  int64
+	ContactID int64
+	ClientID  string
+}
+
+// Key returns the message's client key.
+func (m *Message) Key() ClientKey {
+	return ClientKey{SenderID: m.SenderID, ContactID: m.ContactID, ClientID: m.ClientID}
+}
+
 // Quote is the excerpt of a quoted message shown above a reply.
 type Quote struct {
 	ID       int64  `json:"id"`

@@ -7,8 +7,9 @@ import (
 )
 
 // Store is Parley's persistent state. Reads go straight to the database;
-// every change goes through Write, in one transaction with the events that
-// describe it.
+// every change goes through Write or Submit, in one transaction with the
+// events that describe it. The store commits writes in groups: the writes
+// that arrive while one group commits share the next transaction.
 type Store interface {
 	Reader
 	// Write runs fn in one transaction. The events fn emits are stored with
@@ -16,10 +17,35 @@ type Store interface {
 	// audiences resolved; after commit they are published on the bus the
 	// store was opened with, in stream order, and returned. If fn returns
 	// an error nothing is changed and no event is published.
+	//
+	// fn may be called more than once: when another write of its group
+	// fails after changing something, the group starts again without it.
+	// fn must therefore have no effect outside tx but setting its own
+	// results, which the last call leaves.
 	Write(ctx context.Context, fn func(tx Tx) error) ([]Event, error)
+	// Submit queues item for b: the items of b that share a group are
+	// applied by one call of b.ApplyBatch. done is called once the group
+	// has committed (nil) or failed, after its events are published. Submit
+	// blocks while the store's queue is full; if ctx ends first, or once
+	// the store is closing, done gets EUNAVAILABLE.
+	Submit(ctx context.Context, b Batcher, item any, done func(error))
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error
+}
+
+// A Batcher applies writes of one kind together, so that the writes that
+// share a group commit can share statements too (one multi-row insert, one
+// read per conversation). Batchers are compared by identity: use one value
+// per kind of write.
+type Batcher interface {
+	// ApplyBatch applies items in tx, in the order they were submitted,
+	// recording each item's own outcome in the item. An item that fails
+	// alone must change nothing (check every item before writing any). An
+	// error returned fails every item and keeps nothing of the call. Like a
+	// Write's function, it may be called again, with the same or fewer
+	// items, when the group starts again.
+	ApplyBatch(ctx context.Context, tx Tx, items []any) error
 }
 
 // Reader is every query, available both on the Store and inside a Tx. Each
@@ -69,10 +95,15 @@ type Reader interface {
 	Undelivered(ctx context.Context, userID int64) (map[int64]int64, error)
 	// MembersByConversation returns every member row of the given conversations.
 	MembersByConversation(ctx context.Context, convIDs []int64) (map[int64][]Member, error)
+	// MembersIn returns the member rows that exist among keys.
+	MembersIn(ctx context.Context, keys []MemberKey) (map[MemberKey]*Member, error)
 
 	MessageByID(ctx context.Context, id int64) (*Message, error)
 	MessageBySeq(ctx context.Context, convID, seq int64) (*Message, error)
 	MessageByClientID(ctx context.Context, senderID int64, clientID string) (*Message, error)
+	// MessagesByClientIDs returns the stored messages that carry the given
+	// client ids.
+	MessagesByClientIDs(ctx context.Context, keys []ClientKey) (map[ClientKey]*Message, error)
 	// Messages returns a page of history in ascending seq order.
 	Messages(ctx context.Context, convID int64, p MessagePage) ([]*Message, error)
 	// LastMessages returns the newest message of each conversation.
@@ -163,6 +194,15 @@ type Tx interface {
 	// SetPointers moves a member's pointers forward (never back), sets the
 	// unread mark, and returns the updated row.
 	SetPointers(ctx context.Context, convID, userID, delivered, read int64, markedUnread bool) (*Member, error)
+	// MovePointers applies many moves as SetPointers does one, without
+	// reading the rows back; a move of someone no longer a member is
+	// ignored. Rows are locked in one order (conversation, user), so writers
+	// moving many pointers never deadlock each other.
+	MovePointers(ctx context.Context, moves []PointerMove) error
+	// LockConversations returns the conversations among ids that exist,
+	// locked until the transaction ends. Locks are taken in ID order, so
+	// writers that lock several conversations never deadlock each other.
+	LockConversations(ctx context.Context, ids []int64) (map[int64]*Conversation, error)
 	// DeleteEventsBefore prunes the stream; clients whose cursor is older
 	// are told to refetch their state.
 	DeleteEventsBefore(ctx context.Context, before time.Time) (int64, error)
@@ -171,8 +211,15 @@ type Tx interface {
 	ClearDraft(ctx context.Context, convID, userID int64, at time.Time) (bool, error)
 
 	// InsertMessage takes the conversation's next seq for m, stores it and
-	// updates the conversation's last activity.
+	// updates the conversation's last activity. A taken client id is
+	// ECONFLICT, and takes no seq.
 	InsertMessage(ctx context.Context, m *Message) error
+	// InsertMessages stores new messages, in order: each takes its
+	// conversation's next seq, and each conversation's last seq and last
+	// activity move once for all of its messages. It sets ID and Seq (and
+	// CreatedAt when zero). The client ids must be free (see
+	// MessagesByClientIDs); a taken one fails the call.
+	InsertMessages(ctx context.Context, ms []*Message) error
 	UpdateMessage(ctx context.Context, m *Message) error
 
 	CreateFile(ctx context.Context, f *File) error

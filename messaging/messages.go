@@ -3,7 +3,6 @@ package messaging
 import (
 	"context"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -66,7 +65,7 @@ func (s *Service) Send(ctx context.Context, actor *parley.User, in SendInput) (*
 }
 
 // SendAsContact stores a visitor's message in their own support
-// conversation, through the same group commit as every send.
+// conversation, with the same group commit as every send.
 func (s *Service) SendAsContact(ctx context.Context, contact *parley.Contact, in SendInput) (*parley.Message, error) {
 	return s.wait(ctx, func(done func(*parley.Message, error)) {
 		if in.Whisper {
@@ -77,7 +76,7 @@ func (s *Service) SendAsContact(ctx context.Context, contact *parley.Contact, in
 			done(nil, err)
 			return
 		}
-		s.commit.enqueue(ctx, &sendReq{contact: contact, in: in, done: done})
+		s.submit(ctx, &sendReq{contact: contact, in: in, done: done})
 	})
 }
 
@@ -99,9 +98,9 @@ func (s *Service) wait(ctx context.Context, send func(done func(*parley.Message,
 
 // SendAsync queues a message for the next group commit and calls done with
 // the result after commit. Sends queued by one caller commit in order. When
-// MaxQueue sends are already waiting it blocks until there is room (or ctx
-// ends): a connection that sends faster than the server commits is slowed
-// down at its socket, instead of every send waiting longer.
+// the store's queue is full it blocks until there is room (or ctx ends): a
+// connection that sends faster than the server commits is slowed down at
+// its socket, instead of every send waiting longer.
 func (s *Service) SendAsync(ctx context.Context, actor *parley.User, in SendInput, done func(*parley.Message, error)) {
 	if err := s.validateSend(&in); err != nil {
 		done(nil, err)
@@ -111,64 +110,269 @@ func (s *Service) SendAsync(ctx context.Context, actor *parley.User, in SendInpu
 		done(nil, parley.Errorf(parley.ERATELIMITED, "you are sending too fast; slow down"))
 		return
 	}
-	s.commit.enqueue(ctx, &sendReq{actor: actor, in: in, done: done})
+	s.submit(ctx, &sendReq{actor: actor, in: in, done: done})
 }
 
-// sendInTx applies one send inside the group's transaction. An error it
-// returns fails this send alone.
-func (s *Service) sendInTx(ctx context.Context, tx parley.Tx, b *batchState, r *sendReq) (*parley.Message, error) {
-	in := &r.in
-	c, err := b.conversation(ctx, tx, in.ConversationID, r)
+func (s *Service) submit(ctx context.Context, r *sendReq) {
+	s.store.Submit(ctx, s.batch, r, func(err error) {
+		switch {
+		case err == nil:
+			r.done(r.msg, r.err)
+		case parley.ErrorCode(err) == parley.EUNAVAILABLE:
+			r.done(nil, err)
+		default:
+			// The group could not commit: nothing of this send is stored,
+			// and a retry with its client id is safe.
+			s.log.Error("storing a message", "conversation_id", r.in.ConversationID, "err", err)
+			r.done(nil, parley.Errorf(parley.EUNAVAILABLE, "the message could not be stored; retry"))
+		}
+	})
+}
+
+type sendReq struct {
+	actor   *parley.User    // a user sending,
+	contact *parley.Contact // or a visitor
+	in      SendInput
+	done    func(*parley.Message, error)
+
+	// The outcome, set by sendBatch.
+	msg  *parley.Message
+	err  error
+	same *sendReq // an earlier send of the batch with the same client id
+}
+
+func (r *sendReq) clientKey() parley.ClientKey {
+	k := parley.ClientKey{ClientID: r.in.ClientID}
+	if r.contact != nil {
+		k.ContactID = r.contact.ID
+	} else {
+		k.SenderID = r.actor.ID
+	}
+	return k
+}
+
+// sendBatch applies the sends that share a group commit together: one read
+// of their conversations (locked, in ID order), of the senders'
+// memberships and of client ids already used, one insert of the team-chat
+// messages, one update of the senders' pointers. Support conversations'
+// messages are stored one at a time, each followed by live chat's hook,
+// which may add a system line after it.
+type sendBatch struct{ s *Service }
+
+func (b *sendBatch) ApplyBatch(ctx context.Context, tx parley.Tx, items []any) error {
+	s := b.s
+	reqs := make([]*sendReq, len(items))
+	convIDs := make([]int64, 0, len(items))
+	var memberKeys []parley.MemberKey
+	var clientKeys []parley.ClientKey
+	for i, it := range items {
+		r := it.(*sendReq)
+		r.msg, r.err, r.same = nil, nil, nil
+		reqs[i] = r
+		convIDs = append(convIDs, r.in.ConversationID)
+		if r.actor != nil {
+			memberKeys = append(memberKeys, parley.MemberKey{ConversationID: r.in.ConversationID, UserID: r.actor.ID})
+		}
+		if r.in.ClientID != "" {
+			clientKeys = append(clientKeys, r.clientKey())
+		}
+	}
+	convs, err := tx.LockConversations(ctx, convIDs)
 	if err != nil {
-		return nil, err
+		return err
+	}
+	members, err := tx.MembersIn(ctx, memberKeys)
+	if err != nil {
+		return err
+	}
+	prev, err := tx.MessagesByClientIDs(ctx, clientKeys)
+	if err != nil {
+		return err
+	}
+
+	now := s.now()
+	first := make(map[parley.ClientKey]*sendReq) // the batch's own client ids
+	files := make(map[int64]bool)                // files sent by the batch
+	var plain []*sendReq                         // team-chat messages, stored together
+	var msgs []*parley.Message
+	moves := make(map[parley.MemberKey]int64) // the senders' newest seq
+	for _, r := range reqs {
+		c, err := s.sendable(convs[r.in.ConversationID], r, members)
+		if err != nil {
+			r.err = err
+			continue
+		}
+		if r.in.ClientID != "" {
+			k := r.clientKey()
+			if p := prev[k]; p != nil {
+				r.msg, r.err = retried(p, r)
+				continue
+			}
+			if f := first[k]; f != nil {
+				r.same = f
+				continue
+			}
+			first[k] = r
+		}
+		m, err := s.compose(ctx, tx, c, r, now, files)
+		if err != nil {
+			r.err = err
+			continue
+		}
+		r.msg = m
+		if c.Support == nil {
+			plain, msgs = append(plain, r), append(msgs, m)
+			continue
+		}
+		if err := tx.InsertMessages(ctx, []*parley.Message{m}); err != nil {
+			return err
+		}
+		if err := s.stored(ctx, tx, c, r); err != nil {
+			return err
+		}
+		if s.support != nil {
+			if err := s.support.AfterSend(ctx, tx, c, m); err != nil {
+				return err
+			}
+		}
+	}
+	if err := tx.InsertMessages(ctx, msgs); err != nil {
+		return err
+	}
+	for _, r := range plain {
+		if err := s.stored(ctx, tx, convs[r.in.ConversationID], r); err != nil {
+			return err
+		}
+	}
+
+	// The sender has read everything up to their own message, their
+	// manual unread mark ends with it and their draft is sent.
+	for _, r := range reqs {
+		if r.same != nil {
+			r.msg, r.err = r.same.msg, r.same.err
+			if r.err == nil && r.msg.ConversationID != r.in.ConversationID {
+				r.msg, r.err = nil, parley.Invalid("client_id", "this client id was used for another conversation")
+			}
+			continue
+		}
+		if r.err != nil || r.actor == nil || r.msg == nil {
+			continue
+		}
+		k := parley.MemberKey{ConversationID: r.msg.ConversationID, UserID: r.actor.ID}
+		moves[k] = max(moves[k], r.msg.Seq)
+	}
+	if len(moves) == 0 {
+		return nil
+	}
+	list := make([]parley.PointerMove, 0, len(moves))
+	for k, seq := range moves {
+		mv := parley.PointerMove{MemberKey: k, Delivered: seq, Read: seq, ClearMark: true}
+		if m := members[k]; m != nil && m.Draft != "" {
+			mv.ClearDraftAt = now
+			tx.Emit(parley.NewEvent(parley.EventDraft, k.ConversationID, k.UserID, &Draft{ConversationID: k.ConversationID, At: now}))
+		}
+		list = append(list, mv)
+	}
+	if err := tx.MovePointers(ctx, list); err != nil {
+		return err
+	}
+	for _, r := range reqs {
+		in := &r.in
+		if r.err != nil || r.actor == nil || r.same != nil || in.Client == "" ||
+			(in.Client == r.actor.LastClient && in.ClientVersion == r.actor.LastClientVersion) {
+			continue
+		}
+		if err := tx.SetClient(ctx, r.actor.ID, in.Client, in.ClientVersion); err != nil {
+			return err
+		}
+		r.actor.LastClient, r.actor.LastClientVersion = in.Client, in.ClientVersion
+	}
+	return nil
+}
+
+// sendable checks that r may write into c (nil: there is no such
+// conversation) and returns it.
+func (s *Service) sendable(c *parley.Conversation, r *sendReq, members map[parley.MemberKey]*parley.Member) (*parley.Conversation, error) {
+	if c == nil {
+		return nil, parley.Errorf(parley.ENOTFOUND, "conversation not found")
+	}
+	if r.contact != nil {
+		// A visitor writes only into their own open dialog.
+		if c.Support == nil || c.Support.ContactID != r.contact.ID {
+			return nil, parley.Errorf(parley.ENOTFOUND, "conversation not found")
+		}
+		if c.Support.Status != parley.SupportOpen {
+			return nil, parley.Errorf(parley.ECONFLICT, "this conversation has ended")
+		}
+		return c, nil
+	}
+	if c.Support != nil && c.Support.Status != parley.SupportOpen {
+		return nil, parley.Errorf(parley.ECONFLICT, "this dialog is closed")
+	}
+	if members[parley.MemberKey{ConversationID: c.ID, UserID: r.actor.ID}] == nil {
+		return nil, parley.Errorf(parley.ENOTFOUND, "conversation not found")
 	}
 	if err := canSend(c); err != nil {
 		return nil, err
 	}
-	m := &parley.Message{ConversationID: c.ID, Kind: parley.MsgText, Text: in.Text, ClientID: in.ClientID, CreatedAt: s.now()}
+	if r.in.Whisper && c.Support == nil {
+		return nil, parley.Invalid("whisper", "whispers are only for dialogs with visitors")
+	}
+	return c, nil
+}
+
+// compose builds r's message, checking its quote and files. files holds
+// the files already sent by the batch: a file goes with one message.
+func (s *Service) compose(ctx context.Context, tx parley.Tx, c *parley.Conversation, r *sendReq, now time.Time, files map[int64]bool) (*parley.Message, error) {
+	in := &r.in
+	m := &parley.Message{ConversationID: c.ID, Kind: parley.MsgText, Text: in.Text, ClientID: in.ClientID, CreatedAt: now}
 	if r.contact != nil {
 		m.ContactID = r.contact.ID
 	} else {
 		m.SenderID = r.actor.ID
 	}
 	if in.Whisper {
-		if c.Support == nil {
-			return nil, parley.Invalid("whisper", "whispers are only for dialogs with visitors")
-		}
 		m.Kind = parley.MsgWhisper
 	}
 	if in.QuoteID != 0 {
 		q, err := tx.MessageByID(ctx, in.QuoteID)
+		if err != nil && parley.ErrorCode(err) != parley.ENOTFOUND {
+			return nil, err
+		}
 		if err != nil || q.ConversationID != c.ID || q.Kind == parley.MsgEvent {
 			return nil, parley.Invalid("quote_id", "the quoted message is not in this conversation")
 		}
 		m.QuoteID, m.Quote = q.ID, quoteOf(q)
 	}
 	if len(in.FileIDs) > 0 {
-		files, err := tx.Files(ctx, in.FileIDs)
+		fs, err := tx.Files(ctx, in.FileIDs)
 		if err != nil {
 			return nil, err
 		}
-		if len(files) != len(in.FileIDs) {
+		if len(fs) != len(in.FileIDs) {
 			return nil, parley.Invalid("file_ids", "unknown file")
 		}
-		for _, f := range files {
-			if f.OwnerID != m.SenderID || f.ContactID != m.ContactID || f.ConversationID != 0 {
+		for _, f := range fs {
+			if f.OwnerID != m.SenderID || f.ContactID != m.ContactID || f.ConversationID != 0 || files[f.ID] {
 				return nil, parley.Invalid("file_ids", "file %d is not an unsent upload of yours", f.ID)
 			}
 		}
-		m.Kind, m.Files = parley.MsgFile, files
-	}
-	if err := tx.InsertMessage(ctx, m); err != nil {
-		if parley.ErrorCode(err) == parley.ECONFLICT && in.ClientID != "" {
-			return retried(ctx, tx, r)
+		for _, f := range fs {
+			files[f.ID] = true
 		}
-		return nil, err
+		m.Kind, m.Files = parley.MsgFile, fs
 	}
-	c.LastSeq = m.Seq
+	return m, nil
+}
+
+// stored finishes a stored message: its files are bound to it and its
+// event is emitted.
+func (s *Service) stored(ctx context.Context, tx parley.Tx, c *parley.Conversation, r *sendReq) error {
+	m := r.msg
+	c.LastSeq = max(c.LastSeq, m.Seq)
 	for i := range m.Files {
 		if err := tx.AttachFile(ctx, m.Files[i].ID, c.ID, m.ID); err != nil {
-			return nil, err
+			return err
 		}
 		m.Files[i].ConversationID = c.ID
 	}
@@ -176,39 +380,12 @@ func (s *Service) sendInTx(ctx context.Context, tx parley.Tx, b *batchState, r *
 	e := parley.NewEvent(parley.EventMessageCreated, c.ID, 0, m)
 	e.Seq = m.Seq
 	tx.Emit(e)
-	if c.Support != nil && s.support != nil {
-		if err := s.support.AfterSend(ctx, tx, c, m); err != nil {
-			return nil, err
-		}
-	}
-	if r.contact != nil {
-		return m, nil
-	}
-	// The sender has read everything up to their own message; their
-	// manual unread mark ends with it. Written once per batch.
-	b.senders[[2]int64{c.ID, r.actor.ID}] = m.Seq
-	if in.Client != "" && (in.Client != r.actor.LastClient || in.ClientVersion != r.actor.LastClientVersion) {
-		if err := tx.SetClient(ctx, r.actor.ID, in.Client, in.ClientVersion); err != nil {
-			return nil, err
-		}
-		r.actor.LastClient, r.actor.LastClientVersion = in.Client, in.ClientVersion
-	}
-	return m, nil
+	return nil
 }
 
 // retried answers a send whose client id was used before with the first
 // result, so a retry never creates a second message.
-func retried(ctx context.Context, tx parley.Tx, r *sendReq) (*parley.Message, error) {
-	var prev *parley.Message
-	var err error
-	if r.contact != nil {
-		prev, err = tx.MessageByContactClientID(ctx, r.contact.ID, r.in.ClientID)
-	} else {
-		prev, err = tx.MessageByClientID(ctx, r.actor.ID, r.in.ClientID)
-	}
-	if err != nil {
-		return nil, err
-	}
+func retried(prev *parley.Message, r *sendReq) (*parley.Message, error) {
 	if prev.ConversationID != r.in.ConversationID {
 		return nil, parley.Invalid("client_id", "this client id was used for another conversation")
 	}
@@ -233,191 +410,6 @@ func quoteOf(q *parley.Message) *parley.Quote {
 		text = string(r[:200]) + "…"
 	}
 	return &parley.Quote{ID: q.ID, SenderID: q.SenderID, Text: text, Deleted: q.Deleted()}
-}
-
-// batchState caches, within one group commit, what several sends to the
-// same conversation would each look up.
-type batchState struct {
-	convs   map[int64]*parley.Conversation
-	members map[[2]int64]bool
-	senders map[[2]int64]int64 // (conversation, sender) → seq of their newest message
-}
-
-func newBatchState() *batchState {
-	return &batchState{convs: make(map[int64]*parley.Conversation), members: make(map[[2]int64]bool),
-		senders: make(map[[2]int64]int64)}
-}
-
-// afterSends moves each sender's pointers past their own messages and
-// clears their draft of the conversation: what was drafted has been sent.
-func (b *batchState) afterSends(ctx context.Context, tx parley.Tx, now time.Time) error {
-	for k, seq := range b.senders {
-		if _, err := tx.SetPointers(ctx, k[0], k[1], seq, seq, false); err != nil {
-			return err
-		}
-		cleared, err := tx.ClearDraft(ctx, k[0], k[1], now)
-		if err != nil {
-			return err
-		}
-		if cleared {
-			tx.Emit(parley.NewEvent(parley.EventDraft, k[0], k[1], &Draft{ConversationID: k[0], At: now}))
-		}
-	}
-	return nil
-}
-
-func (b *batchState) conversation(ctx context.Context, tx parley.Tx, convID int64, r *sendReq) (*parley.Conversation, error) {
-	c, ok := b.convs[convID]
-	if !ok {
-		var err error
-		if c, err = tx.ConversationByID(ctx, convID); err != nil {
-			if parley.ErrorCode(err) == parley.ENOTFOUND {
-				return nil, parley.Errorf(parley.ENOTFOUND, "conversation not found")
-			}
-			return nil, err
-		}
-		b.convs[convID] = c
-	}
-	if r.contact != nil {
-		// A visitor writes only into their own open dialog.
-		if c.Support == nil || c.Support.ContactID != r.contact.ID {
-			return nil, parley.Errorf(parley.ENOTFOUND, "conversation not found")
-		}
-		if c.Support.Status != parley.SupportOpen {
-			return nil, parley.Errorf(parley.ECONFLICT, "this conversation has ended")
-		}
-		return c, nil
-	}
-	if c.Support != nil && c.Support.Status != parley.SupportOpen {
-		return nil, parley.Errorf(parley.ECONFLICT, "this dialog is closed")
-	}
-	k := [2]int64{convID, r.actor.ID}
-	if _, ok := b.members[k]; !ok {
-		_, err := tx.Member(ctx, convID, r.actor.ID)
-		if err != nil && parley.ErrorCode(err) != parley.ENOTFOUND {
-			return nil, err
-		}
-		b.members[k] = err == nil
-	}
-	if !b.members[k] {
-		return nil, parley.Errorf(parley.ENOTFOUND, "conversation not found")
-	}
-	return c, nil
-}
-
-type sendReq struct {
-	actor   *parley.User    // a user sending,
-	contact *parley.Contact // or a visitor
-	in      SendInput
-	done    func(*parley.Message, error)
-	msg     *parley.Message
-	err     error
-}
-
-// committer groups sends into shared transactions: while one transaction
-// commits, the next sends queue up and then commit together, so the cost of
-// a commit (and its fsync) is shared by every send in the group.
-type committer struct {
-	s      *Service
-	mu     sync.Mutex
-	queue  []*sendReq
-	wake   chan struct{}
-	closed bool
-	done   chan struct{}
-	// slots holds one token per queued or committing send: at most
-	// MaxQueue wait.
-	slots chan struct{}
-}
-
-func newCommitter(s *Service) *committer {
-	c := &committer{s: s, wake: make(chan struct{}, 1), done: make(chan struct{}), slots: make(chan struct{}, s.cfg.MaxQueue)}
-	go c.run()
-	return c
-}
-
-func (c *committer) enqueue(ctx context.Context, r *sendReq) {
-	select {
-	case c.slots <- struct{}{}:
-	case <-ctx.Done():
-		r.done(nil, parley.Errorf(parley.EUNAVAILABLE, "the server is busy; retry"))
-		return
-	}
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		<-c.slots
-		r.done(nil, parley.Errorf(parley.EUNAVAILABLE, "the server is shutting down; retry"))
-		return
-	}
-	c.queue = append(c.queue, r)
-	c.mu.Unlock()
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
-}
-
-func (c *committer) run() {
-	defer close(c.done)
-	var batch []*sendReq
-	for {
-		c.mu.Lock()
-		n := min(len(c.queue), c.s.cfg.MaxBatch)
-		batch = append(batch[:0], c.queue[:n]...)
-		c.queue = c.queue[n:]
-		if len(c.queue) == 0 {
-			c.queue = nil
-		}
-		closed := c.closed
-		c.mu.Unlock()
-		if len(batch) > 0 {
-			c.commit(batch)
-			continue
-		}
-		if closed {
-			return
-		}
-		<-c.wake
-	}
-}
-
-func (c *committer) commit(batch []*sendReq) {
-	ctx := context.Background()
-	_, err := c.s.store.Write(ctx, func(tx parley.Tx) error {
-		b := newBatchState()
-		for _, r := range batch {
-			r.msg, r.err = c.s.sendInTx(ctx, tx, b, r)
-			if r.err != nil && parley.ErrorCode(r.err) == parley.EINTERNAL {
-				// A database error may have aborted the transaction:
-				// fail the group; each sender retries with its client id.
-				return r.err
-			}
-		}
-		return b.afterSends(ctx, tx, c.s.now())
-	})
-	if err != nil {
-		c.s.log.Error("group commit", "sends", len(batch), "err", err)
-		for _, r := range batch {
-			r.msg, r.err = nil, parley.Errorf(parley.EUNAVAILABLE, "the message could not be stored; retry")
-		}
-	}
-	for _, r := range batch {
-		<-c.slots
-		r.done(r.msg, r.err)
-	}
-}
-
-// close stops accepting sends and returns once every queued send is
-// committed and acknowledged.
-func (c *committer) close() {
-	c.mu.Lock()
-	c.closed = true
-	c.mu.Unlock()
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
-	<-c.done
 }
 
 // Edit changes the text of one of the actor's own messages.

@@ -2,6 +2,8 @@ package messaging
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -234,46 +236,45 @@ func (d *deliveries) flush() {
 		}
 		byConv[k[0]][k[1]] = seq
 	}
+	convIDs := slices.Sorted(maps.Keys(byConv))
 	ctx := context.Background()
 	err := d.s.write(ctx, func(tx parley.Tx) error {
-		for convID, users := range byConv {
-			ms, err := tx.Members(ctx, convID)
-			if err != nil {
-				return err
-			}
+		all, err := tx.MembersByConversation(ctx, convIDs)
+		if err != nil {
+			return err
+		}
+		var moves []parley.PointerMove
+		var changed []parley.Event
+		for _, convID := range convIDs {
+			ms, users := all[convID], byConv[convID]
 			before := parley.ReceiptsOf(ms)
-			changed := false
-			kept := ms[:0]
-			for _, mb := range ms {
-				seq, ok := users[mb.UserID]
-				if !ok || mb.DeliveredSeq >= seq {
-					kept = append(kept, mb)
-					continue
+			moved := false
+			for i := range ms {
+				if seq := users[ms[i].UserID]; seq > ms[i].DeliveredSeq {
+					moves = append(moves, parley.PointerMove{MemberKey: parley.MemberKey{ConversationID: convID, UserID: ms[i].UserID}, Delivered: seq})
+					ms[i].DeliveredSeq, moved = seq, true
 				}
-				m, err := tx.SetPointers(ctx, convID, mb.UserID, seq, 0, mb.MarkedUnread)
-				if parley.ErrorCode(err) == parley.ENOTFOUND {
-					// They left since Members was read (PostgreSQL reads
-					// each statement afresh): nothing to record for them,
-					// and the others' receipts must not be lost with it.
-					continue
-				}
-				if err != nil {
-					return err
-				}
-				kept, changed = append(kept, *m), true
 			}
-			ms = kept
-			if !changed {
-				continue
+			if after := parley.ReceiptsOf(ms); moved && after != before {
+				changed = append(changed, parley.NewEvent(parley.EventReceipts, convID, 0, receiptsEvent{convID, after}))
 			}
-			if after := parley.ReceiptsOf(ms); after != before {
-				tx.Emit(parley.NewEvent(parley.EventReceipts, convID, 0, receiptsEvent{convID, after}))
-			}
+		}
+		if err := tx.MovePointers(ctx, moves); err != nil {
+			return err
+		}
+		for _, e := range changed {
+			tx.Emit(e)
 		}
 		return nil
 	})
 	if err != nil {
 		d.s.log.Error("writing delivery receipts", "err", err)
+		// Keep them for the next flush.
+		d.mu.Lock()
+		for k, seq := range pending {
+			d.pending[k] = max(d.pending[k], seq)
+		}
+		d.mu.Unlock()
 	}
 }
 

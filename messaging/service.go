@@ -24,12 +24,6 @@ type Config struct {
 	// SendRate and SendBurst limit messages per user per second.
 	SendRate  rate.Limit
 	SendBurst int
-	// MaxBatch bounds how many sends share one transaction.
-	MaxBatch int
-	// MaxQueue bounds how many sends may wait for a commit; beyond it the
-	// sender waits (see SendAsync), so overload slows senders down rather
-	// than growing every wait (default 2 × MaxBatch).
-	MaxQueue int
 	// DeliveryFlush is how often delivery receipts are written (default
 	// 200 ms: ticks stay prompt, and a busy conversation costs one write
 	// per member that often, not one per message).
@@ -49,7 +43,7 @@ type Service struct {
 	cfg      Config
 	log      *slog.Logger
 	sends    *ratelimit.Limiter
-	commit   *committer
+	batch    *sendBatch
 	receipts *deliveries
 	support  SupportHook
 }
@@ -90,12 +84,6 @@ func New(store parley.Store, bus parley.Bus, blobs parley.Blobs, pres *presence.
 	if cfg.SendRate == 0 {
 		cfg.SendRate, cfg.SendBurst = 20, 60
 	}
-	if cfg.MaxBatch <= 0 {
-		cfg.MaxBatch = 1024
-	}
-	if cfg.MaxQueue <= 0 {
-		cfg.MaxQueue = 2 * cfg.MaxBatch
-	}
 	if cfg.DeliveryFlush <= 0 {
 		cfg.DeliveryFlush = 200 * time.Millisecond
 	}
@@ -107,7 +95,7 @@ func New(store parley.Store, bus parley.Bus, blobs parley.Blobs, pres *presence.
 	}
 	s := &Service{store: store, bus: bus, blobs: blobs, presence: pres, cfg: cfg, log: cfg.Logger,
 		sends: ratelimit.New(cfg.SendRate, cfg.SendBurst)}
-	s.commit = newCommitter(s)
+	s.batch = &sendBatch{s}
 	s.receipts = newDeliveries(s)
 	return s
 }
@@ -118,13 +106,12 @@ func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Milli
 // Config returns the limits in force, for clients to show.
 func (s *Service) Config() Config { return s.cfg }
 
-// Close flushes pending sends and receipts and stops the background writers.
+// Close flushes pending receipts and stops the background writer. Sends
+// already queued are the store's: it commits them before it closes.
 func (s *Service) Close() {
-	s.commit.close()
 	s.receipts.close()
 }
 
-// write runs a transaction and publishes its events after commit.
 // write runs fn in a transaction; the store publishes its events.
 func (s *Service) write(ctx context.Context, fn func(tx parley.Tx) error) error {
 	_, err := s.store.Write(ctx, fn)

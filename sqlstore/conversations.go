@@ -1,7 +1,10 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
+	"database/sql"
+	"slices"
 	"strconv"
 	"time"
 
@@ -32,20 +35,12 @@ func scanConv(r scanner) (*parley.Conversation, error) {
 }
 
 func (q *q) ConversationByID(ctx context.Context, id int64) (*parley.Conversation, error) {
-	st, err := q.stmt(ctx, "SELECT "+convCols+" FROM conversations c WHERE c.id = $1")
-	if err != nil {
-		return nil, err
-	}
-	c, err := scanConv(st.QueryRowContext(ctx, id))
+	c, err := scanConv(q.queryRow(ctx, "SELECT "+convCols+" FROM conversations c WHERE c.id = $1", id))
 	return c, notFound(err, "conversation")
 }
 
 func (q *q) ConversationByKey(ctx context.Context, key string) (*parley.Conversation, error) {
-	st, err := q.stmt(ctx, "SELECT "+convCols+" FROM conversations c WHERE c.key = $1")
-	if err != nil {
-		return nil, err
-	}
-	c, err := scanConv(st.QueryRowContext(ctx, key))
+	c, err := scanConv(q.queryRow(ctx, "SELECT "+convCols+" FROM conversations c WHERE c.key = $1", key))
 	return c, notFound(err, "conversation")
 }
 
@@ -107,11 +102,7 @@ func scanMember(r scanner) (parley.Member, error) {
 }
 
 func (q *q) Member(ctx context.Context, convID, userID int64) (*parley.Member, error) {
-	st, err := q.stmt(ctx, "SELECT "+memberCols+" FROM members WHERE conversation_id = $1 AND user_id = $2")
-	if err != nil {
-		return nil, err
-	}
-	m, err := scanMember(st.QueryRowContext(ctx, convID, userID))
+	m, err := scanMember(q.queryRow(ctx, "SELECT "+memberCols+" FROM members WHERE conversation_id = $1 AND user_id = $2", convID, userID))
 	if err != nil {
 		return nil, notFound(err, "member")
 	}
@@ -131,7 +122,7 @@ func (q *q) MembersOf(ctx context.Context, userID int64, convIDs []int64) (map[i
 	if len(convIDs) == 0 {
 		return out, nil
 	}
-	rows, err := q.db.QueryContext(ctx, "SELECT "+memberCols+" FROM members WHERE user_id = $1 AND conversation_id IN ("+
+	rows, err := q.adhoc(ctx, "SELECT "+memberCols+" FROM members WHERE user_id = $1 AND conversation_id IN ("+
 		placeholders(2, len(convIDs))+")", append([]any{userID}, int64Args(convIDs)...)...)
 	if err != nil {
 		return nil, err
@@ -148,7 +139,7 @@ func (q *q) MembersByConversation(ctx context.Context, convIDs []int64) (map[int
 	if len(convIDs) == 0 {
 		return out, nil
 	}
-	rows, err := q.db.QueryContext(ctx, "SELECT "+memberCols+" FROM members WHERE conversation_id IN ("+
+	rows, err := q.adhoc(ctx, "SELECT "+memberCols+" FROM members WHERE conversation_id IN ("+
 		placeholders(1, len(convIDs))+") ORDER BY joined_at, user_id", int64Args(convIDs)...)
 	if err != nil {
 		return nil, err
@@ -158,6 +149,76 @@ func (q *q) MembersByConversation(ctx context.Context, convIDs []int64) (map[int
 		out[m.ConversationID] = append(out[m.ConversationID], m)
 	}
 	return out, err
+}
+
+func (q *q) MembersIn(ctx context.Context, keys []parley.MemberKey) (map[parley.MemberKey]*parley.Member, error) {
+	out := make(map[parley.MemberKey]*parley.Member, len(keys))
+	err := q.multi(ctx, len(keys), func(k int) string {
+		return "SELECT " + memberCols + " FROM (" + q.values(k, "BIGINT", "BIGINT") + `) v
+			JOIN members ON conversation_id = v.column1 AND user_id = v.column2`
+	}, func(dst []any, i int) []any {
+		return append(dst, keys[i].ConversationID, keys[i].UserID)
+	}, func(rows *sql.Rows) error {
+		m, err := scanMember(rows)
+		if err == nil {
+			out[parley.MemberKey{ConversationID: m.ConversationID, UserID: m.UserID}] = &m
+		}
+		return err
+	})
+	return out, err
+}
+
+func (q *q) LockConversations(ctx context.Context, ids []int64) (map[int64]*parley.Conversation, error) {
+	ids = slices.Clone(ids)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	out := make(map[int64]*parley.Conversation, len(ids))
+	err := q.multi(ctx, len(ids), func(k int) string {
+		return "SELECT " + convCols + " FROM conversations c WHERE c.id IN (" + q.params(k) + ") ORDER BY c.id" + q.s.dialect.forUpdate()
+	}, func(dst []any, i int) []any {
+		return append(dst, ids[i])
+	}, func(rows *sql.Rows) error {
+		c, err := scanConv(rows)
+		if err == nil {
+			out[c.ID] = c
+		}
+		return err
+	})
+	return out, err
+}
+
+func (q *q) MovePointers(ctx context.Context, moves []parley.PointerMove) error {
+	moves = slices.Clone(moves)
+	slices.SortFunc(moves, func(a, b parley.PointerMove) int {
+		return cmp.Or(cmp.Compare(a.ConversationID, b.ConversationID), cmp.Compare(a.UserID, b.UserID))
+	})
+	if lock := q.s.dialect.forUpdate(); lock != "" {
+		// UPDATE ... FROM locks rows in the order its join meets them;
+		// lock them in key order first.
+		err := q.multi(ctx, len(moves), func(k int) string {
+			return "SELECT 1 FROM (" + q.values(k, "BIGINT", "BIGINT") + `) v
+				JOIN members ON conversation_id = v.column1 AND user_id = v.column2
+				ORDER BY conversation_id, user_id` + lock
+		}, func(dst []any, i int) []any {
+			return append(dst, moves[i].ConversationID, moves[i].UserID)
+		}, func(*sql.Rows) error { return nil })
+		if err != nil {
+			return err
+		}
+	}
+	return q.multi(ctx, len(moves), func(k int) string {
+		return `UPDATE members SET
+			read_seq = CASE WHEN members.read_seq > v.column4 THEN members.read_seq ELSE v.column4 END,
+			delivered_seq = CASE WHEN members.delivered_seq > v.column3 THEN members.delivered_seq ELSE v.column3 END,
+			marked_unread = CASE WHEN v.column5 THEN FALSE ELSE members.marked_unread END,
+			draft = CASE WHEN v.column6 <> 0 THEN '' ELSE members.draft END,
+			draft_at = CASE WHEN v.column6 <> 0 AND members.draft <> '' THEN v.column6 ELSE members.draft_at END
+			FROM (` + q.values(k, "BIGINT", "BIGINT", "BIGINT", "BIGINT", "BOOLEAN", "BIGINT") + `) v
+			WHERE members.conversation_id = v.column1 AND members.user_id = v.column2`
+	}, func(dst []any, i int) []any {
+		m := &moves[i]
+		return append(dst, m.ConversationID, m.UserID, max(m.Delivered, m.Read), m.Read, m.ClearMark, parley.Millis(m.ClearDraftAt))
+	}, nil)
 }
 
 func (q *q) UnreadTotal(ctx context.Context, userID int64) (messages int64, conversations int64, err error) {
@@ -240,15 +301,11 @@ func (q *q) SetPointers(ctx context.Context, convID, userID, delivered, read int
 	if delivered < read {
 		delivered = read
 	}
-	st, err := q.stmt(ctx, `UPDATE members SET
+	m, err := scanMember(q.queryRow(ctx, `UPDATE members SET
 		read_seq = CASE WHEN read_seq > $4 THEN read_seq ELSE $4 END,
 		delivered_seq = CASE WHEN delivered_seq > $3 THEN delivered_seq ELSE $3 END,
 		marked_unread = $5
-		WHERE conversation_id = $1 AND user_id = $2 RETURNING `+memberCols)
-	if err != nil {
-		return nil, err
-	}
-	m, err := scanMember(st.QueryRowContext(ctx, convID, userID, delivered, read, markedUnread))
+		WHERE conversation_id = $1 AND user_id = $2 RETURNING `+memberCols, convID, userID, delivered, read, markedUnread))
 	if err != nil {
 		return nil, notFound(err, "member")
 	}

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -20,6 +21,12 @@ type dialect interface {
 	// orderEvents runs inside a writing transaction just before its events
 	// are inserted, so stream positions increase in commit order.
 	orderEvents(ctx context.Context, db querier) error
+	// nextIDs returns n new, increasing IDs for rows of table (messages or
+	// events), to insert many rows with one statement.
+	nextIDs(ctx context.Context, q *q, table string, n int) ([]int64, error)
+	// forUpdate is the clause that locks the rows a SELECT reads until the
+	// transaction ends ("" where the writer is alone, as on SQLite).
+	forUpdate() string
 	// indexPending adds up to limit pending messages (0: all) to the
 	// full-text index, inside a writing transaction, and reports whether
 	// any are left; a no-op where the index is kept at insert.
@@ -44,6 +51,26 @@ func (sqliteDialect) searchQuery(words []string) string {
 
 // SQLite has a single writer: positions are already in commit order.
 func (sqliteDialect) orderEvents(context.Context, querier) error { return nil }
+
+// SQLite's one writer holds the write lock: the IDs after the largest
+// are free. events has AUTOINCREMENT, whose counter may be ahead of it.
+func (sqliteDialect) nextIDs(ctx context.Context, q *q, table string, n int) ([]int64, error) {
+	query := "SELECT COALESCE(MAX(id), 0) FROM messages"
+	if table == "events" {
+		query = "SELECT MAX(COALESCE((SELECT MAX(id) FROM events), 0), COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0))"
+	}
+	var last int64
+	if err := q.row(ctx, table, query, nil, &last); err != nil {
+		return nil, err
+	}
+	ids := make([]int64, n)
+	for i := range ids {
+		ids[i] = last + 1 + int64(i)
+	}
+	return ids, nil
+}
+
+func (sqliteDialect) forUpdate() string { return "" }
 
 // indexPending adds every message stored since the last call to the FTS5
 // index. Indexing in batches, rather than by a trigger in each sending
@@ -95,6 +122,22 @@ const eventsLock = 0x7061726c6579 // "parley"
 
 // PostgreSQL keeps its tsvector column up to date at insert.
 func (postgresDialect) indexPending(context.Context, *q, int64) (bool, error) { return false, nil }
+
+// PostgreSQL draws from the table's identity sequence, as many at a time.
+func (postgresDialect) nextIDs(ctx context.Context, q *q, table string, n int) ([]int64, error) {
+	rows, err := q.query(ctx, "SELECT nextval(pg_get_serial_sequence('"+table+"', 'id')) FROM generate_series(1, $1)", n)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := collectInt64(rows)
+	if err != nil {
+		return nil, q.observe(err)
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
+func (postgresDialect) forUpdate() string { return " FOR UPDATE" }
 
 func (postgresDialect) orderEvents(ctx context.Context, db querier) error {
 	_, err := db.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", int64(eventsLock))

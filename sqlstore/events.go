@@ -2,6 +2,9 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/parley-chat/parley"
@@ -15,23 +18,17 @@ type txn struct {
 
 func (t *txn) Emit(e parley.Event) { t.events = append(t.events, e) }
 
-// storeEvents resolves each emitted event's audience and stores it, just
-// before commit. Audiences are read inside the transaction, so they reflect
-// its own membership changes.
-func (t *txn) storeEvents(ctx context.Context) ([]parley.Event, error) {
-	if len(t.events) == 0 {
-		return nil, nil
+// storeEvents stores a group's events, just before its commit: it resolves
+// each event's audience and gives it its stream position. Audiences are
+// read inside the transaction, so they reflect its membership changes.
+func (s *Store) storeEvents(ctx context.Context, tx *sql.Tx, events []parley.Event) error {
+	t := &q{s: s, db: tx, tx: tx, b: &book{ctx: ctx}}
+	if err := s.dialect.orderEvents(ctx, tx); err != nil {
+		return err
 	}
-	if err := t.s.dialect.orderEvents(ctx, t.db); err != nil {
-		return nil, err
-	}
-	type audience struct {
-		project int64
-		users   []int64
-	}
-	convs := make(map[int64]audience)
-	for i := range t.events {
-		e := &t.events[i]
+	var convIDs []int64
+	for i := range events {
+		e := &events[i]
 		switch {
 		case e.ContactID != 0:
 			e.Audience = []int64{} // a visitor's: no user's
@@ -39,44 +36,102 @@ func (t *txn) storeEvents(ctx context.Context) ([]parley.Event, error) {
 		case e.UserID != 0:
 			e.Audience = []int64{e.UserID}
 		case e.ConversationID != 0:
-			a, ok := convs[e.ConversationID]
-			if !ok {
-				var err error
-				if a.project, a.users, err = t.conversationAudience(ctx, e.ConversationID); err != nil {
-					return nil, err
-				}
-				convs[e.ConversationID] = a
-			}
-			e.Audience, e.ProjectID = a.users, a.project
+			convIDs = append(convIDs, e.ConversationID)
 		}
 		if e.At.IsZero() {
 			e.At = parley.Now()
 		}
-		if err := t.row(ctx, "event", `INSERT INTO events (type, conversation_id, user_id, project_id, contact_id, seq, data, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-			[]any{e.Type, e.ConversationID, e.UserID, e.ProjectID, e.ContactID, e.Seq, string(e.Data), parley.Millis(e.At)}, &e.ID); err != nil {
-			return nil, err
+	}
+	if len(convIDs) > 0 {
+		audiences, err := t.conversationAudiences(ctx, convIDs)
+		if err != nil {
+			return err
+		}
+		for i := range events {
+			e := &events[i]
+			if e.Audience == nil && e.UserID == 0 && e.ContactID == 0 && e.ConversationID != 0 {
+				a := audiences[e.ConversationID]
+				e.Audience, e.ProjectID = a.users, a.project
+				if e.Audience == nil {
+					e.Audience = []int64{}
+				}
+			}
 		}
 	}
-	return t.events, nil
+	ids, err := s.dialect.nextIDs(ctx, t, "events", len(events))
+	if err != nil {
+		return err
+	}
+	for i := range events {
+		events[i].ID = ids[i]
+	}
+	return t.multi(ctx, len(events), func(k int) string {
+		return "INSERT INTO events (id, type, conversation_id, user_id, project_id, contact_id, seq, data, created_at) " +
+			t.values(k, "", "", "", "", "", "", "", "", "")
+	}, func(dst []any, i int) []any {
+		e := &events[i]
+		return append(dst, e.ID, e.Type, e.ConversationID, e.UserID, e.ProjectID, e.ContactID, e.Seq, string(e.Data), parley.Millis(e.At))
+	}, nil)
 }
 
-// conversationAudience returns a conversation's support project (0 for
-// team chats) and the users its events go to: its members and, for a
-// support conversation, every specialist of the project.
-func (t *txn) conversationAudience(ctx context.Context, convID int64) (int64, []int64, error) {
-	var project int64
-	if err := t.row(ctx, "conversation", "SELECT project_id FROM conversations WHERE id = $1", []any{convID}, &project); err != nil &&
-		parley.ErrorCode(err) != parley.ENOTFOUND {
-		return 0, nil, err
+// audience is who hears a conversation's events.
+type audience struct {
+	project int64
+	users   []int64
+}
+
+// conversationAudiences returns, for each conversation, its support project
+// (0 for team chats) and the users its events go to: its members and, for
+// a support conversation, every specialist of the project.
+func (q *q) conversationAudiences(ctx context.Context, convIDs []int64) (map[int64]*audience, error) {
+	slices.Sort(convIDs)
+	convIDs = slices.Compact(convIDs)
+	out := make(map[int64]*audience, len(convIDs))
+	projects := make(map[int64][]*audience)
+	err := q.multi(ctx, len(convIDs), func(k int) string {
+		return `SELECT c.id, c.project_id, COALESCE(m.user_id, 0) FROM conversations c
+			LEFT JOIN members m ON m.conversation_id = c.id WHERE c.id IN (` + q.params(k) + ")"
+	}, func(dst []any, i int) []any {
+		return append(dst, convIDs[i])
+	}, func(rows *sql.Rows) error {
+		var conv, project, user int64
+		if err := rows.Scan(&conv, &project, &user); err != nil {
+			return err
+		}
+		a := out[conv]
+		if a == nil {
+			a = &audience{project: project}
+			out[conv] = a
+			if project != 0 {
+				projects[project] = append(projects[project], a)
+			}
+		}
+		if user != 0 {
+			a.users = append(a.users, user)
+		}
+		return nil
+	})
+	if err != nil || len(projects) == 0 {
+		return out, err
 	}
-	rows, err := t.query(ctx, `SELECT user_id FROM members WHERE conversation_id = $1
-		UNION SELECT user_id FROM project_staff WHERE project_id = $2`, convID, project)
+	ids := slices.Collect(maps.Keys(projects))
+	rows, err := q.adhoc(ctx, "SELECT DISTINCT project_id, user_id FROM project_staff WHERE project_id IN ("+placeholders(1, len(ids))+")", int64Args(ids)...)
 	if err != nil {
-		return 0, nil, err
+		return nil, err
 	}
-	users, err := collectInt64(rows)
-	return project, users, err
+	defer rows.Close()
+	for rows.Next() {
+		var project, user int64
+		if err := rows.Scan(&project, &user); err != nil {
+			return nil, err
+		}
+		for _, a := range projects[project] {
+			if !slices.Contains(a.users, user) {
+				a.users = append(a.users, user)
+			}
+		}
+	}
+	return out, q.observe(rows.Err())
 }
 
 func (q *q) EventsSince(ctx context.Context, userID, after int64, n int) ([]parley.Event, error) {

@@ -4,56 +4,107 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"runtime/debug"
 	"sync"
+	"sync/atomic"
 
 	"github.com/parley-chat/parley"
 )
 
-// maxGroup bounds how many writes share one SQLite transaction.
-const maxGroup = 256
+// maxGroup bounds how many writes share one transaction.
+const maxGroup = 2048
 
-// groupWriter commits SQLite's writes in groups. SQLite runs one writing
-// transaction at a time and, with synchronous=FULL, each commit waits for
-// an fsync of a few milliseconds: one at a time, a few hundred small writes
-// a second would saturate the disk while the CPU idles. Instead, the writes
-// that arrive while a commit is under way run together in the next
-// transaction, each in its own savepoint so that one that fails is undone
-// alone, and one fsync acknowledges them all. Every write still returns
-// only after its commit.
+// groupWriter runs every write of the store, in groups: the writes that
+// arrive while a group is under way run together in the next transaction,
+// and one commit (one fsync) answers all of them. It is the only batching
+// layer: writes of one kind (sends) can also share statements through a
+// parley.Batcher, whose items of one group are applied in one call.
+//
+// One goroutine (the executor) runs the groups one at a time, so that two
+// groups of this node never wait for each other's row locks: a group only
+// ever waits for the one before it to commit. On SQLite the executor
+// commits before it starts the next group (SQLite has one writer); on
+// PostgreSQL it hands the COMMIT to a goroutine and goes on with the next
+// group, so several transactions are in flight, and the events lock taken
+// before a group's events are inserted keeps commits in stream order. A
+// second goroutine (the completer) publishes each committed group's events
+// and answers its writes, in commit order, while the executor runs the
+// next group.
+//
+// Writes share a transaction without savepoints (each would cost a copy of
+// every page it touches on SQLite, two round trips on PostgreSQL): a write
+// that fails before changing anything is simply left out; one that fails
+// after (or breaks the transaction, or panics) makes the group roll back
+// and start again without it, so it is undone alone.
 type groupWriter struct {
-	s       *Store
-	mu      sync.Mutex
-	queue   []*writeReq
-	closed  bool
-	wake    chan struct{}
-	stopped chan struct{}
+	s        *Store
+	mu       sync.Mutex
+	queue    []*writeReq
+	closed   bool
+	wake     chan struct{}
+	slots    chan struct{} // a token per queued or unanswered write
+	inflight chan struct{} // PostgreSQL: a token per group committing
+	groups   chan *group   // to the completer, in commit order
+	stopped  chan struct{} // closed once every write is answered
+
+	commits, writes, restarts atomic.Int64 // for Stats
 }
 
-// writeReq is one Write waiting for the writer.
+// writeReq is one write waiting for the writer: a function (Write) or an
+// item of a batch (Submit).
 type writeReq struct {
-	ctx      context.Context
-	fn       func(tx parley.Tx) error
+	ctx   context.Context
+	fn    func(tx parley.Tx) error
+	batch parley.Batcher
+	item  any
+	// done answers the write once its group committed or failed.
+	done func(events []parley.Event, err error, panicked any)
+
 	events   []parley.Event
 	err      error
-	panicked any // fn panicked with this: the caller panics again
-	done     chan struct{}
+	panicked any
+	stack    []byte // where it panicked
 }
 
-func newGroupWriter(s *Store) *groupWriter {
-	w := &groupWriter{s: s, wake: make(chan struct{}, 1), stopped: make(chan struct{})}
+// unit is what runs as one step of a group: a Write's function, or every
+// item of one Batcher in the group.
+type unit struct {
+	reqs        []*writeReq
+	excluded    bool // failed after changing something: left out of the group
+	first, last int  // its events in the group's
+}
+
+// group is one transaction's worth of writes, on its way to the completer.
+type group struct {
+	reqs   []*writeReq
+	events []parley.Event // stored, in stream order
+	commit chan error     // PostgreSQL: the outcome of the COMMIT
+	err    error          // the group as a whole failed
+}
+
+func newGroupWriter(s *Store, maxPending, inflight int) *groupWriter {
+	w := &groupWriter{s: s, wake: make(chan struct{}, 1), slots: make(chan struct{}, maxPending),
+		inflight: make(chan struct{}, inflight), groups: make(chan *group, inflight+1), stopped: make(chan struct{})}
 	go w.run()
+	go w.complete()
 	return w
 }
 
-// write queues fn for the next group and waits for its commit. Once
-// queued it is not abandoned when ctx ends: it may commit, and the caller
-// learns the outcome.
-func (w *groupWriter) write(ctx context.Context, fn func(tx parley.Tx) error) ([]parley.Event, error) {
-	r := &writeReq{ctx: ctx, fn: fn, done: make(chan struct{})}
+// enqueue queues r once there is room, and reports whether it did; if
+// the store is closed or ctx ends first it answers r itself.
+func (w *groupWriter) enqueue(r *writeReq) {
+	select {
+	case w.slots <- struct{}{}:
+	case <-r.ctx.Done():
+		r.done(nil, parley.Errorf(parley.EUNAVAILABLE, "the server is busy; retry"), nil)
+		return
+	}
 	w.mu.Lock()
 	if w.closed {
 		w.mu.Unlock()
-		return nil, parley.Errorf(parley.EUNAVAILABLE, "store closed")
+		<-w.slots
+		r.done(nil, parley.Errorf(parley.EUNAVAILABLE, "the server is shutting down; retry"), nil)
+		return
 	}
 	w.queue = append(w.queue, r)
 	w.mu.Unlock()
@@ -61,39 +112,41 @@ func (w *groupWriter) write(ctx context.Context, fn func(tx parley.Tx) error) ([
 	case w.wake <- struct{}{}:
 	default:
 	}
-	<-r.done
+}
+
+// write queues fn and waits for its group. Once queued it is not
+// abandoned when ctx ends: it may commit, and the caller learns the
+// outcome.
+func (w *groupWriter) write(ctx context.Context, fn func(tx parley.Tx) error) ([]parley.Event, error) {
+	type result struct {
+		events   []parley.Event
+		err      error
+		panicked any
+	}
+	ch := make(chan result, 1)
+	w.enqueue(&writeReq{ctx: ctx, fn: fn, done: func(evs []parley.Event, err error, p any) { ch <- result{evs, err, p} }})
+	r := <-ch
 	if r.panicked != nil {
 		panic(r.panicked)
 	}
 	return r.events, r.err
 }
 
-func (w *groupWriter) run() {
-	defer close(w.stopped)
-	var batch []*writeReq
-	for {
-		w.mu.Lock()
-		n := min(len(w.queue), maxGroup)
-		batch = append(batch[:0], w.queue[:n]...)
-		w.queue = w.queue[n:]
-		if len(w.queue) == 0 {
-			w.queue = nil
+// submit queues an item of b; done is called from the completer.
+func (w *groupWriter) submit(ctx context.Context, b parley.Batcher, item any, done func(error)) {
+	r := &writeReq{ctx: ctx, batch: b, item: item}
+	r.done = func(_ []parley.Event, err error, p any) {
+		if p != nil {
+			// Nobody waits to panic again: log where it happened.
+			w.s.log.Error("a batch panicked", "panic", fmt.Sprint(p), "stack", string(r.stack))
+			err = fmt.Errorf("sqlstore: batch panicked: %v", p)
 		}
-		closed := w.closed
-		w.mu.Unlock()
-		if len(batch) > 0 {
-			w.commit(batch)
-			clear(batch)
-			continue
-		}
-		if closed {
-			return
-		}
-		<-w.wake
+		done(err)
 	}
+	w.enqueue(r)
 }
 
-// close refuses new writes and returns once the queued ones committed.
+// close refuses new writes and returns once the queued ones are answered.
 func (w *groupWriter) close() {
 	w.mu.Lock()
 	w.closed = true
@@ -105,102 +158,231 @@ func (w *groupWriter) close() {
 	<-w.stopped
 }
 
-// commit runs a group in one transaction and answers each write.
-func (w *groupWriter) commit(batch []*writeReq) {
-	s := w.s
-	// The group outlives any one caller's context.
-	ctx := context.Background()
-	defer func() {
-		for _, r := range batch {
-			close(r.done)
+// run is the executor.
+func (w *groupWriter) run() {
+	defer close(w.groups)
+	for {
+		w.mu.Lock()
+		n := min(len(w.queue), maxGroup)
+		reqs := w.queue[:n:n]
+		w.queue = w.queue[n:]
+		if len(w.queue) == 0 {
+			w.queue = nil
 		}
-	}()
-	failAll := func(err error) {
-		for _, r := range batch {
-			if r.err == nil && r.panicked == nil {
-				r.events, r.err = nil, err
+		closed := w.closed
+		w.mu.Unlock()
+		if n > 0 {
+			w.groups <- w.execute(reqs)
+			continue
+		}
+		if closed {
+			return
+		}
+		<-w.wake
+	}
+}
+
+// complete publishes and answers groups in the order they were run.
+func (w *groupWriter) complete() {
+	defer close(w.stopped)
+	for g := range w.groups {
+		if g.commit != nil {
+			if err := <-g.commit; err != nil && g.err == nil {
+				g.err = fmt.Errorf("sqlstore: commit: %w", err)
 			}
+			<-w.inflight
 		}
+		if g.err == nil {
+			w.s.publishEvents(context.Background(), g.events)
+		}
+		for _, r := range g.reqs {
+			if g.err != nil && r.err == nil && r.panicked == nil {
+				r.events, r.err = nil, g.err
+			}
+			r.done(r.events, r.err, r.panicked)
+			<-w.slots
+		}
+	}
+}
+
+// execute runs one group and returns it committed (or committing), or
+// failed as a whole.
+func (w *groupWriter) execute(reqs []*writeReq) *group {
+	g := &group{reqs: reqs}
+	units := unitsOf(reqs)
+	w.writes.Add(int64(len(reqs)))
+	for {
+		restart, err := w.attempt(g, units)
+		if !restart {
+			g.err = err
+			return g
+		}
+		w.restarts.Add(1)
+	}
+}
+
+// attempt runs the units not excluded in one transaction and commits it.
+// It reports restart when it excluded a unit and the group must run again
+// without it.
+func (w *groupWriter) attempt(g *group, units []*unit) (restart bool, err error) {
+	s := w.s
+	ctx := context.Background()
+	g.events = g.events[:0]
+	live := 0
+	for _, u := range units {
+		if !u.excluded {
+			live++
+		}
+	}
+	if live == 0 {
+		return false, nil
 	}
 	sqltx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
-		failAll(fmt.Errorf("sqlstore: begin: %w", err))
-		return
+		return false, fmt.Errorf("sqlstore: begin: %w", err)
 	}
-	defer sqltx.Rollback() // a no-op once committed
-	single := len(batch) == 1
-	ok := 0
-	for _, r := range batch {
+	committing := false
+	defer func() {
+		if !committing {
+			sqltx.Rollback() // a no-op once committed
+		}
+	}()
+	for _, u := range units {
+		if u.excluded {
+			continue
+		}
+		b := &book{ctx: ctx}
+		evs, ok := u.run(s, sqltx, b)
+		switch {
+		case ok && b.broken == nil:
+			u.first = len(g.events)
+			g.events = append(g.events, evs...)
+			u.last = len(g.events)
+		case ok:
+			// It went on after a statement broke the transaction.
+			u.fail(fmt.Errorf("sqlstore: %w", b.broken))
+			u.excluded = true
+			return true, nil
+		case b.wrote || b.broken != nil || u.panicked():
+			u.excluded = true
+			return true, nil
+		}
+	}
+	if len(g.events) > 0 {
+		if err := s.storeEvents(ctx, sqltx, g.events); err != nil {
+			return false, err
+		}
+		for _, u := range units {
+			if !u.excluded && u.reqs[0].batch == nil && u.reqs[0].err == nil {
+				u.reqs[0].events = g.events[u.first:u.last:u.last]
+			}
+		}
+	}
+	if s.dialect.name() != "postgres" {
+		if err := sqltx.Commit(); err != nil {
+			return false, fmt.Errorf("sqlstore: commit: %w", err)
+		}
+		w.commits.Add(1)
+		return false, nil
+	}
+	// The events lock (taken by storeEvents) orders this COMMIT before the
+	// next group's; the executor goes on meanwhile.
+	w.inflight <- struct{}{}
+	committing = true
+	g.commit = make(chan error, 1)
+	go func() {
+		err := sqltx.Commit()
+		if err == nil {
+			w.commits.Add(1)
+		}
+		g.commit <- err
+	}()
+	return false, nil
+}
+
+// unitsOf groups a batch's requests into units: each Write alone, the
+// items of each Batcher together, in the order they first appear.
+func unitsOf(reqs []*writeReq) []*unit {
+	units := make([]*unit, 0, len(reqs))
+	var byBatcher map[parley.Batcher]*unit
+	for _, r := range reqs {
+		if r.batch == nil {
+			units = append(units, &unit{reqs: []*writeReq{r}})
+			continue
+		}
+		if byBatcher == nil {
+			byBatcher = make(map[parley.Batcher]*unit)
+		}
+		u := byBatcher[r.batch]
+		if u == nil {
+			u = &unit{}
+			byBatcher[r.batch] = u
+			units = append(units, u)
+		}
+		u.reqs = append(u.reqs, r)
+	}
+	return units
+}
+
+func (u *unit) panicked() bool {
+	for _, r := range u.reqs {
+		if r.panicked != nil {
+			return true
+		}
+	}
+	return false
+}
+
+func (u *unit) fail(err error) {
+	for _, r := range u.reqs {
+		r.events, r.err, r.panicked = nil, err, nil
+	}
+}
+
+// run runs the unit in tx and reports whether it succeeded, with the
+// events it emitted. Requests whose caller has gone are left out.
+func (u *unit) run(s *Store, tx *sql.Tx, b *book) (events []parley.Event, ok bool) {
+	t := &txn{q: q{s: s, db: tx, tx: tx, b: b}}
+	var items []any
+	for _, r := range u.reqs {
+		r.events, r.err, r.panicked = nil, nil, nil
 		if err := r.ctx.Err(); err != nil {
 			r.err = err
 			continue
 		}
-		if !single {
-			if _, err := sqltx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
-				failAll(fmt.Errorf("sqlstore: savepoint: %w", err))
-				return
-			}
+		items = append(items, r.item)
+	}
+	if len(items) == 0 {
+		return nil, false
+	}
+	var err error
+	p, stack := protect(func() {
+		if u.reqs[0].batch != nil {
+			err = u.reqs[0].batch.ApplyBatch(b.ctx, t, items)
+		} else {
+			err = u.reqs[0].fn(t)
 		}
-		t := &txn{q: q{s: s, db: sqltx, tx: sqltx}}
-		r.err = r.run(t)
-		if r.err == nil {
-			r.events, r.err = t.storeEvents(r.ctx)
-		}
+	})
+	for _, r := range u.reqs {
 		switch {
-		case r.err == nil && r.panicked == nil:
-			ok++
-			if !single {
-				if _, err := sqltx.ExecContext(ctx, "RELEASE w"); err != nil {
-					failAll(fmt.Errorf("sqlstore: release: %w", err))
-					return
-				}
-			}
-		case single:
-			return // the deferred rollback undoes it
-		default:
-			r.events = nil
-			// Undo this write alone. If SQLite rolled back the whole
-			// transaction (an I/O error, say), the savepoint is gone and
-			// so is the work of the group.
-			if err := exec(ctx, sqltx, "ROLLBACK TO w", "RELEASE w"); err != nil {
-				failAll(fmt.Errorf("sqlstore: the transaction was aborted: %w", err))
-				return
-			}
+		case r.err != nil: // its caller had gone
+		case p != nil:
+			r.panicked, r.stack = p, stack
+		case err != nil:
+			r.err = err
 		}
 	}
-	if ok == 0 {
-		return
-	}
-	if err := sqltx.Commit(); err != nil {
-		failAll(fmt.Errorf("sqlstore: commit: %w", err))
-		return
-	}
-	// One publish for the group, in commit order, by the only goroutine
-	// that commits: this node's live stream leaves in stream order.
-	var events []parley.Event
-	for _, r := range batch {
-		events = append(events, r.events...)
-	}
-	s.publishEvents(ctx, events)
+	return t.events, p == nil && err == nil
 }
 
-// run calls the write's function, turning a panic into a failure of this
-// write alone; the caller panics again with the same value.
-func (r *writeReq) run(t *txn) (err error) {
+// protect calls fn and returns what it panicked with, if it did, and
+// where: the panic is raised again in the caller of Write, far from there.
+func protect(fn func()) (panicked any, stack []byte) {
 	defer func() {
 		if p := recover(); p != nil {
-			r.panicked = p
-			err = fmt.Errorf("sqlstore: write panicked: %v", p)
+			panicked, stack = p, debug.Stack()
 		}
 	}()
-	return r.fn(t)
-}
-
-func exec(ctx context.Context, tx *sql.Tx, stmts ...string) error {
-	for _, q := range stmts {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return err
-		}
-	}
-	return nil
+	fn()
+	return nil, nil
 }

@@ -61,11 +61,7 @@ func (q *q) Groups(ctx context.Context) ([]*parley.Group, error) {
 }
 
 func (q *q) GroupByID(ctx context.Context, id int64) (*parley.Group, error) {
-	st, err := q.stmt(ctx, "SELECT id, name, parent_id, rights, created_at FROM user_groups WHERE id = $1")
-	if err != nil {
-		return nil, err
-	}
-	g, err := scanGroup(st.QueryRowContext(ctx, id))
+	g, err := scanGroup(q.queryRow(ctx, "SELECT id, name, parent_id, rights, created_at FROM user_groups WHERE id = $1", id))
 	if err != nil {
 		return nil, notFound(err, "group")
 	}

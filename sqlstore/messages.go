@@ -2,7 +2,9 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"time"
 
@@ -46,11 +48,7 @@ func scanMessage(r scanner) (*parley.Message, error) {
 }
 
 func (q *q) oneMessage(ctx context.Context, where string, args ...any) (*parley.Message, error) {
-	st, err := q.stmt(ctx, "SELECT "+msgCols+" FROM messages m WHERE "+where)
-	if err != nil {
-		return nil, err
-	}
-	m, err := scanMessage(st.QueryRowContext(ctx, args...))
+	m, err := scanMessage(q.queryRow(ctx, "SELECT "+msgCols+" FROM messages m WHERE "+where, args...))
 	return m, notFound(err, "message")
 }
 
@@ -119,7 +117,7 @@ func (q *q) LastMessages(ctx context.Context, convIDs []int64) (map[int64]*parle
 	if len(convIDs) == 0 {
 		return out, nil
 	}
-	rows, err := q.db.QueryContext(ctx, "SELECT "+msgCols+` FROM conversations c
+	rows, err := q.adhoc(ctx, "SELECT "+msgCols+` FROM conversations c
 		JOIN messages m ON m.conversation_id = c.id AND m.seq = c.last_seq
 		WHERE c.id IN (`+placeholders(1, len(convIDs))+")", int64Args(convIDs)...)
 	if err != nil {
@@ -181,33 +179,114 @@ func (q *q) Search(ctx context.Context, s parley.SearchQuery) ([]*parley.Message
 	return collect(rows, scanMessage)
 }
 
+func (q *q) MessagesByClientIDs(ctx context.Context, keys []parley.ClientKey) (map[parley.ClientKey]*parley.Message, error) {
+	out := make(map[parley.ClientKey]*parley.Message)
+	err := q.multi(ctx, len(keys), func(k int) string {
+		return "SELECT " + msgCols + " FROM (" + q.values(k, "BIGINT", "BIGINT", "TEXT") + `) v
+			JOIN messages m ON m.sender_id = v.column1 AND m.contact_id = v.column2 AND m.client_id = v.column3
+			WHERE m.client_id IS NOT NULL`
+	}, func(dst []any, i int) []any {
+		return append(dst, keys[i].SenderID, keys[i].ContactID, keys[i].ClientID)
+	}, func(rows *sql.Rows) error {
+		m, err := scanMessage(rows)
+		if err == nil {
+			out[m.Key()] = m
+		}
+		return err
+	})
+	return out, err
+}
+
 func (q *q) InsertMessage(ctx context.Context, m *parley.Message) error {
-	if m.CreatedAt.IsZero() {
-		m.CreatedAt = parley.Now()
-	}
-	// A taken client id is found before the seq is: a caller that goes on
-	// after the conflict (the group commit does) must not commit a gap.
+	// A taken client id is found before a seq is taken: a caller that goes
+	// on after the conflict must not commit a gap.
 	if m.ClientID != "" {
-		if _, err := q.MessageByClientID(ctx, m.SenderID, m.ClientID); err == nil {
+		if _, err := q.oneMessage(ctx, "m.sender_id = $1 AND m.contact_id = $2 AND m.client_id = $3",
+			m.SenderID, m.ContactID, m.ClientID); err == nil {
 			return parley.Errorf(parley.ECONFLICT, "message with this client id already exists")
 		}
 	}
-	at := parley.Millis(m.CreatedAt)
-	if err := q.row(ctx, "conversation", `UPDATE conversations SET last_seq = last_seq + 1, last_message_at = $2, updated_at = $2
-		WHERE id = $1 RETURNING last_seq`, []any{m.ConversationID, at}, &m.Seq); err != nil {
+	return q.InsertMessages(ctx, []*parley.Message{m})
+}
+
+func (q *q) InsertMessages(ctx context.Context, ms []*parley.Message) error {
+	if len(ms) == 0 {
+		return nil
+	}
+	// Each conversation takes as many seqs as it has new messages, in
+	// one statement for all of them.
+	type conv struct {
+		n    int64
+		at   int64
+		last int64 // its last_seq once moved
+	}
+	convs := make(map[int64]*conv)
+	var order []int64
+	for _, m := range ms {
+		if m.CreatedAt.IsZero() {
+			m.CreatedAt = parley.Now()
+		}
+		c := convs[m.ConversationID]
+		if c == nil {
+			c = &conv{}
+			convs[m.ConversationID] = c
+			order = append(order, m.ConversationID)
+		}
+		c.n++
+		c.at = max(c.at, parley.Millis(m.CreatedAt))
+	}
+	slices.Sort(order) // one lock order for every writer
+	err := q.multi(ctx, len(order), func(k int) string {
+		return `UPDATE conversations SET last_seq = conversations.last_seq + v.column2,
+			last_message_at = v.column3, updated_at = v.column3
+			FROM (` + q.values(k, "BIGINT", "BIGINT", "BIGINT") + `) v WHERE conversations.id = v.column1
+			RETURNING conversations.id, conversations.last_seq`
+	}, func(dst []any, i int) []any {
+		c := convs[order[i]]
+		return append(dst, order[i], c.n, c.at)
+	}, func(rows *sql.Rows) error {
+		var id, last int64
+		if err := rows.Scan(&id, &last); err != nil {
+			return err
+		}
+		convs[id].last = last
+		return nil
+	})
+	if err != nil {
 		return err
 	}
-	var quote string
-	if m.Quote != nil {
-		quote = jsonText(m.Quote)
+	ids, err := q.s.dialect.nextIDs(ctx, q, "messages", len(ms))
+	if err != nil {
+		return err
 	}
-	var event string
-	if m.Event != nil {
-		event = jsonText(m.Event)
+	// Hand out each conversation's new seqs in message order.
+	for _, id := range order {
+		c := convs[id]
+		if c.last == 0 {
+			return parley.Errorf(parley.ENOTFOUND, "conversation not found")
+		}
+		c.last -= c.n // the seq before the first new one
 	}
-	err := q.row(ctx, "message", `INSERT INTO messages (conversation_id, seq, sender_id, contact_id, kind, text, quote, client_id, files, event, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
-		[]any{m.ConversationID, m.Seq, m.SenderID, m.ContactID, string(m.Kind), m.Text, quote, nullString(m.ClientID), jsonText(m.Files), event, at}, &m.ID)
+	for i, m := range ms {
+		c := convs[m.ConversationID]
+		c.last++
+		m.ID, m.Seq = ids[i], c.last
+	}
+	err = q.multi(ctx, len(ms), func(k int) string {
+		return "INSERT INTO messages (id, conversation_id, seq, sender_id, contact_id, kind, text, quote, client_id, files, event, created_at) " +
+			q.values(k, "", "", "", "", "", "", "", "", "", "", "", "")
+	}, func(dst []any, i int) []any {
+		m := ms[i]
+		var quote, event string
+		if m.Quote != nil {
+			quote = jsonText(m.Quote)
+		}
+		if m.Event != nil {
+			event = jsonText(m.Event)
+		}
+		return append(dst, m.ID, m.ConversationID, m.Seq, m.SenderID, m.ContactID, string(m.Kind), m.Text, quote,
+			nullString(m.ClientID), jsonText(m.Files), event, parley.Millis(m.CreatedAt))
+	}, nil)
 	return mapErr(err, "message with this client id")
 }
 
@@ -227,11 +306,7 @@ func scanFile(r scanner) (parley.File, error) {
 }
 
 func (q *q) FileByID(ctx context.Context, id int64) (*parley.File, error) {
-	st, err := q.stmt(ctx, "SELECT "+fileCols+" FROM files WHERE id = $1")
-	if err != nil {
-		return nil, err
-	}
-	f, err := scanFile(st.QueryRowContext(ctx, id))
+	f, err := scanFile(q.queryRow(ctx, "SELECT "+fileCols+" FROM files WHERE id = $1", id))
 	if err != nil {
 		return nil, notFound(err, "file")
 	}
@@ -242,7 +317,7 @@ func (q *q) Files(ctx context.Context, ids []int64) ([]parley.File, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	rows, err := q.db.QueryContext(ctx, "SELECT "+fileCols+" FROM files WHERE id IN ("+placeholders(1, len(ids))+") ORDER BY id", int64Args(ids)...)
+	rows, err := q.adhoc(ctx, "SELECT "+fileCols+" FROM files WHERE id IN ("+placeholders(1, len(ids))+") ORDER BY id", int64Args(ids)...)
 	if err != nil {
 		return nil, err
 	}
@@ -285,11 +360,7 @@ func scanReminder(r scanner) (*parley.Reminder, error) {
 }
 
 func (q *q) Reminder(ctx context.Context, userID, messageID int64) (*parley.Reminder, error) {
-	st, err := q.stmt(ctx, "SELECT "+reminderCols+" FROM reminders WHERE user_id = $1 AND message_id = $2")
-	if err != nil {
-		return nil, err
-	}
-	r, err := scanReminder(st.QueryRowContext(ctx, userID, messageID))
+	r, err := scanReminder(q.queryRow(ctx, "SELECT "+reminderCols+" FROM reminders WHERE user_id = $1 AND message_id = $2", userID, messageID))
 	return r, notFound(err, "reminder")
 }
 

@@ -24,17 +24,47 @@ type querier interface {
 }
 
 // q runs every query of the store, either on the read pool (Store) or inside
-// a transaction (txn): one implementation of each query serves both.
+// a group's transaction (txn): one implementation of each query serves both.
+// Every statement goes through stmt and observe, so that the group writer
+// knows what each write did to the transaction.
 type q struct {
 	s  *Store
 	db querier
 	tx *sql.Tx // set inside Write
+	b  *book   // set inside Write: what the write being run did
+}
+
+// book is what the group writer notes of one write (a Write's function, or
+// one call of a Batcher) inside a shared transaction.
+type book struct {
+	// ctx runs the write's statements: the group's, which no caller can
+	// cancel. A statement interrupted mid-way could roll back the whole
+	// group's transaction, with the other writes in it.
+	ctx context.Context
+	// wrote: a statement that changes rows ran. A write that fails after
+	// that cannot be undone alone: the group starts again without it.
+	wrote bool
+	// broken is a statement error after which the transaction may not go
+	// on (any error on PostgreSQL, which aborts the transaction; an I/O or
+	// interrupt error on SQLite, which may roll it back).
+	broken error
+}
+
+// ctx returns the context statements run with: the group's inside a write.
+func (q *q) ctx(ctx context.Context) context.Context {
+	if q.b != nil {
+		return q.b.ctx
+	}
+	return ctx
 }
 
 // stmt returns the prepared statement for a fixed query text.
 func (q *q) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	if q.tx == nil {
 		return q.s.prepared(ctx, false, query)
+	}
+	if isWrite(query) {
+		q.b.wrote = true
 	}
 	if st := q.s.cached(true, query); st != nil {
 		return q.tx.StmtContext(ctx, st), nil
@@ -45,33 +75,233 @@ func (q *q) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	// transaction prepares on its own connection; the pool prepares in the
 	// background for the next ones.
 	go q.s.prepared(context.Background(), true, query)
-	return q.tx.PrepareContext(ctx, query)
+	st, err := q.tx.PrepareContext(ctx, query)
+	return st, q.observe(err)
+}
+
+// observe notes a statement's error in the write's book and returns it.
+func (q *q) observe(err error) error {
+	if err == nil || q.b == nil || q.b.broken != nil || errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	if q.s.dialect.name() == "postgres" || !sqliteStatementError(err) {
+		q.b.broken = err
+	}
+	return err
+}
+
+// sqliteStatementError reports whether err undid its own statement only,
+// leaving SQLite's transaction as it was: a constraint violation.
+func sqliteStatementError(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_CONSTRAINT
+}
+
+// isWrite reports whether a statement may change rows.
+func isWrite(query string) bool {
+	query = strings.TrimLeft(query, " \t\n")
+	i := strings.IndexAny(query, " \t\n(")
+	if i < 0 {
+		i = len(query)
+	}
+	switch strings.ToUpper(query[:i]) {
+	case "SELECT", "VALUES":
+		return false
+	}
+	return true // INSERT, UPDATE, DELETE, and WITH ... (which may write)
 }
 
 func (q *q) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	ctx = q.ctx(ctx)
 	st, err := q.stmt(ctx, query)
 	if err != nil {
 		return nil, err
 	}
-	return st.ExecContext(ctx, args...)
+	res, err := st.ExecContext(ctx, args...)
+	return res, q.observe(err)
 }
 
 func (q *q) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	ctx = q.ctx(ctx)
 	st, err := q.stmt(ctx, query)
 	if err != nil {
 		return nil, err
 	}
-	return st.QueryContext(ctx, args...)
+	rows, err := st.QueryContext(ctx, args...)
+	return rows, q.observe(err)
 }
+
+// adhoc runs a query whose text varies with its arguments (IN lists,
+// multi-row VALUES) without preparing it: a statement cache would fill up
+// with texts used once.
+func (q *q) adhoc(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if q.tx != nil && isWrite(query) {
+		q.b.wrote = true
+	}
+	rows, err := q.db.QueryContext(q.ctx(ctx), query, args...)
+	return rows, q.observe(err)
+}
+
+// adhocExec runs a write whose text varies with its arguments (see adhoc).
+func (q *q) adhocExec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if q.tx != nil {
+		q.b.wrote = true
+	}
+	res, err := q.db.ExecContext(q.ctx(ctx), query, args...)
+	return res, q.observe(err)
+}
+
+// maxRows bounds the rows of one multi-row statement, well below both
+// databases' limits on parameters (SQLite 32,766; PostgreSQL 65,535).
+const maxRows = 256
+
+// sqliteChunks are the row counts of SQLite's multi-row statements.
+// Preparing a long VALUES list costs SQLite more than running it, so it
+// runs statements of these few sizes, each prepared once.
+var sqliteChunks = [...]int{64, 16, 4, 1}
+
+// multi runs a statement over n rows, in chunks: text(k) is its text for k
+// rows, args appends row i's arguments. On PostgreSQL a chunk is up to
+// maxRows rows (one round trip); on SQLite, prepared statements of fixed
+// sizes. scan, if not nil, reads the rows a chunk returns; otherwise the
+// statement is executed.
+func (q *q) multi(ctx context.Context, n int, text func(k int) string, args func(dst []any, i int) []any,
+	scan func(rows *sql.Rows) error) error {
+	var buf []any
+	for from := 0; from < n; {
+		k := min(n-from, maxRows)
+		if q.s.dialect.name() == "sqlite" {
+			for _, size := range sqliteChunks {
+				if size <= n-from {
+					k = size
+					break
+				}
+			}
+		}
+		buf = buf[:0]
+		for i := from; i < from+k; i++ {
+			buf = args(buf, i)
+		}
+		query := text(k)
+		var err error
+		switch {
+		case q.s.dialect.name() == "sqlite" && scan == nil:
+			_, err = q.exec(ctx, query, buf...)
+		case q.s.dialect.name() == "sqlite":
+			var rows *sql.Rows
+			if rows, err = q.query(ctx, query, buf...); err == nil {
+				err = q.observe(scanAll(rows, scan))
+			}
+		case scan == nil:
+			_, err = q.adhocExec(ctx, query, buf...)
+		default:
+			var rows *sql.Rows
+			if rows, err = q.adhoc(ctx, query, buf...); err == nil {
+				err = q.observe(scanAll(rows, scan))
+			}
+		}
+		if err != nil {
+			return err
+		}
+		from += k
+	}
+	return nil
+}
+
+// scanAll calls scan for each row and closes rows.
+func scanAll(rows *sql.Rows, scan func(*sql.Rows) error) error {
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// values returns a VALUES list of rows rows, each of the given column
+// types ("" for none), with parameters numbered from 1. Both databases name
+// the columns column1, column2, ...; the casts give PostgreSQL their types
+// where nothing else does (a VALUES list joined or used in an UPDATE).
+func (q *q) values(rows int, types ...string) string {
+	var b strings.Builder
+	b.WriteString("VALUES ")
+	n := 1
+	for r := 0; r < rows; r++ {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for c, typ := range types {
+			if c > 0 {
+				b.WriteString(", ")
+			}
+			if typ != "" {
+				b.WriteString("CAST(")
+			}
+			q.param(&b, n)
+			n++
+			if typ != "" {
+				b.WriteString(" AS ")
+				b.WriteString(typ)
+				b.WriteByte(')')
+			}
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
+}
+
+// params returns n parameters numbered from 1, for an IN list.
+func (q *q) params(n int) string {
+	var b strings.Builder
+	for i := 1; i <= n; i++ {
+		if i > 1 {
+			b.WriteString(", ")
+		}
+		q.param(&b, i)
+	}
+	return b.String()
+}
+
+// param writes parameter n: $n, or on SQLite an anonymous ?, numbered in
+// order all the same. Binding a named parameter ($n) makes the SQLite
+// driver search the statement's list of names, which grows with the
+// statement: quadratic in a multi-row statement's parameters.
+func (q *q) param(b *strings.Builder, n int) {
+	if q.s.dialect.name() == "sqlite" {
+		b.WriteByte('?')
+		return
+	}
+	b.WriteByte('$')
+	b.WriteString(strconv.Itoa(n))
+}
+
+// queryRow runs a single-row query; its Scan returns the statement's error.
+func (q *q) queryRow(ctx context.Context, query string, args ...any) scanner {
+	ctx = q.ctx(ctx)
+	st, err := q.stmt(ctx, query)
+	if err != nil {
+		return errRow{err}
+	}
+	return observedRow{q, st.QueryRowContext(ctx, args...)}
+}
+
+type observedRow struct {
+	q *q
+	r *sql.Row
+}
+
+func (r observedRow) Scan(dest ...any) error { return r.q.observe(r.r.Scan(dest...)) }
+
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
 
 // row runs a single-row query and scans it; no row is ENOTFOUND with what
 // as the message subject.
 func (q *q) row(ctx context.Context, what, query string, args []any, dest ...any) error {
-	st, err := q.stmt(ctx, query)
-	if err != nil {
-		return err
-	}
-	return notFound(st.QueryRowContext(ctx, args...).Scan(dest...), what)
+	return notFound(q.queryRow(ctx, query, args...).Scan(dest...), what)
 }
 
 // execOne runs a write that must change exactly one row.

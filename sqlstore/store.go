@@ -36,18 +36,18 @@ type Store struct {
 	dialect dialect
 	rdb     *sql.DB // readers: a pool (SQLite WAL allows many)
 	wdb     *sql.DB // the writer: see openSQLite; the pool for PostgreSQL
-	// writer runs SQLite's writing transactions, one at a time and in
-	// groups; nil on PostgreSQL.
+	// writer runs every write, in groups (groupcommit.go).
 	writer *groupWriter
 
-	// pubmu keeps this node's publishes in stream order on PostgreSQL.
-	pubmu   sync.Mutex
 	publish func(context.Context, []parley.Event) error
 	log     *slog.Logger
 	// deferredIndex: new messages reach the full-text index in batches
-	// (SQLite). indexer stops indexLoop; indexed closes when it has.
-	deferredIndex    bool
-	indexer, indexed chan struct{}
+	// (SQLite).
+	deferredIndex bool
+	// stop ends the background loops (indexLoop, checkpointLoop); bg
+	// waits for them.
+	stop chan struct{}
+	bg   sync.WaitGroup
 
 	mu    sync.Mutex
 	stmts map[stmtKey]*sql.Stmt
@@ -69,7 +69,11 @@ type Options struct {
 	// Publish, if set, receives the events of every committed Write, in
 	// stream order (see Write).
 	Publish func(context.Context, []parley.Event) error
-	Logger  *slog.Logger
+	// MaxPending bounds the writes queued or waiting for their commit
+	// (default 4096); beyond it Write and Submit wait, so that an overload
+	// slows the writers down instead of lengthening every wait.
+	MaxPending int
+	Logger     *slog.Logger
 }
 
 // Open opens the database named by dsn and applies pending migrations.
@@ -81,6 +85,9 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
+	}
+	if opt.MaxPending <= 0 {
+		opt.MaxPending = 4096
 	}
 	s := &Store{stmts: make(map[stmtKey]*sql.Stmt), publish: opt.Publish, log: opt.Logger}
 	var err error
@@ -96,28 +103,59 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 		return nil, err
 	}
 	s.q = q{s: s, db: s.rdb}
+	// PostgreSQL: a few groups commit while the next one runs.
+	inflight := 1
+	if s.dialect.name() == "postgres" {
+		inflight = 4
+	}
+	s.writer = newGroupWriter(s, opt.MaxPending, inflight)
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
+	s.stop = make(chan struct{})
 	if s.deferredIndex {
-		s.indexer = make(chan struct{})
-		s.indexed = make(chan struct{})
+		s.bg.Add(1)
 		go s.indexLoop()
 	}
+	if s.dialect.name() == "sqlite" {
+		s.bg.Add(1)
+		go s.checkpointLoop()
+	}
 	return s, nil
+}
+
+// checkpointLoop copies SQLite's write-ahead log into the database a few
+// times a second, beside the writer instead of inside one of its commits
+// (the writer's connection does not checkpoint). A passive checkpoint
+// neither waits for nor blocks readers and the writer; the writer starts
+// the log over once it has been copied whole.
+func (s *Store) checkpointLoop() {
+	defer s.bg.Done()
+	t := time.NewTicker(200 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+		}
+		if _, err := s.wdb.ExecContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
+			s.log.Warn("checkpointing the write-ahead log", "err", err)
+		}
+	}
 }
 
 // indexLoop keeps the full-text index a fraction of a second behind, so a
 // search rarely has much to index first. It indexes in chunks, each its own
 // short transaction, so sends commit in between.
 func (s *Store) indexLoop() {
-	defer close(s.indexed)
+	defer s.bg.Done()
 	t := time.NewTicker(250 * time.Millisecond)
 	defer t.Stop()
 	for {
 		select {
-		case <-s.indexer:
+		case <-s.stop:
 			return
 		case <-t.C:
 		}
@@ -147,9 +185,14 @@ func (s *Store) openSQLite(path string, opt Options) error {
 	if syncMode == "" {
 		syncMode = "FULL"
 	}
+	// temp_store(MEMORY): the journal that lets one statement of a
+	// transaction be undone stays in memory instead of a temporary file,
+	// written page by page (a multi-row insert needs one).
 	pragmas := "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)" +
-		"&_pragma=synchronous(" + syncMode + ")"
-	wdb, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
+		"&_pragma=synchronous(" + syncMode + ")&_pragma=temp_store(MEMORY)"
+	// The writer does not checkpoint at commit (wal_autocheckpoint(0)):
+	// checkpointLoop does, beside it.
+	wdb, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=wal_autocheckpoint(0)&_txlock=immediate")
 	if err != nil {
 		return err
 	}
@@ -169,7 +212,6 @@ func (s *Store) openSQLite(path string, opt Options) error {
 	rdb.SetMaxIdleConns(opt.ReadConns)
 	rdb.SetConnMaxIdleTime(0)
 	s.rdb, s.wdb, s.dialect, s.deferredIndex = rdb, wdb, sqliteDialect{}, true
-	s.writer = newGroupWriter(s)
 	return nil
 }
 
@@ -215,10 +257,10 @@ func (s *Store) Ping(ctx context.Context) error { return s.rdb.PingContext(ctx) 
 
 // Close closes the database.
 func (s *Store) Close() error {
-	if s.indexer != nil {
-		close(s.indexer)
-		<-s.indexed
-		s.indexer = nil
+	if s.stop != nil {
+		close(s.stop)
+		s.bg.Wait()
+		s.stop = nil
 	}
 	if s.writer != nil {
 		s.writer.close()
@@ -275,43 +317,33 @@ func (s *Store) prepared(ctx context.Context, write bool, query string) (*sql.St
 	return st, nil
 }
 
-// Write runs fn in one transaction; see parley.Store. On SQLite, writes
-// commit in groups (groupWriter); PostgreSQL runs them concurrently.
+// Write runs fn in one transaction; see parley.Store and groupWriter.
 func (s *Store) Write(ctx context.Context, fn func(tx parley.Tx) error) ([]parley.Event, error) {
-	if s.writer != nil {
-		return s.writer.write(ctx, fn)
-	}
-	sqltx, err := s.wdb.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: begin: %w", err)
-	}
-	// Ends the transaction if fn panics; a no-op once it has committed.
-	defer sqltx.Rollback()
-	t := &txn{q: q{s: s, db: sqltx, tx: sqltx}}
-	if err := fn(t); err != nil {
-		sqltx.Rollback()
-		return nil, err
-	}
-	if len(t.events) > 0 {
-		s.pubmu.Lock()
-		defer s.pubmu.Unlock()
-	}
-	events, err := t.storeEvents(ctx)
-	if err != nil {
-		sqltx.Rollback()
-		return nil, err
-	}
-	if err := sqltx.Commit(); err != nil {
-		return nil, fmt.Errorf("sqlstore: commit: %w", err)
-	}
-	s.publishEvents(ctx, events)
-	return events, nil
+	return s.writer.write(ctx, fn)
 }
 
-// publishEvents hands committed events to the live stream. It is called
-// under the lock that ordered the commits (pubmu, or SQLite's single
-// writer), so this node's stream leaves in stream order and a client's
-// cursor never passes an event it has not been sent. A failed publish is
+// Submit queues an item of a batch; see parley.Store.
+func (s *Store) Submit(ctx context.Context, b parley.Batcher, item any, done func(error)) {
+	s.writer.submit(ctx, b, item, done)
+}
+
+// WriteStats are counters of the write path since the store opened.
+type WriteStats struct {
+	Writes   int64 // Write and Submit calls run
+	Commits  int64 // transactions committed: Writes/Commits is the mean group
+	Restarts int64 // groups run again without a write that failed
+}
+
+// Stats returns the write path's counters.
+func (s *Store) Stats() WriteStats {
+	w := s.writer
+	return WriteStats{Writes: w.writes.Load(), Commits: w.commits.Load(), Restarts: w.restarts.Load()}
+}
+
+// publishEvents hands committed events to the live stream. The group
+// writer's completer calls it in commit order, so this node's stream leaves
+// in stream order and a client's cursor never passes an event it has not
+// been sent. A failed publish is
 // logged, not returned: the change is committed, and clients that miss the
 // live event get it when they resume from their cursor.
 func (s *Store) publishEvents(ctx context.Context, events []parley.Event) {

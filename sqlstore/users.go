@@ -32,21 +32,13 @@ func sortName(u *parley.User) string   { return strings.ToLower(u.Name) }
 func searchText(u *parley.User) string { return strings.ToLower(u.Name + " " + u.Email) }
 
 func (q *q) UserByID(ctx context.Context, id int64) (*parley.User, error) {
-	st, err := q.stmt(ctx, "SELECT "+userCols+" FROM users WHERE id = $1")
-	if err != nil {
-		return nil, err
-	}
-	u, err := scanUser(st.QueryRowContext(ctx, id))
+	u, err := scanUser(q.queryRow(ctx, "SELECT "+userCols+" FROM users WHERE id = $1", id))
 	return u, notFound(err, "user")
 }
 
 func (q *q) UserByEmail(ctx context.Context, email string) (*parley.User, string, error) {
-	st, err := q.stmt(ctx, "SELECT "+userCols+", password_hash FROM users WHERE email = $1")
-	if err != nil {
-		return nil, "", err
-	}
 	var hash string
-	u, err := scanUser(st.QueryRowContext(ctx, strings.ToLower(email)), &hash)
+	u, err := scanUser(q.queryRow(ctx, "SELECT "+userCols+", password_hash FROM users WHERE email = $1", strings.ToLower(email)), &hash)
 	if err != nil {
 		return nil, "", notFound(err, "user")
 	}
@@ -92,7 +84,7 @@ func (q *q) Users(ctx context.Context, f parley.UserFilter) ([]*parley.User, str
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
 	query += " ORDER BY sort_name, id LIMIT " + arg(n+1)
-	rows, err := q.db.QueryContext(ctx, query, args...)
+	rows, err := q.adhoc(ctx, query, args...)
 	if err != nil {
 		return nil, "", err
 	}
@@ -192,11 +184,7 @@ func scanSession(r scanner) (*parley.Session, error) {
 }
 
 func (q *q) SessionByTokenHash(ctx context.Context, hash string) (*parley.Session, error) {
-	st, err := q.stmt(ctx, "SELECT "+sessionCols+" FROM sessions WHERE token_hash = $1")
-	if err != nil {
-		return nil, err
-	}
-	s, err := scanSession(st.QueryRowContext(ctx, hash))
+	s, err := scanSession(q.queryRow(ctx, "SELECT "+sessionCols+" FROM sessions WHERE token_hash = $1", hash))
 	return s, notFound(err, "session")
 }
 

@@ -354,11 +354,13 @@ func (m *Main) close() error {
 	if m.reminders != nil {
 		m.reminders.Close()
 	}
-	if m.bus != nil {
-		errs = append(errs, m.bus.Close())
-	}
+	// The store commits the writes still queued and publishes their
+	// events before the bus closes.
 	if m.store != nil {
 		errs = append(errs, m.store.Close())
+	}
+	if m.bus != nil {
+		errs = append(errs, m.bus.Close())
 	}
 	return errors.Join(errs...)
 }
