@@ -2,6 +2,7 @@ package messaging
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -118,8 +119,8 @@ func (s *Service) submit(ctx context.Context, r *sendReq) {
 		switch {
 		case err == nil:
 			r.done(r.msg, r.err)
-		case parley.ErrorCode(err) == parley.EUNAVAILABLE:
-			r.done(nil, err)
+		case parley.ErrorCode(err) == parley.EUNAVAILABLE || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+			r.done(nil, err) // busy, closing, or the sender has gone
 		default:
 			// The group could not commit: nothing of this send is stored,
 			// and a retry with its client id is safe.

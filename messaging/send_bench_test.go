@@ -89,7 +89,7 @@ type benchConv struct {
 
 // benchChats creates n users and n/size conversations: conversation c holds
 // users c·size … c·size+size−1.
-func benchChats(b *testing.B, s *sqlstore.Store, n, size int) ([]*parley.User, []benchConv) {
+func benchChats(b testing.TB, s *sqlstore.Store, n, size int) ([]*parley.User, []benchConv) {
 	ctx := context.Background()
 	users := make([]*parley.User, n)
 	convs := make([]benchConv, n/size)

@@ -169,12 +169,15 @@ func (q *q) MembersIn(ctx context.Context, keys []parley.MemberKey) (map[parley.
 }
 
 func (q *q) LockConversations(ctx context.Context, ids []int64) (map[int64]*parley.Conversation, error) {
+	if err := q.lockConversations(ctx, ids...); err != nil {
+		return nil, err
+	}
 	ids = slices.Clone(ids)
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
 	out := make(map[int64]*parley.Conversation, len(ids))
 	err := q.multi(ctx, len(ids), func(k int) string {
-		return "SELECT " + convCols + " FROM conversations c WHERE c.id IN (" + q.params(k) + ") ORDER BY c.id" + q.s.dialect.forUpdate()
+		return "SELECT " + convCols + " FROM conversations c WHERE c.id IN (" + q.params(k) + ")"
 	}, func(dst []any, i int) []any {
 		return append(dst, ids[i])
 	}, func(rows *sql.Rows) error {
@@ -192,6 +195,13 @@ func (q *q) MovePointers(ctx context.Context, moves []parley.PointerMove) error 
 	slices.SortFunc(moves, func(a, b parley.PointerMove) int {
 		return cmp.Or(cmp.Compare(a.ConversationID, b.ConversationID), cmp.Compare(a.UserID, b.UserID))
 	})
+	convIDs := make([]int64, len(moves))
+	for i := range moves {
+		convIDs[i] = moves[i].ConversationID
+	}
+	if err := q.lockConversations(ctx, convIDs...); err != nil {
+		return err
+	}
 	if lock := q.s.dialect.forUpdate(); lock != "" {
 		// UPDATE ... FROM locks rows in the order its join meets them;
 		// lock them in key order first.
@@ -267,6 +277,9 @@ func (q *q) CreateConversation(ctx context.Context, c *parley.Conversation) erro
 }
 
 func (q *q) UpdateConversation(ctx context.Context, c *parley.Conversation) error {
+	if err := q.lockConversations(ctx, c.ID); err != nil {
+		return err
+	}
 	c.UpdatedAt = parley.Now()
 	var s parley.Support
 	if c.Support != nil {
@@ -282,6 +295,9 @@ func (q *q) UpdateConversation(ctx context.Context, c *parley.Conversation) erro
 }
 
 func (q *q) AddMember(ctx context.Context, m *parley.Member) error {
+	if err := q.lockConversations(ctx, m.ConversationID); err != nil {
+		return err
+	}
 	if m.JoinedAt.IsZero() {
 		m.JoinedAt = parley.Now()
 	}
@@ -294,10 +310,16 @@ func (q *q) AddMember(ctx context.Context, m *parley.Member) error {
 }
 
 func (q *q) RemoveMember(ctx context.Context, convID, userID int64) error {
+	if err := q.lockConversations(ctx, convID); err != nil {
+		return err
+	}
 	return q.execOne(ctx, "member", "DELETE FROM members WHERE conversation_id = $1 AND user_id = $2", convID, userID)
 }
 
 func (q *q) SetPointers(ctx context.Context, convID, userID, delivered, read int64, markedUnread bool) (*parley.Member, error) {
+	if err := q.lockConversations(ctx, convID); err != nil {
+		return nil, err
+	}
 	if delivered < read {
 		delivered = read
 	}
@@ -313,6 +335,9 @@ func (q *q) SetPointers(ctx context.Context, convID, userID, delivered, read int
 }
 
 func (q *q) ClearDraft(ctx context.Context, convID, userID int64, at time.Time) (bool, error) {
+	if err := q.lockConversations(ctx, convID); err != nil {
+		return false, err
+	}
 	res, err := q.exec(ctx, "UPDATE members SET draft = '', draft_at = $3 WHERE conversation_id = $1 AND user_id = $2 AND draft <> ''",
 		convID, userID, parley.Millis(at))
 	if err != nil {
@@ -323,6 +348,9 @@ func (q *q) ClearDraft(ctx context.Context, convID, userID int64, at time.Time) 
 }
 
 func (q *q) SetDraft(ctx context.Context, convID, userID int64, text string, at time.Time) error {
+	if err := q.lockConversations(ctx, convID); err != nil {
+		return err
+	}
 	return q.execOne(ctx, "member", "UPDATE members SET draft = $3, draft_at = $4 WHERE conversation_id = $1 AND user_id = $2",
 		convID, userID, text, parley.Millis(at))
 }

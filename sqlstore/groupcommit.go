@@ -20,22 +20,27 @@ const maxGroup = 2048
 // layer: writes of one kind (sends) can also share statements through a
 // parley.Batcher, whose items of one group are applied in one call.
 //
-// One goroutine (the executor) runs the groups one at a time, so that two
-// groups of this node never wait for each other's row locks: a group only
-// ever waits for the one before it to commit. On SQLite the executor
-// commits before it starts the next group (SQLite has one writer); on
-// PostgreSQL it hands the COMMIT to a goroutine and goes on with the next
-// group, so several transactions are in flight, and the events lock taken
-// before a group's events are inserted keeps commits in stream order. A
-// second goroutine (the completer) publishes each committed group's events
-// and answers its writes, in commit order, while the executor runs the
-// next group.
+// One goroutine (the executor) runs the transactions one at a time, so
+// that two of this node's never wait for each other's row locks: one only
+// ever waits for those before it to commit. A second goroutine (the
+// completer) publishes each committed transaction's events and answers
+// its writes, in commit order, while the executor runs the next.
 //
-// Writes share a transaction without savepoints (each would cost a copy of
-// every page it touches on SQLite, two round trips on PostgreSQL): a write
-// that fails before changing anything is simply left out; one that fails
-// after (or breaks the transaction, or panics) makes the group roll back
-// and start again without it, so it is undone alone.
+// On SQLite, which has one writer and an fsync per commit, the writes of a
+// group share one transaction, without savepoints (each would copy every
+// page it touches): a write that fails before changing anything is simply
+// left out; one that fails after (or breaks the transaction, or panics)
+// makes the group roll back and start again without it, so it is undone
+// alone.
+//
+// On PostgreSQL each write (or a batch's items) is its own transaction:
+// rows are then locked in one order by each transaction (a conversation's
+// row before anything in it, several conversations in ID order), so that
+// writers on other nodes cannot deadlock with it, which one transaction
+// gathering unrelated writes could not promise. The executor hands each
+// COMMIT to a goroutine and goes on (the database shares the flushes of
+// commits that arrive together); the events lock taken before a
+// transaction inserts its events keeps commits in stream order.
 type groupWriter struct {
 	s        *Store
 	mu       sync.Mutex
@@ -171,14 +176,20 @@ func (w *groupWriter) run() {
 		}
 		closed := w.closed
 		w.mu.Unlock()
-		if n > 0 {
+		if n == 0 && closed {
+			return
+		}
+		if n == 0 {
+			<-w.wake
+			continue
+		}
+		if w.s.dialect.name() != "postgres" {
 			w.groups <- w.execute(reqs)
 			continue
 		}
-		if closed {
-			return
+		for _, u := range unitsOf(reqs) {
+			w.groups <- w.execute(u.reqs)
 		}
-		<-w.wake
 	}
 }
 

@@ -266,6 +266,9 @@ func (q *q) Dialogs(ctx context.Context, f parley.DialogFilter) ([]*parley.Conve
 }
 
 func (q *q) SetContactRead(ctx context.Context, convID, seq int64) error {
+	if err := q.lockConversations(ctx, convID); err != nil {
+		return err
+	}
 	_, err := q.exec(ctx, "UPDATE conversations SET contact_read_seq = $2 WHERE id = $1 AND contact_read_seq < $2", convID, seq)
 	return err
 }

@@ -235,7 +235,10 @@ func (q *q) InsertMessages(ctx context.Context, ms []*parley.Message) error {
 		c.n++
 		c.at = max(c.at, parley.Millis(m.CreatedAt))
 	}
-	slices.Sort(order) // one lock order for every writer
+	if err := q.lockConversations(ctx, order...); err != nil {
+		return err
+	}
+	slices.Sort(order)
 	err := q.multi(ctx, len(order), func(k int) string {
 		return `UPDATE conversations SET last_seq = conversations.last_seq + v.column2,
 			last_message_at = v.column3, updated_at = v.column3

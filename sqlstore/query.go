@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -48,6 +49,42 @@ type book struct {
 	// on (any error on PostgreSQL, which aborts the transaction; an I/O or
 	// interrupt error on SQLite, which may roll it back).
 	broken error
+	// locked holds the conversations whose rows the transaction has locked
+	// (PostgreSQL; see lockConversations).
+	locked map[int64]bool
+}
+
+// lockConversations locks the rows of the given conversations until the
+// transaction ends, those not locked yet, in ID order. On PostgreSQL every
+// write locks a conversation's row before it touches anything in it (its
+// members, its seq), and several conversations in ID order: writers on any
+// node then wait for each other in one order and never deadlock. SQLite's
+// one writer needs no locks.
+func (q *q) lockConversations(ctx context.Context, ids ...int64) error {
+	lock := q.s.dialect.forUpdate()
+	if lock == "" || q.b == nil {
+		return nil
+	}
+	var todo []int64
+	for _, id := range ids {
+		if !q.b.locked[id] {
+			todo = append(todo, id)
+		}
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	slices.Sort(todo)
+	todo = slices.Compact(todo)
+	if q.b.locked == nil {
+		q.b.locked = make(map[int64]bool)
+	}
+	for _, id := range todo {
+		q.b.locked[id] = true
+	}
+	return q.multi(ctx, len(todo), func(k int) string {
+		return "SELECT id FROM conversations WHERE id IN (" + q.params(k) + ") ORDER BY id" + lock
+	}, func(dst []any, i int) []any { return append(dst, todo[i]) }, func(*sql.Rows) error { return nil })
 }
 
 // ctx returns the context statements run with: the group's inside a write.
