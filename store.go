@@ -203,8 +203,10 @@ type Tx interface {
 	// locked until the transaction ends. Locks are taken in ID order, so
 	// writers that lock several conversations never deadlock each other.
 	LockConversations(ctx context.Context, ids []int64) (map[int64]*Conversation, error)
-	// DeleteEventsBefore prunes the stream; clients whose cursor is older
-	// are told to refetch their state.
+	// DeleteEventsBefore prunes the stream, oldest first, in chunks: it
+	// removes at most 10,000 events dated before before, and is called
+	// again while it removes that many. Clients whose cursor is older are
+	// told to refetch their state.
 	DeleteEventsBefore(ctx context.Context, before time.Time) (int64, error)
 	SetDraft(ctx context.Context, convID, userID int64, text string, at time.Time) error
 	// ClearDraft empties a member's draft and reports whether there was one.

@@ -134,11 +134,18 @@ func (q *q) conversationAudiences(ctx context.Context, convIDs []int64) (map[int
 	return out, q.observe(rows.Err())
 }
 
+// EventsSince reads a user's events in four branches, each through its
+// own index: the user's own events, their conversations', their projects'
+// and everyone's. Each branch reads only what the user may see, so a resume
+// costs what they missed, however long the stream.
 func (q *q) EventsSince(ctx context.Context, userID, after int64, n int) ([]parley.Event, error) {
-	rows, err := q.query(ctx, `SELECT id, type, conversation_id, user_id, seq, data, created_at FROM events
-		WHERE id > $1 AND contact_id = 0 AND (user_id = $2 OR (user_id = 0 AND (conversation_id = 0
-			OR conversation_id IN (SELECT conversation_id FROM members WHERE user_id = $2)
-			OR (project_id <> 0 AND project_id IN (SELECT project_id FROM project_staff WHERE user_id = $2)))))
+	const cols = "SELECT id, type, conversation_id, user_id, seq, data, created_at FROM events"
+	rows, err := q.query(ctx, cols+` WHERE user_id = $2 AND user_id <> 0 AND id > $1 AND contact_id = 0
+		UNION `+cols+` WHERE conversation_id IN (SELECT conversation_id FROM members WHERE user_id = $2)
+			AND conversation_id <> 0 AND user_id = 0 AND id > $1 AND contact_id = 0
+		UNION `+cols+` WHERE project_id IN (SELECT project_id FROM project_staff WHERE user_id = $2)
+			AND project_id <> 0 AND user_id = 0 AND id > $1 AND contact_id = 0
+		UNION `+cols+` WHERE conversation_id = 0 AND user_id = 0 AND contact_id = 0 AND id > $1
 		ORDER BY id LIMIT $3`, after, userID, limit(n, 1000, 10000))
 	if err != nil {
 		return nil, err
@@ -148,7 +155,7 @@ func (q *q) EventsSince(ctx context.Context, userID, after int64, n int) ([]parl
 
 func (q *q) ContactEventsSince(ctx context.Context, contactID, after int64, n int) ([]parley.Event, error) {
 	rows, err := q.query(ctx, `SELECT id, type, conversation_id, user_id, seq, data, created_at FROM events
-		WHERE contact_id = $1 AND id > $2 ORDER BY id LIMIT $3`, contactID, after, limit(n, 1000, 10000))
+		WHERE contact_id = $1 AND contact_id <> 0 AND id > $2 ORDER BY id LIMIT $3`, contactID, after, limit(n, 1000, 10000))
 	if err != nil {
 		return nil, err
 	}
@@ -168,13 +175,24 @@ func scanEvent(r scanner) (parley.Event, error) {
 	return e, err
 }
 
+// EventBounds reads each bound on its own: one aggregate over both would
+// make SQLite scan the whole table.
 func (q *q) EventBounds(ctx context.Context) (oldest, newest int64, err error) {
-	err = q.row(ctx, "events", "SELECT COALESCE(MIN(id), 0), COALESCE(MAX(id), 0) FROM events", nil, &oldest, &newest)
+	err = q.row(ctx, "events", "SELECT COALESCE((SELECT MIN(id) FROM events), 0), COALESCE((SELECT MAX(id) FROM events), 0)", nil, &oldest, &newest)
 	return oldest, newest, err
 }
 
+// pruneChunk bounds the events one DeleteEventsBefore removes: the writer
+// runs other writes between chunks.
+const pruneChunk = 10000
+
+// DeleteEventsBefore removes up to pruneChunk of the oldest events dated
+// before before; call it again while it returns pruneChunk. Positions grow
+// with time, so the oldest events come first in the stream's own order
+// and nothing else is read.
 func (q *q) DeleteEventsBefore(ctx context.Context, before time.Time) (int64, error) {
-	res, err := q.exec(ctx, "DELETE FROM events WHERE created_at < $1", parley.Millis(before))
+	res, err := q.exec(ctx, `DELETE FROM events WHERE id IN
+		(SELECT id FROM events WHERE created_at < $1 ORDER BY id LIMIT $2)`, parley.Millis(before), pruneChunk)
 	if err != nil {
 		return 0, err
 	}

@@ -307,17 +307,24 @@ func (m *Main) ready(ctx context.Context) error {
 	return nil
 }
 
-// prune deletes stream events older than the retention every hour.
+// prune deletes stream events older than the retention every hour, in
+// chunks, each its own write: the writer runs sends in between.
 func (m *Main) prune(ctx context.Context) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
-		_, err := m.store.Write(ctx, func(tx parley.Tx) error {
-			_, err := tx.DeleteEventsBefore(ctx, parley.Now().Add(-m.Config.EventRetention))
-			return err
-		})
-		if err != nil && ctx.Err() == nil {
-			m.Logger.Warn("pruning events", "err", err)
+		for more := true; more && ctx.Err() == nil; {
+			_, err := m.store.Write(ctx, func(tx parley.Tx) error {
+				n, err := tx.DeleteEventsBefore(ctx, parley.Now().Add(-m.Config.EventRetention))
+				more = n >= 10000
+				return err
+			})
+			if err != nil {
+				if ctx.Err() == nil {
+					m.Logger.Warn("pruning events", "err", err)
+				}
+				break
+			}
 		}
 		select {
 		case <-ctx.Done():
