@@ -240,6 +240,10 @@ type Tx interface {
 	AddSpecialist(ctx context.Context, s *Specialist) error // ECONFLICT if already associated
 	DeleteSpecialists(ctx context.Context, projectID int64, ids []int64) (int64, error)
 	CreateContact(ctx context.Context, c *Contact) error // ECONFLICT on a taken external id
+	// LockContacts locks the contacts' rows until the transaction ends, in
+	// ID order, before their conversations': a contact's writes (opening
+	// its dialog) then wait for each other instead of racing.
+	LockContacts(ctx context.Context, ids ...int64) error
 	UpdateContact(ctx context.Context, c *Contact) error
 	// SetContactRead moves the visitor's read pointer forward (never back).
 	SetContactRead(ctx context.Context, convID, seq int64) error

@@ -632,36 +632,29 @@ func (s *Service) Send(ctx context.Context, v *Visitor, in VisitorSendInput) (*V
 	if !v.Project.ChatEnabled {
 		return nil, parley.Errorf(parley.ECONFLICT, "this chat is disabled")
 	}
-	c, err := s.openDialog(ctx, v)
-	if err != nil {
-		return nil, err
-	}
-	m, err := s.msgs.SendAsContact(ctx, v.Contact, messaging.SendInput{ConversationID: c.ID, ClientID: in.ClientID,
-		Text: in.Text, FileIDs: in.FileIDs})
+	// The message's group commit opens the dialog if none is open.
+	m, err := s.msgs.SendAsContact(ctx, v.Contact, messaging.SendInput{ClientID: in.ClientID, Text: in.Text, FileIDs: in.FileIDs})
 	if err != nil {
 		return nil, err
 	}
 	return project(ctx, &names{r: s.store}, m), nil
 }
 
-func (s *Service) openDialog(ctx context.Context, v *Visitor) (*parley.Conversation, error) {
-	c, err := s.store.ConversationByKey(ctx, openKey(v.Contact.ID))
+// OpenDialog returns the contact's open dialog, opening one if they have
+// none; messaging calls it inside a visitor's send.
+func (s *Service) OpenDialog(ctx context.Context, tx parley.Tx, contact *parley.Contact) (*parley.Conversation, error) {
+	c, err := tx.ConversationByKey(ctx, openKey(contact.ID))
 	if parley.ErrorCode(err) != parley.ENOTFOUND {
 		return c, err
 	}
-	_, err = s.store.Write(ctx, func(tx parley.Tx) error {
-		c = &parley.Conversation{Kind: parley.KindSupport, State: parley.StateAllowed, Key: openKey(v.Contact.ID),
-			Title: v.Contact.Name, CreatedAt: s.now(), Support: &parley.Support{ProjectID: v.Project.ID, ContactID: v.Contact.ID,
-				Status: parley.SupportOpen, Level: parley.Level1}}
-		if err := tx.CreateConversation(ctx, c); err != nil {
-			return err
-		}
-		return s.emitVisitorConversation(ctx, tx, c)
-	})
-	if parley.ErrorCode(err) == parley.ECONFLICT {
-		return s.store.ConversationByKey(ctx, openKey(v.Contact.ID))
+	name := contact.Name
+	c = &parley.Conversation{Kind: parley.KindSupport, State: parley.StateAllowed, Key: openKey(contact.ID),
+		Title: name, CreatedAt: s.now(), Support: &parley.Support{ProjectID: contact.ProjectID, ContactID: contact.ID,
+			Status: parley.SupportOpen, Level: parley.Level1}}
+	if err := tx.CreateConversation(ctx, c); err != nil {
+		return nil, err
 	}
-	return c, err
+	return c, s.emitVisitorConversation(ctx, tx, c)
 }
 
 // MarkRead records how far the visitor has read; consultants see it.

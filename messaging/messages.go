@@ -26,8 +26,10 @@ type SendInput struct {
 
 const maxClientID = 64
 
-func (s *Service) validateSend(in *SendInput) error {
-	if in.ConversationID <= 0 {
+func (s *Service) validateSend(in *SendInput, visitor bool) error {
+	// A visitor's send may leave the conversation out: it goes to their
+	// open dialog, opened with it if they have none.
+	if in.ConversationID < 0 || (in.ConversationID == 0 && !visitor) {
 		return parley.Invalid("conversation_id", "conversation_id is required")
 	}
 	if len(in.ClientID) > maxClientID || !utf8.ValidString(in.ClientID) {
@@ -66,15 +68,21 @@ func (s *Service) Send(ctx context.Context, actor *parley.User, in SendInput) (*
 }
 
 // SendAsContact stores a visitor's message in their own support
-// conversation, with the same group commit as every send.
+// conversation, with the same group commit as every send. Without a
+// conversation it goes to the contact's open dialog, which the same commit
+// opens if there is none: a visitor's first message costs one commit.
 func (s *Service) SendAsContact(ctx context.Context, contact *parley.Contact, in SendInput) (*parley.Message, error) {
 	return s.wait(ctx, func(done func(*parley.Message, error)) {
 		if in.Whisper {
 			done(nil, parley.Invalid("whisper", "visitors cannot whisper"))
 			return
 		}
-		if err := s.validateSend(&in); err != nil {
+		if err := s.validateSend(&in, true); err != nil {
 			done(nil, err)
+			return
+		}
+		if in.ConversationID == 0 && s.support == nil {
+			done(nil, parley.Invalid("conversation_id", "conversation_id is required"))
 			return
 		}
 		s.submit(ctx, &sendReq{contact: contact, in: in, done: done})
@@ -103,7 +111,7 @@ func (s *Service) wait(ctx context.Context, send func(done func(*parley.Message,
 // connection that sends faster than the server commits is slowed down at
 // its socket, instead of every send waiting longer.
 func (s *Service) SendAsync(ctx context.Context, actor *parley.User, in SendInput, done func(*parley.Message, error)) {
-	if err := s.validateSend(&in); err != nil {
+	if err := s.validateSend(&in, false); err != nil {
 		done(nil, err)
 		return
 	}
@@ -136,7 +144,8 @@ type sendReq struct {
 	in      SendInput
 	done    func(*parley.Message, error)
 
-	// The outcome, set by sendBatch.
+	// Set by sendBatch, again each time it runs.
+	conv int64 // the conversation: in.ConversationID, or the dialog it opened
 	msg  *parley.Message
 	err  error
 	same *sendReq // an earlier send of the batch with the same client id
@@ -166,13 +175,29 @@ func (b *sendBatch) ApplyBatch(ctx context.Context, tx parley.Tx, items []any) e
 	convIDs := make([]int64, 0, len(items))
 	var memberKeys []parley.MemberKey
 	var clientKeys []parley.ClientKey
+	var opening []int64 // visitors whose dialog this batch may open
 	for i, it := range items {
 		r := it.(*sendReq)
-		r.msg, r.err, r.same = nil, nil, nil
+		r.conv, r.msg, r.err, r.same = r.in.ConversationID, nil, nil, nil
 		reqs[i] = r
-		convIDs = append(convIDs, r.in.ConversationID)
+		if r.conv == 0 {
+			opening = append(opening, r.contact.ID)
+		}
+	}
+	if err := tx.LockContacts(ctx, opening...); err != nil {
+		return err
+	}
+	for _, r := range reqs {
+		if r.conv == 0 {
+			c, err := s.support.OpenDialog(ctx, tx, r.contact)
+			if err != nil {
+				return err
+			}
+			r.conv = c.ID
+		}
+		convIDs = append(convIDs, r.conv)
 		if r.actor != nil {
-			memberKeys = append(memberKeys, parley.MemberKey{ConversationID: r.in.ConversationID, UserID: r.actor.ID})
+			memberKeys = append(memberKeys, parley.MemberKey{ConversationID: r.conv, UserID: r.actor.ID})
 		}
 		if r.in.ClientID != "" {
 			clientKeys = append(clientKeys, r.clientKey())
@@ -198,7 +223,7 @@ func (b *sendBatch) ApplyBatch(ctx context.Context, tx parley.Tx, items []any) e
 	var msgs []*parley.Message
 	moves := make(map[parley.MemberKey]int64) // the senders' newest seq
 	for _, r := range reqs {
-		c, err := s.sendable(convs[r.in.ConversationID], r, members)
+		c, err := s.sendable(convs[r.conv], r, members)
 		if err != nil {
 			r.err = err
 			continue
@@ -241,7 +266,7 @@ func (b *sendBatch) ApplyBatch(ctx context.Context, tx parley.Tx, items []any) e
 		return err
 	}
 	for _, r := range plain {
-		if err := s.stored(ctx, tx, convs[r.in.ConversationID], r); err != nil {
+		if err := s.stored(ctx, tx, convs[r.conv], r); err != nil {
 			return err
 		}
 	}
@@ -251,7 +276,7 @@ func (b *sendBatch) ApplyBatch(ctx context.Context, tx parley.Tx, items []any) e
 	for _, r := range reqs {
 		if r.same != nil {
 			r.msg, r.err = r.same.msg, r.same.err
-			if r.err == nil && r.msg.ConversationID != r.in.ConversationID {
+			if r.err == nil && r.msg.ConversationID != r.conv {
 				r.msg, r.err = nil, parley.Invalid("client_id", "this client id was used for another conversation")
 			}
 			continue
@@ -387,7 +412,7 @@ func (s *Service) stored(ctx context.Context, tx parley.Tx, c *parley.Conversati
 // retried answers a send whose client id was used before with the first
 // result, so a retry never creates a second message.
 func retried(prev *parley.Message, r *sendReq) (*parley.Message, error) {
-	if prev.ConversationID != r.in.ConversationID {
+	if prev.ConversationID != r.conv {
 		return nil, parley.Invalid("client_id", "this client id was used for another conversation")
 	}
 	return prev, nil

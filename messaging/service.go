@@ -53,6 +53,9 @@ type Service struct {
 // visitor's projection and keeps the dialog's state. Errors it returns
 // abort the transaction.
 type SupportHook interface {
+	// OpenDialog returns the contact's open dialog, opening one if they
+	// have none (a visitor's first message).
+	OpenDialog(ctx context.Context, tx parley.Tx, contact *parley.Contact) (*parley.Conversation, error)
 	// AfterSend runs after m is stored in support conversation c.
 	AfterSend(ctx context.Context, tx parley.Tx, c *parley.Conversation, m *parley.Message) error
 	// AfterUpdate runs after m was edited or deleted.

@@ -2,7 +2,9 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"slices"
 	"strconv"
 
 	"github.com/parley-chat/parley"
@@ -263,6 +265,19 @@ func (q *q) Dialogs(ctx context.Context, f parley.DialogFilter) ([]*parley.Conve
 		return nil, err
 	}
 	return collect(rows, scanConv)
+}
+
+func (q *q) LockContacts(ctx context.Context, ids ...int64) error {
+	lock := q.s.dialect.forUpdate()
+	if lock == "" || len(ids) == 0 {
+		return nil // SQLite's one writer needs no locks
+	}
+	ids = slices.Clone(ids)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	return q.multi(ctx, len(ids), func(k int) string {
+		return "SELECT id FROM contacts WHERE id IN (" + q.params(k) + ") ORDER BY id" + lock
+	}, func(dst []any, i int) []any { return append(dst, ids[i]) }, func(*sql.Rows) error { return nil })
 }
 
 func (q *q) SetContactRead(ctx context.Context, convID, seq int64) error {

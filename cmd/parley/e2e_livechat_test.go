@@ -1004,3 +1004,44 @@ func TestLiveChatTranscriptTransfers(t *testing.T) {
 		}
 	})
 }
+
+// TestLiveChatFirstMessagesAtOnce: a visitor's first messages sent at once
+// (two tabs, a double click) open one dialog between them, with each
+// message in it once. The dialog opens in the group commit of the first
+// message that reaches the store, whichever it is.
+func TestLiveChatFirstMessagesAtOnce(t *testing.T) {
+	eachDB(t, func(t *testing.T, opts ...serverOption) {
+		s := newServer(t, opts...)
+		lc := newLiveChat(t, s)
+		lc.aSock = lc.a.connect()
+		v := s.visitor(t, lc.project.Key, map[string]any{"name": "Tess"})
+		const n = 8
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				v.do("POST", "/api/v1/widget/messages", map[string]any{"client_id": fmt.Sprint("first-", i), "text": fmt.Sprint("hello ", i)}).
+					want(http.StatusCreated)
+			}()
+		}
+		wg.Wait()
+		h := v.history()
+		if h.Conversation == nil || len(h.Messages) != n {
+			t.Fatalf("history of the dialog: %+v", h)
+		}
+		seen := map[string]bool{}
+		for i, m := range h.Messages {
+			if seen[m.Text] || (i > 0 && m.Seq <= h.Messages[i-1].Seq) {
+				t.Fatalf("messages %+v: not each once, in order", h.Messages)
+			}
+			seen[m.Text] = true
+		}
+		var dialogs struct{ Dialogs []livechat.Dialog }
+		lc.a.do("GET", "/api/v1/dialogs?status=open", nil).want(http.StatusOK).decode(&dialogs)
+		if len(dialogs.Dialogs) != 1 || dialogs.Dialogs[0].Conversation.ID != h.Conversation.ID || !dialogs.Dialogs[0].Waiting {
+			t.Fatalf("open dialogs %+v: want the one, waiting", dialogs.Dialogs)
+		}
+		waitDialog(t, lc.aSock, func(d *livechat.Dialog) bool { return d.Waiting && d.Contact.Name == "Tess" })
+	})
+}
