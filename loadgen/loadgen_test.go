@@ -19,6 +19,25 @@ import (
 // it the way `parley bench` does; the server stops when the test ends.
 func startServer(t *testing.T, ctx context.Context) *Server {
 	t.Helper()
+	buildServer(t)
+	srv, err := StartServer(ctx, build.exe, ServerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := srv.Stop(); err != nil {
+			t.Error(err)
+		}
+		if _, err := os.Stat(srv.dir); !os.IsNotExist(err) {
+			t.Errorf("the data directory %s is still there", srv.dir)
+		}
+	})
+	return srv
+}
+
+// buildServer builds the parley command once per test binary.
+func buildServer(t *testing.T) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("builds and runs the server; skipped with -short")
 	}
@@ -43,19 +62,6 @@ func startServer(t *testing.T, ctx context.Context) *Server {
 	if build.err != nil {
 		t.Fatal(build.err)
 	}
-	srv, err := StartServer(ctx, build.exe)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := srv.Stop(); err != nil {
-			t.Error(err)
-		}
-		if _, err := os.Stat(srv.dir); !os.IsNotExist(err) {
-			t.Errorf("the data directory %s is still there", srv.dir)
-		}
-	})
-	return srv
 }
 
 var build struct {

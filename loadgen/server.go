@@ -15,13 +15,13 @@ import (
 	"time"
 )
 
-// Server is a parley server that the bench started as a child process on a
-// fresh data directory.
+// Server is a parley server that the bench started as a child process.
 type Server struct {
 	URL string
 
 	cmd  *exec.Cmd
 	dir  string
+	temp bool          // dir is the server's own: removed at Stop
 	exit chan struct{} // closed when the process has ended
 	err  error         // the process's exit status, once exit is closed
 
@@ -37,17 +37,39 @@ type Server struct {
 var ServerArgs = []string{"--addr", "127.0.0.1:0", "--send-rate", "1000000", "--send-burst", "1000000",
 	"--login-rate", "100000", "--password-memory", "64", "--log-format", "json"}
 
-// StartServer runs `exe serve` with ServerArgs and extra on a new
-// temporary data directory and returns once the server is listening. The
-// child does not inherit PARLEY_* variables, which could point it at
-// another database. Stop ends it and removes the directory.
-func StartServer(ctx context.Context, exe string, extra ...string) (*Server, error) {
-	dir, err := os.MkdirTemp("", "parley-bench-")
-	if err != nil {
-		return nil, err
+// ServerOptions say how StartServer runs the server.
+type ServerOptions struct {
+	// Dir is the data directory, kept when the server stops; "" for a new
+	// temporary one, removed at Stop.
+	Dir string
+	// Database is the server's --database; "" for SQLite in Dir.
+	Database string
+	// Args are more arguments of `parley serve`.
+	Args []string
+}
+
+// StartServer runs `exe serve` with ServerArgs and opt, and returns once the
+// server is listening. The child does not inherit PARLEY_* variables, which
+// could point it at another database. Stop ends it.
+func StartServer(ctx context.Context, exe string, opt ServerOptions) (*Server, error) {
+	dir, temp := opt.Dir, opt.Dir == ""
+	if temp {
+		var err error
+		if dir, err = os.MkdirTemp("", "parley-bench-"); err != nil {
+			return nil, err
+		}
 	}
-	args := append([]string{"serve", "--data", dir, "--database", "sqlite:" + filepath.Join(dir, "parley.db")}, ServerArgs...)
-	cmd := exec.Command(exe, append(args, extra...)...)
+	removeDir := func() {
+		if temp {
+			os.RemoveAll(dir)
+		}
+	}
+	database := opt.Database
+	if database == "" {
+		database = "sqlite:" + filepath.Join(dir, "parley.db")
+	}
+	args := append([]string{"serve", "--data", dir, "--database", database}, ServerArgs...)
+	cmd := exec.Command(exe, append(args, opt.Args...)...)
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "PARLEY_") {
 			cmd.Env = append(cmd.Env, kv)
@@ -55,14 +77,14 @@ func StartServer(ctx context.Context, exe string, extra ...string) (*Server, err
 	}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
-		os.RemoveAll(dir)
+		removeDir()
 		return nil, err
 	}
 	if err := cmd.Start(); err != nil {
-		os.RemoveAll(dir)
+		removeDir()
 		return nil, err
 	}
-	s := &Server{cmd: cmd, dir: dir, exit: make(chan struct{})}
+	s := &Server{cmd: cmd, dir: dir, temp: temp, exit: make(chan struct{})}
 	found := make(chan string, 1)
 	logsDone := make(chan struct{})
 	go func() {
@@ -135,10 +157,21 @@ func (s *Server) Warnings() int {
 	return s.warn
 }
 
+// Kill ends the server at once (SIGKILL), as a crash or a power cut
+// would: nothing of it shuts down. Its data directory is kept.
+func (s *Server) Kill() {
+	s.cmd.Process.Kill()
+	<-s.exit
+}
+
 // Stop asks the server to shut down (SIGTERM), kills it if it has not
-// ended within 20 s, and removes its data directory.
+// ended within 20 s, and removes its data directory if it made it.
 func (s *Server) Stop() error {
-	defer os.RemoveAll(s.dir)
+	defer func() {
+		if s.temp {
+			os.RemoveAll(s.dir)
+		}
+	}()
 	select {
 	case <-s.exit:
 	default:

@@ -18,7 +18,7 @@ import (
 func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var opt loadgen.Options
 	var asJSON bool
-	var sqliteSync string
+	var sqliteSync, database string
 	fs := flag.NewFlagSet("parley bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -41,6 +41,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&opt.Drain, "drain", 5*time.Second, "how long to wait after sending for acknowledgements and deliveries")
 	fs.IntVar(&opt.Parallel, "parallel", 16, "concurrent requests while setting up")
 	fs.BoolVar(&asJSON, "json", false, "print the report as one JSON object")
+	fs.StringVar(&database, "database", "", "PostgreSQL for the server the bench starts (postgres://...; the bench works in a new schema there and drops it at the end; default: SQLite in the server's data directory)")
 	fs.StringVar(&sqliteSync, "sqlite-sync", "", "SQLite synchronous mode of the server the bench starts: FULL or NORMAL (default: the server's, FULL)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -52,8 +53,11 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := opt.Validate(); err != nil {
 		return err
 	}
-	if sqliteSync != "" && opt.URL != "" {
-		return fmt.Errorf("--sqlite-sync applies to the server the bench starts, not to --url")
+	if (sqliteSync != "" || database != "") && opt.URL != "" {
+		return fmt.Errorf("--sqlite-sync and --database apply to the server the bench starts, not to --url")
+	}
+	if sqliteSync != "" && database != "" {
+		return fmt.Errorf("--sqlite-sync applies to SQLite, not to --database")
 	}
 
 	var srv *loadgen.Server
@@ -62,12 +66,24 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		var extra []string
+		var so loadgen.ServerOptions
 		if sqliteSync != "" {
-			extra = append(extra, "--sqlite-sync", sqliteSync)
+			so.Args = append(so.Args, "--sqlite-sync", sqliteSync)
+		}
+		if database != "" {
+			url, drop, err := loadgen.FreshSchema(ctx, database)
+			if err != nil {
+				return err
+			}
+			defer func() {
+				if err := drop(); err != nil {
+					fmt.Fprintln(stderr, "bench: dropping its schema:", err)
+				}
+			}()
+			so.Database = url
 		}
 		fmt.Fprintln(stderr, "bench: starting a server on a fresh data directory")
-		if srv, err = loadgen.StartServer(ctx, exe, extra...); err != nil {
+		if srv, err = loadgen.StartServer(ctx, exe, so); err != nil {
 			return fmt.Errorf("starting the server: %w", err)
 		}
 		opt.URL = srv.URL
@@ -80,7 +96,10 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	var err error
 	server := "started by the bench, SQLite"
-	if sqliteSync != "" {
+	switch {
+	case database != "":
+		server = "started by the bench, PostgreSQL"
+	case sqliteSync != "":
 		server += " synchronous=" + strings.ToUpper(sqliteSync)
 	}
 	if opt.Visitors > 0 {
