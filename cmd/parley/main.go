@@ -270,7 +270,13 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "parley_websocket_connections", Help: "Open WebSocket connections."},
-			func() float64 { return float64(m.gateway.Connections()) }))
+			func() float64 { return float64(m.gateway.Connections()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "parley_store_writes_total", Help: "Writes run by the store (each send is one)."},
+			func() float64 { return float64(m.store.Stats().Writes) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "parley_store_commits_total", Help: "Transactions the store committed; writes/commits is the mean group."},
+			func() float64 { return float64(m.store.Stats().Commits) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "parley_store_restarts_total", Help: "Groups run again without a write that failed after changing something."},
+			func() float64 { return float64(m.store.Stats().Restarts) }))
 	api := &httpapi.Server{Accounts: m.Accounts, Messaging: m.Messaging, LiveChat: m.LiveChat, Reminders: m.reminders, Presence: m.presence,
 		Gateway: m.gateway, Logger: log, Registry: reg, TrustProxy: cfg.TrustProxy,
 		SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), Ready: m.ready, Web: web.Handler()}
