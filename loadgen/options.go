@@ -38,6 +38,11 @@ type Options struct {
 	Schedule string
 	// MessageSize pads each message's text to this many bytes (100).
 	MessageSize int
+	// Reconnect ends the run with a reconnect storm: every user's socket
+	// drops at once, Missed messages are sent to each conversation
+	// meanwhile, and every socket reconnects at once from its cursor.
+	Reconnect bool
+	Missed    int // (1)
 	// Idle is how many extra connections to open and hold without
 	// traffic, to measure the server's memory per idle connection. They
 	// belong to IdleUsers users of their own (min(Idle, 10)) that are in
@@ -108,7 +113,12 @@ func (o *Options) Validate() error {
 		o.Schedule = ScheduleSpread
 	}
 	def(&o.MessageSize, 100)
+	if o.Reconnect {
+		def(&o.Missed, 1)
+	}
 	switch {
+	case o.Missed < 0 || (o.Missed > 0 && !o.Reconnect):
+		return errors.New("loadgen: messages missed belong to the reconnect storm (and cannot be negative)")
 	case o.Schedule != ScheduleSpread && o.Schedule != ScheduleRuns:
 		return fmt.Errorf("loadgen: the schedule is %q or %q", ScheduleSpread, ScheduleRuns)
 	case o.MessageSize < 40 || o.MessageSize > 2000:
@@ -166,8 +176,8 @@ func (o *Options) validateVisitors() error {
 		return errors.New("loadgen: between 1 and 100,000 visitors")
 	case o.Consultants < 1 || o.Consultants > 1000:
 		return errors.New("loadgen: between 1 and 1000 consultants")
-	case o.Idle != 0 || o.IdleUsers != 0 || o.Conversations != 0 || o.Schedule != "" || o.MessageSize != 0:
-		return errors.New("loadgen: idle connections, conversations, schedules and message sizes belong to the chat mode, not to the visitor mode")
+	case o.Idle != 0 || o.IdleUsers != 0 || o.Conversations != 0 || o.Schedule != "" || o.MessageSize != 0 || o.Reconnect:
+		return errors.New("loadgen: idle connections, conversations, schedules, message sizes and the reconnect storm belong to the chat mode, not to the visitor mode")
 	case o.Rate <= 0 || math.IsNaN(o.Rate) || math.IsInf(o.Rate, 0):
 		return errors.New("loadgen: the rate must be positive")
 	case o.Duration < 0 || o.Drain < 0:

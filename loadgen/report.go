@@ -61,6 +61,16 @@ type Report struct {
 	BytesPerIdleConnGo  int64   `json:"bytes_per_idle_conn_go"`
 	ServerConnections   int64   `json:"server_connections,omitempty"` // the server's count with the idle connections open
 
+	// The reconnect storm (--reconnect).
+	StormConnections        int64   `json:"storm_connections,omitempty"` // sockets caught up
+	StormS                  float64 `json:"storm_s,omitempty"`           // first dial to the last caught up
+	StormP50Ms              float64 `json:"storm_p50_ms,omitempty"`      // one socket: dial to caught up
+	StormP99Ms              float64 `json:"storm_p99_ms,omitempty"`
+	StormMaxMs              float64 `json:"storm_max_ms,omitempty"`
+	StormMissed             int64   `json:"storm_missed,omitempty"`  // missed messages received on resuming
+	StormMissing            int64   `json:"storm_missing,omitempty"` // missed messages not received
+	StormServerCPUMsPerConn float64 `json:"storm_server_cpu_ms_per_conn,omitempty"`
+
 	Server string `json:"server,omitempty"` // how the server was run, when the bench started it
 }
 
@@ -171,6 +181,10 @@ func (rep *Report) Print(w io.Writer) {
 	p("errors", "%s", errorSummary(rep.Errors, rep.ErrorCodes))
 	p("lost", "%d  (acknowledged, yet missing at some member after the drain; %d receipts missing)", rep.Lost, rep.MissingDeliveries)
 	p("reconnects", "%d", rep.Reconnects)
+	if rep.StormConnections > 0 {
+		p("storm", "%d sockets caught up in %.2f s: each p50 %.1f ms  p99 %.1f ms  max %.1f ms; %d missed messages received, %d missing; server %.2f ms CPU per connection",
+			rep.StormConnections, rep.StormS, rep.StormP50Ms, rep.StormP99Ms, rep.StormMaxMs, rep.StormMissed, rep.StormMissing, rep.StormServerCPUMsPerConn)
+	}
 	if !rep.MetricsAvailable {
 		p("memory", "unknown (the server's /metrics could not be read)")
 		return

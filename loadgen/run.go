@@ -34,11 +34,13 @@ type runner struct {
 	idleMu sync.Mutex
 	idle   []*websocket.Conn
 
-	readers sync.WaitGroup // every goroutine reading a socket
-	writers sync.WaitGroup // senders and resenders
-	ending  atomic.Bool    // sockets are being closed on purpose
-	cutoff  int64          // end of the drain (ns since epoch): later acknowledgements cannot be lost
-	st      stats
+	readers     sync.WaitGroup // every goroutine reading a socket
+	userReaders sync.WaitGroup // those reading the users' sockets
+	writers     sync.WaitGroup // senders and resenders
+	ending      atomic.Bool    // sockets are being closed on purpose
+	storming    atomic.Bool    // the users' sockets drop on purpose (storm)
+	cutoff      int64          // end of the drain (ns since epoch): later acknowledgements cannot be lost
+	st          stats
 }
 
 // stats are the counters every goroutine adds to.
@@ -170,6 +172,11 @@ func (r *runner) run(ctx context.Context) (*Report, error) {
 
 	if err := r.sendPhase(ctx, rep); err != nil {
 		return nil, err
+	}
+	if o.Reconnect {
+		if err := r.storm(ctx, rep); err != nil {
+			return nil, err
+		}
 	}
 	r.closeSockets()
 	r.readers.Wait()

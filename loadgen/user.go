@@ -92,7 +92,11 @@ func (r *runner) connect(ctx context.Context, u *simUser) error {
 		return context.Canceled
 	}
 	r.readers.Add(1)
-	go r.read(u, ws)
+	r.userReaders.Add(1)
+	go func() {
+		defer r.userReaders.Done()
+		r.read(u, ws)
+	}()
 	return nil
 }
 
@@ -145,7 +149,7 @@ func (r *runner) read(u *simUser, ws *websocket.Conn) {
 			err = r.readOne(u, ws, false)
 		}
 		ws.CloseNow()
-		if r.ending.Load() {
+		if r.ending.Load() || r.storming.Load() {
 			return
 		}
 		if n := r.st.reconnects.Add(1); n <= 5 {

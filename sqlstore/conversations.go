@@ -64,8 +64,7 @@ func (q *q) Conversations(ctx context.Context, f parley.ConvFilter) ([]*parley.C
 		query += " AND (c.last_message_at, c.id) < ($" + strconv.Itoa(len(args)-1) + ", $" + strconv.Itoa(len(args)) + ")"
 	}
 	n := limit(f.Limit, 50, 500)
-	args = append(args, n+1)
-	query += " ORDER BY c.last_message_at DESC, c.id DESC LIMIT $" + strconv.Itoa(len(args))
+	query += " ORDER BY c.last_message_at DESC, c.id DESC" + limitRows(n+1)
 	rows, err := q.query(ctx, query, args...)
 	if err != nil {
 		return nil, "", err

@@ -139,6 +139,7 @@ func (q *q) conversationAudiences(ctx context.Context, convIDs []int64) (map[int
 // and everyone's. Each branch reads only what the user may see, so a resume
 // costs what they missed, however long the stream.
 func (q *q) EventsSince(ctx context.Context, userID, after int64, n int) ([]parley.Event, error) {
+	n = limit(n, 1000, 10000)
 	const cols = "SELECT id, type, conversation_id, user_id, seq, data, created_at FROM events"
 	rows, err := q.query(ctx, cols+` WHERE user_id = $2 AND user_id <> 0 AND id > $1 AND contact_id = 0
 		UNION `+cols+` WHERE conversation_id IN (SELECT conversation_id FROM members WHERE user_id = $2)
@@ -146,20 +147,23 @@ func (q *q) EventsSince(ctx context.Context, userID, after int64, n int) ([]parl
 		UNION `+cols+` WHERE project_id IN (SELECT project_id FROM project_staff WHERE user_id = $2)
 			AND project_id <> 0 AND user_id = 0 AND id > $1 AND contact_id = 0
 		UNION `+cols+` WHERE conversation_id = 0 AND user_id = 0 AND contact_id = 0 AND id > $1
-		ORDER BY id LIMIT $3`, after, userID, limit(n, 1000, 10000))
-	if err != nil {
-		return nil, err
-	}
-	return collect(rows, scanEvent)
-}
-
-func (q *q) ContactEventsSince(ctx context.Context, contactID, after int64, n int) ([]parley.Event, error) {
-	rows, err := q.query(ctx, `SELECT id, type, conversation_id, user_id, seq, data, created_at FROM events
-		WHERE contact_id = $1 AND contact_id <> 0 AND id > $2 ORDER BY id LIMIT $3`, contactID, after, limit(n, 1000, 10000))
+		ORDER BY id`+limitRows(n), after, userID)
 	if err != nil {
 		return nil, err
 	}
 	events, err := collect(rows, scanEvent)
+	return events[:min(n, len(events))], err
+}
+
+func (q *q) ContactEventsSince(ctx context.Context, contactID, after int64, n int) ([]parley.Event, error) {
+	n = limit(n, 1000, 10000)
+	rows, err := q.query(ctx, `SELECT id, type, conversation_id, user_id, seq, data, created_at FROM events
+		WHERE contact_id = $1 AND contact_id <> 0 AND id > $2 ORDER BY id`+limitRows(n), contactID, after)
+	if err != nil {
+		return nil, err
+	}
+	events, err := collect(rows, scanEvent)
+	events = events[:min(n, len(events))]
 	for i := range events {
 		events[i].ContactID = contactID
 	}

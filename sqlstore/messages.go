@@ -379,16 +379,16 @@ func (q *q) DueReminders(ctx context.Context, now time.Time, userID int64, n int
 	query := "SELECT " + reminderCols + " FROM reminders WHERE fired_at = 0 AND remind_at <= $1"
 	args := []any{parley.Millis(now)}
 	if userID != 0 {
-		query += " AND user_id = $2 ORDER BY remind_at, id LIMIT $3"
+		query += " AND user_id = $2"
 		args = append(args, userID)
-	} else {
-		query += " ORDER BY remind_at, id LIMIT $2"
 	}
-	rows, err := q.query(ctx, query, append(args, limit(n, 100, 1000))...)
+	n = limit(n, 100, 1000)
+	rows, err := q.query(ctx, query+" ORDER BY remind_at, id"+limitRows(n), args...)
 	if err != nil {
 		return nil, err
 	}
-	return collect(rows, scanReminder)
+	rs, err := collect(rows, scanReminder)
+	return rs[:min(n, len(rs))], err
 }
 
 func (q *q) NextReminderAt(ctx context.Context, after time.Time) (time.Time, error) {

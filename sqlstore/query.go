@@ -430,6 +430,20 @@ func jsonText(v any) string {
 	return string(b)
 }
 
+// limitRows returns a LIMIT clause of at least n rows, rounded up to one of
+// a few sizes. SQLite prepares a statement again at every run when its
+// LIMIT is a bound parameter (doubling the cost of a small query), so the
+// limit is written into the text, and rounding keeps the number of texts,
+// each a prepared statement, small. The caller keeps the first n rows.
+func limitRows(n int) string {
+	for _, size := range [...]int{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000} {
+		if n <= size {
+			return " LIMIT " + strconv.Itoa(size)
+		}
+	}
+	return " LIMIT " + strconv.Itoa(n)
+}
+
 func limit(n, def, max int) int {
 	if n <= 0 {
 		return def

@@ -35,6 +35,8 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&opt.Duration, "duration", 0, "how long to send (default 10s; with --visitors, 30s)")
 	fs.StringVar(&opt.Schedule, "schedule", "", "who sends what: spread (each message to the next conversation, from a random member; the default) or runs (each user to its own conversations in turn)")
 	fs.IntVar(&opt.MessageSize, "message-size", 0, "bytes of text per message (default 100)")
+	fs.BoolVar(&opt.Reconnect, "reconnect", false, "end with a reconnect storm: every socket drops, messages are sent meanwhile, every socket reconnects at once from its cursor")
+	fs.IntVar(&opt.Missed, "missed", 0, "with --reconnect: messages sent to each conversation while the sockets are away (default 1)")
 	fs.IntVar(&opt.Visitors, "visitors", 0, "visitor mode: website visitors, each in a live chat dialog with the consultants")
 	fs.IntVar(&opt.Consultants, "consultants", 0, "visitor mode: consultants who connect to the dialogs and answer (default 10)")
 	fs.IntVar(&opt.Idle, "idle", 0, "extra idle connections to hold, to measure memory per connection")
