@@ -11,6 +11,9 @@ import (
 // in both).
 type dialect interface {
 	name() string
+	// searchTable names the full-text index (its shadow tables start
+	// with it on SQLite).
+	searchTable() string
 	// searchJoin returns the FROM/WHERE fragment that matches messages m
 	// against the full-text query bound to placeholder $1.
 	searchFrom() string
@@ -29,6 +32,8 @@ type dialect interface {
 type sqliteDialect struct{}
 
 func (sqliteDialect) name() string { return "sqlite" }
+
+func (sqliteDialect) searchTable() string { return "messages_fts" }
 
 func (sqliteDialect) searchFrom() string {
 	return "messages m JOIN messages_fts f ON f.rowid = m.id WHERE messages_fts MATCH $1"
@@ -75,6 +80,8 @@ func (sqliteDialect) indexPending(ctx context.Context, q *q, limit int64) (bool,
 type postgresDialect struct{}
 
 func (postgresDialect) name() string { return "postgres" }
+
+func (postgresDialect) searchTable() string { return "messages_tsv" }
 
 func (postgresDialect) searchFrom() string {
 	return "messages m WHERE m.tsv @@ to_tsquery('simple', $1)"

@@ -70,6 +70,9 @@ type Options struct {
 	// stream order (see Write).
 	Publish func(context.Context, []parley.Event) error
 	Logger  *slog.Logger
+
+	// noIndexLoop leaves the full-text index to the caller (the seeder).
+	noIndexLoop bool
 }
 
 // Open opens the database named by dsn and applies pending migrations.
@@ -100,7 +103,7 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
-	if s.deferredIndex {
+	if s.deferredIndex && !opt.noIndexLoop {
 		s.indexer = make(chan struct{})
 		s.indexed = make(chan struct{})
 		go s.indexLoop()
