@@ -1,0 +1,243 @@
+package sqlstore
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/parley-chat/parley"
+)
+
+// Full-text search in a user's conversations (docs/decisions.md,
+// "Search at ten million messages").
+//
+// A search runs in two steps, both exact:
+//
+//  1. The window: the user's newest messages, about searchWindow of them
+//     (those with an ID above a bound estimated from how many messages the
+//     user's conversations hold), read through the (conversation_id, id)
+//     index and matched one by one. A common word or a short prefix fills
+//     the page here without touching the full-text index, which would have
+//     to gather every match in the user's conversations before ordering
+//     them.
+//  2. The rest, older than the window, through a full-text index whose
+//     terms are scoped to a conversation ("<conversation id>x<word>"), so a
+//     search costs what the user's own conversations hold: a word that is
+//     frequent in other people's conversations and absent from the user's
+//     is a few index probes, not a scan of its millions of occurrences.
+//
+// Results are the same as one query over everything: the newest matches
+// first, the window's before the rest's.
+
+// searchWindow is about how many of the user's newest messages step 1
+// reads (a variable for tests, which make it small to exercise step 2).
+var searchWindow int64 = 2000
+
+// Search on the store first indexes what is pending (SQLite), so a message
+// is found as soon as its send is acknowledged.
+func (s *Store) Search(ctx context.Context, sq parley.SearchQuery) ([]*parley.Message, error) {
+	if s.deferredIndex {
+		pending, err := s.IndexPending(ctx)
+		if err != nil {
+			return nil, err
+		}
+		// A backlog larger than a few seconds of sends (right after the
+		// index was rebuilt by a migration) is left to indexLoop rather
+		// than held up in front of a search.
+		if pending > 0 && pending <= maxSyncIndex {
+			if _, err := s.Write(ctx, func(tx parley.Tx) error {
+				_, err := s.dialect.indexPending(ctx, &tx.(*txn).q, 0)
+				return err
+			}); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return s.q.Search(ctx, sq)
+}
+
+// maxSyncIndex is the most pending messages a search indexes itself.
+const maxSyncIndex = 100_000
+
+// IndexPending returns how many stored messages the full-text index has
+// not taken in yet (always 0 on PostgreSQL, which indexes at insert).
+func (s *Store) IndexPending(ctx context.Context) (int64, error) {
+	if !s.deferredIndex {
+		return 0, nil
+	}
+	var n int64
+	err := s.q.row(ctx, "search index", "SELECT COALESCE(MAX(id), 0) - (SELECT position FROM search_index) FROM messages", nil, &n)
+	return max(n, 0), err
+}
+
+// Search inside a transaction indexes what is pending in it.
+func (t *txn) Search(ctx context.Context, sq parley.SearchQuery) ([]*parley.Message, error) {
+	if _, err := t.s.dialect.indexPending(ctx, &t.q, 0); err != nil {
+		return nil, err
+	}
+	return t.q.Search(ctx, sq)
+}
+
+func (q *q) Search(ctx context.Context, s parley.SearchQuery) ([]*parley.Message, error) {
+	d := q.s.dialect
+	words := d.searchWords(s.Text)
+	if len(words) == 0 {
+		return nil, nil
+	}
+	n := limit(s.Limit, 50, 200)
+	// The conversations searched, and how many messages they hold.
+	var convs []int64
+	var held int64
+	query := `SELECT mb.conversation_id, c.last_seq FROM members mb JOIN conversations c ON c.id = mb.conversation_id WHERE mb.user_id = $1`
+	args := []any{s.UserID}
+	if s.ConversationID != 0 {
+		query += " AND mb.conversation_id = $2"
+		args = append(args, s.ConversationID)
+	}
+	rows, err := q.query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var id, last int64
+		if err := rows.Scan(&id, &last); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		convs, held = append(convs, id), held+last
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(convs) == 0 {
+		return nil, err
+	}
+	m, err := d.prepareSearch(ctx, q, words)
+	if err != nil || m == nil {
+		return nil, err
+	}
+	// Step 1: the window above floor.
+	var top int64
+	if err := q.row(ctx, "messages", "SELECT COALESCE(MAX(id), 0) FROM messages", nil, &top); err != nil {
+		return nil, err
+	}
+	if s.Before > 0 {
+		top = min(top, s.Before-1)
+	}
+	var floor int64
+	if held > searchWindow {
+		floor = max(0, top-top*searchWindow/held)
+	}
+	found, err := q.searchWindow(ctx, m, convs, floor, s.Before, n)
+	if err != nil || len(found) == n || floor == 0 {
+		return found, err
+	}
+	// Step 2: the rest, at or below floor.
+	rest, err := q.searchIndex(ctx, m, convs, floor, n-len(found))
+	return append(found, rest...), err
+}
+
+// searchWindow returns up to n matches among the messages of convs with an
+// ID above floor (and below before, if set), newest first.
+func (q *q) searchWindow(ctx context.Context, m matcher, convs []int64, floor, before int64, n int) ([]*parley.Message, error) {
+	args := int64Args(convs)
+	query := "SELECT " + msgCols + " FROM messages m WHERE m.conversation_id IN (" + placeholders(1, len(convs)) + ")" +
+		" AND m.deleted_at = 0 AND m.kind IN ('text', 'file')"
+	args = append(args, floor)
+	query += " AND m.id > $" + strconv.Itoa(len(args))
+	if before > 0 {
+		args = append(args, before)
+		query += " AND m.id < $" + strconv.Itoa(len(args))
+	}
+	query += " ORDER BY m.id DESC"
+	if cond, arg := m.filter(len(args) + 1); cond != "" {
+		args = append(args, arg)
+		query = strings.Replace(query, " ORDER BY", " AND "+cond+" ORDER BY", 1)
+		args = append(args, n)
+		query += " LIMIT $" + strconv.Itoa(len(args))
+	}
+	rows, err := q.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*parley.Message
+	for len(out) < n && rows.Next() {
+		msg, err := scanMessage(rows)
+		if err != nil {
+			return nil, err
+		}
+		if m.match(msg.Text) {
+			out = append(out, msg)
+		}
+	}
+	return out, rows.Err()
+}
+
+// searchIndex returns up to n matches in convs with an ID at most upto,
+// newest first, through the full-text index.
+func (q *q) searchIndex(ctx context.Context, m matcher, convs []int64, upto int64, n int) ([]*parley.Message, error) {
+	from, id, arg := m.index(convs)
+	rows, err := q.db.QueryContext(ctx, "SELECT "+msgCols+" FROM "+from+
+		" AND m.deleted_at = 0 AND m.kind IN ('text', 'file') AND "+id+" <= $2 ORDER BY "+id+" DESC LIMIT $3", arg, upto, n)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanMessage)
+}
+
+// matcher is a search prepared by the dialect.
+type matcher interface {
+	// filter returns an SQL condition on messages m with its argument at
+	// placeholder $i, or "" if match does the work.
+	filter(i int) (cond string, arg any)
+	// match reports whether a message's text matches (after filter).
+	match(text string) bool
+	// index returns the FROM clause, ending in a WHERE condition, that
+	// finds matching messages m in convs through the full-text index,
+	// with its argument at $1, and the expression of the message ID that
+	// the index orders by.
+	index(convs []int64) (from, id string, arg any)
+}
+
+// searchWords splits what a user typed into words of letters and digits;
+// everything else separates words, so no input can inject query syntax.
+func searchWords(text string) []string {
+	words := strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	})
+	if len(words) > 16 {
+		words = words[:16]
+	}
+	return words
+}
+
+// foldedWords splits text into the words SQLite indexes and searches:
+// runs of letters, digits and combining marks, with marks removed after
+// canonical decomposition (so "É" and "E\u0301" both fold to "e") and in
+// lower case.
+func foldedWords(text string) []string {
+	text = norm.NFD.String(text)
+	fields := strings.FieldsFunc(text, func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.Is(unicode.Mn, r)
+	})
+	words := fields[:0]
+	for _, f := range fields {
+		f = strings.Map(func(r rune) rune {
+			if unicode.Is(unicode.Mn, r) {
+				return -1
+			}
+			return unicode.ToLower(r)
+		}, f)
+		if f != "" {
+			words = append(words, f)
+		}
+	}
+	return words
+}
+
+// scope is the prefix of a conversation's terms in the full-text index: its
+// ID and an "x", which no digit is, so no two conversations' terms can be
+// confused.
+func scope(convID int64) string { return strconv.FormatInt(convID, 10) + "x" }
