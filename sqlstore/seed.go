@@ -169,7 +169,8 @@ func (sd *seeder) run(ctx context.Context) (*SeedInfo, error) {
 	default:
 		sd.info = info
 		if info.Complete {
-			return info, nil
+			// A migration may have reset the full-text index.
+			return info, sd.indexAll(ctx)
 		}
 		if err := sd.load(ctx); err != nil {
 			return nil, err
@@ -679,21 +680,7 @@ func (sd *seeder) finish(ctx context.Context) error {
 			return err
 		}
 	}
-	if err := step("search index", func() error {
-		for more := true; more; {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if err := write(func(t *txn) error {
-				var err error
-				more, err = sd.s.dialect.indexPending(ctx, &t.q, 200_000)
-				return err
-			}); err != nil {
-				return err
-			}
-		}
-		return nil
-	}); err != nil {
+	if err := step("search index", func() error { return sd.indexAll(ctx) }); err != nil {
 		return err
 	}
 	if pg {
@@ -722,6 +709,30 @@ func indexName(def string) string {
 		return f[i+1]
 	}
 	return def
+}
+
+// indexAll brings the full-text index up to date in large transactions
+// (SQLite; a no-op on PostgreSQL).
+func (sd *seeder) indexAll(ctx context.Context) error {
+	pending, err := sd.s.IndexPending(ctx)
+	if err != nil || pending == 0 {
+		return err
+	}
+	t := time.Now()
+	for more := true; more; {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if _, err := sd.s.Write(ctx, func(tx parley.Tx) error {
+			var err error
+			more, err = sd.s.dialect.indexPending(ctx, &tx.(*txn).q, 200_000)
+			return err
+		}); err != nil {
+			return fmt.Errorf("seed: search index: %w", err)
+		}
+	}
+	fmt.Fprintf(sd.log, "seed: search index, %d messages (%.1f s)\n", pending, time.Since(t).Seconds())
+	return nil
 }
 
 // alias draws indexes in proportion to their weights in constant time
