@@ -62,6 +62,9 @@ type sqliteSearch []string
 func (sqliteSearch) filter(int) (string, any) { return "", nil }
 
 func (w sqliteSearch) match(text string) bool {
+	if ascii, ok := matchASCII(w, text); ok {
+		return ascii
+	}
 	terms := foldedWords(text)
 	for _, word := range w {
 		if !slices.ContainsFunc(terms, func(t string) bool { return strings.HasPrefix(t, word) }) {
@@ -87,6 +90,47 @@ func (w sqliteSearch) index(convs []int64) (from, id string, arg any) {
 		b.WriteByte(')')
 	}
 	return "messages_search f JOIN messages m ON m.id = f.rowid WHERE messages_search MATCH $1", "f.rowid", b.String()
+}
+
+// matchASCII matches an ASCII text without allocating (ok is false for
+// any other text): folding ASCII is lowering its letters.
+func matchASCII(words []string, text string) (match, ok bool) {
+	for i := 0; i < len(text); i++ {
+		if text[i] >= 0x80 {
+			return false, false
+		}
+	}
+	for _, w := range words {
+		found := false
+		for i := 0; i < len(text) && !found; {
+			for i < len(text) && !isAlnum(text[i]) {
+				i++
+			}
+			j := 0
+			for j < len(w) && i+j < len(text) && lower(text[i+j]) == w[j] {
+				j++
+			}
+			found = j == len(w)
+			for i < len(text) && isAlnum(text[i]) {
+				i++
+			}
+		}
+		if !found {
+			return false, true
+		}
+	}
+	return true, true
+}
+
+func isAlnum(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
+
+func lower(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 // searchTerms returns what the index holds for a message: its distinct

@@ -141,38 +141,48 @@ func (q *q) Search(ctx context.Context, s parley.SearchQuery) ([]*parley.Message
 // searchWindow returns up to n matches among the messages of convs with an
 // ID above floor (and below before, if set), newest first.
 func (q *q) searchWindow(ctx context.Context, m matcher, convs []int64, floor, before int64, n int) ([]*parley.Message, error) {
-	args := int64Args(convs)
-	query := "SELECT " + msgCols + " FROM messages m WHERE m.conversation_id IN (" + placeholders(1, len(convs)) + ")" +
-		" AND m.deleted_at = 0 AND m.kind IN ('text', 'file')"
-	args = append(args, floor)
-	query += " AND m.id > $" + strconv.Itoa(len(args))
+	args := append(int64Args(convs), floor)
+	where := " FROM messages m WHERE m.conversation_id IN (" + placeholders(1, len(convs)) + ")" +
+		" AND m.deleted_at = 0 AND m.kind IN ('text', 'file') AND m.id > $" + strconv.Itoa(len(args))
 	if before > 0 {
 		args = append(args, before)
-		query += " AND m.id < $" + strconv.Itoa(len(args))
+		where += " AND m.id < $" + strconv.Itoa(len(args))
 	}
-	query += " ORDER BY m.id DESC"
 	if cond, arg := m.filter(len(args) + 1); cond != "" {
-		args = append(args, arg)
-		query = strings.Replace(query, " ORDER BY", " AND "+cond+" ORDER BY", 1)
-		args = append(args, n)
-		query += " LIMIT $" + strconv.Itoa(len(args))
-	}
-	rows, err := q.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*parley.Message
-	for len(out) < n && rows.Next() {
-		msg, err := scanMessage(rows)
+		// The database matches: one query.
+		args = append(args, arg, n)
+		rows, err := q.db.QueryContext(ctx, "SELECT "+msgCols+where+" AND "+cond+" ORDER BY m.id DESC LIMIT $"+strconv.Itoa(len(args)), args...)
 		if err != nil {
 			return nil, err
 		}
-		if m.match(msg.Text) {
-			out = append(out, msg)
+		return collect(rows, scanMessage)
+	}
+	// Go matches: read the texts, then the messages that match.
+	rows, err := q.db.QueryContext(ctx, "SELECT m.id, m.text"+where+" ORDER BY m.id DESC", args...)
+	if err != nil {
+		return nil, err
+	}
+	var ids []int64
+	for len(ids) < n && rows.Next() {
+		var id int64
+		var text string
+		if err := rows.Scan(&id, &text); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if m.match(text) {
+			ids = append(ids, id)
 		}
 	}
-	return out, rows.Err()
+	rows.Close()
+	if err := rows.Err(); err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	rows, err = q.db.QueryContext(ctx, "SELECT "+msgCols+" FROM messages m WHERE m.id IN ("+placeholders(1, len(ids))+") ORDER BY m.id DESC", int64Args(ids)...)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanMessage)
 }
 
 // searchIndex returns up to n matches in convs with an ID at most upto,

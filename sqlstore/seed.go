@@ -637,14 +637,9 @@ func (sd *seeder) finish(ctx context.Context) error {
 	}
 	if err := step("counters", func() error {
 		return write(func(t *txn) error {
-			update := `UPDATE conversations SET
-				last_seq = COALESCE((SELECT MAX(seq) FROM messages WHERE conversation_id = conversations.id), 0),
-				last_message_at = COALESCE((SELECT MAX(created_at) FROM messages WHERE conversation_id = conversations.id), created_at)`
-			if pg {
-				update = `UPDATE conversations c SET last_seq = m.seq, last_message_at = m.at
-					FROM (SELECT conversation_id, MAX(seq) AS seq, MAX(created_at) AS at FROM messages GROUP BY conversation_id) m
-					WHERE c.id = m.conversation_id`
-			}
+			update := `UPDATE conversations AS c SET last_seq = m.seq, last_message_at = m.at
+				FROM (SELECT conversation_id, MAX(seq) AS seq, MAX(created_at) AS at FROM messages GROUP BY conversation_id) AS m
+				WHERE c.id = m.conversation_id`
 			for _, q := range []string{update,
 				"UPDATE conversations SET updated_at = last_message_at",
 				`UPDATE members SET delivered_seq = (SELECT last_seq FROM conversations c WHERE c.id = members.conversation_id),

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -64,6 +65,7 @@ func benchHistory(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	var dsn string
 	var reseed, seedOnly, asJSON, noHTTP bool
 	var runs, searchRuns int
+	var cpuProfile string
 	fs := flag.NewFlagSet("parley bench --history", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -82,6 +84,7 @@ func benchHistory(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.IntVar(&searchRuns, "search-runs", 20, "runs of each search query per path")
 	fs.BoolVar(&noHTTP, "no-http", false, "measure through the services only, not over HTTP")
 	fs.BoolVar(&asJSON, "json", false, "print the report as one JSON object")
+	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the search measurements to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -146,6 +149,17 @@ func benchHistory(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	fmt.Fprintln(stderr, "bench: search")
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if rep.Queries, rep.Search, err = h.search(ctx, info, searchRuns, stderr); err != nil {
 		return err
 	}
