@@ -212,6 +212,27 @@ func (sqliteDialect) indexPending(ctx context.Context, q *q, limit int64) (bool,
 	return upto < newest, err
 }
 
+// mergeSearchIndex does up to pages pages of merging in the FTS5 index:
+// segments on a level with at least two (usermerge, migration 00005) merge
+// into one on the next level. A search probes every segment for each of
+// its terms, so fewer segments make searches faster; merging only equal
+// levels keeps the work per message logarithmic. It reports whether there
+// was anything to merge.
+func mergeSearchIndex(ctx context.Context, q *q, pages int) (bool, error) {
+	var before, after int64
+	if err := q.row(ctx, "changes", "SELECT total_changes()", nil, &before); err != nil {
+		return false, err
+	}
+	if _, err := q.exec(ctx, "INSERT INTO messages_search (messages_search, rank) VALUES ('merge', $1)", pages); err != nil {
+		return false, err
+	}
+	if err := q.row(ctx, "changes", "SELECT total_changes()", nil, &after); err != nil {
+		return false, err
+	}
+	// The command itself counts as one change (FTS5 documentation).
+	return after-before >= 2, nil
+}
+
 // reindex replaces an indexed message's terms after an edit; messages not
 // indexed yet are left to indexPending.
 func (sqliteDialect) reindex(ctx context.Context, q *q, id int64) error {

@@ -144,3 +144,33 @@ func TestSearchStepsAgree(t *testing.T) {
 		}
 	})
 }
+
+// TestSearchIndexMerge checks that idle merging of SQLite's index has work
+// after many small indexing transactions, ends, and changes no result.
+func TestSearchIndexMerge(t *testing.T) {
+	s := sqltest.MustOpenSQLite(t)
+	ctx := context.Background()
+	us := newUsers(t, s, 2)
+	c := newConv(t, s, parley.KindDirect, "d", us...)
+	for i := range 12 {
+		send(t, s, c, us[0], fmt.Sprintf("merge%d common", i))
+		// Each search indexes what is pending in its own transaction: a
+		// segment each.
+		if _, err := s.Search(ctx, parley.SearchQuery{UserID: us[0].ID, Text: "common"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	merged, err := s.MergeSearchIndex(100)
+	if err != nil || !merged {
+		t.Fatalf("first merge: %v, %v; want work done", merged, err)
+	}
+	for i := 0; merged; i++ {
+		if merged, err = s.MergeSearchIndex(100); err != nil || i > 100 {
+			t.Fatalf("merge %d: %v, %v", i, merged, err)
+		}
+	}
+	got, err := s.Search(ctx, parley.SearchQuery{UserID: us[0].ID, Text: "merge1"})
+	if err != nil || len(got) != 3 { // merge1, merge10, merge11
+		t.Errorf("after merging, merge1 matched %d, %v", len(got), err)
+	}
+}

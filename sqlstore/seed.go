@@ -709,12 +709,15 @@ func indexName(def string) string {
 // indexAll brings the full-text index up to date in large transactions
 // (SQLite; a no-op on PostgreSQL).
 func (sd *seeder) indexAll(ctx context.Context) error {
+	if sd.s.dialect.name() != "sqlite" {
+		return nil
+	}
 	pending, err := sd.s.IndexPending(ctx)
-	if err != nil || pending == 0 {
+	if err != nil {
 		return err
 	}
 	t := time.Now()
-	for more := true; more; {
+	for more := pending > 0; more; {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -727,6 +730,18 @@ func (sd *seeder) indexAll(ctx context.Context) error {
 		}
 	}
 	fmt.Fprintf(sd.log, "seed: search index, %d messages (%.1f s)\n", pending, time.Since(t).Seconds())
+	// As the server does when idle: merge segments level by level.
+	t = time.Now()
+	for merged := true; merged; {
+		if _, err := sd.s.Write(ctx, func(tx parley.Tx) error {
+			var err error
+			merged, err = mergeSearchIndex(ctx, &tx.(*txn).q, 5000)
+			return err
+		}); err != nil {
+			return fmt.Errorf("seed: merging the search index: %w", err)
+		}
+	}
+	fmt.Fprintf(sd.log, "seed: search index merged (%.1f s)\n", time.Since(t).Seconds())
 	return nil
 }
 

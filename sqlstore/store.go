@@ -118,15 +118,25 @@ func (s *Store) indexLoop() {
 	defer close(s.indexed)
 	t := time.NewTicker(250 * time.Millisecond)
 	defer t.Stop()
+	idle := 0
 	for {
 		select {
 		case <-s.indexer:
 			return
 		case <-t.C:
 		}
+		indexed := false
 		for more := true; more; {
 			ctx := context.Background()
-			_, err := s.Write(ctx, func(tx parley.Tx) error {
+			n, err := s.IndexPending(ctx)
+			if err != nil || n == 0 {
+				if err != nil {
+					s.log.Warn("indexing messages for search", "err", err)
+				}
+				break
+			}
+			indexed = true
+			_, err = s.Write(ctx, func(tx parley.Tx) error {
 				var err error
 				more, err = s.dialect.indexPending(ctx, &tx.(*txn).q, 1000)
 				return err
@@ -134,6 +144,27 @@ func (s *Store) indexLoop() {
 			if err != nil {
 				s.log.Warn("indexing messages for search", "err", err)
 				break
+			}
+		}
+		// After a second with nothing to index, merge the index's
+		// segments a little at a time (mergeSearchIndex), one short
+		// transaction per tick, until there is nothing left to merge.
+		if indexed {
+			idle = 0
+			continue
+		}
+		if idle++; idle >= 4 {
+			ctx := context.Background()
+			var merged bool
+			if _, err := s.Write(ctx, func(tx parley.Tx) error {
+				var err error
+				merged, err = mergeSearchIndex(ctx, &tx.(*txn).q, 200)
+				return err
+			}); err != nil {
+				s.log.Warn("merging the search index", "err", err)
+			}
+			if !merged {
+				idle = -240 // nothing to merge: look again in a minute
 			}
 		}
 	}
@@ -163,7 +194,10 @@ func (s *Store) openSQLite(path string, opt Options) error {
 	wdb.SetMaxIdleConns(2)
 	wdb.SetConnMaxLifetime(0)
 	wdb.SetConnMaxIdleTime(0)
-	rdb, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=query_only(ON)")
+	// Readers keep 32 MiB of pages each (SQLite's default is 2 MiB): a
+	// search or a history page then reads its index and table pages from
+	// memory rather than with a system call each.
+	rdb, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=query_only(ON)&_pragma=cache_size(-32768)")
 	if err != nil {
 		wdb.Close()
 		return err

@@ -11,6 +11,8 @@ DROP TABLE messages_fts;
 CREATE VIRTUAL TABLE messages_search USING fts5 (
     terms, content = '', contentless_delete = 1, detail = none, tokenize = 'ascii'
 );
+-- Idle merging (indexLoop) merges any two segments of a level.
+INSERT INTO messages_search (messages_search, rank) VALUES ('usermerge', 2);
 UPDATE search_index SET position = 0;
 -- The window of a search: a user's newest messages, conversation by
 -- conversation in ID order.
