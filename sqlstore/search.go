@@ -117,7 +117,12 @@ func (q *q) Search(ctx context.Context, s parley.SearchQuery) ([]*parley.Message
 	if err != nil || m == nil {
 		return nil, err
 	}
-	// Step 1: the window above floor.
+	// Step 1: windows of the newest messages, (floor, top]. The first
+	// holds about searchWindow of the user's messages (if their messages
+	// are spread evenly over IDs). If it held matches but not enough, and
+	// the rate at which it matched says the rest of the page is within a
+	// few more windows, the next window is read too: a query of two
+	// common words is cheaper to finish there than in the index.
 	var top int64
 	if err := q.row(ctx, "messages", "SELECT COALESCE(MAX(id), 0) FROM messages", nil, &top); err != nil {
 		return nil, err
@@ -125,29 +130,41 @@ func (q *q) Search(ctx context.Context, s parley.SearchQuery) ([]*parley.Message
 	if s.Before > 0 {
 		top = min(top, s.Before-1)
 	}
-	var floor int64
-	if held > searchWindow {
-		floor = max(0, top-top*searchWindow/held)
+	if top <= 0 || held == 0 {
+		return nil, nil
 	}
-	found, err := q.searchWindow(ctx, m, convs, floor, s.Before, n)
-	if err != nil || len(found) == n || floor == 0 {
-		return found, err
+	perID := float64(held) / float64(top) // the user's messages per ID
+	span := int64(float64(searchWindow) / perID)
+	var found []*parley.Message
+	for {
+		floor := max(0, top-span)
+		got, err := q.searchWindow(ctx, m, convs, floor, top+1, n-len(found))
+		if err != nil {
+			return nil, err
+		}
+		found = append(found, got...)
+		if len(found) == n || floor == 0 {
+			return found, nil
+		}
+		rows := float64(top-floor) * perID
+		need := float64(n - len(found))
+		if len(got) == 0 || need*rows/float64(len(got)) > 4*float64(searchWindow) {
+			// Step 2: the rest, at or below floor.
+			rest, err := q.searchIndex(ctx, m, convs, floor, n-len(found))
+			return append(found, rest...), err
+		}
+		// About twice the rows the rest of the page needs.
+		top, span = floor, max(1, int64(2*need*rows/float64(len(got))/perID))
 	}
-	// Step 2: the rest, at or below floor.
-	rest, err := q.searchIndex(ctx, m, convs, floor, n-len(found))
-	return append(found, rest...), err
 }
 
 // searchWindow returns up to n matches among the messages of convs with an
-// ID above floor (and below before, if set), newest first.
+// ID above floor and below before, newest first.
 func (q *q) searchWindow(ctx context.Context, m matcher, convs []int64, floor, before int64, n int) ([]*parley.Message, error) {
-	args := append(int64Args(convs), floor)
+	args := append(int64Args(convs), floor, before)
 	where := " FROM messages m WHERE m.conversation_id IN (" + placeholders(1, len(convs)) + ")" +
-		" AND m.deleted_at = 0 AND m.kind IN ('text', 'file') AND m.id > $" + strconv.Itoa(len(args))
-	if before > 0 {
-		args = append(args, before)
-		where += " AND m.id < $" + strconv.Itoa(len(args))
-	}
+		" AND m.deleted_at = 0 AND m.kind IN ('text', 'file') AND m.id > $" + strconv.Itoa(len(args)-1) +
+		" AND m.id < $" + strconv.Itoa(len(args))
 	if cond, arg := m.filter(len(args) + 1); cond != "" {
 		// The database matches: one query.
 		args = append(args, arg, n)
