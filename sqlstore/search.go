@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"strconv"
 	"strings"
 	"unicode"
@@ -206,12 +207,43 @@ func (q *q) searchWindow(ctx context.Context, m matcher, convs []int64, floor, b
 // newest first, through the full-text index.
 func (q *q) searchIndex(ctx context.Context, m matcher, convs []int64, upto int64, n int) ([]*parley.Message, error) {
 	from, id, arg := m.index(convs)
-	rows, err := q.db.QueryContext(ctx, "SELECT "+msgCols+" FROM "+from+
-		" AND m.deleted_at = 0 AND m.kind IN ('text', 'file') AND "+id+" <= $2 ORDER BY "+id+" DESC LIMIT $3", arg, upto, n)
+	query := "SELECT " + msgCols + " FROM " + from +
+		" AND m.deleted_at = 0 AND m.kind IN ('text', 'file') AND " + id + " <= $2 ORDER BY " + id + " DESC LIMIT $3"
+	if q.s.dialect.name() != "postgres" {
+		rows, err := q.db.QueryContext(ctx, query, arg, upto, n)
+		if err != nil {
+			return nil, err
+		}
+		return collect(rows, scanMessage)
+	}
+	// PostgreSQL cannot estimate how few rows a tsquery of one branch per
+	// conversation matches, and would walk the primary key backwards
+	// testing every message for the 50 newest: the GIN index is the only
+	// plan for this query, so it is the only one allowed.
+	const force, reset = "SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off",
+		"SET LOCAL enable_seqscan = on; SET LOCAL enable_indexscan = on"
+	db, tx := q.db, q.tx
+	if tx == nil {
+		var err error
+		if tx, err = q.s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true}); err != nil {
+			return nil, err
+		}
+		defer tx.Rollback()
+		db = tx
+	}
+	if _, err := db.ExecContext(ctx, force); err != nil {
+		return nil, err
+	}
+	rows, err := db.QueryContext(ctx, query, arg, upto, n)
 	if err != nil {
 		return nil, err
 	}
-	return collect(rows, scanMessage)
+	msgs, err := collect(rows, scanMessage)
+	if err != nil {
+		return nil, err
+	}
+	_, err = db.ExecContext(ctx, reset)
+	return msgs, err
 }
 
 // matcher is a search prepared by the dialect.
