@@ -217,11 +217,13 @@ func (q *q) searchIndex(ctx context.Context, m matcher, convs []int64, upto int6
 		return collect(rows, scanMessage)
 	}
 	// PostgreSQL cannot estimate how few rows a tsquery of one branch per
-	// conversation matches, and would walk the primary key backwards
-	// testing every message for the 50 newest: the GIN index is the only
-	// plan for this query, so it is the only one allowed.
-	const force, reset = "SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off",
-		"SET LOCAL enable_seqscan = on; SET LOCAL enable_indexscan = on"
+	// conversation matches: it would walk the primary key backwards
+	// testing every message for the 50 newest or, made to use the GIN
+	// index, spend 300 ms compiling the query (JIT) and starting parallel
+	// workers for the millions of rows it expects. The GIN index is the
+	// only plan for this query, so it is the only one allowed, as it is.
+	const force, reset = "SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off; SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0",
+		"RESET enable_seqscan; RESET enable_indexscan; RESET jit; RESET max_parallel_workers_per_gather"
 	db, tx := q.db, q.tx
 	if tx == nil {
 		var err error
