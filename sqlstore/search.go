@@ -82,7 +82,31 @@ func (t *txn) Search(ctx context.Context, sq parley.SearchQuery) ([]*parley.Mess
 	return t.q.Search(ctx, sq)
 }
 
-func (q *q) Search(ctx context.Context, s parley.SearchQuery) ([]*parley.Message, error) {
+func (r *q) Search(ctx context.Context, s parley.SearchQuery) ([]*parley.Message, error) {
+	if r.s.dialect.name() != "postgres" || r.tx != nil {
+		return r.search(ctx, s)
+	}
+	// The queries of a search differ in their values, not their text, so
+	// PostgreSQL would soon plan them once for any values (a generic plan
+	// for a prepared statement) and walk the whole window's range or the
+	// primary key; each is planned for its own values instead, in one
+	// read-only transaction.
+	tx, err := r.s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, "SET LOCAL plan_cache_mode = force_custom_plan"); err != nil {
+		return nil, err
+	}
+	msgs, err := (&q{s: r.s, db: tx, tx: tx}).search(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	return msgs, tx.Commit()
+}
+
+func (q *q) search(ctx context.Context, s parley.SearchQuery) ([]*parley.Message, error) {
 	d := q.s.dialect
 	words := d.searchWords(s.Text)
 	if len(words) == 0 {
@@ -222,21 +246,14 @@ func (q *q) searchIndex(ctx context.Context, m matcher, convs []int64, upto int6
 	// index, spend 300 ms compiling the query (JIT) and starting parallel
 	// workers for the millions of rows it expects. The GIN index is the
 	// only plan for this query, so it is the only one allowed, as it is.
-	const force, reset = "SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off; SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0",
-		"RESET enable_seqscan; RESET enable_indexscan; RESET jit; RESET max_parallel_workers_per_gather"
-	db, tx := q.db, q.tx
-	if tx == nil {
-		var err error
-		if tx, err = q.s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true}); err != nil {
-			return nil, err
-		}
-		defer tx.Rollback()
-		db = tx
-	}
-	if _, err := db.ExecContext(ctx, force); err != nil {
+	const force, reset = "SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off; SET LOCAL jit = off; " +
+		"SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL plan_cache_mode = force_custom_plan",
+		"RESET enable_seqscan; RESET enable_indexscan; RESET jit; RESET max_parallel_workers_per_gather; RESET plan_cache_mode"
+	// Always in a transaction here (Search).
+	if _, err := q.tx.ExecContext(ctx, force); err != nil {
 		return nil, err
 	}
-	rows, err := db.QueryContext(ctx, query, arg, upto, n)
+	rows, err := q.tx.QueryContext(ctx, query, arg, upto, n)
 	if err != nil {
 		return nil, err
 	}
@@ -244,7 +261,7 @@ func (q *q) searchIndex(ctx context.Context, m matcher, convs []int64, upto int6
 	if err != nil {
 		return nil, err
 	}
-	_, err = db.ExecContext(ctx, reset)
+	_, err = q.tx.ExecContext(ctx, reset)
 	return msgs, err
 }
 
