@@ -88,15 +88,20 @@ func (r *q) Search(ctx context.Context, s parley.SearchQuery) ([]*parley.Message
 	}
 	// The queries of a search differ in their values, not their text, so
 	// PostgreSQL would soon plan them once for any values (a generic plan
-	// for a prepared statement) and walk the whole window's range or the
-	// primary key; each is planned for its own values instead, in one
-	// read-only transaction.
+	// for a prepared statement); each is planned for its own values
+	// instead, in one read-only transaction. And for a word it expects
+	// to be common it would walk the primary key backwards through the
+	// window's whole ID range (every message of every conversation there)
+	// rather than read the user's conversations' rows through
+	// (conversation_id, id): plain index scans are off, bitmap scans and
+	// index-only scans stay.
 	tx, err := r.s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, "SET LOCAL plan_cache_mode = force_custom_plan"); err != nil {
+	if _, err := tx.ExecContext(ctx, "SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL enable_indexscan = off; "+
+		"SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0"); err != nil {
 		return nil, err
 	}
 	msgs, err := (&q{s: r.s, db: tx, tx: tx}).search(ctx, s)
@@ -246,10 +251,8 @@ func (q *q) searchIndex(ctx context.Context, m matcher, convs []int64, upto int6
 	// index, spend 300 ms compiling the query (JIT) and starting parallel
 	// workers for the millions of rows it expects. The GIN index is the
 	// only plan for this query, so it is the only one allowed, as it is.
-	const force, reset = "SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off; SET LOCAL jit = off; " +
-		"SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL plan_cache_mode = force_custom_plan",
-		"RESET enable_seqscan; RESET enable_indexscan; RESET jit; RESET max_parallel_workers_per_gather; RESET plan_cache_mode"
-	// Always in a transaction here (Search).
+	const force, reset = "SET LOCAL enable_seqscan = off", "RESET enable_seqscan"
+	// Always in a transaction here, with the settings Search made.
 	if _, err := q.tx.ExecContext(ctx, force); err != nil {
 		return nil, err
 	}
