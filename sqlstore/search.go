@@ -93,14 +93,14 @@ func (r *q) Search(ctx context.Context, s parley.SearchQuery) ([]*parley.Message
 	// to be common it would walk the primary key backwards through the
 	// window's whole ID range (every message of every conversation there)
 	// rather than read the user's conversations' rows through
-	// (conversation_id, id): plain index scans are off, bitmap scans and
-	// index-only scans stay.
+	// (conversation_id, id): searchWindow turns plain index scans off,
+	// searchIndex sequential ones too.
 	tx, err := r.s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, "SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL enable_indexscan = off; "+
+	if _, err := tx.ExecContext(ctx, "SET LOCAL plan_cache_mode = force_custom_plan; "+
 		"SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0"); err != nil {
 		return nil, err
 	}
@@ -196,13 +196,22 @@ func (q *q) searchWindow(ctx context.Context, m matcher, convs []int64, floor, b
 		" AND m.deleted_at = 0 AND m.kind IN ('text', 'file') AND m.id > $" + strconv.Itoa(len(args)-1) +
 		" AND m.id < $" + strconv.Itoa(len(args))
 	if cond, arg := m.filter(len(args) + 1); cond != "" {
-		// The database matches: one query.
+		// The database matches (PostgreSQL, in Search's transaction):
+		// one query, by a bitmap scan (see Search).
+		if _, err := q.tx.ExecContext(ctx, "SET LOCAL enable_indexscan = off"); err != nil {
+			return nil, err
+		}
 		args = append(args, arg, n)
 		rows, err := q.db.QueryContext(ctx, "SELECT "+msgCols+where+" AND "+cond+" ORDER BY m.id DESC LIMIT $"+strconv.Itoa(len(args)), args...)
 		if err != nil {
 			return nil, err
 		}
-		return collect(rows, scanMessage)
+		msgs, err := collect(rows, scanMessage)
+		if err != nil {
+			return nil, err
+		}
+		_, err = q.tx.ExecContext(ctx, "RESET enable_indexscan")
+		return msgs, err
 	}
 	// Go matches: read the texts, then the messages that match.
 	rows, err := q.db.QueryContext(ctx, "SELECT m.id, m.text"+where+" ORDER BY m.id DESC", args...)
@@ -251,7 +260,7 @@ func (q *q) searchIndex(ctx context.Context, m matcher, convs []int64, upto int6
 	// index, spend 300 ms compiling the query (JIT) and starting parallel
 	// workers for the millions of rows it expects. The GIN index is the
 	// only plan for this query, so it is the only one allowed, as it is.
-	const force, reset = "SET LOCAL enable_seqscan = off", "RESET enable_seqscan"
+	const force, reset = "SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off", "RESET enable_seqscan; RESET enable_indexscan"
 	// Always in a transaction here, with the settings Search made.
 	if _, err := q.tx.ExecContext(ctx, force); err != nil {
 		return nil, err
