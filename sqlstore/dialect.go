@@ -74,23 +74,29 @@ func (w sqliteSearch) match(text string) bool {
 	return true
 }
 
+// index asks FTS5 for the longest word only, the likeliest to be rare:
+// FTS5 gathers every match of a prefix before it merges, and "the" in
+// "the meeting" would gather most of the user's messages. The candidates
+// are then matched in full (filters).
 func (w sqliteSearch) index(convs []int64) (from, id string, arg any) {
+	word := w[0]
+	for _, x := range w[1:] {
+		if len(x) > len(word) {
+			word = x
+		}
+	}
 	var b strings.Builder
 	for i, c := range convs {
 		if i > 0 {
 			b.WriteString(" OR ")
 		}
-		b.WriteByte('(')
-		for j, word := range w {
-			if j > 0 {
-				b.WriteString(" AND ")
-			}
-			b.WriteString(`"` + scope(c) + word + `"*`)
-		}
-		b.WriteByte(')')
+		b.WriteString(`"` + scope(c) + word + `"*`)
 	}
 	return "messages_search f JOIN messages m ON m.id = f.rowid WHERE messages_search MATCH $1", "f.rowid", b.String()
 }
+
+// filters reports whether candidates from index need match.
+func (w sqliteSearch) filters() bool { return len(w) > 1 }
 
 // matchASCII matches an ASCII text without allocating (ok is false for
 // any other text): folding ASCII is lowering its letters.
@@ -291,6 +297,8 @@ func (p postgresSearch) filter(i int) (string, any) {
 }
 
 func (postgresSearch) match(string) bool { return true }
+
+func (postgresSearch) filters() bool { return false }
 
 // lexeme is a quoted lexeme in a tsquery's text form.
 var lexeme = regexp.MustCompile(`'((?:[^']|'')*)'`)

@@ -248,11 +248,31 @@ func (q *q) searchIndex(ctx context.Context, m matcher, convs []int64, upto int6
 	query := "SELECT " + msgCols + " FROM " + from +
 		" AND m.deleted_at = 0 AND m.kind IN ('text', 'file') AND " + id + " <= $2 ORDER BY " + id + " DESC LIMIT $3"
 	if q.s.dialect.name() != "postgres" {
-		rows, err := q.db.QueryContext(ctx, query, arg, upto, n)
+		if !m.filters() {
+			rows, err := q.db.QueryContext(ctx, query, arg, upto, n)
+			if err != nil {
+				return nil, err
+			}
+			return collect(rows, scanMessage)
+		}
+		// Candidates of one word, matched here in full until the page is
+		// full.
+		rows, err := q.db.QueryContext(ctx, strings.TrimSuffix(query, " LIMIT $3"), arg, upto)
 		if err != nil {
 			return nil, err
 		}
-		return collect(rows, scanMessage)
+		defer rows.Close()
+		var out []*parley.Message
+		for len(out) < n && rows.Next() {
+			msg, err := scanMessage(rows)
+			if err != nil {
+				return nil, err
+			}
+			if m.match(msg.Text) {
+				out = append(out, msg)
+			}
+		}
+		return out, rows.Err()
 	}
 	// PostgreSQL cannot estimate how few rows a tsquery of one branch per
 	// conversation matches: it would walk the primary key backwards
@@ -284,6 +304,8 @@ type matcher interface {
 	filter(i int) (cond string, arg any)
 	// match reports whether a message's text matches (after filter).
 	match(text string) bool
+	// filters reports whether what index finds must pass match too.
+	filters() bool
 	// index returns the FROM clause, ending in a WHERE condition, that
 	// finds matching messages m in convs through the full-text index,
 	// with its argument at $1, and the expression of the message ID that
