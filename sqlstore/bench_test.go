@@ -136,7 +136,7 @@ func BenchmarkWriteCost(b *testing.B) {
 				mustWrite(b, s, func(tx parley.Tx) error {
 					for range perTx {
 						n++
-						text := strings.Join(words[n%7:n%7+3+n%13], " ") + " " + strconv.Itoa(n)
+						text := strings.Join(words[n%5:n%5+3+n%12], " ") + " " + strconv.Itoa(n)
 						if err := tx.InsertMessage(ctx, &parley.Message{ConversationID: ids[n%convs], SenderID: 1, Kind: parley.MsgText, Text: text}); err != nil {
 							return err
 						}
