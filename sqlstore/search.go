@@ -330,7 +330,9 @@ func searchWords(text string) []string {
 // canonical decomposition (so "É" and "E\u0301" both fold to "e") and in
 // lower case.
 func foldedWords(text string) []string {
-	text = norm.NFD.String(text)
+	if !isASCII(text) {
+		text = norm.NFD.String(text)
+	}
 	fields := strings.FieldsFunc(text, func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.Is(unicode.Mn, r)
 	})
@@ -347,6 +349,15 @@ func foldedWords(text string) []string {
 		}
 	}
 	return words
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // scope is the prefix of a conversation's terms in the full-text index: its
