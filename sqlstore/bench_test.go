@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/parley-chat/parley"
@@ -94,4 +95,76 @@ func fillHistory(b *testing.B, s *sqlstore.Store, n, convs int) int64 {
 		}
 	}
 	return ids[0]
+}
+
+// BenchmarkWriteCost measures what storing a message costs, per message,
+// in transactions of 1,000 sends ("insert": the messages and their indexes;
+// on PostgreSQL this includes the full-text index) and, on SQLite, what
+// adding them to the full-text index costs afterwards ("index", done by
+// the store's indexLoop on the single writer). Compare builds to see what
+// an index adds to every send.
+func BenchmarkWriteCost(b *testing.B) {
+	const perTx = 1000
+	for _, db := range []string{"sqlite", "postgres"} {
+		b.Run(db, func(b *testing.B) {
+			var s *sqlstore.Store
+			if db == "sqlite" {
+				s = sqltest.MustOpenSQLite(b)
+			} else {
+				s = sqltest.MustOpenPostgres(b)
+			}
+			ctx := context.Background()
+			const convs = 100
+			ids := make([]int64, 0, convs)
+			mustWrite(b, s, func(tx parley.Tx) error {
+				u := &parley.User{Email: "w@bench.test", Name: "W", Role: parley.RoleMember, Active: true}
+				if err := tx.CreateUser(ctx, u, ""); err != nil {
+					return err
+				}
+				for range convs {
+					c := &parley.Conversation{Kind: parley.KindGroup, State: parley.StateAllowed, CreatedBy: u.ID}
+					if err := tx.CreateConversation(ctx, c); err != nil {
+						return err
+					}
+					ids = append(ids, c.ID)
+				}
+				return nil
+			})
+			words := strings.Fields("the meeting is at ten tomorrow please review the deploy ticket before lunch thanks everyone great work on the release")
+			n := 0
+			insert := func() {
+				mustWrite(b, s, func(tx parley.Tx) error {
+					for range perTx {
+						n++
+						text := strings.Join(words[n%5:n%5+3+n%12], " ") + " " + strconv.Itoa(n)
+						if err := tx.InsertMessage(ctx, &parley.Message{ConversationID: ids[n%convs], SenderID: 1, Kind: parley.MsgText, Text: text}); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+			}
+			b.Run("insert", func(b *testing.B) {
+				for range b.N {
+					insert()
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*perTx), "ns/message")
+			})
+			if db != "sqlite" {
+				return
+			}
+			b.Run("index", func(b *testing.B) {
+				for range b.N {
+					b.StopTimer()
+					insert()
+					b.StartTimer()
+					// A search indexes everything pending first.
+					if _, err := s.Search(ctx, parley.SearchQuery{UserID: 1, Text: "x"}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*perTx), "ns/message")
+			})
+		})
+	}
 }

@@ -1,6 +1,7 @@
 package sqlstore_test
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -329,7 +330,19 @@ func TestLastMessagesAndUpdate(t *testing.T) {
 	})
 }
 
+// TestSearch runs the search cases with the default window (every
+// conversation here fits in it), a window of two messages and an empty
+// one, so both steps of a search (search.go) give the same results.
 func TestSearch(t *testing.T) {
+	for _, w := range []int64{2000, 2, 0} {
+		t.Run(fmt.Sprintf("window %d", w), func(t *testing.T) {
+			defer sqlstore.SetSearchWindow(w)()
+			testSearch(t)
+		})
+	}
+}
+
+func testSearch(t *testing.T) {
 	sqltest.Each(t, func(t *testing.T, s *sqlstore.Store) {
 		ctx := t.Context()
 		us := newUsers(t, s, 3)

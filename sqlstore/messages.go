@@ -130,55 +130,6 @@ func (q *q) LastMessages(ctx context.Context, convIDs []int64) (map[int64]*parle
 	return out, err
 }
 
-// Search on the store first indexes what is pending, so a message is
-// found as soon as its send is acknowledged.
-func (s *Store) Search(ctx context.Context, sq parley.SearchQuery) ([]*parley.Message, error) {
-	if s.deferredIndex {
-		if _, err := s.Write(ctx, func(tx parley.Tx) error {
-			_, err := s.dialect.indexPending(ctx, &tx.(*txn).q, 0)
-			return err
-		}); err != nil {
-			return nil, err
-		}
-	}
-	return s.q.Search(ctx, sq)
-}
-
-// Search inside a transaction indexes what is pending in it.
-func (t *txn) Search(ctx context.Context, sq parley.SearchQuery) ([]*parley.Message, error) {
-	if _, err := t.s.dialect.indexPending(ctx, &t.q, 0); err != nil {
-		return nil, err
-	}
-	return t.q.Search(ctx, sq)
-}
-
-func (q *q) Search(ctx context.Context, s parley.SearchQuery) ([]*parley.Message, error) {
-	words := searchWords(s.Text)
-	if len(words) == 0 {
-		return nil, nil
-	}
-	d := q.s.dialect
-	args := []any{d.searchQuery(words), s.UserID}
-	query := "SELECT " + msgCols + " FROM " + d.searchFrom() +
-		" AND m.deleted_at = 0 AND m.kind IN ('text', 'file')" +
-		" AND m.conversation_id IN (SELECT conversation_id FROM members WHERE user_id = $2)"
-	if s.ConversationID != 0 {
-		args = append(args, s.ConversationID)
-		query += " AND m.conversation_id = $" + strconv.Itoa(len(args))
-	}
-	if s.Before > 0 {
-		args = append(args, s.Before)
-		query += " AND m.id < $" + strconv.Itoa(len(args))
-	}
-	args = append(args, limit(s.Limit, 50, 200))
-	query += " ORDER BY m.id DESC LIMIT $" + strconv.Itoa(len(args))
-	rows, err := q.query(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	return collect(rows, scanMessage)
-}
-
 func (q *q) MessagesByClientIDs(ctx context.Context, keys []parley.ClientKey) (map[parley.ClientKey]*parley.Message, error) {
 	out := make(map[parley.ClientKey]*parley.Message)
 	err := q.multi(ctx, len(keys), func(k int) string {
@@ -294,8 +245,11 @@ func (q *q) InsertMessages(ctx context.Context, ms []*parley.Message) error {
 }
 
 func (q *q) UpdateMessage(ctx context.Context, m *parley.Message) error {
-	return q.execOne(ctx, "message", "UPDATE messages SET text = $2, files = $3, edited_at = $4, deleted_at = $5 WHERE id = $1",
-		m.ID, m.Text, jsonText(m.Files), parley.Millis(m.EditedAt), parley.Millis(m.DeletedAt))
+	if err := q.execOne(ctx, "message", "UPDATE messages SET text = $2, files = $3, edited_at = $4, deleted_at = $5 WHERE id = $1",
+		m.ID, m.Text, jsonText(m.Files), parley.Millis(m.EditedAt), parley.Millis(m.DeletedAt)); err != nil {
+		return err
+	}
+	return q.s.dialect.reindex(ctx, q, m.ID)
 }
 
 const fileCols = "id, owner_id, contact_id, conversation_id, name, content_type, size, width, height, has_thumb, created_at"

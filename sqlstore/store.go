@@ -74,6 +74,9 @@ type Options struct {
 	// slows the writers down instead of lengthening every wait.
 	MaxPending int
 	Logger     *slog.Logger
+
+	// noIndexLoop leaves the full-text index to the caller (the seeder).
+	noIndexLoop bool
 }
 
 // Open opens the database named by dsn and applies pending migrations.
@@ -114,7 +117,7 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 		return nil, err
 	}
 	s.stop = make(chan struct{})
-	if s.deferredIndex {
+	if s.deferredIndex && !opt.noIndexLoop {
 		s.bg.Add(1)
 		go s.indexLoop()
 	}
@@ -153,15 +156,25 @@ func (s *Store) indexLoop() {
 	defer s.bg.Done()
 	t := time.NewTicker(250 * time.Millisecond)
 	defer t.Stop()
+	idle := 0
 	for {
 		select {
 		case <-s.stop:
 			return
 		case <-t.C:
 		}
+		indexed := false
 		for more := true; more; {
 			ctx := context.Background()
-			_, err := s.Write(ctx, func(tx parley.Tx) error {
+			n, err := s.IndexPending(ctx)
+			if err != nil || n == 0 {
+				if err != nil {
+					s.log.Warn("indexing messages for search", "err", err)
+				}
+				break
+			}
+			indexed = true
+			_, err = s.Write(ctx, func(tx parley.Tx) error {
 				var err error
 				more, err = s.dialect.indexPending(ctx, &tx.(*txn).q, 1000)
 				return err
@@ -169,6 +182,27 @@ func (s *Store) indexLoop() {
 			if err != nil {
 				s.log.Warn("indexing messages for search", "err", err)
 				break
+			}
+		}
+		// After a second with nothing to index, merge the index's
+		// segments a little at a time (mergeSearchIndex), one short
+		// transaction per tick, until there is nothing left to merge.
+		if indexed {
+			idle = 0
+			continue
+		}
+		if idle++; idle >= 4 {
+			ctx := context.Background()
+			var merged bool
+			if _, err := s.Write(ctx, func(tx parley.Tx) error {
+				var err error
+				merged, err = mergeSearchIndex(ctx, &tx.(*txn).q, 200)
+				return err
+			}); err != nil {
+				s.log.Warn("merging the search index", "err", err)
+			}
+			if !merged {
+				idle = -240 // nothing to merge: look again in a minute
 			}
 		}
 	}
@@ -203,7 +237,10 @@ func (s *Store) openSQLite(path string, opt Options) error {
 	wdb.SetMaxIdleConns(2)
 	wdb.SetConnMaxLifetime(0)
 	wdb.SetConnMaxIdleTime(0)
-	rdb, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=query_only(ON)")
+	// Readers keep 32 MiB of pages each (SQLite's default is 2 MiB): a
+	// search or a history page then reads its index and table pages from
+	// memory rather than with a system call each.
+	rdb, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=query_only(ON)&_pragma=cache_size(-32768)")
 	if err != nil {
 		wdb.Close()
 		return err

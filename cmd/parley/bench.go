@@ -16,13 +16,18 @@ import (
 // this executable as a server on a fresh data directory and stops it at
 // the end.
 func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	for _, a := range args {
+		if a == "--history" || a == "-history" {
+			return benchHistory(ctx, args, stdout, stderr)
+		}
+	}
 	var opt loadgen.Options
 	var asJSON bool
 	var sqliteSync, database string
 	fs := flag.NewFlagSet("parley bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprint(stderr, "usage: parley bench [flags]\n\nLoad-tests a Parley server with simulated users over WebSockets (see docs/bench.md).\nWithout --url it starts its own server on a fresh data directory.\n\nflags:\n")
+		fmt.Fprint(stderr, "usage: parley bench [flags]\n\nLoad-tests a Parley server with simulated users over WebSockets (see docs/bench.md).\nWithout --url it starts its own server on a fresh data directory.\n--history measures history pages and search on a seeded database instead (parley bench --history -h).\n\nflags:\n")
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&opt.URL, "url", "", "server to load (default: start one on a fresh data directory)")
