@@ -228,15 +228,16 @@ func (sqliteDialect) indexPending(ctx context.Context, q *q, limit int64) (bool,
 	if err := rows.Err(); err != nil {
 		return false, err
 	}
-	const per = 100
-	for len(batch) > 0 {
-		part := batch[:min(per, len(batch))]
-		batch = batch[len(part):]
-		args := make([]any, 0, 2*len(part))
-		for _, p := range part {
-			args = append(args, p.id, p.terms)
+	// One statement for the whole batch: FTS5 writes what it has gathered
+	// to a new segment of its index at every statement that changes it
+	// (each opens a savepoint), and more segments mean more merging.
+	if len(batch) > 0 {
+		pairs := make([][2]any, len(batch))
+		for i, p := range batch {
+			pairs[i] = [2]any{p.id, p.terms}
 		}
-		if _, err := q.exec(ctx, "INSERT INTO messages_search (rowid, terms) VALUES "+valueLists(len(part), 2), args...); err != nil {
+		if _, err := q.exec(ctx, `INSERT INTO messages_search (rowid, terms)
+			SELECT value ->> 0, value ->> 1 FROM json_each($1)`, jsonText(pairs)); err != nil {
 			return false, err
 		}
 	}

@@ -176,7 +176,7 @@ func (s *Store) indexLoop() {
 			indexed = true
 			_, err = s.Write(ctx, func(tx parley.Tx) error {
 				var err error
-				more, err = s.dialect.indexPending(ctx, &tx.(*txn).q, 1000)
+				more, err = s.dialect.indexPending(ctx, &tx.(*txn).q, 5000)
 				return err
 			})
 			if err != nil {
