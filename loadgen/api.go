@@ -157,6 +157,8 @@ type metrics struct {
 	CPU       float64 // process_cpu_seconds_total
 	GCs       float64 // go_gc_duration_seconds_count
 	Conns     float64 // parley_websocket_connections
+	Frames    float64 // parley_websocket_frames_total
+	Writes    float64 // parley_websocket_writes_total
 }
 
 func (m metrics) goBytes() float64 { return m.HeapInuse + m.StackUse }
@@ -182,6 +184,8 @@ func (a *api) metrics(ctx context.Context) (metrics, error) {
 		"process_cpu_seconds_total":     &m.CPU,
 		"go_gc_duration_seconds_count":  &m.GCs,
 		"parley_websocket_connections":  &m.Conns,
+		"parley_websocket_frames_total": &m.Frames,
+		"parley_websocket_writes_total": &m.Writes,
 	}
 	found := 0
 	sc := bufio.NewScanner(resp.Body)

@@ -348,6 +348,7 @@ func (r *runner) sendPhase(ctx context.Context, rep *Report) error {
 			rep.ServerCPUCores = (m1.CPU - m0.CPU) / elapsed
 			rep.ServerRSSBytes = int64(m1.RSS)
 			rep.ServerGoBytes = int64(m1.goBytes())
+			rep.WSFrames, rep.WSWrites = int64(m1.Frames-m0.Frames), int64(m1.Writes-m0.Writes)
 		}
 	}
 	// Rates are over the time from the first send to the last

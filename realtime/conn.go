@@ -143,6 +143,14 @@ func (c *conn) writeLoop() {
 			c.ws.CloseNow()
 			return
 		}
+		c.g.stats.frames.Add(uint64(len(batch)))
+		// The library's 4 KiB buffered writer sends a message in one
+		// write, or in two when it does not fit.
+		if len(buf)+10 > 4096 {
+			c.g.stats.writes.Add(2)
+		} else {
+			c.g.stats.writes.Add(1)
+		}
 		c.delivered(batch)
 		clear(batch) // drop frame references before reuse
 		if cap(buf) > 1<<20 {

@@ -49,6 +49,13 @@ type Gateway struct {
 	all      map[*conn]struct{}           // every user connection (not visitors)
 
 	conns atomic.Int64
+	stats counters
+}
+
+// counters are the gateway's totals since start, exported as metrics.
+type counters struct {
+	frames atomic.Uint64 // frames written (events, acks, control frames)
+	writes atomic.Uint64 // socket writes
 }
 
 // New returns a gateway routing the events published on bus.
@@ -77,6 +84,20 @@ func New(store parley.Store, bus parley.Bus, msgs *messaging.Service, rem *remin
 
 // Connections returns the number of open connections on this node.
 func (g *Gateway) Connections() int64 { return g.conns.Load() }
+
+// Stats are a gateway's totals since it started.
+type Stats struct {
+	// Frames is how many frames were sent: events, acknowledgements and
+	// the gateway's other frames, many to a WebSocket message.
+	Frames uint64
+	// Writes is how many socket writes carried them.
+	Writes uint64
+}
+
+// Stats returns the gateway's totals since it started.
+func (g *Gateway) Stats() Stats {
+	return Stats{Frames: g.stats.frames.Load(), Writes: g.stats.writes.Load()}
+}
 
 // Close disconnects every client with "going away"; they reconnect to
 // another node or to this one after restart and resume.

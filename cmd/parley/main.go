@@ -270,7 +270,13 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "parley_websocket_connections", Help: "Open WebSocket connections."},
-			func() float64 { return float64(m.gateway.Connections()) }))
+			func() float64 { return float64(m.gateway.Connections()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "parley_websocket_frames_total",
+			Help: "Frames sent on WebSockets (events, acknowledgements, the gateway's own frames)."},
+			func() float64 { return float64(m.gateway.Stats().Frames) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "parley_websocket_writes_total",
+			Help: "Socket writes on WebSockets; each carries one message of many frames, or a control frame."},
+			func() float64 { return float64(m.gateway.Stats().Writes) }))
 	api := &httpapi.Server{Accounts: m.Accounts, Messaging: m.Messaging, LiveChat: m.LiveChat, Reminders: m.reminders, Presence: m.presence,
 		Gateway: m.gateway, Logger: log, Registry: reg, TrustProxy: cfg.TrustProxy,
 		SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), Ready: m.ready, Web: web.Handler()}
