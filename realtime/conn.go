@@ -59,16 +59,7 @@ type conn struct {
 	// route gathers it. Only route touches it, and the bus never runs
 	// route on two goroutines at once.
 	routed []item
-
-	// lastWrite is when the writer last wrote (monotonic nanoseconds since
-	// clockStart), for Config.WriteCoalesce. Only the writer touches it.
-	lastWrite int64
 }
-
-// clockStart anchors the monotonic times kept as integers.
-var clockStart = time.Now()
-
-func monotonic() int64 { return int64(time.Since(clockStart)) }
 
 // enqueue queues a batch of live events (taking ownership of the slice)
 // and reports whether the caller must start the writer (go
@@ -179,12 +170,6 @@ func (c *conn) closeWriter() {
 func (c *conn) writeLoop() {
 	var batch []item
 	for {
-		if d := c.g.cfg.WriteCoalesce; d > 0 && c.lastWrite != 0 {
-			// Busy: let frames gather until d after the last write.
-			if wait := time.Duration(c.lastWrite + int64(d) - monotonic()); wait > 0 {
-				time.Sleep(wait)
-			}
-		}
 		c.mu.Lock()
 		if len(c.queue) == 0 || c.closed {
 			// An idle connection keeps no queue storage.
@@ -213,9 +198,6 @@ func (c *conn) writeLoop() {
 		}
 		*bp = buf
 		putBuf(bp)
-		if c.g.cfg.WriteCoalesce > 0 {
-			c.lastWrite = monotonic()
-		}
 		if err != nil {
 			c.closeWriter()
 			c.ws.CloseNow()

@@ -27,12 +27,6 @@ type Config struct {
 	ResumeLimit int
 	// WriteTimeout bounds one socket write (default 10 s).
 	WriteTimeout time.Duration
-	// WriteCoalesce, if set, spaces a busy connection's writes at least
-	// this far apart: frames that arrive sooner after a write wait for the
-	// rest of the interval and leave together. The first frame after a
-	// quiet interval goes at once. 0 (the default) writes as soon as
-	// frames wait.
-	WriteCoalesce time.Duration
 	// OriginPatterns are extra origins allowed to open a socket with a
 	// session cookie (the server's own origin always is).
 	OriginPatterns []string

@@ -105,68 +105,58 @@ func TestFrameInUpgradeSegment(t *testing.T) {
 // back: each batch reaches the device in one WebSocket message (batches
 // may share one), in order, and every message is one socket write.
 func TestBatchInOneMessage(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		cfg  realtime.Config
-	}{
-		{"immediate", realtime.Config{}},
-		{"coalescing", realtime.Config{WriteCoalesce: 20 * time.Millisecond}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			s := newStack(t, t.TempDir(), tc.cfg)
-			ann := s.user("Ann")
-			a := s.dial(ann, 0)
-			a.next("hello")
-			const batches, perBatch = 40, 25
-			published := make(chan struct{})
-			t.Cleanup(func() { <-published }) // before the stack closes
-			go func() {
-				defer close(published)
-				for b := range batches {
-					events := make([]parley.Event, perBatch)
-					for i := range events {
-						events[i] = parley.NewEvent(parley.EventTyping, 0, 0, map[string]any{"batch": b, "i": i})
-						events[i].Audience = []int64{ann.ID}
-					}
-					if err := s.bus.Publish(context.Background(), events); err != nil {
-						t.Error(err)
-						return
-					}
-				}
-			}()
-			msgOf := map[int]int{} // batch → message
-			want := 0              // the next batch*perBatch+i expected
-			for want < batches*perBatch {
-				f := a.next(parley.EventTyping)
-				var d struct{ Batch, I int }
-				if err := json.Unmarshal(f.Data, &d); err != nil {
-					t.Fatal(err)
-				}
-				if got := d.Batch*perBatch + d.I; got != want {
-					t.Fatalf("event %d of batch %d arrived as number %d, want %d", d.I, d.Batch, got, want)
-				}
-				want++
-				if m, ok := msgOf[d.Batch]; ok && m != f.Msg {
-					t.Fatalf("batch %d came in messages %d and %d", d.Batch, m, f.Msg)
-				}
-				msgOf[d.Batch] = f.Msg
+	s := newStack(t, t.TempDir(), realtime.Config{})
+	ann := s.user("Ann")
+	a := s.dial(ann, 0)
+	a.next("hello")
+	const batches, perBatch = 40, 25
+	published := make(chan struct{})
+	t.Cleanup(func() { <-published }) // before the stack closes
+	go func() {
+		defer close(published)
+		for b := range batches {
+			events := make([]parley.Event, perBatch)
+			for i := range events {
+				events[i] = parley.NewEvent(parley.EventTyping, 0, 0, map[string]any{"batch": b, "i": i})
+				events[i].Audience = []int64{ann.ID}
 			}
-
-			// Every frame the gateway counts reached the client, and every
-			// message took one socket write.
-			var st realtime.Stats
-			var msgs, frames int
-			for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-				st = s.gw.Stats()
-				if msgs, frames = a.counts(); st.Frames == uint64(frames) && st.Writes == uint64(msgs) {
-					break
-				}
+			if err := s.bus.Publish(context.Background(), events); err != nil {
+				t.Error(err)
+				return
 			}
-			if st.Frames != uint64(frames) || st.Writes != uint64(msgs) {
-				t.Fatalf("the gateway counts %d frames in %d writes; the client received %d frames in %d messages",
-					st.Frames, st.Writes, frames, msgs)
-			}
-			t.Logf("%d frames in %d messages", frames, msgs)
-		})
+		}
+	}()
+	msgOf := map[int]int{} // batch → message
+	want := 0              // the next batch*perBatch+i expected
+	for want < batches*perBatch {
+		f := a.next(parley.EventTyping)
+		var d struct{ Batch, I int }
+		if err := json.Unmarshal(f.Data, &d); err != nil {
+			t.Fatal(err)
+		}
+		if got := d.Batch*perBatch + d.I; got != want {
+			t.Fatalf("event %d of batch %d arrived as number %d, want %d", d.I, d.Batch, got, want)
+		}
+		want++
+		if m, ok := msgOf[d.Batch]; ok && m != f.Msg {
+			t.Fatalf("batch %d came in messages %d and %d", d.Batch, m, f.Msg)
+		}
+		msgOf[d.Batch] = f.Msg
 	}
+
+	// Every frame the gateway counts reached the client, and every
+	// message took one socket write.
+	var st realtime.Stats
+	var msgs, frames int
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		st = s.gw.Stats()
+		if msgs, frames = a.counts(); st.Frames == uint64(frames) && st.Writes == uint64(msgs) {
+			break
+		}
+	}
+	if st.Frames != uint64(frames) || st.Writes != uint64(msgs) {
+		t.Fatalf("the gateway counts %d frames in %d writes; the client received %d frames in %d messages",
+			st.Frames, st.Writes, frames, msgs)
+	}
+	t.Logf("%d frames in %d messages", frames, msgs)
 }
