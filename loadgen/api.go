@@ -9,9 +9,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -30,6 +32,41 @@ func newTransport(conns int) *http.Transport {
 		MaxIdleConnsPerHost: conns,
 		IdleConnTimeout:     30 * time.Second,
 	}
+}
+
+// wsTransport returns the transport for up to conns WebSockets to the
+// server at base, and how many source addresses it dials from. Each
+// connection to one server address needs its own local port per source
+// address, and the kernel has about 28,000 of them (ip_local_port_range),
+// so for more connections to a loopback server the sockets come from
+// several addresses of 127.0.0.0/8 in turn: 127.0.0.2, 127.0.0.3, ...,
+// each used for at most two thirds of the ports. Everything stays on
+// loopback.
+func wsTransport(base string, conns int) (tr *http.Transport, sources int) {
+	tr = newTransport(0)
+	u, err := url.Parse(base)
+	if err != nil || !manySources {
+		return tr, 1
+	}
+	ip := net.ParseIP(u.Hostname())
+	if ip == nil || ip.To4() == nil || !ip.IsLoopback() {
+		return tr, 1
+	}
+	perSource := max(ephemeralPorts()*2/3, 1)
+	sources = min((conns+perSource-1)/perSource, 250)
+	if sources <= 1 {
+		return tr, 1
+	}
+	dialers := make([]*net.Dialer, sources)
+	for i := range dialers {
+		dialers[i] = &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second, Control: bindNoPort,
+			LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(2+i))}}
+	}
+	var next atomic.Uint64
+	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		return dialers[next.Add(1)%uint64(len(dialers))].DialContext(ctx, network, addr)
+	}
+	return tr, sources
 }
 
 // apiError is an error answer of the server.
@@ -157,6 +194,8 @@ type metrics struct {
 	CPU       float64 // process_cpu_seconds_total
 	GCs       float64 // go_gc_duration_seconds_count
 	Conns     float64 // parley_websocket_connections
+	Frames    float64 // parley_websocket_frames_total
+	Writes    float64 // parley_websocket_writes_total
 }
 
 func (m metrics) goBytes() float64 { return m.HeapInuse + m.StackUse }
@@ -182,6 +221,8 @@ func (a *api) metrics(ctx context.Context) (metrics, error) {
 		"process_cpu_seconds_total":     &m.CPU,
 		"go_gc_duration_seconds_count":  &m.GCs,
 		"parley_websocket_connections":  &m.Conns,
+		"parley_websocket_frames_total": &m.Frames,
+		"parley_websocket_writes_total": &m.Writes,
 	}
 	found := 0
 	sc := bufio.NewScanner(resp.Body)

@@ -156,6 +156,16 @@ func (o *Options) Validate() error {
 	return nil
 }
 
+// FilesNeeded is about how many open files a run needs, in the bench and
+// in the server it loads: a socket for each connection, those of the
+// set-up requests, and room for the rest.
+func (o *Options) FilesNeeded() uint64 {
+	if o.Visitors > 0 {
+		return uint64(o.Visitors + o.Consultants + 8*o.Parallel + 256)
+	}
+	return uint64(o.Users + o.Idle + 8*o.Parallel + 256)
+}
+
 // validateVisitors checks the options of the visitor mode.
 func (o *Options) validateVisitors() error {
 	if o.Consultants == 0 {

@@ -71,6 +71,14 @@ type Report struct {
 	StormMissing            int64   `json:"storm_missing,omitempty"` // missed messages not received
 	StormServerCPUMsPerConn float64 `json:"storm_server_cpu_ms_per_conn,omitempty"`
 
+	// The server's WebSocket frames and socket writes during the send
+	// phase (parley_websocket_frames_total, parley_websocket_writes_total),
+	// when it exports them.
+	WSFrames          int64   `json:"ws_frames,omitempty"`
+	WSWrites          int64   `json:"ws_writes,omitempty"`
+	FramesPerWrite    float64 `json:"frames_per_write,omitempty"`
+	WritesPerDelivery float64 `json:"writes_per_delivery,omitempty"` // every socket write, per message delivered to another member
+
 	Server string `json:"server,omitempty"` // how the server was run, when the bench started it
 }
 
@@ -128,6 +136,12 @@ func (r *runner) finish(rep *Report) {
 	rep.ElapsedS = round(rep.ElapsedS, 2)
 	rep.ServerCPUCores = round(rep.ServerCPUCores, 2)
 	rep.BenchCPUCores = round(rep.BenchCPUCores, 2)
+	if rep.WSWrites > 0 {
+		rep.FramesPerWrite = round(float64(rep.WSFrames)/float64(rep.WSWrites), 3)
+	}
+	if rep.Deliveries > 0 {
+		rep.WritesPerDelivery = round(float64(rep.WSWrites)/float64(rep.Deliveries), 3)
+	}
 }
 
 // quantile returns the nearest-rank q-quantile of sorted values.
@@ -191,6 +205,10 @@ func (rep *Report) Print(w io.Writer) {
 	}
 	p("server use", "RSS %s, Go heap+stacks %s at the end; %.2f cores busy while sending (bench: %.2f)",
 		size(rep.ServerRSSBytes), size(rep.ServerGoBytes), rep.ServerCPUCores, rep.BenchCPUCores)
+	if rep.WSWrites > 0 {
+		p("socket writes", "%d for %d frames: %.2f frames a write, %.2f writes per delivery", rep.WSWrites, rep.WSFrames,
+			rep.FramesPerWrite, rep.WritesPerDelivery)
+	}
 	p("per connection", "%s RSS, %s Go heap+stacks (each user's socket, with its state)", size(rep.BytesPerConnRSS), size(rep.BytesPerConnGo))
 	if rep.IdleConnections > 0 {
 		p("idle", "%d connections: %s RSS, %s Go heap+stacks each", rep.IdleConnections, size(rep.BytesPerIdleConnRSS), size(rep.BytesPerIdleConnGo))

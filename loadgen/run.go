@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"math/rand/v2"
 	"net/http"
@@ -23,9 +24,11 @@ type runner struct {
 	api   *api
 	wsURL string       // the WebSocket endpoint, without the cursor
 	wsHC  *http.Client // for WebSocket handshakes (no client timeout)
-	epoch time.Time    // time stamps are nanoseconds since epoch (monotonic)
-	runID string
-	pass  string
+	// sources is how many loopback addresses the sockets come from.
+	sources int
+	epoch   time.Time // time stamps are nanoseconds since epoch (monotonic)
+	runID   string
+	pass    string
 
 	users  []*simUser // the senders and receivers
 	idlers []*simUser // owners of the idle connections
@@ -90,19 +93,21 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 	if err := opt.Validate(); err != nil {
 		return nil, err
 	}
-	if err := ensureFiles(uint64(opt.Users + opt.Idle + 8*opt.Parallel + 64)); err != nil {
+	if err := RaiseFileLimit(opt.FilesNeeded()); err != nil {
 		return nil, err
 	}
+	wsTr, sources := wsTransport(opt.URL, opt.Users+opt.Idle)
 	secret := make([]byte, 12)
 	crand.Read(secret)
 	r := &runner{
-		opt:   opt,
-		api:   &api{base: strings.TrimRight(opt.URL, "/"), hc: &http.Client{Transport: newTransport(opt.Parallel * 4), Timeout: time.Minute}},
-		wsURL: strings.TrimRight(opt.URL, "/") + "/api/v1/ws?client=bench&version=1",
-		wsHC:  &http.Client{Transport: newTransport(0)},
-		epoch: time.Now(),
-		runID: hex.EncodeToString(secret[:4]),
-		pass:  "bench-" + hex.EncodeToString(secret[4:]),
+		opt:     opt,
+		api:     &api{base: strings.TrimRight(opt.URL, "/"), hc: &http.Client{Transport: newTransport(opt.Parallel * 4), Timeout: time.Minute}},
+		wsURL:   strings.TrimRight(opt.URL, "/") + "/api/v1/ws?client=bench&version=1",
+		wsHC:    &http.Client{Transport: wsTr},
+		sources: sources,
+		epoch:   time.Now(),
+		runID:   hex.EncodeToString(secret[:4]),
+		pass:    "bench-" + hex.EncodeToString(secret[4:]),
 	}
 	defer r.api.hc.CloseIdleConnections()
 	stop := context.AfterFunc(ctx, r.closeSockets) // an interrupt ends every socket at once
@@ -155,9 +160,20 @@ func (r *runner) run(ctx context.Context) (*Report, error) {
 	}
 
 	if o.Idle > 0 {
-		r.progress("opening %d idle connections", o.Idle)
+		from := ""
+		if r.sources > 1 {
+			from = fmt.Sprintf(" from %d source addresses (127.0.0.2-%d)", r.sources, r.sources+1)
+		}
+		r.progress("opening %d idle connections%s", o.Idle, from)
+		var opened atomic.Int64
 		if err := forEach(ctx, o.Idle, 4*o.Parallel, func(ctx context.Context, i int) error {
-			return r.openIdle(ctx, r.idlers[i%len(r.idlers)])
+			if err := r.openIdle(ctx, r.idlers[i%len(r.idlers)]); err != nil {
+				return err
+			}
+			if n := opened.Add(1); n%20000 == 0 && n < int64(o.Idle) {
+				r.progress("%d idle connections open", n)
+			}
+			return nil
 		}); err != nil {
 			return nil, fmt.Errorf("opening idle connections: %w", err)
 		}
@@ -355,6 +371,7 @@ func (r *runner) sendPhase(ctx context.Context, rep *Report) error {
 			rep.ServerCPUCores = (m1.CPU - m0.CPU) / elapsed
 			rep.ServerRSSBytes = int64(m1.RSS)
 			rep.ServerGoBytes = int64(m1.goBytes())
+			rep.WSFrames, rep.WSWrites = int64(m1.Frames-m0.Frames), int64(m1.Writes-m0.Writes)
 		}
 	}
 	// Rates are over the time from the first send to the last
@@ -524,7 +541,6 @@ func (r *runner) openIdle(ctx context.Context, u *simUser) error {
 		defer r.readers.Done()
 		// Presence changes of the idle user's own devices may arrive;
 		// nothing else should. Reading keeps control frames flowing.
-		var buf [4096]byte
 		for {
 			_, rd, err := ws.Reader(context.Background())
 			if err != nil {
@@ -533,11 +549,7 @@ func (r *runner) openIdle(ctx context.Context, u *simUser) error {
 				}
 				return
 			}
-			for {
-				if _, err := rd.Read(buf[:]); err != nil {
-					break
-				}
-			}
+			io.Copy(io.Discard, rd) // with a pooled buffer, not one per socket
 		}
 	}()
 	return nil

@@ -167,9 +167,10 @@ func RunVisitors(ctx context.Context, opt Options) (*VisitorReport, error) {
 	if opt.Visitors == 0 {
 		return nil, errors.New("loadgen: the visitor mode needs visitors")
 	}
-	if err := ensureFiles(uint64(opt.Visitors + opt.Consultants + 8*opt.Parallel + 256)); err != nil {
+	if err := RaiseFileLimit(opt.FilesNeeded()); err != nil {
 		return nil, err
 	}
+	wsTr, _ := wsTransport(opt.URL, opt.Visitors+opt.Consultants)
 	secret := make([]byte, 12)
 	rand.Read(secret)
 	base := strings.TrimRight(opt.URL, "/")
@@ -180,7 +181,7 @@ func RunVisitors(ctx context.Context, opt Options) (*VisitorReport, error) {
 		api:    &api{base: base, hc: hc},
 		widget: &api{base: base, hc: hc, origin: benchOrigin},
 		base:   base,
-		wsHC:   &http.Client{Transport: newTransport(0)},
+		wsHC:   &http.Client{Transport: wsTr},
 		epoch:  time.Now(),
 		runID:  hex.EncodeToString(secret[:4]),
 		pass:   "bench-" + hex.EncodeToString(secret[4:]),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"sync"
+	"time"
 
 	"github.com/coder/websocket"
 
@@ -25,15 +26,20 @@ type item struct {
 // idle connection holds no buffers) and a writer goroutine, started only
 // while frames wait, sends everything queued as one WebSocket message: one
 // write for many frames.
+//
+// A connection has no context of its own: the library's reads and writes
+// take none (a context per read or write costs allocations, and a
+// cancellable one per connection costs memory while it idles). Closing the
+// WebSocket ends both loops; the socket's deadline bounds each write.
 type conn struct {
 	g       *Gateway
 	ws      *websocket.Conn
+	sock    *socket
 	user    *parley.User    // a user's device,
 	contact *parley.Contact // or a visitor's widget
 	session int64
 	client  string
 	version string
-	ctx     context.Context
 
 	mu       sync.Mutex
 	queue    []item
@@ -41,69 +47,114 @@ type conn struct {
 	resuming bool
 	writing  bool
 	closed   bool
+	// closeCode and closeReason, once set (shut), are what the reader
+	// closes the WebSocket with.
+	closeCode   websocket.StatusCode
+	closeReason string
 	// backlog is how many queued frames are resume backlog, bounded by
 	// ResumeLimit rather than QueueLimit, until the writer takes them.
 	backlog int
+
+	// routed is the part of a published batch for this connection, while
+	// route gathers it. Only route touches it, and the bus never runs
+	// route on two goroutines at once.
+	routed []item
 }
 
-// push queues a live event.
-func (c *conn) push(it item) {
+// enqueue queues a batch of live events (taking ownership of the slice)
+// and reports whether the caller must start the writer (go
+// c.writeLoop()). The whole batch is queued at once, so a writer already
+// running takes all of it or none.
+func (c *conn) enqueue(batch []item) (start bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
-		return
+		return false
 	}
 	if c.resuming {
-		c.held = append(c.held, it)
-		return
+		c.held = append(c.held, batch...)
+		return false
 	}
-	c.enqueueLocked(it)
+	return c.enqueueLocked(batch)
 }
 
-// pushFrame queues a control frame (ack, error, pong).
-func (c *conn) pushFrame(frame []byte) { c.push(item{frame: frame}) }
+// pushFrame queues a control frame (ack, error, pong) and starts the
+// writer if it is not running.
+func (c *conn) pushFrame(frame []byte) {
+	if c.enqueue([]item{{frame: frame}}) {
+		go c.writeLoop()
+	}
+}
 
 // release queues the resume backlog, then the live events held meanwhile
 // that the client does not already have (at or before its cursor: a live
 // event can reach the old connection and be held by the new one) or that
-// the backlog contains, and ends resuming.
+// the backlog contains, ends resuming and starts the writer.
 func (c *conn) release(backlog []item, cursor int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	last := cursor
 	for _, it := range backlog {
-		c.queue = append(c.queue, it)
 		last = max(last, it.id)
 	}
+	c.queue = append(c.queue, backlog...)
 	c.backlog = len(backlog)
+	live := c.held[:0]
 	for _, it := range c.held {
 		if it.id == 0 || it.id > last {
-			c.enqueueLocked(it)
+			live = append(live, it)
 		}
 	}
-	c.startWriter()
 	c.held, c.resuming = nil, false
+	start := c.enqueueLocked(live)
+	if !c.writing && !c.closed && len(c.queue) > 0 {
+		c.writing, start = true, true
+	}
+	if start {
+		go c.writeLoop()
+	}
 }
 
-func (c *conn) enqueueLocked(it item) {
-	if c.closed {
-		return
+// enqueueLocked queues items, which it may keep as the queue, and reports
+// whether a writer must be started; the writer then counts as started
+// (writing), so one batch starts one writer.
+func (c *conn) enqueueLocked(items []item) (start bool) {
+	if c.closed || len(items) == 0 {
+		return false
 	}
-	if len(c.queue)-c.backlog >= c.g.cfg.QueueLimit {
+	if len(c.queue)-c.backlog+len(items) > c.g.cfg.QueueLimit {
 		// The client cannot keep up. Dropping frames silently would lose
 		// messages; closing tells it to resume from its cursor instead.
-		c.closed, c.queue = true, nil
-		go c.ws.Close(CloseSlowConsumer, "too slow; reconnect and resume from your cursor")
-		return
+		c.shutLocked(CloseSlowConsumer, "too slow; reconnect and resume from your cursor")
+		return false
 	}
-	c.queue = append(c.queue, it)
-	c.startWriter()
+	if len(c.queue) == 0 {
+		c.queue = items
+	} else {
+		c.queue = append(c.queue, items...)
+	}
+	if c.writing {
+		return false
+	}
+	c.writing = true
+	return true
 }
 
-func (c *conn) startWriter() {
-	if !c.writing && len(c.queue) > 0 && !c.closed {
-		c.writing = true
-		go c.writeLoop()
+// shut stops the writer and has the reader close the WebSocket with code.
+// The reader does it because the library's close handshake reads from the
+// connection, and only the reader reads (socket.Read); a read deadline in
+// the past wakes it from its wait.
+func (c *conn) shut(code websocket.StatusCode, reason string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.shutLocked(code, reason)
+}
+
+func (c *conn) shutLocked(code websocket.StatusCode, reason string) {
+	c.closed, c.queue, c.held = true, nil, nil
+	if c.closeCode == 0 {
+		c.closeCode, c.closeReason = code, reason
+		c.sock.SetReadDeadline(time.Unix(1, 0))
 	}
 }
 
@@ -113,21 +164,24 @@ func (c *conn) closeWriter() {
 	c.mu.Unlock()
 }
 
-// writeLoop sends queued frames until the queue is empty, then ends.
+// writeLoop sends queued frames until the queue is empty, then ends. Each
+// round sends everything queued as one message (a JSON array of frames),
+// in one socket write.
 func (c *conn) writeLoop() {
-	var buf []byte
 	var batch []item
 	for {
 		c.mu.Lock()
 		if len(c.queue) == 0 || c.closed {
-			c.writing = false
+			// An idle connection keeps no queue storage.
+			c.writing, c.queue = false, nil
 			c.mu.Unlock()
 			return
 		}
 		batch, c.queue, c.backlog = c.queue, batch[:0], 0
 		c.mu.Unlock()
 
-		buf = append(buf[:0], '[')
+		bp := getBuf()
+		buf := append((*bp)[:0], '[')
 		for i, it := range batch {
 			if i > 0 {
 				buf = append(buf, ',')
@@ -135,19 +189,23 @@ func (c *conn) writeLoop() {
 			buf = append(buf, it.frame...)
 		}
 		buf = append(buf, ']')
-		ctx, cancel := context.WithTimeout(c.ctx, c.g.cfg.WriteTimeout)
-		err := c.ws.Write(ctx, websocket.MessageText, buf)
-		cancel()
+		// The library writes the header and the payload in pieces; the
+		// socket gathers them and sends the message in one write.
+		c.sock.hold()
+		err := c.ws.Write(context.Background(), websocket.MessageText, buf)
+		if rerr := c.sock.release(); err == nil {
+			err = rerr
+		}
+		*bp = buf
+		putBuf(bp)
 		if err != nil {
 			c.closeWriter()
 			c.ws.CloseNow()
 			return
 		}
+		c.g.stats.frames.Add(uint64(len(batch)))
 		c.delivered(batch)
 		clear(batch) // drop frame references before reuse
-		if cap(buf) > 1<<20 {
-			buf = nil // do not keep a huge buffer for a quiet connection
-		}
 	}
 }
 
@@ -156,25 +214,47 @@ func (c *conn) delivered(batch []item) {
 	if c.contact != nil {
 		return // a visitor's delivery is not tracked
 	}
-	var newest map[int64]int64 // conversation → seq
+	// The newest seq per conversation; a batch spans few conversations.
+	type newest struct{ conv, seq int64 }
+	var arr [8]newest
+	list := arr[:0]
+next:
 	for _, it := range batch {
-		if it.msg && it.seq > newest[it.conv] {
-			if newest == nil {
-				newest = make(map[int64]int64)
-			}
-			newest[it.conv] = it.seq
+		if !it.msg {
+			continue
 		}
+		for i := range list {
+			if list[i].conv == it.conv {
+				list[i].seq = max(list[i].seq, it.seq)
+				continue next
+			}
+		}
+		list = append(list, newest{it.conv, it.seq})
 	}
-	for conv, seq := range newest {
-		c.g.msgs.Delivered(c.user.ID, conv, seq)
+	for _, n := range list {
+		c.g.msgs.Delivered(c.user.ID, n.conv, n.seq)
 	}
 }
 
-// readLoop handles client frames until the connection ends.
+// readLoop handles client frames until the connection ends. Between
+// frames it waits for readability without a buffer, on a small stack.
 func (c *conn) readLoop(device *presence.Device) {
+	ctx := context.Background()
 	for {
-		typ, data, err := c.ws.Read(c.ctx)
+		err := c.sock.waitReadable()
+		var typ websocket.MessageType
+		var data []byte
+		if err == nil {
+			typ, data, err = c.ws.Read(ctx)
+		}
 		if err != nil {
+			c.mu.Lock()
+			code, reason := c.closeCode, c.closeReason
+			c.mu.Unlock()
+			if code != 0 {
+				c.sock.SetReadDeadline(time.Time{})
+				c.ws.Close(code, reason)
+			}
 			return
 		}
 		if typ != websocket.MessageText {
@@ -190,8 +270,12 @@ func (c *conn) readLoop(device *presence.Device) {
 	}
 }
 
+// handle acts on one client frame. Its work runs to completion even if
+// the connection closes meanwhile: a send waiting for room in the commit
+// queue is still committed, and a client that retries it with its client
+// id gets that message.
 func (c *conn) handle(f *clientFrame, device *presence.Device) {
-	ctx := c.ctx
+	ctx := context.Background()
 	var err error
 	if c.contact != nil && f.Type != "ping" {
 		// The widget sends over HTTP; its socket only listens.

@@ -48,7 +48,14 @@ type Gateway struct {
 	contacts map[int64]map[*conn]struct{} // visitors' widgets
 	all      map[*conn]struct{}           // every user connection (not visitors)
 
+	closed bool // no new connections
+
+	// touched is route's list of the connections a batch is for. The bus
+	// never runs route on two goroutines at once.
+	touched []*conn
+
 	conns atomic.Int64
+	stats counters
 }
 
 // New returns a gateway routing the events published on bus.
@@ -78,11 +85,28 @@ func New(store parley.Store, bus parley.Bus, msgs *messaging.Service, rem *remin
 // Connections returns the number of open connections on this node.
 func (g *Gateway) Connections() int64 { return g.conns.Load() }
 
+// Stats are a gateway's totals since it started.
+type Stats struct {
+	// Frames is how many frames were sent: events, acknowledgements and
+	// the gateway's other frames, many to a WebSocket message.
+	Frames uint64
+	// Writes is how many socket writes carried them (and the WebSocket
+	// control frames: closes, pongs).
+	Writes uint64
+}
+
+// Stats returns the gateway's totals since it started.
+func (g *Gateway) Stats() Stats {
+	return Stats{Frames: g.stats.frames.Load(), Writes: g.stats.writes.Load()}
+}
+
 // Close disconnects every client with "going away"; they reconnect to
-// another node or to this one after restart and resume.
+// another node or to this one after restart and resume. It returns once
+// every connection has closed, or after the close handshake's timeout.
 func (g *Gateway) Close() {
 	g.cancel()
-	g.mu.RLock()
+	g.mu.Lock()
+	g.closed = true
 	conns := make([]*conn, 0, len(g.all))
 	for c := range g.all {
 		conns = append(conns, c)
@@ -92,17 +116,27 @@ func (g *Gateway) Close() {
 			conns = append(conns, c)
 		}
 	}
-	g.mu.RUnlock()
+	g.mu.Unlock()
 	for _, c := range conns {
-		c.ws.Close(websocket.StatusGoingAway, "server restarting; reconnect and resume")
+		c.shut(websocket.StatusGoingAway, goingAway)
+	}
+	// The readers close their sockets, in parallel; the library gives a
+	// client 5 s to answer a close.
+	for deadline := time.Now().Add(6 * time.Second); g.conns.Load() > 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
+const goingAway = "server restarting; reconnect and resume"
+
 // route hands each event to the local connections of its audience. It
-// runs on the bus's goroutine: it only encodes and queues.
+// runs on the bus's goroutine: it only encodes and queues. It gathers the
+// events of the batch per connection first and queues each connection's
+// share at once, then starts the writers, so that a connection receives a
+// published batch in one write however many of its events are for it.
 func (g *Gateway) route(events []parley.Event) {
+	touched := g.touched[:0]
 	g.mu.RLock()
-	defer g.mu.RUnlock()
 	for i := range events {
 		e := &events[i]
 		var frame []byte
@@ -110,7 +144,10 @@ func (g *Gateway) route(events []parley.Event) {
 			if frame == nil {
 				frame = appendEvent(make([]byte, 0, 128+len(e.Data)), e)
 			}
-			c.push(item{frame: frame, id: e.ID, conv: e.ConversationID, seq: e.Seq, msg: e.Type == parley.EventMessageCreated})
+			if len(c.routed) == 0 {
+				touched = append(touched, c)
+			}
+			c.routed = append(c.routed, item{frame: frame, id: e.ID, conv: e.ConversationID, seq: e.Seq, msg: e.Type == parley.EventMessageCreated})
 		}
 		switch {
 		case e.ContactID != 0:
@@ -130,6 +167,16 @@ func (g *Gateway) route(events []parley.Event) {
 		}
 		g.control(e)
 	}
+	g.mu.RUnlock()
+	for _, c := range touched {
+		batch := c.routed
+		c.routed = nil // the queue may keep the slice
+		if c.enqueue(batch) {
+			go c.writeLoop()
+		}
+	}
+	clear(touched)
+	g.touched = touched[:0]
 }
 
 // control acts on events that end connections: a deactivated user, a
@@ -143,7 +190,7 @@ func (g *Gateway) control(e *parley.Event) {
 		}
 		if json.Unmarshal(e.Data, &u) == nil && !u.Active {
 			for c := range g.users[u.ID] {
-				go c.ws.Close(CloseUnauthorized, "account deactivated")
+				c.shut(CloseUnauthorized, "account deactivated")
 			}
 		}
 	case parley.EventSessionEnded:
@@ -153,7 +200,7 @@ func (g *Gateway) control(e *parley.Event) {
 		if json.Unmarshal(e.Data, &s) == nil {
 			for c := range g.users[e.UserID] {
 				if c.session == s.SessionID {
-					go c.ws.Close(CloseUnauthorized, "signed out")
+					c.shut(CloseUnauthorized, "signed out")
 				}
 			}
 		}
@@ -168,9 +215,13 @@ func (g *Gateway) set(c *conn) (map[int64]map[*conn]struct{}, int64) {
 	return g.users, c.user.ID
 }
 
-func (g *Gateway) add(c *conn) {
+// add registers c, or reports false once the gateway is closed.
+func (g *Gateway) add(c *conn) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if g.closed {
+		return false
+	}
 	byID, id := g.set(c)
 	m := byID[id]
 	if m == nil {
@@ -182,6 +233,7 @@ func (g *Gateway) add(c *conn) {
 		g.all[c] = struct{}{}
 	}
 	g.conns.Add(1)
+	return true
 }
 
 func (g *Gateway) remove(c *conn) {
@@ -202,24 +254,27 @@ func (g *Gateway) remove(c *conn) {
 // resumes it and returns; the connection runs on until it ends. cursor is the last event the client
 // saw (0: a fresh client that will fetch its state).
 func (g *Gateway) Serve(w http.ResponseWriter, r *http.Request, user *parley.User, session int64, cursor int64, client, version string) {
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+	ws, sock := g.accept(w, r, &websocket.AcceptOptions{
 		OriginPatterns:  g.cfg.OriginPatterns,
 		CompressionMode: websocket.CompressionDisabled,
 	})
-	if err != nil {
+	if ws == nil {
 		return // Accept has answered the request
 	}
 	ws.SetReadLimit(64 << 10)
-	// The connection outlives this handler: its context is its own.
-	ctx, cancel := context.WithCancel(context.Background())
-	c := &conn{g: g, ws: ws, user: user, session: session, client: client, version: version, ctx: ctx, resuming: true}
-	g.add(c)
+	// The connection outlives this handler and its request's context.
+	ctx := context.Background()
+	c := &conn{g: g, ws: ws, sock: sock, user: user, session: session, client: client, version: version, resuming: true}
+	if !g.add(c) {
+		ws.Close(websocket.StatusGoingAway, goingAway)
+		return
+	}
 	device := g.presence.Connect(user.ID)
 	end := func() {
-		cancel()
 		g.remove(c)
 		device.Disconnect()
 		c.closeWriter()
+		ws.CloseNow() // ends a write under way
 	}
 	if err := g.resume(ctx, c, cursor); err != nil {
 		g.log.Warn("resume", "user_id", user.ID, "err", err)
@@ -233,7 +288,7 @@ func (g *Gateway) Serve(w http.ResponseWriter, r *http.Request, user *parley.Use
 	g.reminders.Connected(ctx, user.ID)
 	// Read on a fresh goroutine and let this one, with the deep stack it
 	// grew authenticating and resuming, and the request it holds, go: an
-	// idle connection then costs a small stack and its buffers.
+	// idle connection then costs a small stack.
 	go func() {
 		defer end()
 		c.readLoop(device)
@@ -245,18 +300,21 @@ func (g *Gateway) Serve(w http.ResponseWriter, r *http.Request, user *parley.Use
 // cursor. The caller has checked the visitor token and the origin, so any
 // origin is accepted here.
 func (g *Gateway) ServeVisitor(w http.ResponseWriter, r *http.Request, contact *parley.Contact, cursor int64) {
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true, CompressionMode: websocket.CompressionDisabled})
-	if err != nil {
+	ws, sock := g.accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true, CompressionMode: websocket.CompressionDisabled})
+	if ws == nil {
 		return
 	}
 	ws.SetReadLimit(4 << 10)
-	ctx, cancel := context.WithCancel(context.Background())
-	c := &conn{g: g, ws: ws, contact: contact, ctx: ctx, resuming: true}
-	g.add(c)
+	ctx := context.Background()
+	c := &conn{g: g, ws: ws, sock: sock, contact: contact, resuming: true}
+	if !g.add(c) {
+		ws.Close(websocket.StatusGoingAway, goingAway)
+		return
+	}
 	end := func() {
-		cancel()
 		g.remove(c)
 		c.closeWriter()
+		ws.CloseNow()
 	}
 	if err := g.resume(ctx, c, cursor); err != nil {
 		g.log.Warn("visitor resume", "contact_id", contact.ID, "err", err)
@@ -268,6 +326,31 @@ func (g *Gateway) ServeVisitor(w http.ResponseWriter, r *http.Request, contact *
 		defer end()
 		c.readLoop(nil)
 	}()
+}
+
+// accept upgrades the request through an upgrader (socket.go), so that
+// the connection keeps small buffers and its writes are gathered and
+// counted. It returns nil if the upgrade failed; Accept has then answered.
+func (g *Gateway) accept(w http.ResponseWriter, r *http.Request, opts *websocket.AcceptOptions) (*websocket.Conn, *socket) {
+	u := &upgrader{ResponseWriter: w, timeout: g.cfg.WriteTimeout, stats: &g.stats}
+	ws, err := websocket.Accept(u, r, opts)
+	if err != nil {
+		return nil, nil
+	}
+	if u.sock == nil {
+		// The library hijacked through something else: it would write
+		// around the socket. It never does; refuse rather than guess.
+		g.log.Error("websocket upgrade bypassed the gateway's upgrader")
+		ws.CloseNow()
+		return nil, nil
+	}
+	if u.early > 0 {
+		// The library put the early bytes back in front of the socket
+		// rather than in its buffer; bring them into the buffer, where
+		// the reader's wait for readability sees them.
+		u.sock.lib.Peek(u.early)
+	}
+	return ws, u.sock
 }
 
 // resume sends hello and every durable event after cursor, then releases

@@ -139,6 +139,8 @@ type frame struct {
 		Code    string `json:"code"`
 		Message string `json:"message"`
 	} `json:"error"`
+
+	Msg int `json:"-"` // the WebSocket message it came in, counted from 1
 }
 
 // client is a WebSocket client that collects every frame it receives.
@@ -149,6 +151,8 @@ type client struct {
 	done   chan struct{}
 	status websocket.StatusCode // close status once done
 	cursor int64                // highest event id seen
+	msgs   int                  // messages received
+	nfr    int                  // frames received
 	mu     sync.Mutex
 }
 
@@ -188,10 +192,16 @@ func (c *client) read() {
 			c.t.Errorf("server sent a non-array message %q: %v", data, err)
 			return
 		}
+		c.mu.Lock()
+		c.msgs++
+		c.nfr += len(fs)
+		msg := c.msgs
+		c.mu.Unlock()
 		for _, f := range fs {
 			c.mu.Lock()
 			c.cursor = max(c.cursor, f.ID)
 			c.mu.Unlock()
+			f.Msg = msg
 			c.frames <- f
 		}
 	}
@@ -240,6 +250,13 @@ func (c *client) none(typ string, d time.Duration) {
 func (c *client) close() {
 	c.ws.CloseNow()
 	<-c.done
+}
+
+// counts returns how many messages and frames the client received.
+func (c *client) counts() (msgs, frames int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.msgs, c.nfr
 }
 
 func (c *client) lastCursor() int64 {

@@ -67,6 +67,10 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("--sqlite-sync applies to SQLite, not to --database")
 	}
 
+	// Before the server starts: it inherits the limit.
+	if err := loadgen.RaiseFileLimit(opt.FilesNeeded()); err != nil {
+		return err
+	}
 	var srv *loadgen.Server
 	if opt.URL == "" {
 		exe, err := os.Executable()

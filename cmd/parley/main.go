@@ -276,7 +276,13 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "parley_store_commits_total", Help: "Transactions the store committed; writes/commits is the mean group."},
 			func() float64 { return float64(m.store.Stats().Commits) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "parley_store_restarts_total", Help: "Groups run again without a write that failed after changing something."},
-			func() float64 { return float64(m.store.Stats().Restarts) }))
+			func() float64 { return float64(m.store.Stats().Restarts) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "parley_websocket_frames_total",
+			Help: "Frames sent on WebSockets (events, acknowledgements, the gateway's own frames)."},
+			func() float64 { return float64(m.gateway.Stats().Frames) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "parley_websocket_writes_total",
+			Help: "Socket writes on WebSockets; each carries one message of many frames, or a control frame."},
+			func() float64 { return float64(m.gateway.Stats().Writes) }))
 	api := &httpapi.Server{Accounts: m.Accounts, Messaging: m.Messaging, LiveChat: m.LiveChat, Reminders: m.reminders, Presence: m.presence,
 		Gateway: m.gateway, Logger: log, Registry: reg, TrustProxy: cfg.TrustProxy,
 		SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), Ready: m.ready, Web: web.Handler()}
