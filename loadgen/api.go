@@ -196,6 +196,9 @@ type metrics struct {
 	Conns     float64 // parley_websocket_connections
 	Frames    float64 // parley_websocket_frames_total
 	Writes    float64 // parley_websocket_writes_total
+	// The store's writes and commits (parley_store_writes_total,
+	// parley_store_commits_total).
+	StoreWrites, Commits float64
 }
 
 func (m metrics) goBytes() float64 { return m.HeapInuse + m.StackUse }
@@ -223,6 +226,8 @@ func (a *api) metrics(ctx context.Context) (metrics, error) {
 		"parley_websocket_connections":  &m.Conns,
 		"parley_websocket_frames_total": &m.Frames,
 		"parley_websocket_writes_total": &m.Writes,
+		"parley_store_writes_total":     &m.StoreWrites,
+		"parley_store_commits_total":    &m.Commits,
 	}
 	found := 0
 	sc := bufio.NewScanner(resp.Body)

@@ -74,6 +74,12 @@ type Report struct {
 	// The server's WebSocket frames and socket writes during the send
 	// phase (parley_websocket_frames_total, parley_websocket_writes_total),
 	// when it exports them.
+	// The store's commits a second and writes (each send is one) per
+	// commit over the send phase, from parley_store_commits_total and
+	// parley_store_writes_total: on SQLite each commit is an fsync.
+	CommitsPerSec   float64 `json:"commits_per_sec,omitempty"`
+	WritesPerCommit float64 `json:"writes_per_commit,omitempty"`
+
 	WSFrames          int64   `json:"ws_frames,omitempty"`
 	WSWrites          int64   `json:"ws_writes,omitempty"`
 	FramesPerWrite    float64 `json:"frames_per_write,omitempty"`
@@ -205,6 +211,9 @@ func (rep *Report) Print(w io.Writer) {
 	}
 	p("server use", "RSS %s, Go heap+stacks %s at the end; %.2f cores busy while sending (bench: %.2f)",
 		size(rep.ServerRSSBytes), size(rep.ServerGoBytes), rep.ServerCPUCores, rep.BenchCPUCores)
+	if rep.CommitsPerSec > 0 {
+		p("commits", "%.0f a second, %.1f writes each (a send is a write)", rep.CommitsPerSec, rep.WritesPerCommit)
+	}
 	if rep.WSWrites > 0 {
 		p("socket writes", "%d for %d frames: %.2f frames a write, %.2f writes per delivery", rep.WSWrites, rep.WSFrames,
 			rep.FramesPerWrite, rep.WritesPerDelivery)

@@ -372,6 +372,10 @@ func (r *runner) sendPhase(ctx context.Context, rep *Report) error {
 			rep.ServerRSSBytes = int64(m1.RSS)
 			rep.ServerGoBytes = int64(m1.goBytes())
 			rep.WSFrames, rep.WSWrites = int64(m1.Frames-m0.Frames), int64(m1.Writes-m0.Writes)
+			if commits := m1.Commits - m0.Commits; commits > 0 {
+				rep.CommitsPerSec = round(commits/elapsed, 1)
+				rep.WritesPerCommit = round((m1.StoreWrites-m0.StoreWrites)/commits, 2)
+			}
 		}
 	}
 	// Rates are over the time from the first send to the last
