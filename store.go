@@ -46,6 +46,11 @@ type Batcher interface {
 	// Write's function, it may be called again, with the same or fewer
 	// items, when the group starts again.
 	ApplyBatch(ctx context.Context, tx Tx, items []any) error
+	// BatchKey says what an item touches (for sends, its conversation).
+	// Items with one key are applied in the order they were submitted; on
+	// a database that runs several transactions at once, items with
+	// different keys may be applied by different ones, concurrently.
+	BatchKey(item any) int64
 }
 
 // Reader is every query, available both on the Store and inside a Tx. Each
@@ -196,8 +201,8 @@ type Tx interface {
 	SetPointers(ctx context.Context, convID, userID, delivered, read int64, markedUnread bool) (*Member, error)
 	// MovePointers applies many moves as SetPointers does one, without
 	// reading the rows back; a move of someone no longer a member is
-	// ignored. Rows are locked in one order (conversation, user), so writers
-	// moving many pointers never deadlock each other.
+	// ignored. Rows are locked in one order (conversation, user), so
+	// writers moving many pointers never deadlock each other.
 	MovePointers(ctx context.Context, moves []PointerMove) error
 	// LockConversations returns the conversations among ids that exist,
 	// locked until the transaction ends. Locks are taken in ID order, so

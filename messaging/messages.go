@@ -169,6 +169,17 @@ func (r *sendReq) clientKey() parley.ClientKey {
 // which may add a system line after it.
 type sendBatch struct{ s *Service }
 
+// BatchKey is the send's conversation; a visitor's first message, which
+// opens its dialog, is keyed by the visitor (negative, apart from
+// conversations).
+func (b *sendBatch) BatchKey(item any) int64 {
+	r := item.(*sendReq)
+	if r.in.ConversationID == 0 {
+		return -r.contact.ID
+	}
+	return r.in.ConversationID
+}
+
 func (b *sendBatch) ApplyBatch(ctx context.Context, tx parley.Tx, items []any) error {
 	s := b.s
 	reqs := make([]*sendReq, len(items))

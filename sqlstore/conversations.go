@@ -152,8 +152,8 @@ func (q *q) MembersByConversation(ctx context.Context, convIDs []int64) (map[int
 
 func (q *q) MembersIn(ctx context.Context, keys []parley.MemberKey) (map[parley.MemberKey]*parley.Member, error) {
 	out := make(map[parley.MemberKey]*parley.Member, len(keys))
-	err := q.multi(ctx, len(keys), func(k int) string {
-		return "SELECT " + memberCols + " FROM (" + q.values(k, "BIGINT", "BIGINT") + `) v
+	err := q.multi(ctx, len(keys), ints(2), func(rows string) string {
+		return "SELECT " + memberCols + " FROM (" + rows + `) v
 			JOIN members ON conversation_id = v.column1 AND user_id = v.column2`
 	}, func(dst []any, i int) []any {
 		return append(dst, keys[i].ConversationID, keys[i].UserID)
@@ -175,8 +175,8 @@ func (q *q) LockConversations(ctx context.Context, ids []int64) (map[int64]*parl
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
 	out := make(map[int64]*parley.Conversation, len(ids))
-	err := q.multi(ctx, len(ids), func(k int) string {
-		return "SELECT " + convCols + " FROM conversations c WHERE c.id IN (" + q.params(k) + ")"
+	err := q.multi(ctx, len(ids), ints(1), func(rows string) string {
+		return "SELECT " + convCols + " FROM conversations c WHERE c.id IN (SELECT column1 FROM (" + rows + ") v)"
 	}, func(dst []any, i int) []any {
 		return append(dst, ids[i])
 	}, func(rows *sql.Rows) error {
@@ -194,18 +194,11 @@ func (q *q) MovePointers(ctx context.Context, moves []parley.PointerMove) error 
 	slices.SortFunc(moves, func(a, b parley.PointerMove) int {
 		return cmp.Or(cmp.Compare(a.ConversationID, b.ConversationID), cmp.Compare(a.UserID, b.UserID))
 	})
-	convIDs := make([]int64, len(moves))
-	for i := range moves {
-		convIDs[i] = moves[i].ConversationID
-	}
-	if err := q.lockConversations(ctx, convIDs...); err != nil {
-		return err
-	}
 	if lock := q.s.dialect.forUpdate(); lock != "" {
 		// UPDATE ... FROM locks rows in the order its join meets them;
 		// lock them in key order first.
-		err := q.multi(ctx, len(moves), func(k int) string {
-			return "SELECT 1 FROM (" + q.values(k, "BIGINT", "BIGINT") + `) v
+		err := q.multi(ctx, len(moves), ints(2), func(rows string) string {
+			return "SELECT 1 FROM (" + rows + `) v
 				JOIN members ON conversation_id = v.column1 AND user_id = v.column2
 				ORDER BY conversation_id, user_id` + lock
 		}, func(dst []any, i int) []any {
@@ -215,14 +208,14 @@ func (q *q) MovePointers(ctx context.Context, moves []parley.PointerMove) error 
 			return err
 		}
 	}
-	return q.multi(ctx, len(moves), func(k int) string {
+	return q.multi(ctx, len(moves), []string{"BIGINT", "BIGINT", "BIGINT", "BIGINT", "BOOLEAN", "BIGINT"}, func(rows string) string {
 		return `UPDATE members SET
 			read_seq = CASE WHEN members.read_seq > v.column4 THEN members.read_seq ELSE v.column4 END,
 			delivered_seq = CASE WHEN members.delivered_seq > v.column3 THEN members.delivered_seq ELSE v.column3 END,
 			marked_unread = CASE WHEN v.column5 THEN FALSE ELSE members.marked_unread END,
 			draft = CASE WHEN v.column6 <> 0 THEN '' ELSE members.draft END,
 			draft_at = CASE WHEN v.column6 <> 0 AND members.draft <> '' THEN v.column6 ELSE members.draft_at END
-			FROM (` + q.values(k, "BIGINT", "BIGINT", "BIGINT", "BIGINT", "BOOLEAN", "BIGINT") + `) v
+			FROM (` + rows + `) v
 			WHERE members.conversation_id = v.column1 AND members.user_id = v.column2`
 	}, func(dst []any, i int) []any {
 		m := &moves[i]
@@ -316,9 +309,6 @@ func (q *q) RemoveMember(ctx context.Context, convID, userID int64) error {
 }
 
 func (q *q) SetPointers(ctx context.Context, convID, userID, delivered, read int64, markedUnread bool) (*parley.Member, error) {
-	if err := q.lockConversations(ctx, convID); err != nil {
-		return nil, err
-	}
 	if delivered < read {
 		delivered = read
 	}
@@ -334,9 +324,6 @@ func (q *q) SetPointers(ctx context.Context, convID, userID, delivered, read int
 }
 
 func (q *q) ClearDraft(ctx context.Context, convID, userID int64, at time.Time) (bool, error) {
-	if err := q.lockConversations(ctx, convID); err != nil {
-		return false, err
-	}
 	res, err := q.exec(ctx, "UPDATE members SET draft = '', draft_at = $3 WHERE conversation_id = $1 AND user_id = $2 AND draft <> ''",
 		convID, userID, parley.Millis(at))
 	if err != nil {
@@ -347,9 +334,6 @@ func (q *q) ClearDraft(ctx context.Context, convID, userID int64, at time.Time) 
 }
 
 func (q *q) SetDraft(ctx context.Context, convID, userID int64, text string, at time.Time) error {
-	if err := q.lockConversations(ctx, convID); err != nil {
-		return err
-	}
 	return q.execOne(ctx, "member", "UPDATE members SET draft = $3, draft_at = $4 WHERE conversation_id = $1 AND user_id = $2",
 		convID, userID, text, parley.Millis(at))
 }

@@ -65,9 +65,8 @@ func (s *Store) storeEvents(ctx context.Context, tx *sql.Tx, events []parley.Eve
 	for i := range events {
 		events[i].ID = ids[i]
 	}
-	return t.multi(ctx, len(events), func(k int) string {
-		return "INSERT INTO events (id, type, conversation_id, user_id, project_id, contact_id, seq, data, created_at) " +
-			t.values(k, "", "", "", "", "", "", "", "", "")
+	return t.multi(ctx, len(events), []string{"BIGINT", "TEXT", "BIGINT", "BIGINT", "BIGINT", "BIGINT", "BIGINT", "TEXT", "BIGINT"}, func(rows string) string {
+		return "INSERT INTO events (id, type, conversation_id, user_id, project_id, contact_id, seq, data, created_at) " + rows
 	}, func(dst []any, i int) []any {
 		e := &events[i]
 		return append(dst, e.ID, e.Type, e.ConversationID, e.UserID, e.ProjectID, e.ContactID, e.Seq, string(e.Data), parley.Millis(e.At))
@@ -88,9 +87,9 @@ func (q *q) conversationAudiences(ctx context.Context, convIDs []int64) (map[int
 	convIDs = slices.Compact(convIDs)
 	out := make(map[int64]*audience, len(convIDs))
 	projects := make(map[int64][]*audience)
-	err := q.multi(ctx, len(convIDs), func(k int) string {
+	err := q.multi(ctx, len(convIDs), ints(1), func(rows string) string {
 		return `SELECT c.id, c.project_id, COALESCE(m.user_id, 0) FROM conversations c
-			LEFT JOIN members m ON m.conversation_id = c.id WHERE c.id IN (` + q.params(k) + ")"
+			LEFT JOIN members m ON m.conversation_id = c.id WHERE c.id IN (SELECT column1 FROM (` + rows + ") v)"
 	}, func(dst []any, i int) []any {
 		return append(dst, convIDs[i])
 	}, func(rows *sql.Rows) error {

@@ -14,45 +14,75 @@ import (
 // maxGroup bounds how many writes share one transaction.
 const maxGroup = 2048
 
-// groupWriter runs every write of the store, in groups: the writes that
-// arrive while a group is under way run together in the next transaction,
-// and one commit (one fsync) answers all of them. It is the only batching
-// layer: writes of one kind (sends) can also share statements through a
-// parley.Batcher, whose items of one group are applied in one call.
+// groupWriter runs every write of the store. It is the only batching
+// layer: writes queue here, the writes that arrive while a transaction is
+// under way run in the next one, and writes of one kind (sends) can also
+// share statements through a parley.Batcher, whose items that share a
+// transaction are applied in one call.
 //
-// One goroutine (the executor) runs the transactions one at a time, so
-// that two of this node's never wait for each other's row locks: one only
-// ever waits for those before it to commit. A second goroutine (the
-// completer) publishes each committed transaction's events and answers
-// its writes, in commit order, while the executor runs the next.
+// Executors run the transactions; the completer publishes each committed
+// transaction's events and answers its writes, in commit order, while the
+// executors go on. A transaction that emits events takes the events lock
+// before it stores them (a no-op on SQLite) and joins the completer's line
+// while it holds it, so the line is in commit order, which is stream order.
 //
-// On SQLite, which has one writer and an fsync per commit, the writes of a
-// group share one transaction, without savepoints (each would copy every
-// page it touches): a write that fails before changing anything is simply
-// left out; one that fails after (or breaks the transaction, or panics)
-// makes the group roll back and start again without it, so it is undone
-// alone.
+// On SQLite, which has one writer and an fsync per commit, one executor
+// runs everything queued as one transaction (a group), without savepoints
+// (each would copy every page it touches): a write that fails before
+// changing anything is simply left out; one that fails after (or breaks
+// the transaction, or panics) makes the group roll back and start again
+// without it, so it is undone alone.
 //
-// On PostgreSQL each write (or a batch's items) is its own transaction:
-// rows are then locked in one order by each transaction (a conversation's
-// row before anything in it, several conversations in ID order), so that
-// writers on other nodes cannot deadlock with it, which one transaction
-// gathering unrelated writes could not promise. The executor hands each
-// COMMIT to a goroutine and goes on (the database shares the flushes of
-// commits that arrive together); the events lock taken before a
-// transaction inserts its events keeps commits in stream order.
+// On PostgreSQL, pgExecutors executors run at once, each taking one write
+// (or every queued item of one Batcher) as its own transaction, so that
+// several are in flight and the database's cores and commit flushes are
+// shared. Each transaction locks rows in one order (a contact's row before
+// its conversations', a conversation's row before anything in it, several
+// conversations in ID order; see lockConversations): transactions of this
+// node or any other then wait for each other in one order and never
+// deadlock, which one transaction gathering unrelated writes could not
+// promise.
 type groupWriter struct {
-	s        *Store
-	mu       sync.Mutex
-	queue    []*writeReq
-	closed   bool
-	wake     chan struct{}
-	slots    chan struct{} // a token per queued or unanswered write
-	inflight chan struct{} // PostgreSQL: a token per group committing
-	groups   chan *group   // to the completer, in commit order
-	stopped  chan struct{} // closed once every write is answered
+	s       *Store
+	mu      sync.Mutex
+	queue   []*writeReq
+	closed  bool
+	wake    chan struct{}
+	quit    chan struct{}    // closed by close
+	busy    map[laneKey]bool // PostgreSQL: lanes an executor works
+	slots   chan struct{}    // a token per queued or unanswered write
+	running sync.WaitGroup
+
+	// The completer's line, in commit order.
+	lineMu  sync.Mutex
+	line    []*group
+	lineEnd bool          // no executor is left to join it
+	next    chan struct{} // signalled when the line grows or ends
+	stopped chan struct{} // closed once every write is answered
 
 	commits, writes, restarts atomic.Int64 // for Stats
+}
+
+// pgExecutors is how many transactions one node runs at once on
+// PostgreSQL. A Batcher's items go into as many lanes by their BatchKey;
+// one executor at a time works a lane, so that the node's concurrent
+// transactions of one kind touch different rows (sends: different
+// conversations) instead of waiting for each other's locks.
+const pgExecutors = 4
+
+// laneKey names a lane: a Batcher's items whose keys are equal modulo
+// pgExecutors.
+type laneKey struct {
+	b    parley.Batcher
+	lane int64
+}
+
+func laneOf(r *writeReq) laneKey {
+	k := r.batch.BatchKey(r.item) % pgExecutors
+	if k < 0 {
+		k += pgExecutors
+	}
+	return laneKey{r.batch, k}
 }
 
 // writeReq is one write waiting for the writer: a function (Write) or an
@@ -81,18 +111,39 @@ type unit struct {
 
 // group is one transaction's worth of writes, on its way to the completer.
 type group struct {
-	reqs   []*writeReq
-	events []parley.Event // stored, in stream order
-	commit chan error     // PostgreSQL: the outcome of the COMMIT
-	err    error          // the group as a whole failed
+	reqs      []*writeReq
+	events    []parley.Event // stored, in stream order
+	err       error          // the group as a whole failed
+	committed chan struct{}  // closed once it committed or failed (err)
 }
 
-func newGroupWriter(s *Store, maxPending, inflight int) *groupWriter {
-	w := &groupWriter{s: s, wake: make(chan struct{}, 1), slots: make(chan struct{}, maxPending),
-		inflight: make(chan struct{}, inflight), groups: make(chan *group, inflight+1), stopped: make(chan struct{})}
-	go w.run()
+func newGroupWriter(s *Store, maxPending int) *groupWriter {
+	w := &groupWriter{s: s, wake: make(chan struct{}, 1), quit: make(chan struct{}), busy: make(map[laneKey]bool), slots: make(chan struct{}, maxPending),
+		next: make(chan struct{}, 1), stopped: make(chan struct{})}
+	n := 1
+	if s.dialect.name() == "postgres" {
+		n = pgExecutors
+	}
+	for range n {
+		w.running.Add(1)
+		go w.run()
+	}
+	go func() {
+		w.running.Wait()
+		w.lineMu.Lock()
+		w.lineEnd = true
+		w.lineMu.Unlock()
+		w.signal(w.next)
+	}()
 	go w.complete()
 	return w
+}
+
+func (w *groupWriter) signal(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
 }
 
 // enqueue queues r once there is room, and reports whether it did; if
@@ -156,53 +207,134 @@ func (w *groupWriter) close() {
 	w.mu.Lock()
 	w.closed = true
 	w.mu.Unlock()
-	select {
-	case w.wake <- struct{}{}:
-	default:
-	}
+	close(w.quit)
 	<-w.stopped
 }
 
-// run is the executor.
+// run is an executor.
 func (w *groupWriter) run() {
-	defer close(w.groups)
+	defer w.running.Done()
+	pg := w.s.dialect.name() == "postgres"
 	for {
 		w.mu.Lock()
+		reqs, lane := w.take(pg)
+		closed := w.closed
+		w.mu.Unlock()
+		if len(reqs) > 0 {
+			w.execute(reqs)
+			if lane != nil {
+				w.mu.Lock()
+				delete(w.busy, *lane)
+				w.mu.Unlock()
+				w.signal(w.wake) // the lane's next items may wait
+			}
+			continue
+		}
+		if closed {
+			if w.idle() {
+				w.signal(w.wake) // another executor may wait for a lane
+				return
+			}
+			<-w.wake // a lane is being worked: wait for it to be done
+			continue
+		}
+		select {
+		case <-w.wake:
+		case <-w.quit:
+		}
+	}
+}
+
+// idle reports whether the queue is empty.
+func (w *groupWriter) idle() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.queue) == 0
+}
+
+// take removes the next transaction's writes from the queue: on SQLite
+// everything queued (up to maxGroup); on PostgreSQL the first plain write,
+// or the queued items of the first lane no executor works (up to
+// maxGroup), which the caller works until it calls for more. The caller
+// holds w.mu.
+func (w *groupWriter) take(pg bool) (reqs []*writeReq, lane *laneKey) {
+	if len(w.queue) == 0 {
+		return nil, nil
+	}
+	if !pg {
 		n := min(len(w.queue), maxGroup)
-		reqs := w.queue[:n:n]
+		reqs = w.queue[:n:n]
 		w.queue = w.queue[n:]
 		if len(w.queue) == 0 {
 			w.queue = nil
 		}
-		closed := w.closed
-		w.mu.Unlock()
-		if n == 0 && closed {
-			return
-		}
-		if n == 0 {
-			<-w.wake
-			continue
-		}
-		if w.s.dialect.name() != "postgres" {
-			w.groups <- w.execute(reqs)
-			continue
-		}
-		for _, u := range unitsOf(reqs) {
-			w.groups <- w.execute(u.reqs)
+		return reqs, nil
+	}
+	first := -1
+	for i, r := range w.queue {
+		if r.batch == nil || !w.busy[laneOf(r)] {
+			first = i
+			break
 		}
 	}
+	if first < 0 {
+		return nil, nil // every queued item's lane is being worked
+	}
+	rest := make([]*writeReq, 0, len(w.queue))
+	rest = append(rest, w.queue[:first]...)
+	if r := w.queue[first]; r.batch == nil {
+		reqs = []*writeReq{r}
+		rest = append(rest, w.queue[first+1:]...)
+	} else {
+		k := laneOf(r)
+		lane = &k
+		w.busy[k] = true
+		for _, r := range w.queue[first:] {
+			if r.batch != nil && len(reqs) < maxGroup && laneOf(r) == k {
+				reqs = append(reqs, r)
+			} else {
+				rest = append(rest, r)
+			}
+		}
+	}
+	w.queue = rest
+	if len(w.queue) == 0 {
+		w.queue = nil
+	} else {
+		w.signal(w.wake) // more for another executor
+	}
+	return reqs, lane
 }
 
-// complete publishes and answers groups in the order they were run.
+// join puts g in the completer's line.
+func (w *groupWriter) join(g *group) {
+	w.lineMu.Lock()
+	w.line = append(w.line, g)
+	w.lineMu.Unlock()
+	w.signal(w.next)
+}
+
+// complete publishes and answers groups in the order of the line.
 func (w *groupWriter) complete() {
 	defer close(w.stopped)
-	for g := range w.groups {
-		if g.commit != nil {
-			if err := <-g.commit; err != nil && g.err == nil {
-				g.err = fmt.Errorf("sqlstore: commit: %w", err)
-			}
-			<-w.inflight
+	for {
+		w.lineMu.Lock()
+		var g *group
+		if len(w.line) > 0 {
+			g = w.line[0]
+			w.line[0] = nil
+			w.line = w.line[1:]
 		}
+		end := w.lineEnd
+		w.lineMu.Unlock()
+		if g == nil {
+			if end {
+				return
+			}
+			<-w.next
+			continue
+		}
+		<-g.committed
 		if g.err == nil {
 			w.s.publishEvents(context.Background(), g.events)
 		}
@@ -216,29 +348,39 @@ func (w *groupWriter) complete() {
 	}
 }
 
-// execute runs one group and returns it committed (or committing), or
-// failed as a whole.
-func (w *groupWriter) execute(reqs []*writeReq) *group {
-	g := &group{reqs: reqs}
+// execute runs one group in a transaction of its own, and puts it in the
+// completer's line.
+func (w *groupWriter) execute(reqs []*writeReq) {
+	g := &group{reqs: reqs, committed: make(chan struct{})}
 	units := unitsOf(reqs)
 	w.writes.Add(int64(len(reqs)))
 	for {
 		restart, err := w.attempt(g, units)
-		if !restart {
-			g.err = err
-			return g
+		if restart {
+			w.restarts.Add(1)
+			continue
 		}
-		w.restarts.Add(1)
+		g.err = err
+		break
 	}
+	close(g.committed)
 }
 
-// attempt runs the units not excluded in one transaction and commits it.
-// It reports restart when it excluded a unit and the group must run again
-// without it.
+// attempt runs the units not excluded in one transaction and commits it,
+// putting g in the completer's line: just after the events lock is taken
+// if it stores events (the lock orders the commits), otherwise when it is
+// done. It reports restart when it excluded a unit and the group must run
+// again without it.
 func (w *groupWriter) attempt(g *group, units []*unit) (restart bool, err error) {
 	s := w.s
 	ctx := context.Background()
 	g.events = g.events[:0]
+	joined := false
+	defer func() {
+		if !joined && !restart {
+			w.join(g)
+		}
+	}()
 	live := 0
 	for _, u := range units {
 		if !u.excluded {
@@ -252,12 +394,7 @@ func (w *groupWriter) attempt(g *group, units []*unit) (restart bool, err error)
 	if err != nil {
 		return false, fmt.Errorf("sqlstore: begin: %w", err)
 	}
-	committing := false
-	defer func() {
-		if !committing {
-			sqltx.Rollback() // a no-op once committed
-		}
-	}()
+	defer sqltx.Rollback() // a no-op once committed
 	for _, u := range units {
 		if u.excluded {
 			continue
@@ -288,26 +425,15 @@ func (w *groupWriter) attempt(g *group, units []*unit) (restart bool, err error)
 				u.reqs[0].events = g.events[u.first:u.last:u.last]
 			}
 		}
+		// The events lock is held until the commit: no other transaction
+		// with events can join the line before this one.
+		w.join(g)
+		joined = true
 	}
-	if s.dialect.name() != "postgres" {
-		if err := sqltx.Commit(); err != nil {
-			return false, fmt.Errorf("sqlstore: commit: %w", err)
-		}
-		w.commits.Add(1)
-		return false, nil
+	if err := sqltx.Commit(); err != nil {
+		return false, fmt.Errorf("sqlstore: commit: %w", err)
 	}
-	// The events lock (taken by storeEvents) orders this COMMIT before the
-	// next group's; the executor goes on meanwhile.
-	w.inflight <- struct{}{}
-	committing = true
-	g.commit = make(chan error, 1)
-	go func() {
-		err := sqltx.Commit()
-		if err == nil {
-			w.commits.Add(1)
-		}
-		g.commit <- err
-	}()
+	w.commits.Add(1)
 	return false, nil
 }
 

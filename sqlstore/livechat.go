@@ -275,8 +275,8 @@ func (q *q) LockContacts(ctx context.Context, ids ...int64) error {
 	ids = slices.Clone(ids)
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
-	return q.multi(ctx, len(ids), func(k int) string {
-		return "SELECT id FROM contacts WHERE id IN (" + q.params(k) + ") ORDER BY id" + lock
+	return q.multi(ctx, len(ids), ints(1), func(rows string) string {
+		return "SELECT id FROM contacts WHERE id IN (SELECT column1 FROM (" + rows + ") v) ORDER BY id" + lock
 	}, func(dst []any, i int) []any { return append(dst, ids[i]) }, func(*sql.Rows) error { return nil })
 }
 

@@ -132,8 +132,8 @@ func (q *q) LastMessages(ctx context.Context, convIDs []int64) (map[int64]*parle
 
 func (q *q) MessagesByClientIDs(ctx context.Context, keys []parley.ClientKey) (map[parley.ClientKey]*parley.Message, error) {
 	out := make(map[parley.ClientKey]*parley.Message)
-	err := q.multi(ctx, len(keys), func(k int) string {
-		return "SELECT " + msgCols + " FROM (" + q.values(k, "BIGINT", "BIGINT", "TEXT") + `) v
+	err := q.multi(ctx, len(keys), []string{"BIGINT", "BIGINT", "TEXT"}, func(rows string) string {
+		return "SELECT " + msgCols + " FROM (" + rows + `) v
 			JOIN messages m ON m.sender_id = v.column1 AND m.contact_id = v.column2 AND m.client_id = v.column3
 			WHERE m.client_id IS NOT NULL`
 	}, func(dst []any, i int) []any {
@@ -190,10 +190,10 @@ func (q *q) InsertMessages(ctx context.Context, ms []*parley.Message) error {
 		return err
 	}
 	slices.Sort(order)
-	err := q.multi(ctx, len(order), func(k int) string {
+	err := q.multi(ctx, len(order), ints(3), func(rows string) string {
 		return `UPDATE conversations SET last_seq = conversations.last_seq + v.column2,
 			last_message_at = v.column3, updated_at = v.column3
-			FROM (` + q.values(k, "BIGINT", "BIGINT", "BIGINT") + `) v WHERE conversations.id = v.column1
+			FROM (` + rows + `) v WHERE conversations.id = v.column1
 			RETURNING conversations.id, conversations.last_seq`
 	}, func(dst []any, i int) []any {
 		c := convs[order[i]]
@@ -226,9 +226,10 @@ func (q *q) InsertMessages(ctx context.Context, ms []*parley.Message) error {
 		c.last++
 		m.ID, m.Seq = ids[i], c.last
 	}
-	err = q.multi(ctx, len(ms), func(k int) string {
-		return "INSERT INTO messages (id, conversation_id, seq, sender_id, contact_id, kind, text, quote, client_id, files, event, created_at) " +
-			q.values(k, "", "", "", "", "", "", "", "", "", "", "", "")
+	// An empty client id is none (NULL): the index of client ids skips it.
+	err = q.multi(ctx, len(ms), []string{"BIGINT", "BIGINT", "BIGINT", "BIGINT", "BIGINT", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "BIGINT"}, func(rows string) string {
+		return `INSERT INTO messages (id, conversation_id, seq, sender_id, contact_id, kind, text, quote, client_id, files, event, created_at)
+			SELECT column1, column2, column3, column4, column5, column6, column7, column8, NULLIF(column9, ''), column10, column11, column12 FROM (` + rows + ") v"
 	}, func(dst []any, i int) []any {
 		m := ms[i]
 		var quote, event string
@@ -239,7 +240,7 @@ func (q *q) InsertMessages(ctx context.Context, ms []*parley.Message) error {
 			event = jsonText(m.Event)
 		}
 		return append(dst, m.ID, m.ConversationID, m.Seq, m.SenderID, m.ContactID, string(m.Kind), m.Text, quote,
-			nullString(m.ClientID), jsonText(m.Files), event, parley.Millis(m.CreatedAt))
+			m.ClientID, jsonText(m.Files), event, parley.Millis(m.CreatedAt))
 	}, nil)
 	return mapErr(err, "message with this client id")
 }

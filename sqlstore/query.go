@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -55,11 +56,13 @@ type book struct {
 }
 
 // lockConversations locks the rows of the given conversations until the
-// transaction ends, those not locked yet, in ID order. On PostgreSQL every
-// write locks a conversation's row before it touches anything in it (its
-// members, its seq), and several conversations in ID order: writers on any
-// node then wait for each other in one order and never deadlock. SQLite's
-// one writer needs no locks.
+// transaction ends, those not locked yet, in ID order. On PostgreSQL a
+// write that changes a conversation's row (its seq, its state) and rows in
+// it (its members) locks the conversation's row first, several
+// conversations in ID order, and member rows in (conversation, user)
+// order; a write that changes only member rows locks those in key order
+// and no conversation. Writers on any node then wait for each other in one
+// order and never deadlock. SQLite's one writer needs no locks.
 func (q *q) lockConversations(ctx context.Context, ids ...int64) error {
 	lock := q.s.dialect.forUpdate()
 	if lock == "" || q.b == nil {
@@ -82,8 +85,8 @@ func (q *q) lockConversations(ctx context.Context, ids ...int64) error {
 	for _, id := range todo {
 		q.b.locked[id] = true
 	}
-	return q.multi(ctx, len(todo), func(k int) string {
-		return "SELECT id FROM conversations WHERE id IN (" + q.params(k) + ") ORDER BY id" + lock
+	return q.multi(ctx, len(todo), ints(1), func(rows string) string {
+		return "SELECT id FROM conversations WHERE id IN (SELECT column1 FROM (" + rows + ") v) ORDER BY id" + lock
 	}, func(dst []any, i int) []any { return append(dst, todo[i]) }, func(*sql.Rows) error { return nil })
 }
 
@@ -197,43 +200,46 @@ const maxRows = 256
 // runs statements of these few sizes, each prepared once.
 var sqliteChunks = [...]int{64, 16, 4, 1}
 
-// multi runs a statement over n rows, in chunks: text(k) is its text for k
-// rows, args appends row i's arguments. On PostgreSQL a chunk is up to
-// maxRows rows (one round trip); on SQLite, prepared statements of fixed
-// sizes. scan, if not nil, reads the rows a chunk returns; otherwise the
-// statement is executed.
-func (q *q) multi(ctx context.Context, n int, text func(k int) string, args func(dst []any, i int) []any,
-	scan func(rows *sql.Rows) error) error {
+// multi runs a statement over n rows of values of the given column types
+// (BIGINT, TEXT or BOOLEAN). text(rows) is the statement, where rows is a
+// query of the rows, whose columns are named column1, column2, ...: use it
+// as "INSERT INTO t (...) " + rows, "FROM (" + rows + ") v", or
+// "IN (SELECT column1 FROM (" + rows + ") v)". row appends row i's values.
+// scan, if not nil, reads the rows the statement returns; otherwise it is
+// executed.
+//
+// PostgreSQL gets one array per column (unnest): one statement for all
+// the rows, whose text, planned once, does not change with their number.
+// SQLite gets VALUES lists of a few fixed sizes, each a prepared statement
+// (preparing a long VALUES list costs SQLite more than running it).
+func (q *q) multi(ctx context.Context, n int, types []string, text func(rows string) string,
+	row func(dst []any, i int) []any, scan func(rows *sql.Rows) error) error {
+	if n == 0 {
+		return nil
+	}
+	if q.s.dialect.name() == "postgres" {
+		return q.multiArrays(ctx, n, types, text, row, scan)
+	}
 	var buf []any
 	for from := 0; from < n; {
-		k := min(n-from, maxRows)
-		if q.s.dialect.name() == "sqlite" {
-			for _, size := range sqliteChunks {
-				if size <= n-from {
-					k = size
-					break
-				}
+		k := 1
+		for _, size := range sqliteChunks {
+			if size <= n-from {
+				k = size
+				break
 			}
 		}
 		buf = buf[:0]
 		for i := from; i < from+k; i++ {
-			buf = args(buf, i)
+			buf = row(buf, i)
 		}
-		query := text(k)
+		query := text(sqliteValues(k, len(types)))
 		var err error
-		switch {
-		case q.s.dialect.name() == "sqlite" && scan == nil:
+		if scan == nil {
 			_, err = q.exec(ctx, query, buf...)
-		case q.s.dialect.name() == "sqlite":
+		} else {
 			var rows *sql.Rows
 			if rows, err = q.query(ctx, query, buf...); err == nil {
-				err = q.observe(scanAll(rows, scan))
-			}
-		case scan == nil:
-			_, err = q.adhocExec(ctx, query, buf...)
-		default:
-			var rows *sql.Rows
-			if rows, err = q.adhoc(ctx, query, buf...); err == nil {
 				err = q.observe(scanAll(rows, scan))
 			}
 		}
@@ -243,6 +249,96 @@ func (q *q) multi(ctx context.Context, n int, text func(k int) string, args func
 		from += k
 	}
 	return nil
+}
+
+// multiArrays is multi on PostgreSQL.
+func (q *q) multiArrays(ctx context.Context, n int, types []string, text func(rows string) string,
+	row func(dst []any, i int) []any, scan func(rows *sql.Rows) error) error {
+	cols := make([]any, len(types))
+	var rows strings.Builder
+	rows.WriteString("SELECT * FROM unnest(")
+	for c, typ := range types {
+		switch typ {
+		case "BIGINT":
+			cols[c] = make([]int64, 0, n)
+		case "TEXT":
+			cols[c] = make([]string, 0, n)
+		case "BOOLEAN":
+			cols[c] = make([]bool, 0, n)
+		default:
+			panic("sqlstore: no arrays of " + typ)
+		}
+		if c > 0 {
+			rows.WriteString(", ")
+		}
+		fmt.Fprintf(&rows, "CAST($%d AS %s[])", c+1, typ)
+	}
+	rows.WriteString(") AS u(")
+	for c := range types {
+		if c > 0 {
+			rows.WriteString(", ")
+		}
+		fmt.Fprintf(&rows, "column%d", c+1)
+	}
+	rows.WriteByte(')')
+	var buf []any
+	for i := range n {
+		buf = row(buf[:0], i)
+		for c, v := range buf {
+			switch col := cols[c].(type) {
+			case []int64:
+				cols[c] = append(col, toInt64(v))
+			case []string:
+				cols[c] = append(col, v.(string))
+			case []bool:
+				cols[c] = append(col, v.(bool))
+			}
+		}
+	}
+	query := text(rows.String())
+	if scan == nil {
+		_, err := q.exec(ctx, query, cols...)
+		return err
+	}
+	r, err := q.query(ctx, query, cols...)
+	if err != nil {
+		return err
+	}
+	return q.observe(scanAll(r, scan))
+}
+
+func toInt64(v any) int64 {
+	switch x := v.(type) {
+	case int64:
+		return x
+	case int:
+		return int64(x)
+	}
+	panic(fmt.Sprintf("sqlstore: %T is not an integer", v))
+}
+
+// sqliteValues is a VALUES list of rows rows of cols anonymous parameters.
+// Binding a named parameter ($n) makes the SQLite driver search the
+// statement's list of names, which grows with the statement: quadratic in
+// a multi-row statement's parameters.
+func sqliteValues(rows, cols int) string {
+	var b strings.Builder
+	b.Grow(rows * (cols*3 + 4))
+	b.WriteString("VALUES ")
+	for r := 0; r < rows; r++ {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for c := 0; c < cols; c++ {
+			if c > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteByte('?')
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
 }
 
 // scanAll calls scan for each row and closes rows.
@@ -256,62 +352,13 @@ func scanAll(rows *sql.Rows, scan func(*sql.Rows) error) error {
 	return rows.Err()
 }
 
-// values returns a VALUES list of rows rows, each of the given column
-// types ("" for none), with parameters numbered from 1. Both databases name
-// the columns column1, column2, ...; the casts give PostgreSQL their types
-// where nothing else does (a VALUES list joined or used in an UPDATE).
-func (q *q) values(rows int, types ...string) string {
-	var b strings.Builder
-	b.WriteString("VALUES ")
-	n := 1
-	for r := 0; r < rows; r++ {
-		if r > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteByte('(')
-		for c, typ := range types {
-			if c > 0 {
-				b.WriteString(", ")
-			}
-			if typ != "" {
-				b.WriteString("CAST(")
-			}
-			q.param(&b, n)
-			n++
-			if typ != "" {
-				b.WriteString(" AS ")
-				b.WriteString(typ)
-				b.WriteByte(')')
-			}
-		}
-		b.WriteByte(')')
+// ints are the column types of n integers.
+func ints(n int) []string {
+	t := make([]string, n)
+	for i := range t {
+		t[i] = "BIGINT"
 	}
-	return b.String()
-}
-
-// params returns n parameters numbered from 1, for an IN list.
-func (q *q) params(n int) string {
-	var b strings.Builder
-	for i := 1; i <= n; i++ {
-		if i > 1 {
-			b.WriteString(", ")
-		}
-		q.param(&b, i)
-	}
-	return b.String()
-}
-
-// param writes parameter n: $n, or on SQLite an anonymous ?, numbered in
-// order all the same. Binding a named parameter ($n) makes the SQLite
-// driver search the statement's list of names, which grows with the
-// statement: quadratic in a multi-row statement's parameters.
-func (q *q) param(b *strings.Builder, n int) {
-	if q.s.dialect.name() == "sqlite" {
-		b.WriteByte('?')
-		return
-	}
-	b.WriteByte('$')
-	b.WriteString(strconv.Itoa(n))
+	return t
 }
 
 // queryRow runs a single-row query; its Scan returns the statement's error.

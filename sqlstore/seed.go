@@ -626,17 +626,20 @@ func (sd *seeder) finish(ctx context.Context) error {
 		fmt.Fprintf(sd.log, "seed: %s (%.1f s)\n", what, time.Since(t).Seconds())
 		return nil
 	}
-	write := func(fn func(t *txn) error) error {
+	// write runs fn and records the progress, as next will be once it is
+	// done (a Write's function may run more than once: it changes
+	// nothing outside the transaction).
+	write := func(next SeedInfo, fn func(t *txn) error) error {
 		_, err := sd.s.Write(ctx, func(tx parley.Tx) error {
 			if err := fn(tx.(*txn)); err != nil {
 				return err
 			}
-			return tx.(*txn).PutSetting(ctx, SeedKey, info)
+			return tx.(*txn).PutSetting(ctx, SeedKey, next)
 		})
 		return err
 	}
 	if err := step("counters", func() error {
-		return write(func(t *txn) error {
+		return write(*info, func(t *txn) error {
 			update := `UPDATE conversations AS c SET last_seq = m.seq, last_message_at = m.at
 				FROM (SELECT conversation_id, MAX(seq) AS seq, MAX(created_at) AS at FROM messages GROUP BY conversation_id) AS m
 				WHERE c.id = m.conversation_id`
@@ -657,23 +660,22 @@ func (sd *seeder) finish(ctx context.Context) error {
 	}
 	for len(info.Dropped) > 0 {
 		def := info.Dropped[0]
+		next := *info
+		next.Dropped = info.Dropped[1:]
 		if err := step("index "+indexName(def), func() error {
-			return write(func(t *txn) error {
+			return write(next, func(t *txn) error {
 				if pg {
 					if _, err := t.tx.ExecContext(ctx, "SET LOCAL maintenance_work_mem = '1GB'"); err != nil {
 						return err
 					}
 				}
-				if _, err := t.tx.ExecContext(ctx, def); err != nil {
-					return err
-				}
-				info.Dropped = info.Dropped[1:]
-				return nil
+				_, err := t.tx.ExecContext(ctx, def)
+				return err
 			})
 		}); err != nil {
-			info.Dropped = slices.Insert(info.Dropped, 0, def)
 			return err
 		}
+		info.Dropped = next.Dropped
 	}
 	if err := step("search index", func() error { return sd.indexAll(ctx) }); err != nil {
 		return err
@@ -694,7 +696,7 @@ func (sd *seeder) finish(ctx context.Context) error {
 		}
 	}
 	info.Complete = true
-	return write(func(*txn) error { return nil })
+	return write(*info, func(*txn) error { return nil })
 }
 
 // indexName returns the name in a CREATE INDEX statement.

@@ -51,6 +51,9 @@ type Store struct {
 
 	mu    sync.Mutex
 	stmts map[stmtKey]*sql.Stmt
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 type stmtKey struct {
@@ -106,12 +109,7 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 		return nil, err
 	}
 	s.q = q{s: s, db: s.rdb}
-	// PostgreSQL: a few groups commit while the next one runs.
-	inflight := 1
-	if s.dialect.name() == "postgres" {
-		inflight = 4
-	}
-	s.writer = newGroupWriter(s, opt.MaxPending, inflight)
+	s.writer = newGroupWriter(s, opt.MaxPending)
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -292,8 +290,13 @@ func (s *Store) migrate(ctx context.Context) error {
 // Ping reports whether the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.rdb.PingContext(ctx) }
 
-// Close closes the database.
+// Close closes the database; closing it again does nothing.
 func (s *Store) Close() error {
+	s.closeOnce.Do(func() { s.closeErr = s.close() })
+	return s.closeErr
+}
+
+func (s *Store) close() error {
 	if s.stop != nil {
 		close(s.stop)
 		s.bg.Wait()
