@@ -106,7 +106,8 @@ func (s *Service) wait(ctx context.Context, send func(done func(*parley.Message,
 }
 
 // SendAsync queues a message for the next group commit and calls done with
-// the result after commit. Sends queued by one caller commit in order. When
+// the result after commit. A caller's sends to one conversation commit in
+// the order it queued them (its batch key is the conversation). When
 // the store's queue is full it blocks until there is room (or ctx ends): a
 // connection that sends faster than the server commits is slowed down at
 // its socket, instead of every send waiting longer.

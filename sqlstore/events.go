@@ -21,11 +21,10 @@ func (t *txn) Emit(e parley.Event) { t.events = append(t.events, e) }
 // storeEvents stores a group's events, just before its commit: it resolves
 // each event's audience and gives it its stream position. Audiences are
 // read inside the transaction, so they reflect its membership changes.
+// Events are in stream order in the transaction; the group writer
+// publishes them in commit order.
 func (s *Store) storeEvents(ctx context.Context, tx *sql.Tx, events []parley.Event) error {
 	t := &q{s: s, db: tx, tx: tx, b: &book{ctx: ctx}}
-	if err := s.dialect.orderEvents(ctx, tx); err != nil {
-		return err
-	}
 	var convIDs []int64
 	for i := range events {
 		e := &events[i]
@@ -50,13 +49,20 @@ func (s *Store) storeEvents(ctx context.Context, tx *sql.Tx, events []parley.Eve
 		for i := range events {
 			e := &events[i]
 			if e.Audience == nil && e.UserID == 0 && e.ContactID == 0 && e.ConversationID != 0 {
-				a := audiences[e.ConversationID]
-				e.Audience, e.ProjectID = a.users, a.project
-				if e.Audience == nil {
-					e.Audience = []int64{}
+				e.Audience = []int64{}
+				if a := audiences[e.ConversationID]; a != nil {
+					e.ProjectID = a.project
+					if a.users != nil {
+						e.Audience = a.users
+					}
 				}
 			}
 		}
+	}
+	// Positions are taken under the events lock (PostgreSQL), held until
+	// the commit: everything else is done before, to keep that short.
+	if err := s.dialect.orderEvents(ctx, tx); err != nil {
+		return err
 	}
 	ids, err := s.dialect.nextIDs(ctx, t, "events", len(events))
 	if err != nil {

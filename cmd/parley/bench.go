@@ -2,14 +2,21 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/accounts"
 	"github.com/parley-chat/parley/loadgen"
+	"github.com/parley-chat/parley/sqlstore"
 )
 
 // bench runs the load generator (docs/bench.md). Without --url it starts
@@ -24,6 +31,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var opt loadgen.Options
 	var asJSON bool
 	var sqliteSync, database string
+	var seed int
 	fs := flag.NewFlagSet("parley bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -49,6 +57,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&opt.Parallel, "parallel", 16, "concurrent requests while setting up")
 	fs.BoolVar(&asJSON, "json", false, "print the report as one JSON object")
 	fs.StringVar(&database, "database", "", "PostgreSQL for the server the bench starts (postgres://...; the bench works in a new schema there and drops it at the end; default: SQLite in the server's data directory)")
+	fs.IntVar(&seed, "seed", 0, "give the server's SQLite database a history of this many messages (and their events) between 10,000 other users first: seeded once as by --history, kept in the user cache directory, copied for each run")
 	fs.StringVar(&sqliteSync, "sqlite-sync", "", "SQLite synchronous mode of the server the bench starts: FULL or NORMAL (default: the server's, FULL)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -65,6 +74,9 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if sqliteSync != "" && database != "" {
 		return fmt.Errorf("--sqlite-sync applies to SQLite, not to --database")
+	}
+	if seed != 0 && (opt.URL != "" || database != "" || seed < 0) {
+		return fmt.Errorf("--seed gives a history to the SQLite database of the server the bench starts (a positive count)")
 	}
 
 	// Before the server starts: it inherits the limit.
@@ -93,6 +105,17 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			}()
 			so.Database = url
 		}
+		if seed > 0 {
+			dir, err := os.MkdirTemp("", "parley-bench-")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(dir)
+			so.Dir = dir
+			if opt.AdminEmail, opt.AdminPassword, err = seedServer(ctx, seed, dir, stderr); err != nil {
+				return err
+			}
+		}
 		fmt.Fprintln(stderr, "bench: starting a server on a fresh data directory")
 		if srv, err = loadgen.StartServer(ctx, exe, so); err != nil {
 			return fmt.Errorf("starting the server: %w", err)
@@ -107,6 +130,9 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	var err error
 	server := "started by the bench, SQLite"
+	if seed > 0 {
+		server += fmt.Sprintf(", seeded with %d messages", seed)
+	}
 	switch {
 	case database != "":
 		server = "started by the bench, PostgreSQL"
@@ -155,4 +181,55 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("bench: %d errors, %d messages lost", errs, lost)
 	}
 	return nil
+}
+
+// seedServer gives the database in dir a history of n messages (and their
+// events) between other users: the history --history measures, seeded once
+// into the user cache directory and copied. It creates an administrator for
+// the bench, whose e-mail and password it returns.
+func seedServer(ctx context.Context, n int, dir string, stderr io.Writer) (string, string, error) {
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		return "", "", err
+	}
+	seeded := filepath.Join(cache, "parley-bench", fmt.Sprintf("history-%d.db", n))
+	fmt.Fprintf(stderr, "bench: a history of %d messages (%s)\n", n, seeded)
+	if _, err := sqlstore.SeedHistory(ctx, "sqlite:"+seeded, sqlstore.SeedOptions{Messages: n}, stderr); err != nil {
+		return "", "", err
+	}
+	db := filepath.Join(dir, "parley.db")
+	if err := copyFile(seeded, db); err != nil {
+		return "", "", fmt.Errorf("copying the seeded database: %w", err)
+	}
+	store, err := sqlstore.Open(ctx, "sqlite:"+db, sqlstore.Options{})
+	if err != nil {
+		return "", "", err
+	}
+	defer store.Close()
+	secret := make([]byte, 8)
+	rand.Read(secret)
+	email, pass := "bench-admin-"+hex.EncodeToString(secret[:4])+"@example.com", "bench-"+hex.EncodeToString(secret[4:])
+	acc := accounts.New(store, accounts.Options{Argon2: accounts.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1},
+		Logger: slog.New(slog.DiscardHandler)})
+	if _, err := acc.CreateUser(ctx, nil, accounts.NewUser{Email: email, Name: "Bench Admin", Password: pass, Role: parley.RoleAdmin}); err != nil {
+		return "", "", err
+	}
+	return email, pass, nil
+}
+
+func copyFile(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(to)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }
