@@ -3,6 +3,8 @@ package messaging
 import (
 	"context"
 	"errors"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -314,18 +316,39 @@ func (b *sendBatch) ApplyBatch(ctx context.Context, tx parley.Tx, items []any) e
 	if err := tx.MovePointers(ctx, list); err != nil {
 		return err
 	}
+	// The app each sender wrote from, when it changed: users in ID order
+	// (rows locked in one order), each once.
+	clients := make(map[int64]lastClient)
 	for _, r := range reqs {
 		in := &r.in
-		if r.err != nil || r.actor == nil || r.same != nil || in.Client == "" ||
-			(in.Client == r.actor.LastClient && in.ClientVersion == r.actor.LastClientVersion) {
-			continue
+		if r.err == nil && r.actor != nil && r.same == nil && in.Client != "" {
+			c := lastClient{in.Client, in.ClientVersion}
+			if c != s.lastClientOf(r.actor) {
+				clients[r.actor.ID] = c
+			}
 		}
-		if err := tx.SetClient(ctx, r.actor.ID, in.Client, in.ClientVersion); err != nil {
+	}
+	for _, id := range slices.Sorted(maps.Keys(clients)) {
+		c := clients[id]
+		if err := tx.SetClient(ctx, id, c.client, c.version); err != nil {
 			return err
 		}
-		r.actor.LastClient, r.actor.LastClientVersion = in.Client, in.ClientVersion
+		s.lastClients.Store(id, c)
 	}
 	return nil
+}
+
+// lastClient is the app (and its version) a user last wrote from.
+type lastClient struct{ client, version string }
+
+// lastClientOf is the app the user last wrote from, as this node knows it.
+// Sends on several connections and transactions read it at once, so it is
+// kept here, not in the connection's copy of the user.
+func (s *Service) lastClientOf(u *parley.User) lastClient {
+	if c, ok := s.lastClients.Load(u.ID); ok {
+		return c.(lastClient)
+	}
+	return lastClient{u.LastClient, u.LastClientVersion}
 }
 
 // sendable checks that r may write into c (nil: there is no such

@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -45,7 +46,9 @@ type Service struct {
 	sends    *ratelimit.Limiter
 	batch    *sendBatch
 	receipts *deliveries
-	support  SupportHook
+	// lastClients: user ID → the lastClient this node last recorded.
+	lastClients sync.Map
+	support     SupportHook
 }
 
 // SupportHook is live chat's part in messaging: called inside the
