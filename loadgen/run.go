@@ -477,6 +477,16 @@ func (r *runner) lateDelivered() bool {
 // closeSockets ends every connection; readers see the end as expected.
 func (r *runner) closeSockets() {
 	r.ending.Store(true)
+	r.closeUserSockets()
+	r.idleMu.Lock()
+	for _, ws := range r.idle {
+		ws.CloseNow()
+	}
+	r.idleMu.Unlock()
+}
+
+// closeUserSockets ends the users' connections.
+func (r *runner) closeUserSockets() {
 	for _, u := range r.users {
 		u.mu.Lock()
 		if u.ws != nil {
@@ -484,11 +494,6 @@ func (r *runner) closeSockets() {
 		}
 		u.mu.Unlock()
 	}
-	r.idleMu.Lock()
-	for _, ws := range r.idle {
-		ws.CloseNow()
-	}
-	r.idleMu.Unlock()
 }
 
 // dial opens a WebSocket for token, resuming after cursor if it is not 0.

@@ -20,13 +20,7 @@ import (
 func (r *runner) storm(ctx context.Context, rep *Report) error {
 	o := r.opt
 	r.storming.Store(true)
-	for _, u := range r.users {
-		u.mu.Lock()
-		if u.ws != nil {
-			u.ws.CloseNow()
-		}
-		u.mu.Unlock()
-	}
+	r.closeUserSockets()
 	r.userReaders.Wait()
 
 	// While they are away, each conversation gets Missed messages.

@@ -103,7 +103,7 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		err = s.openPostgres(dsn, opt)
 	default:
-		return nil, fmt.Errorf("sqlstore: unsupported database URL %q (want sqlite:<path> or postgres://...)", redact(dsn))
+		return nil, fmt.Errorf("sqlstore: unsupported database URL %q (want sqlite:<path> or postgres://...)", Redact(dsn))
 	}
 	if err != nil {
 		return nil, err
@@ -253,7 +253,7 @@ func (s *Store) openSQLite(path string, opt Options) error {
 func (s *Store) openPostgres(dsn string, opt Options) error {
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
-		return fmt.Errorf("sqlstore: %s", redact(err.Error()))
+		return fmt.Errorf("sqlstore: %s", Redact(err.Error()))
 	}
 	db.SetMaxOpenConns(opt.ReadConns + 8)
 	db.SetMaxIdleConns(opt.ReadConns + 8)
@@ -394,8 +394,8 @@ func (s *Store) publishEvents(ctx context.Context, events []parley.Event) {
 	}
 }
 
-// redact hides a password in a database URL.
-func redact(s string) string {
+// Redact hides a password in a database URL, for logs and messages.
+func Redact(s string) string {
 	u, err := url.Parse(s)
 	if err != nil || u.User == nil {
 		return s

@@ -99,7 +99,7 @@ func benchHistory(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		dsn = "sqlite:" + filepath.Join(dir, "parley-bench", fmt.Sprintf("history-%d.db", opt.Messages))
 	}
 	if reseed {
-		fmt.Fprintln(stderr, "bench: emptying", redactDSN(dsn))
+		fmt.Fprintln(stderr, "bench: emptying", sqlstore.Redact(dsn))
 		if err := sqlstore.ResetSeeded(ctx, dsn); err != nil {
 			return err
 		}
@@ -109,7 +109,7 @@ func benchHistory(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	rep := &historyReport{Database: redactDSN(dsn), Messages: info.Options.Messages, Users: info.Options.Users,
+	rep := &historyReport{Database: sqlstore.Redact(dsn), Messages: info.Options.Messages, Users: info.Options.Users,
 		Convs: info.Options.Conversations, UserConvs: len(info.Conversations), UserMessages: info.UserMessages,
 		SeedSeconds: info.Seconds, Reused: time.Since(t0) < 5*time.Second}
 	if rep.Reused {
@@ -376,16 +376,4 @@ func (r *historyReport) print(w io.Writer) {
 		}
 	}
 	tw.Flush()
-}
-
-// redactDSN hides a password in a database URL.
-func redactDSN(dsn string) string {
-	u, err := url.Parse(dsn)
-	if err != nil || u.User == nil {
-		return dsn
-	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
-	}
-	return u.String()
 }
