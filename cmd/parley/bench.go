@@ -115,6 +115,10 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			if opt.AdminEmail, opt.AdminPassword, err = seedServer(ctx, seed, dir, stderr); err != nil {
 				return err
 			}
+			// The seeded history spans a year; the default retention (a
+			// week) would prune its events at start, and the storm would
+			// resume over an almost empty stream.
+			so.Args = append(so.Args, "--event-retention", "17520h")
 		}
 		fmt.Fprintln(stderr, "bench: starting a server on a fresh data directory")
 		if srv, err = loadgen.StartServer(ctx, exe, so); err != nil {
