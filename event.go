@@ -24,6 +24,8 @@ const (
 	EventUserUpdated         = "user.updated"
 	EventSessionEnded        = "session.ended"  // a sign-out: the gateway closes that session's sockets
 	EventDialogUpdated       = "dialog.updated" // a support conversation's live-chat state, to its project's staff
+	EventTagUpdated          = "tag.updated"    // a customer tag was created, renamed or recoloured
+	EventTagDeleted          = "tag.deleted"
 )
 
 // Event is one change a client sees on its real-time connection.

@@ -21,9 +21,11 @@ type Project struct {
 	Prechat     []PrechatField `json:"prechat_fields"`
 	// CaseTemplateID is the template of the cases chat creates (0: the
 	// built-in one, with no fields).
-	CaseTemplateID int64     `json:"case_template_id"`
-	CreatedAt      time.Time `json:"created_at"`
-	UpdatedAt      time.Time `json:"updated_at"`
+	CaseTemplateID int64 `json:"case_template_id"`
+	// ReplyLimits are the inbox's reply time limits (none by default).
+	ReplyLimits ReplyLimits `json:"reply_limits"`
+	CreatedAt   time.Time   `json:"created_at"`
+	UpdatedAt   time.Time   `json:"updated_at"`
 }
 
 // WorkingHours are when the project's consultants answer. Outside them a
@@ -122,8 +124,13 @@ type Contact struct {
 	Referrer   string            `json:"referrer,omitempty"`
 	UTMSource  string            `json:"utm_source,omitempty"`
 	Attributes map[string]string `json:"attributes,omitempty"`
-	CreatedAt  time.Time         `json:"created_at"`
-	LastSeenAt time.Time         `json:"last_seen_at"`
+	// Blocked customers can neither write nor be written to.
+	Blocked bool `json:"blocked"`
+	// Tags are the customer's tags, pinned ones first; set by the inbox's
+	// views, not by the store's contact reads.
+	Tags       []ContactTag `json:"tags,omitempty"`
+	CreatedAt  time.Time    `json:"created_at"`
+	LastSeenAt time.Time    `json:"last_seen_at"`
 }
 
 // Support conversation statuses.
@@ -149,6 +156,19 @@ type Support struct {
 	// the dialog wait for a consultant.
 	FiledSeq int64     `json:"filed_seq,omitempty"`
 	ClosedAt time.Time `json:"closed_at,omitzero"`
+	// AssigneeID is the manager in charge (0: nobody yet).
+	AssigneeID int64 `json:"assignee_id,omitempty"`
+	// Channel is how the customer writes (ChannelWidget, ...).
+	Channel string `json:"channel"`
+	// ActivityAt is the last communication, from either side (system lines
+	// and whispers do not count); LastFrom says whose it was.
+	ActivityAt time.Time `json:"activity_at,omitzero"`
+	LastFrom   string    `json:"last_from,omitempty"`
+	// WaitingSince is when the customer's first unanswered message since
+	// the dialog (re)opened was sent; zero once a manager answers or the
+	// dialog closes. The processing order and the reply limits count from
+	// it.
+	WaitingSince time.Time `json:"waiting_since,omitzero"`
 }
 
 // CaseField is one field of a case template.
@@ -233,13 +253,29 @@ type Rating struct {
 	CreatedAt      time.Time `json:"created_at"`
 }
 
-// DialogFilter selects support conversations.
+// DialogFilter selects support conversations: the inbox's list, live
+// chat's sidebar and the metrics. Every field narrows the list; together
+// they combine with AND.
 type DialogFilter struct {
-	ProjectIDs []int64
-	Status     string // empty: any
-	ContactID  int64
-	UserID     int64     // only those this specialist connected to
-	From, To   time.Time // created in [From, To); zero: unbounded
-	Before     int64     // last-activity cursor (unix ms); 0 from the newest
-	Limit      int
+	ProjectIDs []int64 // nil: every project; empty: none
+	// Viewer's dialogs reassigned away from them are left out.
+	Viewer    int64
+	ContactID int64
+	UserID    int64 // only those this specialist connected to
+	// Assignees: the managers in charge; 0 in the list means unassigned.
+	Assignees []int64
+	Channels  []string
+	Status    string // SupportOpen, SupportClosed or empty
+	LastFrom  string // FromCustomer, FromManager or empty
+	// TagIDs: the customer has every one of them (pinned ones, with
+	// Pinned). NoTags: the customer has no tag (no pinned tag, with
+	// Pinned). Pinned alone: the customer has a pinned tag.
+	TagIDs   []int64
+	NoTags   bool
+	Pinned   bool
+	From, To time.Time // created in [From, To); zero: unbounded
+	Sort     string    // SortActivity (default) or SortProcessing
+	// Cursor continues a listing where the previous page ended.
+	Cursor string
+	Limit  int
 }

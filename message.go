@@ -106,7 +106,7 @@ const (
 	ActionRemoved    = "removed" // users removed by someone else
 	ActionLeft       = "left"
 	ActionRenamed    = "renamed"
-	ActionReassigned = "reassigned" // Assistance handed to another administrator
+	ActionReassigned = "reassigned" // Assistance handed to another administrator; a dialog to another manager (UserIDs: the new one, then the previous one)
 
 	// Live chat (support conversations).
 	ActionConnected    = "connected"    // a consultant connected to the dialog
@@ -115,6 +115,8 @@ const (
 	ActionClosed       = "closed"
 	ActionCaseCreated  = "case_created" // Title: the case number
 	ActionOffline      = "offline"      // nobody could answer: the project's offline text
+	ActionBlocked      = "blocked"      // the customer was blocked
+	ActionUnblocked    = "unblocked"
 )
 
 // File is an uploaded file; it becomes visible to a conversation's members

@@ -143,8 +143,9 @@ type Reader interface {
 	Contacts(ctx context.Context, ids []int64) (map[int64]*Contact, error)
 	// LastDialog returns the contact's newest support conversation.
 	LastDialog(ctx context.Context, contactID int64) (*Conversation, error)
-	// Dialogs lists support conversations, newest activity first.
-	Dialogs(ctx context.Context, f DialogFilter) ([]*Conversation, error)
+	// Dialogs lists a page of support conversations in f.Sort's order,
+	// with the cursor of the next page ("" at the end).
+	Dialogs(ctx context.Context, f DialogFilter) ([]*Conversation, string, error)
 	MessageByContactClientID(ctx context.Context, contactID int64, clientID string) (*Message, error)
 	// SupportMessages returns every message of the conversations, by
 	// conversation and seq.
@@ -157,6 +158,20 @@ type Reader interface {
 	Cases(ctx context.Context, f CaseFilter) ([]*Case, error)
 	CaseComments(ctx context.Context, caseID int64) ([]*CaseComment, error)
 	Ratings(ctx context.Context, convIDs []int64) (map[int64]*Rating, error)
+	// The support inbox.
+	Tags(ctx context.Context) ([]*Tag, error)
+	TagByID(ctx context.Context, id int64) (*Tag, error)
+	// ContactTags returns the contacts' tags, pinned first.
+	ContactTags(ctx context.Context, contactIDs []int64) (map[int64][]ContactTag, error)
+	// TagCounts counts, per tag, the dialogs f selects whose customer has
+	// the tag (a pinned one, with f.Pinned), ignoring f's tag conditions.
+	TagCounts(ctx context.Context, f DialogFilter) (map[int64]int64, error)
+	// QuickReplies lists a user's own quick replies.
+	QuickReplies(ctx context.Context, ownerID int64) ([]*QuickReply, error)
+	QuickReplyByID(ctx context.Context, id int64) (*QuickReply, error)
+	// Revoked reports whether a dialog was reassigned away from userID.
+	Revoked(ctx context.Context, convID, userID int64) (bool, error)
+
 	// ContactEventsSince returns up to limit durable events after position
 	// for a visitor's widget, in order.
 	ContactEventsSince(ctx context.Context, contactID, after int64, limit int) ([]Event, error)
@@ -259,6 +274,19 @@ type Tx interface {
 	UpdateCase(ctx context.Context, c *Case) error
 	AddCaseComment(ctx context.Context, c *CaseComment) error
 	PutRating(ctx context.Context, projectID int64, r *Rating) error // ECONFLICT if already rated
+
+	CreateTag(ctx context.Context, t *Tag) error // ECONFLICT on a taken name
+	UpdateTag(ctx context.Context, t *Tag) error // ECONFLICT on a taken name
+	DeleteTag(ctx context.Context, id int64) error
+	// SetContactTag puts a tag on a contact, or changes whether it is pinned.
+	SetContactTag(ctx context.Context, contactID, tagID int64, pinned bool) error
+	RemoveContactTag(ctx context.Context, contactID, tagID int64) error
+	CreateQuickReply(ctx context.Context, x *QuickReply) error
+	UpdateQuickReply(ctx context.Context, x *QuickReply) error
+	DeleteQuickReply(ctx context.Context, id int64) error
+	// SetRevoked records (or forgets) that a dialog was reassigned away
+	// from userID.
+	SetRevoked(ctx context.Context, convID, userID int64, revoked bool) error
 
 	// Emit appends an event to the transaction; it is stored only if the
 	// transaction commits.

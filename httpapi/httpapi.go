@@ -334,6 +334,47 @@ func queryInt(r *http.Request, name string) (int64, error) {
 	return n, nil
 }
 
+// queryInts reads a comma-separated list of non-negative integers; nil
+// when the parameter is absent.
+func queryInts(r *http.Request, name string) ([]int64, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return nil, nil
+	}
+	var out []int64
+	for _, f := range strings.Split(v, ",") {
+		n, err := strconv.ParseInt(strings.TrimSpace(f), 10, 64)
+		if err != nil || n < 0 {
+			return nil, parley.Invalid(name, "%s must be a comma-separated list of non-negative integers", name)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// queryStrings reads a comma-separated list; nil when absent.
+func queryStrings(r *http.Request, name string) []string {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return nil
+	}
+	out := strings.Split(v, ",")
+	for i := range out {
+		out[i] = strings.TrimSpace(out[i])
+	}
+	return out
+}
+
+func queryBool(r *http.Request, name string) (bool, error) {
+	switch r.URL.Query().Get(name) {
+	case "", "false", "0":
+		return false, nil
+	case "true", "1":
+		return true, nil
+	}
+	return false, parley.Invalid(name, "%s must be true or false", name)
+}
+
 func queryTime(r *http.Request, name string) (time.Time, error) {
 	v := r.URL.Query().Get(name)
 	if v == "" {

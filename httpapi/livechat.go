@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/parley-chat/parley"
@@ -11,7 +12,9 @@ import (
 )
 
 // routes is every endpoint: team chat's, then live chat's.
-func (s *Server) routes() []route { return append(s.coreRoutes(), s.liveChatRoutes()...) }
+func (s *Server) routes() []route {
+	return slices.Concat(s.coreRoutes(), s.liveChatRoutes(), s.inboxRoutes())
+}
 
 // Live chat bodies.
 type (
@@ -231,19 +234,15 @@ func (s *Server) liveChatRoutes() []route {
 			})},
 
 		// Dialogs (consultants).
-		{Method: "GET", Path: "/api/v1/dialogs", Summary: "Dialogs with visitors of the projects you serve", Out: DialogList{},
-			Query: "project:int status:string before:int limit:int",
+		{Method: "GET", Path: "/api/v1/dialogs", Summary: "The inbox: the dialogs you may see, filtered and sorted (docs/inbox.md)", Out: livechat.DialogPage{},
+			Query: "project:int assignee:ints channel:strings status:string last_from:string tag:ints no_tags:bool pinned:bool " +
+				"sort:string cursor:string limit:int",
 			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
-				q, err := listQuery(r)
+				q, err := dialogQuery(r)
 				if err != nil {
 					return err
 				}
-				list, err := s.LiveChat.Dialogs(r.Context(), actor(r), q)
-				if err != nil {
-					return err
-				}
-				writeJSON(w, http.StatusOK, DialogList{list})
-				return nil
+				return respond(w, http.StatusOK)(s.LiveChat.Dialogs(r.Context(), actor(r), q))
 			}},
 		{Method: "GET", Path: "/api/v1/dialogs/{id}", Summary: "One dialog", Out: livechat.Dialog{},
 			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
@@ -425,6 +424,32 @@ func period(r *http.Request) (livechat.Period, error) {
 	}
 	to, err := queryTime(r, "to")
 	return livechat.Period{From: from, To: to}, err
+}
+
+// dialogQuery reads the inbox list's query parameters.
+func dialogQuery(r *http.Request) (livechat.DialogQuery, error) {
+	v := r.URL.Query()
+	q := livechat.DialogQuery{Channels: queryStrings(r, "channel"), Status: v.Get("status"), LastFrom: v.Get("last_from"),
+		Sort: v.Get("sort"), Cursor: v.Get("cursor")}
+	var err error
+	if q.ProjectID, err = queryInt(r, "project"); err != nil {
+		return q, err
+	}
+	if q.Assignees, err = queryInts(r, "assignee"); err != nil {
+		return q, err
+	}
+	if q.TagIDs, err = queryInts(r, "tag"); err != nil {
+		return q, err
+	}
+	if q.NoTags, err = queryBool(r, "no_tags"); err != nil {
+		return q, err
+	}
+	if q.Pinned, err = queryBool(r, "pinned"); err != nil {
+		return q, err
+	}
+	limit, err := queryInt(r, "limit")
+	q.Limit = int(limit)
+	return q, err
 }
 
 // listQuery reads ?project=&status=&before=&limit= for dialogs and cases.

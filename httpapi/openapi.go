@@ -23,13 +23,24 @@ func (s *Server) OpenAPI() map[string]any {
 		for _, q := range strings.Fields(rt.Query) {
 			name, typ, _ := strings.Cut(q, ":")
 			schema := map[string]any{"type": "string"}
+			param := map[string]any{"name": name, "in": "query", "schema": schema}
 			switch typ {
 			case "int":
-				schema = map[string]any{"type": "integer", "format": "int64"}
+				param["schema"] = map[string]any{"type": "integer", "format": "int64"}
 			case "time":
 				schema["format"] = "date-time"
+			case "bool":
+				param["schema"] = map[string]any{"type": "boolean"}
+			case "ints", "strings":
+				// A comma-separated list: ?tag=3,4
+				item := map[string]any{"type": "integer", "format": "int64"}
+				if typ == "strings" {
+					item = map[string]any{"type": "string"}
+				}
+				param["schema"] = map[string]any{"type": "array", "items": item}
+				param["style"], param["explode"] = "form", false
 			}
-			params = append(params, map[string]any{"name": name, "in": "query", "schema": schema})
+			params = append(params, param)
 		}
 		if params != nil {
 			op["parameters"] = params

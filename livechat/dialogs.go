@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/parley-chat/parley"
 )
@@ -21,6 +22,18 @@ type Dialog struct {
 	Waiting     bool            `json:"waiting"`
 	LastMessage *parley.Message `json:"last_message,omitempty"`
 	Rating      *parley.Rating  `json:"rating,omitempty"`
+	// Assignee is the manager in charge, if any.
+	Assignee *Consultant `json:"assignee,omitempty"`
+	// ReplyWarnAt and ReplyDueAt are when the customer's wait passes the
+	// project's reply time limits (warning, limit): the list shows the
+	// dialog yellow, then red. Unset when nobody waits or there are none.
+	ReplyWarnAt time.Time `json:"reply_warn_at,omitzero"`
+	ReplyDueAt  time.Time `json:"reply_due_at,omitzero"`
+	// Unread and Draft are the viewer's own: messages after their read
+	// pointer (1 when they marked it unread) and their unsent text. They
+	// are set in answers to the viewer, never in dialog.updated events.
+	Unread int64  `json:"unread,omitempty"`
+	Draft  string `json:"draft,omitempty"`
 }
 
 // Consultant is a consultant connected to a dialog.
@@ -55,15 +68,59 @@ func (s *Service) dialogs(ctx context.Context, r parley.Reader, convs []*parley.
 	if err != nil {
 		return nil, err
 	}
+	tags, err := r.ContactTags(ctx, contactIDs)
+	if err != nil {
+		return nil, err
+	}
+	projects := map[int64]*parley.Project{}
+	staff := map[int64]string{}
+	staffName := func(id int64) (string, error) {
+		if n, ok := staff[id]; ok {
+			return n, nil
+		}
+		u, err := r.UserByID(ctx, id)
+		if err != nil {
+			return "", err
+		}
+		staff[id] = u.Name
+		return u.Name, nil
+	}
 	for _, c := range convs {
 		d := &Dialog{Conversation: c, Support: c.Support, Contact: contacts[c.Support.ContactID], Consultants: []Consultant{},
 			LastMessage: last[c.ID], Rating: ratings[c.ID]}
+		if d.Contact != nil {
+			k := *d.Contact // shared by the dialogs of one customer
+			k.Tags = tags[k.ID]
+			d.Contact = &k
+		}
 		for _, m := range members[c.ID] {
-			u, err := r.UserByID(ctx, m.UserID)
+			name, err := staffName(m.UserID)
 			if err != nil {
 				return nil, err
 			}
-			d.Consultants = append(d.Consultants, Consultant{ID: m.UserID, Name: u.Name})
+			d.Consultants = append(d.Consultants, Consultant{ID: m.UserID, Name: name})
+		}
+		if id := c.Support.AssigneeID; id != 0 {
+			name, err := staffName(id)
+			if err != nil {
+				return nil, err
+			}
+			d.Assignee = &Consultant{ID: id, Name: name}
+		}
+		if !c.Support.WaitingSince.IsZero() {
+			p := projects[c.Support.ProjectID]
+			if p == nil {
+				if p, err = r.ProjectByID(ctx, c.Support.ProjectID); err != nil {
+					return nil, err
+				}
+				projects[p.ID] = p
+			}
+			if l := p.ReplyLimits.For(c.Support.Channel); l.Limit > 0 {
+				d.ReplyDueAt = c.Support.WaitingSince.Add(l.Limit.Duration())
+				if l.Warn > 0 {
+					d.ReplyWarnAt = c.Support.WaitingSince.Add(l.Warn.Duration())
+				}
+			}
 		}
 		d.Waiting = waiting(c, len(d.Consultants), d.LastMessage)
 		if d.LastMessage != nil && d.LastMessage.Kind == parley.MsgWhisper {
@@ -99,8 +156,8 @@ func (s *Service) emitDialog(ctx context.Context, tx parley.Tx, c *parley.Conver
 	return nil
 }
 
-// ListQuery selects dialogs for the sidebar, or cases: by project (0 for
-// all the actor serves), status, and a page before an id.
+// ListQuery selects cases: by project (0 for all the actor serves),
+// status, and a page before an id.
 type ListQuery struct {
 	ProjectID int64
 	Status    string
@@ -108,27 +165,162 @@ type ListQuery struct {
 	Limit     int
 }
 
-// Dialogs lists the dialogs of the projects the actor serves (every
-// project for managers), newest activity first.
-func (s *Service) Dialogs(ctx context.Context, actor *parley.User, q ListQuery) ([]*Dialog, error) {
+// DialogQuery selects the dialogs of the inbox list (and live chat's
+// sidebar): the filters combine with AND; see parley.DialogFilter.
+type DialogQuery struct {
+	ProjectID int64 // 0: every project the actor may see
+	Assignees []int64
+	Channels  []string
+	Status    string
+	LastFrom  string
+	TagIDs    []int64
+	NoTags    bool
+	Pinned    bool
+	// Sort is parley.SortProcessing or parley.SortActivity; empty is the
+	// processing order when a project in view has reply time limits.
+	Sort   string
+	Cursor string
+	Limit  int
+}
+
+// DialogPage is a page of the list.
+type DialogPage struct {
+	Dialogs    []*Dialog `json:"dialogs"`
+	NextCursor string    `json:"next_cursor,omitempty"`
+	// Sort is the order the page is in (the default resolved).
+	Sort string `json:"sort"`
+}
+
+// Dialogs lists the dialogs the actor may see (see CanView), in the
+// query's order and filtered by it.
+func (s *Service) Dialogs(ctx context.Context, actor *parley.User, q DialogQuery) (*DialogPage, error) {
+	f, err := s.dialogFilter(ctx, actor, q)
+	if err != nil {
+		return nil, err
+	}
+	convs, next, err := s.store.Dialogs(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	ds, err := s.dialogs(ctx, s.store, convs)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.forViewer(ctx, actor, ds); err != nil {
+		return nil, err
+	}
+	return &DialogPage{Dialogs: ds, NextCursor: next, Sort: f.Sort}, nil
+}
+
+// forViewer sets the viewer's own unread count and draft on dialogs.
+func (s *Service) forViewer(ctx context.Context, actor *parley.User, ds []*Dialog) error {
+	ids := make([]int64, len(ds))
+	for i, d := range ds {
+		ids[i] = d.Conversation.ID
+	}
+	own, err := s.store.MembersOf(ctx, actor.ID, ids)
+	if err != nil {
+		return err
+	}
+	for _, d := range ds {
+		if m := own[d.Conversation.ID]; m != nil {
+			d.Unread, d.Draft = m.Unread(d.Conversation.LastSeq), m.Draft
+		}
+	}
+	return nil
+}
+
+// dialogFilter checks a list query and turns it into the store's filter
+// of what the actor may see.
+func (s *Service) dialogFilter(ctx context.Context, actor *parley.User, q DialogQuery) (parley.DialogFilter, error) {
+	f := parley.DialogFilter{Status: q.Status, LastFrom: q.LastFrom, TagIDs: q.TagIDs, NoTags: q.NoTags, Pinned: q.Pinned,
+		Assignees: q.Assignees, Channels: q.Channels, Sort: q.Sort, Cursor: q.Cursor, Limit: q.Limit}
 	if q.Status != "" && q.Status != parley.SupportOpen && q.Status != parley.SupportClosed {
-		return nil, parley.Invalid("status", "status is open or closed")
+		return f, parley.Invalid("status", "status is open or closed")
+	}
+	if q.LastFrom != "" && q.LastFrom != parley.FromCustomer && q.LastFrom != parley.FromManager {
+		return f, parley.Invalid("last_from", "last_from is customer or manager")
+	}
+	if q.NoTags && len(q.TagIDs) > 0 {
+		return f, parley.Invalid("tags", "choose tags or \"no tags set\", not both")
+	}
+	for _, ch := range q.Channels {
+		if !slices.Contains(parley.Channels, ch) {
+			return f, parley.Invalid("channel", "there is no channel %q", ch)
+		}
+	}
+	for _, id := range q.TagIDs {
+		if _, err := s.store.TagByID(ctx, id); err != nil {
+			if parley.ErrorCode(err) == parley.ENOTFOUND {
+				return f, parley.Invalid("tag", "there is no tag %d", id)
+			}
+			return f, err
+		}
+	}
+	for _, id := range q.Assignees {
+		if id == 0 {
+			continue // unassigned
+		}
+		if _, err := s.store.UserByID(ctx, id); err != nil {
+			if parley.ErrorCode(err) == parley.ENOTFOUND {
+				return f, parley.Invalid("assignee", "there is no user %d", id)
+			}
+			return f, err
+		}
 	}
 	projects, err := s.visibleProjects(ctx, actor)
 	if err != nil {
-		return nil, err
+		return f, err
 	}
 	if q.ProjectID != 0 {
 		if !slices.Contains(projects, q.ProjectID) {
-			return nil, parley.Errorf(parley.ENOTFOUND, "project not found")
+			return f, parley.Errorf(parley.ENOTFOUND, "project not found")
 		}
 		projects = []int64{q.ProjectID}
 	}
-	convs, err := s.store.Dialogs(ctx, parley.DialogFilter{ProjectIDs: projects, Status: q.Status, Before: q.Before, Limit: q.Limit})
-	if err != nil {
-		return nil, err
+	f.ProjectIDs = projects
+	if canManage(ctx, s.store, actor) != nil {
+		f.Viewer = actor.ID // a manager a dialog was reassigned away from loses it
 	}
-	return s.dialogs(ctx, s.store, convs)
+	limits, err := s.haveReplyLimits(ctx, projects)
+	if err != nil {
+		return f, err
+	}
+	switch q.Sort {
+	case "":
+		f.Sort = parley.SortActivity
+		if limits {
+			f.Sort = parley.SortProcessing
+		}
+	case parley.SortActivity:
+	case parley.SortProcessing:
+		if !limits {
+			return f, parley.Invalid("sort", "the processing order needs reply time limits: set them in the project's settings")
+		}
+	default:
+		return f, parley.Invalid("sort", "sort is processing or activity")
+	}
+	return f, nil
+}
+
+// haveReplyLimits reports whether any of the projects has reply time
+// limits, for itself or for a channel.
+func (s *Service) haveReplyLimits(ctx context.Context, projects []int64) (bool, error) {
+	for _, id := range projects {
+		p, err := s.store.ProjectByID(ctx, id)
+		if err != nil {
+			return false, err
+		}
+		if p.ReplyLimits.Limit > 0 {
+			return true, nil
+		}
+		for _, l := range p.ReplyLimits.Channels {
+			if l.Limit > 0 {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
 }
 
 // visibleProjects are the projects whose dialogs the actor may read.
@@ -174,7 +366,7 @@ func (s *Service) Dialog(ctx context.Context, actor *parley.User, id int64) (*Di
 	if err != nil {
 		return nil, err
 	}
-	return ds[0], nil
+	return ds[0], s.forViewer(ctx, actor, ds)
 }
 
 // change runs fn on a dialog the actor serves and announces the result to
@@ -222,6 +414,13 @@ func (s *Service) Connect(ctx context.Context, actor *parley.User, id int64) (*D
 		if err := tx.AddMember(ctx, &parley.Member{ConversationID: c.ID, UserID: actor.ID, ReadSeq: c.LastSeq, DeliveredSeq: c.LastSeq,
 			JoinedAt: s.now()}); err != nil {
 			return err
+		}
+		if c.Support.AssigneeID == 0 {
+			// The first to connect takes charge of the dialog.
+			c.Support.AssigneeID = actor.ID
+			if err := tx.UpdateConversation(ctx, c); err != nil {
+				return err
+			}
 		}
 		return s.systemLine(ctx, tx, c, parley.SystemEvent{Action: parley.ActionConnected, ActorID: actor.ID})
 	})
@@ -301,6 +500,7 @@ func (s *Service) Close(ctx context.Context, actor *parley.User, id int64) (*Dia
 			return parley.Errorf(parley.ECONFLICT, "this dialog is already closed")
 		}
 		c.Support.Status, c.Support.ClosedAt, c.Key = parley.SupportClosed, s.now(), ""
+		c.Support.WaitingSince = time.Time{} // a reopened dialog counts from the customer's next message
 		if err := tx.UpdateConversation(ctx, c); err != nil {
 			return err
 		}
@@ -342,6 +542,9 @@ func (s *Service) AfterSend(ctx context.Context, tx parley.Tx, c *parley.Convers
 	if err := s.emitVisitorMessage(ctx, tx, c, m, parley.EventMessageCreated); err != nil {
 		return err
 	}
+	if err := noteActivity(ctx, tx, c, m); err != nil {
+		return err
+	}
 	if m.ContactID == 0 {
 		return nil
 	}
@@ -366,6 +569,27 @@ func (s *Service) AfterSend(ctx context.Context, tx parley.Tx, c *parley.Convers
 		}
 	}
 	return s.emitDialog(ctx, tx, c)
+}
+
+// noteActivity keeps what the inbox list sorts and filters by: the last
+// communication and whose it was, and since when the customer waits for
+// an answer (their first message after the last answer). System lines and
+// whispers are not communication.
+func noteActivity(ctx context.Context, tx parley.Tx, c *parley.Conversation, m *parley.Message) error {
+	if m.Kind != parley.MsgText && m.Kind != parley.MsgFile {
+		return nil
+	}
+	sup := c.Support
+	sup.ActivityAt = m.CreatedAt
+	if m.ContactID != 0 {
+		sup.LastFrom = parley.FromCustomer
+		if sup.WaitingSince.IsZero() {
+			sup.WaitingSince = m.CreatedAt
+		}
+	} else {
+		sup.LastFrom, sup.WaitingSince = parley.FromManager, time.Time{}
+	}
+	return tx.UpdateConversation(ctx, c)
 }
 
 // offlineCase files a visitor's message as a case when nobody can answer:

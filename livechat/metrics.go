@@ -159,15 +159,15 @@ func (s *Service) allDialogs(ctx context.Context, f parley.DialogFilter) ([]*par
 	var all []*parley.Conversation
 	f.Limit = 1000
 	for {
-		page, err := s.store.Dialogs(ctx, f)
+		page, next, err := s.store.Dialogs(ctx, f)
 		if err != nil {
 			return nil, err
 		}
 		all = append(all, page...)
-		if len(page) < f.Limit {
+		if next == "" {
 			return all, nil
 		}
-		f.Before = parley.Millis(page[len(page)-1].LastMessageAt)
+		f.Cursor = next
 	}
 }
 

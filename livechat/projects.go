@@ -3,6 +3,7 @@ package livechat
 import (
 	"context"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -20,6 +21,7 @@ type ProjectInput struct {
 	Messages       *parley.ChatMessages   `json:"messages"`
 	Prechat        *[]parley.PrechatField `json:"prechat_fields"`
 	CaseTemplateID *int64                 `json:"case_template_id"`
+	ReplyLimits    *parley.ReplyLimits    `json:"reply_limits"`
 }
 
 const maxText = 2000
@@ -58,6 +60,21 @@ func (in *ProjectInput) apply(ctx context.Context, r parley.Reader, p *parley.Pr
 	}
 	if in.ChatEnabled != nil {
 		p.ChatEnabled = *in.ChatEnabled
+	}
+	if in.ReplyLimits != nil {
+		l := *in.ReplyLimits
+		if err := validLimit("reply_limits", parley.ReplyLimit{Warn: l.Warn, Limit: l.Limit}); err != nil {
+			return err
+		}
+		for ch, cl := range l.Channels {
+			if !slices.Contains(parley.Channels, ch) {
+				return parley.Invalid("reply_limits.channels", "there is no channel %q", ch)
+			}
+			if err := validLimit("reply_limits.channels."+ch, cl); err != nil {
+				return err
+			}
+		}
+		p.ReplyLimits = l
 	}
 	if in.Hours != nil {
 		if err := validHours(*in.Hours); err != nil {
@@ -510,4 +527,19 @@ func projectUsing(ctx context.Context, r parley.Reader, templateID int64) (*parl
 		}
 	}
 	return nil, err
+}
+
+// validLimit checks a pair of reply time limits: none (both zero), or a
+// limit of at most 30 days with a warning before it (or none).
+func validLimit(field string, l parley.ReplyLimit) error {
+	const max = 30 * 24 * 3600
+	switch {
+	case l.Warn < 0 || l.Limit < 0 || l.Limit > max:
+		return parley.Invalid(field, "reply time limits are between 0 and %d seconds", max)
+	case l.Limit == 0 && l.Warn != 0:
+		return parley.Invalid(field, "a warning needs a limit to warn before")
+	case l.Warn >= l.Limit && l.Limit != 0:
+		return parley.Invalid(field, "the warning (warn_s) comes before the limit (limit_s)")
+	}
+	return nil
 }

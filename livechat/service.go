@@ -138,14 +138,20 @@ func staffLevel(ctx context.Context, r parley.Reader, projectID, userID int64) (
 	return 0, nil
 }
 
-// CanView lets a project's specialists, and those who manage live chat,
-// read a dialog they are not connected to.
+// CanView is the rule for who sees a dialog (docs/inbox.md): those who
+// manage live chat (the chat settings right) see every dialog; a project's
+// specialists see its dialogs, except those reassigned away from them.
 func (s *Service) CanView(ctx context.Context, c *parley.Conversation, actor *parley.User) (bool, error) {
-	level, err := staffLevel(ctx, s.store, c.Support.ProjectID, actor.ID)
-	if err != nil || level > 0 {
-		return level > 0, err
+	manager, err := parley.HasRight(ctx, s.store, actor, parley.RightChatSettings)
+	if err != nil || manager {
+		return manager, err
 	}
-	return parley.HasRight(ctx, s.store, actor, parley.RightChatSettings)
+	level, err := staffLevel(ctx, s.store, c.Support.ProjectID, actor.ID)
+	if err != nil || level == 0 {
+		return false, err
+	}
+	revoked, err := s.store.Revoked(ctx, c.ID, actor.ID)
+	return !revoked, err
 }
 
 var _ messaging.SupportHook = (*Service)(nil)

@@ -650,7 +650,7 @@ func (s *Service) OpenDialog(ctx context.Context, tx parley.Tx, contact *parley.
 	name := contact.Name
 	c = &parley.Conversation{Kind: parley.KindSupport, State: parley.StateAllowed, Key: openKey(contact.ID),
 		Title: name, CreatedAt: s.now(), Support: &parley.Support{ProjectID: contact.ProjectID, ContactID: contact.ID,
-			Status: parley.SupportOpen, Level: parley.Level1}}
+			Status: parley.SupportOpen, Level: parley.Level1, Channel: parley.ChannelWidget, ActivityAt: s.now()}}
 	if err := tx.CreateConversation(ctx, c); err != nil {
 		return nil, err
 	}

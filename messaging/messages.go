@@ -164,6 +164,11 @@ func (r *sendReq) clientKey() parley.ClientKey {
 	return k
 }
 
+var (
+	errVisitorBlocked = parley.Errorf(parley.EFORBIDDEN, "you cannot write to this chat")
+	errStaffBlocked   = parley.Errorf(parley.ECONFLICT, "this customer is blocked: unblock them to write to them")
+)
+
 // sendBatch applies the sends that share a group commit together: one read
 // of their conversations (locked, in ID order), of the senders'
 // memberships and of client ids already used, one insert of the team-chat
@@ -201,8 +206,20 @@ func (b *sendBatch) ApplyBatch(ctx context.Context, tx parley.Tx, items []any) e
 	if err := tx.LockContacts(ctx, opening...); err != nil {
 		return err
 	}
+	// A blocked customer's messages are refused (seed 003): their rows are
+	// read after their locks (a visitor opening a dialog) or their
+	// conversations' (below), which blocking takes too, so a block and a
+	// send cannot overlap.
+	contacts, err := tx.Contacts(ctx, opening)
+	if err != nil {
+		return err
+	}
 	for _, r := range reqs {
 		if r.conv == 0 {
+			if k := contacts[r.contact.ID]; k != nil && k.Blocked {
+				r.err = errVisitorBlocked
+				continue
+			}
 			c, err := s.support.OpenDialog(ctx, tx, r.contact)
 			if err != nil {
 				return err
@@ -221,6 +238,17 @@ func (b *sendBatch) ApplyBatch(ctx context.Context, tx parley.Tx, items []any) e
 	if err != nil {
 		return err
 	}
+	var dialogContacts []int64
+	for _, c := range convs {
+		if c.Support != nil && contacts[c.Support.ContactID] == nil {
+			dialogContacts = append(dialogContacts, c.Support.ContactID)
+		}
+	}
+	more, err := tx.Contacts(ctx, dialogContacts)
+	if err != nil {
+		return err
+	}
+	maps.Copy(contacts, more)
 	members, err := tx.MembersIn(ctx, memberKeys)
 	if err != nil {
 		return err
@@ -237,7 +265,16 @@ func (b *sendBatch) ApplyBatch(ctx context.Context, tx parley.Tx, items []any) e
 	var msgs []*parley.Message
 	moves := make(map[parley.MemberKey]int64) // the senders' newest seq
 	for _, r := range reqs {
+		if r.err != nil {
+			continue // refused before its dialog opened
+		}
 		c, err := s.sendable(convs[r.conv], r, members)
+		if err == nil && c.Support != nil && contacts[c.Support.ContactID] != nil && contacts[c.Support.ContactID].Blocked {
+			err = errStaffBlocked
+			if r.contact != nil {
+				err = errVisitorBlocked
+			}
+		}
 		if err != nil {
 			r.err = err
 			continue

@@ -136,7 +136,31 @@ func (q *q) conversationAudiences(ctx context.Context, convIDs []int64) (map[int
 			}
 		}
 	}
-	return out, q.observe(rows.Err())
+	if err := q.observe(rows.Err()); err != nil {
+		return nil, err
+	}
+	// A specialist a dialog was reassigned away from no longer hears it.
+	var dialogs []int64
+	for id, a := range out {
+		if a.project != 0 {
+			dialogs = append(dialogs, id)
+		}
+	}
+	revoked, err := q.adhoc(ctx, "SELECT conversation_id, user_id FROM dialog_revoked WHERE conversation_id IN ("+
+		placeholders(1, len(dialogs))+")", int64Args(dialogs)...)
+	if err != nil {
+		return nil, err
+	}
+	defer revoked.Close()
+	for revoked.Next() {
+		var conv, user int64
+		if err := revoked.Scan(&conv, &user); err != nil {
+			return nil, err
+		}
+		a := out[conv]
+		a.users = slices.DeleteFunc(a.users, func(u int64) bool { return u == user })
+	}
+	return out, q.observe(revoked.Err())
 }
 
 // EventsSince reads a user's events in four branches, each through its

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/parley-chat/parley"
 )
@@ -30,21 +31,21 @@ func encodeJSON(v any) string {
 
 // Projects.
 
-const projectCols = "id, name, key, secret, origins, chat_enabled, hours, messages, prechat, case_template_id, created_at, updated_at"
+const projectCols = "id, name, key, secret, origins, chat_enabled, hours, messages, prechat, case_template_id, reply_limits, created_at, updated_at"
 
 func scanProject(r scanner) (*parley.Project, error) {
 	var p parley.Project
-	var origins, hours, messages, prechat string
+	var origins, hours, messages, prechat, limits string
 	var created, updated int64
 	if err := r.Scan(&p.ID, &p.Name, &p.Key, &p.Secret, &origins, &p.ChatEnabled, &hours, &messages, &prechat,
-		&p.CaseTemplateID, &created, &updated); err != nil {
+		&p.CaseTemplateID, &limits, &created, &updated); err != nil {
 		return nil, err
 	}
 	p.Origins, p.Prechat = []string{}, []parley.PrechatField{}
 	for _, d := range []struct {
 		s string
 		v any
-	}{{origins, &p.Origins}, {hours, &p.Hours}, {messages, &p.Messages}, {prechat, &p.Prechat}} {
+	}{{origins, &p.Origins}, {hours, &p.Hours}, {messages, &p.Messages}, {prechat, &p.Prechat}, {limits, &p.ReplyLimits}} {
 		if err := decodeJSON(d.s, d.v); err != nil {
 			return nil, err
 		}
@@ -74,19 +75,20 @@ func (q *q) Projects(ctx context.Context) ([]*parley.Project, error) {
 func (q *q) CreateProject(ctx context.Context, p *parley.Project) error {
 	now := parley.Now()
 	p.CreatedAt, p.UpdatedAt = now, now
-	err := q.row(ctx, "project", `INSERT INTO projects (name, key, secret, origins, chat_enabled, hours, messages, prechat, case_template_id, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id`,
+	err := q.row(ctx, "project", `INSERT INTO projects (name, key, secret, origins, chat_enabled, hours, messages, prechat, case_template_id,
+			reply_limits, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id`,
 		[]any{p.Name, p.Key, p.Secret, encodeJSON(p.Origins), p.ChatEnabled, encodeJSON(p.Hours), encodeJSON(p.Messages),
-			encodeJSON(p.Prechat), p.CaseTemplateID, parley.Millis(now)}, &p.ID)
+			encodeJSON(p.Prechat), p.CaseTemplateID, encodeJSON(p.ReplyLimits), parley.Millis(now)}, &p.ID)
 	return mapErr(err, "project")
 }
 
 func (q *q) UpdateProject(ctx context.Context, p *parley.Project) error {
 	p.UpdatedAt = parley.Now()
 	return q.execOne(ctx, "project", `UPDATE projects SET name = $2, secret = $3, origins = $4, chat_enabled = $5, hours = $6,
-		messages = $7, prechat = $8, case_template_id = $9, updated_at = $10 WHERE id = $1`,
+		messages = $7, prechat = $8, case_template_id = $9, updated_at = $10, reply_limits = $11 WHERE id = $1`,
 		p.ID, p.Name, p.Secret, encodeJSON(p.Origins), p.ChatEnabled, encodeJSON(p.Hours), encodeJSON(p.Messages),
-		encodeJSON(p.Prechat), p.CaseTemplateID, parley.Millis(p.UpdatedAt))
+		encodeJSON(p.Prechat), p.CaseTemplateID, parley.Millis(p.UpdatedAt), encodeJSON(p.ReplyLimits))
 }
 
 func (q *q) DeleteProject(ctx context.Context, id int64) error {
@@ -154,7 +156,7 @@ func (q *q) ProjectStaff(ctx context.Context, projectID int64) ([]parley.StaffRo
 
 // Contacts.
 
-const contactCols = "id, project_id, external_id, name, email, phone, page_url, referrer, utm_source, attributes, created_at, last_seen_at"
+const contactCols = "id, project_id, external_id, name, email, phone, page_url, referrer, utm_source, attributes, created_at, last_seen_at, blocked"
 
 func scanContact(r scanner) (*parley.Contact, error) {
 	var c parley.Contact
@@ -162,7 +164,7 @@ func scanContact(r scanner) (*parley.Contact, error) {
 	var attrs string
 	var created, seen int64
 	if err := r.Scan(&c.ID, &c.ProjectID, &ext, &c.Name, &c.Email, &c.Phone, &c.PageURL, &c.Referrer, &c.UTMSource,
-		&attrs, &created, &seen); err != nil {
+		&attrs, &created, &seen, &c.Blocked); err != nil {
 		return nil, err
 	}
 	if ext != nil {
@@ -213,8 +215,8 @@ func (q *q) CreateContact(ctx context.Context, c *parley.Contact) error {
 
 func (q *q) UpdateContact(ctx context.Context, c *parley.Contact) error {
 	return q.execOne(ctx, "contact", `UPDATE contacts SET name = $2, email = $3, phone = $4, page_url = $5, referrer = $6,
-		utm_source = $7, attributes = $8, last_seen_at = $9 WHERE id = $1`,
-		c.ID, c.Name, c.Email, c.Phone, c.PageURL, c.Referrer, c.UTMSource, encodeJSON(c.Attributes), parley.Millis(c.LastSeenAt))
+		utm_source = $7, attributes = $8, last_seen_at = $9, blocked = $10 WHERE id = $1`,
+		c.ID, c.Name, c.Email, c.Phone, c.PageURL, c.Referrer, c.UTMSource, encodeJSON(c.Attributes), parley.Millis(c.LastSeenAt), c.Blocked)
 }
 
 // Dialogs (support conversations).
@@ -224,47 +226,157 @@ func (q *q) LastDialog(ctx context.Context, contactID int64) (*parley.Conversati
 	return one(rows, err, scanConv, "conversation")
 }
 
-func (q *q) Dialogs(ctx context.Context, f parley.DialogFilter) ([]*parley.Conversation, error) {
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
+// Dialogs lists support conversations in one of two orders, each total
+// (ties broken by id) so that a cursor never skips or repeats a dialog:
+// by last activity, newest first; or for processing, the dialogs waiting
+// for a reply first (longest waiting at the top), then the others by last
+// activity. A page costs at most two queries, whatever its size.
+func (q *q) Dialogs(ctx context.Context, f parley.DialogFilter) ([]*parley.Conversation, string, error) {
+	if f.ProjectIDs != nil && len(f.ProjectIDs) == 0 {
+		return nil, "", nil
 	}
-	query := "SELECT " + convCols + " FROM conversations c WHERE c.project_id <> 0"
-	if f.ProjectIDs != nil {
-		if len(f.ProjectIDs) == 0 {
-			return nil, nil
+	n := limit(f.Limit, 100, 1000)
+	seg, at, id := "", int64(0), int64(0) // where the cursor points
+	if f.Cursor != "" {
+		key, cid, err := decodeCursor(f.Cursor)
+		if err != nil {
+			return nil, "", err
 		}
-		query += " AND c.project_id IN (" + placeholders(len(args)+1, len(f.ProjectIDs)) + ")"
-		args = append(args, int64Args(f.ProjectIDs)...)
+		seg, key = "a", strings.TrimPrefix(key, "a")
+		if w, ok := strings.CutPrefix(key, "w"); ok {
+			seg, key = "w", w
+		}
+		if at, err = strconv.ParseInt(key, 10, 64); err != nil {
+			return nil, "", parley.Invalid("cursor", "invalid cursor")
+		}
+		id = cid
 	}
-	if f.Status != "" {
-		query += " AND c.status = " + arg(f.Status)
+	var out []*parley.Conversation
+	if f.Sort == parley.SortProcessing && seg != "a" {
+		b := dialogQuery(f)
+		b.where("c.waiting_since <> 0")
+		if seg == "w" {
+			b.where("(c.waiting_since > " + b.arg(at) + " OR (c.waiting_since = " + b.arg(at) + " AND c.id > " + b.arg(id) + "))")
+		}
+		page, err := q.dialogPage(ctx, b, " ORDER BY c.waiting_since, c.id", n+1)
+		if err != nil {
+			return nil, "", err
+		}
+		out = page
+		seg, at, id = "", 0, 0 // the answered ones follow from their start
+	}
+	if len(out) <= n {
+		b := dialogQuery(f)
+		if f.Sort == parley.SortProcessing {
+			b.where("c.waiting_since = 0")
+		}
+		if seg == "a" {
+			b.where("(c.activity_at < " + b.arg(at) + " OR (c.activity_at = " + b.arg(at) + " AND c.id < " + b.arg(id) + "))")
+		}
+		page, err := q.dialogPage(ctx, b, " ORDER BY c.activity_at DESC, c.id DESC", n+1-len(out))
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, page...)
+	}
+	if len(out) <= n {
+		return out, "", nil
+	}
+	out = out[:n]
+	last := out[n-1]
+	if f.Sort == parley.SortProcessing && !last.Support.WaitingSince.IsZero() {
+		return out, encodeCursor("w"+strconv.FormatInt(parley.Millis(last.Support.WaitingSince), 10), last.ID), nil
+	}
+	return out, encodeCursor("a"+strconv.FormatInt(parley.Millis(last.Support.ActivityAt), 10), last.ID), nil
+}
+
+func (q *q) dialogPage(ctx context.Context, b *sqlBuilder, order string, n int) ([]*parley.Conversation, error) {
+	rows, err := q.adhoc(ctx, b.sql+order+limitRows(n), b.args...)
+	if err != nil {
+		return nil, err
+	}
+	page, err := collect(rows, scanConv)
+	if len(page) > n {
+		page = page[:n]
+	}
+	return page, err
+}
+
+// sqlBuilder collects a query's conditions and their arguments.
+type sqlBuilder struct {
+	sql  string
+	args []any
+}
+
+func (b *sqlBuilder) arg(v any) string {
+	b.args = append(b.args, v)
+	return "$" + strconv.Itoa(len(b.args))
+}
+
+func (b *sqlBuilder) where(cond string) { b.sql += " AND " + cond }
+
+func (b *sqlBuilder) in(col string, vals []any) {
+	ph := make([]string, len(vals))
+	for i, v := range vals {
+		ph[i] = b.arg(v)
+	}
+	b.where(col + " IN (" + strings.Join(ph, ", ") + ")")
+}
+
+// dialogQuery selects the dialogs f filters, without order or cursor.
+func dialogQuery(f parley.DialogFilter) *sqlBuilder {
+	b := &sqlBuilder{sql: "SELECT " + convCols + " FROM conversations c WHERE c.project_id <> 0"}
+	if f.ProjectIDs != nil {
+		b.in("c.project_id", int64Args(f.ProjectIDs))
+	}
+	if f.Viewer != 0 {
+		b.where("NOT EXISTS (SELECT 1 FROM dialog_revoked r WHERE r.conversation_id = c.id AND r.user_id = " + b.arg(f.Viewer) + ")")
 	}
 	if f.ContactID != 0 {
-		query += " AND c.contact_id = " + arg(f.ContactID)
+		b.where("c.contact_id = " + b.arg(f.ContactID))
 	}
 	if f.UserID != 0 {
 		// Dialogs the user connected to: their "connected" system lines.
 		line := `%"action":"connected","actor_id":` + strconv.FormatInt(f.UserID, 10)
-		query += " AND c.id IN (SELECT conversation_id FROM messages WHERE kind = 'event' AND (event LIKE " + arg(line+",%") +
-			" OR event LIKE " + arg(line+"}%") + "))"
+		b.where("c.id IN (SELECT conversation_id FROM messages WHERE kind = 'event' AND (event LIKE " + b.arg(line+",%") +
+			" OR event LIKE " + b.arg(line+"}%") + "))")
+	}
+	if f.Assignees != nil {
+		b.in("c.assignee_id", int64Args(f.Assignees))
+	}
+	if f.Channels != nil {
+		vals := make([]any, len(f.Channels))
+		for i, ch := range f.Channels {
+			vals[i] = ch
+		}
+		b.in("c.channel", vals)
+	}
+	if f.Status != "" {
+		b.where("c.status = " + b.arg(f.Status))
+	}
+	if f.LastFrom != "" {
+		b.where("c.last_from = " + b.arg(f.LastFrom))
+	}
+	pinned := ""
+	if f.Pinned {
+		pinned = " AND t.pinned = TRUE"
+	}
+	for _, tag := range f.TagIDs {
+		b.where("EXISTS (SELECT 1 FROM contact_tags t WHERE t.contact_id = c.contact_id AND t.tag_id = " + b.arg(tag) + pinned + ")")
+	}
+	switch {
+	case f.NoTags:
+		b.where("NOT EXISTS (SELECT 1 FROM contact_tags t WHERE t.contact_id = c.contact_id" + pinned + ")")
+	case f.Pinned && len(f.TagIDs) == 0:
+		b.where("EXISTS (SELECT 1 FROM contact_tags t WHERE t.contact_id = c.contact_id" + pinned + ")")
 	}
 	if !f.From.IsZero() {
-		query += " AND c.created_at >= " + arg(parley.Millis(f.From))
+		b.where("c.created_at >= " + b.arg(parley.Millis(f.From)))
 	}
 	if !f.To.IsZero() {
-		query += " AND c.created_at < " + arg(parley.Millis(f.To))
+		b.where("c.created_at < " + b.arg(parley.Millis(f.To)))
 	}
-	if f.Before > 0 {
-		query += " AND c.last_message_at < " + arg(f.Before)
-	}
-	query += " ORDER BY c.last_message_at DESC, c.id DESC LIMIT " + arg(limit(f.Limit, 100, 1000))
-	rows, err := q.query(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	return collect(rows, scanConv)
+	return b
 }
 
 func (q *q) LockContacts(ctx context.Context, ids ...int64) error {

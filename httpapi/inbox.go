@@ -1,0 +1,131 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/livechat"
+)
+
+// Request and response bodies of the support inbox.
+type (
+	TagList struct {
+		Tags []*parley.Tag `json:"tags"`
+	}
+	QuickReplyList struct {
+		QuickReplies []*parley.QuickReply `json:"quick_replies"`
+	}
+)
+
+// inboxRoutes are the support inbox's endpoints beyond live chat's dialog
+// routes (docs/inbox.md).
+func (s *Server) inboxRoutes() []route {
+	return []route{
+		{Method: "POST", Path: "/api/v1/dialogs/{id}/reassign", Summary: "Hand a dialog to another of its project's specialists (a manager, or the manager in charge)",
+			In: livechat.ReassignInput{}, Out: livechat.Dialog{},
+			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
+				var in livechat.ReassignInput
+				if err := decode(r, &in); err != nil {
+					return err
+				}
+				return respond(w, http.StatusOK)(s.LiveChat.Reassign(r.Context(), actor(r), id, in))
+			})},
+
+		// Tags.
+		{Method: "GET", Path: "/api/v1/tags", Summary: "Customer tags with their dialog counts under the inbox's filters, most used first",
+			Out: TagList{}, Query: "project:int assignee:ints channel:strings status:string last_from:string pinned:bool",
+			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
+				q, err := dialogQuery(r)
+				if err != nil {
+					return err
+				}
+				tags, err := s.LiveChat.Tags(r.Context(), actor(r), q)
+				if err != nil {
+					return err
+				}
+				writeJSON(w, http.StatusOK, TagList{tags})
+				return nil
+			}},
+		{Method: "POST", Path: "/api/v1/tags", Summary: "Create a tag (chat settings right)", In: livechat.TagInput{}, Out: parley.Tag{},
+			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
+				var in livechat.TagInput
+				if err := decode(r, &in); err != nil {
+					return err
+				}
+				return respond(w, http.StatusCreated)(s.LiveChat.CreateTag(r.Context(), actor(r), in))
+			}},
+		{Method: "PATCH", Path: "/api/v1/tags/{id}", Summary: "Rename or recolour a tag (chat settings right)", In: livechat.TagInput{}, Out: parley.Tag{},
+			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
+				var in livechat.TagInput
+				if err := decode(r, &in); err != nil {
+					return err
+				}
+				return respond(w, http.StatusOK)(s.LiveChat.UpdateTag(r.Context(), actor(r), id, in))
+			})},
+		{Method: "DELETE", Path: "/api/v1/tags/{id}", Summary: "Delete a tag and take it off every customer (chat settings right)",
+			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
+				return noContent(w, s.LiveChat.DeleteTag(r.Context(), actor(r), id))
+			})},
+		{Method: "PUT", Path: "/api/v1/contacts/{id}/tags/{tag_id}", Summary: "Put a tag on a customer, or pin or unpin it there",
+			In: livechat.ContactTagInput{}, Out: parley.Contact{},
+			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
+				tag, err := pathID(r, "tag_id")
+				if err != nil {
+					return err
+				}
+				var in livechat.ContactTagInput
+				if err := decode(r, &in); err != nil {
+					return err
+				}
+				return respond(w, http.StatusOK)(s.LiveChat.TagContact(r.Context(), actor(r), id, tag, in))
+			})},
+		{Method: "DELETE", Path: "/api/v1/contacts/{id}/tags/{tag_id}", Summary: "Take a tag off a customer", Out: parley.Contact{},
+			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
+				tag, err := pathID(r, "tag_id")
+				if err != nil {
+					return err
+				}
+				return respond(w, http.StatusOK)(s.LiveChat.UntagContact(r.Context(), actor(r), id, tag))
+			})},
+
+		{Method: "POST", Path: "/api/v1/contacts/{id}/block", Summary: "Block a customer: nothing is sent to or received from them", Out: parley.Contact{},
+			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
+				return respond(w, http.StatusOK)(s.LiveChat.Block(r.Context(), actor(r), id, true))
+			})},
+		{Method: "POST", Path: "/api/v1/contacts/{id}/unblock", Summary: "Unblock a customer", Out: parley.Contact{},
+			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
+				return respond(w, http.StatusOK)(s.LiveChat.Block(r.Context(), actor(r), id, false))
+			})},
+
+		// Quick replies.
+		{Method: "GET", Path: "/api/v1/quick-replies", Summary: "Your quick replies, then the shortcuts of the projects you serve", Out: QuickReplyList{},
+			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
+				list, err := s.LiveChat.QuickReplies(r.Context(), actor(r))
+				if err != nil {
+					return err
+				}
+				writeJSON(w, http.StatusOK, QuickReplyList{list})
+				return nil
+			}},
+		{Method: "POST", Path: "/api/v1/quick-replies", Summary: "Save a quick reply of your own", In: livechat.QuickReplyInput{}, Out: parley.QuickReply{},
+			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
+				var in livechat.QuickReplyInput
+				if err := decode(r, &in); err != nil {
+					return err
+				}
+				return respond(w, http.StatusCreated)(s.LiveChat.CreateQuickReply(r.Context(), actor(r), in))
+			}},
+		{Method: "PATCH", Path: "/api/v1/quick-replies/{id}", Summary: "Change one of your quick replies", In: livechat.QuickReplyInput{}, Out: parley.QuickReply{},
+			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
+				var in livechat.QuickReplyInput
+				if err := decode(r, &in); err != nil {
+					return err
+				}
+				return respond(w, http.StatusOK)(s.LiveChat.UpdateQuickReply(r.Context(), actor(r), id, in))
+			})},
+		{Method: "DELETE", Path: "/api/v1/quick-replies/{id}", Summary: "Delete one of your quick replies",
+			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
+				return noContent(w, s.LiveChat.DeleteQuickReply(r.Context(), actor(r), id))
+			})},
+	}
+}
