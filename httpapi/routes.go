@@ -446,9 +446,14 @@ func (s *Server) coreRoutes() []route {
 				writeJSON(w, http.StatusOK, d)
 				return nil
 			})},
-		{Method: "POST", Path: "/api/v1/conversations/{id}/typing", Summary: "Tell the others you are typing",
+		{Method: "POST", Path: "/api/v1/conversations/{id}/typing", Summary: "Tell the others you are typing (?whisper=true: a whisper, which the visitor does not hear of)",
+			Query: "whisper:bool",
 			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
-				return noContent(w, s.Messaging.Typing(r.Context(), actor(r), id))
+				whisper, err := queryBool(r, "whisper")
+				if err != nil {
+					return err
+				}
+				return noContent(w, s.Messaging.Typing(r.Context(), actor(r), id, whisper))
 			})},
 
 		{Method: "GET", Path: "/api/v1/messages/{id}", Summary: "One message of your conversations", Out: parley.Message{},

@@ -58,6 +58,17 @@ func (s *Service) ConvertToCase(ctx context.Context, actor *parley.User, id int6
 	}
 	var k *parley.Case
 	_, err = s.change(ctx, actor, id, func(tx parley.Tx, c *parley.Conversation, level int) error {
+		// Converting is idempotent: a double click, or a colleague on the
+		// same dialog, gets the case the first conversion made while it is
+		// open.
+		open, err := tx.OpenCaseOf(ctx, c.ID, parley.CaseFromConversation)
+		if err == nil {
+			k = open
+			return nil
+		}
+		if parley.ErrorCode(err) != parley.ENOTFOUND {
+			return err
+		}
 		p, err := tx.ProjectByID(ctx, c.Support.ProjectID)
 		if err != nil {
 			return err

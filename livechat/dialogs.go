@@ -630,9 +630,9 @@ func (s *Service) AfterRead(ctx context.Context, tx parley.Tx, c *parley.Convers
 }
 
 // TypingEvents: the project's staff who are not connected (messaging tells
-// those who are) and the visitor hear that a consultant is typing. The
-// staff app does not send typing while a whisper is written.
-func (s *Service) TypingEvents(ctx context.Context, c *parley.Conversation, actor *parley.User) ([]parley.Event, error) {
+// those who are) and, unless it is a whisper, the visitor hear that a
+// consultant is typing: staff-only drafting never reaches the visitor.
+func (s *Service) TypingEvents(ctx context.Context, c *parley.Conversation, actor *parley.User, whisper bool) ([]parley.Event, error) {
 	ms, err := s.store.Members(ctx, c.ID)
 	if err != nil {
 		return nil, err
@@ -649,6 +649,9 @@ func (s *Service) TypingEvents(ctx context.Context, c *parley.Conversation, acto
 	}
 	e := parley.NewEvent(parley.EventTyping, c.ID, 0, map[string]any{"conversation_id": c.ID, "user_id": actor.ID})
 	e.Audience = staff
+	if whisper {
+		return []parley.Event{e}, nil
+	}
 	v := parley.NewEvent(parley.EventTyping, c.ID, 0, map[string]any{"conversation_id": c.ID, "name": firstName(actor.Name)})
 	v.ContactID, v.Audience = c.Support.ContactID, []int64{}
 	return []parley.Event{e, v}, nil

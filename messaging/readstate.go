@@ -130,7 +130,7 @@ func (s *Service) SetDraft(ctx context.Context, actor *parley.User, convID int64
 
 // Typing tells the other members that the actor is typing. It is not
 // stored: a typing notice is only worth something live.
-func (s *Service) Typing(ctx context.Context, actor *parley.User, convID int64) error {
+func (s *Service) Typing(ctx context.Context, actor *parley.User, convID int64, whisper bool) error {
 	c, _, err := member(ctx, s.store, convID, actor.ID)
 	if err != nil {
 		return err
@@ -151,7 +151,7 @@ func (s *Service) Typing(ctx context.Context, actor *parley.User, convID int64) 
 	}
 	events := []parley.Event{e}
 	if c.Support != nil && s.support != nil {
-		more, err := s.support.TypingEvents(ctx, c, actor)
+		more, err := s.support.TypingEvents(ctx, c, actor, whisper)
 		if err != nil {
 			return err
 		}

@@ -69,7 +69,7 @@ type SupportHook interface {
 	// dialog's history.
 	CanView(ctx context.Context, c *parley.Conversation, actor *parley.User) (bool, error)
 	// TypingEvents returns who else hears that actor is typing in c.
-	TypingEvents(ctx context.Context, c *parley.Conversation, actor *parley.User) ([]parley.Event, error)
+	TypingEvents(ctx context.Context, c *parley.Conversation, actor *parley.User, whisper bool) ([]parley.Event, error)
 }
 
 // SetSupport installs live chat's hook; call it before serving.

@@ -296,7 +296,7 @@ func (c *conn) handle(f *clientFrame, device *presence.Device) {
 			})
 		return
 	case "typing":
-		err = c.g.msgs.Typing(ctx, c.user, f.ConversationID)
+		err = c.g.msgs.Typing(ctx, c.user, f.ConversationID, f.Whisper)
 	case "read":
 		err = c.g.msgs.MarkRead(ctx, c.user, f.ConversationID, f.Seq)
 	case "presence":

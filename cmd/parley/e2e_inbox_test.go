@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/httpapi"
@@ -409,4 +410,41 @@ func TestInboxBlockCustomer(t *testing.T) {
 			t.Fatalf("system lines: %v", actions)
 		}
 	})
+}
+
+// A consultant typing a whisper is staff-only drafting: colleagues hear of
+// it, the visitor does not.
+func TestWhisperTypingStaysWithStaff(t *testing.T) {
+	s := newServer(t)
+	in := newInbox(t, s)
+	conv := in.dialogs["Vera"]
+	in.a.do("POST", fmt.Sprintf("/api/v1/dialogs/%d/connect", conv), nil).want(http.StatusOK)
+	vSock := in.vera.connect(0)
+	vSock.waitFor("hello")
+	bSock := in.b.connect()
+	bSock.waitFor("hello")
+
+	in.a.do("POST", convPath(conv, "/typing?whisper=true"), nil).want(http.StatusNoContent)
+	if f := bSock.waitFor("typing"); f["data"].(map[string]any)["user_id"] != float64(in.a.id()) {
+		t.Fatalf("a colleague's typing frame: %v", f)
+	}
+	in.a.do("POST", convPath(conv, "/typing?whisper=maybe"), nil).wantErr(http.StatusBadRequest, parley.EINVALID)
+	in.a.do("POST", convPath(conv, "/messages"), map[string]any{"text": "Let me check"}).want(http.StatusCreated)
+	for {
+		var f map[string]any
+		select {
+		case f = <-vSock.frames:
+		case <-time.After(15 * time.Second):
+			t.Fatal("the visitor got no message")
+		}
+		if f["type"] == "typing" {
+			t.Fatal("the visitor heard a whisper being typed")
+		}
+		if f["type"] == parley.EventMessageCreated {
+			break
+		}
+	}
+	// An ordinary reply's typing does reach the visitor.
+	in.a.do("POST", convPath(conv, "/typing"), nil).want(http.StatusNoContent)
+	vSock.waitFor("typing")
 }

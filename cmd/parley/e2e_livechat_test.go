@@ -382,6 +382,20 @@ func TestLiveChatDialog(t *testing.T) {
 		if strings.Contains(k.Description, "psst") || !strings.Contains(k.Description, "how can I help") || k.Fields == nil {
 			t.Fatalf("case from dialog: %+v", k)
 		}
+		// A second click (or a colleague) gets the same case, not a copy.
+		var again parley.Case
+		lc.b.do("POST", fmt.Sprintf("/api/v1/dialogs/%d/case", conv), map[string]any{"title": "Double order"}).want(http.StatusCreated).decode(&again)
+		var all httpapi.CaseList
+		lc.a.do("GET", "/api/v1/cases", nil).want(http.StatusOK).decode(&all)
+		n := 0
+		for _, c := range all.Cases {
+			if c.ConversationID == conv && c.Source == parley.CaseFromConversation {
+				n++
+			}
+		}
+		if again.ID != k.ID || n != 1 {
+			t.Fatalf("converting twice: case %d then %d, %d cases of the dialog", k.ID, again.ID, n)
+		}
 
 		// Transfer to level 2: only then does Lena serve it.
 		lc.b.do("POST", fmt.Sprintf("/api/v1/dialogs/%d/disconnect", conv), nil).want(http.StatusOK)

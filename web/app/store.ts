@@ -1139,11 +1139,12 @@ export async function markUnread(convId: number) {
 }
 
 const typingSent = new Map<number, number>();
-export function sendTyping(convId: number) {
+/** Tells the others you are typing; a whisper's notice reaches only staff. */
+export function sendTyping(convId: number, whisper = false) {
   const now = Date.now();
   if (now - (typingSent.get(convId) || 0) < 3000) return;
   typingSent.set(convId, now);
-  rt.send({ type: "typing", conversation_id: convId });
+  rt.send({ type: "typing", conversation_id: convId, whisper });
 }
 
 export function stoppedTyping(convId: number) {

@@ -114,8 +114,9 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
     if (editing) return;
     texts.set(c.id, v);
     store.saveDraft(c.id, v);
-    // A whisper is not the visitor's business: no typing notice for it.
-    if (v.trim() && !whisper) store.sendTyping(c.id);
+    // A whisper is not the visitor's business: its typing notice reaches
+    // only colleagues (the server leaves the visitor out).
+    if (v.trim()) store.sendTyping(c.id, whisper);
   };
 
   // Shortcuts: "/" at the start of a word opens the list of the project's ready texts.
