@@ -88,6 +88,18 @@ func (s *Server) inboxRoutes() []route {
 				return respond(w, http.StatusOK)(s.LiveChat.UntagContact(r.Context(), actor(r), id, tag))
 			})},
 
+		{Method: "GET", Path: "/api/v1/contacts/{id}", Summary: "A customer's card: tags, source, their dialogs and cases", Out: livechat.CustomerCard{},
+			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
+				return respond(w, http.StatusOK)(s.LiveChat.Customer(r.Context(), actor(r), id))
+			})},
+		{Method: "PATCH", Path: "/api/v1/contacts/{id}", Summary: "Change a customer's name, e-mail, phone or custom attributes", In: livechat.ContactPatch{}, Out: parley.Contact{},
+			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
+				var in livechat.ContactPatch
+				if err := decode(r, &in); err != nil {
+					return err
+				}
+				return respond(w, http.StatusOK)(s.LiveChat.UpdateCustomer(r.Context(), actor(r), id, in))
+			})},
 		{Method: "POST", Path: "/api/v1/contacts/{id}/block", Summary: "Block a customer: nothing is sent to or received from them", Out: parley.Contact{},
 			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
 				return respond(w, http.StatusOK)(s.LiveChat.Block(r.Context(), actor(r), id, true))

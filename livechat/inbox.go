@@ -160,17 +160,8 @@ func (s *Service) changeContact(ctx context.Context, actor *parley.User, contact
 			return err
 		}
 		var err error
-		if k, err = tx.ContactByID(ctx, contactID); err != nil {
+		if k, err = s.contactFor(ctx, tx, actor, contactID); err != nil {
 			return err
-		}
-		if canManage(ctx, tx, actor) != nil {
-			level, err := staffLevel(ctx, tx, k.ProjectID, actor.ID)
-			if err != nil {
-				return err
-			}
-			if level == 0 {
-				return parley.Errorf(parley.ENOTFOUND, "contact not found")
-			}
 		}
 		if err := fn(tx, k); err != nil {
 			return err
@@ -396,4 +387,127 @@ func (s *Service) Reassign(ctx context.Context, actor *parley.User, id int64, in
 		return nil, err
 	}
 	return ds[0], nil
+}
+
+// CustomerCard is the block beside a dialog (seed 003): the customer with
+// their tags, their source (page, referrer, UTM, pulled in when the first
+// dialog started), their other dialogs and their cases.
+type CustomerCard struct {
+	Contact *parley.Contact `json:"contact"`
+	// Dialogs are the customer's dialogs the viewer may see, newest
+	// activity first.
+	Dialogs []*Dialog      `json:"dialogs"`
+	Cases   []*parley.Case `json:"cases"`
+}
+
+// Customer returns a customer's card: the staff of their project, and
+// managers, may read it.
+func (s *Service) Customer(ctx context.Context, actor *parley.User, contactID int64) (*CustomerCard, error) {
+	k, err := s.contactFor(ctx, s.store, actor, contactID)
+	if err != nil {
+		return nil, err
+	}
+	tags, err := s.store.ContactTags(ctx, []int64{k.ID})
+	if err != nil {
+		return nil, err
+	}
+	k.Tags = tags[k.ID]
+	f := parley.DialogFilter{ProjectIDs: []int64{k.ProjectID}, ContactID: k.ID, Limit: 100}
+	if canManage(ctx, s.store, actor) != nil {
+		f.Viewer = actor.ID
+	}
+	convs, _, err := s.store.Dialogs(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	ds, err := s.dialogs(ctx, s.store, convs)
+	if err != nil {
+		return nil, err
+	}
+	cases, err := s.store.Cases(ctx, parley.CaseFilter{ProjectIDs: []int64{k.ProjectID}, ContactID: k.ID, Limit: 100})
+	if err != nil {
+		return nil, err
+	}
+	if cases == nil {
+		cases = []*parley.Case{}
+	}
+	return &CustomerCard{Contact: k, Dialogs: ds, Cases: cases}, nil
+}
+
+// contactFor loads a customer the actor may see: one of a project they
+// serve, or any for managers. Others do not exist for them.
+func (s *Service) contactFor(ctx context.Context, r parley.Reader, actor *parley.User, contactID int64) (*parley.Contact, error) {
+	k, err := r.ContactByID(ctx, contactID)
+	if err != nil {
+		return nil, err
+	}
+	if canManage(ctx, r, actor) != nil {
+		level, err := staffLevel(ctx, r, k.ProjectID, actor.ID)
+		if err != nil {
+			return nil, err
+		}
+		if level == 0 {
+			return nil, parley.Errorf(parley.ENOTFOUND, "contact not found")
+		}
+	}
+	return k, nil
+}
+
+// ContactPatch changes a customer's card; absent fields stay as they are.
+// Attributes, when present, replace the custom attributes.
+type ContactPatch struct {
+	Name       *string            `json:"name"`
+	Email      *string            `json:"email"`
+	Phone      *string            `json:"phone"`
+	Attributes *map[string]string `json:"attributes"`
+}
+
+func (p *ContactPatch) apply(k *parley.Contact) error {
+	for _, f := range []struct {
+		name string
+		v    *string
+		dst  *string
+		max  int
+	}{{"name", p.Name, &k.Name, 100}, {"email", p.Email, &k.Email, 200}, {"phone", p.Phone, &k.Phone, 50}} {
+		if f.v == nil {
+			continue
+		}
+		v, err := textField(f.name, *f.v, f.max, false)
+		if err != nil {
+			return err
+		}
+		*f.dst = v
+	}
+	if p.Email != nil && k.Email != "" && !strings.Contains(k.Email, "@") {
+		return parley.Invalid("email", "the e-mail address is not valid")
+	}
+	if p.Attributes != nil {
+		attrs := *p.Attributes
+		if len(attrs) > 50 {
+			return parley.Invalid("attributes", "at most 50 attributes")
+		}
+		clean := make(map[string]string, len(attrs))
+		for name, v := range attrs {
+			name, err := textField("attributes", name, 50, true)
+			if err != nil {
+				return err
+			}
+			if clean[name], err = textField("attributes."+name, v, 500, false); err != nil {
+				return err
+			}
+		}
+		k.Attributes = clean
+	}
+	return nil
+}
+
+// UpdateCustomer changes a customer's card (the staff of their project,
+// and managers).
+func (s *Service) UpdateCustomer(ctx context.Context, actor *parley.User, contactID int64, in ContactPatch) (*parley.Contact, error) {
+	return s.changeContact(ctx, actor, contactID, func(tx parley.Tx, k *parley.Contact) error {
+		if err := in.apply(k); err != nil {
+			return err
+		}
+		return tx.UpdateContact(ctx, k)
+	})
 }

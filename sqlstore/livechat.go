@@ -493,6 +493,10 @@ func (q *q) Cases(ctx context.Context, f parley.CaseFilter) ([]*parley.Case, err
 		args = append(args, f.Status)
 		query += " AND status = $" + strconv.Itoa(len(args))
 	}
+	if f.ContactID != 0 {
+		args = append(args, f.ContactID)
+		query += " AND contact_id = $" + strconv.Itoa(len(args))
+	}
 	if f.Before > 0 {
 		args = append(args, f.Before)
 		query += " AND id < $" + strconv.Itoa(len(args))

@@ -25,7 +25,7 @@ func newInbox(t *testing.T, s *testServer) *inbox {
 	in := &inbox{liveChat: newLiveChat(t, s), dialogs: map[string]int64{}, contacts: map[string]int64{}}
 	for _, v := range []**visitorClient{&in.vera, &in.ivan, &in.olga} {
 		name := map[**visitorClient]string{&in.vera: "Vera", &in.ivan: "Ivan", &in.olga: "Olga"}[v]
-		*v = s.visitor(t, in.project.Key, map[string]any{"name": name})
+		*v = s.visitor(t, in.project.Key, map[string]any{"name": name, "page_url": "https://shop.example/" + name, "utm_source": "newsletter"})
 		(*v).send("Hello from " + name)
 		in.dialogs[name] = (*v).history().Conversation.ID
 		var d livechat.Dialog
@@ -447,4 +447,38 @@ func TestWhisperTypingStaysWithStaff(t *testing.T) {
 	// An ordinary reply's typing does reach the visitor.
 	in.a.do("POST", convPath(conv, "/typing"), nil).want(http.StatusNoContent)
 	vSock.waitFor("typing")
+}
+
+func TestInboxCustomerCard(t *testing.T) {
+	eachDB(t, func(t *testing.T, opts ...serverOption) {
+		s := newServer(t, opts...)
+		in := newInbox(t, s)
+		path := fmt.Sprintf("/api/v1/contacts/%d", in.contacts["Vera"])
+		conv := in.dialogs["Vera"]
+		in.a.do("POST", fmt.Sprintf("/api/v1/dialogs/%d/connect", conv), nil).want(http.StatusOK)
+		in.a.do("POST", fmt.Sprintf("/api/v1/dialogs/%d/case", conv), map[string]any{"title": "Refund"}).want(http.StatusCreated)
+
+		var card livechat.CustomerCard
+		in.b.do("GET", path, nil).want(http.StatusOK).decode(&card)
+		if card.Contact.Name != "Vera" || card.Contact.PageURL != "https://shop.example/Vera" || card.Contact.UTMSource != "newsletter" ||
+			len(card.Dialogs) != 1 || card.Dialogs[0].Conversation.ID != conv || len(card.Cases) != 2 || card.Cases[0].Title != "Refund" || card.Cases[1].Source != parley.CaseFromOffline {
+			t.Fatalf("Vera's card: %+v, dialogs %d, cases %+v", card.Contact, len(card.Dialogs), card.Cases)
+		}
+
+		// (Vera wrote while nobody was online: her message became a case
+		// too.) The project's staff edit the card; bad input changes
+		// nothing; others
+		// do not see it.
+		outsider := s.newUser(t, parley.RoleAgent, "Otto Outsider")
+		outsider.do("GET", path, nil).wantErr(http.StatusNotFound, parley.ENOTFOUND)
+		outsider.do("PATCH", path, map[string]any{"phone": "+1 555 0100"}).wantErr(http.StatusNotFound, parley.ENOTFOUND)
+		in.b.do("PATCH", path, map[string]any{"email": "not an address"}).wantErr(http.StatusBadRequest, parley.EINVALID)
+		in.b.do("PATCH", path, map[string]any{"attributes": map[string]any{"": "x"}}).wantErr(http.StatusBadRequest, parley.EINVALID)
+		in.b.do("PATCH", path, map[string]any{"nickname": "V"}).wantErr(http.StatusBadRequest, parley.EINVALID)
+		var k parley.Contact
+		in.b.do("PATCH", path, map[string]any{"phone": "+1 555 0100", "attributes": map[string]any{"plan": "gold"}}).want(http.StatusOK).decode(&k)
+		if k.Phone != "+1 555 0100" || k.Attributes["plan"] != "gold" || k.Name != "Vera" || k.Email != "" {
+			t.Fatalf("after editing: %+v", k)
+		}
+	})
 }
