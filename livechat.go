@@ -239,7 +239,7 @@ type CaseComment struct {
 // CaseFilter selects cases.
 type CaseFilter struct {
 	ProjectIDs []int64
-	ContactID  int64 // 0: any
+	ContactID  int64  // 0: any
 	Status     string // empty: any
 	Before     int64  // id cursor: cases with a smaller id
 	Limit      int
