@@ -73,17 +73,33 @@ func (s *Service) dialogs(ctx context.Context, r parley.Reader, convs []*parley.
 		return nil, err
 	}
 	projects := map[int64]*parley.Project{}
-	staff := map[int64]string{}
+	// The consultants' and managers' names, in one query for the page.
+	var userIDs []int64
+	for _, c := range convs {
+		if c.Support.AssigneeID != 0 {
+			userIDs = append(userIDs, c.Support.AssigneeID)
+		}
+		for _, m := range members[c.ID] {
+			userIDs = append(userIDs, m.UserID)
+		}
+	}
+	slices.Sort(userIDs)
+	userIDs = slices.Compact(userIDs)
+	staff := make(map[int64]string, len(userIDs))
+	for chunk := range slices.Chunk(userIDs, 500) { // the directory's largest page
+		users, _, err := r.Users(ctx, parley.UserFilter{IDs: chunk, Limit: len(chunk)})
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range users {
+			staff[u.ID] = u.Name
+		}
+	}
 	staffName := func(id int64) (string, error) {
 		if n, ok := staff[id]; ok {
 			return n, nil
 		}
-		u, err := r.UserByID(ctx, id)
-		if err != nil {
-			return "", err
-		}
-		staff[id] = u.Name
-		return u.Name, nil
+		return "", parley.Errorf(parley.ENOTFOUND, "user %d not found", id)
 	}
 	for _, c := range convs {
 		d := &Dialog{Conversation: c, Support: c.Support, Contact: contacts[c.Support.ContactID], Consultants: []Consultant{},

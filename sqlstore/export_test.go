@@ -23,3 +23,11 @@ func (s *Store) MergeSearchIndex(pages int) (merged bool, err error) {
 	})
 	return merged, err
 }
+
+// SetRareTag sets below how many customers a tag drives the dialog list
+// (0: never), and returns a function that restores it.
+func SetRareTag(n int64) (restore func()) {
+	old := rareTagCustomers
+	rareTagCustomers = n
+	return func() { rareTagCustomers = old }
+}

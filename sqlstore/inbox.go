@@ -87,7 +87,7 @@ func (q *q) TagCounts(ctx context.Context, f parley.DialogFilter) (map[int64]int
 	}
 	pinned := f.Pinned
 	f.TagIDs, f.NoTags, f.Pinned = nil, false, false
-	b := dialogQuery(f)
+	b := dialogQuery(f, 0)
 	b.sql = "SELECT t.tag_id, COUNT(*) FROM conversations c JOIN contact_tags t ON t.contact_id = c.contact_id" +
 		b.sql[len("SELECT "+convCols+" FROM conversations c"):]
 	if pinned {

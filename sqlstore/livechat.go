@@ -251,9 +251,16 @@ func (q *q) Dialogs(ctx context.Context, f parley.DialogFilter) ([]*parley.Conve
 		}
 		id = cid
 	}
+	drive, err := q.rareTag(ctx, f)
+	if err != nil {
+		return nil, "", err
+	}
 	var out []*parley.Conversation
-	if f.Sort == parley.SortProcessing && seg != "a" {
-		b := dialogQuery(f)
+	// Closed dialogs, and those a manager answered last, wait for nobody:
+	// their processing order is the activity order.
+	maybeWaiting := f.Status != parley.SupportClosed && f.LastFrom != parley.FromManager
+	if f.Sort == parley.SortProcessing && seg != "a" && maybeWaiting {
+		b := dialogQuery(f, drive)
 		b.where("c.waiting_since <> 0")
 		if seg == "w" {
 			b.where("(c.waiting_since > " + b.arg(at) + " OR (c.waiting_since = " + b.arg(at) + " AND c.id > " + b.arg(id) + "))")
@@ -266,7 +273,7 @@ func (q *q) Dialogs(ctx context.Context, f parley.DialogFilter) ([]*parley.Conve
 		seg, at, id = "", 0, 0 // the answered ones follow from their start
 	}
 	if len(out) <= n {
-		b := dialogQuery(f)
+		b := dialogQuery(f, drive)
 		if f.Sort == parley.SortProcessing {
 			b.where("c.waiting_since = 0")
 		}
@@ -323,9 +330,49 @@ func (b *sqlBuilder) in(col string, vals []any) {
 	b.where(col + " IN (" + strings.Join(ph, ", ") + ")")
 }
 
-// dialogQuery selects the dialogs f filters, without order or cursor.
-func dialogQuery(f parley.DialogFilter) *sqlBuilder {
+// rareTagCustomers is how few customers a tag must have for the list to be
+// read from the tag's customers rather than along the order's index.
+var rareTagCustomers int64 = 2000
+
+// rareTag returns the filter's tag with the fewest customers (who pinned
+// it, with f.Pinned) if it has
+// fewer than rareTagCustomers, else 0. Walking the order's index and
+// testing each dialog finds a page at once when the tag is common, but
+// reads every dialog when it is rare; starting from a rare tag's customers
+// and sorting their dialogs is then cheaper. Each probe reads at most
+// rareTagCustomers entries of the tag's index.
+func (q *q) rareTag(ctx context.Context, f parley.DialogFilter) (int64, error) {
+	best, fewest := int64(0), rareTagCustomers
+	pinned := ""
+	if f.Pinned {
+		pinned = " AND pinned = TRUE"
+	}
+	for _, tag := range f.TagIDs {
+		var n int64
+		err := q.queryRow(ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM contact_tags WHERE tag_id = $1"+pinned+" LIMIT "+
+			strconv.FormatInt(rareTagCustomers, 10)+") t", tag).Scan(&n)
+		if err != nil {
+			return 0, err
+		}
+		if n < fewest {
+			best, fewest = tag, n
+		}
+	}
+	return best, nil
+}
+
+// dialogQuery selects the dialogs f filters, without order or cursor; with
+// drive, from that tag's customers first (see rareTag).
+func dialogQuery(f parley.DialogFilter, drive int64) *sqlBuilder {
 	b := &sqlBuilder{sql: "SELECT " + convCols + " FROM conversations c WHERE c.project_id <> 0"}
+	if drive != 0 {
+		// CROSS JOIN keeps SQLite from reordering: the tag's index first.
+		b.sql = "SELECT " + convCols + " FROM contact_tags d CROSS JOIN conversations c WHERE d.tag_id = " + b.arg(drive) +
+			" AND c.contact_id = d.contact_id AND c.contact_id <> 0 AND c.project_id <> 0"
+		if f.Pinned {
+			b.sql += " AND d.pinned = TRUE"
+		}
+	}
 	if f.ProjectIDs != nil {
 		b.in("c.project_id", int64Args(f.ProjectIDs))
 	}
@@ -362,6 +409,9 @@ func dialogQuery(f parley.DialogFilter) *sqlBuilder {
 		pinned = " AND t.pinned = TRUE"
 	}
 	for _, tag := range f.TagIDs {
+		if tag == drive {
+			continue
+		}
 		b.where("EXISTS (SELECT 1 FROM contact_tags t WHERE t.contact_id = c.contact_id AND t.tag_id = " + b.arg(tag) + pinned + ")")
 	}
 	switch {

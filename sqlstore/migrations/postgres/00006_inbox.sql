@@ -53,7 +53,7 @@ CREATE TABLE contact_tags (
     created_at BIGINT NOT NULL,
     PRIMARY KEY (contact_id, tag_id)
 );
-CREATE INDEX contact_tags_tag ON contact_tags (tag_id, contact_id);
+CREATE INDEX contact_tags_tag ON contact_tags (tag_id, pinned, contact_id);
 
 -- A manager's own quick replies; a project's are its shortcuts (projects.messages).
 CREATE TABLE quick_replies (
