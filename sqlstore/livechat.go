@@ -244,6 +244,9 @@ func (q *q) Dialogs(ctx context.Context, f parley.DialogFilter) ([]*parley.Conve
 		}
 		seg, key = "a", strings.TrimPrefix(key, "a")
 		if w, ok := strings.CutPrefix(key, "w"); ok {
+			if f.Sort != parley.SortProcessing {
+				return nil, "", parley.Invalid("cursor", "this cursor is for the processing order")
+			}
 			seg, key = "w", w
 		}
 		if at, err = strconv.ParseInt(key, 10, 64); err != nil {

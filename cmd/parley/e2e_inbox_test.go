@@ -226,6 +226,9 @@ func TestInboxListOrderAndFilters(t *testing.T) {
 		if !slices.Equal(all, []string{"Vera", "Olga", "Ivan"}) {
 			t.Fatalf("processing order, page by page: %v", all)
 		}
+		// A cursor belongs to its order.
+		first := in.list(in.a, "?limit=1")
+		in.a.do("GET", "/api/v1/dialogs?sort=activity&cursor="+first.NextCursor, nil).wantErr(http.StatusBadRequest, parley.EINVALID)
 	})
 }
 
