@@ -322,9 +322,10 @@ type ReassignInput struct {
 
 // Reassign hands a dialog to another of its project's specialists (seed
 // 003): only a manager (the chat settings right) or the manager in charge
-// may. It works on closed dialogs without reopening them. The previous
-// manager in charge loses the dialog: it leaves their list, they can no
-// longer read or write it (unless a manager), and are disconnected.
+// may. It works on closed dialogs without reopening them. The new manager
+// is connected to the dialog; the previous one loses it: it leaves their
+// list, they can no longer read or write it (unless a manager), and are
+// disconnected.
 func (s *Service) Reassign(ctx context.Context, actor *parley.User, id int64, in ReassignInput) (*Dialog, error) {
 	var c *parley.Conversation
 	_, err := s.store.Write(ctx, func(tx parley.Tx) error {
@@ -355,6 +356,16 @@ func (s *Service) Reassign(ctx context.Context, actor *parley.User, id int64, in
 			return err
 		}
 		if err := tx.SetRevoked(ctx, c.ID, in.UserID, false); err != nil {
+			return err
+		}
+		// The manager in charge is connected: they can answer at once,
+		// and the dialog counts unread messages for them from now on.
+		if _, err := tx.Member(ctx, c.ID, in.UserID); parley.ErrorCode(err) == parley.ENOTFOUND {
+			if err := tx.AddMember(ctx, &parley.Member{ConversationID: c.ID, UserID: in.UserID, ReadSeq: c.LastSeq,
+				DeliveredSeq: c.LastSeq, JoinedAt: s.now()}); err != nil {
+				return err
+			}
+		} else if err != nil {
 			return err
 		}
 		if prev != 0 {

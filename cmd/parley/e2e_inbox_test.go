@@ -256,9 +256,11 @@ func TestInboxReassign(t *testing.T) {
 			t.Fatalf("the answer to the reassignment: %+v", d.Assignee)
 		}
 		in.b.do("GET", path, nil).want(http.StatusOK).decode(&d)
-		if d.Assignee == nil || d.Assignee.ID != in.b.id() || len(d.Consultants) != 0 {
+		if d.Assignee == nil || d.Assignee.ID != in.b.id() || len(d.Consultants) != 1 || d.Consultants[0].ID != in.b.id() {
 			t.Fatalf("after the reassignment: assignee %+v, connected %+v", d.Assignee, d.Consultants)
 		}
+		// Boris can answer at once.
+		in.b.do("POST", fmt.Sprintf("/api/v1/conversations/%d/messages", conv), map[string]any{"text": "Boris here"}).want(http.StatusCreated)
 		aSock.waitFor(parley.EventConversationRemoved)
 
 		// Anna can neither read nor write it any more, nor find it.
@@ -274,14 +276,22 @@ func TestInboxReassign(t *testing.T) {
 		in.vera.send("Anyone?")
 		in.olga.send("Me again")
 		for {
-			f := aSock.waitFor(parley.EventDialogUpdated)
+			var f map[string]any
+			select {
+			case f = <-aSock.frames:
+			case <-time.After(15 * time.Second):
+				t.Fatal("Anna heard nothing of Olga")
+			}
 			b, _ := json.Marshal(f["data"])
 			var d livechat.Dialog
+			var m parley.Message
 			json.Unmarshal(b, &d)
-			if d.Conversation.ID == conv {
-				t.Fatal("Anna heard of the dialog reassigned away from her")
+			json.Unmarshal(b, &m)
+			if (f["type"] == parley.EventDialogUpdated && d.Conversation.ID == conv) ||
+				(f["type"] == parley.EventMessageCreated && m.ConversationID == conv) {
+				t.Fatalf("Anna heard of the dialog reassigned away from her: %v", f)
 			}
-			if d.Conversation.ID == in.dialogs["Olga"] {
+			if f["type"] == parley.EventDialogUpdated && d.Conversation.ID == in.dialogs["Olga"] {
 				break
 			}
 		}
@@ -301,7 +311,6 @@ func TestInboxReassign(t *testing.T) {
 
 		// A manager reassigns a closed dialog without reopening it, and
 		// back to Anna, who sees it again.
-		in.b.do("POST", path+"/connect", nil).want(http.StatusOK)
 		in.b.do("POST", path+"/close", nil).want(http.StatusOK)
 		in.admin.do("POST", path+"/reassign", map[string]any{"user_id": in.a.id()}).want(http.StatusOK).decode(&d)
 		if d.Support.Status != parley.SupportClosed || d.Assignee.ID != in.a.id() {
