@@ -130,7 +130,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	m.Logger.Info("parley is serving", "url", m.URL(), "database", m.store.Dialect(), "data", cfg.DataDir)
 	if n, err := m.Accounts.NeedsSetup(ctx); err == nil && n {
-		m.Logger.Info("no users yet: create the first administrator with `parley user create --role admin ...` or POST /api/v1/setup")
+		m.Logger.Info("no users yet: open the web app to create the first administrator (or run `parley user create --role admin ...`, or POST /api/v1/setup)",
+			"url", m.URL())
 	}
 	<-ctx.Done()
 	m.Logger.Info("shutting down")
