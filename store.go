@@ -71,6 +71,8 @@ type Reader interface {
 	Groups(ctx context.Context) ([]*Group, error)
 	GroupByID(ctx context.Context, id int64) (*Group, error)
 	GroupsOfUser(ctx context.Context, userID int64) ([]*Group, error)
+	// UsersWithRight lists the users HasRight is true for.
+	UsersWithRight(ctx context.Context, right string) ([]int64, error)
 	FriendIDs(ctx context.Context, userID int64) ([]int64, error)
 	// ContactIDs lists the users who share a conversation with userID or
 	// have them as a friend: who needs to hear of their presence.

@@ -119,6 +119,16 @@ const (
 	RightChatSettings  = "chat.settings"
 )
 
+// RolesWithRight lists the roles that hold right whatever their groups:
+// administrators hold every right, supervisors (chat administrators)
+// chat.settings.
+func RolesWithRight(right string) []Role {
+	if right == RightChatSettings {
+		return []Role{RoleAdmin, RoleSupervisor}
+	}
+	return []Role{RoleAdmin}
+}
+
 // KnownRights lists every right a group may carry.
 var KnownRights = []string{RightDialogsDelete, RightUsersManage, RightChatSettings}
 
@@ -134,11 +144,11 @@ type UserFilter struct {
 	Limit  int
 }
 
-// HasRight reports whether u holds right: administrators hold every right,
-// supervisors (chat administrators) hold chat.settings, others hold what
-// their groups carry. It is the one place this rule lives.
+// HasRight reports whether u holds right: the roles RolesWithRight names
+// hold it, others hold what their groups carry. It is the one place this
+// rule lives (Reader.UsersWithRight answers the same for everyone at once).
 func HasRight(ctx context.Context, r Reader, u *User, right string) (bool, error) {
-	if u.IsAdmin() || (right == RightChatSettings && u.Role == RoleSupervisor) {
+	if slices.Contains(RolesWithRight(right), u.Role) {
 		return true, nil
 	}
 	groups, err := r.GroupsOfUser(ctx, u.ID)

@@ -545,3 +545,40 @@ func TestOrganisationSettings(t *testing.T) {
 		}
 	})
 }
+
+// UsersWithRight answers for everyone what HasRight answers for one user.
+func TestUsersWithRight(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, s *sqlstore.Store) {
+		ctx := t.Context()
+		us := newUsers(t, s, 6)
+		roles := []parley.Role{parley.RoleAdmin, parley.RoleSupervisor, parley.RoleAgent, parley.RoleAgent, parley.RoleMember, parley.RoleAgent}
+		mustWrite(t, s, func(tx parley.Tx) error {
+			for i, u := range us {
+				u.Role = roles[i]
+				if err := tx.UpdateUser(ctx, u); err != nil {
+					return err
+				}
+			}
+			if err := tx.CreateGroup(ctx, &parley.Group{Name: "Chat leads", Rights: []string{parley.RightChatSettings},
+				MemberIDs: []int64{us[2].ID, us[4].ID}}); err != nil {
+				return err
+			}
+			return tx.CreateGroup(ctx, &parley.Group{Name: "HR", Rights: []string{parley.RightUsersManage}, MemberIDs: []int64{us[3].ID}})
+		})
+		for _, right := range parley.KnownRights {
+			got, err := s.UsersWithRight(ctx, right)
+			must(t, err)
+			var want []int64
+			for _, u := range us {
+				ok, err := parley.HasRight(ctx, s, u, right)
+				must(t, err)
+				if ok {
+					want = append(want, u.ID)
+				}
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("%s: UsersWithRight %v, HasRight says %v", right, got, want)
+			}
+		}
+	})
+}

@@ -87,7 +87,8 @@ type audience struct {
 
 // conversationAudiences returns, for each conversation, its support project
 // (0 for team chats) and the users its events go to: its members and, for
-// a support conversation, every specialist of the project.
+// a support conversation, every specialist of the project (but those it
+// was reassigned away from) and everyone who manages live chat.
 func (q *q) conversationAudiences(ctx context.Context, convIDs []int64) (map[int64]*audience, error) {
 	slices.Sort(convIDs)
 	convIDs = slices.Compact(convIDs)
@@ -160,7 +161,24 @@ func (q *q) conversationAudiences(ctx context.Context, convIDs []int64) (map[int
 		a := out[conv]
 		a.users = slices.DeleteFunc(a.users, func(u int64) bool { return u == user })
 	}
-	return out, q.observe(revoked.Err())
+	if err := q.observe(revoked.Err()); err != nil {
+		return nil, err
+	}
+	// Those who manage live chat see every dialog (livechat's CanView), so
+	// they hear every dialog too.
+	managers, err := q.UsersWithRight(ctx, parley.RightChatSettings)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range dialogs {
+		a := out[id]
+		for _, u := range managers {
+			if !slices.Contains(a.users, u) {
+				a.users = append(a.users, u)
+			}
+		}
+	}
+	return out, nil
 }
 
 // EventsSince reads a user's events in four branches, each through its

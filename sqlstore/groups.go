@@ -185,3 +185,26 @@ func (q *q) PutSetting(ctx context.Context, key string, v any) error {
 	_, err = q.exec(ctx, "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value", key, string(b))
 	return err
 }
+
+func (q *q) UsersWithRight(ctx context.Context, right string) ([]int64, error) {
+	roles := parley.RolesWithRight(right)
+	args := []any{`%"` + right + `"%`}
+	for _, r := range roles {
+		args = append(args, string(r))
+	}
+	rows, err := q.adhoc(ctx, `SELECT gm.user_id FROM group_members gm JOIN user_groups g ON g.id = gm.group_id WHERE g.rights LIKE $1
+		UNION SELECT id FROM users WHERE role IN (`+placeholders(2, len(roles))+`) ORDER BY 1`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}

@@ -494,3 +494,17 @@ func TestInboxCustomerCard(t *testing.T) {
 		}
 	})
 }
+
+// Those who manage live chat see every dialog, so their lists stay live
+// too, though they serve no project.
+func TestInboxManagersHearEveryDialog(t *testing.T) {
+	s := newServer(t)
+	in := newInbox(t, s)
+	sock := in.admin.connect()
+	sock.waitFor("hello")
+	in.olga.send("Still there?")
+	d := waitDialog(t, sock, func(d *livechat.Dialog) bool { return d.Conversation.ID == in.dialogs["Olga"] })
+	if d.LastMessage == nil || d.LastMessage.Text != "Still there?" {
+		t.Fatalf("the administrator's dialog update: %+v", d.LastMessage)
+	}
+}
