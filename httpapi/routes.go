@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -613,14 +614,11 @@ func userFilter(r *http.Request) (parley.UserFilter, error) {
 		return f, err
 	}
 	f.Limit = int(limit)
-	if ids := q.Get("ids"); ids != "" {
-		for _, p := range strings.Split(ids, ",") {
-			id, err := parseID(strings.TrimSpace(p), "ids")
-			if err != nil {
-				return f, err
-			}
-			f.IDs = append(f.IDs, id)
-		}
+	if f.IDs, err = queryInts(r, "ids"); err != nil {
+		return f, err
+	}
+	if slices.Contains(f.IDs, 0) {
+		return f, parley.Invalid("ids", "ids must be positive integers")
 	}
 	return f, nil
 }

@@ -33,13 +33,10 @@ func (in *TagInput) check() error {
 	return nil
 }
 
-// TagQuery asks for the tag list of the inbox's filter: every tag with the
-// number of dialogs the list's other filters select whose customer has it.
-type TagQuery = DialogQuery
-
-// Tags lists the tags, with their dialog counts under the query's filters
-// (pinned tags only, with Pinned), most used first.
-func (s *Service) Tags(ctx context.Context, actor *parley.User, q TagQuery) ([]*parley.Tag, error) {
+// Tags lists the tags, each with the number of dialogs the list's other
+// filters select whose customer has it (pinned, with Pinned), most used
+// first. The query's own tag conditions and cursor are ignored.
+func (s *Service) Tags(ctx context.Context, actor *parley.User, q DialogQuery) ([]*parley.Tag, error) {
 	q.TagIDs, q.NoTags, q.Cursor = nil, false, ""
 	f, err := s.dialogFilter(ctx, actor, q)
 	if err != nil {

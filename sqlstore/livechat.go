@@ -312,27 +312,6 @@ func (q *q) dialogPage(ctx context.Context, b *sqlBuilder, order string, n int) 
 	return page, err
 }
 
-// sqlBuilder collects a query's conditions and their arguments.
-type sqlBuilder struct {
-	sql  string
-	args []any
-}
-
-func (b *sqlBuilder) arg(v any) string {
-	b.args = append(b.args, v)
-	return "$" + strconv.Itoa(len(b.args))
-}
-
-func (b *sqlBuilder) where(cond string) { b.sql += " AND " + cond }
-
-func (b *sqlBuilder) in(col string, vals []any) {
-	ph := make([]string, len(vals))
-	for i, v := range vals {
-		ph[i] = b.arg(v)
-	}
-	b.where(col + " IN (" + strings.Join(ph, ", ") + ")")
-}
-
 // rareTagCustomers is how few customers a tag must have for the list to be
 // read from the tag's customers rather than along the order's index.
 var rareTagCustomers int64 = 2000

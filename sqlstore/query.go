@@ -502,3 +502,24 @@ func limit(n, def, max int) int {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// sqlBuilder collects a query's conditions and their arguments.
+type sqlBuilder struct {
+	sql  string
+	args []any
+}
+
+func (b *sqlBuilder) arg(v any) string {
+	b.args = append(b.args, v)
+	return "$" + strconv.Itoa(len(b.args))
+}
+
+func (b *sqlBuilder) where(cond string) { b.sql += " AND " + cond }
+
+func (b *sqlBuilder) in(col string, vals []any) {
+	ph := make([]string, len(vals))
+	for i, v := range vals {
+		ph[i] = b.arg(v)
+	}
+	b.where(col + " IN (" + strings.Join(ph, ", ") + ")")
+}

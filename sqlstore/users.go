@@ -46,45 +46,31 @@ func (q *q) UserByEmail(ctx context.Context, email string) (*parley.User, string
 }
 
 func (q *q) Users(ctx context.Context, f parley.UserFilter) ([]*parley.User, string, error) {
-	var where []string
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + itoa(len(args))
-	}
+	b := &sqlBuilder{sql: "SELECT " + userCols + ", sort_name FROM users WHERE TRUE"}
 	if s := strings.TrimSpace(strings.ToLower(f.Query)); s != "" {
-		where = append(where, "search LIKE "+arg("%"+escapeLike(s)+"%")+" ESCAPE '\\'")
+		b.where("search LIKE " + b.arg("%"+escapeLike(s)+"%") + " ESCAPE '\\'")
 	}
 	if f.GroupID != 0 {
-		where = append(where, "id IN (SELECT user_id FROM group_members WHERE group_id = "+arg(f.GroupID)+")")
+		b.where("id IN (SELECT user_id FROM group_members WHERE group_id = " + b.arg(f.GroupID) + ")")
 	}
 	if f.IDs != nil {
 		if len(f.IDs) == 0 {
 			return nil, "", nil
 		}
-		ph := make([]string, len(f.IDs))
-		for i, id := range f.IDs {
-			ph[i] = arg(id)
-		}
-		where = append(where, "id IN ("+strings.Join(ph, ", ")+")")
+		b.in("id", int64Args(f.IDs))
 	}
 	if f.Active != nil {
-		where = append(where, "active = "+arg(*f.Active))
+		b.where("active = " + b.arg(*f.Active))
 	}
 	if f.Cursor != "" {
 		key, id, err := decodeCursor(f.Cursor)
 		if err != nil {
 			return nil, "", err
 		}
-		where = append(where, "(sort_name, id) > ("+arg(key)+", "+arg(id)+")")
+		b.where("(sort_name, id) > (" + b.arg(key) + ", " + b.arg(id) + ")")
 	}
 	n := limit(f.Limit, 50, 500)
-	query := "SELECT " + userCols + ", sort_name FROM users"
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
-	}
-	query += " ORDER BY sort_name, id LIMIT " + arg(n+1)
-	rows, err := q.adhoc(ctx, query, args...)
+	rows, err := q.adhoc(ctx, b.sql+" ORDER BY sort_name, id LIMIT "+b.arg(n+1), b.args...)
 	if err != nil {
 		return nil, "", err
 	}

@@ -61,7 +61,12 @@ func TestInboxTags(t *testing.T) {
 		in.admin.do("POST", "/api/v1/tags", map[string]any{"name": " ", "color": "#ff0000"}).wantErr(http.StatusBadRequest, parley.EINVALID)
 		in.admin.do("POST", "/api/v1/tags", map[string]any{"name": "VIP", "color": "red"}).wantErr(http.StatusBadRequest, parley.EINVALID)
 		var vip, late, gone parley.Tag
+		sock := in.a.connect()
+		sock.waitFor("hello")
 		in.admin.do("POST", "/api/v1/tags", map[string]any{"name": "VIP", "color": "#FF0000"}).want(http.StatusCreated).decode(&vip)
+		if f := sock.waitFor(parley.EventTagUpdated); f["data"].(map[string]any)["name"] != "VIP" {
+			t.Fatalf("tag event: %v", f)
+		}
 		in.admin.do("POST", "/api/v1/tags", map[string]any{"name": "vip", "color": "#00ff00"}).wantErr(http.StatusConflict, parley.ECONFLICT)
 		in.admin.do("POST", "/api/v1/tags", map[string]any{"name": "Late payer", "color": "#00ff00"}).want(http.StatusCreated).decode(&late)
 		in.admin.do("POST", "/api/v1/tags", map[string]any{"name": "Gone", "color": "#000000"}).want(http.StatusCreated).decode(&gone)
@@ -131,6 +136,9 @@ func TestInboxTags(t *testing.T) {
 		// Deleting a tag takes it off every customer.
 		in.a.do("DELETE", fmt.Sprintf("/api/v1/tags/%d", gone.ID), nil).wantErr(http.StatusForbidden, parley.EFORBIDDEN)
 		in.admin.do("DELETE", fmt.Sprintf("/api/v1/tags/%d", gone.ID), nil).want(http.StatusNoContent)
+		if f := sock.waitFor(parley.EventTagDeleted); f["data"].(map[string]any)["id"] != float64(gone.ID) {
+			t.Fatalf("tag deletion event: %v", f)
+		}
 		if got := names(in.list(in.a, "?no_tags=true")); !slices.Equal(got, []string{"Olga"}) {
 			t.Fatalf("after deleting Olga's only tag, untagged: %v", got)
 		}
@@ -229,6 +237,14 @@ func TestInboxListOrderAndFilters(t *testing.T) {
 		// A cursor belongs to its order.
 		first := in.list(in.a, "?limit=1")
 		in.a.do("GET", "/api/v1/dialogs?sort=activity&cursor="+first.NextCursor, nil).wantErr(http.StatusBadRequest, parley.EINVALID)
+
+		// A closed dialog waits for nobody.
+		in.a.do("POST", fmt.Sprintf("/api/v1/dialogs/%d/close", in.dialogs["Vera"]), nil).want(http.StatusOK)
+		p = in.list(in.a, "")
+		if got := names(p); got[0] != "Olga" || !p.Dialogs[0].Support.WaitingSince.Before(p.Dialogs[0].ReplyDueAt) ||
+			slices.IndexFunc(p.Dialogs, func(d *livechat.Dialog) bool { return d.Contact.Name == "Vera" && !d.Support.WaitingSince.IsZero() }) >= 0 {
+			t.Fatalf("after closing Vera's dialog: %v", got)
+		}
 	})
 }
 
