@@ -8,10 +8,11 @@
 
 import * as api from "./api";
 import { ApiError } from "./api";
-import { navigate } from "./router";
+import { navigate, route } from "./router";
 import { Sig, Version } from "./sig";
+import * as notify from "./notify";
 import * as store from "./store";
-import type { Case, Conversation, Dialog, Frame, Message, MyProject, Project } from "./types";
+import type { Case, Conversation, Dialog, Frame, Group, Message, MyProject, Project, Specialist, User } from "./types";
 
 // ---- state ---------------------------------------------------------------
 
@@ -73,8 +74,34 @@ export function rowState(d: Dialog): RowState {
 
 export function contactName(d: Dialog | undefined): string {
   if (!d) return "Visitor";
-  return d.contact?.name?.trim() || d.contact?.email || `Visitor ${d.contact?.id || ""}`.trim();
+  if (!d.contact) return "Unpinned customer";
+  return d.contact.name?.trim() || d.contact.email || `Visitor ${d.contact.id || ""}`.trim();
 }
+
+/** avatarId: a stable colour for the customer's avatar (the dialog's when unpinned). */
+export function avatarId(d: Dialog): number {
+  return d.contact ? d.contact.id * 31 + 7 : d.conversation.id * 13 + 5;
+}
+
+/** unreadOf is the viewer's unread count of a dialog: their own conversation's when a member, else the list's. */
+export function unreadOf(d: Dialog): number {
+  const own = store.convs.get(d.conversation.id);
+  if (own) return own.unread || (own.marked_unread ? 1 : 0);
+  return d.unread || 0;
+}
+
+/**
+ * hooks let the inbox list (inbox.ts) follow every change to a dialog
+ * without live chat importing it: a dialog stored or changed, one the user
+ * may no longer see, a tag event.
+ */
+export const hooks = {
+  dialog: (_d: Dialog): void => {},
+  removed: (_id: number): void => {},
+  tag: (_f: Frame): void => {},
+  /** The dialogs were fetched again (start, resync). */
+  loaded: (): void => {},
+};
 
 export function projectName(id: number): string {
   return projects.get(id)?.name || "";
@@ -140,6 +167,7 @@ async function load() {
   });
   if (e !== epoch || !myLevels.size) {
     resort();
+    if (e === epoch) hooks.loaded();
     return;
   }
   const res = await api.get<unknown>("/dialogs" + api.qs({ status: "open", limit: 200 }));
@@ -148,6 +176,7 @@ async function load() {
   for (const [id, d] of dialogs) if (d.support.status === "open") dialogs.delete(id);
   for (const d of list<Dialog>(res, "dialogs")) put(d, true);
   resort();
+  hooks.loaded();
 }
 
 function reset() {
@@ -179,15 +208,25 @@ export function refreshProjects(delay = 300) {
   }, delay);
 }
 
-/** put stores a dialog from the server, keeping a newer last message seen on the socket. */
-function put(d: Dialog, bulk = false) {
+/**
+ * put stores a dialog from the server, keeping a newer last message seen on
+ * the socket. Events (fromEvent) carry no viewer's own unread count and
+ * draft: the ones known are kept.
+ */
+export function put(d: Dialog, bulk = false, fromEvent = false) {
   if (!d?.conversation) return;
   const id = d.conversation.id;
   const old = dialogs.get(id);
   const last = d.last_message || old?.last_message || undefined;
   const keepOld = old?.last_message && d.last_message && old.last_message.seq > d.last_message.seq;
   const next: Dialog = { ...d, last_message: keepOld ? old!.last_message : last, consultants: d.consultants || [] };
+  if (fromEvent && old) {
+    next.unread = old.unread;
+    next.draft = old.draft;
+    next.attachment_limits ||= old.attachment_limits;
+  }
   dialogs.set(id, next);
+  hooks.dialog(next);
   if (next.contact) contactNames.set(next.contact.id, contactName(next));
   if (!projects.has(d.support.project_id)) fetchProject(d.support.project_id);
   if (!bulk) resort();
@@ -228,20 +267,86 @@ export async function fetchDialog(id: number): Promise<Dialog | undefined> {
 
 // ---- events ------------------------------------------------------------------
 
-const askedAt = new Map<number, number>();
+/** Projects whose events made the app ask for the user's projects once already. */
+const askedAbout = new Set<number>();
 
 function onEvent(f: Frame) {
+  if (f.type === "tag.updated" || f.type === "tag.deleted") {
+    hooks.tag(f);
+    return;
+  }
   if (f.type !== "dialog.updated" || !f.data) return;
   const d = f.data as Dialog;
-  // An event of a project the user does not serve yet: they were just made its specialist.
-  if (d.support && !myLevels.has(d.support.project_id)) {
-    const last = askedAt.get(d.support.project_id) || 0;
-    if (Date.now() - last > 10_000) {
-      askedAt.set(d.support.project_id, Date.now());
-      refreshProjects();
+  // An event of a project the user does not serve may mean they were just
+  // made its specialist: ask for their projects once per project. Managers
+  // hear every project's dialogs, so asking again (as a timer did) would
+  // poll forever; a change of specialists made in this app reloads them.
+  if (d.support && !myLevels.has(d.support.project_id) && !askedAbout.has(d.support.project_id)) {
+    askedAbout.add(d.support.project_id);
+    refreshProjects();
+  }
+  put(d, false, true);
+}
+
+/**
+ * removed: a support conversation left the user's own (a disconnect, or a
+ * reassignment away from them). Whether they may still see the dialog is
+ * the server's to say: it is asked, and the dialog goes only if it is gone.
+ */
+function onRemoved(id: number) {
+  if (!dialogs.has(id)) return;
+  api.get<Dialog>(`/dialogs/${id}`).then(
+    (d) => put(d),
+    (e) => {
+      if (!(e instanceof ApiError && (e.status === 404 || e.status === 403))) return;
+      dialogs.delete(id);
+      hooks.removed(id);
+      resort();
+    },
+  );
+}
+
+/** Reply time limits of a dialog's project and channel, in seconds (0: none). */
+function replyLimits(d: Dialog): { warn: number; limit: number } {
+  const rl = projects.get(d.support.project_id)?.reply_limits;
+  if (!rl) return { warn: 0, limit: 0 };
+  const ch = (d.support.channel && rl.channels?.[d.support.channel]) || rl;
+  return { warn: ch.warn_s || 0, limit: ch.limit_s || 0 };
+}
+
+/**
+ * fromMessage is the dialog after a new message, as the server would list
+ * it (docs/inbox.md): the last communication, who wrote it, and the
+ * customer's wait, which starts with their first unanswered message and
+ * ends with a manager's answer.
+ */
+function fromMessage(d: Dialog, m: Message): Dialog {
+  const talk = m.kind === "text" || m.kind === "file";
+  const customer = !!m.contact_id && !m.sender_id;
+  const sup = { ...d.support };
+  let warn = d.reply_warn_at,
+    due = d.reply_due_at;
+  if (talk) {
+    sup.activity_at = m.created_at;
+    sup.last_from = customer ? "customer" : "manager";
+    if (customer) {
+      // A closed dialog reopens when the customer writes (the server's dialog.updated follows).
+      if (!sup.waiting_since) {
+        sup.waiting_since = m.created_at;
+        const l = replyLimits(d);
+        const at = Date.parse(m.created_at);
+        warn = l.warn ? new Date(at + l.warn * 1000).toISOString() : undefined;
+        due = l.limit ? new Date(at + l.limit * 1000).toISOString() : undefined;
+      }
+    } else {
+      sup.waiting_since = undefined;
+      warn = due = undefined;
     }
   }
-  put(d);
+  const mine = m.sender_id === myId();
+  const looking = store.viewing.convId === m.conversation_id && document.visibilityState === "visible";
+  const unread = mine ? 0 : (talk || m.kind === "whisper") && !looking && m.seq > d.conversation.last_seq ? (d.unread || 0) + 1 : d.unread;
+  return { ...d, support: sup, reply_warn_at: warn, reply_due_at: due, unread };
 }
 
 /**
@@ -260,22 +365,49 @@ function onMessage(m: Message): boolean {
     return false;
   }
   if (!d.last_message || m.seq >= d.last_message.seq || m.seq > d.conversation.last_seq) {
+    const isNew = m.seq > d.conversation.last_seq;
     // The rule of docs/livechat.md: nobody connected and the visitor's message is the last word.
     const waiting = d.support.status === "open" && !!m.contact_id && !m.sender_id && !d.consultants?.length;
-    dialogs.set(m.conversation_id, {
-      ...d,
+    const next: Dialog = {
+      ...(isNew ? fromMessage(d, m) : d),
       // The preview is the last thing said to the visitor: whispers stay out of it (as on the server).
       last_message: m.kind === "whisper" ? d.last_message : m,
       waiting,
       conversation: { ...d.conversation, last_seq: Math.max(d.conversation.last_seq, m.seq), last_message_at: m.created_at },
-    });
+    };
+    dialogs.set(m.conversation_id, next);
+    hooks.dialog(next);
+    if (isNew && m.contact_id && !m.sender_id && m.kind !== "event") customerWrote(next, m);
     resort();
   }
   return !store.convs.has(m.conversation_id);
 }
 
+/**
+ * customerWrote shows a new customer message (seed 003): a notification in
+ * the app with its text, and a desktop one while the tab is hidden, for the
+ * dialogs that are the user's business: theirs (connected or in charge),
+ * or nobody's yet in a project they serve. Not while they look at it.
+ */
+function customerWrote(d: Dialog, m: Message) {
+  const id = d.conversation.id;
+  const looking = store.viewing.convId === id && document.visibilityState === "visible";
+  if (looking) return;
+  const uid = myId();
+  const theirs = connected(d) || d.support.assignee_id === uid || (!d.support.assignee_id && (myLevels.has(d.support.project_id) || store.canManageChat(store.me.value)));
+  if (!theirs) return;
+  notify.customerMessage(contactName(d), m, () => openDialog(id));
+}
+
+/** openDialog shows a dialog in the inbox when the inbox is on screen, else on its own. */
+export function openDialog(id: number) {
+  const r = route.value;
+  navigate(r.name === "inbox" ? `/inbox/${id}${r.query ? "?" + r.query : ""}` : `/d/${id}`);
+}
+
 store.ext.load = load;
 store.ext.reset = reset;
+store.ext.removed = onRemoved;
 store.ext.event = onEvent;
 store.ext.message = onMessage;
 store.ext.contactName = (contactId, convId) => {
@@ -290,6 +422,37 @@ store.ext.title = (c: Conversation) => {
 };
 
 // ---- actions -------------------------------------------------------------------
+
+export interface Person {
+  id: number;
+  name: string;
+  presence?: User["presence"];
+  level: number;
+}
+
+/**
+ * specialists are a project's active specialists, with groups expanded into
+ * their members; someone associated twice has the lower level. Transfer
+ * offers the level-2 ones, Reassign all of them.
+ */
+export async function specialists(projectId: number): Promise<Person[]> {
+  const res = await api.get<unknown>(`/projects/${projectId}/specialists`);
+  const specs = list<Specialist>(res, "specialists");
+  const level = new Map<number, number>();
+  let groups: Group[] | null = null;
+  for (const s of specs) {
+    let members: number[] = [];
+    if (s.user_id) members = [s.user_id];
+    else if (s.group_id) {
+      groups ||= (await api.get<{ groups: Group[] }>("/groups")).groups;
+      members = groups.find((g) => g.id === s.group_id)?.member_ids || [];
+    }
+    for (const u of members) level.set(u, Math.min(level.get(u) || 9, s.level || 1));
+  }
+  if (!level.size) return [];
+  const users = await api.get<{ users: User[] }>("/users" + api.qs({ ids: [...level.keys()].join(","), limit: 500 }));
+  return users.users.filter((u) => u.active).map((u) => ({ id: u.id, name: u.name, presence: u.presence, level: level.get(u.id) || 1 }));
+}
 
 async function act(id: number, path: string, body?: unknown): Promise<Dialog | undefined> {
   const out = await api.post<Dialog | null>(`/dialogs/${id}/${path}`, body);
@@ -324,16 +487,13 @@ export async function toCase(id: number, title: string): Promise<Case> {
   return c;
 }
 
-/** open connects to a dialog (unless already connected) and shows it. */
-export async function open(id: number) {
-  navigate(`/d/${id}`);
-  const d = dialogs.get(id);
-  if (d && (connected(d) || d.support.status !== "open")) return;
-  try {
-    await connect(id);
-  } catch (e) {
-    store.fail(e);
-  }
+/**
+ * open shows a dialog. It never connects the user: a dialog they are not
+ * connected to opens as a preview with an explicit Connect (issue 9: a
+ * click used to connect, even to a colleague's dialog).
+ */
+export function open(id: number) {
+  openDialog(id);
 }
 
 // ---- the alert sound -----------------------------------------------------------

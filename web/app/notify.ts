@@ -103,11 +103,29 @@ function desktop(title: string, body: string, tag: string, onClick: () => void) 
 
 /** incoming is called for every new message from someone else. */
 export function incoming(c: Conversation, m: Message, looking: boolean) {
-  if (looking) return;
+  // A customer's message in a dialog has its own notice (customerMessage).
+  if (looking || (c.kind === "support" && m.contact_id && !m.sender_id)) return;
   sound();
   desktop(store.senderName(m) + " · " + store.convTitle(c), messagePreview(m), "conv-" + c.id, () =>
     navigate(c.kind === "support" ? `/d/${c.id}` : convURL(c.id)),
   );
+}
+
+let customerToasts: number[] = [];
+
+/**
+ * customerMessage announces a customer's new message (seed 003): a notice
+ * in the app with its text (the newest three stay on screen; a click opens
+ * the dialog), the sound, and a desktop notification while the tab is hidden.
+ */
+export function customerMessage(name: string, m: Message, open: () => void) {
+  const text = messagePreview(m);
+  const live = new Set(store.toasts.value.map((t) => t.id));
+  customerToasts = customerToasts.filter((id) => live.has(id));
+  while (customerToasts.length >= 3) store.dismiss(customerToasts.shift()!);
+  customerToasts.push(store.toast(`${name}: ${text}`, "message", undefined, 8000, open));
+  sound();
+  desktop(name, text, "dialog-" + m.conversation_id, open);
 }
 
 /** reminderDue shows a due reminder: a toast that stays, a sound, a desktop notification. */

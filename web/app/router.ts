@@ -8,12 +8,16 @@
 //   /admin, /admin/users, /admin/groups   administration
 //   /admin/projects[/{id}[/{section}[/{user id}]]]   chat projects (live chat)
 //   /d/{id}               a live-chat dialog (its conversation id)
+//   /inbox, /inbox/{id}   the support inbox: every dialog, filtered and sorted
+//                         by the query (?status=open&tag=1,2&sort=activity...),
+//                         with the dialog {id} open beside the list
+//   /admin/tags           customer tags (administrators)
 //   /cases, /cases/{id}   cases made from chats; ?status=open|closed|all
 
 import { Sig } from "./sig";
 
 export interface Route {
-  name: "home" | "conv" | "settings" | "admin" | "dialog" | "cases";
+  name: "home" | "conv" | "settings" | "admin" | "dialog" | "cases" | "inbox";
   convId?: number;
   /** dialog: its conversation id; cases: the open case; admin projects: the project. */
   id?: number;
@@ -24,6 +28,8 @@ export interface Route {
   messageId?: number;
   snooze?: boolean;
   tab?: string;
+  /** inbox: the list's filters and order, as in the URL (without "?"). */
+  query?: string;
 }
 
 export function parse(path: string, search: string): Route {
@@ -36,11 +42,13 @@ export function parse(path: string, search: string): Route {
   if (/^\/settings\/?$/.test(path)) return { name: "settings" };
   m = path.match(/^\/d\/(\d+)\/?$/);
   if (m) return { name: "dialog", id: Number(m[1]) };
+  m = path.match(/^\/inbox(?:\/(\d+))?\/?$/);
+  if (m) return { name: "inbox", id: m[1] ? Number(m[1]) : undefined, query: search.replace(/^\?/, "") };
   m = path.match(/^\/cases(?:\/(\d+))?\/?$/);
   if (m) return { name: "cases", id: m[1] ? Number(m[1]) : undefined, section: q.get("status") || "open" };
   m = path.match(/^\/admin\/projects(?:\/(\d+)(?:\/([a-z-]+)(?:\/(\d+))?)?)?\/?$/);
   if (m) return { name: "admin", tab: "projects", id: m[1] ? Number(m[1]) : undefined, section: m[2], sub: m[3] ? Number(m[3]) : undefined };
-  m = path.match(/^\/admin(?:\/(users|groups|chat))?\/?$/);
+  m = path.match(/^\/admin(?:\/(users|groups|chat|tags))?\/?$/);
   if (m) return { name: "admin", tab: m[1] || "chat" };
   return { name: "home" };
 }

@@ -73,15 +73,17 @@ export const peopleV = new Version();
 
 export interface Toast {
   id: number;
-  kind: "info" | "error" | "reminder";
+  kind: "info" | "error" | "reminder" | "message";
   text: string;
   reminder?: Reminder;
+  /** A toast that opens something when clicked (a customer's new message: the dialog). */
+  open?: () => void;
 }
 export const toasts = new Sig<Toast[]>([]);
 let toastSeq = 0;
 
-export function toast(text: string, kind: Toast["kind"] = "info", reminder?: Reminder, ms = 5000) {
-  const t: Toast = { id: ++toastSeq, kind, text, reminder };
+export function toast(text: string, kind: Toast["kind"] = "info", reminder?: Reminder, ms = 5000, open?: () => void) {
+  const t: Toast = { id: ++toastSeq, kind, text, reminder, open };
   toasts.value = [...toasts.value, t];
   if (kind !== "reminder") setTimeout(() => dismiss(t.id), ms);
   return t.id;
@@ -118,6 +120,8 @@ export const ext = {
   isDialog: (_convId: number): boolean => false,
   /** A conversation's title when the feature knows better (support: the visitor). */
   title: (_c: Conversation): string | undefined => undefined,
+  /** A conversation left the user's own (conversation.removed). */
+  removed: (_id: number): void => {},
 };
 
 // ---- histories -----------------------------------------------------------
@@ -967,6 +971,7 @@ function applyEvent(f: Frame) {
         navigate("/", true);
       }
       refreshUnread();
+      ext.removed(id);
       break;
     }
     case "conversation.receipts": {

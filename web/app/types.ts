@@ -221,6 +221,7 @@ export interface Project {
   messages: ChatMessages;
   prechat_fields: PrechatField[];
   case_template_id: number;
+  reply_limits?: { warn_s: number; limit_s: number; channels?: Record<string, { warn_s: number; limit_s: number }> };
   created_at: string;
   updated_at: string;
 }
@@ -251,8 +252,65 @@ export interface Contact {
   referrer?: string;
   utm_source?: string;
   attributes?: Record<string, string>;
+  /** Blocked customers can neither write nor be written to. */
+  blocked?: boolean;
+  /** The customer's tags, pinned first (the list shows the pinned ones). */
+  tags?: ContactTag[];
   created_at: string;
   last_seen_at: string;
+}
+
+// ---- the support inbox (docs/inbox.md) ------------------------------------
+
+export interface Tag {
+  id: number;
+  name: string;
+  color: string;
+  /** Dialogs under the list's other filters whose customer has the tag. */
+  dialogs: number;
+}
+
+export interface ContactTag {
+  tag_id: number;
+  name: string;
+  color: string;
+  pinned: boolean;
+}
+
+export interface QuickReply {
+  /** Set on the user's own (editable) quick replies. */
+  id?: number;
+  owner_id?: number;
+  /** Set on a project's shortcuts. */
+  project_id?: number;
+  shortcut: string;
+  text: string;
+}
+
+/** Bytes per kind of attachment, for the dialog's channel. */
+export interface AttachmentLimits {
+  image: number;
+  audio: number;
+  video: number;
+  other: number;
+}
+
+export interface DialogFile {
+  id: number;
+  name: string;
+  size: number;
+  content_type: string;
+  message_id: number;
+  created_at: string;
+  width?: number;
+  height?: number;
+  has_thumbnail?: boolean;
+}
+
+export interface CustomerCard {
+  contact: Contact;
+  dialogs: Dialog[];
+  cases: Case[];
 }
 
 export interface Support {
@@ -263,12 +321,21 @@ export interface Support {
   transfer_to?: number;
   contact_read_seq: number;
   closed_at?: string;
+  /** The manager in charge (0 or absent: nobody). */
+  assignee_id?: number;
+  /** How the customer writes: "widget", later "telegram", "whatsapp", "email", ... */
+  channel?: string;
+  activity_at?: string;
+  last_from?: "customer" | "manager" | "";
+  /** When the customer's first unanswered message was sent (absent once answered). */
+  waiting_since?: string;
 }
 
 export interface Dialog {
   conversation: Conversation;
   support: Support;
-  contact: Contact;
+  /** null once the customer was unpinned from the dialog. */
+  contact: Contact | null;
   consultants: { id: number; name: string }[] | null;
   waiting: boolean;
   last_message?: Message | null;
@@ -276,6 +343,13 @@ export interface Dialog {
   /** Some answers name the project; the app fills it in from its own list otherwise. */
   project?: { id: number; name: string };
   rating?: Rating | null;
+  assignee?: { id: number; name: string } | null;
+  /** When the wait passes the project's warning and limit (yellow, then red). */
+  reply_warn_at?: string;
+  reply_due_at?: string;
+  /** The viewer's own unsent text (answers to the viewer only). */
+  draft?: string;
+  attachment_limits?: AttachmentLimits;
 }
 
 export interface CaseField {

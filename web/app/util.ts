@@ -103,6 +103,21 @@ function dialogEventText(m: Message, actor: string, users: string): string {
       return (byUser ? `${actor} transferred the dialog to ` : "The dialog was transferred to ") + (users ? users + " (level 2)" : "the level-2 queue");
     case "closed":
       return byUser ? `${actor} closed the dialog` : "The dialog was closed";
+    case "opened":
+      return byUser ? `${actor} opened the dialog` : "The dialog was opened";
+    case "reopened":
+      return byUser ? `${actor} reopened the dialog` : "The dialog was reopened";
+    case "reassigned": {
+      const [to, from] = e.user_ids || [];
+      const who = (byUser ? actor : "Someone") + " reassigned the dialog";
+      return who + (to ? ` to ${personName(to)}` : "") + (from ? ` (was ${personName(from)})` : "");
+    }
+    case "blocked":
+      return byUser ? `${actor} blocked the customer` : "The customer was blocked";
+    case "unblocked":
+      return byUser ? `${actor} unblocked the customer` : "The customer was unblocked";
+    case "unpinned":
+      return byUser ? `${actor} unpinned the customer from the dialog` : "The customer was unpinned from the dialog";
     case "case_created": {
       const no = e.title ? ` #${e.title.replace(/^#/, "")}` : "";
       return byUser ? `${actor} converted the dialog into case${no}` : `Case${no} was created`;

@@ -1,7 +1,8 @@
 // Administration (loaded on demand): the Chat page with the "Chat Settings"
 // window (enable the Assistance menu, pick its one responsible
 // administrator), user management (create, role, deactivate) and groups
-// (the contact tree, rights, members).
+// (the contact tree, rights, members), chat projects and customer tags
+// (both loaded on demand).
 
 import { useEffect, useMemo, useState } from "preact/hooks";
 import * as api from "../api";
@@ -28,12 +29,13 @@ const RIGHTS: [string, string][] = [
 ];
 
 const ProjectsTab = lazy(() => import("./Projects").then((m) => m.ProjectsTab));
+const TagsAdmin = lazy(() => import("./InboxTools").then((m) => m.TagsAdmin));
 
 export function AdminPage(props: { tab: string; route?: Route }) {
   const tab = props.tab || "chat";
   const tabs: [string, string][] = [
     ["chat", "Chat"],
-    ...(store.canManageChat(store.me.value) ? ([["projects", "Chat projects"]] as [string, string][]) : []),
+    ...(store.canManageChat(store.me.value) ? ([["projects", "Chat projects"], ["tags", "Tags"]] as [string, string][]) : []),
     ["users", "Users"],
     ["groups", "Groups"],
   ];
@@ -66,6 +68,8 @@ export function AdminPage(props: { tab: string; route?: Route }) {
           <UsersTab />
         ) : tab === "groups" ? (
           <GroupsTab />
+        ) : tab === "tags" ? (
+          <TagsAdmin />
         ) : tab === "projects" ? (
           <ProjectsTab id={props.route?.id} section={props.route?.section} sub={props.route?.sub} />
         ) : (

@@ -13,6 +13,7 @@ import { Spinner } from "./common";
 import { ConversationView } from "./Conversation";
 import { DialogView } from "./Dialog";
 import { Bell, Close, Wifi } from "./icons";
+import { InboxSide } from "./Inbox";
 import { lazy } from "./lazy";
 import { SettingsPage } from "./Settings";
 import { Sidebar } from "./Sidebar";
@@ -60,6 +61,17 @@ function Main() {
     case "cases":
       pane = <CasesPage id={r.id} status={r.section || "open"} />;
       break;
+    case "inbox":
+      pane = r.id ? (
+        <DialogView id={r.id} />
+      ) : (
+        <section class="pane empty-pane welcome">
+          <Logo />
+          <h1>Inbox</h1>
+          <p class="muted">Choose a dialog. Filters and the order are in the list's header.</p>
+        </section>
+      );
+      break;
     default:
       pane = (
         <section class="pane empty-pane welcome">
@@ -70,11 +82,11 @@ function Main() {
       );
   }
   return (
-    <div class={"layout " + (r.name === "home" ? "at-list" : "at-pane")}>
+    <div class={"layout " + (r.name === "home" || (r.name === "inbox" && !r.id) ? "at-list" : "at-pane")}>
       <Connection />
       {ready ? (
         <>
-          <Sidebar />
+          {r.name === "inbox" ? <InboxSide /> : <Sidebar />}
           <main class="main">{pane}</main>
         </>
       ) : (
@@ -132,6 +144,22 @@ function Toasts() {
               <strong>Reminder</strong>
               <span class="toast-text">{t.reminder.message ? messagePreview(t.reminder.message) : t.text}</span>
               <span class="toast-hint">Open the message to snooze or stop the reminder</span>
+            </button>
+            <button class="icon-btn small" aria-label="Dismiss" onClick={() => store.dismiss(t.id)}>
+              <Close size={14} />
+            </button>
+          </div>
+        ) : t.open ? (
+          <div key={t.id} class={"toast " + t.kind} role="status">
+            <button
+              class="toast-main"
+              onClick={() => {
+                store.dismiss(t.id);
+                t.open!();
+              }}
+              title="Open"
+            >
+              <span class="toast-text">{t.text}</span>
             </button>
             <button class="icon-btn small" aria-label="Dismiss" onClick={() => store.dismiss(t.id)}>
               <Close size={14} />

@@ -8,20 +8,27 @@
 import type { Ref } from "preact";
 import { useEffect, useImperativeHandle, useLayoutEffect, useRef, useState } from "preact/hooks";
 import * as api from "../api";
+import { tooLarge } from "../inbox";
 import { use } from "../sig";
 import * as store from "../store";
-import type { Conversation, FileInfo, Message, Shortcut } from "../types";
+import type { Conversation, Dialog, FileInfo, Message, QuickReply } from "../types";
 import { chars, isPhone, messagePreview, size } from "../util";
 import { Spinner } from "./common";
-import { Clip, Close, Mic, Send, Smile, Stop } from "./icons";
+import { Clip, Close, Mic, Send, Smile, Stop, Zap } from "./icons";
 import { lazy } from "./lazy";
 
 const EmojiPicker = lazy(() => import("../lazy/Emoji").then((m) => m.EmojiPicker));
+const QuickReplies = lazy(() => import("../lazy/InboxTools").then((m) => m.QuickReplies));
+
+/** Messages in customer dialogs are at most 2,000 characters (seed 003), whatever the server allows in team chat. */
+const DIALOG_MAX = 2000;
 
 export interface ComposerHandle {
   addFiles(files: File[]): void;
   quote(m: Message): void;
   edit(m: Message): void;
+  /** Opens the quick replies panel; with a text, the form to save it as a new quick reply. */
+  quickReply?(text?: string): void;
 }
 
 interface Attachment {
@@ -41,11 +48,17 @@ const texts = new Map<number, string>();
 const synced = new Map<number, string>();
 let attachSeq = 0;
 
-/** What a live-chat dialog adds to the composer: the Whisper toggle and the project's shortcuts ("/" to pick one). */
+/**
+ * What a customer dialog adds to the composer: the Whisper toggle, the
+ * quick replies (the user's own and the project's shortcuts: the lightning
+ * panel, and "/" to pick one), and the channel's attachment limits.
+ */
 export interface DialogComposer {
   whisper: boolean;
   setWhisper(on: boolean): void;
-  shortcuts: Shortcut[];
+  replies: QuickReply[];
+  projectId: number;
+  d: Dialog;
 }
 
 export function Composer(props: { c: Conversation; h: store.History; handle: Ref<ComposerHandle>; dialog?: DialogComposer }) {
@@ -60,6 +73,7 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
   const [editing, setEditing] = useState<Message | null>(null);
   const [files, setFiles] = useState<Attachment[]>([]);
   const [emoji, setEmoji] = useState(false);
+  const [qr, setQr] = useState<{ create?: string } | null>(null);
   const [rec, setRec] = useState<{ started: number; stop: (send: boolean) => void } | null>(null);
   const [now, setNow] = useState(0);
   const ta = useRef<HTMLTextAreaElement>(null);
@@ -110,7 +124,7 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
 
   const change = (v: string) => {
     setText(v);
-    if (dlg?.shortcuts.length) findShortcut(v);
+    if (dlg?.replies.length) findShortcut(v);
     if (editing) return;
     texts.set(c.id, v);
     store.saveDraft(c.id, v);
@@ -131,8 +145,8 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
     const from = caret - m[1].length - 1;
     setPick({ from, to: caret, q: m[1].toLowerCase(), i: 0 });
   };
-  const matches = pick && dlg ? dlg.shortcuts.filter((x) => x.name.toLowerCase().includes(pick.q) || (pick.q.length > 1 && x.text.toLowerCase().includes(pick.q))).slice(0, 8) : [];
-  const useShortcut = (sc: Shortcut) => {
+  const matches = pick && dlg ? dlg.replies.filter((x) => x.shortcut.toLowerCase().includes(pick.q) || (pick.q.length > 1 && x.text.toLowerCase().includes(pick.q))).slice(0, 8) : [];
+  const useShortcut = (sc: QuickReply) => {
     if (!pick) return;
     const v = text.slice(0, pick.from) + sc.text + text.slice(pick.to);
     const at = pick.from + sc.text.length;
@@ -155,6 +169,11 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
       const key = ++attachSeq;
       let name = f.name || "file";
       if (/^image\.(png|jpe?g|gif)$/i.test(name)) name = "pasted-" + new Date().toISOString().replace(/[:.]/g, "-") + name.slice(5);
+      const channel = dlg ? tooLarge(dlg.d, f) : "";
+      if (channel) {
+        setFiles((fs) => [...fs, { key, name, size: f.size, progress: 0, state: "error", error: `Too large: ${channel}` }]);
+        continue;
+      }
       if (f.size > limits.max_file_size) {
         setFiles((fs) => [
           ...fs,
@@ -195,12 +214,16 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
         setText(m.text);
         ta.current?.focus();
       },
+      quickReply(create) {
+        setQr({ create });
+      },
     }),
     [limits, files, c.id],
   );
 
+  const maxLen = dlg ? Math.min(limits.max_message_length, DIALOG_MAX) : limits.max_message_length;
   const count = chars(text);
-  const over = count - limits.max_message_length;
+  const over = count - maxLen;
   const uploading = files.some((f) => f.state === "uploading");
   const ready = files.filter((f) => f.state === "done" && f.info);
   const canSend = over <= 0 && !uploading && (text.trim() !== "" || ready.length > 0);
@@ -357,6 +380,11 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
 
   /** sendVoice uploads a recording (with progress in the attachment list) and sends it on its own. */
   const sendVoice = (file: File) => {
+    const channel = dlg ? tooLarge(dlg.d, file) : "";
+    if (channel) {
+      store.toast(`The recording is too large: ${channel}.`, "error");
+      return;
+    }
     if (file.size > limits.max_file_size) {
       store.toast(`The recording is too large (limit ${size(limits.max_file_size)}).`, "error");
       return;
@@ -377,7 +405,7 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
   };
 
   const fileInput = useRef<HTMLInputElement>(null);
-  const showCount = count >= limits.max_message_length * 0.8;
+  const showCount = count >= maxLen * 0.8;
   const secs = rec ? Math.max(0, Math.floor((now - rec.started) / 1000)) : 0;
 
   return (
@@ -385,7 +413,7 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
       {pick && matches.length ? (
         <ul class="shortcuts" role="listbox" aria-label="Shortcuts">
           {matches.map((sc, i) => (
-            <li key={sc.name}>
+            <li key={(sc.id ? "q" : "p") + sc.shortcut}>
               <button
                 role="option"
                 aria-selected={i === pick.i}
@@ -393,7 +421,7 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
                 onMouseDown={(e) => e.preventDefault()}
                 onClick={() => useShortcut(sc)}
               >
-                <strong>/{sc.name}</strong>
+                <strong>/{sc.shortcut}</strong>
                 <span>{sc.text}</span>
               </button>
             </li>
@@ -473,6 +501,34 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
               el.value = "";
             }}
           />
+          {dlg && !whisper ? (
+            <div class="qr-wrap">
+              <button
+                class="icon-btn"
+                aria-label="Quick replies"
+                title="Quick replies"
+                aria-expanded={!!qr}
+                onClick={() => setQr(qr ? null : {})}
+                onMouseEnter={QuickReplies.preload}
+              >
+                <Zap />
+              </button>
+              {qr ? (
+                <QuickReplies
+                  projectId={dlg.projectId}
+                  create={qr.create}
+                  onPick={(t: string) => {
+                    setQr(null);
+                    insert(t);
+                  }}
+                  onClose={() => {
+                    setQr(null);
+                    ta.current?.focus();
+                  }}
+                />
+              ) : null}
+            </div>
+          ) : null}
           <div class="emoji-wrap">
             <button class="icon-btn" aria-label="Emoji" title="Emoji" aria-expanded={emoji} onClick={() => setEmoji(!emoji)} onMouseEnter={EmojiPicker.preload}>
               <Smile />
@@ -496,9 +552,9 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
               whisper
                 ? "Whisper to the consultants…"
                 : dlg
-                  ? dlg.shortcuts.length && !isPhone()
-                    ? "Reply, or / for a shortcut"
-                    : "Reply to the visitor"
+                  ? dlg.replies.length && !isPhone()
+                    ? "Reply, or / for a quick reply"
+                    : "Reply to the customer"
                   : settings.send_on_enter
                     ? "Write a message… (Enter to send, Shift+Enter for a new line)"
                     : "Write a message… (Ctrl+Enter to send)"
@@ -525,8 +581,8 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
       {showCount ? (
         <div id="char-count" class={"char-count" + (over > 0 ? " over" : "")} aria-live="polite">
           {over > 0
-            ? `${over} character${over === 1 ? "" : "s"} over the limit of ${limits.max_message_length}`
-            : `${count} / ${limits.max_message_length}`}
+            ? `${over} character${over === 1 ? "" : "s"} over the limit of ${maxLen}`
+            : `${count} / ${maxLen}`}
         </div>
       ) : null}
     </div>

@@ -601,6 +601,7 @@ export function HistoryList(props: {
       user: props.onUser,
       retry: store.retry,
       discard: store.discard,
+      quick: props.dialog ? (m: Message) => props.composer.current?.quickReply?.(m.text) : undefined,
     }),
     [c.id],
   );

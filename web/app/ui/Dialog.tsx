@@ -1,22 +1,38 @@
-// A live-chat dialog (seed 002): the visitor's name and the consultants
-// connected in the header, Transfer / Convert to case / Close, the history
-// (the conversation view's), the composer with the Whisper toggle and the
-// project's shortcuts, and the visitor's contact card. A dialog the user is
-// not connected to, or a closed one, is shown read-only (the full record,
-// from Metrics → View detail).
+// A customer dialog (seeds 002 and 003), in the inbox and in live chat: the
+// customer's name, channel and manager in charge in the header with its
+// actions (Reassign, Close, Mark as unread, Block, Show attachments, Unpin
+// customer; Transfer and Convert to case for those connected), the history
+// (the conversation view's), the composer with Whisper, quick replies and
+// the channel's attachment limits, and the customer card beside it. A
+// dialog the user is not connected to opens as a preview with an explicit
+// Connect; a closed one reopens when someone writes in it.
 
 import { useEffect, useRef, useState } from "preact/hooks";
 import * as api from "../api";
+import * as inbox from "../inbox";
 import * as live from "../livechat";
-import { navigate } from "../router";
+import { navigate, route } from "../router";
 import { use, useSelect } from "../sig";
 import * as store from "../store";
-import type { Contact, Dialog, Group, Specialist, User } from "../types";
+import type { Dialog } from "../types";
 import { fullTime } from "../util";
+import { ChannelIcon, channelName } from "./channels";
 import { Avatar, Menu, Modal, Spinner, useMenu, type MenuItem } from "./common";
 import { Composer, type ComposerHandle } from "./Composer";
 import { HistoryList, TypingLine } from "./Conversation";
-import { Back, Close as CloseIcon, More, Users } from "./icons";
+import { Back, More, Users } from "./icons";
+import { lazy } from "./lazy";
+import { PickList, type PickOption } from "./PickList";
+
+const CustomerCard = lazy(() => import("../lazy/InboxTools").then((m) => m.CustomerCard));
+const AttachmentsWindow = lazy(() => import("../lazy/InboxTools").then((m) => m.AttachmentsWindow));
+const ReassignWindow = lazy(() => import("../lazy/InboxTools").then((m) => m.ReassignWindow));
+
+/** listURL: where Back goes: the inbox with its filters, or the chats. */
+function listURL(): string {
+  const r = route.value;
+  return r.name === "inbox" ? "/inbox" + (r.query ? "?" + r.query : "") : "/";
+}
 
 export function DialogView(props: { id: number }) {
   const d = useSelect([live.dialogsV], () => live.dialogs.get(props.id));
@@ -31,7 +47,7 @@ export function DialogView(props: { id: number }) {
         {missing ? (
           <p>
             This dialog does not exist or you may not see it.{" "}
-            <a href="/" onClick={(e) => (e.preventDefault(), navigate("/"))}>
+            <a href={listURL()} onClick={(e) => (e.preventDefault(), navigate(listURL()))}>
               Back to the list
             </a>
           </p>
@@ -43,6 +59,8 @@ export function DialogView(props: { id: number }) {
   return <DialogChat key={d.conversation.id} d={d} />;
 }
 
+type ModalKind = "" | "transfer" | "case" | "close" | "reassign" | "attachments" | "unpin";
+
 function DialogChat(props: { d: Dialog }) {
   const d = props.d;
   const id = d.conversation.id;
@@ -53,18 +71,23 @@ function DialogChat(props: { d: Dialog }) {
   const h = store.history(id);
   const mine = live.connected(d);
   const open = d.support.status === "open";
-  const readOnly = !mine || !open;
+  const blocked = !!d.contact?.blocked;
+  // A closed dialog the user is connected to stays writable: writing reopens it.
+  const canWrite = mine && !blocked;
+  const readOnly = !mine;
   const name = live.contactName(d);
   const [card, setCard] = useState(() => window.matchMedia("(min-width: 1100px)").matches);
   const [whisper, setWhisper] = useState(false);
-  const [modal, setModal] = useState<"" | "transfer" | "case" | "close">("");
+  const [modal, setModal] = useState<ModalKind>("");
   const [busy, setBusy] = useState(false);
   const [dragging, setDragging] = useState(false);
   const composer = useRef<ComposerHandle>(null);
   const dragDepth = useRef(0);
   const menu = useMenu();
   use(live.dialogsV);
+  use(inbox.quickReplies);
   const project = live.projects.get(d.support.project_id);
+  const reassign = inbox.canReassign(d);
 
   useEffect(() => {
     store.viewing.convId = id;
@@ -78,10 +101,17 @@ function DialogChat(props: { d: Dialog }) {
     if (!h.started) store.loadLatest(h);
   }, [h, hv]);
 
-  // Reconnecting or joining makes the user a member: the history is then theirs to read.
+  // Opening a dialog (and each new message while it is on screen) reads it, for this user only.
   useEffect(() => {
-    if (mine && own) store.markRead(id);
-  }, [mine, !!own]);
+    const read = () => document.visibilityState === "visible" && inbox.read(id);
+    read();
+    document.addEventListener("visibilitychange", read);
+    return () => document.removeEventListener("visibilitychange", read);
+  }, [id, d.conversation.last_seq, mine, !!own]);
+
+  useEffect(() => {
+    if (inbox.quickReplies.value === null) inbox.loadQuickReplies();
+  }, []);
 
   const run = (fn: () => Promise<unknown>) => async () => {
     setBusy(true);
@@ -96,6 +126,7 @@ function DialogChat(props: { d: Dialog }) {
 
   const consultants = d.consultants || [];
   const level = d.support.level || 1;
+  const assignee = d.assignee?.name || (d.support.assignee_id ? store.personName(d.support.assignee_id) : "");
   const sub = !open
     ? "Closed" + (d.support.closed_at ? " · " + fullTime(d.support.closed_at) : "")
     : consultants.length
@@ -104,14 +135,32 @@ function DialogChat(props: { d: Dialog }) {
         ? "Waiting for an answer"
         : "Nobody connected";
 
+  const toggleBlock = run(async () => {
+    if (!d.contact) return;
+    await inbox.block(d.contact.id, !blocked);
+    store.toast(blocked ? `${name} is unblocked.` : `${name} is blocked: nothing is sent to or received from them.`);
+  });
+
   const actions: MenuItem[] = [];
   if (open && mine) {
     actions.push({ label: "Transfer…", onSelect: () => setModal("transfer") });
     actions.push({ label: "Convert to case…", onSelect: () => setModal("case") });
-    actions.push({ label: "Close the dialog…", danger: true, onSelect: () => setModal("close") });
-    actions.push({ label: "Disconnect", onSelect: run(() => live.disconnect(id)) });
   }
-  actions.push({ label: card ? "Hide the contact card" : "Show the contact card", onSelect: () => setCard(!card) });
+  if (reassign) actions.push({ label: "Reassign…", onSelect: () => setModal("reassign") });
+  if (open && (mine || reassign)) actions.push({ label: "Close the dialog…", danger: true, onSelect: () => setModal("close") });
+  actions.push({
+    label: "Mark as unread",
+    onSelect: run(async () => {
+      await inbox.markUnread(id);
+      store.toast("Marked as unread for you.");
+      navigate(listURL());
+    }),
+  });
+  if (d.contact) actions.push({ label: blocked ? "Unblock the customer" : "Block the customer", onSelect: toggleBlock });
+  actions.push({ label: "Show attachments", onSelect: () => setModal("attachments") });
+  if (d.contact) actions.push({ label: "Unpin the customer…", danger: true, onSelect: () => setModal("unpin") });
+  if (mine) actions.push({ label: "Disconnect", onSelect: run(() => live.disconnect(id)) });
+  actions.push({ label: card ? "Hide the customer card" : "Show the customer card", onSelect: () => setCard(!card) });
 
   return (
     <section
@@ -120,13 +169,13 @@ function DialogChat(props: { d: Dialog }) {
       data-dialog={id}
       data-state={live.rowState(d)}
       onDragEnter={(e) => {
-        if (!e.dataTransfer?.types.includes("Files") || readOnly) return;
+        if (!e.dataTransfer?.types.includes("Files") || !canWrite) return;
         e.preventDefault();
         dragDepth.current++;
         setDragging(true);
       }}
       onDragOver={(e) => {
-        if (e.dataTransfer?.types.includes("Files") && !readOnly) e.preventDefault();
+        if (e.dataTransfer?.types.includes("Files") && canWrite) e.preventDefault();
       }}
       onDragLeave={() => {
         if (--dragDepth.current <= 0) {
@@ -139,24 +188,30 @@ function DialogChat(props: { d: Dialog }) {
         dragDepth.current = 0;
         setDragging(false);
         const list = e.dataTransfer?.files;
-        if (!readOnly && list?.length) composer.current?.addFiles([...list]);
+        if (canWrite && list?.length) composer.current?.addFiles([...list]);
       }}
     >
       <div class="chat-main">
         <header class="chat-head">
-          <button class="icon-btn back" aria-label="Back to the conversation list" onClick={() => navigate("/")}>
+          <button class="icon-btn back" aria-label="Back to the list" onClick={() => navigate(listURL())}>
             <Back />
           </button>
-          <button class="chat-who" onClick={() => setCard(!card)} title="Contact card">
+          <button class="chat-who" onClick={() => setCard(!card)} title="Customer card">
             <span class="conv-icon">
-              <Avatar id={d.contact.id * 31 + 7} name={name} size={36} />
+              <Avatar id={live.avatarId(d)} name={name} size={36} />
             </span>
             <span class="chat-title">
               <h1>{name}</h1>
               <span class="chat-sub">
-                {project ? project.name + " · " : ""}
+                <ChannelIcon channel={d.support.channel} size={12} /> {channelName(d.support.channel)} · {project ? project.name + " · " : ""}
                 {level > 1 ? "Level 2 · " : ""}
                 {sub}
+                {assignee ? (
+                  <span class="dlg-assignee">
+                    {" · "}
+                    <Users size={11} /> {d.support.assignee_id === store.me.value?.id ? "You are in charge" : assignee + " in charge"}
+                  </span>
+                ) : null}
               </span>
             </span>
           </button>
@@ -169,10 +224,17 @@ function DialogChat(props: { d: Dialog }) {
                 <button class="btn small wide-only" disabled={busy} onClick={() => setModal("case")}>
                   Convert to case
                 </button>
-                <button class="btn small danger wide-only" disabled={busy} onClick={() => setModal("close")}>
-                  Close
-                </button>
               </>
+            ) : null}
+            {reassign ? (
+              <button class="btn small wide-only" disabled={busy} onClick={() => setModal("reassign")}>
+                Reassign
+              </button>
+            ) : null}
+            {open && (mine || reassign) ? (
+              <button class="btn small danger wide-only" disabled={busy} onClick={() => setModal("close")}>
+                Close
+              </button>
             ) : null}
             <button class="icon-btn" aria-label="Dialog menu" aria-haspopup="menu" onClick={(e) => menu.open(e.currentTarget as HTMLElement)}>
               <More />
@@ -180,16 +242,18 @@ function DialogChat(props: { d: Dialog }) {
           </div>
         </header>
         {menu.at ? <Menu x={menu.at.x} y={menu.at.y} items={actions} onClose={menu.close} label="Dialog menu" /> : null}
-        {open && !mine ? (
-          <div class="request-banner dialog-banner" role="status">
+        {!mine ? (
+          <div class="request-banner dialog-banner preview-banner" role="status">
             <p>
+              <strong>Preview.</strong>{" "}
               {consultants.length ? (
                 <>
-                  <strong>{consultants.map((x) => x.name).join(", ")}</strong> {consultants.length === 1 ? "is" : "are"} serving this visitor. You
-                  are not connected.
+                  {consultants.map((x) => x.name).join(", ")} {consultants.length === 1 ? "is" : "are"} serving this customer. You are not connected.
                 </>
-              ) : (
+              ) : open ? (
                 <>You are not connected to this dialog.</>
+              ) : (
+                <>This dialog is closed. Connect to write to the customer again: your message reopens it.</>
               )}
             </p>
             <div class="request-actions">
@@ -208,30 +272,42 @@ function DialogChat(props: { d: Dialog }) {
           dialog={{ visitor: name, contactReadSeq: d.support.contact_read_seq || 0, readOnly }}
         />
         <TypingLine id={id} />
-        {!open ? (
+        {blocked ? (
+          <div class="composer-off blocked-line" role="status">
+            {name} is blocked: nothing can be sent to them or received from them.{" "}
+            <button class="link" onClick={toggleBlock} disabled={busy}>
+              Unblock
+            </button>
+          </div>
+        ) : canWrite ? (
+          <>
+            {!open ? <div class="composer-note">This dialog is closed{d.rating ? ` · rated ${d.rating.score}/5${d.rating.comment ? ": “" + d.rating.comment + "”" : ""}` : ""}. Writing to the customer reopens it.</div> : null}
+            <Composer
+              key={id}
+              handle={composer}
+              c={c}
+              h={h}
+              dialog={{ whisper, setWhisper, replies: inbox.repliesFor(d.support.project_id), projectId: d.support.project_id, d }}
+            />
+          </>
+        ) : !open ? (
           <div class="composer-off">
             This dialog is closed{d.rating ? ` · rated ${d.rating.score}/5${d.rating.comment ? ": “" + d.rating.comment + "”" : ""}` : ""}.
           </div>
-        ) : mine ? (
-          <Composer
-            key={id}
-            handle={composer}
-            c={c}
-            h={h}
-            dialog={{ whisper, setWhisper, shortcuts: project?.messages?.shortcuts || [] }}
-          />
         ) : (
-          <div class="composer-off">Connect to write to the visitor.</div>
+          <div class="composer-off">Connect to write to the customer.</div>
         )}
         {dragging ? (
           <div class="drop-zone" aria-hidden="true">
-            <span>Drop files to send them to the visitor</span>
+            <span>Drop files to send them to the customer</span>
           </div>
         ) : null}
       </div>
-      {card ? <ContactCard d={d} onClose={() => setCard(false)} /> : null}
+      {card ? <CustomerCard d={d} onClose={() => setCard(false)} onUnpin={() => setModal("unpin")} /> : null}
       {modal === "transfer" ? <TransferDialog d={d} onClose={() => setModal("")} /> : null}
       {modal === "case" ? <CaseDialog d={d} onClose={() => setModal("")} /> : null}
+      {modal === "reassign" ? <ReassignWindow d={d} onClose={() => setModal("")} /> : null}
+      {modal === "attachments" ? <AttachmentsWindow d={d} onClose={() => setModal("")} /> : null}
       {modal === "close" ? (
         <Modal
           title="Close the dialog?"
@@ -254,101 +330,48 @@ function DialogChat(props: { d: Dialog }) {
             </>
           }
         >
-          <p>The conversation with {name} ends; they are asked to rate it.</p>
+          <p>The conversation with {name} ends; they are asked to rate it. It reopens by itself when they or a manager write again.</p>
+        </Modal>
+      ) : null}
+      {modal === "unpin" ? (
+        <Modal
+          title="Unpin the customer?"
+          onClose={() => setModal("")}
+          footer={
+            <>
+              <button class="btn" onClick={() => setModal("")}>
+                Cancel
+              </button>
+              <button
+                class="btn danger"
+                data-autofocus
+                onClick={run(async () => {
+                  setModal("");
+                  await inbox.unpin(id);
+                  store.toast("The customer was unpinned from the dialog.");
+                })}
+              >
+                Unpin
+              </button>
+            </>
+          }
+        >
+          <p>
+            The dialog loses its link to {name}'s customer card, and their analytics no longer count it. {name} stays in the system with their other dialogs.
+          </p>
         </Modal>
       ) : null}
     </section>
   );
 }
 
-/** The contact card: who the visitor is and where they came from. */
-function ContactCard(props: { d: Dialog; onClose: () => void }) {
-  const k: Contact = props.d.contact;
-  const attrs = Object.entries(k.attributes || {});
-  const link = (u?: string) =>
-    u ? (
-      /^https?:\/\//i.test(u) ? (
-        <a href={u} target="_blank" rel="noopener noreferrer">
-          {u}
-        </a>
-      ) : (
-        u
-      )
-    ) : (
-      <span class="muted">—</span>
-    );
-  return (
-    <aside class="side-panel contact-card" aria-label="Contact card">
-      <header class="panel-head">
-        <h2>Contact</h2>
-        <button class="icon-btn" aria-label="Close the contact card" onClick={props.onClose}>
-          <CloseIcon />
-        </button>
-      </header>
-      <div class="photo">
-        <Avatar id={k.id * 31 + 7} name={live.contactName(props.d)} size={72} />
-      </div>
-      <h3 class="user-name">{live.contactName(props.d)}</h3>
-      {k.external_id ? <p class="client-line">Verified visitor · id {k.external_id}</p> : null}
-      <dl class="facts">
-        <dt>E-mail</dt>
-        <dd>{k.email ? <a href={"mailto:" + k.email}>{k.email}</a> : <span class="muted">—</span>}</dd>
-        {k.phone ? (
-          <>
-            <dt>Phone</dt>
-            <dd>{k.phone}</dd>
-          </>
-        ) : null}
-        <dt>Page</dt>
-        <dd class="url">{link(k.page_url)}</dd>
-        <dt>Referrer</dt>
-        <dd class="url">{link(k.referrer)}</dd>
-        <dt>UTM source</dt>
-        <dd>{k.utm_source || <span class="muted">—</span>}</dd>
-        {attrs.map(([a, v]) => (
-          <>
-            <dt key={"k" + a}>{a}</dt>
-            <dd key={"v" + a}>{v}</dd>
-          </>
-        ))}
-        <dt>First seen</dt>
-        <dd>{k.created_at ? fullTime(k.created_at) : "—"}</dd>
-        {k.last_seen_at ? (
-          <>
-            <dt>Last seen</dt>
-            <dd>{fullTime(k.last_seen_at)}</dd>
-          </>
-        ) : null}
-      </dl>
-    </aside>
-  );
-}
-
-/** The level-2 specialists of a project, with groups expanded into their members. */
-async function levelTwo(projectId: number): Promise<{ id: number; name: string; presence?: User["presence"] }[]> {
-  const res = await api.get<unknown>(`/projects/${projectId}/specialists`);
-  const specs: Specialist[] = Array.isArray(res) ? res : (res as { specialists?: Specialist[] })?.specialists || [];
-  const level1 = new Set<number>();
-  const ids = new Set<number>();
-  let groups: Group[] | null = null;
-  for (const s of specs) {
-    let members: number[] = [];
-    if (s.user_id) members = [s.user_id];
-    else if (s.group_id) {
-      groups ||= (await api.get<{ groups: Group[] }>("/groups")).groups;
-      members = groups.find((g) => g.id === s.group_id)?.member_ids || [];
-    }
-    for (const u of members) (s.level === 1 ? level1 : ids).add(u);
-  }
-  // Associated twice: the lower level wins.
-  const two = [...ids].filter((u) => !level1.has(u));
-  if (!two.length) return [];
-  const users = await api.get<{ users: User[] }>("/users" + api.qs({ ids: two.join(","), limit: 500 }));
-  return users.users.filter((u) => u.active).map((u) => ({ id: u.id, name: u.name, presence: u.presence }));
+/** The level-2 specialists of a project (transfers go to level 2). */
+async function levelTwo(projectId: number) {
+  return (await live.specialists(projectId)).filter((u) => u.level === 2);
 }
 
 function TransferDialog(props: { d: Dialog; onClose: () => void }) {
-  const [people, setPeople] = useState<{ id: number; name: string; presence?: User["presence"] }[] | null>(null);
+  const [people, setPeople] = useState<live.Person[] | null>(null);
   const [note, setNote] = useState("");
   const [to, setTo] = useState(0);
   const [busy, setBusy] = useState(false);
@@ -366,12 +389,21 @@ function TransferDialog(props: { d: Dialog; onClose: () => void }) {
       await live.transfer(props.d.conversation.id, to);
       store.toast(to ? `Transferred to ${people?.find((p) => p.id === to)?.name || "the specialist"}.` : "Transferred to the level-2 queue.");
       props.onClose();
-      navigate("/");
+      navigate(listURL());
     } catch (e) {
       setErr((e as Error).message);
       setBusy(false);
     }
   };
+  const options: PickOption<number>[] = [
+    { value: 0, label: "The level-2 queue", hint: "Every level-2 specialist of the project is alerted", icon: <span class="kind-icon"><Users size={16} /></span> },
+    ...(people || []).map((p) => ({
+      value: p.id,
+      label: p.name,
+      hint: `Level-2 specialist · ${p.presence || "offline"}`,
+      icon: <Avatar id={p.id} name={p.name} size={26} presence={p.presence || store.presenceOf(p.id)} />,
+    })),
+  ];
   return (
     <Modal
       title="Transfer to level 2"
@@ -388,38 +420,11 @@ function TransferDialog(props: { d: Dialog; onClose: () => void }) {
       }
     >
       <p class="muted">You are disconnected from the dialog; the level-2 specialists you choose are alerted.</p>
-      <ul class="people pick-list" role="radiogroup" aria-label="Transfer to">
-        <li>
-          <label class={"person" + (to === 0 ? " on" : "")}>
-            <input type="radio" name="transfer_to" checked={to === 0} onChange={() => setTo(0)} />
-            <span class="kind-icon">
-              <Users size={16} />
-            </span>
-            <span class="person-main">
-              <span class="person-name">The level-2 queue</span>
-              <span class="person-sub">Every level-2 specialist of the project is alerted</span>
-            </span>
-          </label>
-        </li>
-        {people === null ? (
-          <li>
-            <Spinner />
-          </li>
-        ) : (
-          people.map((p) => (
-            <li key={p.id}>
-              <label class={"person" + (to === p.id ? " on" : "")}>
-                <input type="radio" name="transfer_to" checked={to === p.id} onChange={() => setTo(p.id)} />
-                <Avatar id={p.id} name={p.name} size={30} presence={p.presence || store.presenceOf(p.id)} />
-                <span class="person-main">
-                  <span class="person-name">{p.name}</span>
-                  <span class="person-sub">Level-2 specialist · {p.presence || "offline"}</span>
-                </span>
-              </label>
-            </li>
-          ))
-        )}
-      </ul>
+      {people === null ? (
+        <Spinner />
+      ) : (
+        <PickList label="Transfer to" single options={options} selected={[to]} onChange={([v]) => setTo(v)} search={8} searchLabel="Find a specialist" />
+      )}
       {people && !people.length && !note ? <p class="muted">This project has no level-2 specialists yet.</p> : null}
       {note ? <p class="muted">{note}</p> : null}
       {err ? (

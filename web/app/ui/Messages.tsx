@@ -8,7 +8,7 @@ import * as store from "../store";
 import type { FileInfo, Message, MsgStatus, Reminder } from "../types";
 import { dayLabel, eventText, fullTime, links, sameDay, size, time } from "../util";
 import { Avatar } from "./common";
-import { Bell, Clock, Cross, File as FileIcon, More, Reply, Sent, Tick, Ticks } from "./icons";
+import { Bell, Clock, Cross, File as FileIcon, More, Reply, Sent, Tick, Ticks, Zap } from "./icons";
 
 /** A row of the history: a stored message or one still in the outbox. */
 export interface Row {
@@ -148,6 +148,8 @@ export interface RowActions {
   user(id: number): void;
   retry(p: store.Pending): void;
   discard(p: store.Pending): void;
+  /** Customer dialogs: turn a message into a new quick reply (the lightning icon). */
+  quick?(m: Message): void;
 }
 
 export const MessageRow = memo(function MessageRow(props: {
@@ -246,6 +248,11 @@ export const MessageRow = memo(function MessageRow(props: {
               <button class="icon-btn small" title="Reply" aria-label="Reply" onClick={() => a.reply(m)} tabIndex={-1}>
                 <Reply size={16} />
               </button>
+              {a.quick && m.text && !whisper ? (
+                <button class="icon-btn small" title="Save as a quick reply" aria-label="Save as a quick reply" onClick={() => a.quick!(m)} tabIndex={-1}>
+                  <Zap size={16} />
+                </button>
+              ) : null}
               <button class="icon-btn small" title="More" aria-label="More actions" onClick={(e) => a.menu(e, r)} tabIndex={-1}>
                 <More size={16} />
               </button>

@@ -13,7 +13,9 @@ import * as store from "../store";
 import type { Conversation, Message, User } from "../types";
 import { debounce, messagePreview, shortWhen } from "../util";
 import { Avatar, Menu, useMenu } from "./common";
-import { Close, Gear, Help, Plus, Search, Users } from "./icons";
+import { Gear, Help, Plus, Search, Users } from "./icons";
+import { DialogRow } from "./DialogRow";
+import { SideTabs } from "./Inbox";
 import { CreateChannel, UserPicker } from "./People";
 import { VirtualList, type VirtualListHandle } from "./VirtualList";
 
@@ -200,6 +202,7 @@ export function Sidebar() {
         </button>
       </div>
       {menu.at ? <Menu x={menu.at.x} y={menu.at.y} items={userMenu} onClose={menu.close} label="Your menu" /> : null}
+      <SideTabs />
       <div class="side-search">
         <Search size={16} />
         <input
@@ -266,7 +269,7 @@ export function Sidebar() {
             case "conv":
               return <ConvRow id={it.id} row={i} active={it.id === activeId} />;
             case "dlg":
-              return <DialogRow id={it.id} row={i} active={it.id === activeDialog} />;
+              return <DialogRow id={it.id} row={i} active={it.id === activeDialog} href={`/d/${it.id}`} />;
             case "user":
               return (
                 <div role="listitem">
@@ -412,98 +415,6 @@ const ConvRow = memo(function ConvRow(props: { id: number; row: number; active: 
           ) : null}
         </span>
       </a>
-    </div>
-  );
-});
-
-/**
- * DialogRow is a visitor's dialog in the Visitors block (seed 002): green
- * while it waits for an answer from this user, blue once a consultant is
- * connected, light blue when it is this user; the consultants' names under
- * the visitor's; the cross disconnects. A click connects and opens it.
- */
-const DialogRow = memo(function DialogRow(props: { id: number; row: number; active: boolean }) {
-  const d = useSelect([live.dialogsV], () => live.dialogs.get(props.id));
-  const own = useSelect([store.convsV], () => store.convs.get(props.id));
-  const typingNow = useSelect([store.typingV], () => (store.typing.get(props.id)?.size || 0) > 0);
-  const [busy, setBusy] = useState(false);
-  if (!d) return null;
-  const state = live.rowState(d);
-  const name = live.contactName(d);
-  const consultants = d.consultants || [];
-  const me = store.me.value?.id;
-  const names = consultants.map((c) => (c.id === me ? "You" : c.name));
-  const last = d.last_message;
-  const unread = own ? own.unread || (own.marked_unread ? 1 : 0) : 0;
-  const project = live.projectName(d.support.project_id);
-  let sub: ComponentChildren;
-  if (typingNow) sub = <em class="typing-sub">typing…</em>;
-  else if (state === "closed") sub = "Closed" + (d.rating ? ` · rated ${d.rating.score}★` : "");
-  else if (names.length)
-    sub = (
-      <>
-        <Users size={12} /> {names.join(", ")}
-      </>
-    );
-  else if (state === "queued") sub = (d.support.level > 1 ? "Waiting for level 2" : "Waiting") + (last ? " · " + messagePreview(last) : "");
-  else sub = last ? messagePreview(last) : project || "New dialog";
-  const label = { waiting: "waiting for an answer", mine: "you are connected", taken: "a consultant is connected", queued: "waiting", idle: "", closed: "closed" }[state];
-  const cross = state === "mine" || state === "closed";
-  return (
-    <div role="listitem" class={"dlg-item " + state}>
-      <a
-        class={"conv-row dlg-row " + state + (props.active ? " active" : "") + (unread ? " unread" : "") + (cross ? " has-x" : "")}
-        href={`/d/${props.id}`}
-        data-row={props.row}
-        data-dialog={props.id}
-        data-state={state}
-        aria-current={props.active ? "page" : undefined}
-        aria-label={`${name}${label ? ", " + label : ""}${names.length ? ", with " + names.join(", ") : ""}`}
-        title={project ? `${project}${d.support.level > 1 ? " · level 2" : ""}` : undefined}
-        onClick={(e) => {
-          if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
-          e.preventDefault();
-          live.open(props.id);
-        }}
-      >
-        <span class="conv-icon">
-          <Avatar id={d.contact.id * 31 + 7} name={name} size={36} />
-        </span>
-        <span class="conv-main">
-          <span class="conv-title">{name}</span>
-          <span class="conv-sub">{sub}</span>
-        </span>
-        <span class="conv-end">
-          <span class="conv-when">{shortWhen(last?.created_at || d.conversation.last_message_at || d.conversation.created_at)}</span>
-          {unread ? (
-            <span class="badge" aria-label={`${unread} unread`}>
-              {unread > 999 ? "999+" : unread}
-            </span>
-          ) : state === "waiting" ? (
-            <span class="dot-new" aria-hidden="true" />
-          ) : null}
-        </span>
-      </a>
-      {cross ? (
-        <button
-          class="icon-btn small dlg-x"
-          title={state === "closed" ? "Remove from the list" : "Disconnect from this dialog"}
-          aria-label={`Disconnect from ${name}`}
-          disabled={busy}
-          onClick={async () => {
-            setBusy(true);
-            try {
-              await live.disconnect(props.id);
-            } catch (e) {
-              store.fail(e);
-            } finally {
-              setBusy(false);
-            }
-          }}
-        >
-          <Close size={14} />
-        </button>
-      ) : null}
     </div>
   );
 });

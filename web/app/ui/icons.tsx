@@ -65,6 +65,8 @@ export const Users = (p: P) =>
     ],
     p,
   );
+/** Lightning: quick replies. */
+export const Zap = (p: P) => svg(<path d="M13 2 3 14h9l-1 8 10-12h-9z" />, p);
 export const Wifi = (p: P) =>
   svg([<path d="M1 1l22 22M16.7 11.1A10.9 10.9 0 0 1 19 12.5M5 12.5a11 11 0 0 1 5.2-2.4M10.7 5A16 16 0 0 1 22.6 9M1.4 9a16 16 0 0 1 4.7-2.9M8.5 16.1a6 6 0 0 1 7 0M12 20h.01" />], p);
 

@@ -1,0 +1,197 @@
+// DialogRow is one customer dialog in a list: the Visitors block of the
+// sidebar (live chat, seed 002) and the inbox (seed 003) use this one row.
+//
+// Everywhere: the customer's name and avatar, the state colour of live chat
+// (green while it waits for an answer from this user, blue once a
+// consultant is connected, light blue when it is this user), the time and
+// the viewer's unread count. The inbox adds the channel's icon and name,
+// the customer's pinned tags under the name, the last communication or the
+// viewer's own draft, the manager in charge, the processing order's yellow
+// and red (past the reply warning and limit), and, for those who may delete
+// dialogs, a checkbox in place of the avatar on hover. A click opens the
+// dialog (a preview when the user is not connected); it never connects.
+
+import type { ComponentChildren } from "preact";
+import { useState } from "preact/hooks";
+import * as live from "../livechat";
+import { navigate } from "../router";
+import { memo, use, useSelect, Version } from "../sig";
+import * as store from "../store";
+import type { Dialog } from "../types";
+import { messagePreview, shortWhen } from "../util";
+import { ChannelIcon, channelName, TagChip } from "./channels";
+import { Avatar } from "./common";
+import { Close, Users } from "./icons";
+
+/** Ticks every 15 s, so the yellow and red of the processing order follow the clock. */
+export const clock = new Version();
+setInterval(() => clock.bump(), 15_000);
+
+export type Sla = "" | "warn" | "due";
+
+/** sla: past the project's reply limit (red), past its warning (yellow), or neither, by this clock. */
+export function sla(d: Dialog, now = Date.now()): Sla {
+  if (d.support.status !== "open" || !d.support.waiting_since) return "";
+  if (d.reply_due_at && Date.parse(d.reply_due_at) <= now) return "due";
+  if (d.reply_warn_at && Date.parse(d.reply_warn_at) <= now) return "warn";
+  return "";
+}
+
+export interface DialogRowProps {
+  id: number;
+  row: number;
+  active: boolean;
+  href: string;
+  /** The inbox's row: channel, tags, draft, manager in charge, processing colours. */
+  inbox?: boolean;
+  /** Selection for deleting (undefined: the user may not delete dialogs). */
+  selected?: boolean;
+  /** Anything is selected: checkboxes show on every row. */
+  selecting?: boolean;
+  onSelect?: (id: number, on: boolean, range: boolean) => void;
+}
+
+export const DialogRow = memo(function DialogRow(props: DialogRowProps) {
+  const d = useSelect([live.dialogsV], () => live.dialogs.get(props.id));
+  const own = useSelect([store.convsV], () => store.convs.get(props.id));
+  const typingNow = useSelect([store.typingV], () => (store.typing.get(props.id)?.size || 0) > 0);
+  use(clock);
+  const [busy, setBusy] = useState(false);
+  if (!d) return null;
+  const state = live.rowState(d);
+  const name = live.contactName(d);
+  const consultants = d.consultants || [];
+  const me = store.me.value?.id;
+  const names = consultants.map((c) => (c.id === me ? "You" : c.name));
+  const last = d.last_message;
+  const unread = live.unreadOf(d);
+  const project = live.projectName(d.support.project_id);
+  const draft = (own?.draft ?? d.draft) || "";
+  const mark = props.inbox ? sla(d) : "";
+  let sub: ComponentChildren;
+  if (typingNow) sub = <em class="typing-sub">typing…</em>;
+  else if (props.inbox && draft && !props.active)
+    sub = (
+      <>
+        <span class="draft-label">Draft:</span> {draft}
+      </>
+    );
+  else if (props.inbox) sub = last ? (last.sender_id === me ? "You: " : "") + messagePreview(last) : project || "New dialog";
+  else if (state === "closed") sub = "Closed" + (d.rating ? ` · rated ${d.rating.score}★` : "");
+  else if (names.length)
+    sub = (
+      <>
+        <Users size={12} /> {names.join(", ")}
+      </>
+    );
+  else if (state === "queued") sub = (d.support.level > 1 ? "Waiting for level 2" : "Waiting") + (last ? " · " + messagePreview(last) : "");
+  else sub = last ? messagePreview(last) : project || "New dialog";
+  const label = { waiting: "waiting for an answer", mine: "you are connected", taken: "a consultant is connected", queued: "waiting", idle: "", closed: "closed" }[state];
+  const cross = !props.inbox && (state === "mine" || state === "closed");
+  const pinned = props.inbox ? (d.contact?.tags || []).filter((t) => t.pinned) : [];
+  const assignee = d.assignee?.name || (d.support.assignee_id ? store.personName(d.support.assignee_id) : "");
+  const selectable = props.selected !== undefined;
+  return (
+    <div role="listitem" class={"dlg-item " + state + (props.selected ? " selected" : "") + (props.selecting ? " selecting" : "")}>
+      {selectable ? (
+        <label class="dlg-pick" title="Select">
+          <input
+            type="checkbox"
+            checked={props.selected}
+            aria-label={`Select the dialog with ${name}`}
+            onClick={(e) => props.onSelect?.(props.id, (e.currentTarget as HTMLInputElement).checked, e.shiftKey)}
+          />
+        </label>
+      ) : null}
+      <a
+        class={
+          "conv-row dlg-row " +
+          state +
+          (props.inbox ? " inbox-row" : "") +
+          (mark ? " sla-" + mark : "") +
+          (props.active ? " active" : "") +
+          (unread ? " unread" : "") +
+          (cross ? " has-x" : "")
+        }
+        href={props.href}
+        data-row={props.row}
+        data-dialog={props.id}
+        data-state={state}
+        data-sla={mark || undefined}
+        aria-current={props.active ? "page" : undefined}
+        aria-label={`${name}${label ? ", " + label : ""}${mark === "due" ? ", reply overdue" : mark === "warn" ? ", reply due soon" : ""}${names.length ? ", with " + names.join(", ") : ""}${unread ? `, ${unread} unread` : ""}`}
+        title={project ? `${project}${d.support.level > 1 ? " · level 2" : ""}` : undefined}
+        onClick={(e) => {
+          if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+          e.preventDefault();
+          navigate(props.href);
+        }}
+      >
+        <span class="conv-icon">
+          <Avatar id={live.avatarId(d)} name={name} size={36} />
+        </span>
+        <span class="conv-main">
+          <span class="conv-title">
+            <span class="dlg-name">{name}</span>
+            {props.inbox ? (
+              <span class="dlg-channel">
+                <ChannelIcon channel={d.support.channel} size={12} />
+                <span class="ch-name">{channelName(d.support.channel)}</span>
+              </span>
+            ) : null}
+          </span>
+          {pinned.length ? (
+            <span class="dlg-tags">
+              {pinned.map((t) => (
+                <TagChip key={t.tag_id} name={t.name} color={t.color} />
+              ))}
+            </span>
+          ) : null}
+          <span class="conv-sub">{sub}</span>
+          {props.inbox ? (
+            <span class="dlg-meta">
+              {d.support.status === "closed" ? <span class="dlg-closed">Closed · </span> : null}
+              {assignee ? (
+                <span class="dlg-assignee" title="Manager in charge">
+                  <Users size={11} /> {d.support.assignee_id === me ? "You" : assignee}
+                </span>
+              ) : (
+                <span class="dlg-assignee none">Unassigned</span>
+              )}
+            </span>
+          ) : null}
+        </span>
+        <span class="conv-end">
+          <span class={"conv-when" + (mark ? " " + mark : "")}>{shortWhen(d.support.activity_at || last?.created_at || d.conversation.last_message_at || d.conversation.created_at)}</span>
+          {unread ? (
+            <span class="badge" aria-label={`${unread} unread`}>
+              {unread > 999 ? "999+" : unread}
+            </span>
+          ) : state === "waiting" ? (
+            <span class="dot-new" aria-hidden="true" />
+          ) : null}
+        </span>
+      </a>
+      {cross ? (
+        <button
+          class="icon-btn small dlg-x"
+          title={state === "closed" ? "Remove from the list" : "Disconnect from this dialog"}
+          aria-label={`Disconnect from ${name}`}
+          disabled={busy}
+          onClick={async () => {
+            setBusy(true);
+            try {
+              await live.disconnect(props.id);
+            } catch (e) {
+              store.fail(e);
+            } finally {
+              setBusy(false);
+            }
+          }}
+        >
+          <Close size={14} />
+        </button>
+      ) : null}
+    </div>
+  );
+});

@@ -1,0 +1,233 @@
+// The support inbox's list (seed 003) in the sidebar's place: the number of
+// unread dialogs, the order (processing / last activity), the filters
+// (their panel is loaded on demand), and every dialog the user may see,
+// paged in as the list scrolls. The filters and the order are the URL's
+// query, so reload and Back keep them. SideTabs switches between the team
+// chats (with live chat's Visitors block) and the inbox.
+
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import * as inbox from "../inbox";
+import * as live from "../livechat";
+import { navigate, onLink, route } from "../router";
+import { use } from "../sig";
+import * as store from "../store";
+import { DialogRow } from "./DialogRow";
+import { Menu, Modal, Spinner, useMenu } from "./common";
+import { lazy } from "./lazy";
+import { VirtualList, type VirtualListHandle } from "./VirtualList";
+
+const FilterPanel = lazy(() => import("../lazy/InboxTools").then((m) => m.FilterPanel));
+
+/** canSeeDialogs: specialists of a project and managers have an inbox. */
+export function canSeeDialogs(): boolean {
+  return live.isSpecialist.value || store.canManageChat(store.me.value);
+}
+
+/** inboxURL is the inbox with the given filters, and a dialog open beside it. */
+export function inboxURL(f: inbox.Filters, id?: number): string {
+  const q = inbox.query(f);
+  return "/inbox" + (id ? "/" + id : "") + (q ? "?" + q : "");
+}
+
+/** SideTabs: Chats (team chat and the Visitors block) and Inbox, with the unread dialogs. */
+export function SideTabs() {
+  const r = use(route);
+  const n = use(inbox.unreadDialogs);
+  use(live.isSpecialist, store.rights);
+  if (!canSeeDialogs()) return null;
+  const at = r.name === "inbox";
+  // Back to the inbox as it was left (its filters).
+  const inboxHref = "/inbox" + (inbox.list.key ? "?" + inbox.list.key : "");
+  return (
+    <nav class="side-tabs" aria-label="Sections">
+      <a href="/" class={at ? "" : "on"} aria-current={at ? undefined : "page"} onClick={onLink}>
+        Chats
+      </a>
+      <a href={inboxHref} class={at ? "on" : ""} aria-current={at ? "page" : undefined} onClick={onLink}>
+        Inbox
+        {n ? (
+          <span class="badge" aria-label={`${n} unread dialogs`}>
+            {n > 999 ? "999+" : n}
+          </span>
+        ) : null}
+      </a>
+    </nav>
+  );
+}
+
+export function InboxSide() {
+  const r = use(route);
+  const f = useMemo(() => inbox.parseFilters(r.query || ""), [r.query]);
+  const lv = use(inbox.listV);
+  const processing = use(inbox.processing);
+  const unread = use(inbox.unreadDialogs);
+  use(store.rights);
+  const [filters, setFilters] = useState(false);
+  const [selected, setSelected] = useState<Set<number>>(new Set());
+  const [confirm, setConfirm] = useState(false);
+  const lastPick = useRef(0);
+  const listRef = useRef<VirtualListHandle>(null);
+  const actions = useMenu();
+  const canDelete = inbox.canDelete();
+
+  useEffect(() => inbox.show(f), [f]);
+  // A selection belongs to its list.
+  useEffect(() => setSelected(new Set()), [inbox.list.key]);
+
+  const ids = inbox.list.ids;
+  const sort = f.sort || inbox.list.sort;
+  const set = (next: inbox.Filters) => navigate(inboxURL(next, r.id));
+  const nFilters = inbox.activeFilters(f);
+
+  const pick = (id: number, on: boolean, range: boolean) => {
+    const next = new Set(selected);
+    if (range && lastPick.current) {
+      const a = ids.indexOf(lastPick.current),
+        b = ids.indexOf(id);
+      if (a >= 0 && b >= 0) for (let i = Math.min(a, b); i <= Math.max(a, b); i++) on ? next.add(ids[i]) : next.delete(ids[i]);
+    } else if (on) next.add(id);
+    else next.delete(id);
+    lastPick.current = id;
+    setSelected(next);
+  };
+  const all = ids.length > 0 && ids.every((id) => selected.has(id));
+
+  return (
+    <nav class="sidebar inbox-side" aria-label="Inbox">
+      <SideTabs />
+      {selected.size ? (
+        <div class="inbox-bar selecting">
+          <label class="pick-all" title="Select every dialog in the list">
+            <input type="checkbox" checked={all} aria-label="Select all dialogs" onClick={() => setSelected(all ? new Set() : new Set(ids))} />
+          </label>
+          <span class="grow">{selected.size} selected</span>
+          <button class="btn small" aria-haspopup="menu" onClick={(e) => actions.open(e.currentTarget as HTMLElement)}>
+            Actions ▾
+          </button>
+          <button class="btn small" onClick={() => setSelected(new Set())}>
+            Cancel
+          </button>
+        </div>
+      ) : (
+        <div class="inbox-bar">
+          <h1 class="inbox-title">
+            Inbox
+            <span class={"inbox-unread" + (unread ? " some" : "")} data-unread={unread}>
+              {unread ? `${unread} unread` : "all read"}
+            </span>
+          </h1>
+          <select
+            class="input small sort-select"
+            aria-label="Order"
+            value={sort}
+            onChange={(e) => set({ ...f, sort: (e.currentTarget as HTMLSelectElement).value as inbox.Sort })}
+          >
+            <option value="processing" disabled={processing === false}>
+              Processing order{processing === false ? " (no reply limits)" : ""}
+            </option>
+            <option value="activity">Last activity</option>
+          </select>
+          <button
+            class={"btn small filter-btn" + (nFilters ? " on" : "")}
+            aria-expanded={filters}
+            aria-label={`Filters and sorting${nFilters ? `, ${nFilters} set` : ""}`}
+            onClick={() => setFilters(!filters)}
+            onMouseEnter={FilterPanel.preload}
+          >
+            Filters{nFilters ? <span class="badge">{nFilters}</span> : null}
+          </button>
+        </div>
+      )}
+      {actions.at ? (
+        <Menu
+          x={actions.at.x}
+          y={actions.at.y}
+          label="Actions"
+          onClose={actions.close}
+          items={[{ label: `Delete ${selected.size} dialog${selected.size === 1 ? "" : "s"}…`, danger: true, onSelect: () => setConfirm(true) }]}
+        />
+      ) : null}
+      {inbox.list.error ? (
+        <p class="form-error inbox-error" role="alert">
+          {inbox.list.error}
+        </p>
+      ) : null}
+      <VirtualList
+        handle={listRef}
+        class="conv-list inbox-list"
+        role="list"
+        label="Dialogs"
+        count={ids.length}
+        version={`${lv}:${selected.size}:${r.id}`}
+        keyAt={(i) => ids[i]}
+        estimate={(i) => (live.dialogs.get(ids[i])?.contact?.tags?.some((t) => t.pinned) ? 96 : 78)}
+        onRange={(_s, end) => {
+          if (end > ids.length - 20) inbox.more();
+        }}
+        render={(i) => (
+          <DialogRow
+            id={ids[i]}
+            row={i}
+            active={ids[i] === r.id}
+            href={inboxURL(f, ids[i])}
+            inbox
+            selected={canDelete ? selected.has(ids[i]) : undefined}
+            selecting={selected.size > 0}
+            onSelect={pick}
+          />
+        )}
+      />
+      <div class="side-foot muted" aria-live="polite">
+        {inbox.list.loading ? (
+          <Spinner label="Loading dialogs" />
+        ) : !ids.length ? (
+          nFilters ? (
+            <>
+              No dialogs match these filters.{" "}
+              <button class="link" onClick={() => set({ ...inbox.parseFilters(""), sort: f.sort })}>
+                Clear the filters
+              </button>
+            </>
+          ) : (
+            "No dialogs yet."
+          )
+        ) : (
+          `${ids.length}${inbox.list.done ? "" : "+"} dialog${ids.length === 1 ? "" : "s"}`
+        )}
+      </div>
+      {filters ? <FilterPanel f={f} onChange={set} onClose={() => setFilters(false)} /> : null}
+      {confirm ? (
+        <Modal
+          title={`Delete ${selected.size} dialog${selected.size === 1 ? "" : "s"}?`}
+          onClose={() => setConfirm(false)}
+          footer={
+            <>
+              <button class="btn" onClick={() => setConfirm(false)}>
+                Cancel
+              </button>
+              <button
+                class="btn danger"
+                data-autofocus
+                onClick={async () => {
+                  setConfirm(false);
+                  try {
+                    const n = await inbox.remove([...selected]);
+                    store.toast(`${n} dialog${n === 1 ? "" : "s"} deleted.`);
+                    if (r.id && selected.has(r.id)) navigate(inboxURL(f));
+                    setSelected(new Set());
+                  } catch (e) {
+                    store.fail(e);
+                  }
+                }}
+              >
+                Delete for good
+              </button>
+            </>
+          }
+        >
+          <p>The dialogs, their messages and their files are deleted for good. Customers, their cases and the metrics already counted stay.</p>
+        </Modal>
+      ) : null}
+    </nav>
+  );
+}
