@@ -109,9 +109,10 @@ const (
 	ActionReassigned = "reassigned" // Assistance handed to another administrator; a dialog to another manager (UserIDs: the new one, then the previous one)
 
 	// Live chat (support conversations).
-	ActionConnected    = "connected"    // a consultant connected to the dialog
-	ActionDisconnected = "disconnected" // a consultant disconnected
-	ActionTransferred  = "transferred"  // moved to level 2 (UserIDs: the specialist chosen, if any)
+	ActionConnected    = "connected"     // a consultant connected to the dialog
+	ActionDisconnected = "disconnected"  // a consultant disconnected
+	ActionTransferred  = "transferred"   // moved to level 2 (UserIDs: the specialist chosen, if any)
+	ActionTransferNote = "transfer_note" // staff only: the hand-over note of a transfer (Title; ActorID, UserIDs as the transfer's)
 	ActionClosed       = "closed"
 	ActionCaseCreated  = "case_created" // Title: the case number
 	ActionOffline      = "offline"      // nobody could answer: the project's offline text

@@ -17,8 +17,9 @@ type Dialog struct {
 	Contact      *parley.Contact      `json:"contact"`
 	Consultants  []Consultant         `json:"consultants"`
 	// Waiting: open, nobody connected, and the visitor wrote last (unless
-	// that went into an offline case) or it was just transferred. The
-	// sidebar shows it first, green, with the repeating sound.
+	// that went into an offline case), or it was just transferred, or its
+	// last consultant just disconnected. The sidebar shows it first,
+	// green, with the repeating sound.
 	Waiting     bool            `json:"waiting"`
 	LastMessage *parley.Message `json:"last_message,omitempty"`
 	Rating      *parley.Rating  `json:"rating,omitempty"`
@@ -148,9 +149,12 @@ func (s *Service) dialogs(ctx context.Context, r parley.Reader, convs []*parley.
 }
 
 // waiting is the rule for a dialog needing an answer: open, nobody
-// connected, and the last word is the visitor's or a transfer (which alerts
-// level 2 at once). A visitor's message filed into an offline case (nobody
-// could answer, or outside working hours) does not ring: the case is its
+// connected, and the last word is the visitor's, a transfer (which alerts
+// level 2 at once, with or without its hand-over note), or the last
+// consultant disconnecting (the visitor is still in an open dialog that
+// nobody serves: colleagues are alerted at once, not on the visitor's next
+// message). A visitor's message filed into an offline case (nobody could
+// answer, or outside working hours) does not ring: the case is its
 // follow-up, and consultants online out of hours are not called.
 func waiting(c *parley.Conversation, connected int, last *parley.Message) bool {
 	if c.Support.Status != parley.SupportOpen || connected > 0 || last == nil {
@@ -159,7 +163,14 @@ func waiting(c *parley.Conversation, connected int, last *parley.Message) bool {
 	if last.ContactID != 0 {
 		return last.Seq > c.Support.FiledSeq
 	}
-	return last.Event != nil && last.Event.Action == parley.ActionTransferred
+	if last.Event == nil {
+		return false
+	}
+	switch last.Event.Action {
+	case parley.ActionTransferred, parley.ActionTransferNote, parley.ActionDisconnected:
+		return true
+	}
+	return false
 }
 
 // emitDialog tells the project's staff that a dialog changed.
@@ -442,8 +453,9 @@ func (s *Service) Connect(ctx context.Context, actor *parley.User, id int64) (*D
 	})
 }
 
-// Disconnect leaves a dialog (the cross in the sidebar); a dialog nobody
-// is connected to alerts again on the visitor's next message.
+// Disconnect leaves a dialog (the cross in the sidebar); when the last
+// consultant leaves an open dialog it waits again (see waiting), so
+// colleagues are alerted at once.
 func (s *Service) Disconnect(ctx context.Context, actor *parley.User, id int64) (*Dialog, error) {
 	return s.change(ctx, actor, id, func(tx parley.Tx, c *parley.Conversation, level int) error {
 		if _, err := tx.Member(ctx, c.ID, actor.ID); err != nil {
@@ -461,14 +473,22 @@ func (s *Service) leave(ctx context.Context, tx parley.Tx, c *parley.Conversatio
 	return s.systemLine(ctx, tx, c, parley.SystemEvent{Action: parley.ActionDisconnected, ActorID: userID})
 }
 
-// TransferInput names a level-2 specialist, or none for the level-2 queue.
+// TransferInput names a level-2 specialist, or none for the level-2 queue,
+// and an optional hand-over note for them.
 type TransferInput struct {
-	UserID int64 `json:"user_id"`
+	UserID int64  `json:"user_id"`
+	Note   string `json:"note,omitempty"`
 }
 
 // Transfer moves a dialog to level 2: the transferring consultant is
 // disconnected and the level-2 specialists (or the one chosen) are alerted.
+// A hand-over note becomes a staff-only system line after the transfer's,
+// so it is what the receivers' list shows; the visitor never sees it.
 func (s *Service) Transfer(ctx context.Context, actor *parley.User, id int64, in TransferInput) (*Dialog, error) {
+	note, err := textField("note", in.Note, maxText, false)
+	if err != nil {
+		return nil, err
+	}
 	return s.change(ctx, actor, id, func(tx parley.Tx, c *parley.Conversation, level int) error {
 		if c.Support.Status != parley.SupportOpen {
 			return parley.Errorf(parley.ECONFLICT, "this dialog is closed")
@@ -504,6 +524,10 @@ func (s *Service) Transfer(ctx context.Context, actor *parley.User, id int64, in
 		if err := s.leave(ctx, tx, c, actor.ID); err != nil {
 			return err
 		}
+		if err := s.systemLine(ctx, tx, c, ev); err != nil || note == "" {
+			return err
+		}
+		ev.Action, ev.Title = parley.ActionTransferNote, note
 		return s.systemLine(ctx, tx, c, ev)
 	})
 }
@@ -575,7 +599,7 @@ func (s *Service) AfterSend(ctx context.Context, tx parley.Tx, c *parley.Convers
 	if err != nil {
 		return err
 	}
-	online, err := s.online(ctx, p)
+	online, err := s.canAnswer(ctx, p, c)
 	if err != nil {
 		return err
 	}

@@ -92,35 +92,21 @@ func (s *Service) Metrics(ctx context.Context, actor *parley.User, projectID int
 		return per[id]
 	}
 	for _, c := range convs {
-		var visitorFirst time.Time
-		answered := false
-		joined := map[int64]time.Time{}
-		for _, m := range byConv[c.ID] {
-			switch {
-			case m.Kind == parley.MsgEvent && m.Event != nil && m.Event.Action == parley.ActionConnected:
-				if _, ok := joined[m.Event.ActorID]; !ok {
-					joined[m.Event.ActorID] = m.CreatedAt
-				}
-			case m.ContactID != 0:
-				if visitorFirst.IsZero() {
-					visitorFirst = m.CreatedAt
-				}
-			case m.SenderID != 0 && (m.Kind == parley.MsgText || m.Kind == parley.MsgFile):
-				if !answered && !visitorFirst.IsZero() {
-					answered = true
-					a := get(m.SenderID)
-					a.first = append(a.first, m.CreatedAt.Sub(visitorFirst).Milliseconds())
-				}
-			}
-		}
-		r := ratings[c.ID]
-		for uid, at := range joined {
+		f := dialogFigures(byConv[c.ID], ratings[c.ID])
+		for uid, at := range f.joined {
 			a := get(uid)
 			a.convs++
 			if c.Support.Status == parley.SupportClosed && !c.Support.ClosedAt.IsZero() {
 				a.handled = append(a.handled, c.Support.ClosedAt.Sub(at).Milliseconds())
 			}
-			if r != nil {
+		}
+		for _, r := range f.first {
+			a := get(r.by)
+			a.first = append(a.first, r.ms)
+		}
+		if r := ratings[c.ID]; r != nil {
+			for _, uid := range f.rated {
+				a := get(uid)
 				a.ratings++
 				a.sum += r.Score
 			}
@@ -152,6 +138,81 @@ func (s *Service) Metrics(ctx context.Context, actor *parley.User, projectID int
 		return int(a.UserID - b.UserID)
 	})
 	return out, nil
+}
+
+// figures are what one dialog adds to its consultants' metrics.
+type figures struct {
+	// joined is when each consultant first connected.
+	joined map[int64]time.Time
+	// first are the first responses: one from the visitor's first message,
+	// and one from each transfer, each credited to whoever answered first.
+	first []response
+	// rated are the consultants the rating is attributed to: those serving
+	// when it was given (docs/decisions.md).
+	rated []int64
+}
+
+type response struct {
+	by int64
+	ms int64
+}
+
+// dialogFigures reads a dialog's stored messages, oldest first. A first
+// response counts from when the dialog came to those who answer it: the
+// visitor's first message, or a transfer to level 2 (the receiver got the
+// dialog then, so answering at once after a transfer is a quick response,
+// not none). A rating is given after a close: it goes to the consultants
+// connected at the last close before it, or, when nobody was connected
+// then, to the last ones who were.
+func dialogFigures(msgs []*parley.Message, rating *parley.Rating) figures {
+	f := figures{joined: map[int64]time.Time{}}
+	var since time.Time // when the dialog last came to those who answer it; zero once answered
+	var visitorFirst bool
+	connected := []int64{}
+	last := []int64{} // the last consultants connected, while nobody is
+	for _, m := range msgs {
+		switch {
+		case m.Kind == parley.MsgEvent && m.Event != nil:
+			switch m.Event.Action {
+			case parley.ActionConnected:
+				if _, ok := f.joined[m.Event.ActorID]; !ok {
+					f.joined[m.Event.ActorID] = m.CreatedAt
+				}
+				if !slices.Contains(connected, m.Event.ActorID) {
+					connected = append(connected, m.Event.ActorID)
+				}
+			case parley.ActionDisconnected:
+				if len(connected) > 0 {
+					last = slices.Clone(connected)
+				}
+				connected = slices.DeleteFunc(connected, func(id int64) bool { return id == m.Event.ActorID })
+			case parley.ActionTransferred:
+				if visitorFirst {
+					since = m.CreatedAt
+				}
+			case parley.ActionClosed:
+				if rating == nil || rating.CreatedAt.IsZero() || !m.CreatedAt.After(rating.CreatedAt) {
+					f.rated = slices.Clone(connected)
+					if len(f.rated) == 0 {
+						f.rated = slices.Clone(last)
+					}
+				}
+			}
+		case m.ContactID != 0:
+			if !visitorFirst {
+				visitorFirst, since = true, m.CreatedAt
+			}
+		case m.SenderID != 0 && (m.Kind == parley.MsgText || m.Kind == parley.MsgFile):
+			if !since.IsZero() {
+				f.first = append(f.first, response{by: m.SenderID, ms: m.CreatedAt.Sub(since).Milliseconds()})
+				since = time.Time{}
+			}
+		}
+	}
+	if rating == nil {
+		f.rated = nil
+	}
+	return f
 }
 
 // allDialogs pages through every dialog matching f.

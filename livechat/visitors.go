@@ -120,6 +120,11 @@ type PublicProject struct {
 	Online      bool                  `json:"online"`
 	Messages    PublicMessages        `json:"messages"`
 	Prechat     []parley.PrechatField `json:"prechat_fields"`
+	// MaxMessageLength (characters) and MaxFileSize (bytes) are the
+	// limits of what a visitor may send, so the widget refuses more
+	// before sending, as the staff app does.
+	MaxMessageLength int   `json:"max_message_length"`
+	MaxFileSize      int64 `json:"max_file_size"`
 }
 
 // PublicMessages are the texts the widget shows.
@@ -142,23 +147,45 @@ func (s *Service) PublicConfig(ctx context.Context, key, origin string) (*Public
 	if err != nil {
 		return nil, err
 	}
+	lim := s.msgs.Config()
 	return &PublicProject{Name: p.Name, ChatEnabled: p.ChatEnabled, Online: online, Prechat: p.Prechat,
-		Messages: PublicMessages{p.Messages.Greeting, p.Messages.Offline, p.Messages.Waiting}}, nil
+		Messages:         PublicMessages{p.Messages.Greeting, p.Messages.Offline, p.Messages.Waiting},
+		MaxMessageLength: lim.MaxMessageLength, MaxFileSize: lim.MaxFileSize}, nil
 }
 
-// online reports whether someone can answer now: within working hours and
-// a level-1 specialist connected (on this node's presence; see
-// docs/livechat.md for clusters).
+// online reports whether someone can answer a new dialog now: within
+// working hours and a level-1 specialist connected (on this node's
+// presence; see docs/livechat.md for clusters).
 func (s *Service) online(ctx context.Context, p *parley.Project) (bool, error) {
+	return s.onlineAt(ctx, p, parley.Level1, 0)
+}
+
+// canAnswer reports whether someone the dialog alerts is online now: the
+// level-1 specialists while it is at level 1; after a transfer the
+// specialist chosen, or any level-2 specialist for the queue. A closed
+// dialog answers as a new one would (the next message opens one).
+func (s *Service) canAnswer(ctx context.Context, p *parley.Project, c *parley.Conversation) (bool, error) {
+	if c.Support.Status != parley.SupportOpen || c.Support.Level != parley.Level2 {
+		return s.online(ctx, p)
+	}
+	return s.onlineAt(ctx, p, parley.Level2, c.Support.TransferTo)
+}
+
+// onlineAt reports whether, within working hours, the specialist to (if
+// not 0) or any specialist of the level is connected.
+func (s *Service) onlineAt(ctx context.Context, p *parley.Project, level int, to int64) (bool, error) {
 	if !p.ChatEnabled || !p.Hours.Open(s.now()) {
 		return false, nil
+	}
+	if to != 0 {
+		return s.presence.Online(to), nil
 	}
 	staff, err := s.store.ProjectStaff(ctx, p.ID)
 	if err != nil {
 		return false, err
 	}
 	for _, st := range staff {
-		if st.Level == parley.Level1 && s.presence.Online(st.UserID) {
+		if st.Level == level && s.presence.Online(st.UserID) {
 			return true, nil
 		}
 	}
@@ -376,12 +403,33 @@ func (s *Service) UpdateContact(ctx context.Context, v *Visitor, in ContactInput
 		if err := tx.UpdateContact(ctx, &c); err != nil {
 			return err
 		}
-		if conv, err := tx.LastDialog(ctx, c.ID); err == nil {
-			return s.emitDialog(ctx, tx, conv)
+		conv, err := tx.LastDialog(ctx, c.ID)
+		if err != nil {
+			return nil
 		}
-		return nil
+		if c.Email != "" && c.Email != v.Contact.Email {
+			if err := s.replyTo(ctx, tx, conv, &c); err != nil {
+				return err
+			}
+		}
+		return s.emitDialog(ctx, tx, conv)
 	})
 	return visitorContact(&c), err
+}
+
+// replyTo records on the dialog's open offline case where to answer the
+// visitor, when they give an e-mail address after the case was filed (the
+// widget asks for one while nobody is online): the case carries it even if
+// the contact's card changes later.
+func (s *Service) replyTo(ctx context.Context, tx parley.Tx, conv *parley.Conversation, c *parley.Contact) error {
+	k, err := tx.OpenCaseOf(ctx, conv.ID, parley.CaseFromOffline)
+	if parley.ErrorCode(err) == parley.ENOTFOUND {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return tx.AddCaseComment(ctx, &parley.CaseComment{CaseID: k.ID, ContactID: c.ID, Text: "Reply to " + c.Email})
 }
 
 // VisitorMessage is a message as a visitor sees it.
@@ -476,7 +524,13 @@ func project(ctx context.Context, n *names, m *parley.Message) *VisitorMessage {
 				ev.To = n.of(ctx, m.Event.UserIDs[0])
 			}
 		case parley.ActionClosed:
-		case parley.ActionCaseCreated, parley.ActionOffline:
+		case parley.ActionCaseCreated:
+			// Who saved it: the visitor is told a person is still there.
+			ev.Text = m.Event.Title
+			if m.Event.ActorID != 0 {
+				ev.Name = n.of(ctx, m.Event.ActorID)
+			}
+		case parley.ActionOffline:
 			ev.Text = m.Event.Title
 		default:
 			return nil
@@ -503,6 +557,10 @@ type VisitorConversation struct {
 	ReadSeq     int64         `json:"read_seq"`
 	Consultants []VisitorName `json:"consultants"`
 	Rated       bool          `json:"rated"`
+	// Online is whether someone can answer the dialog now: a consultant
+	// connected, or one it alerts online (a level-2 specialist after a
+	// transfer; see canAnswer).
+	Online bool `json:"online"`
 }
 
 // VisitorName is a consultant as the visitor knows them.
@@ -520,6 +578,15 @@ func (s *Service) visitorConversation(ctx context.Context, r parley.Reader, c *p
 	for _, m := range ms {
 		v.ReadSeq = max(v.ReadSeq, m.ReadSeq)
 		v.Consultants = append(v.Consultants, VisitorName{n.of(ctx, m.UserID)})
+	}
+	if v.Online = len(ms) > 0 && c.Support.Status == parley.SupportOpen; !v.Online {
+		p, err := r.ProjectByID(ctx, c.Support.ProjectID)
+		if err != nil {
+			return nil, err
+		}
+		if v.Online, err = s.canAnswer(ctx, p, c); err != nil {
+			return nil, err
+		}
 	}
 	if c.Support.Status == parley.SupportClosed {
 		rs, err := r.Ratings(ctx, []int64{c.ID})
