@@ -26,6 +26,7 @@ const (
 	EventDialogUpdated       = "dialog.updated" // a support conversation's live-chat state, to its project's staff
 	EventTagUpdated          = "tag.updated"    // a customer tag was created, renamed or recoloured
 	EventTagDeleted          = "tag.deleted"
+	EventDialogDeleted       = "dialog.deleted" // deleted for good, with its history and files
 )
 
 // Event is one change a client sees on its real-time connection.

@@ -1,6 +1,9 @@
 package parley
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // The support inbox (seed 003) is live chat's support conversations seen as
 // one list: the types below extend them (the manager in charge, the
@@ -91,3 +94,106 @@ const (
 	SortActivity   = "activity"   // newest communication first, from either side
 	SortProcessing = "processing" // waiting for a reply first, longest waiting at the top
 )
+
+// DialogView is a dialog's read state for a user who sees it without being
+// connected to it (a member's is on their member row). Such a viewer's
+// unread count is the dialog's unanswered customer messages, unless they
+// read it since its last message, and at least 1 while they marked it
+// unread.
+type DialogView struct {
+	ConversationID int64
+	UserID         int64
+	ReadSeq        int64
+	MarkedUnread   bool
+}
+
+// Unread is the viewer's unread count of c: its unanswered messages, or
+// those after the viewer's last read, whichever is fewer.
+func (v *DialogView) Unread(c *Conversation) int64 {
+	var n int64
+	if c.Support != nil {
+		n = c.Support.Unanswered
+		if v != nil {
+			n = min(n, max(0, c.LastSeq-v.ReadSeq))
+		}
+	}
+	if n == 0 && v != nil && v.MarkedUnread {
+		n = 1
+	}
+	return n
+}
+
+// AttachmentLimits are the largest files a channel carries, in bytes, by
+// kind (seed 003's table; 0 means the server's own limit).
+type AttachmentLimits struct {
+	Image int64 `json:"image"`
+	Audio int64 `json:"audio"`
+	Video int64 `json:"video"`
+	Other int64 `json:"other"`
+}
+
+// Attachment kinds, as a file's content type makes them.
+const (
+	AttachImage = "image"
+	AttachAudio = "audio"
+	AttachVideo = "video"
+	AttachOther = "other"
+)
+
+// AttachmentKind is the kind of file a content type is.
+func AttachmentKind(contentType string) string {
+	for _, k := range []string{AttachImage, AttachAudio, AttachVideo} {
+		if strings.HasPrefix(contentType, k+"/") {
+			return k
+		}
+	}
+	return AttachOther
+}
+
+// For returns the limit for a file of the content type (0: none).
+func (l AttachmentLimits) For(contentType string) int64 {
+	switch AttachmentKind(contentType) {
+	case AttachImage:
+		return l.Image
+	case AttachAudio:
+		return l.Audio
+	case AttachVideo:
+		return l.Video
+	}
+	return l.Other
+}
+
+// Capped returns l with every limit at most max (0 becomes max).
+func (l AttachmentLimits) Capped(max int64) AttachmentLimits {
+	c := func(v int64) int64 {
+		if v <= 0 || v > max {
+			return max
+		}
+		return v
+	}
+	return AttachmentLimits{c(l.Image), c(l.Audio), c(l.Video), c(l.Other)}
+}
+
+const mb = 1 << 20
+
+// DefaultAttachmentLimits are seed 003's limits of the messengers' own
+// APIs, by channel; the widget, not listed, has the server's file limit.
+// A project can lower (or, up to the server's limit, raise) them per
+// channel (Project.AttachmentLimits).
+var DefaultAttachmentLimits = map[string]AttachmentLimits{
+	"facebook":    {8 * mb, 25 * mb, 25 * mb, 25 * mb},
+	"instagram":   {8 * mb, 25 * mb, 25 * mb, 25 * mb},
+	"whatsapp_qr": {64 * mb, 64 * mb, 64 * mb, 100 * mb},
+	"whatsapp":    {5 * mb, 16 * mb, 16 * mb, 100 * mb},
+	"telegram":    {10 * mb, 50 * mb, 50 * mb, 50 * mb},
+}
+
+// AttachmentLimitsFor returns the limits of a project's channel: the
+// project's own, else the channel's default, each at most max (the
+// server's file limit).
+func (p *Project) AttachmentLimitsFor(channel string, max int64) AttachmentLimits {
+	if l, ok := p.AttachmentLimits[channel]; ok {
+		return l.Capped(max)
+	}
+	return DefaultAttachmentLimits[channel].Capped(max)
+}

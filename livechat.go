@@ -24,8 +24,10 @@ type Project struct {
 	CaseTemplateID int64 `json:"case_template_id"`
 	// ReplyLimits are the inbox's reply time limits (none by default).
 	ReplyLimits ReplyLimits `json:"reply_limits"`
-	CreatedAt   time.Time   `json:"created_at"`
-	UpdatedAt   time.Time   `json:"updated_at"`
+	// AttachmentLimits override DefaultAttachmentLimits per channel.
+	AttachmentLimits map[string]AttachmentLimits `json:"attachment_limits"`
+	CreatedAt        time.Time                   `json:"created_at"`
+	UpdatedAt        time.Time                   `json:"updated_at"`
 }
 
 // WorkingHours are when the project's consultants answer. Outside them a
@@ -169,6 +171,9 @@ type Support struct {
 	// dialog closes. The processing order and the reply limits count from
 	// it.
 	WaitingSince time.Time `json:"waiting_since,omitzero"`
+	// Unanswered counts the customer's messages since WaitingSince: the
+	// unread count of staff who are not connected to the dialog.
+	Unanswered int64 `json:"unanswered"`
 }
 
 // CaseField is one field of a case template.
@@ -271,11 +276,13 @@ type DialogFilter struct {
 	// TagIDs: the customer has every one of them (pinned ones, with
 	// Pinned). NoTags: the customer has no tag (no pinned tag, with
 	// Pinned). Pinned alone: the customer has a pinned tag.
-	TagIDs   []int64
-	NoTags   bool
-	Pinned   bool
-	From, To time.Time // created in [From, To); zero: unbounded
-	Sort     string    // SortActivity (default) or SortProcessing
+	TagIDs []int64
+	NoTags bool
+	Pinned bool
+	// UnreadFor: only those unread for this user (see DialogView).
+	UnreadFor int64
+	From, To  time.Time // created in [From, To); zero: unbounded
+	Sort      string    // SortActivity (default) or SortProcessing
 	// Cursor continues a listing where the previous page ended.
 	Cursor string
 	Limit  int

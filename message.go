@@ -114,6 +114,8 @@ const (
 	ActionTransferred  = "transferred"   // moved to level 2 (UserIDs: the specialist chosen, if any)
 	ActionTransferNote = "transfer_note" // staff only: the hand-over note of a transfer (Title; ActorID, UserIDs as the transfer's)
 	ActionClosed       = "closed"
+	ActionReopened     = "reopened"     // a message from the customer (no actor) or a manager reopened the closed dialog
+	ActionUnpinned     = "unpinned"     // the dialog was unlinked from its customer
 	ActionCaseCreated  = "case_created" // Title: the case number
 	ActionOffline      = "offline"      // nobody could answer: the project's offline text
 	ActionBlocked      = "blocked"      // the customer was blocked

@@ -148,6 +148,21 @@ type Reader interface {
 	// Dialogs lists a page of support conversations in f.Sort's order,
 	// with the cursor of the next page ("" at the end).
 	Dialogs(ctx context.Context, f DialogFilter) ([]*Conversation, string, error)
+	// CountDialogs counts the dialogs f selects (its order and cursor
+	// aside).
+	CountDialogs(ctx context.Context, f DialogFilter) (int64, error)
+	// Audiences returns who each conversation's events go to (see
+	// Event.Audience), for events that must be addressed before the
+	// conversation is gone.
+	Audiences(ctx context.Context, convIDs []int64) (map[int64][]int64, error)
+	// DialogViews returns userID's read state of the dialogs they viewed
+	// without being connected.
+	DialogViews(ctx context.Context, userID int64, convIDs []int64) (map[int64]*DialogView, error)
+	// DialogFiles lists the files sent in a dialog's messages that are not
+	// deleted, newest first: images, or every other file (kind
+	// AttachImage or AttachOther), before the file ID before (0: from the
+	// newest).
+	DialogFiles(ctx context.Context, convID int64, kind string, before int64, limit int) ([]File, error)
 	MessageByContactClientID(ctx context.Context, contactID int64, clientID string) (*Message, error)
 	// SupportMessages returns every message of the conversations, by
 	// conversation and seq.
@@ -289,6 +304,16 @@ type Tx interface {
 	// SetRevoked records (or forgets) that a dialog was reassigned away
 	// from userID.
 	SetRevoked(ctx context.Context, convID, userID int64, revoked bool) error
+	SetDialogView(ctx context.Context, v *DialogView) error
+	// UnpinDialog unlinks a dialog from its customer: it keeps its
+	// history, but no longer belongs to the customer's card, and the
+	// customer's next message opens a new dialog.
+	UnpinDialog(ctx context.Context, convID int64) error
+	// DeleteDialogs deletes dialogs and everything stored with them
+	// (messages, memberships, read states, files' rows, events, ratings),
+	// returning the deleted files, whose blobs the caller removes after
+	// the commit.
+	DeleteDialogs(ctx context.Context, ids []int64) ([]File, error)
 
 	// Emit appends an event to the transaction; it is stored only if the
 	// transaction commits.

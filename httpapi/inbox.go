@@ -15,6 +15,15 @@ type (
 	QuickReplyList struct {
 		QuickReplies []*parley.QuickReply `json:"quick_replies"`
 	}
+	UnreadDialogs struct {
+		Dialogs int64 `json:"dialogs"`
+	}
+	FileList struct {
+		Files []parley.File `json:"files"`
+	}
+	DeletedOutput struct {
+		Deleted int `json:"deleted"`
+	}
 )
 
 // inboxRoutes are the support inbox's endpoints beyond live chat's dialog
@@ -30,6 +39,63 @@ func (s *Server) inboxRoutes() []route {
 				}
 				return respond(w, http.StatusOK)(s.LiveChat.Reassign(r.Context(), actor(r), id, in))
 			})},
+
+		{Method: "GET", Path: "/api/v1/dialogs/unread", Summary: "How many dialogs are unread for you (the inbox header)", Out: UnreadDialogs{},
+			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
+				n, err := s.LiveChat.UnreadDialogs(r.Context(), actor(r))
+				if err != nil {
+					return err
+				}
+				writeJSON(w, http.StatusOK, UnreadDialogs{n})
+				return nil
+			}},
+		{Method: "POST", Path: "/api/v1/dialogs/{id}/read", Summary: "Mark a dialog read for you, up to its last message",
+			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
+				return noContent(w, s.LiveChat.MarkDialog(r.Context(), actor(r), id, false))
+			})},
+		{Method: "POST", Path: "/api/v1/dialogs/{id}/unread", Summary: "Mark a dialog unread, for you only",
+			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
+				return noContent(w, s.LiveChat.MarkDialog(r.Context(), actor(r), id, true))
+			})},
+		{Method: "GET", Path: "/api/v1/dialogs/{id}/files", Summary: "A dialog's attachments, newest first: its images (kind=image) or other files (kind=file)",
+			Out: FileList{}, Query: "kind:string before:int limit:int",
+			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
+				q := livechat.FilesQuery{Kind: r.URL.Query().Get("kind")}
+				var err error
+				if q.Before, err = queryInt(r, "before"); err != nil {
+					return err
+				}
+				limit, err := queryInt(r, "limit")
+				if err != nil {
+					return err
+				}
+				q.Limit = int(limit)
+				fs, err := s.LiveChat.DialogFiles(r.Context(), actor(r), id, q)
+				if err != nil {
+					return err
+				}
+				writeJSON(w, http.StatusOK, FileList{fs})
+				return nil
+			})},
+		{Method: "POST", Path: "/api/v1/dialogs/{id}/unpin", Summary: "Unlink a dialog from its customer (a manager, or the manager in charge)",
+			Out: livechat.Dialog{},
+			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
+				return respond(w, http.StatusOK)(s.LiveChat.Unpin(r.Context(), actor(r), id))
+			})},
+		{Method: "POST", Path: "/api/v1/dialogs/delete", Summary: "Delete dialogs for good, with their history and files (the dialogs.delete right)",
+			In: IDsInput{}, Out: DeletedOutput{},
+			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
+				var in IDsInput
+				if err := decode(r, &in); err != nil {
+					return err
+				}
+				n, err := s.LiveChat.DeleteDialogs(r.Context(), actor(r), in.IDs)
+				if err != nil {
+					return err
+				}
+				writeJSON(w, http.StatusOK, DeletedOutput{n})
+				return nil
+			}},
 
 		// Tags.
 		{Method: "GET", Path: "/api/v1/tags", Summary: "Customer tags with their dialog counts under the inbox's filters, most used first",

@@ -236,7 +236,7 @@ func (s *Server) liveChatRoutes() []route {
 		// Dialogs (consultants).
 		{Method: "GET", Path: "/api/v1/dialogs", Summary: "The inbox: the dialogs you may see, filtered and sorted (docs/inbox.md)", Out: livechat.DialogPage{},
 			Query: "project:int assignee:ints channel:strings status:string last_from:string tag:ints no_tags:bool pinned:bool " +
-				"sort:string cursor:string limit:int",
+				"unread:bool sort:string cursor:string limit:int",
 			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				q, err := dialogQuery(r)
 				if err != nil {
@@ -445,6 +445,9 @@ func dialogQuery(r *http.Request) (livechat.DialogQuery, error) {
 		return q, err
 	}
 	if q.Pinned, err = queryBool(r, "pinned"); err != nil {
+		return q, err
+	}
+	if q.Unread, err = queryBool(r, "unread"); err != nil {
 		return q, err
 	}
 	limit, err := queryInt(r, "limit")

@@ -526,8 +526,14 @@ func (s *Server) coreRoutes() []route {
 				return nil
 			}},
 
-		{Method: "POST", Path: "/api/v1/files", Summary: "Upload a file: the raw bytes as the body, its name in ?name=",
-			Out: parley.File{}, Query: "name:string", Handle: (*Server).upload},
+		{Method: "POST", Path: "/api/v1/files", Summary: "Upload a file: the raw bytes as the body, its name in ?name=; " +
+			"?conversation_id= checks a dialog's attachment limits before reading it",
+			Out: parley.File{}, Query: "name:string conversation_id:int", Handle: (*Server).upload},
+		{Method: "POST", Path: "/api/v1/files/{id}/copy", Summary: "Copy a file you can read into a new upload of yours, to send it again",
+			Out: parley.File{},
+			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
+				return respond(w, http.StatusCreated)(s.Messaging.CopyFile(r.Context(), actor(r), id))
+			})},
 		{Method: "GET", Path: "/api/v1/files/{id}", Summary: "Download a file (its uploader, or members of its conversation)",
 			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error { return s.download(w, r, false) }},
 		{Method: "GET", Path: "/api/v1/files/{id}/thumbnail", Summary: "An image's preview (JPEG, at most 320 px)",
@@ -746,8 +752,12 @@ func nonNil[T any](s []T) []T {
 }
 
 func (s *Server) upload(w http.ResponseWriter, r *http.Request) error {
+	to, err := queryInt(r, "conversation_id")
+	if err != nil {
+		return err
+	}
 	return s.uploadWith(w, r, func(name, contentType string, size int64, body io.Reader) (any, error) {
-		return s.Messaging.Upload(r.Context(), actor(r), name, contentType, size, body)
+		return s.Messaging.Upload(r.Context(), actor(r), to, name, contentType, size, body)
 	})
 }
 

@@ -31,10 +31,14 @@ type Dialog struct {
 	ReplyWarnAt time.Time `json:"reply_warn_at,omitzero"`
 	ReplyDueAt  time.Time `json:"reply_due_at,omitzero"`
 	// Unread and Draft are the viewer's own: messages after their read
-	// pointer (1 when they marked it unread) and their unsent text. They
-	// are set in answers to the viewer, never in dialog.updated events.
+	// pointer (1 when they marked it unread) and their unsent text; for a
+	// viewer not connected to the dialog, its unanswered customer messages
+	// unless they read it since (parley.DialogView). They are set in
+	// answers to the viewer, never in dialog.updated events.
 	Unread int64  `json:"unread,omitempty"`
 	Draft  string `json:"draft,omitempty"`
+	// AttachmentLimits are the largest files its channel carries, by kind.
+	AttachmentLimits parley.AttachmentLimits `json:"attachment_limits"`
 }
 
 // Consultant is a consultant connected to a dialog.
@@ -124,14 +128,15 @@ func (s *Service) dialogs(ctx context.Context, r parley.Reader, convs []*parley.
 			}
 			d.Assignee = &Consultant{ID: id, Name: name}
 		}
-		if !c.Support.WaitingSince.IsZero() {
-			p := projects[c.Support.ProjectID]
-			if p == nil {
-				if p, err = r.ProjectByID(ctx, c.Support.ProjectID); err != nil {
-					return nil, err
-				}
-				projects[p.ID] = p
+		p := projects[c.Support.ProjectID]
+		if p == nil {
+			if p, err = r.ProjectByID(ctx, c.Support.ProjectID); err != nil {
+				return nil, err
 			}
+			projects[p.ID] = p
+		}
+		d.AttachmentLimits = p.AttachmentLimitsFor(c.Support.Channel, s.msgs.Config().MaxFileSize)
+		if !c.Support.WaitingSince.IsZero() {
 			if l := p.ReplyLimits.For(c.Support.Channel); l.Limit > 0 {
 				d.ReplyDueAt = c.Support.WaitingSince.Add(l.Limit.Duration())
 				if l.Warn > 0 {
@@ -203,6 +208,7 @@ type DialogQuery struct {
 	TagIDs    []int64
 	NoTags    bool
 	Pinned    bool
+	Unread    bool // only those unread for the actor
 	// Sort is parley.SortProcessing or parley.SortActivity; empty is the
 	// processing order when a project in view has reply time limits.
 	Sort   string
@@ -249,9 +255,15 @@ func (s *Service) forViewer(ctx context.Context, actor *parley.User, ds []*Dialo
 	if err != nil {
 		return err
 	}
+	views, err := s.store.DialogViews(ctx, actor.ID, ids)
+	if err != nil {
+		return err
+	}
 	for _, d := range ds {
 		if m := own[d.Conversation.ID]; m != nil {
 			d.Unread, d.Draft = m.Unread(d.Conversation.LastSeq), m.Draft
+		} else {
+			d.Unread = views[d.Conversation.ID].Unread(d.Conversation)
 		}
 	}
 	return nil
@@ -262,6 +274,9 @@ func (s *Service) forViewer(ctx context.Context, actor *parley.User, ds []*Dialo
 func (s *Service) dialogFilter(ctx context.Context, actor *parley.User, q DialogQuery) (parley.DialogFilter, error) {
 	f := parley.DialogFilter{Status: q.Status, LastFrom: q.LastFrom, TagIDs: q.TagIDs, NoTags: q.NoTags, Pinned: q.Pinned,
 		Assignees: q.Assignees, Channels: q.Channels, Sort: q.Sort, Cursor: q.Cursor, Limit: q.Limit}
+	if q.Unread {
+		f.UnreadFor = actor.ID
+	}
 	if q.Status != "" && q.Status != parley.SupportOpen && q.Status != parley.SupportClosed {
 		return f, parley.Invalid("status", "status is open or closed")
 	}
@@ -432,9 +447,7 @@ func (s *Service) change(ctx context.Context, actor *parley.User, id int64, fn f
 // who take it back.
 func (s *Service) Connect(ctx context.Context, actor *parley.User, id int64) (*Dialog, error) {
 	return s.change(ctx, actor, id, func(tx parley.Tx, c *parley.Conversation, level int) error {
-		if c.Support.Status != parley.SupportOpen {
-			return parley.Errorf(parley.ECONFLICT, "this dialog is closed")
-		}
+		// A closed dialog can be connected to: writing in it reopens it.
 		if _, err := tx.Member(ctx, c.ID, actor.ID); err == nil {
 			return nil // already connected
 		}
@@ -540,12 +553,35 @@ func (s *Service) Close(ctx context.Context, actor *parley.User, id int64) (*Dia
 			return parley.Errorf(parley.ECONFLICT, "this dialog is already closed")
 		}
 		c.Support.Status, c.Support.ClosedAt, c.Key = parley.SupportClosed, s.now(), ""
-		c.Support.WaitingSince = time.Time{} // a reopened dialog counts from the customer's next message
+		// A reopened dialog counts from the customer's next message.
+		c.Support.WaitingSince, c.Support.Unanswered = time.Time{}, 0
 		if err := tx.UpdateConversation(ctx, c); err != nil {
 			return err
 		}
 		return s.systemLine(ctx, tx, c, parley.SystemEvent{Action: parley.ActionClosed, ActorID: actor.ID})
 	})
+}
+
+// Reopen reopens a closed dialog for a message from the customer (by 0)
+// or a manager; messaging calls it inside the send, with the dialog
+// locked. The dialog becomes its customer's open one again, so it fails
+// with ECONFLICT, before writing, when the customer has opened another
+// since.
+func (s *Service) Reopen(ctx context.Context, tx parley.Tx, c *parley.Conversation, by int64) error {
+	key := openKey(c.Support.ContactID)
+	if other, err := tx.ConversationByKey(ctx, key); err == nil {
+		return parley.Errorf(parley.ECONFLICT, "this customer has a newer open dialog (%d): write there", other.ID)
+	} else if parley.ErrorCode(err) != parley.ENOTFOUND {
+		return err
+	}
+	c.Key, c.Support.Status, c.Support.ClosedAt = key, parley.SupportOpen, time.Time{}
+	if err := tx.UpdateConversation(ctx, c); err != nil {
+		return err
+	}
+	if err := s.systemLine(ctx, tx, c, parley.SystemEvent{Action: parley.ActionReopened, ActorID: by}); err != nil {
+		return err
+	}
+	return s.emitVisitorConversation(ctx, tx, c)
 }
 
 // systemLine stores a system line in a dialog and announces it to staff
@@ -564,7 +600,7 @@ func (s *Service) systemLine(ctx context.Context, tx parley.Tx, c *parley.Conver
 
 func (s *Service) emitVisitorMessage(ctx context.Context, tx parley.Tx, c *parley.Conversation, m *parley.Message, typ string) error {
 	p := project(ctx, &names{r: tx}, m)
-	if p == nil {
+	if p == nil || c.Support.ContactID == 0 {
 		return nil
 	}
 	e := parley.NewEvent(typ, c.ID, 0, p)
@@ -626,8 +662,9 @@ func noteActivity(ctx context.Context, tx parley.Tx, c *parley.Conversation, m *
 		if sup.WaitingSince.IsZero() {
 			sup.WaitingSince = m.CreatedAt
 		}
+		sup.Unanswered++
 	} else {
-		sup.LastFrom, sup.WaitingSince = parley.FromManager, time.Time{}
+		sup.LastFrom, sup.WaitingSince, sup.Unanswered = parley.FromManager, time.Time{}, 0
 	}
 	return tx.UpdateConversation(ctx, c)
 }

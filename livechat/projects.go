@@ -22,6 +22,9 @@ type ProjectInput struct {
 	Prechat        *[]parley.PrechatField `json:"prechat_fields"`
 	CaseTemplateID *int64                 `json:"case_template_id"`
 	ReplyLimits    *parley.ReplyLimits    `json:"reply_limits"`
+	// AttachmentLimits replace the project's per-channel attachment
+	// limits (channels left out get their defaults back).
+	AttachmentLimits *map[string]parley.AttachmentLimits `json:"attachment_limits"`
 }
 
 const maxText = 2000
@@ -75,6 +78,21 @@ func (in *ProjectInput) apply(ctx context.Context, r parley.Reader, p *parley.Pr
 			}
 		}
 		p.ReplyLimits = l
+	}
+	if in.AttachmentLimits != nil {
+		limits := *in.AttachmentLimits
+		for ch, l := range limits {
+			if _, known := parley.DefaultAttachmentLimits[ch]; !known && !slices.Contains(parley.Channels, ch) {
+				return parley.Invalid("attachment_limits", "there is no channel %q", ch)
+			}
+			if l.Image < 0 || l.Audio < 0 || l.Video < 0 || l.Other < 0 {
+				return parley.Invalid("attachment_limits."+ch, "a limit is a number of bytes, 0 for the server's own")
+			}
+		}
+		if limits == nil {
+			limits = map[string]parley.AttachmentLimits{}
+		}
+		p.AttachmentLimits = limits
 	}
 	if in.Hours != nil {
 		if err := validHours(*in.Hours); err != nil {

@@ -125,6 +125,9 @@ type PublicProject struct {
 	// before sending, as the staff app does.
 	MaxMessageLength int   `json:"max_message_length"`
 	MaxFileSize      int64 `json:"max_file_size"`
+	// AttachmentLimits are the widget channel's, by kind of file (each at
+	// most MaxFileSize).
+	AttachmentLimits parley.AttachmentLimits `json:"attachment_limits"`
 }
 
 // PublicMessages are the texts the widget shows.
@@ -150,7 +153,8 @@ func (s *Service) PublicConfig(ctx context.Context, key, origin string) (*Public
 	lim := s.msgs.Config()
 	return &PublicProject{Name: p.Name, ChatEnabled: p.ChatEnabled, Online: online, Prechat: p.Prechat,
 		Messages:         PublicMessages{p.Messages.Greeting, p.Messages.Offline, p.Messages.Waiting},
-		MaxMessageLength: lim.MaxMessageLength, MaxFileSize: lim.MaxFileSize}, nil
+		MaxMessageLength: lim.MaxMessageLength, MaxFileSize: lim.MaxFileSize,
+		AttachmentLimits: p.AttachmentLimitsFor(parley.ChannelWidget, lim.MaxFileSize)}, nil
 }
 
 // online reports whether someone can answer a new dialog now: within
@@ -588,6 +592,15 @@ func (s *Service) visitorConversation(ctx context.Context, r parley.Reader, c *p
 			return nil, err
 		}
 	}
+	if v.Online = len(ms) > 0 && c.Support.Status == parley.SupportOpen; !v.Online {
+		p, err := r.ProjectByID(ctx, c.Support.ProjectID)
+		if err != nil {
+			return nil, err
+		}
+		if v.Online, err = s.canAnswer(ctx, p, c); err != nil {
+			return nil, err
+		}
+	}
 	if c.Support.Status == parley.SupportClosed {
 		rs, err := r.Ratings(ctx, []int64{c.ID})
 		if err != nil {
@@ -600,6 +613,9 @@ func (s *Service) visitorConversation(ctx context.Context, r parley.Reader, c *p
 
 // emitVisitorConversation tells the visitor their dialog changed.
 func (s *Service) emitVisitorConversation(ctx context.Context, tx parley.Tx, c *parley.Conversation) error {
+	if c.Support.ContactID == 0 {
+		return nil // unpinned: no customer to tell
+	}
 	v, err := s.visitorConversation(ctx, tx, c)
 	if err != nil {
 		return err
@@ -707,11 +723,16 @@ func (s *Service) Send(ctx context.Context, v *Visitor, in VisitorSendInput) (*V
 	return project(ctx, &names{r: s.store}, m), nil
 }
 
-// OpenDialog returns the contact's open dialog, opening one if they have
-// none; messaging calls it inside a visitor's send.
+// OpenDialog returns the dialog a contact's message goes to: their open
+// one, else their last one, which the message reopens (seed 003: a closed
+// dialog reopens on a new message), else a new one. Messaging calls it
+// inside a visitor's send, with the contact locked.
 func (s *Service) OpenDialog(ctx context.Context, tx parley.Tx, contact *parley.Contact) (*parley.Conversation, error) {
 	c, err := tx.ConversationByKey(ctx, openKey(contact.ID))
 	if parley.ErrorCode(err) != parley.ENOTFOUND {
+		return c, err
+	}
+	if c, err = tx.LastDialog(ctx, contact.ID); parley.ErrorCode(err) != parley.ENOTFOUND {
 		return c, err
 	}
 	name := contact.Name
@@ -905,7 +926,9 @@ func (s *Service) Upload(ctx context.Context, v *Visitor, name, contentType stri
 	if !s.floods.Allow("contact:" + strconv.FormatInt(v.Contact.ID, 10)) {
 		return nil, parley.Errorf(parley.ERATELIMITED, "you are sending too fast; wait a moment")
 	}
-	return s.msgs.UploadAsContact(ctx, v.Contact, name, contentType, size, r)
+	limits := &messaging.Limits{Channel: parley.ChannelWidget,
+		AttachmentLimits: v.Project.AttachmentLimitsFor(parley.ChannelWidget, s.msgs.Config().MaxFileSize)}
+	return s.msgs.UploadAsContact(ctx, v.Contact, limits, name, contentType, size, r)
 }
 
 // Download returns a file of the visitor's own dialogs.

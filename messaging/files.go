@@ -9,6 +9,7 @@ import (
 	"io"
 	"mime"
 	"path"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -28,18 +29,88 @@ const thumbSize = 320
 const maxImagePixels = 50_000_000
 
 // Upload stores a file for the actor to send in a message. Images get their
-// dimensions recorded and a preview made.
-func (s *Service) Upload(ctx context.Context, actor *parley.User, name, contentType string, size int64, r io.Reader) (*parley.File, error) {
-	return s.upload(ctx, &parley.File{OwnerID: actor.ID}, name, contentType, size, r)
+// dimensions recorded and a preview made. With a conversation (to, 0 for
+// none) the file is checked, before it is read, against the attachment
+// limits of the dialog's channel, which its message must meet anyway.
+func (s *Service) Upload(ctx context.Context, actor *parley.User, to int64, name, contentType string, size int64, r io.Reader) (*parley.File, error) {
+	var limits *Limits
+	if to != 0 {
+		c, _, err := member(ctx, s.store, to, actor.ID)
+		if err != nil && !s.canView(ctx, to, actor) {
+			return nil, parley.Errorf(parley.ENOTFOUND, "conversation not found")
+		}
+		if c == nil {
+			c, err = s.store.ConversationByID(ctx, to)
+			if err != nil {
+				return nil, err
+			}
+		}
+		if limits, err = s.limitsOf(ctx, s.store, c); err != nil {
+			return nil, err
+		}
+	}
+	return s.upload(ctx, &parley.File{OwnerID: actor.ID}, name, contentType, size, r, limits)
 }
 
-// UploadAsContact stores a visitor's file for their next message.
-func (s *Service) UploadAsContact(ctx context.Context, contact *parley.Contact, name, contentType string, size int64, r io.Reader) (*parley.File, error) {
-	return s.upload(ctx, &parley.File{ContactID: contact.ID}, name, contentType, size, r)
+// UploadAsContact stores a visitor's file for their next message, within
+// the limits of their channel.
+func (s *Service) UploadAsContact(ctx context.Context, contact *parley.Contact, limits *Limits, name, contentType string, size int64, r io.Reader) (*parley.File, error) {
+	return s.upload(ctx, &parley.File{ContactID: contact.ID}, name, contentType, size, r, limits)
+}
+
+// Limits are the attachment limits of a dialog's channel.
+type Limits struct {
+	Channel string
+	parley.AttachmentLimits
+}
+
+// limitsOf returns the attachment limits of a support conversation (nil
+// for others: the server's file limit alone).
+func (s *Service) limitsOf(ctx context.Context, r parley.Reader, c *parley.Conversation) (*Limits, error) {
+	if c.Support == nil || s.support == nil {
+		return nil, nil
+	}
+	l, err := s.support.AttachmentLimits(ctx, r, c)
+	if err != nil {
+		return nil, err
+	}
+	return &Limits{Channel: c.Support.Channel, AttachmentLimits: l}, nil
+}
+
+// check refuses a file over the limit for its kind, in words.
+func (l *Limits) check(contentType string, size int64) error {
+	if l == nil {
+		return nil
+	}
+	if max := l.For(contentType); max > 0 && size > max {
+		kind := parley.AttachmentKind(contentType)
+		what := map[string]string{parley.AttachImage: "Images", parley.AttachAudio: "Audio files", parley.AttachVideo: "Videos"}[kind]
+		if what == "" {
+			what = "Files"
+		}
+		return parley.Errorf(parley.ETOOLARGE, "%s can be at most %s in this channel (%s); this one has %s",
+			what, humanSize(max), l.Channel, humanSize(size))
+	}
+	return nil
+}
+
+// humanSize writes a size as people read it: "10 MB", "1.5 MB", "820 KB".
+func humanSize(n int64) string {
+	switch {
+	case n >= 1<<20:
+		v := float64(n) / (1 << 20)
+		if v == float64(int64(v)) || v >= 100 {
+			return strconv.FormatInt(int64(v), 10) + " MB"
+		}
+		return strconv.FormatFloat(v, 'f', 1, 64) + " MB"
+	case n >= 1<<10:
+		return strconv.FormatInt(n>>10, 10) + " KB"
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
 }
 
 // upload stores a file for f's owner (a user or a contact).
-func (s *Service) upload(ctx context.Context, f *parley.File, name, contentType string, size int64, r io.Reader) (*parley.File, error) {
+func (s *Service) upload(ctx context.Context, f *parley.File, name, contentType string, size int64, r io.Reader, limits *Limits) (*parley.File, error) {
 	name = cleanName(name)
 	if size <= 0 {
 		return nil, parley.Invalid("file", "the file is empty")
@@ -48,6 +119,9 @@ func (s *Service) upload(ctx context.Context, f *parley.File, name, contentType 
 		return nil, parley.Errorf(parley.ETOOLARGE, "the file has %d bytes; the limit is %d", size, s.cfg.MaxFileSize)
 	}
 	contentType = cleanType(contentType, name)
+	if err := limits.check(contentType, size); err != nil {
+		return nil, err
+	}
 	// Buffer up to 8 MiB to read image headers and make a preview; larger
 	// files stream straight to storage.
 	var head []byte
@@ -196,4 +270,16 @@ func (s *Service) Open(ctx context.Context, f *parley.File, thumb bool) (*parley
 		f.ContentType = "image/jpeg"
 	}
 	return f, rc, nil
+}
+
+// CopyFile makes a new unsent upload of the actor's from a file they can
+// read (seed 003: an attachment re-sent into the chat), so that the copy
+// is theirs to send and the original stays with its message.
+func (s *Service) CopyFile(ctx context.Context, actor *parley.User, id int64) (*parley.File, error) {
+	f, rc, err := s.Download(ctx, actor, id, false)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return s.upload(ctx, &parley.File{OwnerID: actor.ID}, f.Name, f.ContentType, f.Size, rc, nil)
 }

@@ -167,6 +167,7 @@ func (r *sendReq) clientKey() parley.ClientKey {
 var (
 	errVisitorBlocked = parley.Errorf(parley.EFORBIDDEN, "you cannot write to this chat")
 	errStaffBlocked   = parley.Errorf(parley.ECONFLICT, "this customer is blocked: unblock them to write to them")
+	errUnpinned       = parley.Errorf(parley.ECONFLICT, "this dialog was unpinned from its customer: nothing can be sent to them from it")
 )
 
 // sendBatch applies the sends that share a group commit together: one read
@@ -269,6 +270,9 @@ func (b *sendBatch) ApplyBatch(ctx context.Context, tx parley.Tx, items []any) e
 			continue // refused before its dialog opened
 		}
 		c, err := s.sendable(convs[r.conv], r, members)
+		if err == nil && c.Support != nil && c.Support.ContactID == 0 {
+			err = errUnpinned
+		}
 		if err == nil && c.Support != nil && contacts[c.Support.ContactID] != nil && contacts[c.Support.ContactID].Blocked {
 			err = errStaffBlocked
 			if r.contact != nil {
@@ -296,11 +300,27 @@ func (b *sendBatch) ApplyBatch(ctx context.Context, tx parley.Tx, items []any) e
 			r.err = err
 			continue
 		}
-		r.msg = m
 		if c.Support == nil {
+			r.msg = m
 			plain, msgs = append(plain, r), append(msgs, m)
 			continue
 		}
+		if c.Support.Status == parley.SupportClosed && !r.in.Whisper {
+			// A message from either side reopens a closed dialog (seed 003);
+			// a whisper, for staff alone, does not.
+			var by int64
+			if r.actor != nil {
+				by = r.actor.ID
+			}
+			if err := s.support.Reopen(ctx, tx, c, by); err != nil {
+				if parley.ErrorCode(err) != parley.ECONFLICT {
+					return err
+				}
+				r.err = err
+				continue
+			}
+		}
+		r.msg = m
 		if err := tx.InsertMessages(ctx, []*parley.Message{m}); err != nil {
 			return err
 		}
@@ -395,17 +415,12 @@ func (s *Service) sendable(c *parley.Conversation, r *sendReq, members map[parle
 		return nil, parley.Errorf(parley.ENOTFOUND, "conversation not found")
 	}
 	if r.contact != nil {
-		// A visitor writes only into their own open dialog.
+		// A visitor writes only into their own dialog (a closed one
+		// reopens: see ApplyBatch).
 		if c.Support == nil || c.Support.ContactID != r.contact.ID {
 			return nil, parley.Errorf(parley.ENOTFOUND, "conversation not found")
 		}
-		if c.Support.Status != parley.SupportOpen {
-			return nil, parley.Errorf(parley.ECONFLICT, "this conversation has ended")
-		}
 		return c, nil
-	}
-	if c.Support != nil && c.Support.Status != parley.SupportOpen {
-		return nil, parley.Errorf(parley.ECONFLICT, "this dialog is closed")
 	}
 	if members[parley.MemberKey{ConversationID: c.ID, UserID: r.actor.ID}] == nil {
 		return nil, parley.Errorf(parley.ENOTFOUND, "conversation not found")
@@ -453,6 +468,15 @@ func (s *Service) compose(ctx context.Context, tx parley.Tx, c *parley.Conversat
 		for _, f := range fs {
 			if f.OwnerID != m.SenderID || f.ContactID != m.ContactID || f.ConversationID != 0 || files[f.ID] {
 				return nil, parley.Invalid("file_ids", "file %d is not an unsent upload of yours", f.ID)
+			}
+		}
+		limits, err := s.limitsOf(ctx, tx, c)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range fs {
+			if err := limits.check(f.ContentType, f.Size); err != nil {
+				return nil, err
 			}
 		}
 		for _, f := range fs {

@@ -56,9 +56,17 @@ type Service struct {
 // visitor's projection and keeps the dialog's state. Errors it returns
 // abort the transaction.
 type SupportHook interface {
-	// OpenDialog returns the contact's open dialog, opening one if they
-	// have none (a visitor's first message).
+	// OpenDialog returns the dialog a contact's message goes to: their
+	// open one, else their last one (closed: Reopen reopens it), else a
+	// new one.
 	OpenDialog(ctx context.Context, tx parley.Tx, contact *parley.Contact) (*parley.Conversation, error)
+	// Reopen reopens closed dialog c before a message from userID (0:
+	// the customer) is stored in it; ECONFLICT refuses that message alone,
+	// any other error the batch.
+	Reopen(ctx context.Context, tx parley.Tx, c *parley.Conversation, userID int64) error
+	// AttachmentLimits are the largest files support conversation c's
+	// channel carries.
+	AttachmentLimits(ctx context.Context, r parley.Reader, c *parley.Conversation) (parley.AttachmentLimits, error)
 	// AfterSend runs after m is stored in support conversation c.
 	AfterSend(ctx context.Context, tx parley.Tx, c *parley.Conversation, m *parley.Message) error
 	// AfterUpdate runs after m was edited or deleted.

@@ -13,7 +13,7 @@ import (
 
 const convCols = "c.id, c.kind, c.title, c.state, c.created_by, c.key, c.last_seq, c.last_message_at, c.created_at, c.updated_at, " +
 	"c.project_id, c.contact_id, c.status, c.level, c.transfer_to, c.contact_read_seq, c.closed_at, c.filed_seq, " +
-	"c.assignee_id, c.channel, c.activity_at, c.last_from, c.waiting_since"
+	"c.assignee_id, c.channel, c.activity_at, c.last_from, c.waiting_since, c.unanswered"
 
 func scanConv(r scanner) (*parley.Conversation, error) {
 	var c parley.Conversation
@@ -22,7 +22,7 @@ func scanConv(r scanner) (*parley.Conversation, error) {
 	var s parley.Support
 	if err := r.Scan(&c.ID, &c.Kind, &c.Title, &c.State, &c.CreatedBy, &key, &c.LastSeq, &last, &created, &updated,
 		&s.ProjectID, &s.ContactID, &s.Status, &s.Level, &s.TransferTo, &s.ContactReadSeq, &closed, &s.FiledSeq,
-		&s.AssigneeID, &s.Channel, &activity, &s.LastFrom, &waiting); err != nil {
+		&s.AssigneeID, &s.Channel, &activity, &s.LastFrom, &waiting, &s.Unanswered); err != nil {
 		return nil, err
 	}
 	if s.ProjectID != 0 {
@@ -265,11 +265,11 @@ func (q *q) CreateConversation(ctx context.Context, c *parley.Conversation) erro
 	}
 	err := q.row(ctx, "conversation", `INSERT INTO conversations (kind, title, state, created_by, key, last_seq, last_message_at, created_at, updated_at,
 			project_id, contact_id, status, level, transfer_to, contact_read_seq, closed_at, filed_seq,
-			assignee_id, channel, activity_at, last_from, waiting_since)
-		VALUES ($1, $2, $3, $4, $5, 0, $6, $6, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) RETURNING id`,
+			assignee_id, channel, activity_at, last_from, waiting_since, unanswered)
+		VALUES ($1, $2, $3, $4, $5, 0, $6, $6, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) RETURNING id`,
 		[]any{string(c.Kind), c.Title, string(c.State), c.CreatedBy, nullString(c.Key), parley.Millis(now),
 			s.ProjectID, s.ContactID, s.Status, s.Level, s.TransferTo, s.ContactReadSeq, parley.Millis(s.ClosedAt), s.FiledSeq,
-			s.AssigneeID, s.Channel, parley.Millis(s.ActivityAt), s.LastFrom, parley.Millis(s.WaitingSince)}, &c.ID)
+			s.AssigneeID, s.Channel, parley.Millis(s.ActivityAt), s.LastFrom, parley.Millis(s.WaitingSince), s.Unanswered}, &c.ID)
 	return mapErr(err, "conversation")
 }
 
@@ -287,9 +287,9 @@ func (q *q) UpdateConversation(ctx context.Context, c *parley.Conversation) erro
 	// key marks it as its contact's open one until it closes.
 	return q.execOne(ctx, "conversation", `UPDATE conversations SET title = $2, state = $3, created_by = $4, updated_at = $5,
 		status = $6, level = $7, transfer_to = $8, closed_at = $9, key = $10, filed_seq = $11,
-		assignee_id = $12, channel = $13, activity_at = $14, last_from = $15, waiting_since = $16 WHERE id = $1`,
+		assignee_id = $12, channel = $13, activity_at = $14, last_from = $15, waiting_since = $16, unanswered = $17 WHERE id = $1`,
 		c.ID, c.Title, string(c.State), c.CreatedBy, parley.Millis(c.UpdatedAt), s.Status, s.Level, s.TransferTo, parley.Millis(s.ClosedAt),
-		nullString(c.Key), s.FiledSeq, s.AssigneeID, s.Channel, parley.Millis(s.ActivityAt), s.LastFrom, parley.Millis(s.WaitingSince))
+		nullString(c.Key), s.FiledSeq, s.AssigneeID, s.Channel, parley.Millis(s.ActivityAt), s.LastFrom, parley.Millis(s.WaitingSince), s.Unanswered)
 }
 
 func (q *q) AddMember(ctx context.Context, m *parley.Member) error {

@@ -2,6 +2,9 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
+	"slices"
+	"strings"
 
 	"github.com/parley-chat/parley"
 )
@@ -186,4 +189,125 @@ func (q *q) SetRevoked(ctx context.Context, convID, userID int64, revoked bool) 
 	}
 	_, err := q.exec(ctx, query, convID, userID)
 	return err
+}
+
+func (q *q) CountDialogs(ctx context.Context, f parley.DialogFilter) (int64, error) {
+	if f.ProjectIDs != nil && len(f.ProjectIDs) == 0 {
+		return 0, nil
+	}
+	drive, err := q.rareTag(ctx, f)
+	if err != nil {
+		return 0, err
+	}
+	b := dialogQuery(f, drive)
+	var n int64
+	err = q.queryRow(ctx, "SELECT COUNT(*) FROM ("+b.sql+") x", b.args...).Scan(&n)
+	return n, err
+}
+
+func (q *q) Audiences(ctx context.Context, convIDs []int64) (map[int64][]int64, error) {
+	as, err := q.conversationAudiences(ctx, slices.Clone(convIDs))
+	out := make(map[int64][]int64, len(as))
+	for id, a := range as {
+		out[id] = a.users
+	}
+	return out, err
+}
+
+// Viewers' read state.
+
+func (q *q) DialogViews(ctx context.Context, userID int64, convIDs []int64) (map[int64]*parley.DialogView, error) {
+	out := make(map[int64]*parley.DialogView, len(convIDs))
+	if len(convIDs) == 0 {
+		return out, nil
+	}
+	rows, err := q.adhoc(ctx, "SELECT conversation_id, read_seq, marked_unread FROM dialog_views WHERE user_id = $1 AND conversation_id IN ("+
+		placeholders(2, len(convIDs))+")", append([]any{userID}, int64Args(convIDs)...)...)
+	if err != nil {
+		return nil, err
+	}
+	return out, scanAll(rows, func(r *sql.Rows) error {
+		v := &parley.DialogView{UserID: userID}
+		if err := r.Scan(&v.ConversationID, &v.ReadSeq, &v.MarkedUnread); err != nil {
+			return err
+		}
+		out[v.ConversationID] = v
+		return nil
+	})
+}
+
+func (q *q) SetDialogView(ctx context.Context, v *parley.DialogView) error {
+	_, err := q.exec(ctx, `INSERT INTO dialog_views (user_id, conversation_id, read_seq, marked_unread) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (user_id, conversation_id) DO UPDATE SET read_seq = excluded.read_seq, marked_unread = excluded.marked_unread`,
+		v.UserID, v.ConversationID, v.ReadSeq, v.MarkedUnread)
+	return err
+}
+
+// Attachments, unpinning and deleting dialogs.
+
+func (q *q) DialogFiles(ctx context.Context, convID int64, kind string, before int64, limit int) ([]parley.File, error) {
+	b := &sqlBuilder{sql: "SELECT f." + strings.ReplaceAll(fileCols, ", ", ", f.") + " FROM files f JOIN messages m ON m.id = f.message_id WHERE f.conversation_id = $1 AND m.deleted_at = 0",
+		args: []any{convID}}
+	if kind == parley.AttachImage {
+		b.where("f.content_type LIKE 'image/%'")
+	} else {
+		b.where("f.content_type NOT LIKE 'image/%'")
+	}
+	if before > 0 {
+		b.where("f.id < " + b.arg(before))
+	}
+	rows, err := q.adhoc(ctx, b.sql+" ORDER BY f.id DESC"+limitRows(limit), b.args...)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanFile)
+}
+
+func (q *q) UnpinDialog(ctx context.Context, convID int64) error {
+	if err := q.lockConversations(ctx, convID); err != nil {
+		return err
+	}
+	return q.execOne(ctx, "conversation", "UPDATE conversations SET contact_id = 0, key = NULL, updated_at = $2 WHERE id = $1 AND project_id <> 0",
+		convID, parley.Millis(parley.Now()))
+}
+
+func (q *q) DeleteDialogs(ctx context.Context, ids []int64) ([]parley.File, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	if err := q.lockConversations(ctx, ids...); err != nil {
+		return nil, err
+	}
+	in, args := placeholders(1, len(ids)), int64Args(ids)
+	rows, err := q.adhoc(ctx, "SELECT "+fileCols+" FROM files WHERE conversation_id IN ("+in+")", args...)
+	if err != nil {
+		return nil, err
+	}
+	files, err := collect(rows, scanFile)
+	if err != nil {
+		return nil, err
+	}
+	var stmts []string
+	if q.s.dialect.name() == "sqlite" {
+		// The contentless search index forgets rows only when told.
+		stmts = append(stmts, "DELETE FROM messages_search WHERE rowid IN (SELECT id FROM messages WHERE conversation_id IN ("+in+"))")
+	}
+	stmts = append(stmts,
+		"DELETE FROM reminders WHERE conversation_id IN ("+in+")",
+		"DELETE FROM files WHERE conversation_id IN ("+in+")",
+		"DELETE FROM messages WHERE conversation_id IN ("+in+")",
+		"DELETE FROM members WHERE conversation_id IN ("+in+")",
+		"DELETE FROM dialog_views WHERE conversation_id IN ("+in+")",
+		"DELETE FROM dialog_revoked WHERE conversation_id IN ("+in+")",
+		"DELETE FROM ratings WHERE conversation_id IN ("+in+")",
+		"DELETE FROM events WHERE conversation_id IN ("+in+")",
+		// Cases keep their own copy of what they were made from.
+		"UPDATE cases SET conversation_id = 0 WHERE conversation_id IN ("+in+")",
+		"DELETE FROM conversations WHERE project_id <> 0 AND id IN ("+in+")")
+	for _, st := range stmts {
+		if _, err := q.adhocExec(ctx, st, args...); err != nil {
+			return nil, err
+		}
+	}
+	return files, nil
 }

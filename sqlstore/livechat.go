@@ -31,25 +31,27 @@ func encodeJSON(v any) string {
 
 // Projects.
 
-const projectCols = "id, name, key, secret, origins, chat_enabled, hours, messages, prechat, case_template_id, reply_limits, created_at, updated_at"
+const projectCols = "id, name, key, secret, origins, chat_enabled, hours, messages, prechat, case_template_id, reply_limits, attachment_limits, created_at, updated_at"
 
 func scanProject(r scanner) (*parley.Project, error) {
 	var p parley.Project
-	var origins, hours, messages, prechat, limits string
+	var origins, hours, messages, prechat, limits, attach string
 	var created, updated int64
 	if err := r.Scan(&p.ID, &p.Name, &p.Key, &p.Secret, &origins, &p.ChatEnabled, &hours, &messages, &prechat,
-		&p.CaseTemplateID, &limits, &created, &updated); err != nil {
+		&p.CaseTemplateID, &limits, &attach, &created, &updated); err != nil {
 		return nil, err
 	}
 	p.Origins, p.Prechat = []string{}, []parley.PrechatField{}
 	for _, d := range []struct {
 		s string
 		v any
-	}{{origins, &p.Origins}, {hours, &p.Hours}, {messages, &p.Messages}, {prechat, &p.Prechat}, {limits, &p.ReplyLimits}} {
+	}{{origins, &p.Origins}, {hours, &p.Hours}, {messages, &p.Messages}, {prechat, &p.Prechat}, {limits, &p.ReplyLimits},
+		{attach, &p.AttachmentLimits}} {
 		if err := decodeJSON(d.s, d.v); err != nil {
 			return nil, err
 		}
 	}
+	attachmentLimits(&p)
 	p.CreatedAt, p.UpdatedAt = parley.TimeFromMillis(created), parley.TimeFromMillis(updated)
 	return &p, nil
 }
@@ -76,19 +78,28 @@ func (q *q) CreateProject(ctx context.Context, p *parley.Project) error {
 	now := parley.Now()
 	p.CreatedAt, p.UpdatedAt = now, now
 	err := q.row(ctx, "project", `INSERT INTO projects (name, key, secret, origins, chat_enabled, hours, messages, prechat, case_template_id,
-			reply_limits, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id`,
+			reply_limits, attachment_limits, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id`,
 		[]any{p.Name, p.Key, p.Secret, encodeJSON(p.Origins), p.ChatEnabled, encodeJSON(p.Hours), encodeJSON(p.Messages),
-			encodeJSON(p.Prechat), p.CaseTemplateID, encodeJSON(p.ReplyLimits), parley.Millis(now)}, &p.ID)
+			encodeJSON(p.Prechat), p.CaseTemplateID, encodeJSON(p.ReplyLimits), encodeJSON(attachmentLimits(p)), parley.Millis(now)}, &p.ID)
 	return mapErr(err, "project")
 }
 
 func (q *q) UpdateProject(ctx context.Context, p *parley.Project) error {
 	p.UpdatedAt = parley.Now()
 	return q.execOne(ctx, "project", `UPDATE projects SET name = $2, secret = $3, origins = $4, chat_enabled = $5, hours = $6,
-		messages = $7, prechat = $8, case_template_id = $9, updated_at = $10, reply_limits = $11 WHERE id = $1`,
+		messages = $7, prechat = $8, case_template_id = $9, updated_at = $10, reply_limits = $11,
+		attachment_limits = $12 WHERE id = $1`,
 		p.ID, p.Name, p.Secret, encodeJSON(p.Origins), p.ChatEnabled, encodeJSON(p.Hours), encodeJSON(p.Messages),
-		encodeJSON(p.Prechat), p.CaseTemplateID, parley.Millis(p.UpdatedAt), encodeJSON(p.ReplyLimits))
+		encodeJSON(p.Prechat), p.CaseTemplateID, parley.Millis(p.UpdatedAt), encodeJSON(p.ReplyLimits), encodeJSON(attachmentLimits(p)))
+}
+
+// attachmentLimits is p's, never nil: none is written and read as {}.
+func attachmentLimits(p *parley.Project) map[string]parley.AttachmentLimits {
+	if p.AttachmentLimits == nil {
+		p.AttachmentLimits = map[string]parley.AttachmentLimits{}
+	}
+	return p.AttachmentLimits
 }
 
 func (q *q) DeleteProject(ctx context.Context, id int64) error {
@@ -401,6 +412,17 @@ func dialogQuery(f parley.DialogFilter, drive int64) *sqlBuilder {
 		b.where("NOT EXISTS (SELECT 1 FROM contact_tags t WHERE t.contact_id = c.contact_id" + pinned + ")")
 	case f.Pinned && len(f.TagIDs) == 0:
 		b.where("EXISTS (SELECT 1 FROM contact_tags t WHERE t.contact_id = c.contact_id" + pinned + ")")
+	}
+	if f.UnreadFor != 0 {
+		u := b.arg(f.UnreadFor)
+		// A member's unread is their read pointer's; a viewer's, the
+		// unanswered messages since they last read it (DialogView).
+		b.where("(EXISTS (SELECT 1 FROM members m WHERE m.conversation_id = c.id AND m.user_id = " + u +
+			" AND (m.marked_unread = TRUE OR m.read_seq < c.last_seq))" +
+			" OR (NOT EXISTS (SELECT 1 FROM members m WHERE m.conversation_id = c.id AND m.user_id = " + u + ")" +
+			" AND (EXISTS (SELECT 1 FROM dialog_views v WHERE v.user_id = " + u + " AND v.conversation_id = c.id" +
+			" AND (v.marked_unread = TRUE OR (c.unanswered > 0 AND v.read_seq < c.last_seq)))" +
+			" OR (c.unanswered > 0 AND NOT EXISTS (SELECT 1 FROM dialog_views v WHERE v.user_id = " + u + " AND v.conversation_id = c.id)))))")
 	}
 	if !f.From.IsZero() {
 		b.where("c.created_at >= " + b.arg(parley.Millis(f.From)))

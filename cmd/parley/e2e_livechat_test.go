@@ -423,9 +423,9 @@ func TestLiveChatDialog(t *testing.T) {
 		if !v.history().Conversation.Rated {
 			t.Fatal("the visitor's dialog is not marked rated")
 		}
-		// The next message opens a new dialog.
+		// The next message reopens the dialog (seed 003).
 		v.send("one more question")
-		if h := v.history(); h.Conversation.ID == conv || h.Conversation.Status != parley.SupportOpen {
+		if h := v.history(); h.Conversation.ID != conv || h.Conversation.Status != parley.SupportOpen {
 			t.Fatalf("after closing, a new message went to %+v", h.Conversation)
 		}
 
