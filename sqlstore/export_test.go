@@ -2,6 +2,10 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
+	"io/fs"
+
+	"github.com/pressly/goose/v3"
 
 	"github.com/parley-chat/parley"
 )
@@ -30,4 +34,25 @@ func SetRareTag(n int64) (restore func()) {
 	old := rareTagCustomers
 	rareTagCustomers = n
 	return func() { rareTagCustomers = old }
+}
+
+// MigrateTo runs the migrations of dialect ("sqlite" or "postgres") on db
+// up to version, as Open does up to the newest, so that tests can fill a
+// database at an older version and check what a later one makes of it.
+func MigrateTo(ctx context.Context, db *sql.DB, dialect string, version int64) error {
+	s := &Store{wdb: db, dialect: sqliteDialect{}}
+	gd := goose.DialectSQLite3
+	if dialect == "postgres" {
+		s.dialect, gd = postgresDialect{}, goose.DialectPostgres
+	}
+	sub, err := fs.Sub(migrations, "migrations/"+s.dialect.name())
+	if err != nil {
+		return err
+	}
+	p, err := goose.NewProvider(gd, db, sub)
+	if err != nil {
+		return err
+	}
+	_, err = p.UpTo(ctx, version)
+	return err
 }
