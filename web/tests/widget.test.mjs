@@ -366,12 +366,11 @@ describe("website chat widget", { skip: skip || false, timeout: 240_000 }, () =>
     await s.shot(p, "w11-phone");
     await s.api(olga, "PATCH", `/projects/${project.id}`, { prechat_fields: [] });
 
-    // Errors in plain words: a file over the limit (413)...
+    // Errors in plain words: a file over the limit, refused before it is uploaded...
     await drop(p, "huge.bin", "application/octet-stream", 2_500_000);
-    await panel(p).getByRole("alert").filter({ hasText: "too large" }).waitFor();
-    await panel(p).locator('.m[data-status="failed"]', { hasText: "huge.bin" }).waitFor();
+    await panel(p).getByRole("alert").filter({ hasText: "“huge.bin” is too large to send. Files up to 1.9 MB." }).waitFor();
+    assert.equal(await panel(p).locator(".m", { hasText: "huge.bin" }).count(), 0, "nothing to retry");
     await s.shot(p, "w12-too-large");
-    await panel(p).getByRole("button", { name: "Remove" }).click();
     await panel(p).getByRole("button", { name: "Dismiss" }).click();
 
     // ...and a flood (429): told, then every message is still sent, exactly once.
@@ -553,6 +552,87 @@ describe("website chat widget", { skip: skip || false, timeout: 240_000 }, () =>
     await c.close();
   });
 
+  test("limits are checked before sending, in words; a message the server refused is not sent again", async () => {
+    const c = await s.browser.newContext();
+    const p = await c.newPage();
+    // The project's settings as the widget reads them, with some limits changed by the test.
+    let limits = {};
+    await p.route(/\/api\/v1\/widget\/projects\//, async (route) => {
+      const r = await route.fetch();
+      await route.fulfill({ response: r, json: { ...(await r.json()), ...limits } });
+    });
+    const sent = [];
+    p.on("request", (r) => r.method() === "POST" && /\/api\/v1\/widget\/(messages|files)/.test(r.url()) && sent.push(r.url()));
+    await p.goto(site.url + "/plain");
+    await bubble(p).click();
+    await panel(p).getByText("Online now").waitFor();
+
+    // 2,001 characters: refused in the widget, the text kept to be shortened.
+    await box(p).fill("x".repeat(2001));
+    await box(p).press("Enter");
+    await panel(p).getByText("Messages can be up to 2,000 characters; this one has 2,001.").waitFor();
+    assert.equal((await box(p).inputValue()).length, 2001, "the text stays in the box");
+    await box(p).fill("");
+    // A file over the server's limit (2,000,000 bytes): refused before any upload, in words.
+    await drop(p, "catalogue.pdf", "application/pdf", 3_000_000);
+    await panel(p).getByText("“catalogue.pdf” is too large to send. Files up to 1.9 MB.").waitFor();
+    await s.shot(p, "w17-limits");
+    // The channel's own limits per kind, when the project's settings have them.
+    limits = { attachment_limits: { image: 4096, audio: 2_000_000, video: 2_000_000, other: 2_000_000 } };
+    await p.reload();
+    await panel(p).getByText("Online now").waitFor();
+    await drop(p, "teapot.png", "image/png");
+    await panel(p).getByText("“teapot.png” is too large to send. Images up to 4 KB.").waitFor();
+    assert.deepEqual(sent, [], "nothing was uploaded or sent");
+
+    // Settings that let more through than the server takes: the server's 400 is final.
+    limits = { max_message_length: 5000 };
+    await p.reload();
+    await panel(p).getByText("Online now").waitFor();
+    await box(p).fill("y".repeat(2001));
+    await box(p).press("Enter");
+    const failed = panel(p).locator('.m[data-status="failed"]');
+    await failed.getByText("Not sent").waitFor();
+    assert.equal(await failed.getByRole("button", { name: "Retry" }).count(), 0, "no Retry that can never work");
+    await failed.getByRole("button", { name: "Edit" }).waitFor();
+    assert.equal(sent.length, 1);
+    // Not sent again by itself on the next page load.
+    await p.reload();
+    await panel(p).locator('.m[data-status="failed"]').getByText("Not sent").waitFor();
+    await p.waitForTimeout(1500);
+    assert.equal(sent.length, 1, "the refused message was sent again after a reload: " + sent.join(" "));
+    await panel(p).locator('.m[data-status="failed"]').getByRole("button", { name: "Edit" }).click();
+    await panel(p).locator('.m[data-status="failed"]').waitFor({ state: "detached" });
+    assert.equal((await box(p).inputValue()).length, 2001, "Edit takes the text back to the box");
+    await c.close();
+  });
+
+  test("a consultant leaves mid-chat: the widget says what is true, and colleagues are alerted", async () => {
+    const c = await s.browser.newContext();
+    const p = await c.newPage();
+    await p.goto(site.url + "/plain");
+    await bubble(p).click();
+    await box(p).fill("Can someone help me with a return?");
+    await box(p).press("Enter");
+    await panel(p).getByText(TEXTS.waiting).waitFor();
+    const d = await until(async () => (await dialogs()).find((x) => x.last_message?.text === "Can someone help me with a return?"), "the dialog");
+    const id = d.conversation.id;
+    await s.api(anna, "POST", `/dialogs/${id}/connect`);
+    await panel(p).getByText("Chatting with Anna").waitFor();
+    await say(id, "Sure, one moment please.");
+    await panel(p).getByText("one moment please").waitFor();
+    await s.api(anna, "POST", `/dialogs/${id}/disconnect`);
+    await panel(p).getByText("Anna left the chat").waitFor();
+    await panel(p).getByText("We have asked a colleague to take over").waitFor();
+    assert.equal(await panel(p).getByText(TEXTS.waiting).count(), 0, "not the first-contact waiting text");
+    await panel(p).getByText("Online now").waitFor();
+    assert.ok((await dialogs()).find((x) => x.conversation.id === id)?.waiting, "the dialog waits: colleagues are alerted");
+    await s.shot(p, "w18-consultant-left");
+    await s.api(anna, "POST", `/dialogs/${id}/connect`);
+    await s.api(anna, "POST", `/dialogs/${id}/close`);
+    await c.close();
+  });
+
   test("nobody online: the offline text, and the message becomes a case", async () => {
     await staff.evaluate(() => window.ws.close());
     const cfg = () => fetch(`${s.parley.url}/api/v1/widget/projects/${project.key}`, { headers: { Origin: site.url } }).then((r) => r.json());
@@ -563,6 +643,14 @@ describe("website chat widget", { skip: skip || false, timeout: 240_000 }, () =>
     await bubble(p).click();
     await panel(p).getByText(TEXTS.offline).waitFor();
     await panel(p).getByText("Offline").waitFor();
+    // Asked where to reply before the message becomes a case (seed 004): the case can be answered.
+    const ask = panel(p).getByRole("form", { name: "Where can we reply?" });
+    await ask.waitFor();
+    assert.ok(await box(p).isHidden(), "the message box waits for the answer");
+    await s.shot(p, "w16a-offline-email");
+    await ask.getByLabel("E-mail").fill("nina@example.com");
+    await ask.getByRole("button", { name: "Continue", exact: true }).click();
+    await ask.waitFor({ state: "detached" });
     await box(p).fill("Do you ship to Norway?");
     await box(p).press("Enter");
     // The server's offline line: the project's offline text, with the case number.
@@ -570,7 +658,9 @@ describe("website chat widget", { skip: skip || false, timeout: 240_000 }, () =>
     assert.equal(await panel(p).getByText(TEXTS.waiting).count(), 0, "no waiting text when nobody is online");
     await s.shot(p, "w16-offline-case");
     const cases = await s.api(olga, "GET", `/cases?project=${project.id}`);
-    assert.ok((cases.cases || cases).length >= 1, "a case was created");
+    const k = (cases.cases || cases).find((x) => x.description === "Do you ship to Norway?");
+    assert.ok(k, "a case was created");
+    assert.equal((await s.api(olga, "GET", `/cases/${k.id}`)).contact?.email, "nina@example.com", "the case carries the e-mail to reply to");
     await c.close();
   });
 });

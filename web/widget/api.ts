@@ -53,8 +53,9 @@ export function plain(e: unknown): string {
   if (!(e instanceof ApiErr)) return "Something went wrong.";
   const t = e.message;
   const m = (/^\w+:\/\//.test(t) ? t : t.charAt(0).toUpperCase() + t.slice(1)) + (/[.!?]$/.test(t) ? "" : ".");
+  // The server's 413 speaks in bytes; the caller says the limit in words.
   return e.status === 413
-    ? "This file is too large to send. " + m
+    ? "This file is too large to send."
     : e.status === 429
       ? "You are sending messages too quickly. Please wait a moment."
       : m;

@@ -13,8 +13,8 @@
 
 import { ApiErr, call, net, plain } from "./api";
 import { Sock } from "./socket";
-import { S, type Actions } from "./state";
-import type { Frame, Out, WConv, WFile, WMsg, WProject } from "./types";
+import { live, S, type Actions } from "./state";
+import type { Frame, Kind, Out, WConv, WFile, WMsg, WProject } from "./types";
 import { focus, mount, render, unfocus } from "./view";
 
 interface Saved {
@@ -28,7 +28,18 @@ interface Saved {
   l?: { r?: string; u?: string };
   /** The pre-chat form was filled. */
   p?: 1;
+  /** The question for an e-mail to reply to was answered (or skipped). */
+  e?: 1;
 }
+
+/** What a visitor may send: the limits in words ("Files up to 10 MB"), checked before sending, as the staff app does. */
+const KINDS: Record<Kind, string> = { image: "Images", audio: "Audio files", video: "Videos", other: "Files" };
+const kindOf = (type: string): Kind => (/^(image|audio|video)\//.exec(type)?.[1] as Kind) || "other";
+const limitOf = (k: Kind) => S.cfg?.attachment_limits?.[k] || S.cfg?.max_file_size || 0;
+const words = (n: number) => (n >= 1 << 20 ? +(n / (1 << 20)).toFixed(1) + " MB" : n >= 1024 ? Math.round(n / 1024) + " KB" : n + " bytes");
+const num = (n: number) => n.toLocaleString("en");
+const tooBig = (name: string, k: Kind) => `“${name}” is too large to send. ${KINDS[k]} up to ${words(limitOf(k))}.`;
+
 
 type Fn = (arg?: unknown) => void;
 const w = window as any;
@@ -51,8 +62,9 @@ function boot() {
   };
   let st = load();
   const save = () => {
-    // A file still to upload cannot be kept; everything else is, to be sent after a reload.
-    st.o = S.out.filter((o) => !o.file || o.fid).map(({ file: _f, fail: _x, ...o }) => o);
+    // A file still to upload cannot be kept; everything else is, to be sent after a reload,
+    // except what the server refused: kept as failed, never sent again by itself.
+    st.o = S.out.filter((o) => !o.file || o.fid).map(({ file: _f, ...o }) => o);
     try {
       localStorage.setItem(SK, JSON.stringify(st));
     } catch {
@@ -96,6 +108,8 @@ function boot() {
     const c = S.conv;
     S.fatal = cfgErr || sessErr;
     S.prechat = !!S.cfg?.prechat_fields?.length && !st.p && !c && !S.msgs.size && !S.out.length;
+    // Nobody can answer: ask where to reply before the message becomes a case (seed 004).
+    S.askEmail = !!S.cfg?.chat_enabled && !S.fatal && !S.prechat && !live() && !S.email && !st.e;
     if (c && S.open && !document.hidden && net.token) {
       let max = 0;
       for (const m of S.msgs.values()) if (m.c === c.id && m.seq > max) max = m.seq;
@@ -152,7 +166,7 @@ function boot() {
     if (sess && !again) return sess;
     const p = (async () => {
       const body = { project: key, page_url: location.href, referrer: st.l?.r || undefined, utm_source: st.l?.u || undefined, ...S.ident };
-      type R = { token: string; conversation: WConv | null };
+      type R = { token: string; conversation: WConv | null; contact?: { email?: string } };
       const post = (b: object) =>
         call<R>("POST", "sessions", b).catch((e) => {
           // Something the host page passed is refused (an e-mail that is not one, ...): chat without it.
@@ -173,6 +187,7 @@ function boot() {
       if (sessUser !== undefined && sessUser !== (S.ident.user_id || "")) forget();
       sessUser = S.ident.user_id || "";
       st.t = net.token = r.token;
+      S.email = r.contact?.email || "";
       sessErr = "";
       save();
       if (r.conversation) setConv(r.conversation);
@@ -364,7 +379,9 @@ function boot() {
           timer = setTimeout(flush, flood ? ((e as ApiErr).retry || 2) * 1000 : wait) as unknown as number;
           if (!flood) wait = Math.min(wait * 2, 30_000);
         } else {
-          S.alert = o.fail = plain(e);
+          S.alert = o.fail = plain(e) + (e.status === 413 && o.file ? " " + tooBig(o.file.name, kindOf(o.file.type)) : "");
+          // Too long, too large: sending it again can never work.
+          if (e.status === 400 || e.status === 413) o.perm = 1;
           save();
           draw();
           continue;
@@ -392,10 +409,22 @@ function boot() {
     draw();
     focus();
     emit("opened");
-    // Fresh settings (online may have changed), then the session and the socket.
+    // Fresh settings (online may have changed), then the session and the socket,
+    // and whether someone can answer the dialog now.
     const p = cfgP;
     cfgP = project();
-    (S.cfg ? p : cfgP).then(() => void (cfgErr || session()));
+    (S.cfg ? p : cfgP).then(
+      () =>
+        void (
+          cfgErr ||
+          session().then(async () => {
+            if (!S.conv) return;
+            const r = await call<{ conversation: WConv | null }>("GET", "messages?limit=1");
+            if (r.conversation) setConv(r.conversation);
+            draw();
+          })
+        ),
+    );
   };
   const close = () => {
     if (!S.open) return;
@@ -412,6 +441,7 @@ function boot() {
     for (const k of ["name", "email", "user_id", "user_hash"]) if (d[k] != null && d[k] !== "") n[k] = String(d[k]);
     const other = n.user_id && n.user_id !== S.ident.user_id;
     Object.assign(S.ident, n);
+    if (n.email) S.email = n.email;
     if (!sess) return; // sent with the session when it is made
     if (other) session(true);
     else if (n.name || n.email)
@@ -428,19 +458,34 @@ function boot() {
     toggle: () => (S.open ? close() : open()),
     close,
     send(text) {
+      const max = S.cfg?.max_message_length || 2000;
+      const n = [...text].length;
+      if (n > max) {
+        S.alert = `Messages can be up to ${num(max)} characters; this one has ${num(n)}. Shorten it or send it in parts.`;
+        draw();
+        return false;
+      }
       S.out.push({ cid: uid(), text, at: Date.now() });
       save();
       draw();
       flush();
+      return true;
     },
     files(fs) {
-      for (const f of fs) S.out.push({ cid: uid(), text: "", file: f, name: f.name, at: Date.now() });
+      const big: string[] = [];
+      for (const f of fs) {
+        const k = kindOf(f.type);
+        // Refused before the upload, not after sending all of it.
+        if (limitOf(k) && f.size > limitOf(k)) big.push(tooBig(f.name, k));
+        else S.out.push({ cid: uid(), text: "", file: f, name: f.name, at: Date.now() });
+      }
+      if (big.length) S.alert = big.join(" ");
       draw();
       flush();
     },
     retry(cid, drop) {
       const o = S.out.find((x) => x.cid === cid);
-      if (!o) return;
+      if (!o || (o.perm && !drop)) return;
       if (drop) S.out = S.out.filter((x) => x !== o);
       o.fail = undefined;
       save();
@@ -477,7 +522,7 @@ function boot() {
       st.p = 1;
       save();
       if (name) S.ident.name = name;
-      if (email) S.ident.email = email;
+      if (email) S.ident.email = S.email = email;
       draw();
       focus();
       try {
@@ -487,6 +532,23 @@ function boot() {
         S.alert = plain(e);
         draw();
       }
+    },
+    async replyTo(email) {
+      st.e = 1;
+      save();
+      S.alert = "";
+      try {
+        if (email) {
+          await session();
+          await call("PATCH", "contact", { email });
+          S.email = S.ident.email = email;
+        }
+      } catch (e) {
+        st.e = undefined; // ask again, with the reason
+        S.alert = plain(e);
+      }
+      draw();
+      focus();
     },
     dismiss() {
       S.alert = "";

@@ -21,6 +21,10 @@ export const S = {
   prechat: false,
   /** Values for the pre-chat form (from identify). */
   ident: {} as Record<string, string>,
+  /** The visitor's e-mail, as the server knows it (session, identify, forms). */
+  email: "",
+  /** Whether to ask for an e-mail to reply to: nobody can answer now, and none is known. */
+  askEmail: false,
   unread: 0,
   /** The conversation whose first message is loaded (nothing older to fetch). */
   top: 0,
@@ -31,14 +35,23 @@ export const S = {
 export interface Actions {
   toggle(): void;
   close(): void;
-  send(text: string): void;
+  /** send queues a message; false when it is refused before sending (too long: S.alert says why). */
+  send(text: string): boolean;
   files(f: File[]): void;
   retry(cid: string, drop?: boolean): void;
   typing(): void;
   /** rate resolves to whether the rating was taken. */
   rate(score: number, comment: string): Promise<boolean>;
   prechat(v: Record<string, string>): void;
+  /** replyTo saves the e-mail to reply to while nobody is online (empty: the visitor goes on without). */
+  replyTo(email: string): void;
   dismiss(): void;
   /** older fetches the page of messages before the oldest one shown. */
   older(): void;
 }
+
+/** live: someone can answer now (a consultant in the dialog, or one it alerts online); else the visitor leaves a message. */
+export const live = () => {
+  const c = S.conv;
+  return c?.status === "open" ? !!c.consultants?.length || (c.online ?? !!S.cfg?.online) : !!S.cfg?.online;
+};

@@ -21,7 +21,7 @@ export interface WMsg {
   created_at: string;
   edited_at?: string;
   deleted?: boolean;
-  event?: { action: string; name?: string; text?: string } | null;
+  event?: { action: string; name?: string; to?: string; text?: string } | null;
   /** The visitor's own messages carry the client_id they were sent with. */
   client_id?: string;
   /** The conversation the message belongs to (from the frame or the fetch); not sent by the server. */
@@ -35,6 +35,8 @@ export interface WConv {
   read_seq: number;
   consultants: { name: string }[] | null;
   rated: boolean;
+  /** Someone can answer this dialog now: a consultant connected, or one it alerts online (level 2 after a transfer). */
+  online?: boolean;
 }
 
 export interface PrechatField {
@@ -49,7 +51,15 @@ export interface WProject {
   chat_enabled: boolean;
   messages: { greeting?: string; offline?: string; waiting?: string } | null;
   prechat_fields: PrechatField[] | null;
+  /** The limits of what a visitor may send: characters, and bytes per file. */
+  max_message_length?: number;
+  max_file_size?: number;
+  /** Per kind of file, in bytes, when the channel has its own limits (else max_file_size). */
+  attachment_limits?: Partial<Record<Kind, number>> | null;
 }
+
+/** The kinds of file with their own size limit. */
+export type Kind = "image" | "audio" | "video" | "other";
 
 export interface Frame {
   type: string;
@@ -69,5 +79,7 @@ export interface Out {
   fid?: number;
   name?: string;
   fail?: string;
+  /** The server refused it for good (too long, too large): it is kept as failed, never sent again by itself, and cannot be retried. */
+  perm?: 1;
   at: number;
 }

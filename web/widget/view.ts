@@ -3,7 +3,7 @@
 // and rebuilds only the items whose content changed.
 
 import { fileURL } from "./api";
-import { S, type Actions } from "./state";
+import { live, S, type Actions } from "./state";
 import { CSS } from "./style";
 import type { Out, WFile, WMsg } from "./types";
 
@@ -89,7 +89,7 @@ function build() {
     const t = ta.value.trim();
     if (!t) return;
     toBottom = true;
-    A.send(t);
+    if (!A.send(t)) return; // too long: the text stays to be shortened
     ta.value = "";
     grow();
     ta.focus();
@@ -268,11 +268,12 @@ function sysEl(m: WMsg): HTMLElement {
       : a === "left" || a === "disconnected"
         ? n + " left the chat"
         : a === "transferred"
-          ? "The chat was passed on to a colleague"
+          ? (e.name ? e.name + " passed" : "We passed") + " the chat to " + (e.to ? e.to + ", a specialist" : "a specialist")
           : a === "closed"
             ? "The chat has ended"
             : a === "case_created"
-              ? "Your message was saved as a request" + (e.text ? " (" + e.text + ")" : "") + ". We will get back to you."
+              ? // Said mid-chat too: nobody is leaving, the chat is kept to follow it up.
+                (e.name ? e.name + " saved" : "We saved") + " this chat as request " + (e.text || "") + " to follow it up"
               : a === "offline"
                 ? e.text || S.cfg?.messages?.offline || "Nobody is available right now. We will get back to you as soon as we can."
                 : e.text || m.text || a;
@@ -310,7 +311,24 @@ function outEl(o: Out): HTMLElement {
   const meta = o.fail
     ? [
         h("span", { title: o.fail }, "Not sent"),
-        h("button", { class: "lk", type: "button", onclick: () => A.retry(o.cid) }, "Retry"),
+        // Refused for good (too long, too large): no Retry that can never work; the text can be taken back to edit.
+        o.perm
+          ? o.text &&
+            h(
+              "button",
+              {
+                class: "lk",
+                type: "button",
+                onclick: () => {
+                  ta.value = o.text;
+                  A.retry(o.cid, true);
+                  grow();
+                  ta.focus();
+                },
+              },
+              "Edit",
+            )
+          : h("button", { class: "lk", type: "button", onclick: () => A.retry(o.cid) }, "Retry"),
         h("button", { class: "lk", type: "button", onclick: () => A.retry(o.cid, true) }, "Remove"),
       ]
     : [ic(I.clock), o.file && !o.fid ? "Uploading…" : "Sending…"];
@@ -392,6 +410,27 @@ function prechatEl(): HTMLElement {
   );
 }
 
+/** emailEl asks where to reply while nobody can answer, before the message becomes a case (seed 004). */
+function emailEl(): HTMLElement {
+  const i = h("input", { name: "email", type: "email", required: true, autocomplete: "email", maxlength: "200", value: S.ident.email || null });
+  return h(
+    "form",
+    {
+      class: "card",
+      "aria-label": "Where can we reply?",
+      onsubmit: (e: Event) => {
+        e.preventDefault();
+        A.replyTo(i.value.trim());
+      },
+    },
+    h("h3", null, "Where can we reply?"),
+    h("p", null, "Nobody can answer right now. Leave your e-mail and your message, and we will write back."),
+    h("label", null, "E-mail *", i),
+    h("button", { class: "pri", type: "submit" }, "Continue"),
+    h("button", { class: "lk", type: "button", onclick: () => A.replyTo("") }, "Continue without e-mail"),
+  );
+}
+
 export function render() {
   const n = S.unread;
   badge.hidden = !n || S.open;
@@ -414,10 +453,11 @@ export function render() {
   pan!.setAttribute("aria-label", cfg ? "Chat with " + name : "Chat");
   title.textContent = name;
   av.textContent = initials(cons[0]?.name || name);
-  const live = !S.fatal && (cons.length > 0 || !!cfg?.online);
+  // Whether someone can answer this dialog now (a level-2 specialist after a transfer), not only level 1.
+  const on = !S.fatal && !!cfg && live();
   sub.replaceChildren(
-    h("span", { class: "dot" + (live ? " on" : "") }),
-    cons.length ? "Chatting with " + cons.map((x) => x.name).join(", ") : S.fatal ? "Unavailable" : !cfg ? "Connecting…" : cfg.online ? "Online now" : "Offline · leave us a message",
+    h("span", { class: "dot" + (on ? " on" : "") }),
+    cons.length ? "Chatting with " + cons.map((x) => x.name).join(", ") : S.fatal ? "Unavailable" : !cfg ? "Connecting…" : on ? "Online now" : "Offline · leave us a message",
   );
 
   const items: HTMLElement[] = [];
@@ -435,7 +475,7 @@ export function render() {
     if (texts.greeting) put("greet", texts.greeting + name, () => msgEl({ text: texts.greeting, from: "consultant", created_at: "" } as WMsg, name, ""));
     if (!cfg.chat_enabled) put("off", "", () => h("div", { class: "note" }, "The chat is closed at the moment."));
     // (Not again once the server has said it in the dialog, with the case number.)
-    else if (!cfg.online && !cons.length && ![...S.msgs.values()].some((m) => m.event?.action === "offline" && m.c === c?.id)) put("offline", texts.offline || "", () => h("div", { class: "note" }, texts.offline || "We are offline right now. Leave a message and we will get back to you."));
+    else if (!on && ![...S.msgs.values()].some((m) => m.event?.action === "offline" && m.c === c?.id)) put("offline", texts.offline || "", () => h("div", { class: "note" }, texts.offline || "We are offline right now. Leave a message and we will get back to you."));
     if (S.prechat) put("prechat", JSON.stringify(cfg.prechat_fields), prechatEl);
     // Older messages to fetch: fetched when scrolled up to here, or on a click.
     if (c && S.top !== c.id && [...S.msgs.values()].some((m) => m.c === c.id))
@@ -457,8 +497,21 @@ export function render() {
       put("m" + m.id, [m.text, m.edited_at, m.deleted, nm, st, m.files?.length].join("|"), () => (sys ? sysEl(m) : msgEl(m, nm, st)));
     }
     for (const o of S.out) put("o" + o.cid, (o.fail || "") + o.fid, () => outEl(o));
-    if (texts.waiting && cfg.online && (S.out.length || mineInConv) && (!c || (c.status === "open" && !cons.length)))
-      put("wait", texts.waiting, () => h("div", { class: "note" }, texts.waiting));
+    // What is true while nobody is in the dialog: after a consultant left or passed it on, colleagues
+    // (or the specialist) are alerted; before anyone came, the project's waiting text.
+    if (on && (S.out.length || mineInConv) && (!c || (c.status === "open" && !cons.length))) {
+      let left: WMsg | undefined;
+      for (const m of S.msgs.values()) if (m.c === c?.id && m.kind === "event" && (!left || m.id > left.id)) left = m;
+      const a = left?.event?.action;
+      const w =
+        a === "transferred"
+          ? (left!.event!.to || "A specialist") + " has been asked to join and will be with you shortly."
+          : a === "disconnected"
+            ? "We have asked a colleague to take over; they will be with you shortly."
+            : texts.waiting;
+      if (w) put("wait", w, () => h("div", { class: "note" }, w));
+    }
+    if (S.askEmail) put("email", "", emailEl);
     if (c?.status === "closed") {
       if (S.rated === c.id) put("thx" + c.id, "", () => h("div", { class: "card thx", role: "status" }, h("h3", null, "Thank you for your feedback!"), h("p", null, "Need anything else? Just write below.")));
       else if (!c.rated) put("rate" + c.id, "", rateEl);
@@ -489,6 +542,6 @@ export function render() {
   typ.textContent = t.length ? t.join(", ") + (t.length > 1 ? " are" : " is") + " typing…" : "";
   err.hidden = !S.alert;
   errText.textContent = S.alert;
-  cmp.hidden = !cfg || !!S.fatal || !cfg.chat_enabled || S.prechat;
+  cmp.hidden = !cfg || !!S.fatal || !cfg.chat_enabled || S.prechat || S.askEmail;
   ta.placeholder = c?.status === "closed" ? "Write to start a new chat…" : "Write a message…";
 }
