@@ -581,7 +581,10 @@ func (s *Service) Reopen(ctx context.Context, tx parley.Tx, c *parley.Conversati
 	if err := s.systemLine(ctx, tx, c, parley.SystemEvent{Action: parley.ActionReopened, ActorID: by}); err != nil {
 		return err
 	}
-	return s.emitVisitorConversation(ctx, tx, c)
+	if err := s.emitVisitorConversation(ctx, tx, c); err != nil {
+		return err
+	}
+	return s.emitDialog(ctx, tx, c)
 }
 
 // systemLine stores a system line in a dialog and announces it to staff
