@@ -166,6 +166,55 @@ func TestBenchVisitors(t *testing.T) {
 	}
 }
 
+// TestBenchVisitorsManagers runs the visitor mode with managers who keep
+// the inbox list open, over a backlog of seeded dialogs: every visitor
+// message reaches every manager's list and the report says so. Timings
+// are logged, never asserted.
+func TestBenchVisitorsManagers(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	srv := startServer(t, ctx)
+	var progress bytes.Buffer
+	rep, err := RunVisitors(ctx, Options{URL: srv.URL, Visitors: 10, Consultants: 2, Managers: 2, Dialogs: 20,
+		Rate: 10, Duration: 2 * time.Second, Progress: &progress})
+	if err != nil {
+		t.Fatalf("%v\nprogress:\n%s\nserver log:\n%s", err, progress.String(), srv.Log())
+	}
+	b := rep.JSON()
+	t.Logf("report: %s", b)
+	if rep.Errors != 0 || rep.Lost != 0 || rep.AlertsMissing != 0 || rep.ManagerMissing != 0 {
+		t.Errorf("errors %d (%v), lost %d, alerts missing %d, manager deliveries missing %d; want none",
+			rep.Errors, rep.ErrorCodes, rep.Lost, rep.AlertsMissing, rep.ManagerMissing)
+	}
+	// 20 messages of 10 visitors, each in the lists of both managers.
+	if rep.Managers != 2 || rep.SeededDialogs != 20 || rep.MessagesAcked != 20 || rep.ManagerDeliveries != 40 ||
+		rep.ManagerViaCreated+rep.ManagerViaDialog != 40 {
+		t.Errorf("managers %d, seeded %d, acknowledged %d, manager deliveries %d (%d by message.created, %d by dialog.updated); want 2, 20, 20, 40",
+			rep.Managers, rep.SeededDialogs, rep.MessagesAcked, rep.ManagerDeliveries, rep.ManagerViaCreated, rep.ManagerViaDialog)
+	}
+	if rep.ManagerP50Ms <= 0 || rep.ManagerP95Ms < rep.ManagerP50Ms || rep.ManagerP99Ms < rep.ManagerP95Ms ||
+		rep.ManagerMaxMs < rep.ManagerP99Ms || rep.ManagerWorstP99Ms <= 0 {
+		t.Errorf("manager latencies are not positive and ordered: %s", b)
+	}
+	var fields map[string]any
+	if err := json.Unmarshal(b, &fields); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"managers", "seeded_dialogs", "manager_deliveries", "manager_missing", "manager_p50_ms",
+		"manager_p95_ms", "manager_p99_ms", "manager_max_ms", "manager_via_message_created", "manager_via_dialog_updated"} {
+		if _, ok := fields[k]; !ok {
+			t.Errorf("the JSON report has no %q", k)
+		}
+	}
+	var text bytes.Buffer
+	rep.Print(&text)
+	for _, want := range []string{"managers", "p95", "missed", "seeded"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("the printed report lacks %q:\n%s", want, text.String())
+		}
+	}
+}
+
 func TestOptions(t *testing.T) {
 	for _, tc := range []struct {
 		opt  Options
@@ -184,6 +233,10 @@ func TestOptions(t *testing.T) {
 		{Options{URL: "http://x", Visitors: 100, Rate: 10, Duration: 5 * time.Second}, true}, // not everyone writes
 		{Options{URL: "http://x", Visitors: 100, Idle: 5}, true},                             // idle belongs to the chat mode
 		{Options{URL: "http://x", Visitors: 100, Consultants: 1001}, true},
+		{Options{URL: "http://x", Managers: 2}, true},  // managers belong to the visitor mode
+		{Options{URL: "http://x", Dialogs: 100}, true}, // so do seeded dialogs
+		{Options{URL: "http://x", Visitors: 100, Managers: -1}, true},
+		{Options{URL: "http://x", Visitors: 100, Managers: 20, Dialogs: 1000}, false},
 		{Options{URL: "http://x", Schedule: "burst"}, true},
 		{Options{URL: "http://x", Schedule: ScheduleRuns, MessageSize: 39}, true},
 		{Options{URL: "http://x", Visitors: 100, Schedule: ScheduleSpread}, true},

@@ -65,6 +65,13 @@ type Options struct {
 	// visitor writes every 10 s); the answers come on top.
 	Visitors    int
 	Consultants int
+	// Managers (visitor mode) are users with the chat settings right who
+	// keep the support inbox's list open on the staff socket and connect
+	// to no dialog; the bench measures how long each visitor message
+	// takes to reach every manager's list. Dialogs more dialogs, each
+	// with one customer message, are opened before the run, as a backlog.
+	Managers int
+	Dialogs  int
 }
 
 // The send schedules (Options.Schedule).
@@ -97,8 +104,8 @@ func (o *Options) Validate() error {
 	if o.Visitors != 0 {
 		return o.validateVisitors()
 	}
-	if o.Consultants != 0 {
-		return errors.New("loadgen: consultants answer visitors; set the number of visitors too")
+	if o.Consultants != 0 || o.Managers != 0 || o.Dialogs != 0 {
+		return errors.New("loadgen: consultants, managers and seeded dialogs belong to the visitor mode; set the number of visitors too")
 	}
 	if o.Rate == 0 {
 		o.Rate = 1000
@@ -161,7 +168,7 @@ func (o *Options) Validate() error {
 // set-up requests, and room for the rest.
 func (o *Options) FilesNeeded() uint64 {
 	if o.Visitors > 0 {
-		return uint64(o.Visitors + o.Consultants + 8*o.Parallel + 256)
+		return uint64(o.Visitors + o.Consultants + o.Managers + 8*o.Parallel + 256)
 	}
 	return uint64(o.Users + o.Idle + 8*o.Parallel + 256)
 }
@@ -186,6 +193,10 @@ func (o *Options) validateVisitors() error {
 		return errors.New("loadgen: between 1 and 100,000 visitors")
 	case o.Consultants < 1 || o.Consultants > 1000:
 		return errors.New("loadgen: between 1 and 1000 consultants")
+	case o.Managers < 0 || o.Managers > 1000:
+		return errors.New("loadgen: between 0 and 1000 managers")
+	case o.Dialogs < 0 || o.Dialogs > 1_000_000:
+		return errors.New("loadgen: between 0 and 1,000,000 seeded dialogs")
 	case o.Idle != 0 || o.IdleUsers != 0 || o.Conversations != 0 || o.Schedule != "" || o.MessageSize != 0 || o.Reconnect:
 		return errors.New("loadgen: idle connections, conversations, schedules, message sizes and the reconnect storm belong to the chat mode, not to the visitor mode")
 	case o.Rate <= 0 || math.IsNaN(o.Rate) || math.IsInf(o.Rate, 0):

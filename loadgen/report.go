@@ -279,9 +279,10 @@ func (rep *VisitorReport) Print(w io.Writer) {
 	p("  ack", "p99 %.1f ms  (visitor's send until the widget API answered)", rep.AckP99Ms)
 	p("alert", "p50 %.1f ms  p99 %.1f ms  max %.1f ms  (first message to the new-dialog alert at each consultant; %d alerts, %d missing)",
 		rep.AlertP50Ms, rep.AlertP99Ms, rep.AlertMaxMs, rep.Alerts, rep.AlertsMissing)
+	rep.printManagers(p)
 	p("send lag", "p99 %.1f ms  (how late the bench's own sends were)", rep.SendLagP99Ms)
 	p("errors", "%s", errorSummary(rep.Errors, rep.ErrorCodes))
-	p("lost", "%d  (acknowledged, yet missing at a consultant or never answered to the visitor)", rep.Lost)
+	p("lost", "%d  (acknowledged, yet missing at a consultant or a manager's list, or never answered to the visitor)", rep.Lost)
 	if rep.MetricsAvailable {
 		p("server use", "RSS %s at the end; %.2f cores busy while sending (bench: %.2f)",
 			size(rep.ServerRSSBytes), rep.ServerCPUCores, rep.BenchCPUCores)

@@ -90,6 +90,7 @@ type vrunner struct {
 	key    string // the project's public key
 	vis    []*visitor
 	cons   []*consultant
+	mgrs   []*manager // managers with the inbox list open (managers.go)
 
 	readers                                     sync.WaitGroup
 	writers                                     sync.WaitGroup
@@ -101,6 +102,8 @@ type vrunner struct {
 	st                                          stats        // deliveries counts visitor messages at consultants
 	dialogs                                     atomic.Int64 // first messages acknowledged: dialogs that must alert
 	answerAcked, answerGot, alertsGot, connects atomic.Int64
+	managerGot                                  atomic.Int64 // visitor messages in a manager's list, once per manager
+	seedGot                                     atomic.Int64 // seeded dialogs' messages at managers
 }
 
 // VisitorReport is the outcome of a visitor-mode run; docs/bench.md
@@ -144,6 +147,31 @@ type VisitorReport struct {
 	AlertMaxMs    float64 `json:"alert_max_ms"`
 	SendLagP99Ms  float64 `json:"send_lag_p99_ms"`
 
+	// Managers (chat settings right, connected to no dialog) and the list
+	// each keeps live: from a visitor's send to the first event that puts
+	// the message in that manager's list (managers.go).
+	Managers          int     `json:"managers"`
+	SeededDialogs     int64   `json:"seeded_dialogs"`
+	SeedS             float64 `json:"seed_s"`
+	ManagerDeliveries int64   `json:"manager_deliveries"` // (message, manager) pairs that arrived
+	ManagerMissing    int64   `json:"manager_missing"`    // acknowledged (message, manager) pairs that never did
+	ManagerP50Ms      float64 `json:"manager_p50_ms"`
+	ManagerP95Ms      float64 `json:"manager_p95_ms"`
+	ManagerP99Ms      float64 `json:"manager_p99_ms"`
+	ManagerMaxMs      float64 `json:"manager_max_ms"`
+	ManagerWorstP99Ms float64 `json:"manager_worst_p99_ms"` // the p99 of the manager served worst
+	// The same for messages in dialogs already open: every visitor
+	// message but the first, which opens the dialog (and alerts).
+	ManagerExistingP50Ms float64 `json:"manager_existing_p50_ms"`
+	ManagerExistingP95Ms float64 `json:"manager_existing_p95_ms"`
+	ManagerExistingP99Ms float64 `json:"manager_existing_p99_ms"`
+	ManagerExistingMaxMs float64 `json:"manager_existing_max_ms"`
+	ManagerViaCreated    int64   `json:"manager_via_message_created"`
+	ManagerViaDialog     int64   `json:"manager_via_dialog_updated"`
+	ManagerCreatedP99Ms  float64 `json:"manager_message_created_p99_ms"`
+	ManagerDialogP99Ms   float64 `json:"manager_dialog_updated_p99_ms"`
+	ManagerDialogUpdates int64   `json:"manager_dialog_updates"` // dialog.updated frames carrying a visitor message as the last
+
 	Errors     int64            `json:"errors"`
 	ErrorCodes map[string]int64 `json:"error_codes,omitempty"`
 	Lost       int64            `json:"lost"` // acknowledged messages or answers missing somewhere after the drain
@@ -170,7 +198,7 @@ func RunVisitors(ctx context.Context, opt Options) (*VisitorReport, error) {
 	if err := RaiseFileLimit(opt.FilesNeeded()); err != nil {
 		return nil, err
 	}
-	wsTr, _ := wsTransport(opt.URL, opt.Visitors+opt.Consultants)
+	wsTr, _ := wsTransport(opt.URL, opt.Visitors+opt.Consultants+opt.Managers)
 	secret := make([]byte, 12)
 	rand.Read(secret)
 	base := strings.TrimRight(opt.URL, "/")
@@ -207,13 +235,16 @@ func (r *vrunner) progress(format string, args ...any) {
 func (r *vrunner) run(ctx context.Context) (*VisitorReport, error) {
 	o := r.opt
 	rep := &VisitorReport{Target: o.URL, Visitors: o.Visitors, Consultants: o.Consultants, Rate: o.Rate,
-		DurationS: o.Duration.Seconds()}
+		DurationS: o.Duration.Seconds(), Managers: o.Managers}
 	t0 := time.Now()
-	r.progress("creating a project with %d consultants and %d visitors", o.Consultants, o.Visitors)
+	r.progress("creating a project with %d consultants and %d visitors, and %d managers", o.Consultants, o.Visitors, o.Managers)
 	if err := r.setUp(ctx); err != nil {
 		return nil, err
 	}
 	rep.SetupS = round(time.Since(t0).Seconds(), 2)
+	if err := r.seedDialogs(ctx, rep); err != nil {
+		return nil, err
+	}
 	if err := r.sendPhase(ctx, rep); err != nil {
 		return nil, err
 	}
@@ -260,6 +291,9 @@ func (r *vrunner) setUp(ctx context.Context) error {
 	}); err != nil {
 		return fmt.Errorf("creating consultants: %w", err)
 	}
+	if err := r.createManagers(ctx, admin); err != nil {
+		return err
+	}
 
 	planned := int(o.Rate*o.Duration.Seconds() + 0.5)
 	r.vis = make([]*visitor, o.Visitors)
@@ -281,7 +315,7 @@ func (r *vrunner) setUp(ctx context.Context) error {
 		return fmt.Errorf("starting visitor sessions: %w", err)
 	}
 
-	r.progress("connecting %d consultants and %d visitors", o.Consultants, o.Visitors)
+	r.progress("connecting %d consultants, %d managers and %d visitors", o.Consultants, o.Managers, o.Visitors)
 	for _, c := range r.cons {
 		ws, err := r.open(ctx, r.base+"/api/v1/ws?client=bench&version=1", http.Header{"Authorization": {"Bearer " + c.token}})
 		if err != nil {
@@ -292,6 +326,9 @@ func (r *vrunner) setUp(ctx context.Context) error {
 		go r.readConsultant(c)
 		r.writers.Add(1)
 		go r.answer(c)
+	}
+	if err := r.connectManagers(ctx); err != nil {
+		return err
 	}
 	return forEach(ctx, o.Visitors, 4*o.Parallel, func(ctx context.Context, i int) error {
 		v := r.vis[i]
@@ -621,8 +658,8 @@ func (r *vrunner) sendPhase(ctx context.Context, rep *VisitorReport) error {
 		func(i int, start time.Time, stop <-chan struct{}) { r.send(r.vis[i], start, stop) },
 		r.drained,
 		func(start, now time.Time) {
-			r.progress("%5.1fs  visitors sent %d, acknowledged %d  answers %d  dialogs connected %d  alerts %d", now.Sub(start).Seconds(),
-				r.st.sent.Load(), r.st.acked.Load(), r.answerGot.Load(), r.connects.Load(), r.alertsGot.Load())
+			r.progress("%5.1fs  visitors sent %d, acknowledged %d  answers %d  dialogs connected %d  alerts %d  in managers' lists %d", now.Sub(start).Seconds(),
+				r.st.sent.Load(), r.st.acked.Load(), r.answerGot.Load(), r.connects.Load(), r.alertsGot.Load(), r.managerGot.Load())
 		})
 	if err != nil {
 		return err
@@ -642,13 +679,14 @@ func (r *vrunner) sendPhase(ctx context.Context, rep *VisitorReport) error {
 }
 
 // drained reports whether every visitor message reached every consultant
-// and was answered, every answer arrived, and every consultant was alerted
-// to every dialog.
+// and every manager's list and was answered, every answer arrived, and
+// every consultant was alerted to every dialog.
 func (r *vrunner) drained() bool {
 	s := &r.st
 	acked := s.acked.Load()
 	return acked+s.failed.Load() >= s.sent.Load() && s.deliveries.Load() >= s.expected.Load() &&
-		r.answerGot.Load() >= acked && r.alertsGot.Load() >= r.dialogs.Load()*int64(len(r.cons))
+		r.answerGot.Load() >= acked && r.alertsGot.Load() >= r.dialogs.Load()*int64(len(r.cons)) &&
+		r.managerGot.Load() >= acked*int64(len(r.mgrs))
 }
 
 // closeSockets ends every connection and the consultants' answer writers.
@@ -672,6 +710,7 @@ func (r *vrunner) finish(rep *VisitorReport) {
 		alerts = append(alerts, c.alertLat...)
 	}
 	want := int32(len(r.cons))
+	notListed := r.finishManagers(rep)
 	for _, v := range r.vis {
 		ans, ack, lag = append(ans, v.lat...), append(ack, v.ackLat...), append(lag, v.lag...)
 		if v.sends[0].state.Load() == acked {
@@ -682,8 +721,8 @@ func (r *vrunner) finish(rep *VisitorReport) {
 			s, a := &v.sends[k], &v.replies[k]
 			if s.state.Load() == acked && s.ackAt.Load() <= r.cutoff {
 				rep.MessagesAcked++
-				if s.got.Load() < want || a.got.Load() == 0 {
-					rep.Lost++ // not at every consultant, or never answered to the visitor
+				if s.got.Load() < want || a.got.Load() == 0 || notListed[[2]int{v.idx, k}] {
+					rep.Lost++ // not at every consultant or manager, or never answered to the visitor
 				}
 			}
 			if a.sentAt.Load() != 0 {

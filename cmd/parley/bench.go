@@ -52,6 +52,8 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&opt.Missed, "missed", 0, "with --reconnect: messages sent to each conversation while the sockets are away (default 1)")
 	fs.IntVar(&opt.Visitors, "visitors", 0, "visitor mode: website visitors, each in a live chat dialog with the consultants")
 	fs.IntVar(&opt.Consultants, "consultants", 0, "visitor mode: consultants who connect to the dialogs and answer (default 10)")
+	fs.IntVar(&opt.Managers, "managers", 0, "visitor mode: managers (chat settings right) who keep the inbox list open without connecting to dialogs; measures each visitor message to every manager's list")
+	fs.IntVar(&opt.Dialogs, "dialogs", 0, "visitor mode: open this many more dialogs (one customer message each) before the run, as the inbox's backlog")
 	fs.IntVar(&opt.Idle, "idle", 0, "extra idle connections to hold, to measure memory per connection")
 	fs.DurationVar(&opt.Drain, "drain", 5*time.Second, "how long to wait after sending for acknowledgements and deliveries")
 	fs.IntVar(&opt.Parallel, "parallel", 16, "concurrent requests while setting up")
