@@ -184,14 +184,26 @@ func (q *q) conversationAudiences(ctx context.Context, convIDs []int64) (map[int
 // EventsSince reads a user's events in four branches, each through its
 // own index: the user's own events, their conversations', their projects'
 // and everyone's. Each branch reads only what the user may see, so a resume
-// costs what they missed, however long the stream.
+// costs what they missed, however long the stream. The projects' branch
+// follows the live audience (conversationAudiences): those who manage live
+// chat hear every project's dialogs; a specialist hears their projects'
+// dialogs but those reassigned away from them.
 func (q *q) EventsSince(ctx context.Context, userID, after int64, n int) ([]parley.Event, error) {
 	n = limit(n, 1000, 10000)
+	managers, err := q.UsersWithRight(ctx, parley.RightChatSettings)
+	if err != nil {
+		return nil, err
+	}
+	projects := `project_id IN (SELECT project_id FROM project_staff WHERE user_id = $2)
+			AND NOT EXISTS (SELECT 1 FROM dialog_revoked r WHERE r.conversation_id = events.conversation_id AND r.user_id = $2)`
+	if slices.Contains(managers, userID) {
+		projects = "project_id IN (SELECT id FROM projects)"
+	}
 	const cols = "SELECT id, type, conversation_id, user_id, seq, data, created_at FROM events"
 	rows, err := q.query(ctx, cols+` WHERE user_id = $2 AND user_id <> 0 AND id > $1 AND contact_id = 0
 		UNION `+cols+` WHERE conversation_id IN (SELECT conversation_id FROM members WHERE user_id = $2)
 			AND conversation_id <> 0 AND user_id = 0 AND id > $1 AND contact_id = 0
-		UNION `+cols+` WHERE project_id IN (SELECT project_id FROM project_staff WHERE user_id = $2)
+		UNION `+cols+` WHERE `+projects+`
 			AND project_id <> 0 AND user_id = 0 AND id > $1 AND contact_id = 0
 		UNION `+cols+` WHERE conversation_id = 0 AND user_id = 0 AND contact_id = 0 AND id > $1
 		ORDER BY id`+limitRows(n), after, userID)

@@ -233,7 +233,9 @@ func (q *q) UpdateContact(ctx context.Context, c *parley.Contact) error {
 // Dialogs (support conversations).
 
 func (q *q) LastDialog(ctx context.Context, contactID int64) (*parley.Conversation, error) {
-	rows, err := q.query(ctx, "SELECT "+convCols+" FROM conversations c WHERE c.contact_id = $1 ORDER BY c.id DESC LIMIT 1", contactID)
+	// "<> 0" lets the planner use the partial index conversations_contact:
+	// neither SQLite nor a generic PostgreSQL plan infers it from "= $1".
+	rows, err := q.query(ctx, "SELECT "+convCols+" FROM conversations c WHERE c.contact_id = $1 AND c.contact_id <> 0 ORDER BY c.id DESC LIMIT 1", contactID)
 	return one(rows, err, scanConv, "conversation")
 }
 
@@ -373,7 +375,7 @@ func dialogQuery(f parley.DialogFilter, drive int64) *sqlBuilder {
 		b.where("NOT EXISTS (SELECT 1 FROM dialog_revoked r WHERE r.conversation_id = c.id AND r.user_id = " + b.arg(f.Viewer) + ")")
 	}
 	if f.ContactID != 0 {
-		b.where("c.contact_id = " + b.arg(f.ContactID))
+		b.where("c.contact_id = " + b.arg(f.ContactID) + " AND c.contact_id <> 0") // see LastDialog
 	}
 	if f.UserID != 0 {
 		// Dialogs the user connected to: their "connected" system lines.

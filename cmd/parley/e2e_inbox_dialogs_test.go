@@ -1,11 +1,15 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/coder/websocket"
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/httpapi"
@@ -356,5 +360,68 @@ func TestInboxDeleteDialogs(t *testing.T) {
 			"member_ids": []int64{in.b.id()}}).want(http.StatusCreated).decode(&g)
 		del(in.b, olga).want(http.StatusOK)
 		in.admin.do("GET", dialogPath(olga, ""), nil).wantErr(http.StatusNotFound, parley.ENOTFOUND)
+	})
+}
+
+// connectAt opens the client's WebSocket resuming from cursor.
+func (c *client) connectAt(cursor int64) *socket {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	u := strings.Replace(c.s.url, "http://", "ws://", 1) + fmt.Sprintf("/api/v1/ws?cursor=%d", cursor)
+	ws, _, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"Bearer " + c.token}}})
+	if err != nil {
+		c.t.Fatalf("connecting the WebSocket: %v", err)
+	}
+	return newSocket(c.t, ws)
+}
+
+// A client resuming from its cursor receives what it missed of the dialogs
+// it hears live: a manager who serves no project hears every dialog, a
+// specialist their project's, but not one reassigned away from them.
+func TestInboxResumeFollowsAudience(t *testing.T) {
+	eachDB(t, func(t *testing.T, opts ...serverOption) {
+		s := newServer(t, opts...)
+		in := newInbox(t, s)
+		cursor := func(c *client) int64 {
+			sock := c.connect()
+			hello := sock.waitFor("hello")
+			sock.ws.Close(websocket.StatusNormalClosure, "")
+			return int64(hello["cursor"].(float64))
+		}
+		vera, ivan := in.dialogs["Vera"], in.dialogs["Ivan"]
+		in.a.do("POST", dialogPath(vera, "/connect"), nil).want(http.StatusOK) // Anna is in charge of Vera's
+		in.admin.do("POST", dialogPath(vera, "/reassign"), map[string]any{"user_id": in.b.id()}).want(http.StatusOK)
+		adminAt, annaAt := cursor(in.admin), cursor(in.a)
+
+		// While they are away, both customers write.
+		in.vera.send("Where is my parcel?")
+		in.ivan.send("Hello again")
+
+		missed := func(c *client, at int64) map[int64]bool {
+			sock := c.connectAt(at)
+			sock.waitFor("hello")
+			got := map[int64]bool{}
+			deadline := time.After(3 * time.Second)
+			for {
+				select {
+				case f, ok := <-sock.frames:
+					if !ok {
+						return got
+					}
+					if f["type"] == parley.EventMessageCreated {
+						got[int64(f["data"].(map[string]any)["conversation_id"].(float64))] = true
+					}
+				case <-deadline:
+					return got
+				}
+			}
+		}
+		if got := missed(in.admin, adminAt); !got[vera] || !got[ivan] {
+			t.Fatalf("the manager's resume missed dialogs' messages: %v", got)
+		}
+		if got := missed(in.a, annaAt); got[vera] || !got[ivan] {
+			t.Fatalf("the specialist's resume: %v (Vera's was reassigned away from her, Ivan's is her project's)", got)
+		}
 	})
 }
