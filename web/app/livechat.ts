@@ -472,9 +472,9 @@ export async function disconnect(id: number) {
   return act(id, "disconnect");
 }
 
-/** transfer moves the dialog to level 2: to one specialist, or to the queue (userId 0). */
-export async function transfer(id: number, userId: number) {
-  return act(id, "transfer", userId ? { user_id: userId } : {});
+/** transfer moves the dialog to level 2: to one specialist, or to the queue (userId 0), with an optional hand-over note. */
+export async function transfer(id: number, userId: number, note = "") {
+  return act(id, "transfer", { ...(userId ? { user_id: userId } : {}), ...(note.trim() ? { note: note.trim() } : {}) });
 }
 
 export async function close(id: number) {

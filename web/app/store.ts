@@ -836,7 +836,7 @@ export async function ensureConv(id: number): Promise<Conversation | undefined> 
   return convs.get(id);
 }
 
-function notePeopleOf(_m: Message) {
+export function notePeopleOf(_m: Message) {
   // Senders are members; nothing to do unless unknown (left the chat).
   const ids: number[] = [];
   if (_m.sender_id && !people.has(_m.sender_id)) ids.push(_m.sender_id);

@@ -101,6 +101,8 @@ function dialogEventText(m: Message, actor: string, users: string): string {
       return `${users || actor} disconnected`;
     case "transferred":
       return (byUser ? `${actor} transferred the dialog to ` : "The dialog was transferred to ") + (users ? users + " (level 2)" : "the level-2 queue");
+    case "transfer_note":
+      return `Hand-over note from ${actor}: ${e.title || ""}`;
     case "closed":
       return byUser ? `${actor} closed the dialog` : "The dialog was closed";
     case "opened":

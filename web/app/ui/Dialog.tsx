@@ -373,6 +373,7 @@ async function levelTwo(projectId: number) {
 function TransferDialog(props: { d: Dialog; onClose: () => void }) {
   const [people, setPeople] = useState<live.Person[] | null>(null);
   const [note, setNote] = useState("");
+  const [handover, setHandover] = useState("");
   const [to, setTo] = useState(0);
   const [busy, setBusy] = useState(false);
   const [err, setErr] = useState("");
@@ -386,7 +387,7 @@ function TransferDialog(props: { d: Dialog; onClose: () => void }) {
     setBusy(true);
     setErr("");
     try {
-      await live.transfer(props.d.conversation.id, to);
+      await live.transfer(props.d.conversation.id, to, handover);
       store.toast(to ? `Transferred to ${people?.find((p) => p.id === to)?.name || "the specialist"}.` : "Transferred to the level-2 queue.");
       props.onClose();
       navigate(listURL());
@@ -427,6 +428,17 @@ function TransferDialog(props: { d: Dialog; onClose: () => void }) {
       )}
       {people && !people.length && !note ? <p class="muted">This project has no level-2 specialists yet.</p> : null}
       {note ? <p class="muted">{note}</p> : null}
+      <label class="field">
+        <span>Hand-over note (optional, only staff see it)</span>
+        <textarea
+          rows={3}
+          maxLength={2000}
+          value={handover}
+          placeholder="What the specialist should know: the question, what you have tried…"
+          class="input"
+          onInput={(e) => setHandover((e.target as HTMLTextAreaElement).value)}
+        />
+      </label>
       {err ? (
         <p class="form-error" role="alert">
           {err}

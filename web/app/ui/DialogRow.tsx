@@ -56,8 +56,10 @@ export const DialogRow = memo(function DialogRow(props: DialogRowProps) {
   const own = useSelect([store.convsV], () => store.convs.get(props.id));
   const typingNow = useSelect([store.typingV], () => (store.typing.get(props.id)?.size || 0) > 0);
   use(clock);
+  use(store.peopleV); // names in the last line ("Anna transferred…"), once known
   const [busy, setBusy] = useState(false);
   if (!d) return null;
+  if (d.last_message) store.notePeopleOf(d.last_message); // the transferring consultant may be no member any more
   const state = live.rowState(d);
   const name = live.contactName(d);
   const consultants = d.consultants || [];
