@@ -13,7 +13,7 @@ import { ApiError } from "./api";
 import * as live from "./livechat";
 import { Sig, Version } from "./sig";
 import * as store from "./store";
-import type { Contact, CustomerCard, Dialog, DialogFile, FileInfo, Frame, QuickReply, Tag } from "./types";
+import type { Contact, CustomerCard, Dialog, DialogFile, Frame, QuickReply, Tag } from "./types";
 
 // ---- filters -----------------------------------------------------------------
 
@@ -310,6 +310,8 @@ export async function read(id: number) {
   } catch {
     /* an older server: the member's read pointer did it */
   }
+  // A copy of the dialog fetched while the read was on its way still counted the messages.
+  if (live.dialogs.get(id)?.unread) patch(id, () => ({ unread: 0 }));
   refreshUnread(0);
 }
 
@@ -319,8 +321,9 @@ export async function markUnread(id: number) {
     await api.post(`/dialogs/${id}/unread`);
   } catch (e) {
     if (!(e instanceof ApiError && e.status === 404 && store.convs.has(id))) throw e;
-    await store.markUnread(id); // an older server: the member's own mark
   }
+  // A member's own copy of the conversation carries the mark too (the row reads it).
+  if (store.convs.has(id)) await store.markUnread(id);
   patch(id, (d) => ({ unread: Math.max(1, d.unread || 0) }));
   refreshUnread(0);
 }
@@ -433,10 +436,9 @@ export async function files(id: number, kind: "image" | "file"): Promise<DialogF
   return res.files || [];
 }
 
-/** resend sends a file of the dialog into it again, as a new message. */
-export function resend(id: number, f: DialogFile) {
-  const info: FileInfo = { id: f.id, owner_id: 0, name: f.name, content_type: f.content_type, size: f.size, width: f.width, height: f.height, has_thumbnail: f.has_thumbnail, created_at: f.created_at };
-  store.send(id, "", { files: [info] });
+/** resend sends a file of the dialog into it again, as a new message (POST .../messages with its id). */
+export async function resend(id: number, f: DialogFile) {
+  await api.post(`/conversations/${id}/messages`, { client_id: store.uuid(), text: "", file_ids: [f.id] });
 }
 
 /** canReassign: a manager (chat settings right) or the manager in charge (docs/inbox.md). */

@@ -359,7 +359,7 @@ function onMessage(m: Message): boolean {
   if (!d) {
     // A visitor's message in a dialog not seen yet: it is a new dialog.
     if (m.contact_id) {
-      fetchDialog(m.conversation_id);
+      fetchDialog(m.conversation_id).then((nd) => nd && !m.sender_id && m.kind !== "event" && customerWrote(nd, m));
       return true;
     }
     return false;

@@ -13,7 +13,7 @@ import type { Case, CustomerCard as Card, Dialog, DialogFile, QuickReply, User }
 import { ChannelIcon, channelName, TagChip } from "../ui/channels";
 import { Avatar, Modal, Spinner } from "../ui/common";
 import { EditableRow } from "../ui/EditableRow";
-import { Close as CloseIcon, File as FileIcon } from "../ui/icons";
+import { Close as CloseIcon, File as FileIcon, Pin } from "../ui/icons";
 import { PickList, type PickOption } from "../ui/PickList";
 import { fullTime, size } from "../util";
 
@@ -184,7 +184,7 @@ export function CustomerCard(props: { d: Dialog; onClose: () => void; onUnpin: (
 
   if (!k)
     return (
-      <aside class="side-panel contact-card" aria-label="Customer card">
+      <aside class="side-panel contact-card" aria-label="Contact card">
         <header class="panel-head">
           <h2>Customer</h2>
           <button class="icon-btn" aria-label="Close the customer card" onClick={props.onClose}>
@@ -212,7 +212,7 @@ export function CustomerCard(props: { d: Dialog; onClose: () => void; onUnpin: (
   const onCustomer = new Set((c.tags || []).map((t) => t.tag_id));
   const others = (card?.dialogs || []).filter((x) => x.conversation.id !== d.conversation.id);
   return (
-    <aside class="side-panel contact-card" aria-label="Customer card">
+    <aside class="side-panel contact-card" aria-label="Contact card">
       <header class="panel-head">
         <h2>Customer</h2>
         <button class="icon-btn" aria-label="Close the customer card" onClick={props.onClose}>
@@ -321,7 +321,7 @@ export function CustomerCard(props: { d: Dialog; onClose: () => void; onUnpin: (
               title={t.pinned ? "Pinned: shown in the dialog list. Click to unpin" : "Pin: show it in the dialog list"}
               onClick={() => inbox.tagContact(k.id, t.tag_id, !t.pinned).catch(store.fail)}
             >
-              📌
+              <Pin size={12} />
             </button>
             <button class="chip-btn" aria-label={"Remove " + t.name} title="Take the tag off" onClick={() => inbox.untagContact(k.id, t.tag_id).catch(store.fail)}>
               ×
@@ -460,10 +460,14 @@ export function AttachmentsWindow(props: { d: Dialog; onClose: () => void }) {
                 {canSend ? (
                   <button
                     class="btn small"
-                    onClick={() => {
-                      inbox.resend(id, f);
-                      store.toast(`${f.name} sent again.`);
-                      props.onClose();
+                    onClick={async () => {
+                      try {
+                        await inbox.resend(id, f);
+                        store.toast(`${f.name} sent again.`);
+                        props.onClose();
+                      } catch (e) {
+                        setErr((e as Error).message);
+                      }
                     }}
                   >
                     Send again

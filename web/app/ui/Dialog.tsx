@@ -17,7 +17,7 @@ import * as store from "../store";
 import type { Dialog } from "../types";
 import { fullTime } from "../util";
 import { ChannelIcon, channelName } from "./channels";
-import { Avatar, Menu, Modal, Spinner, useMenu, type MenuItem } from "./common";
+import { Avatar, Confirm, Menu, Modal, Spinner, useMenu, type MenuItem } from "./common";
 import { Composer, type ComposerHandle } from "./Composer";
 import { HistoryList, TypingLine } from "./Conversation";
 import { Back, More, Users } from "./icons";
@@ -151,9 +151,10 @@ function DialogChat(props: { d: Dialog }) {
   actions.push({
     label: "Mark as unread",
     onSelect: run(async () => {
+      // Leave first: a dialog on screen is read again at once.
+      navigate(listURL());
       await inbox.markUnread(id);
       store.toast("Marked as unread for you.");
-      navigate(listURL());
     }),
   });
   if (d.contact) actions.push({ label: blocked ? "Unblock the customer" : "Block the customer", onSelect: toggleBlock });
@@ -309,57 +310,33 @@ function DialogChat(props: { d: Dialog }) {
       {modal === "reassign" ? <ReassignWindow d={d} onClose={() => setModal("")} /> : null}
       {modal === "attachments" ? <AttachmentsWindow d={d} onClose={() => setModal("")} /> : null}
       {modal === "close" ? (
-        <Modal
+        <Confirm
           title="Close the dialog?"
+          action="Close the dialog"
           onClose={() => setModal("")}
-          footer={
-            <>
-              <button class="btn" onClick={() => setModal("")}>
-                Cancel
-              </button>
-              <button
-                class="btn danger"
-                data-autofocus
-                onClick={run(async () => {
-                  setModal("");
-                  await live.close(id);
-                })}
-              >
-                Close the dialog
-              </button>
-            </>
-          }
+          onConfirm={run(async () => {
+            setModal("");
+            await live.close(id);
+          })}
         >
           <p>The conversation with {name} ends; they are asked to rate it. It reopens by itself when they or a manager write again.</p>
-        </Modal>
+        </Confirm>
       ) : null}
       {modal === "unpin" ? (
-        <Modal
+        <Confirm
           title="Unpin the customer?"
+          action="Unpin"
           onClose={() => setModal("")}
-          footer={
-            <>
-              <button class="btn" onClick={() => setModal("")}>
-                Cancel
-              </button>
-              <button
-                class="btn danger"
-                data-autofocus
-                onClick={run(async () => {
-                  setModal("");
-                  await inbox.unpin(id);
-                  store.toast("The customer was unpinned from the dialog.");
-                })}
-              >
-                Unpin
-              </button>
-            </>
-          }
+          onConfirm={run(async () => {
+            setModal("");
+            await inbox.unpin(id);
+            store.toast("The customer was unpinned from the dialog.");
+          })}
         >
           <p>
             The dialog loses its link to {name}'s customer card, and their analytics no longer count it. {name} stays in the system with their other dialogs.
           </p>
-        </Modal>
+        </Confirm>
       ) : null}
     </section>
   );

@@ -138,7 +138,6 @@ export const DialogRow = memo(function DialogRow(props: DialogRowProps) {
             {props.inbox ? (
               <span class="dlg-channel">
                 <ChannelIcon channel={d.support.channel} size={12} />
-                <span class="ch-name">{channelName(d.support.channel)}</span>
               </span>
             ) : null}
           </span>
@@ -152,6 +151,8 @@ export const DialogRow = memo(function DialogRow(props: DialogRowProps) {
           <span class="conv-sub">{sub}</span>
           {props.inbox ? (
             <span class="dlg-meta">
+              <span class="ch-name">{channelName(d.support.channel)}</span>
+              {" · "}
               {d.support.status === "closed" ? <span class="dlg-closed">Closed · </span> : null}
               {assignee ? (
                 <span class="dlg-assignee" title="Manager in charge">

@@ -12,7 +12,7 @@ import { navigate, onLink, route } from "../router";
 import { use } from "../sig";
 import * as store from "../store";
 import { DialogRow } from "./DialogRow";
-import { Menu, Modal, Spinner, useMenu } from "./common";
+import { Confirm, Menu, Spinner, useMenu } from "./common";
 import { lazy } from "./lazy";
 import { VirtualList, type VirtualListHandle } from "./VirtualList";
 
@@ -197,36 +197,24 @@ export function InboxSide() {
       </div>
       {filters ? <FilterPanel f={f} onChange={set} onClose={() => setFilters(false)} /> : null}
       {confirm ? (
-        <Modal
+        <Confirm
           title={`Delete ${selected.size} dialog${selected.size === 1 ? "" : "s"}?`}
+          action="Delete for good"
           onClose={() => setConfirm(false)}
-          footer={
-            <>
-              <button class="btn" onClick={() => setConfirm(false)}>
-                Cancel
-              </button>
-              <button
-                class="btn danger"
-                data-autofocus
-                onClick={async () => {
-                  setConfirm(false);
-                  try {
-                    const n = await inbox.remove([...selected]);
-                    store.toast(`${n} dialog${n === 1 ? "" : "s"} deleted.`);
-                    if (r.id && selected.has(r.id)) navigate(inboxURL(f));
-                    setSelected(new Set());
-                  } catch (e) {
-                    store.fail(e);
-                  }
-                }}
-              >
-                Delete for good
-              </button>
-            </>
-          }
+          onConfirm={async () => {
+            setConfirm(false);
+            try {
+              const n = await inbox.remove([...selected]);
+              store.toast(`${n} dialog${n === 1 ? "" : "s"} deleted.`);
+              if (r.id && selected.has(r.id)) navigate(inboxURL(f));
+              setSelected(new Set());
+            } catch (e) {
+              store.fail(e);
+            }
+          }}
         >
           <p>The dialogs, their messages and their files are deleted for good. Customers, their cases and the metrics already counted stay.</p>
-        </Modal>
+        </Confirm>
       ) : null}
     </nav>
   );

@@ -78,6 +78,28 @@ export function Modal(props: {
   );
 }
 
+/** Confirm asks once more before an action that cannot be undone (Cancel, or the action in red). */
+export function Confirm(props: { title: string; action: string; onConfirm: () => void; onClose: () => void; children: ComponentChildren }) {
+  return (
+    <Modal
+      title={props.title}
+      onClose={props.onClose}
+      footer={
+        <>
+          <button class="btn" onClick={props.onClose}>
+            Cancel
+          </button>
+          <button class="btn danger" data-autofocus onClick={props.onConfirm}>
+            {props.action}
+          </button>
+        </>
+      }
+    >
+      {props.children}
+    </Modal>
+  );
+}
+
 export function Avatar(props: { id: number; name: string; photo?: number; size?: number; presence?: Presence }) {
   const s = props.size || 36;
   const [broken, setBroken] = useState(false);

@@ -65,6 +65,8 @@ export const Users = (p: P) =>
     ],
     p,
   );
+/** A pin: a customer's tag shown in the dialog list. */
+export const Pin = (p: P) => svg([<path d="M9 4h6l-1 6 3 3H7l3-3z" />, <path d="M12 13v8" />], p);
 /** Lightning: quick replies. */
 export const Zap = (p: P) => svg(<path d="M13 2 3 14h9l-1 8 10-12h-9z" />, p);
 export const Wifi = (p: P) =>
