@@ -53,8 +53,9 @@ describe("web app", { skip: skip || false, timeout: 300_000 }, () => {
     console.log(`# first screen after sign-in: ${Date.now() - t0} ms`);
     await s.shot(a, "02-empty-list");
 
-    // Create channel: find Bob by e-mail.
-    await a.getByRole("button", { name: "Create channel" }).click();
+    // New message (not "Create channel": there are no channels): find Bob by e-mail.
+    assert.equal(await a.getByRole("button", { name: "Create channel" }).count(), 0);
+    await a.getByRole("button", { name: "New message" }).click();
     await a.getByRole("dialog", { name: "Create direct messages channel" }).waitFor();
     await a.getByPlaceholder("Search by full name or e-mail").fill("bob@exa");
     await a.locator(".person", { hasText: BOB.name }).waitFor();
@@ -374,7 +375,7 @@ describe("web app", { skip: skip || false, timeout: 300_000 }, () => {
     }
     await b.keyboard.press("Enter");
     await b.waitForURL(/\/c\/\d+$/);
-    await b.getByRole("button", { name: "Create channel" }).click();
+    await b.getByRole("button", { name: "New message" }).click();
     await b.getByRole("dialog", { name: "Create direct messages channel" }).waitFor();
     await b.keyboard.press("Escape");
     await b.getByRole("dialog").waitFor({ state: "detached" });
@@ -390,6 +391,10 @@ describe("web app", { skip: skip || false, timeout: 300_000 }, () => {
     await a.getByRole("menuitem", { name: "Reminder…" }).click();
     const dlg = a.getByRole("dialog", { name: "Reminder" });
     await dlg.waitFor();
+    // A time typed for later today survives the "Today" preset.
+    await dlg.locator('input[type="time"]').fill("23:58");
+    await dlg.getByRole("button", { name: "Today", exact: true }).click();
+    assert.equal(await dlg.locator('input[type="time"]').inputValue(), "23:58", "Today kept the typed time");
     await dlg.getByRole("button", { name: "Tomorrow", exact: true }).click();
     await s.shot(a, "17-reminder-window");
     // A few seconds from now: today's date in the calendar and the time field with seconds.
@@ -404,7 +409,12 @@ describe("web app", { skip: skip || false, timeout: 300_000 }, () => {
     const toast = a.locator(".toast.reminder", { hasText: text });
     await toast.waitFor({ timeout: 15_000 });
     await s.shot(a, "19-reminder-due");
-    await toast.locator(".toast-main").click();
+    // It does not cover the composer, and has its own Snooze and Open.
+    const tb = await toast.boundingBox();
+    const cb = await composer(a).boundingBox();
+    assert.ok(tb.y + tb.height <= cb.y || tb.y >= cb.y + cb.height || tb.x >= cb.x + cb.width, "the reminder covers the composer");
+    await toast.getByRole("button", { name: "Snooze 1 hour" }).waitFor();
+    await toast.getByRole("button", { name: "Open", exact: true }).click();
     const snooze = a.getByRole("dialog", { name: "Reminder" });
     await snooze.getByRole("button", { name: "Do not notify" }).waitFor();
     assert.match(a.url(), /\?m=\d+&snooze=1$/);
@@ -437,9 +447,10 @@ describe("web app", { skip: skip || false, timeout: 300_000 }, () => {
     await a.getByText("questions go to").waitFor();
     await s.shot(a, "22-admin-chat");
 
-    // Bob gets the Assistance button live, and writes at once (no request).
+    // Bob gets the Assistance button live, labelled, and its section before he ever used it; he writes at once (no request).
     const help = b.getByRole("button", { name: "Assistance", exact: true });
     await help.waitFor();
+    await b.getByText("Questions for the administrator: use Assistance above.").waitFor();
     await help.click();
     await b.locator(".chat-title h1", { hasText: "Assistance" }).waitFor();
     await send(b, "I cannot find the printer settings");
@@ -528,7 +539,9 @@ describe("web app", { skip: skip || false, timeout: 300_000 }, () => {
     await s.shot(a, "30-emoji");
     await a.getByRole("option", { name: "👍" }).click();
     assert.match(await composer(a).inputValue(), /👍/);
-    await composer(a).fill("");
+    // Sending closes the picker: it was for that message.
+    await composer(a).press("Enter");
+    await a.getByRole("dialog", { name: "Emoji" }).waitFor({ state: "detached", timeout: 5000 });
 
     await a.locator(".chat-who").click();
     await a.getByRole("complementary", { name: "User information" }).getByText(BOB.email).waitFor();

@@ -39,7 +39,7 @@ interface Choice {
   time: string;
 }
 
-function presets(now: Date): [string, () => Choice][] {
+function presets(now: Date, typed = ""): [string, () => Choice][] {
   const inHours = (h: number) => () => {
     const d = new Date(now.getTime() + h * 3600_000);
     return { day: d, time: hhmm(d) };
@@ -48,6 +48,8 @@ function presets(now: Date): [string, () => Choice][] {
     [
       "Today",
       () => {
+        // A time typed for later today is kept, not reset to the next hour.
+        if (typed && combine(now, typed).getTime() > now.getTime()) return { day: now, time: typed };
         const d = nextHour();
         return sameDate(d, now) ? { day: now, time: hhmm(d) } : { day: now, time: "23:59" };
       },
@@ -205,7 +207,7 @@ export function ReminderDialog(props: { message: Message; onClose: () => void })
       <div class="rem-layout">
         <div class="rem-left">
           <div class="presets" role="group" aria-label="Quick choices">
-            {presets(new Date()).map(([label, fn]) => (
+            {presets(new Date(), time).map(([label, fn]) => (
               <button key={label} class="btn small" onClick={() => pick(fn())}>
                 {label}
               </button>

@@ -140,11 +140,26 @@ function Toasts() {
         t.kind === "reminder" && t.reminder ? (
           <div key={t.id} class="toast reminder" role="alert">
             <Bell size={18} />
-            <button class="toast-main" onClick={() => notify.openReminder(t.reminder!)} title="Open the message">
-              <strong>Reminder</strong>
-              <span class="toast-text">{t.reminder.message ? messagePreview(t.reminder.message) : t.text}</span>
-              <span class="toast-hint">Open the message to snooze or stop the reminder</span>
-            </button>
+            <div class="toast-body">
+              <button class="toast-main" onClick={() => notify.openReminder(t.reminder!)} title="Open the message">
+                <strong>Reminder</strong>
+                <span class="toast-text">{t.reminder.message ? messagePreview(t.reminder.message) : t.text}</span>
+              </button>
+              <div class="toast-actions">
+                <button
+                  class="btn small"
+                  onClick={() => {
+                    store.dismiss(t.id);
+                    store.snoozeReminder(t.reminder!.message_id, 1).catch(store.fail);
+                  }}
+                >
+                  Snooze 1 hour
+                </button>
+                <button class="btn small primary" onClick={() => notify.openReminder(t.reminder!)}>
+                  Open
+                </button>
+              </div>
+            </div>
             <button class="icon-btn small" aria-label="Dismiss" onClick={() => store.dismiss(t.id)}>
               <Close size={14} />
             </button>

@@ -252,6 +252,7 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
     setText("");
     texts.delete(c.id);
     setQuote(null);
+    setEmoji(false); // the picker was for this message
     if (!whisper) setFiles((fs) => fs.filter((f) => f.state !== "done"));
     store.stoppedTyping(c.id);
     store.saveDraft(c.id, "", true);

@@ -123,10 +123,12 @@ export function Sidebar() {
     }
     for (const s of SECTIONS) {
       const ids = byKind[s.kind];
-      if (s.kind === "assistance" && !ids.length) continue;
+      // Shown from the start wherever Assistance can be used, not only after the first question.
+      const ask = store.chatSettings.value.assistance_enabled && store.chatSettings.value.assistance_admin_id !== store.me.value?.id;
+      if (s.kind === "assistance" && !ids.length && !ask) continue;
       const action =
         s.kind === "direct"
-          ? { label: "Create channel", run: () => setModal("direct") }
+          ? { label: "New message", run: () => setModal("direct") }
           : s.kind === "group"
             ? { label: "New multi-chat", run: () => setModal("group") }
             : undefined;
@@ -137,7 +139,7 @@ export function Sidebar() {
         out.push({
           t: "note",
           key: "n-" + s.kind,
-          text: query ? "No matches" : s.kind === "direct" ? "No direct messages yet. Use Create channel to write to someone." : "No multi-chats yet.",
+          text: query ? "No matches" : s.kind === "direct" ? "No direct messages yet. Use New message to write to someone." : s.kind === "assistance" ? "Questions for the administrator: use Assistance above." : "No multi-chats yet.",
         });
     }
     if (query) {
@@ -151,7 +153,7 @@ export function Sidebar() {
     }
     return out;
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [order, content, q, collapsed, people, found, dialogOrder, specialist, dialogContent]);
+  }, [order, content, q, collapsed, people, found, dialogOrder, specialist, dialogContent, store.chatSettings.value]);
 
   const activeId = r.name === "conv" ? r.convId : 0;
   const activeDialog = r.name === "dialog" ? r.id : 0;
@@ -193,8 +195,8 @@ export function Sidebar() {
           </span>
         </button>
         {assistance ? (
-          <button class="icon-btn" title="Assistance: write to the administrator" aria-label="Assistance" onClick={() => store.openAssistance().catch(store.fail)}>
-            <Help />
+          <button class="btn small labelled-icon" title="Assistance: write to the administrator" onClick={() => store.openAssistance().catch(store.fail)}>
+            <Help size={16} /> Assistance
           </button>
         ) : null}
         <button class="icon-btn" title="Settings" aria-label="Settings" onClick={() => navigate("/settings")}>
