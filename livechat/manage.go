@@ -3,6 +3,7 @@ package livechat
 import (
 	"context"
 	"slices"
+	"time"
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/messaging"
@@ -111,9 +112,10 @@ func (s *Service) DialogFiles(ctx context.Context, actor *parley.User, id int64,
 
 // Unpin unlinks a dialog from its customer (seed 003's "Unpin customer"):
 // the dialog keeps its history in the list, but leaves the customer's card
-// and analytics; the customer stays, and their next message opens a new
-// dialog. Nothing can be sent from the unpinned dialog any more. Managers
-// and the manager in charge may.
+// and analytics and waits for nobody; the customer stays, and their next
+// message goes to their last dialog still linked to them, or a new one.
+// Nothing can be sent from the unpinned dialog any more. Managers and the
+// manager in charge may.
 func (s *Service) Unpin(ctx context.Context, actor *parley.User, id int64) (*Dialog, error) {
 	_, err := s.store.Write(ctx, func(tx parley.Tx) error {
 		c, err := s.dialogFor(ctx, tx, actor, id)
@@ -133,7 +135,13 @@ func (s *Service) Unpin(ctx context.Context, actor *parley.User, id int64) (*Dia
 		if err := tx.UnpinDialog(ctx, c.ID); err != nil {
 			return err
 		}
+		// Nobody can answer a customer who is no longer there: the
+		// dialog waits for no one and counts nothing unread.
 		c.Support.ContactID, c.Key = 0, ""
+		c.Support.WaitingSince, c.Support.Unanswered = time.Time{}, 0
+		if err := tx.UpdateConversation(ctx, c); err != nil {
+			return err
+		}
 		if err := s.systemLine(ctx, tx, c, parley.SystemEvent{Action: parley.ActionUnpinned, ActorID: actor.ID}); err != nil {
 			return err
 		}

@@ -278,8 +278,8 @@ func TestInboxUnpin(t *testing.T) {
 
 		var d livechat.Dialog
 		in.a.do("POST", dialogPath(conv, "/unpin"), nil).want(http.StatusOK).decode(&d)
-		if d.Contact != nil || d.Support.ContactID != 0 {
-			t.Fatalf("unpinned dialog: contact %+v", d.Contact)
+		if d.Contact != nil || d.Support.ContactID != 0 || !d.Support.WaitingSince.IsZero() || d.Support.Unanswered != 0 {
+			t.Fatalf("unpinned dialog: contact %+v, support %+v", d.Contact, d.Support)
 		}
 		if e := lastAction(t, in.a, conv, parley.ActionUnpinned); e == nil || e.ActorID != in.a.id() {
 			t.Fatalf("no unpinned line: %v", actions(t, in.a, conv))

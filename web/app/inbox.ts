@@ -436,9 +436,10 @@ export async function files(id: number, kind: "image" | "file"): Promise<DialogF
   return res.files || [];
 }
 
-/** resend sends a file of the dialog into it again, as a new message (POST .../messages with its id). */
+/** resend sends a file of the dialog into it again: a copy becomes the sender's own upload, then a new message carries it. */
 export async function resend(id: number, f: DialogFile) {
-  await api.post(`/conversations/${id}/messages`, { client_id: store.uuid(), text: "", file_ids: [f.id] });
+  const copy = await api.post<{ id: number }>(`/files/${f.id}/copy`, {});
+  await api.post(`/conversations/${id}/messages`, { client_id: store.uuid(), text: "", file_ids: [copy.id] });
 }
 
 /** canReassign: a manager (chat settings right) or the manager in charge (docs/inbox.md). */

@@ -222,6 +222,8 @@ export interface Project {
   prechat_fields: PrechatField[];
   case_template_id: number;
   reply_limits?: { warn_s: number; limit_s: number; channels?: Record<string, { warn_s: number; limit_s: number }> };
+  /** Per channel; a channel not listed has its defaults. */
+  attachment_limits?: Record<string, AttachmentLimits>;
   created_at: string;
   updated_at: string;
 }

@@ -3,7 +3,7 @@
 // hours, chat on/off), Messages and shortcuts (with the pre-chat
 // questions), Associate specialists (users or groups at level 1 or 2,
 // checkboxes + Erase), Chat cases (the case template; templates managed
-// here), Embed (the snippet and the secret for verified visitors) and
+// here), Inbox limits (reply time limits, attachment limits), Embed (the snippet and the secret for verified visitors) and
 // Metrics (per specialist, with View detail → their dialogs → the record).
 
 import type { ComponentChildren } from "preact";
@@ -13,7 +13,7 @@ import { ApiError } from "../api";
 import * as live from "../livechat";
 import { navigate, onLink } from "../router";
 import * as store from "../store";
-import type { CaseField, CaseTemplate, Dialog, Group, Project, Specialist, SpecialistMetrics } from "../types";
+import type { AttachmentLimits, CaseField, CaseTemplate, Dialog, Group, Project, Specialist, SpecialistMetrics } from "../types";
 import { Avatar, Modal, Spinner, Toggle } from "../ui/common";
 import { UserPicker } from "../ui/People";
 import { copyText, fullTime } from "../util";
@@ -23,6 +23,7 @@ const SECTIONS: [string, string][] = [
   ["messages", "Messages and shortcuts"],
   ["specialists", "Associate specialists"],
   ["cases", "Chat cases"],
+  ["inbox", "Inbox limits"],
   ["embed", "Embed"],
   ["metrics", "Metrics"],
 ];
@@ -177,6 +178,9 @@ function ProjectPage(props: { id: number; section: string; sub?: number }) {
       break;
     case "cases":
       body = <CasesSection p={p} onSaved={saved} />;
+      break;
+    case "inbox":
+      body = <InboxLimitsSection p={p} onSaved={saved} />;
       break;
     case "embed":
       body = <EmbedSection p={p} onSaved={saved} />;
@@ -939,6 +943,97 @@ function EmbedSection(props: { p: Project; onSaved: (p: Project) => void }) {
 }
 
 // ---- metrics ---------------------------------------------------------------------------
+
+const KINDS: [keyof AttachmentLimits, string][] = [
+  ["image", "Images"],
+  ["audio", "Audio"],
+  ["video", "Video"],
+  ["other", "Other files"],
+];
+const MB = 1 << 20;
+
+/** A limit field's text: minutes or megabytes, "" for none. */
+const num = (v: number | undefined, unit: number) => (v ? String(Math.round((v / unit) * 10) / 10) : "");
+
+/**
+ * Seed 003's time limits (a warning, then the time to process, counted from
+ * the customer's first unanswered message) and the widget's attachment
+ * limits per kind of file. Messenger channels start from the seed's table.
+ */
+function InboxLimitsSection(props: { p: Project; onSaved: (p: Project) => void }) {
+  const p = props.p;
+  const rl = p.reply_limits || { warn_s: 0, limit_s: 0 };
+  const [warn, setWarn] = useState(num(rl.warn_s, 60));
+  const [limit, setLimit] = useState(num(rl.limit_s, 60));
+  const widget = p.attachment_limits?.widget || { image: 0, audio: 0, video: 0, other: 0 };
+  const [sizes, setSizes] = useState<Record<string, string>>(Object.fromEntries(KINDS.map(([k]) => [k, num(widget[k], MB)])));
+  const times = useSave(p, props.onSaved);
+  const files = useSave(p, props.onSaved);
+  const minutes = (v: string) => Math.round(Number(v || "0") * 60);
+  const bytes = (v: string) => Math.round(Number(v || "0") * MB);
+  const bad = (v: string) => v.trim() !== "" && !(Number(v) >= 0);
+  return (
+    <>
+      <section class="card">
+        <h2>Reply time limits</h2>
+        <p class="muted small">
+          Counted from the customer's first unanswered message. The inbox turns a dialog yellow after the warning and red after the limit, and offers the
+          processing order (most overdue first). Leave the limit empty for none.
+        </p>
+        <form
+          class="inline-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (bad(warn) || bad(limit)) return;
+            times.save({ reply_limits: { ...rl, warn_s: minutes(warn), limit_s: minutes(limit) } });
+          }}
+        >
+          <label class="field">
+            <span>Warning after (minutes)</span>
+            <input class={"input" + (bad(warn) ? " invalid" : "")} inputMode="decimal" name="warn" value={warn} onInput={(e) => setWarn(e.currentTarget.value)} />
+          </label>
+          <label class="field">
+            <span>Time to process (minutes)</span>
+            <input class={"input" + (bad(limit) ? " invalid" : "")} inputMode="decimal" name="limit" value={limit} onInput={(e) => setLimit(e.currentTarget.value)} />
+          </label>
+          <button class="btn primary">Save</button>
+        </form>
+        {times.status}
+      </section>
+      <section class="card">
+        <h2>Widget attachment limits</h2>
+        <p class="muted small">
+          The largest file a visitor or a manager can send through the website widget, by kind, in MB. Empty means the server's own limit. Files over the
+          limit are refused before they are uploaded. Messenger channels start from their services' own limits.
+        </p>
+        <form
+          class="inline-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (KINDS.some(([k]) => bad(sizes[k]))) return;
+            const w = Object.fromEntries(KINDS.map(([k]) => [k, bytes(sizes[k])])) as unknown as AttachmentLimits;
+            files.save({ attachment_limits: { ...(p.attachment_limits || {}), widget: w } });
+          }}
+        >
+          {KINDS.map(([k, label]) => (
+            <label class="field" key={k}>
+              <span>{label} (MB)</span>
+              <input
+                class={"input" + (bad(sizes[k]) ? " invalid" : "")}
+                inputMode="decimal"
+                name={"limit-" + k}
+                value={sizes[k]}
+                onInput={(e) => setSizes({ ...sizes, [k]: e.currentTarget.value })}
+              />
+            </label>
+          ))}
+          <button class="btn primary">Save</button>
+        </form>
+        {files.status}
+      </section>
+    </>
+  );
+}
 
 function duration(ms: number | null | undefined): string {
   if (!ms || ms < 0) return "—";

@@ -72,6 +72,8 @@ function DialogChat(props: { d: Dialog }) {
   const mine = live.connected(d);
   const open = d.support.status === "open";
   const blocked = !!d.contact?.blocked;
+  // Unpinned from its customer: read-only for good (docs/inbox.md).
+  const unpinned = !d.contact && !d.support.contact_id;
   // A closed dialog the user is connected to stays writable: writing reopens it.
   const canWrite = mine && !blocked;
   const readOnly = !mine;
@@ -243,7 +245,13 @@ function DialogChat(props: { d: Dialog }) {
           </div>
         </header>
         {menu.at ? <Menu x={menu.at.x} y={menu.at.y} items={actions} onClose={menu.close} label="Dialog menu" /> : null}
-        {!mine ? (
+        {unpinned ? (
+          <div class="request-banner dialog-banner preview-banner" role="status">
+            <p>
+              <strong>Unpinned.</strong> This dialog is no longer linked to a customer: its history stays, but nothing can be sent from it.
+            </p>
+          </div>
+        ) : !mine ? (
           <div class="request-banner dialog-banner preview-banner" role="status">
             <p>
               <strong>Preview.</strong>{" "}
@@ -273,7 +281,7 @@ function DialogChat(props: { d: Dialog }) {
           dialog={{ visitor: name, contactReadSeq: d.support.contact_read_seq || 0, readOnly }}
         />
         <TypingLine id={id} />
-        {blocked ? (
+        {unpinned ? null : blocked ? (
           <div class="composer-off blocked-line" role="status">
             {name} is blocked: nothing can be sent to them or received from them.{" "}
             <button class="link" onClick={toggleBlock} disabled={busy}>
