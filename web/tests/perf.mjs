@@ -1,11 +1,13 @@
 // Measures the web app's budgets against a real server (`npm run perf`,
 // after `npm run build`): initial JavaScript (gzipped), time to the first
 // usable screen from a cold start, scrolling a list of 10,000
-// conversations and a history of 100,000 messages (windowed lists), and
-// the latency of a new message to the other user's screen.
+// conversations and a history of 100,000 messages (windowed lists), the
+// latency of a new message to the other user's screen, and scrolling the
+// support inbox's list of 10,000 dialogs as it pages in.
 //
-// PERF_CONVERSATIONS and PERF_MESSAGES change the sizes (defaults 10000
-// and 100000). Seeding 100,000 messages takes about a minute.
+// PERF_CONVERSATIONS, PERF_MESSAGES and PERF_DIALOGS change the sizes
+// (defaults 10000, 100000 and 10000). Seeding 100,000 messages takes about
+// a minute.
 
 import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
@@ -14,6 +16,7 @@ import { distDir, skipReason, stack } from "./harness.mjs";
 
 const CONVS = Number(process.env.PERF_CONVERSATIONS || 10_000);
 const MSGS = Number(process.env.PERF_MESSAGES || 100_000);
+const DIALOGS = Number(process.env.PERF_DIALOGS || 10_000);
 
 const skip = skipReason();
 if (skip) {
@@ -208,6 +211,53 @@ try {
   }
   if (process.env.PERF_VERBOSE) console.log("latencies: " + lat.map((x) => x.toFixed(0)).join(" "));
   console.log(`message latency (Enter → other screen), 30 messages: p50 ${ms(pct(lat, 0.5))}, p95 ${ms(pct(lat, 0.95))}, max ${ms(Math.max(...lat))} (budget 100 ms)`);
+
+  // 7. The support inbox: DIALOGS customers write through the widget; the
+  // list pages in (100 a page) while it is scrolled to its end.
+  const origin = "https://perf.example";
+  const project = await s.api(ta, "POST", "/projects", { name: "Perf shop", origins: [origin], chat_enabled: true });
+  const widget = async (token, method, p, body) => {
+    const res = await fetch(s.parley.url + "/api/v1/widget" + p, {
+      method,
+      headers: { Origin: origin, "Content-Type": "application/json", ...(token ? { Authorization: "Bearer " + token } : {}) },
+      body: JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`widget ${p}: ${res.status} ${await res.text()}`);
+    return res.json();
+  };
+  t = performance.now();
+  await pool(16, DIALOGS, async (i) => {
+    const v = await widget("", "POST", "/sessions", { project: project.key, name: `Customer ${i + 1}` });
+    await widget(v.token, "POST", "/messages", { client_id: "perf-1", text: `Question number ${i + 1} about my order` });
+  });
+  console.log(`seeded ${DIALOGS} dialogs in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  const ib = await s.page({ path: "/inbox?sort=activity" });
+  await s.signIn(ib, ALICE.email, ALICE.password);
+  await ib.locator(".inbox-row").first().waitFor();
+  const inboxScroll = await ib.evaluate(async () => {
+    const el = document.querySelector(".inbox-list");
+    const list = window.__parley.inbox;
+    const frames = [];
+    let rows = 0;
+    let waits = 0;
+    const t0 = performance.now();
+    let last = t0;
+    while (performance.now() - t0 < 120_000) {
+      const bottom = el.scrollTop + el.clientHeight >= el.scrollHeight - 1;
+      if (bottom && list.done) break;
+      if (bottom) waits++;
+      el.scrollTop += 700;
+      await new Promise((r) => requestAnimationFrame(r));
+      const now = performance.now();
+      frames.push(now - last);
+      last = now;
+      rows = Math.max(rows, el.querySelectorAll(".vrow").length);
+    }
+    return { frames, rows, waits, loaded: list.ids.length, done: list.done, secs: (performance.now() - t0) / 1000 };
+  });
+  console.log(
+    `inbox: scrolled through ${inboxScroll.loaded} of ${DIALOGS} dialogs${inboxScroll.done ? "" : " (not to the end)"} in ${inboxScroll.secs.toFixed(1)} s, at the end waiting for a page in ${inboxScroll.waits} of ${inboxScroll.frames.length} frames; frame p50 ${ms(pct(inboxScroll.frames, 0.5))}, p95 ${ms(pct(inboxScroll.frames, 0.95))}; at most ${inboxScroll.rows} rows in the DOM`,
+  );
 } finally {
   await s.close();
 }
