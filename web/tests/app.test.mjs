@@ -286,7 +286,9 @@ describe("web app", { skip: skip || false, timeout: 300_000 }, () => {
     await s.shot(a, "15c-recording");
     await a.getByRole("button", { name: "Stop and send the voice message" }).click();
     const audio = b.locator(".msg .voice audio").last();
-    await audio.waitFor({ timeout: 10_000 });
+    await audio.waitFor({ state: "attached", timeout: 10_000 });
+    // Its real duration, not 0:00 (MediaRecorder's WebM has none in its header).
+    await b.locator(".msg .voice .voice-time", { hasText: /\/ 0:0[1-3]$/ }).last().waitFor({ timeout: 10_000 });
     const src = await audio.getAttribute("src");
     const type = await b.evaluate(async (u) => (await fetch(u)).headers.get("content-type"), src);
     assert.match(type, /^audio\//);
@@ -596,5 +598,167 @@ describe("first run", { skip: skip || false, timeout: 120_000 }, () => {
     } finally {
       await s.close();
     }
+  });
+});
+
+describe("a new user's first steps", { skip: skip || false, timeout: 180_000 }, () => {
+  /** @type {Awaited<ReturnType<typeof stack>>} */
+  let s;
+  let a; // Alice's page (an administrator who never opened Administration)
+  let conv = 0;
+
+  before(async () => {
+    s = await stack({ users: [ALICE, BOB] });
+    const ta = await s.login(ALICE.email, ALICE.password);
+    const tb = await s.login(BOB.email, BOB.password);
+    const bob = (await s.api(ta, "GET", "/users?q=bob")).users[0];
+    conv = (await s.api(ta, "POST", "/conversations/direct", { user_id: bob.id })).id;
+    await s.api(tb, "POST", `/conversations/${conv}/allow`);
+    await s.api(tb, "POST", `/conversations/${conv}/messages`, { text: "Builder's notes for the roof", client_id: "first-1" });
+  });
+
+  after(async () => {
+    await s?.close();
+  });
+
+  test("an administrator is shown where Administration is, until they open it", async () => {
+    a = await s.page();
+    await s.signIn(a, ALICE.email, ALICE.password);
+    const hint = a.getByRole("note", { name: "Where Administration is" });
+    await hint.waitFor();
+    assert.match(await hint.textContent(), /users, groups, chat settings, live chat projects\) is in the menu under your name/);
+    await s.shot(a, "40-admin-hint");
+    // It stays off the conversation and its composer.
+    await row(a, BOB.name).click();
+    await composer(a).waitFor();
+    const hb = await hint.boundingBox();
+    const cb = await composer(a).boundingBox();
+    assert.ok(hb.x + hb.width <= cb.x || hb.y + hb.height <= cb.y, "the hint covers the composer");
+    // A member is never shown it.
+    const m = await s.page();
+    await s.signIn(m, BOB.email, BOB.password);
+    await row(m, ALICE.name).waitFor();
+    assert.equal(await m.getByRole("note", { name: "Where Administration is" }).count(), 0);
+    await m.context().close();
+    // On a phone it fits the screen, above the list.
+    const phone = await s.page({ viewport: { width: 375, height: 720 } });
+    await s.signIn(phone, ALICE.email, ALICE.password);
+    const ph = phone.getByRole("note", { name: "Where Administration is" });
+    await ph.waitFor();
+    await s.shot(phone, "41-admin-hint-phone");
+    const pb = await ph.boundingBox();
+    assert.ok(pb.x >= 0 && pb.x + pb.width <= 375, "the hint fits the phone's width");
+    assert.equal(await phone.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1), false);
+    // "Got it" hides it for good (on this browser).
+    await ph.getByRole("button", { name: "Got it" }).click();
+    await ph.waitFor({ state: "detached" });
+    await phone.reload();
+    await phone.locator(".sidebar").waitFor();
+    await row(phone, BOB.name).waitFor();
+    assert.equal(await ph.count(), 0, "dismissed for good");
+    await phone.context().close();
+    // Opening Administration from the menu under the name hides it too.
+    await a.getByRole("button", { name: /^Your menu/ }).click();
+    await a.getByRole("menuitem", { name: "Administration" }).click();
+    await a.getByRole("heading", { name: "Administration" }).waitFor();
+    await a.goto(s.url + "/");
+    await row(a, BOB.name).waitFor();
+    assert.equal(await hint.count(), 0, "gone once Administration was opened");
+  });
+
+  test("Ctrl+K quick search: arrows move between results only, Enter opens one", async () => {
+    await a.goto(s.url + "/");
+    await row(a, BOB.name).waitFor();
+    await a.keyboard.press("Control+k");
+    await a.keyboard.type("bob");
+    // Results: the conversation, Bob in People, and (after the server's search) nothing under Messages.
+    await a.locator(".conv-row", { hasText: BOB.email }).waitFor();
+    const focused = () =>
+      a.evaluate(() => {
+        const el = document.activeElement;
+        return { head: !!el?.closest(".side-head"), row: el?.dataset.row, text: el?.textContent || "" };
+      });
+    const seen = [];
+    for (let i = 0; i < 6; i++) {
+      await a.keyboard.press("ArrowDown");
+      await a.waitForTimeout(50);
+      const f = await focused();
+      assert.equal(f.head, false, `ArrowDown ${i + 1} landed on a section header: ${f.text}`);
+      assert.ok(f.row !== undefined, "a result has the focus");
+      seen.push(f.text);
+    }
+    for (let i = 0; i < 3; i++) {
+      await a.keyboard.press("ArrowUp");
+      await a.waitForTimeout(50);
+      assert.equal((await focused()).head, false, "ArrowUp landed on a section header");
+    }
+    await s.shot(a, "42-quick-search-keys");
+    // From the search box, Down goes to the first result (the conversation with Bob), Enter opens it, and no section collapsed.
+    await a.keyboard.press("Control+k");
+    await a.keyboard.press("ArrowDown");
+    await a.waitForTimeout(50);
+    assert.match((await focused()).text, /Bob Builder/);
+    await a.keyboard.press("Enter");
+    await a.waitForURL(new RegExp(`/c/${conv}$`));
+    assert.equal(await a.locator('.side-head-btn[aria-expanded="false"]').count(), 0, "no section was collapsed");
+    // Enter in the search box opens the first result.
+    await a.goto(s.url + "/");
+    await row(a, BOB.name).waitFor();
+    await a.keyboard.press("Control+k");
+    await a.keyboard.type("bob");
+    await a.locator(".conv-row", { hasText: BOB.email }).waitFor();
+    await a.keyboard.press("Enter");
+    await a.waitForURL(new RegExp(`/c/${conv}$`));
+    await composer(a).waitFor();
+  });
+
+  test("a voice message recorded in the browser shows its real duration", async () => {
+    await a.goto(s.url + `/c/${conv}`);
+    await composer(a).waitFor();
+    // A 2-second recording made with MediaRecorder: WebM with no duration in its header.
+    const header = await a.evaluate(async () => {
+      const ctx = new AudioContext();
+      const osc = ctx.createOscillator();
+      const dest = ctx.createMediaStreamDestination();
+      osc.connect(dest);
+      osc.start();
+      const rec = new MediaRecorder(dest.stream, { mimeType: "audio/webm;codecs=opus" });
+      const chunks = [];
+      rec.ondataavailable = (e) => chunks.push(e.data);
+      const done = new Promise((r) => (rec.onstop = r));
+      rec.start(250);
+      await new Promise((r) => setTimeout(r, 2000));
+      rec.stop();
+      await done;
+      osc.stop();
+      const blob = new Blob(chunks, { type: "audio/webm" });
+      // What the bare audio element says about it.
+      const el = new Audio(URL.createObjectURL(blob));
+      const d = await new Promise((r) => (el.onloadedmetadata = () => r(el.duration)));
+      const dt = new DataTransfer();
+      dt.items.add(new File([blob], "tone.webm", { type: "audio/webm" }));
+      document.querySelector(".chat").dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+      return String(d);
+    });
+    assert.equal(header, "Infinity", "the recording has no duration in its header (the case to fix)");
+    await a.locator(".upload.done", { hasText: "tone.webm" }).waitFor();
+    await composer(a).press("Enter");
+    // The stored message (with its id) replaces the one being sent.
+    const voice = a.locator(".msg[data-mid] .voice").last();
+    const time = voice.locator(".voice-time", { hasText: /\/ \d+:\d\d$/ });
+    await time.waitFor({ timeout: 10_000 });
+    const shown = (await time.textContent()).trim();
+    assert.match(shown, /^0:00 \/ 0:0[12]$/, `shown: ${shown}`);
+    await s.shot(a, "43-voice-duration");
+    // It plays: the position moves, and it stops at the end.
+    await voice.getByRole("button", { name: "Play" }).click();
+    await voice.locator(".voice-time", { hasText: /^0:0[12] \// }).waitFor({ timeout: 10_000 });
+    await voice.getByRole("button", { name: "Play" }).waitFor({ timeout: 10_000 });
+    const phone = await s.page({ viewport: { width: 375, height: 720 } });
+    await s.signIn(phone, ALICE.email, ALICE.password);
+    await row(phone, BOB.name).click();
+    await phone.locator(".msg .voice .voice-time", { hasText: /\/ 0:0[1-3]/ }).last().waitFor();
+    await s.shot(phone, "44-voice-phone");
+    await phone.context().close();
   });
 });

@@ -2,13 +2,14 @@
 // status, reminder highlight; and the system lines.
 
 import type { ComponentChildren } from "preact";
+import { useRef, useState } from "preact/hooks";
 import { fileURL, thumbURL } from "../api";
 import { memo } from "../sig";
 import * as store from "../store";
 import type { FileInfo, Message, MsgStatus, Reminder } from "../types";
 import { dayLabel, eventText, fullTime, links, sameDay, size, time } from "../util";
 import { Avatar } from "./common";
-import { Bell, Clock, Cross, File as FileIcon, More, Reply, Sent, Tick, Ticks, Zap } from "./icons";
+import { Bell, Clock, Cross, File as FileIcon, More, Pause, Play, Reply, Sent, Tick, Ticks, Zap } from "./icons";
 
 /** A row of the history: a stored message or one still in the outbox. */
 export interface Row {
@@ -114,6 +115,94 @@ export function estimateHeight(r: Row, prev?: Message): number {
   return h;
 }
 
+const clock = (s: number) => {
+  const n = Math.max(0, Math.floor(s));
+  return `${Math.floor(n / 60)}:${String(n % 60).padStart(2, "0")}`;
+};
+
+/**
+ * Voice plays an audio file with its real duration. Recordings made in the
+ * browser (MediaRecorder's WebM or Ogg) carry no duration in their header,
+ * so the audio element reports Infinity (its own controls showed "0:00 /
+ * 0:00"): on loadedmetadata it seeks far past the end once, which makes the
+ * browser read the whole file and find the duration, then goes back to 0.
+ */
+function Voice(props: { f: FileInfo }) {
+  const f = props.f;
+  const audio = useRef<HTMLAudioElement>(null);
+  const probing = useRef(false);
+  const [dur, setDur] = useState(0);
+  const [at, setAt] = useState(0);
+  const [playing, setPlaying] = useState(false);
+  const known = (d: number) => Number.isFinite(d) && d > 0;
+  const onMeta = (e: Event) => {
+    const a = e.currentTarget as HTMLAudioElement;
+    if (known(a.duration)) return setDur(a.duration);
+    probing.current = true;
+    a.currentTime = 1e101;
+  };
+  const onDuration = (e: Event) => {
+    const a = e.currentTarget as HTMLAudioElement;
+    if (!known(a.duration)) return;
+    setDur(a.duration);
+    if (probing.current) {
+      probing.current = false;
+      a.currentTime = 0;
+      setAt(0);
+    }
+  };
+  const toggle = () => {
+    const a = audio.current!;
+    if (a.paused) {
+      probing.current = false;
+      if (a.ended || (dur && a.currentTime >= dur)) a.currentTime = 0;
+      a.play().catch((e) => store.toast("Cannot play the voice message: " + (e as Error).message, "error"));
+    } else a.pause();
+  };
+  return (
+    <div class="voice" role="group" aria-label={`Voice message ${f.name}`}>
+      <button class="icon-btn voice-play" onClick={toggle} aria-label={playing ? "Pause" : "Play"} title={playing ? "Pause" : "Play"}>
+        {playing ? <Pause size={16} /> : <Play size={16} />}
+      </button>
+      <input
+        class="voice-seek"
+        type="range"
+        min={0}
+        max={dur || 1}
+        step={0.05}
+        value={dur ? Math.min(at, dur) : 0}
+        disabled={!dur}
+        aria-label="Position"
+        aria-valuetext={clock(at)}
+        onInput={(e) => {
+          const v = Number((e.currentTarget as HTMLInputElement).value);
+          audio.current!.currentTime = v;
+          setAt(v);
+        }}
+      />
+      <span class="voice-time">
+        {clock(at)} / {dur ? clock(Math.round(dur)) : "…"}
+      </span>
+      <audio
+        ref={audio}
+        preload="metadata"
+        src={fileURL(f.id)}
+        onLoadedMetadata={onMeta}
+        onDurationChange={onDuration}
+        onTimeUpdate={(e) => !probing.current && setAt((e.currentTarget as HTMLAudioElement).currentTime)}
+        onPlay={() => setPlaying(true)}
+        onPause={() => setPlaying(false)}
+        onEnded={(e) => {
+          setPlaying(false);
+          // A browser that found no duration knows it once it played to the end.
+          const d = (e.currentTarget as HTMLAudioElement).currentTime;
+          if (!dur && d > 0) setDur(d);
+        }}
+      />
+    </div>
+  );
+}
+
 function Attachment(props: { f: FileInfo; onImage: (f: FileInfo) => void }) {
   const f = props.f;
   if (f.content_type.startsWith("image/") && f.has_thumbnail && f.id) {
@@ -124,13 +213,7 @@ function Attachment(props: { f: FileInfo; onImage: (f: FileInfo) => void }) {
       </button>
     );
   }
-  if (f.content_type.startsWith("audio/") && f.id) {
-    return (
-      <div class="voice">
-        <audio controls preload="none" src={fileURL(f.id)} aria-label={`Voice message ${f.name}`} />
-      </div>
-    );
-  }
+  if (f.content_type.startsWith("audio/") && f.id) return <Voice f={f} />;
   return (
     <a class="file-card" href={f.id ? fileURL(f.id) : undefined} download={f.name} target="_blank" rel="noopener">
       <FileIcon />

@@ -168,20 +168,30 @@ export function Sidebar() {
     { label: "Sign out", onSelect: () => store.logout() },
   ];
 
-  // Arrow keys move between rows; the list is windowed, so the target row
-  // may have to be scrolled into existence first.
-  const onKey = (e: KeyboardEvent) => {
-    if (e.key !== "ArrowDown" && e.key !== "ArrowUp" && e.key !== "Home" && e.key !== "End") return;
+  // Arrow keys move between results only: section headers and notes are
+  // skipped (a header's button stays reachable with Tab; Enter on it would
+  // collapse the section instead of opening a result). The list is windowed,
+  // so the target row may have to be scrolled into existence first.
+  const result = (i: number) => i >= 0 && i < items.length && items[i].t !== "head" && items[i].t !== "note";
+  /** focusRow moves the focus to the first result at or after from (step 1) or before it (step -1). */
+  const focusRow = (from: number, step: 1 | -1) => {
+    let target = from;
+    while (target >= 0 && target < items.length && !result(target)) target += step;
+    if (!result(target)) return false;
     const el = list.current?.element();
-    const cur = (document.activeElement as HTMLElement)?.closest<HTMLElement>("[data-row]");
-    let i = cur ? Number(cur.dataset.row) : -1;
-    const step = e.key === "ArrowDown" ? 1 : e.key === "ArrowUp" ? -1 : 0;
-    let target = e.key === "Home" ? 0 : e.key === "End" ? items.length - 1 : i + step;
-    while (target >= 0 && target < items.length && items[target].t === "note") target += step || 1;
-    if (target < 0 || target >= items.length) return;
-    e.preventDefault();
     list.current?.scrollToIndex(target, step > 0 ? "end" : "start");
     requestAnimationFrame(() => el?.querySelector<HTMLElement>(`[data-row="${target}"]`)?.focus());
+    return true;
+  };
+  const onKey = (e: KeyboardEvent) => {
+    if (e.key !== "ArrowDown" && e.key !== "ArrowUp" && e.key !== "Home" && e.key !== "End") return;
+    const cur = (document.activeElement as HTMLElement)?.closest<HTMLElement>("[data-row]");
+    const i = cur ? Number(cur.dataset.row) : -1;
+    const moved =
+      e.key === "Home" ? focusRow(0, 1) : e.key === "End" ? focusRow(items.length - 1, -1) : focusRow(i + (e.key === "ArrowDown" ? 1 : -1), e.key === "ArrowDown" ? 1 : -1);
+    // Up from the first result goes back to the search box.
+    if (!moved && e.key === "ArrowUp") search.current?.focus();
+    e.preventDefault();
   };
 
   return (
@@ -204,6 +214,7 @@ export function Sidebar() {
         </button>
       </div>
       {menu.at ? <Menu x={menu.at.x} y={menu.at.y} items={userMenu} onClose={menu.close} label="Your menu" /> : null}
+      {store.canAdminister(me) ? <AdminHint userId={me.id} at={r.name === "admin"} /> : null}
       <SideTabs />
       <div class="side-search">
         <Search size={16} />
@@ -224,7 +235,14 @@ export function Sidebar() {
               remote("");
             } else if (e.key === "ArrowDown") {
               e.preventDefault();
-              list.current?.element()?.querySelector<HTMLElement>("[data-row]")?.focus();
+              focusRow(0, 1);
+            } else if (e.key === "Enter" && q.trim()) {
+              // Enter in the quick search opens the first result.
+              e.preventDefault();
+              const i = items.findIndex((_, j) => result(j));
+              if (i < 0) return;
+              list.current?.scrollToIndex(i, "start");
+              requestAnimationFrame(() => list.current?.element()?.querySelector<HTMLElement>(`[data-row="${i}"]`)?.click());
             }
           }}
         />
@@ -329,6 +347,52 @@ export function Sidebar() {
         />
       ) : null}
     </nav>
+  );
+}
+
+/**
+ * AdminHint tells an administrator who has not used Administration yet where
+ * it is: in the menu under their name. It is part of the sidebar (never over
+ * the conversation or the composer) and goes for good, on this browser, once
+ * they open Administration or click "Got it".
+ */
+function AdminHint(props: { userId: number; at: boolean }) {
+  const key = "parley.adminHintSeen." + props.userId;
+  const [seen, setSeen] = useState(() => {
+    try {
+      return localStorage.getItem(key) === "1";
+    } catch {
+      return true;
+    }
+  });
+  const done = () => {
+    try {
+      localStorage.setItem(key, "1");
+    } catch {
+      /* storage refused: it shows again next time */
+    }
+    setSeen(true);
+  };
+  useEffect(() => {
+    if (props.at && !seen) done();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [props.at, seen]);
+  if (seen || props.at) return null;
+  const what = "users, groups, chat settings" + (store.canManageChat(store.me.value) ? ", live chat projects" : "");
+  return (
+    <div class="admin-hint" role="note" aria-label="Where Administration is">
+      <p>
+        <strong>Administration</strong> ({what}) is in the menu under your name.
+      </p>
+      <div class="admin-hint-actions">
+        <button class="btn small primary" onClick={() => navigate("/admin")}>
+          Open Administration
+        </button>
+        <button class="btn small" onClick={done}>
+          Got it
+        </button>
+      </div>
+    </div>
   );
 }
 

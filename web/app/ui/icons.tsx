@@ -38,6 +38,8 @@ export const Smile = (p: P) =>
   svg([<circle cx="12" cy="12" r="10" />, <path d="M8 14s1.5 2 4 2 4-2 4-2" />, <path d="M9 9h.01M15 9h.01" />], p);
 export const Mic = (p: P) =>
   svg([<rect x="9" y="2" width="6" height="12" rx="3" />, <path d="M5 10a7 7 0 0 0 14 0M12 17v5M8 22h8" />], p);
+export const Play = (p: P) => svg(<path d="M7 4.5v15l12.5-7.5z" fill="currentColor" />, p);
+export const Pause = (p: P) => svg([<rect x="6" y="5" width="4" height="14" rx="1" fill="currentColor" />, <rect x="14" y="5" width="4" height="14" rx="1" fill="currentColor" />], p);
 export const Stop = (p: P) => svg(<rect x="6" y="6" width="12" height="12" rx="2" />, p);
 export const Reply = (p: P) => svg([<path d="M9 14 4 9l5-5" />, <path d="M4 9h10a6 6 0 0 1 6 6v5" />], p);
 export const More = (p: P) =>
