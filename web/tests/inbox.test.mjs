@@ -228,7 +228,7 @@ describe("support inbox", { skip: skip || false, timeout: 900_000 }, () => {
     await row(anna, "Vera Visitor").locator(".dlg-assignee", { hasText: "You" }).waitFor();
 
     // The customer card: contacts, source; a tag put on and pinned shows under the name in the list.
-    const card = anna.getByRole("complementary", { name: "Contact card" });
+    const card = anna.getByRole("complementary", { name: "Customer card" });
     await card.getByText("vera@example.com").waitFor();
     await card.getByText("newsletter", { exact: true }).waitFor();
     await card.getByLabel("Add a tag").selectOption({ label: "VIP" });

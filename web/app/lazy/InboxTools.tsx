@@ -184,7 +184,7 @@ export function CustomerCard(props: { d: Dialog; onClose: () => void; onUnpin: (
 
   if (!k)
     return (
-      <aside class="side-panel contact-card" aria-label="Contact card">
+      <aside class="side-panel contact-card" aria-label="Customer card">
         <header class="panel-head">
           <h2>Customer</h2>
           <button class="icon-btn" aria-label="Close the customer card" onClick={props.onClose}>
@@ -212,7 +212,7 @@ export function CustomerCard(props: { d: Dialog; onClose: () => void; onUnpin: (
   const onCustomer = new Set((c.tags || []).map((t) => t.tag_id));
   const others = (card?.dialogs || []).filter((x) => x.conversation.id !== d.conversation.id);
   return (
-    <aside class="side-panel contact-card" aria-label="Contact card">
+    <aside class="side-panel contact-card" aria-label="Customer card">
       <header class="panel-head">
         <h2>Customer</h2>
         <button class="icon-btn" aria-label="Close the customer card" onClick={props.onClose}>

@@ -180,7 +180,11 @@ export function Sidebar() {
     if (!result(target)) return false;
     const el = list.current?.element();
     list.current?.scrollToIndex(target, step > 0 ? "end" : "start");
-    requestAnimationFrame(() => el?.querySelector<HTMLElement>(`[data-row="${target}"]`)?.focus());
+    // A row already rendered takes the focus at once; one scrolled into
+    // existence, on the next frame.
+    const now = el?.querySelector<HTMLElement>(`[data-row="${target}"]`);
+    if (now) now.focus();
+    else requestAnimationFrame(() => el?.querySelector<HTMLElement>(`[data-row="${target}"]`)?.focus());
     return true;
   };
   const onKey = (e: KeyboardEvent) => {
