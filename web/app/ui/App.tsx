@@ -77,7 +77,7 @@ function Main() {
         <section class="pane empty-pane welcome">
           <Logo />
           <h1>Parley</h1>
-          <p class="muted">Choose a conversation, or use Create channel to write to someone.</p>
+          <p class="muted">Choose a conversation, or use New message (the + beside Direct messages) to write to someone.</p>
         </section>
       );
   }

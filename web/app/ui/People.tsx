@@ -1,4 +1,4 @@
-// Finding people: the "Create channel" window (a direct conversation with
+// Finding people: the "New message" window (a direct conversation with
 // someone found by name or e-mail) and the picker used for multi-chats,
 // "Add interlocutors" and adding members.
 
@@ -75,7 +75,7 @@ export function CreateChannel(props: { onClose: () => void }) {
     }
   };
   return (
-    <Modal title="Create direct messages channel" onClose={props.onClose}>
+    <Modal title="New message" onClose={props.onClose}>
       <div onKeyDown={listKeys}>
         <input
           type="search"
