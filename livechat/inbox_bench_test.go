@@ -94,7 +94,7 @@ func BenchmarkInboxList(b *testing.B) {
 				fmt.Sprintf("status=open&assignee=0&last_from=customer&tag=%d", tags[0]),
 				fmt.Sprintf("status=closed&assignee=%d&tag=%d,%d", me.ID, tags[0], tags[3]),
 			}
-			const runs = 50
+			const runs = 200 // the p99 of 200 runs is the second slowest, not the slowest
 			worst := time.Duration(0)
 			// One untimed pass: the first reads of each index come from disk.
 			for _, sort := range []string{parley.SortActivity, parley.SortProcessing} {
@@ -132,12 +132,14 @@ func BenchmarkInboxList(b *testing.B) {
 			}
 			b.ReportMetric(float64(worst.Microseconds())/1000, "worst-p99-ms")
 
-			// The tag list's counts under the other filters.
+			// The tag list's counts under the other filters (fewer runs:
+			// each reads every dialog the filter selects).
+			const tagRuns = 20
 			worstTags := time.Duration(0)
 			for _, c := range []string{"", "status=open", fmt.Sprintf("assignee=%d", me.ID), "last_from=customer", "pinned=true"} {
 				q := inboxQuery(b, c)
-				times := make([]time.Duration, runs)
-				for i := range runs {
+				times := make([]time.Duration, tagRuns)
+				for i := range tagRuns {
 					t := time.Now()
 					if _, err := lc.Tags(ctx, me, q); err != nil {
 						b.Fatalf("tags %s: %v", c, err)
@@ -145,10 +147,10 @@ func BenchmarkInboxList(b *testing.B) {
 					times[i] = time.Since(t)
 				}
 				slices.Sort(times)
-				p99 := times[runs*99/100]
+				p99 := times[tagRuns*99/100]
 				worstTags = max(worstTags, p99)
 				b.Logf("%-10s %-60s p50 %6.2f ms  p99 %6.2f ms", "tags", c,
-					float64(times[runs/2].Microseconds())/1000, float64(p99.Microseconds())/1000)
+					float64(times[tagRuns/2].Microseconds())/1000, float64(p99.Microseconds())/1000)
 			}
 			b.ReportMetric(float64(worstTags.Microseconds())/1000, "tags-worst-p99-ms")
 		})
