@@ -168,6 +168,8 @@ describe("web app", { skip: skip || false, timeout: 300_000 }, () => {
 
     // Edit with the context menu; the other side sees the edit live.
     await send(b, "Typo here");
+    // Only a stored message can be edited: wait for the server's ack.
+    await msg(b, "Typo here").locator(".status.sent, .status.delivered, .status.read").waitFor();
     await msg(b, "Typo here").click({ button: "right" });
     await b.getByRole("menuitem", { name: "Edit" }).click();
     await composer(b).fill("Fixed text");

@@ -262,6 +262,8 @@ describe("support inbox", { skip: skip || false, timeout: 900_000 }, () => {
     await composer(anna).fill("/than");
     await anna.getByRole("listbox", { name: "Shortcuts" }).getByText("/thanks").waitFor();
     await composer(anna).press("Enter");
+    // The first Enter inserts the quick reply; send once it is in.
+    await until(async () => (await composer(anna).inputValue()).includes("checking it now"));
     await composer(anna).press("Enter");
     await anna.locator(".msg.mine", { hasText: "checking it now" }).waitFor();
     // The lightning icon on a message makes a new quick reply of it.
