@@ -35,15 +35,12 @@ const maxImagePixels = 50_000_000
 func (s *Service) Upload(ctx context.Context, actor *parley.User, to int64, name, contentType string, size int64, r io.Reader) (*parley.File, error) {
 	var limits *Limits
 	if to != 0 {
-		c, _, err := member(ctx, s.store, to, actor.ID)
-		if err != nil && !s.canView(ctx, to, actor) {
-			return nil, parley.Errorf(parley.ENOTFOUND, "conversation not found")
+		if err := s.readable(ctx, to, actor); err != nil {
+			return nil, err
 		}
-		if c == nil {
-			c, err = s.store.ConversationByID(ctx, to)
-			if err != nil {
-				return nil, err
-			}
+		c, err := s.store.ConversationByID(ctx, to)
+		if err != nil {
+			return nil, err
 		}
 		if limits, err = s.limitsOf(ctx, s.store, c); err != nil {
 			return nil, err
@@ -232,13 +229,21 @@ func (s *Service) Download(ctx context.Context, actor *parley.User, id int64, th
 			if err != nil || owner.PhotoFileID != f.ID {
 				return nil, nil, parley.Errorf(parley.ENOTFOUND, "file not found")
 			}
-		} else if _, _, err := member(ctx, s.store, f.ConversationID, actor.ID); err != nil {
-			if !s.canView(ctx, f.ConversationID, actor) {
-				return nil, nil, parley.Errorf(parley.ENOTFOUND, "file not found")
-			}
+		} else if s.readable(ctx, f.ConversationID, actor) != nil {
+			return nil, nil, parley.Errorf(parley.ENOTFOUND, "file not found")
 		}
 	}
 	return s.Open(ctx, f, thumb)
+}
+
+// readable is the rule for reading a conversation: its members, and the
+// staff of a support dialog (canView); anyone else gets its member error.
+func (s *Service) readable(ctx context.Context, convID int64, actor *parley.User) error {
+	_, _, err := member(ctx, s.store, convID, actor.ID)
+	if err != nil && s.canView(ctx, convID, actor) {
+		return nil
+	}
+	return err
 }
 
 // canView reports whether a non-member may read a conversation: the staff

@@ -638,12 +638,10 @@ func (s *Service) Message(ctx context.Context, actor *parley.User, id int64) (*p
 // History returns a page of a conversation's messages, oldest first, each
 // with its delivery status.
 func (s *Service) History(ctx context.Context, actor *parley.User, convID int64, p parley.MessagePage) ([]*parley.Message, error) {
-	if _, _, err := member(ctx, s.store, convID, actor.ID); err != nil {
-		// A dialog's history is open to its project's staff, connected
-		// or not, and to those who manage live chat.
-		if !s.canView(ctx, convID, actor) {
-			return nil, err
-		}
+	// A dialog's history is open to its project's staff, connected or
+	// not, and to those who manage live chat.
+	if err := s.readable(ctx, convID, actor); err != nil {
+		return nil, err
 	}
 	msgs, err := s.store.Messages(ctx, convID, p)
 	if err != nil {

@@ -36,6 +36,10 @@ type dialect interface {
 	// full-text index, inside a writing transaction, and reports whether
 	// any are left; a no-op where the index is kept at insert.
 	indexPending(ctx context.Context, q *q, limit int64) (more bool, err error)
+	// unindex removes the messages of conversations (ids, as placeholders
+	// in and their args) from the full-text index before they are deleted;
+	// a no-op where the index is kept by the database.
+	unindex(ctx context.Context, q *q, in string, args []any) error
 	// reindex brings the full-text index up to date with an edited or
 	// deleted message; a no-op where the index is kept by the database.
 	reindex(ctx context.Context, q *q, id int64) error
@@ -288,6 +292,12 @@ func (sqliteDialect) reindex(ctx context.Context, q *q, id int64) error {
 	return err
 }
 
+// The contentless index forgets rows only when told.
+func (sqliteDialect) unindex(ctx context.Context, q *q, in string, args []any) error {
+	_, err := q.adhocExec(ctx, "DELETE FROM messages_search WHERE rowid IN (SELECT id FROM messages WHERE conversation_id IN ("+in+"))", args...)
+	return err
+}
+
 type postgresDialect struct{}
 
 func (postgresDialect) name() string { return "postgres" }
@@ -367,6 +377,8 @@ func (postgresDialect) nextIDs(ctx context.Context, q *q, table string, n int) (
 
 func (postgresDialect) forUpdate() string                        { return " FOR UPDATE" }
 func (postgresDialect) reindex(context.Context, *q, int64) error { return nil }
+
+func (postgresDialect) unindex(context.Context, *q, string, []any) error { return nil }
 
 func (postgresDialect) orderEvents(ctx context.Context, db querier) error {
 	_, err := db.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", int64(eventsLock))

@@ -287,24 +287,22 @@ func (q *q) DeleteDialogs(ctx context.Context, ids []int64) ([]parley.File, erro
 	if err != nil {
 		return nil, err
 	}
-	var stmts []string
-	if q.s.dialect.name() == "sqlite" {
-		// The contentless search index forgets rows only when told.
-		stmts = append(stmts, "DELETE FROM messages_search WHERE rowid IN (SELECT id FROM messages WHERE conversation_id IN ("+in+"))")
+	if err := q.s.dialect.unindex(ctx, q, in, args); err != nil {
+		return nil, err
 	}
-	stmts = append(stmts,
-		"DELETE FROM reminders WHERE conversation_id IN ("+in+")",
-		"DELETE FROM files WHERE conversation_id IN ("+in+")",
-		"DELETE FROM messages WHERE conversation_id IN ("+in+")",
-		"DELETE FROM members WHERE conversation_id IN ("+in+")",
-		"DELETE FROM dialog_views WHERE conversation_id IN ("+in+")",
-		"DELETE FROM dialog_revoked WHERE conversation_id IN ("+in+")",
-		"DELETE FROM ratings WHERE conversation_id IN ("+in+")",
-		"DELETE FROM events WHERE conversation_id IN ("+in+")",
+	for _, st := range []string{
+		"DELETE FROM reminders WHERE conversation_id IN (" + in + ")",
+		"DELETE FROM files WHERE conversation_id IN (" + in + ")",
+		"DELETE FROM messages WHERE conversation_id IN (" + in + ")",
+		"DELETE FROM members WHERE conversation_id IN (" + in + ")",
+		"DELETE FROM dialog_views WHERE conversation_id IN (" + in + ")",
+		"DELETE FROM dialog_revoked WHERE conversation_id IN (" + in + ")",
+		"DELETE FROM ratings WHERE conversation_id IN (" + in + ")",
+		"DELETE FROM events WHERE conversation_id IN (" + in + ")",
 		// Cases keep their own copy of what they were made from.
-		"UPDATE cases SET conversation_id = 0 WHERE conversation_id IN ("+in+")",
-		"DELETE FROM conversations WHERE project_id <> 0 AND id IN ("+in+")")
-	for _, st := range stmts {
+		"UPDATE cases SET conversation_id = 0 WHERE conversation_id IN (" + in + ")",
+		"DELETE FROM conversations WHERE project_id <> 0 AND id IN (" + in + ")",
+	} {
 		if _, err := q.adhocExec(ctx, st, args...); err != nil {
 			return nil, err
 		}

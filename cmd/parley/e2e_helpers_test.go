@@ -563,12 +563,19 @@ type socket struct {
 	err    error // why reading ended, set before frames closes
 }
 
-// connect opens the client's WebSocket and starts reading its frames.
+// connect opens the client's WebSocket as a fresh client and starts
+// reading its frames.
 func (c *client) connect() *socket {
+	c.t.Helper()
+	return c.connectAt(0)
+}
+
+// connectAt opens the client's WebSocket resuming from cursor (0: fresh).
+func (c *client) connectAt(cursor int64) *socket {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	u := strings.Replace(c.s.url, "http://", "ws://", 1) + "/api/v1/ws"
+	u := strings.Replace(c.s.url, "http://", "ws://", 1) + fmt.Sprintf("/api/v1/ws?cursor=%d", cursor)
 	ws, _, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"Bearer " + c.token}}})
 	if err != nil {
 		c.t.Fatalf("connecting the WebSocket: %v", err)

@@ -1,9 +1,9 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -328,6 +328,13 @@ func TestInboxDeleteDialogs(t *testing.T) {
 		del(in.admin, vera, 999999).wantErr(http.StatusNotFound, parley.ENOTFOUND)
 		in.a.do("GET", dialogPath(vera, ""), nil).want(http.StatusOK) // nothing was deleted
 
+		// What deleting must remove beyond the rows: the file's bytes and
+		// the messages' search entries.
+		blobs := filepath.Join(s.m.Config.DataDir, "files")
+		stored := filesIn(t, blobs)
+		if got := in.a.search("q=Vera"); len(got) == 0 {
+			t.Fatal("the dialog's message is not found before deleting it")
+		}
 		sock := in.b.connect()
 		sock.waitFor("hello")
 		var out httpapi.DeletedOutput
@@ -342,6 +349,12 @@ func TestInboxDeleteDialogs(t *testing.T) {
 		in.admin.do("GET", dialogPath(vera, ""), nil).wantErr(http.StatusNotFound, parley.ENOTFOUND)
 		in.admin.do("GET", convPath(vera, "/messages"), nil).wantErr(http.StatusNotFound, parley.ENOTFOUND)
 		in.admin.do("GET", filePath(f.ID, ""), nil).wantErr(http.StatusNotFound, parley.ENOTFOUND)
+		if got := filesIn(t, blobs); got != stored-1 {
+			t.Fatalf("%d stored files after deleting the dialog's one, want %d", got, stored-1)
+		}
+		if got := in.a.search("q=Vera"); len(got) != 0 {
+			t.Fatalf("search still finds the deleted dialog's messages: %+v", got[0])
+		}
 		if got := names(in.list(in.admin, "")); !slices.Equal(got, []string{"Olga"}) {
 			t.Fatalf("list after deleting: %v", got)
 		}
@@ -361,19 +374,6 @@ func TestInboxDeleteDialogs(t *testing.T) {
 		del(in.b, olga).want(http.StatusOK)
 		in.admin.do("GET", dialogPath(olga, ""), nil).wantErr(http.StatusNotFound, parley.ENOTFOUND)
 	})
-}
-
-// connectAt opens the client's WebSocket resuming from cursor.
-func (c *client) connectAt(cursor int64) *socket {
-	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	u := strings.Replace(c.s.url, "http://", "ws://", 1) + fmt.Sprintf("/api/v1/ws?cursor=%d", cursor)
-	ws, _, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"Bearer " + c.token}}})
-	if err != nil {
-		c.t.Fatalf("connecting the WebSocket: %v", err)
-	}
-	return newSocket(c.t, ws)
 }
 
 // A client resuming from its cursor receives what it missed of the dialogs

@@ -104,18 +104,25 @@ func (lc *liveChat) path(format string, args ...any) string {
 	return fmt.Sprintf("/api/v1/projects/%d"+format, append([]any{lc.project.ID}, args...)...)
 }
 
+// waitData waits on a socket for a frame of type typ whose data, decoded,
+// matches cond.
+func waitData[T any](t testing.TB, s *socket, typ string, cond func(*T) bool) T {
+	t.Helper()
+	for {
+		f := s.waitFor(typ)
+		b, _ := json.Marshal(f["data"])
+		var v T
+		json.Unmarshal(b, &v)
+		if cond(&v) {
+			return v
+		}
+	}
+}
+
 // waitDialog waits on a staff socket for a dialog.updated frame matching cond.
 func waitDialog(t testing.TB, s *socket, cond func(d *livechat.Dialog) bool) livechat.Dialog {
 	t.Helper()
-	for {
-		f := s.waitFor(parley.EventDialogUpdated)
-		b, _ := json.Marshal(f["data"])
-		var d livechat.Dialog
-		json.Unmarshal(b, &d)
-		if cond(&d) {
-			return d
-		}
-	}
+	return waitData(t, s, parley.EventDialogUpdated, cond)
 }
 
 func TestLiveChatProjectsAndSpecialists(t *testing.T) {
@@ -1067,15 +1074,7 @@ func TestLiveChatFirstMessagesAtOnce(t *testing.T) {
 // frame matching cond.
 func waitVisitorConv(t testing.TB, s *socket, cond func(c *livechat.VisitorConversation) bool) livechat.VisitorConversation {
 	t.Helper()
-	for {
-		f := s.waitFor(parley.EventConversationUpdated)
-		b, _ := json.Marshal(f["data"])
-		var c livechat.VisitorConversation
-		json.Unmarshal(b, &c)
-		if cond(&c) {
-			return c
-		}
-	}
+	return waitData(t, s, parley.EventConversationUpdated, cond)
 }
 
 // TestLiveChatDisconnectAlerts: when the last consultant disconnects from
