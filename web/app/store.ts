@@ -927,9 +927,14 @@ function applyEvents(frames: Frame[]) {
 function applyEvent(f: Frame) {
   const d = f.data;
   switch (f.type) {
-    case "message.created":
-      applyMessage(d as Message, false);
+    case "message.created": {
+      const m = d as Message;
+      applyMessage(m, false);
+      // Our own message can come back before its ack: the stored copy
+      // replaces the pending one, or both would show for a moment.
+      if (m.client_id && m.sender_id === me.value?.id) acknowledged(m);
       break;
+    }
     case "message.updated": {
       const m = d as Message;
       const h = histories.get(m.conversation_id);
