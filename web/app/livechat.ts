@@ -225,12 +225,21 @@ export function put(d: Dialog, bulk = false, fromEvent = false) {
     next.draft = old.draft;
     next.attachment_limits ||= old.attachment_limits;
   }
+  // A copy fetched before the viewer's read reached the server still counts what they read.
+  if (next.unread && next.conversation.last_seq <= (readThrough.get(id) ?? -1)) next.unread = 0;
   dialogs.set(id, next);
   hooks.dialog(next);
   if (next.contact) contactNames.set(next.contact.id, contactName(next));
   if (!projects.has(d.support.project_id)) fetchProject(d.support.project_id);
   if (!bulk) resort();
 }
+
+/**
+ * readThrough holds, per dialog, the last message the viewer has read
+ * (inbox.read), so that a copy of the dialog requested before that read
+ * does not bring its unread count back; marking it unread forgets it.
+ */
+export const readThrough = new Map<number, number>();
 
 /** Contact names by id, for senders and typing lines (also of dialogs no longer in the list). */
 const contactNames = new Map<number, string>();
