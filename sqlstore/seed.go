@@ -668,6 +668,16 @@ func (sd *seeder) finish(ctx context.Context) error {
 					if _, err := t.tx.ExecContext(ctx, "SET LOCAL maintenance_work_mem = '1GB'"); err != nil {
 						return err
 					}
+				} else {
+					// The indexes were dropped on another of the writer's
+					// connections; SQLite checks a CREATE INDEX against this
+					// connection's copy of the schema, which only a statement
+					// that reads the database brings up to date (without it:
+					// "index ... already exists", now and then).
+					var n int
+					if err := t.tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM sqlite_master").Scan(&n); err != nil {
+						return err
+					}
 				}
 				_, err := t.tx.ExecContext(ctx, def)
 				return err
