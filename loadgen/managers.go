@@ -35,6 +35,7 @@ type manager struct {
 	lastSeq     map[int64]int64
 	lat         []int64 // the first of the two events, per message
 	latExisting []int64 // the same for messages in dialogs already open (not a visitor's first)
+	latSteady   []int64 // the same from each visitor's third message on: every dialog opened a round ago
 	createdLat  []int64 // message.created alone
 	dialogLat   []int64 // dialog.updated carrying it as last_message, alone
 	viaCreated  int64   // messages whose message.created came first
@@ -159,6 +160,9 @@ func (r *vrunner) readManager(m *manager) {
 			if k > 0 {
 				m.latExisting = append(m.latExisting, now-t)
 			}
+			if k > 1 {
+				m.latSteady = append(m.latSteady, now-t)
+			}
 		}
 		if how == seenCreated {
 			m.viaCreated++
@@ -255,9 +259,10 @@ func (r *vrunner) finishManagers(rep *VisitorReport) (lost map[[2]int]bool) {
 		return nil
 	}
 	lost = map[[2]int]bool{}
-	var all, existing, created, dialog []int64
+	var all, existing, steady, created, dialog []int64
 	for _, m := range r.mgrs {
 		all, existing = append(all, m.lat...), append(existing, m.latExisting...)
+		steady = append(steady, m.latSteady...)
 		created, dialog = append(created, m.createdLat...), append(dialog, m.dialogLat...)
 		rep.ManagerViaCreated += m.viaCreated
 		rep.ManagerViaDialog += m.viaDialog
@@ -279,7 +284,7 @@ func (r *vrunner) finishManagers(rep *VisitorReport) (lost map[[2]int]bool) {
 			}
 		}
 	}
-	for _, s := range [][]int64{all, existing, created, dialog} {
+	for _, s := range [][]int64{all, existing, steady, created, dialog} {
 		slices.Sort(s)
 	}
 	rep.ManagerDeliveries = rep.ManagerViaCreated + rep.ManagerViaDialog
@@ -287,6 +292,8 @@ func (r *vrunner) finishManagers(rep *VisitorReport) (lost map[[2]int]bool) {
 	rep.ManagerP99Ms, rep.ManagerMaxMs = ms(quantile(all, 0.99)), ms(quantile(all, 1))
 	rep.ManagerExistingP50Ms, rep.ManagerExistingP95Ms = ms(quantile(existing, 0.5)), ms(quantile(existing, 0.95))
 	rep.ManagerExistingP99Ms, rep.ManagerExistingMaxMs = ms(quantile(existing, 0.99)), ms(quantile(existing, 1))
+	rep.ManagerSteadyP50Ms, rep.ManagerSteadyP95Ms = ms(quantile(steady, 0.5)), ms(quantile(steady, 0.95))
+	rep.ManagerSteadyP99Ms, rep.ManagerSteadyMaxMs = ms(quantile(steady, 0.99)), ms(quantile(steady, 1))
 	rep.ManagerCreatedP99Ms, rep.ManagerDialogP99Ms = ms(quantile(created, 0.99)), ms(quantile(dialog, 0.99))
 	return lost
 }
@@ -303,6 +310,8 @@ func (rep *VisitorReport) printManagers(p func(label, format string, args ...any
 		rep.Managers, rep.ManagerDeliveries, rep.ManagerP50Ms, rep.ManagerP95Ms, rep.ManagerP99Ms, rep.ManagerMaxMs, rep.ManagerWorstP99Ms)
 	p("  existing", "p50 %.1f ms  p95 %.1f ms  p99 %.1f ms  max %.1f ms  (the same, leaving out each visitor's first message, which opens its dialog)",
 		rep.ManagerExistingP50Ms, rep.ManagerExistingP95Ms, rep.ManagerExistingP99Ms, rep.ManagerExistingMaxMs)
+	p("  steady", "p50 %.1f ms  p95 %.1f ms  p99 %.1f ms  max %.1f ms  (from each visitor's third message on: every dialog opened, connected and answered a round before)",
+		rep.ManagerSteadyP50Ms, rep.ManagerSteadyP95Ms, rep.ManagerSteadyP99Ms, rep.ManagerSteadyMaxMs)
 	p("  by event", "message.created first %d (p99 %.1f ms), dialog.updated first %d (p99 %.1f ms; %d received)",
 		rep.ManagerViaCreated, rep.ManagerCreatedP99Ms, rep.ManagerViaDialog, rep.ManagerDialogP99Ms, rep.ManagerDialogUpdates)
 	p("  missed", "%d  (acknowledged visitor messages × managers whose list never got them)", rep.ManagerMissing)

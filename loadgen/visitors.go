@@ -166,6 +166,10 @@ type VisitorReport struct {
 	ManagerExistingP95Ms float64 `json:"manager_existing_p95_ms"`
 	ManagerExistingP99Ms float64 `json:"manager_existing_p99_ms"`
 	ManagerExistingMaxMs float64 `json:"manager_existing_max_ms"`
+	ManagerSteadyP50Ms   float64 `json:"manager_steady_p50_ms"`
+	ManagerSteadyP95Ms   float64 `json:"manager_steady_p95_ms"`
+	ManagerSteadyP99Ms   float64 `json:"manager_steady_p99_ms"`
+	ManagerSteadyMaxMs   float64 `json:"manager_steady_max_ms"`
 	ManagerViaCreated    int64   `json:"manager_via_message_created"`
 	ManagerViaDialog     int64   `json:"manager_via_dialog_updated"`
 	ManagerCreatedP99Ms  float64 `json:"manager_message_created_p99_ms"`

@@ -23,9 +23,10 @@ type dialect interface {
 	// prepareSearch returns the matcher of words (see search.go); nil
 	// if nothing can match.
 	prepareSearch(ctx context.Context, q *q, words []string) (matcher, error)
-	// orderEvents runs inside a writing transaction just before its events
-	// are inserted, so stream positions increase in commit order.
-	orderEvents(ctx context.Context, db querier) error
+	// eventIDs returns the stream positions of a writing transaction's n
+	// events, just before they are inserted, such that positions increase
+	// in commit order.
+	eventIDs(ctx context.Context, q *q, n int) ([]int64, error)
 	// nextIDs returns n new, increasing IDs for rows of table (messages or
 	// events), to insert many rows with one statement.
 	nextIDs(ctx context.Context, q *q, table string, n int) ([]int64, error)
@@ -168,7 +169,10 @@ func searchTerms(convID int64, text string) string {
 }
 
 // SQLite has a single writer: positions are already in commit order.
-func (sqliteDialect) orderEvents(context.Context, querier) error { return nil }
+// SQLite's one writer commits in the order it takes positions.
+func (d sqliteDialect) eventIDs(ctx context.Context, q *q, n int) ([]int64, error) {
+	return d.nextIDs(ctx, q, "events", n)
+}
 
 // SQLite's one writer holds the write lock: the IDs after the largest
 // are free. events has AUTOINCREMENT, whose counter may be ahead of it.
@@ -380,7 +384,20 @@ func (postgresDialect) reindex(context.Context, *q, int64) error { return nil }
 
 func (postgresDialect) unindex(context.Context, *q, string, []any) error { return nil }
 
-func (postgresDialect) orderEvents(ctx context.Context, db querier) error {
-	_, err := db.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", int64(eventsLock))
-	return err
+// PostgreSQL takes the positions under the events lock, held until the
+// commit, in the statement that takes the lock: a round trip less while
+// every other node's writers wait for it. The lock's row is joined before
+// any nextval is evaluated.
+func (postgresDialect) eventIDs(ctx context.Context, q *q, n int) ([]int64, error) {
+	rows, err := q.query(ctx, `WITH l AS MATERIALIZED (SELECT pg_advisory_xact_lock($1))
+		SELECT nextval(pg_get_serial_sequence('events', 'id')) FROM l, generate_series(1, $2)`, int64(eventsLock), n)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := collectInt64(rows)
+	if err != nil {
+		return nil, q.observe(err)
+	}
+	slices.Sort(ids)
+	return ids, nil
 }

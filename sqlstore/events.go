@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"maps"
 	"slices"
 	"time"
 
@@ -61,10 +60,7 @@ func (s *Store) storeEvents(ctx context.Context, tx *sql.Tx, events []parley.Eve
 	}
 	// Positions are taken under the events lock (PostgreSQL), held until
 	// the commit: everything else is done before, to keep that short.
-	if err := s.dialect.orderEvents(ctx, tx); err != nil {
-		return err
-	}
-	ids, err := s.dialect.nextIDs(ctx, t, "events", len(events))
+	ids, err := s.dialect.eventIDs(ctx, t, len(events))
 	if err != nil {
 		return err
 	}
@@ -88,15 +84,22 @@ type audience struct {
 // conversationAudiences returns, for each conversation, its support project
 // (0 for team chats) and the users its events go to: its members and, for
 // a support conversation, every specialist of the project (but those it
-// was reassigned away from) and everyone who manages live chat.
+// was reassigned away from) and everyone who manages live chat (livechat's
+// CanView: they see every dialog, so they hear every dialog too). One
+// statement: it runs in every writing transaction that emits events.
 func (q *q) conversationAudiences(ctx context.Context, convIDs []int64) (map[int64]*audience, error) {
 	slices.Sort(convIDs)
 	convIDs = slices.Compact(convIDs)
 	out := make(map[int64]*audience, len(convIDs))
-	projects := make(map[int64][]*audience)
 	err := q.multi(ctx, len(convIDs), ints(1), func(rows string) string {
-		return `SELECT c.id, c.project_id, COALESCE(m.user_id, 0) FROM conversations c
-			LEFT JOIN members m ON m.conversation_id = c.id WHERE c.id IN (SELECT column1 FROM (` + rows + ") v)"
+		return `WITH c AS (SELECT id, project_id FROM conversations WHERE id IN (SELECT column1 FROM (` + rows + `) v)),
+			heard AS (
+				SELECT c.id, c.project_id, m.user_id FROM c JOIN members m ON m.conversation_id = c.id
+				UNION SELECT c.id, c.project_id, s.user_id FROM c JOIN project_staff s ON s.project_id = c.project_id)
+			SELECT h.id, h.project_id, h.user_id FROM heard h
+				WHERE NOT EXISTS (SELECT 1 FROM dialog_revoked r WHERE r.conversation_id = h.id AND r.user_id = h.user_id)
+			UNION SELECT c.id, c.project_id, u.id FROM c, (` + usersWithRight(parley.RightChatSettings) + `) u WHERE c.project_id <> 0
+			UNION SELECT c.id, c.project_id, 0 FROM c`
 	}, func(dst []any, i int) []any {
 		return append(dst, convIDs[i])
 	}, func(rows *sql.Rows) error {
@@ -108,77 +111,16 @@ func (q *q) conversationAudiences(ctx context.Context, convIDs []int64) (map[int
 		if a == nil {
 			a = &audience{project: project}
 			out[conv] = a
-			if project != 0 {
-				projects[project] = append(projects[project], a)
-			}
 		}
 		if user != 0 {
 			a.users = append(a.users, user)
 		}
 		return nil
 	})
-	if err != nil || len(projects) == 0 {
-		return out, err
+	for _, a := range out {
+		slices.Sort(a.users)
 	}
-	ids := slices.Collect(maps.Keys(projects))
-	rows, err := q.adhoc(ctx, "SELECT DISTINCT project_id, user_id FROM project_staff WHERE project_id IN ("+placeholders(1, len(ids))+")", int64Args(ids)...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var project, user int64
-		if err := rows.Scan(&project, &user); err != nil {
-			return nil, err
-		}
-		for _, a := range projects[project] {
-			if !slices.Contains(a.users, user) {
-				a.users = append(a.users, user)
-			}
-		}
-	}
-	if err := q.observe(rows.Err()); err != nil {
-		return nil, err
-	}
-	// A specialist a dialog was reassigned away from no longer hears it.
-	var dialogs []int64
-	for id, a := range out {
-		if a.project != 0 {
-			dialogs = append(dialogs, id)
-		}
-	}
-	revoked, err := q.adhoc(ctx, "SELECT conversation_id, user_id FROM dialog_revoked WHERE conversation_id IN ("+
-		placeholders(1, len(dialogs))+")", int64Args(dialogs)...)
-	if err != nil {
-		return nil, err
-	}
-	defer revoked.Close()
-	for revoked.Next() {
-		var conv, user int64
-		if err := revoked.Scan(&conv, &user); err != nil {
-			return nil, err
-		}
-		a := out[conv]
-		a.users = slices.DeleteFunc(a.users, func(u int64) bool { return u == user })
-	}
-	if err := q.observe(revoked.Err()); err != nil {
-		return nil, err
-	}
-	// Those who manage live chat see every dialog (livechat's CanView), so
-	// they hear every dialog too.
-	managers, err := q.UsersWithRight(ctx, parley.RightChatSettings)
-	if err != nil {
-		return nil, err
-	}
-	for _, id := range dialogs {
-		a := out[id]
-		for _, u := range managers {
-			if !slices.Contains(a.users, u) {
-				a.users = append(a.users, u)
-			}
-		}
-	}
-	return out, nil
+	return out, err
 }
 
 // EventsSince reads a user's events in four branches, each through its

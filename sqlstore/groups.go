@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"encoding/json"
+	"strings"
 
 	"github.com/parley-chat/parley"
 )
@@ -187,13 +188,7 @@ func (q *q) PutSetting(ctx context.Context, key string, v any) error {
 }
 
 func (q *q) UsersWithRight(ctx context.Context, right string) ([]int64, error) {
-	roles := parley.RolesWithRight(right)
-	args := []any{`%"` + right + `"%`}
-	for _, r := range roles {
-		args = append(args, string(r))
-	}
-	rows, err := q.adhoc(ctx, `SELECT gm.user_id FROM group_members gm JOIN user_groups g ON g.id = gm.group_id WHERE g.rights LIKE $1
-		UNION SELECT id FROM users WHERE role IN (`+placeholders(2, len(roles))+`) ORDER BY 1`, args...)
+	rows, err := q.adhoc(ctx, usersWithRight(right)+" ORDER BY 1")
 	if err != nil {
 		return nil, err
 	}
@@ -208,3 +203,18 @@ func (q *q) UsersWithRight(ctx context.Context, right string) ([]int64, error) {
 	}
 	return ids, rows.Err()
 }
+
+// usersWithRight is the query of UsersWithRight, a column named id, for
+// use inside other statements. The right and the roles are the code's
+// constants, quoted as literals.
+func usersWithRight(right string) string {
+	roles := make([]string, 0, 2)
+	for _, r := range parley.RolesWithRight(right) {
+		roles = append(roles, literal(string(r)))
+	}
+	return "SELECT gm.user_id AS id FROM group_members gm JOIN user_groups g ON g.id = gm.group_id WHERE g.rights LIKE " +
+		literal(`%"`+right+`"%`) + " UNION SELECT id FROM users WHERE role IN (" + strings.Join(roles, ", ") + ")"
+}
+
+// literal quotes s as an SQL string literal.
+func literal(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }

@@ -30,7 +30,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	var opt loadgen.Options
 	var asJSON bool
-	var sqliteSync, database string
+	var sqliteSync, database, debugAddr string
 	var seed int
 	fs := flag.NewFlagSet("parley bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -61,6 +61,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&database, "database", "", "PostgreSQL for the server the bench starts (postgres://...; the bench works in a new schema there and drops it at the end; default: SQLite in the server's data directory)")
 	fs.IntVar(&seed, "seed", 0, "give the server's SQLite database a history of this many messages (and their events) between 10,000 other users first: seeded once as by --history, kept in the user cache directory, copied for each run")
 	fs.StringVar(&sqliteSync, "sqlite-sync", "", "SQLite synchronous mode of the server the bench starts: FULL or NORMAL (default: the server's, FULL)")
+	fs.StringVar(&debugAddr, "debug-addr", "", "serve Go's profiler of the server the bench starts on this address (its --debug-addr), to profile it under load")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -71,8 +72,8 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := opt.Validate(); err != nil {
 		return err
 	}
-	if (sqliteSync != "" || database != "") && opt.URL != "" {
-		return fmt.Errorf("--sqlite-sync and --database apply to the server the bench starts, not to --url")
+	if (sqliteSync != "" || database != "" || debugAddr != "") && opt.URL != "" {
+		return fmt.Errorf("--sqlite-sync, --database and --debug-addr apply to the server the bench starts, not to --url")
 	}
 	if sqliteSync != "" && database != "" {
 		return fmt.Errorf("--sqlite-sync applies to SQLite, not to --database")
@@ -94,6 +95,9 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		var so loadgen.ServerOptions
 		if sqliteSync != "" {
 			so.Args = append(so.Args, "--sqlite-sync", sqliteSync)
+		}
+		if debugAddr != "" {
+			so.Args = append(so.Args, "--debug-addr", debugAddr)
 		}
 		if database != "" {
 			url, drop, err := loadgen.FreshSchema(ctx, database)

@@ -40,6 +40,9 @@ type Config struct {
 	TrustProxy       bool          // PARLEY_TRUST_PROXY: take client addresses from X-Forwarded-For
 	LogLevel         string        // PARLEY_LOG_LEVEL: debug, info, warn, error
 	LogFormat        string        // PARLEY_LOG_FORMAT: text or json
+	// DebugAddr serves Go's profiler (net/http/pprof) on a listener of its
+	// own (PARLEY_DEBUG_ADDR); empty: off. Keep it on loopback.
+	DebugAddr string
 
 	// PasswordCost is the argon2id memory in KiB (PARLEY_PASSWORD_MEMORY);
 	// lowered only by tests and benchmarks.
@@ -120,6 +123,7 @@ func (c *Config) bind(fs *flag.FlagSet) {
 	boolean(&c.TrustProxy, "trust-proxy", "PARLEY_TRUST_PROXY", "take client addresses from X-Forwarded-For")
 	str(&c.LogLevel, "log-level", "PARLEY_LOG_LEVEL", "debug, info, warn or error")
 	str(&c.LogFormat, "log-format", "PARLEY_LOG_FORMAT", "text or json")
+	str(&c.DebugAddr, "debug-addr", "PARLEY_DEBUG_ADDR", "address for Go's profiler, /debug/pprof/ (default: off; keep it on loopback)")
 	integer(&c.PasswordMemoryKiB, "password-memory", "PARLEY_PASSWORD_MEMORY", "argon2id memory in KiB (default 19456)")
 	c.maxFileSize = &maxFile
 }

@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -199,6 +200,7 @@ type Main struct {
 	presence  *presence.Tracker
 	server    *http.Server
 	ln        net.Listener
+	debug     *http.Server // the profiler (Config.DebugAddr)
 	stopPrune context.CancelFunc
 	served    chan error
 	closeOnce sync.Once
@@ -293,9 +295,33 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	m.served = make(chan error, 1)
 	go func() { m.served <- m.server.Serve(m.ln) }()
+	if cfg.DebugAddr != "" {
+		if err := m.serveDebug(cfg.DebugAddr); err != nil {
+			return fmt.Errorf("debug listener: %w", err)
+		}
+	}
 	pruneCtx, cancel := context.WithCancel(context.Background())
 	m.stopPrune = cancel
 	go m.prune(pruneCtx)
+	return nil
+}
+
+// serveDebug serves Go's profiler on its own listener, apart from the API
+// (which has no such routes), for an operator looking at a live server.
+func (m *Main) serveDebug(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	m.debug = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go m.debug.Serve(ln)
+	m.Logger.Info("profiler listening", "url", "http://"+ln.Addr().String()+"/debug/pprof/")
 	return nil
 }
 
@@ -361,6 +387,9 @@ func (m *Main) close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
 		errs = append(errs, m.server.Shutdown(ctx))
 		cancel()
+	}
+	if m.debug != nil {
+		m.debug.Close()
 	}
 	if m.stopPrune != nil {
 		m.stopPrune()
