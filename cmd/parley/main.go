@@ -201,6 +201,7 @@ type Main struct {
 	server    *http.Server
 	ln        net.Listener
 	debug     *http.Server // the profiler (Config.DebugAddr)
+	debugURL  string
 	stopPrune context.CancelFunc
 	served    chan error
 	closeOnce sync.Once
@@ -321,7 +322,8 @@ func (m *Main) serveDebug(addr string) error {
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	m.debug = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go m.debug.Serve(ln)
-	m.Logger.Info("profiler listening", "url", "http://"+ln.Addr().String()+"/debug/pprof/")
+	m.debugURL = "http://" + ln.Addr().String() + "/debug/pprof/"
+	m.Logger.Info("profiler listening", "url", m.debugURL)
 	return nil
 }
 
