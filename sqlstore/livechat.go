@@ -361,12 +361,18 @@ func (q *q) rareTag(ctx context.Context, f parley.DialogFilter) (int64, error) {
 func dialogQuery(f parley.DialogFilter, drive int64) *sqlBuilder {
 	b := &sqlBuilder{sql: "SELECT " + convCols + " FROM conversations c WHERE c.project_id <> 0"}
 	if drive != 0 {
-		// CROSS JOIN keeps SQLite from reordering: the tag's index first.
-		b.sql = "SELECT " + convCols + " FROM contact_tags d CROSS JOIN conversations c WHERE d.tag_id = " + b.arg(drive) +
-			" AND c.contact_id = d.contact_id AND c.contact_id <> 0 AND c.project_id <> 0"
+		// The tag's customers first, then their dialogs: a materialized
+		// CTE keeps PostgreSQL from walking the order's index and probing
+		// the tag for each dialog instead (its plan for the actual values,
+		// which it makes for a prepared statement's first five runs, did
+		// that: 17,736 probes and two parallel workers, 150 ms), and CROSS
+		// JOIN keeps SQLite from reordering.
+		pinned := ""
 		if f.Pinned {
-			b.sql += " AND d.pinned = TRUE"
+			pinned = " AND pinned = TRUE"
 		}
+		b.sql = "WITH d AS MATERIALIZED (SELECT contact_id FROM contact_tags WHERE tag_id = " + b.arg(drive) + pinned + ") " +
+			"SELECT " + convCols + " FROM d CROSS JOIN conversations c WHERE c.contact_id = d.contact_id AND c.contact_id <> 0 AND c.project_id <> 0"
 	}
 	if f.ProjectIDs != nil {
 		b.in("c.project_id", int64Args(f.ProjectIDs))
