@@ -367,7 +367,12 @@ func (postgresDialect) indexPending(context.Context, *q, int64) (bool, error) { 
 
 // PostgreSQL draws from the table's identity sequence, as many at a time.
 func (postgresDialect) nextIDs(ctx context.Context, q *q, table string, n int) ([]int64, error) {
-	rows, err := q.query(ctx, "SELECT nextval(pg_get_serial_sequence('"+table+"', 'id')) FROM generate_series(1, $1)", n)
+	return sortedIDs(ctx, q, "SELECT nextval(pg_get_serial_sequence('"+table+"', 'id')) FROM generate_series(1, $1)", n)
+}
+
+// sortedIDs runs a query of nextval and returns the values in order.
+func sortedIDs(ctx context.Context, q *q, query string, args ...any) ([]int64, error) {
+	rows, err := q.query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -389,15 +394,6 @@ func (postgresDialect) unindex(context.Context, *q, string, []any) error { retur
 // every other node's writers wait for it. The lock's row is joined before
 // any nextval is evaluated.
 func (postgresDialect) eventIDs(ctx context.Context, q *q, n int) ([]int64, error) {
-	rows, err := q.query(ctx, `WITH l AS MATERIALIZED (SELECT pg_advisory_xact_lock($1))
+	return sortedIDs(ctx, q, `WITH l AS MATERIALIZED (SELECT pg_advisory_xact_lock($1))
 		SELECT nextval(pg_get_serial_sequence('events', 'id')) FROM l, generate_series(1, $2)`, int64(eventsLock), n)
-	if err != nil {
-		return nil, err
-	}
-	ids, err := collectInt64(rows)
-	if err != nil {
-		return nil, q.observe(err)
-	}
-	slices.Sort(ids)
-	return ids, nil
 }
