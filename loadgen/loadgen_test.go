@@ -176,7 +176,7 @@ func TestBenchVisitorsManagers(t *testing.T) {
 	srv := startServer(t, ctx)
 	var progress bytes.Buffer
 	rep, err := RunVisitors(ctx, Options{URL: srv.URL, Visitors: 10, Consultants: 2, Managers: 2, Dialogs: 20,
-		Rate: 10, Duration: 2 * time.Second, Progress: &progress})
+		Rate: 10, Duration: 3 * time.Second, Progress: &progress})
 	if err != nil {
 		t.Fatalf("%v\nprogress:\n%s\nserver log:\n%s", err, progress.String(), srv.Log())
 	}
@@ -186,29 +186,34 @@ func TestBenchVisitorsManagers(t *testing.T) {
 		t.Errorf("errors %d (%v), lost %d, alerts missing %d, manager deliveries missing %d; want none",
 			rep.Errors, rep.ErrorCodes, rep.Lost, rep.AlertsMissing, rep.ManagerMissing)
 	}
-	// 20 messages of 10 visitors, each in the lists of both managers.
-	if rep.Managers != 2 || rep.SeededDialogs != 20 || rep.MessagesAcked != 20 || rep.ManagerDeliveries != 40 ||
-		rep.ManagerViaCreated+rep.ManagerViaDialog != 40 {
-		t.Errorf("managers %d, seeded %d, acknowledged %d, manager deliveries %d (%d by message.created, %d by dialog.updated); want 2, 20, 20, 40",
+	// 30 messages of 10 visitors (three each), each in the lists of both managers.
+	if rep.Managers != 2 || rep.SeededDialogs != 20 || rep.MessagesAcked != 30 || rep.ManagerDeliveries != 60 ||
+		rep.ManagerViaCreated+rep.ManagerViaDialog != 60 {
+		t.Errorf("managers %d, seeded %d, acknowledged %d, manager deliveries %d (%d by message.created, %d by dialog.updated); want 2, 20, 30, 60",
 			rep.Managers, rep.SeededDialogs, rep.MessagesAcked, rep.ManagerDeliveries, rep.ManagerViaCreated, rep.ManagerViaDialog)
 	}
 	if rep.ManagerP50Ms <= 0 || rep.ManagerP95Ms < rep.ManagerP50Ms || rep.ManagerP99Ms < rep.ManagerP95Ms ||
 		rep.ManagerMaxMs < rep.ManagerP99Ms || rep.ManagerWorstP99Ms <= 0 {
 		t.Errorf("manager latencies are not positive and ordered: %s", b)
 	}
+	// Each visitor's third message is in the steady state.
+	if rep.ManagerSteadyP50Ms <= 0 || rep.ManagerSteadyP99Ms < rep.ManagerSteadyP50Ms || rep.ManagerSteadyMaxMs < rep.ManagerSteadyP99Ms {
+		t.Errorf("steady-state manager latencies are not positive and ordered: %s", b)
+	}
 	var fields map[string]any
 	if err := json.Unmarshal(b, &fields); err != nil {
 		t.Fatal(err)
 	}
 	for _, k := range []string{"managers", "seeded_dialogs", "manager_deliveries", "manager_missing", "manager_p50_ms",
-		"manager_p95_ms", "manager_p99_ms", "manager_max_ms", "manager_via_message_created", "manager_via_dialog_updated"} {
+		"manager_p95_ms", "manager_p99_ms", "manager_max_ms", "manager_via_message_created", "manager_via_dialog_updated",
+		"manager_steady_p50_ms", "manager_steady_p95_ms", "manager_steady_p99_ms", "manager_steady_max_ms"} {
 		if _, ok := fields[k]; !ok {
 			t.Errorf("the JSON report has no %q", k)
 		}
 	}
 	var text bytes.Buffer
 	rep.Print(&text)
-	for _, want := range []string{"managers", "p95", "missed", "seeded"} {
+	for _, want := range []string{"managers", "p95", "missed", "seeded", "steady"} {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("the printed report lacks %q:\n%s", want, text.String())
 		}

@@ -303,7 +303,7 @@ function patch(id: number, fn: (d: Dialog) => Partial<Dialog>) {
 export async function read(id: number) {
   const d = live.dialogs.get(id);
   if (store.convs.has(id)) store.markRead(id);
-  if (d) live.readThrough.set(id, d.conversation.last_seq);
+  if (d) live.noteRead(d);
   if (d && !d.unread && !store.convs.has(id)) return;
   if (d?.unread) patch(id, () => ({ unread: 0 }));
   try {
@@ -318,7 +318,7 @@ export async function read(id: number) {
 
 /** markUnread: the dialog is unread for this user only until they open it again. */
 export async function markUnread(id: number) {
-  live.readThrough.delete(id);
+  live.forgetRead(id);
   try {
     await api.post(`/dialogs/${id}/unread`);
   } catch (e) {

@@ -236,10 +236,20 @@ export function put(d: Dialog, bulk = false, fromEvent = false) {
 
 /**
  * readThrough holds, per dialog, the last message the viewer has read
- * (inbox.read), so that a copy of the dialog requested before that read
- * does not bring its unread count back; marking it unread forgets it.
+ * (noteRead), so that a copy of the dialog requested before that read
+ * does not bring its unread count back (put); marking it unread forgets it.
  */
-export const readThrough = new Map<number, number>();
+const readThrough = new Map<number, number>();
+
+/** noteRead records that the viewer read dialog d up to its last message. */
+export function noteRead(d: Dialog) {
+  readThrough.set(d.conversation.id, d.conversation.last_seq);
+}
+
+/** forgetRead: the dialog was marked unread; copies count again. */
+export function forgetRead(id: number) {
+  readThrough.delete(id);
+}
 
 /** Contact names by id, for senders and typing lines (also of dialogs no longer in the list). */
 const contactNames = new Map<number, string>();

@@ -59,7 +59,7 @@ function PersonLine(props: { u: User }) {
   );
 }
 
-export function CreateChannel(props: { onClose: () => void }) {
+export function NewMessage(props: { onClose: () => void }) {
   const [q, setQ] = useState("");
   const me = store.me.value!;
   const { users, error } = useDirectory(q, [me.id]);

@@ -16,7 +16,7 @@ import { Avatar, Menu, useMenu } from "./common";
 import { Gear, Help, Plus, Search, Users } from "./icons";
 import { DialogRow } from "./DialogRow";
 import { SideTabs } from "./Inbox";
-import { CreateChannel, UserPicker } from "./People";
+import { NewMessage, UserPicker } from "./People";
 import { VirtualList, type VirtualListHandle } from "./VirtualList";
 
 type Item =
@@ -182,9 +182,10 @@ export function Sidebar() {
     list.current?.scrollToIndex(target, step > 0 ? "end" : "start");
     // A row already rendered takes the focus at once; one scrolled into
     // existence, on the next frame.
-    const now = el?.querySelector<HTMLElement>(`[data-row="${target}"]`);
+    const row = () => el?.querySelector<HTMLElement>(`[data-row="${target}"]`);
+    const now = row();
     if (now) now.focus();
-    else requestAnimationFrame(() => el?.querySelector<HTMLElement>(`[data-row="${target}"]`)?.focus());
+    else requestAnimationFrame(() => row()?.focus());
     return true;
   };
   const onKey = (e: KeyboardEvent) => {
@@ -337,7 +338,7 @@ export function Sidebar() {
         }}
       />
       {loadingMore ? <div class="side-foot muted">Loading more conversations…</div> : null}
-      {modal === "direct" ? <CreateChannel onClose={() => setModal("")} /> : null}
+      {modal === "direct" ? <NewMessage onClose={() => setModal("")} /> : null}
       {modal === "group" ? (
         <UserPicker
           title="New multi-chat"
