@@ -9,11 +9,22 @@ import (
 // one list: the types below extend them (the manager in charge, the
 // channel, tags on the customer, quick replies, reply time limits).
 
-// Channels through which customers write. Only the widget exists so far.
-const ChannelWidget = "widget"
+// Channels through which customers write: the website widget, and the
+// services a project connects (see Channel).
+const (
+	ChannelWidget    = "widget"
+	ChannelTelegram  = "telegram"
+	ChannelWhatsApp  = "whatsapp"
+	ChannelMessenger = "messenger"
+	ChannelInstagram = "instagram"
+	ChannelEmail     = "email"
+	ChannelSMS       = "sms"
+	ChannelAPI       = "api"
+)
 
 // Channels lists every channel, in the order the inbox shows them.
-var Channels = []string{ChannelWidget}
+var Channels = []string{ChannelWidget, ChannelTelegram, ChannelWhatsApp, ChannelMessenger, ChannelInstagram,
+	ChannelEmail, ChannelSMS, ChannelAPI}
 
 // Who wrote a dialog's last communication (Support.LastFrom).
 const (
@@ -177,15 +188,18 @@ func (l AttachmentLimits) Capped(max int64) AttachmentLimits {
 const mb = 1 << 20
 
 // DefaultAttachmentLimits are seed 003's limits of the messengers' own
-// APIs, by channel; the widget, not listed, has the server's file limit.
+// APIs, by channel (checked against each service's documentation in
+// CHANNELS.md), plus e-mail's usual 25 MB and a Twilio MMS's 5 MB; the
+// widget and the API channel, not listed, have the server's file limit.
 // A project can lower (or, up to the server's limit, raise) them per
 // channel (Project.AttachmentLimits).
 var DefaultAttachmentLimits = map[string]AttachmentLimits{
-	"facebook":    {8 * mb, 25 * mb, 25 * mb, 25 * mb},
-	"instagram":   {8 * mb, 25 * mb, 25 * mb, 25 * mb},
-	"whatsapp_qr": {64 * mb, 64 * mb, 64 * mb, 100 * mb},
-	"whatsapp":    {5 * mb, 16 * mb, 16 * mb, 100 * mb},
-	"telegram":    {10 * mb, 50 * mb, 50 * mb, 50 * mb},
+	ChannelMessenger: {8 * mb, 25 * mb, 25 * mb, 25 * mb},
+	ChannelInstagram: {8 * mb, 25 * mb, 25 * mb, 25 * mb},
+	ChannelWhatsApp:  {5 * mb, 16 * mb, 16 * mb, 100 * mb},
+	ChannelTelegram:  {10 * mb, 50 * mb, 50 * mb, 50 * mb},
+	ChannelEmail:     {25 * mb, 25 * mb, 25 * mb, 25 * mb},
+	ChannelSMS:       {5 * mb, 5 * mb, 5 * mb, 5 * mb},
 }
 
 // AttachmentLimitsFor returns the limits of a project's channel: the

@@ -128,6 +128,11 @@ type Contact struct {
 	Attributes map[string]string `json:"attributes,omitempty"`
 	// Blocked customers can neither write nor be written to.
 	Blocked bool `json:"blocked"`
+	// ChannelID and Address identify a customer who writes through a
+	// channel: their chat id, phone number, e-mail address or the
+	// system's own id, unique in the channel.
+	ChannelID int64  `json:"channel_id,omitempty"`
+	Address   string `json:"address,omitempty"`
 	// Tags are the customer's tags, pinned ones first; set by the inbox's
 	// views, not by the store's contact reads.
 	Tags       []ContactTag `json:"tags,omitempty"`
@@ -160,8 +165,10 @@ type Support struct {
 	ClosedAt time.Time `json:"closed_at,omitzero"`
 	// AssigneeID is the manager in charge (0: nobody yet).
 	AssigneeID int64 `json:"assignee_id,omitempty"`
-	// Channel is how the customer writes (ChannelWidget, ...).
-	Channel string `json:"channel"`
+	// Channel is how the customer writes (ChannelWidget, ...), and
+	// ChannelID the connected channel (0 for the widget).
+	Channel   string `json:"channel"`
+	ChannelID int64  `json:"channel_id,omitempty"`
 	// ActivityAt is the last communication, from either side (system lines
 	// and whispers do not count); LastFrom says whose it was.
 	ActivityAt time.Time `json:"activity_at,omitzero"`
@@ -207,6 +214,7 @@ func (t *CaseTemplate) Mandatory() bool {
 const (
 	CaseFromOffline      = "offline"      // a visitor wrote while nobody could answer
 	CaseFromConversation = "conversation" // a consultant converted a dialog
+	CaseFromChannel      = "channel"      // a channel's new dialog, with automatic case creation
 	CaseOpen             = "open"
 	CaseClosed           = "closed"
 )

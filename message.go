@@ -19,7 +19,7 @@ const (
 type MsgStatus string
 
 const (
-	StatusQueued    MsgStatus = "queued" // client side only: not yet acknowledged
+	StatusQueued    MsgStatus = "queued" // not yet acknowledged (client side), or waiting for its channel
 	StatusSent      MsgStatus = "sent"   // committed
 	StatusDelivered MsgStatus = "delivered"
 	StatusRead      MsgStatus = "read"
@@ -49,8 +49,16 @@ type Message struct {
 	DeletedAt time.Time `json:"deleted_at,omitzero"`
 	// Event describes a system line (kind "event").
 	Event *SystemEvent `json:"event,omitempty"`
-	// Status is computed for the reader from the conversation's receipts.
-	Status MsgStatus `json:"status,omitempty"`
+	// Status is, for a message a channel carried to a customer, its
+	// delivery as the channel reported it, with the channel's reason
+	// when it failed; otherwise clients compute it from the
+	// conversation's receipts.
+	Status      MsgStatus `json:"status,omitempty"`
+	StatusError string    `json:"status_error,omitempty"`
+	// ExternalID is, while a customer's message from a channel is being
+	// stored, the channel's id of it (kept with the channel's record of
+	// the message, not on the message).
+	ExternalID string `json:"-"`
 }
 
 // Deleted reports whether the message was deleted; its text and files are

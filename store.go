@@ -189,6 +189,26 @@ type Reader interface {
 	// Revoked reports whether a dialog was reassigned away from userID.
 	Revoked(ctx context.Context, convID, userID int64) (bool, error)
 
+	// Channels.
+	// ChannelByID returns a channel with its secrets.
+	ChannelByID(ctx context.Context, id int64) (*Channel, error)
+	// Channels lists a project's channels (0: every project's).
+	Channels(ctx context.Context, projectID int64) ([]*Channel, error)
+	// ContactByAddress returns the customer who writes from address
+	// through a channel.
+	ContactByAddress(ctx context.Context, channelID int64, address string) (*Contact, error)
+	ChannelMessage(ctx context.Context, messageID int64) (*ChannelMessage, error)
+	ChannelMessageByExternalID(ctx context.Context, channelID int64, externalID string) (*ChannelMessage, error)
+	// ChannelMessagesOf lists a conversation's channel messages, newest
+	// first.
+	ChannelMessagesOf(ctx context.Context, convID int64, limit int) ([]*ChannelMessage, error)
+	// DueChannelMessages lists a channel's queued messages due at now,
+	// oldest first, only the oldest queued one of each conversation.
+	DueChannelMessages(ctx context.Context, channelID int64, now time.Time, limit int) ([]*ChannelMessage, error)
+	// NextChannelMessageAt returns when the channel's next queued message
+	// is due (zero: none queued).
+	NextChannelMessageAt(ctx context.Context, channelID int64) (time.Time, error)
+
 	// ContactEventsSince returns up to limit durable events after position
 	// for a visitor's widget, in order.
 	ContactEventsSince(ctx context.Context, contactID, after int64, limit int) ([]Event, error)
@@ -314,6 +334,22 @@ type Tx interface {
 	// returning the deleted files, whose blobs the caller removes after
 	// the commit.
 	DeleteDialogs(ctx context.Context, ids []int64) ([]File, error)
+
+	CreateChannel(ctx context.Context, c *Channel) error
+	UpdateChannel(ctx context.Context, c *Channel) error // name, paused, auto_case, settings, secrets
+	// SetChannelError records the channel's last failure ("" clears it).
+	SetChannelError(ctx context.Context, id int64, msg string, at time.Time) error
+	DeleteChannel(ctx context.Context, id int64) error
+	// LeaseChannel takes or renews owner's lease of a channel until until:
+	// the node holding it polls the channel and sends its queue. False if
+	// another owner's lease has not expired by now.
+	LeaseChannel(ctx context.Context, id int64, owner string, now, until time.Time) (bool, error)
+	// PutChannelMessage records a message that crossed a channel;
+	// ECONFLICT if the channel's id of it is taken.
+	PutChannelMessage(ctx context.Context, m *ChannelMessage) error
+	UpdateChannelMessage(ctx context.Context, m *ChannelMessage) error
+	// SetMessageStatus stores the delivery status a channel reported.
+	SetMessageStatus(ctx context.Context, messageID int64, status MsgStatus, reason string) error
 
 	// Emit appends an event to the transaction; it is stored only if the
 	// transaction commits.

@@ -624,6 +624,11 @@ func (s *Service) AfterSend(ctx context.Context, tx parley.Tx, c *parley.Convers
 	if err := noteActivity(ctx, tx, c, m); err != nil {
 		return err
 	}
+	if carried(c, m) && s.channels != nil {
+		if err := s.channels.Record(ctx, tx, c, m); err != nil {
+			return err
+		}
+	}
 	if m.ContactID == 0 {
 		return nil
 	}

@@ -49,6 +49,7 @@ type Service struct {
 	log      *slog.Logger
 	floods   *ratelimit.Limiter
 	secret   []byte // signs visitor tokens
+	channels Channels
 }
 
 // New returns the service and installs it as messaging's support hook.

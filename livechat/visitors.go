@@ -739,8 +739,23 @@ func (s *Service) OpenDialog(ctx context.Context, tx parley.Tx, contact *parley.
 	c = &parley.Conversation{Kind: parley.KindSupport, State: parley.StateAllowed, Key: openKey(contact.ID),
 		Title: name, CreatedAt: s.now(), Support: &parley.Support{ProjectID: contact.ProjectID, ContactID: contact.ID,
 			Status: parley.SupportOpen, Level: parley.Level1, Channel: parley.ChannelWidget, ActivityAt: s.now()}}
+	var ch *parley.Channel
+	if contact.ChannelID != 0 {
+		var err error
+		if ch, err = tx.ChannelByID(ctx, contact.ChannelID); err != nil {
+			return nil, err
+		}
+		c.Support.Channel, c.Support.ChannelID = ch.Kind, ch.ID
+	}
 	if err := tx.CreateConversation(ctx, c); err != nil {
 		return nil, err
+	}
+	if ch != nil && ch.AutoCase {
+		// Seed 003's automatic order creation: a case for each new
+		// dialog of the channel, with where the customer came from.
+		if err := s.autoCase(ctx, tx, ch, c, contact); err != nil {
+			return nil, err
+		}
 	}
 	return c, s.emitVisitorConversation(ctx, tx, c)
 }

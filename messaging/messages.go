@@ -24,6 +24,9 @@ type SendInput struct {
 	// Client and ClientVersion name the app the message was written from.
 	Client        string `json:"-"`
 	ClientVersion string `json:"-"`
+	// ExternalID is a channel's id of a customer's message (see
+	// parley.Message.ExternalID).
+	ExternalID string `json:"-"`
 }
 
 const maxClientID = 64
@@ -305,6 +308,15 @@ func (b *sendBatch) ApplyBatch(ctx context.Context, tx parley.Tx, items []any) e
 			plain, msgs = append(plain, r), append(msgs, m)
 			continue
 		}
+		if s.support != nil {
+			if err := s.support.BeforeSend(ctx, tx, c, m); err != nil {
+				if parley.ErrorCode(err) != parley.ECONFLICT {
+					return err
+				}
+				r.err = err
+				continue
+			}
+		}
 		if c.Support.Status == parley.SupportClosed && !r.in.Whisper {
 			// A message from either side reopens a closed dialog (seed 003);
 			// a whisper, for staff alone, does not.
@@ -438,7 +450,8 @@ func (s *Service) sendable(c *parley.Conversation, r *sendReq, members map[parle
 // the files already sent by the batch: a file goes with one message.
 func (s *Service) compose(ctx context.Context, tx parley.Tx, c *parley.Conversation, r *sendReq, now time.Time, files map[int64]bool) (*parley.Message, error) {
 	in := &r.in
-	m := &parley.Message{ConversationID: c.ID, Kind: parley.MsgText, Text: in.Text, ClientID: in.ClientID, CreatedAt: now}
+	m := &parley.Message{ConversationID: c.ID, Kind: parley.MsgText, Text: in.Text, ClientID: in.ClientID, CreatedAt: now,
+		ExternalID: in.ExternalID}
 	if r.contact != nil {
 		m.ContactID = r.contact.ID
 	} else {
@@ -498,7 +511,9 @@ func (s *Service) stored(ctx context.Context, tx parley.Tx, c *parley.Conversati
 		}
 		m.Files[i].ConversationID = c.ID
 	}
-	m.Status = parley.StatusSent
+	if m.Status == "" {
+		m.Status = parley.StatusSent
+	}
 	e := parley.NewEvent(parley.EventMessageCreated, c.ID, 0, m)
 	e.Seq = m.Seq
 	tx.Emit(e)

@@ -60,6 +60,10 @@ type SupportHook interface {
 	// open one, else their last one (closed: Reopen reopens it), else a
 	// new one.
 	OpenDialog(ctx context.Context, tx parley.Tx, contact *parley.Contact) (*parley.Conversation, error)
+	// BeforeSend checks and prepares m before it is stored in support
+	// conversation c: ECONFLICT refuses that message alone (a channel
+	// that cannot carry it now), any other error the batch.
+	BeforeSend(ctx context.Context, tx parley.Tx, c *parley.Conversation, m *parley.Message) error
 	// Reopen reopens closed dialog c before a message from userID (0:
 	// the customer) is stored in it; ECONFLICT refuses that message alone,
 	// any other error the batch.

@@ -13,7 +13,7 @@ import (
 
 const convCols = "c.id, c.kind, c.title, c.state, c.created_by, c.key, c.last_seq, c.last_message_at, c.created_at, c.updated_at, " +
 	"c.project_id, c.contact_id, c.status, c.level, c.transfer_to, c.contact_read_seq, c.closed_at, c.filed_seq, " +
-	"c.assignee_id, c.channel, c.activity_at, c.last_from, c.waiting_since, c.unanswered"
+	"c.assignee_id, c.channel, c.activity_at, c.last_from, c.waiting_since, c.unanswered, c.channel_id"
 
 func scanConv(r scanner) (*parley.Conversation, error) {
 	var c parley.Conversation
@@ -22,7 +22,7 @@ func scanConv(r scanner) (*parley.Conversation, error) {
 	var s parley.Support
 	if err := r.Scan(&c.ID, &c.Kind, &c.Title, &c.State, &c.CreatedBy, &key, &c.LastSeq, &last, &created, &updated,
 		&s.ProjectID, &s.ContactID, &s.Status, &s.Level, &s.TransferTo, &s.ContactReadSeq, &closed, &s.FiledSeq,
-		&s.AssigneeID, &s.Channel, &activity, &s.LastFrom, &waiting, &s.Unanswered); err != nil {
+		&s.AssigneeID, &s.Channel, &activity, &s.LastFrom, &waiting, &s.Unanswered, &s.ChannelID); err != nil {
 		return nil, err
 	}
 	if s.ProjectID != 0 {
@@ -265,11 +265,11 @@ func (q *q) CreateConversation(ctx context.Context, c *parley.Conversation) erro
 	}
 	err := q.row(ctx, "conversation", `INSERT INTO conversations (kind, title, state, created_by, key, last_seq, last_message_at, created_at, updated_at,
 			project_id, contact_id, status, level, transfer_to, contact_read_seq, closed_at, filed_seq,
-			assignee_id, channel, activity_at, last_from, waiting_since, unanswered)
-		VALUES ($1, $2, $3, $4, $5, 0, $6, $6, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) RETURNING id`,
+			assignee_id, channel, activity_at, last_from, waiting_since, unanswered, channel_id)
+		VALUES ($1, $2, $3, $4, $5, 0, $6, $6, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) RETURNING id`,
 		[]any{string(c.Kind), c.Title, string(c.State), c.CreatedBy, nullString(c.Key), parley.Millis(now),
 			s.ProjectID, s.ContactID, s.Status, s.Level, s.TransferTo, s.ContactReadSeq, parley.Millis(s.ClosedAt), s.FiledSeq,
-			s.AssigneeID, s.Channel, parley.Millis(s.ActivityAt), s.LastFrom, parley.Millis(s.WaitingSince), s.Unanswered}, &c.ID)
+			s.AssigneeID, s.Channel, parley.Millis(s.ActivityAt), s.LastFrom, parley.Millis(s.WaitingSince), s.Unanswered, s.ChannelID}, &c.ID)
 	return mapErr(err, "conversation")
 }
 

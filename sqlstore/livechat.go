@@ -167,7 +167,7 @@ func (q *q) ProjectStaff(ctx context.Context, projectID int64) ([]parley.StaffRo
 
 // Contacts.
 
-const contactCols = "id, project_id, external_id, name, email, phone, page_url, referrer, utm_source, attributes, created_at, last_seen_at, blocked"
+const contactCols = "id, project_id, external_id, name, email, phone, page_url, referrer, utm_source, attributes, created_at, last_seen_at, blocked, channel_id, address"
 
 func scanContact(r scanner) (*parley.Contact, error) {
 	var c parley.Contact
@@ -175,7 +175,7 @@ func scanContact(r scanner) (*parley.Contact, error) {
 	var attrs string
 	var created, seen int64
 	if err := r.Scan(&c.ID, &c.ProjectID, &ext, &c.Name, &c.Email, &c.Phone, &c.PageURL, &c.Referrer, &c.UTMSource,
-		&attrs, &created, &seen, &c.Blocked); err != nil {
+		&attrs, &created, &seen, &c.Blocked, &c.ChannelID, &c.Address); err != nil {
 		return nil, err
 	}
 	if ext != nil {
@@ -198,6 +198,11 @@ func (q *q) ContactByExternalID(ctx context.Context, projectID int64, externalID
 	return one(rows, err, scanContact, "contact")
 }
 
+func (q *q) ContactByAddress(ctx context.Context, channelID int64, address string) (*parley.Contact, error) {
+	rows, err := q.query(ctx, "SELECT "+contactCols+" FROM contacts WHERE channel_id = $1 AND address = $2 AND channel_id <> 0", channelID, address)
+	return one(rows, err, scanContact, "contact")
+}
+
 func (q *q) Contacts(ctx context.Context, ids []int64) (map[int64]*parley.Contact, error) {
 	out := make(map[int64]*parley.Contact, len(ids))
 	if len(ids) == 0 {
@@ -217,10 +222,11 @@ func (q *q) Contacts(ctx context.Context, ids []int64) (map[int64]*parley.Contac
 func (q *q) CreateContact(ctx context.Context, c *parley.Contact) error {
 	now := parley.Now()
 	c.CreatedAt, c.LastSeenAt = now, now
-	err := q.row(ctx, "contact", `INSERT INTO contacts (project_id, external_id, name, email, phone, page_url, referrer, utm_source, attributes, created_at, last_seen_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id`,
+	err := q.row(ctx, "contact", `INSERT INTO contacts (project_id, external_id, name, email, phone, page_url, referrer, utm_source, attributes,
+			created_at, last_seen_at, channel_id, address)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12) RETURNING id`,
 		[]any{c.ProjectID, nullString(c.ExternalID), c.Name, c.Email, c.Phone, c.PageURL, c.Referrer, c.UTMSource,
-			encodeJSON(c.Attributes), parley.Millis(now)}, &c.ID)
+			encodeJSON(c.Attributes), parley.Millis(now), c.ChannelID, c.Address}, &c.ID)
 	return mapErr(err, "contact")
 }
 

@@ -11,7 +11,7 @@ import (
 	"github.com/parley-chat/parley"
 )
 
-const msgCols = "m.id, m.conversation_id, m.seq, m.sender_id, m.contact_id, m.kind, m.text, m.quote, m.client_id, m.files, m.event, m.created_at, m.edited_at, m.deleted_at"
+const msgCols = "m.id, m.conversation_id, m.seq, m.sender_id, m.contact_id, m.kind, m.text, m.quote, m.client_id, m.files, m.event, m.created_at, m.edited_at, m.deleted_at, m.status, m.status_error"
 
 func scanMessage(r scanner) (*parley.Message, error) {
 	var m parley.Message
@@ -19,7 +19,7 @@ func scanMessage(r scanner) (*parley.Message, error) {
 	var clientID *string
 	var created, edited, deleted int64
 	if err := r.Scan(&m.ID, &m.ConversationID, &m.Seq, &m.SenderID, &m.ContactID, &m.Kind, &m.Text, &quote, &clientID,
-		&files, &event, &created, &edited, &deleted); err != nil {
+		&files, &event, &created, &edited, &deleted, &m.Status, &m.StatusError); err != nil {
 		return nil, err
 	}
 	if clientID != nil {
@@ -227,9 +227,9 @@ func (q *q) InsertMessages(ctx context.Context, ms []*parley.Message) error {
 		m.ID, m.Seq = ids[i], c.last
 	}
 	// An empty client id is none (NULL): the index of client ids skips it.
-	err = q.multi(ctx, len(ms), []string{"BIGINT", "BIGINT", "BIGINT", "BIGINT", "BIGINT", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "BIGINT"}, func(rows string) string {
-		return `INSERT INTO messages (id, conversation_id, seq, sender_id, contact_id, kind, text, quote, client_id, files, event, created_at)
-			SELECT column1, column2, column3, column4, column5, column6, column7, column8, NULLIF(column9, ''), column10, column11, column12 FROM (` + rows + ") v"
+	err = q.multi(ctx, len(ms), []string{"BIGINT", "BIGINT", "BIGINT", "BIGINT", "BIGINT", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "BIGINT", "TEXT"}, func(rows string) string {
+		return `INSERT INTO messages (id, conversation_id, seq, sender_id, contact_id, kind, text, quote, client_id, files, event, created_at, status)
+			SELECT column1, column2, column3, column4, column5, column6, column7, column8, NULLIF(column9, ''), column10, column11, column12, column13 FROM (` + rows + ") v"
 	}, func(dst []any, i int) []any {
 		m := ms[i]
 		var quote, event string
@@ -240,9 +240,22 @@ func (q *q) InsertMessages(ctx context.Context, ms []*parley.Message) error {
 			event = jsonText(m.Event)
 		}
 		return append(dst, m.ID, m.ConversationID, m.Seq, m.SenderID, m.ContactID, string(m.Kind), m.Text, quote,
-			m.ClientID, jsonText(m.Files), event, parley.Millis(m.CreatedAt))
+			m.ClientID, jsonText(m.Files), event, parley.Millis(m.CreatedAt), storedStatus(m.Status))
 	}, nil)
 	return mapErr(err, "message with this client id")
+}
+
+// storedStatus is the status a new message is stored with: only a channel's
+// (queued until it leaves); team chat's are computed from receipts.
+func storedStatus(s parley.MsgStatus) string {
+	if s == parley.StatusQueued {
+		return string(s)
+	}
+	return ""
+}
+
+func (q *q) SetMessageStatus(ctx context.Context, id int64, status parley.MsgStatus, reason string) error {
+	return q.execOne(ctx, "message", "UPDATE messages SET status = $2, status_error = $3 WHERE id = $1", id, string(status), reason)
 }
 
 func (q *q) UpdateMessage(ctx context.Context, m *parley.Message) error {
