@@ -66,8 +66,11 @@ type Message struct {
 func (m *Message) Deleted() bool { return !m.DeletedAt.IsZero() }
 
 // StatusFor returns the message's delivery status given the conversation's
-// receipts.
+// receipts, unless its channel reported one (kept with the message).
 func (m *Message) StatusFor(r Receipts) MsgStatus {
+	if m.Status != "" {
+		return m.Status
+	}
 	switch {
 	case m.Seq <= r.ReadSeq:
 		return StatusRead

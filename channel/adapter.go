@@ -63,6 +63,13 @@ type Windowed interface {
 	Window(ch *parley.Channel) time.Duration
 }
 
+// ReplyChecker is an adapter whose service refuses some replies outright
+// (Instagram's texts over 1,000 bytes, SMS files): CheckReply says why,
+// in words for the manager, before the reply is stored.
+type ReplyChecker interface {
+	CheckReply(ch *parley.Channel, m *parley.Message) error
+}
+
 // Spec describes a kind of channel for administrators and for checking
 // what they enter.
 type Spec struct {
@@ -173,12 +180,15 @@ type Outbound struct {
 	Thread  []string
 }
 
-// OutFile is an attachment of a reply.
+// OutFile is an attachment of a reply: its bytes (Open), and a link the
+// service can fetch it from for services that take files by URL (empty
+// when the server has no public URL; valid for a day).
 type OutFile struct {
 	Name        string
 	ContentType string
 	Size        int64
 	Open        func(ctx context.Context) (io.ReadCloser, error)
+	URL         string
 }
 
 // ErrSignature is a webhook call that does not prove it came from the

@@ -20,10 +20,15 @@ import (
 
 // CheckReply is live chat's hook: it refuses a reply the channel's
 // service would refuse now, before it is stored.
-func (s *Service) CheckReply(ctx context.Context, r parley.Reader, ch *parley.Channel, c *parley.Conversation) error {
+func (s *Service) CheckReply(ctx context.Context, r parley.Reader, ch *parley.Channel, c *parley.Conversation, m *parley.Message) error {
 	a, ok := s.adapters[ch.Kind]
 	if !ok {
 		return parley.Errorf(parley.ECONFLICT, "this server cannot send through %s channels", ch.Kind)
+	}
+	if rc, ok := a.(ReplyChecker); ok {
+		if err := rc.CheckReply(ch, m); err != nil {
+			return parley.Errorf(parley.ECONFLICT, "%s", err.Error())
+		}
 	}
 	w, ok := a.(Windowed)
 	if !ok || w.Window(ch) <= 0 {
@@ -217,7 +222,7 @@ func (s *Service) sendQueue(ctx context.Context, ch *parley.Channel, limit *rate
 // deliver hands one queued message to the service and records the
 // outcome. It returns the wait the service asked for, if any.
 func (s *Service) deliver(ctx context.Context, ch *parley.Channel, cm *parley.ChannelMessage) (time.Duration, error) {
-	out, reason, err := s.outbound(ctx, cm)
+	out, reason, err := s.outbound(ctx, ch, cm)
 	if err != nil {
 		return 0, err
 	}
@@ -271,7 +276,7 @@ func (s *Service) deliver(ctx context.Context, ch *parley.Channel, cm *parley.Ch
 }
 
 // outbound builds the reply for the service, or says why it cannot leave.
-func (s *Service) outbound(ctx context.Context, cm *parley.ChannelMessage) (*Outbound, string, error) {
+func (s *Service) outbound(ctx context.Context, ch *parley.Channel, cm *parley.ChannelMessage) (*Outbound, string, error) {
 	m, err := s.store.MessageByID(ctx, cm.MessageID)
 	if err != nil {
 		return nil, "", err
@@ -296,7 +301,7 @@ func (s *Service) outbound(ctx context.Context, cm *parley.ChannelMessage) (*Out
 	out := &Outbound{Message: m, Contact: contact, Text: m.Text, Subject: c.Title}
 	for _, f := range m.Files {
 		key := f.BlobKey()
-		out.Files = append(out.Files, OutFile{Name: f.Name, ContentType: f.ContentType, Size: f.Size,
+		out.Files = append(out.Files, OutFile{Name: f.Name, ContentType: f.ContentType, Size: f.Size, URL: s.fileURL(ch, &f),
 			Open: func(ctx context.Context) (io.ReadCloser, error) {
 				rc, _, err := s.blobs.Get(ctx, key)
 				return rc, err

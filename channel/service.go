@@ -57,6 +57,7 @@ type Service struct {
 	cancel  context.CancelFunc
 	unsub   func()
 	wg      sync.WaitGroup
+	key     []byte // signs file links (files.go)
 }
 
 // New returns the service with its adapters and installs it as live

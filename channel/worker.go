@@ -20,7 +20,10 @@ type worker struct {
 
 // Start begins the lease loop: this node takes the channels no live node
 // holds, and runs them until Close.
-func (s *Service) Start() error {
+func (s *Service) Start(ctx context.Context) error {
+	if err := s.loadKey(ctx); err != nil {
+		return err
+	}
 	unsub, err := s.bus.Subscribe(func(events []parley.Event) {
 		if queuedIn(events) {
 			s.wakeAll()

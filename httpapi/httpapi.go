@@ -24,6 +24,7 @@ import (
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/accounts"
+	"github.com/parley-chat/parley/channel"
 	"github.com/parley-chat/parley/livechat"
 	"github.com/parley-chat/parley/messaging"
 	"github.com/parley-chat/parley/presence"
@@ -49,6 +50,7 @@ type Server struct {
 	Reminders *reminders.Service
 	Presence  *presence.Tracker
 	LiveChat  *livechat.Service
+	Channels  *channel.Service // nil: no channel routes
 	Gateway   *realtime.Gateway
 	// Ready reports whether the node can serve (database, bus).
 	Ready func(ctx context.Context) error
@@ -56,6 +58,9 @@ type Server struct {
 	SecureCookies bool
 	// TrustProxy takes the client address from X-Forwarded-For.
 	TrustProxy bool
+	// PublicURL is the server's address as the outside reaches it; a
+	// webhook's signature may cover the URL the service called.
+	PublicURL string
 	// Web serves everything outside /api (the web app), if set.
 	Web    http.Handler
 	Logger *slog.Logger

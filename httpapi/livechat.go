@@ -13,7 +13,7 @@ import (
 
 // routes is every endpoint: team chat's, then live chat's.
 func (s *Server) routes() []route {
-	return slices.Concat(s.coreRoutes(), s.liveChatRoutes(), s.inboxRoutes())
+	return slices.Concat(s.coreRoutes(), s.liveChatRoutes(), s.inboxRoutes(), s.channelRoutes())
 }
 
 // Live chat bodies.

@@ -13,8 +13,9 @@ import (
 // replies wait in the channel's queue until the service takes them.
 type Channels interface {
 	// CheckReply refuses (ECONFLICT) a staff message c's channel cannot
-	// carry now, such as WhatsApp's outside its 24-hour window.
-	CheckReply(ctx context.Context, r parley.Reader, ch *parley.Channel, c *parley.Conversation) error
+	// carry, such as WhatsApp's outside its 24-hour window or a text
+	// longer than Instagram takes.
+	CheckReply(ctx context.Context, r parley.Reader, ch *parley.Channel, c *parley.Conversation, m *parley.Message) error
 	// Record stores that m crossed c's channel, in m's transaction: a
 	// staff message is queued for the channel, a customer's received from
 	// it.
@@ -44,7 +45,7 @@ func (s *Service) BeforeSend(ctx context.Context, tx parley.Tx, c *parley.Conver
 	if err != nil {
 		return err
 	}
-	if err := s.channels.CheckReply(ctx, tx, ch, c); err != nil {
+	if err := s.channels.CheckReply(ctx, tx, ch, c, m); err != nil {
 		return err
 	}
 	m.Status = parley.StatusQueued

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -53,6 +54,23 @@ var pgStart sync.Mutex
 
 // withDatabase runs the server on the given database URL.
 func withDatabase(dsn string) serverOption { return func(c *Config) { c.Database = dsn } }
+
+// withPublicURL gives the server a public URL, as a deployment that
+// services call back has: its port is chosen before it starts.
+func withPublicURL() serverOption {
+	return func(c *Config) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			panic(err)
+		}
+		c.Addr = ln.Addr().String()
+		c.PublicURL = "http://" + c.Addr
+		ln.Close()
+	}
+}
+
+// withDataDir runs the server on a data directory a previous one used.
+func withDataDir(dir string) serverOption { return func(c *Config) { c.DataDir = dir } }
 
 // testConfig is what every test server starts from: DefaultConfig with a
 // random port, a fresh data directory, cheap password hashing and limits

@@ -34,6 +34,8 @@ import (
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/accounts"
 	"github.com/parley-chat/parley/blob"
+	"github.com/parley-chat/parley/channel"
+	"github.com/parley-chat/parley/channel/telegram"
 	"github.com/parley-chat/parley/httpapi"
 	"github.com/parley-chat/parley/inmem"
 	"github.com/parley-chat/parley/livechat"
@@ -195,6 +197,7 @@ type Main struct {
 	Accounts  *accounts.Service
 	Messaging *messaging.Service
 	LiveChat  *livechat.Service
+	Channels  *channel.Service
 	reminders *reminders.Service
 	gateway   *realtime.Gateway
 	presence  *presence.Tracker
@@ -263,6 +266,11 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if m.LiveChat, err = livechat.New(ctx, m.store, m.bus, blobs, m.Messaging, m.presence, livechat.Config{Now: cfg.Now, Logger: log}); err != nil {
 		return err
 	}
+	m.Channels = channel.New(m.store, m.bus, blobs, m.Messaging, m.LiveChat,
+		channel.Config{PublicURL: cfg.PublicURL, Now: cfg.Now, Logger: log}, adapters()...)
+	if err := m.Channels.Start(ctx); err != nil {
+		return err
+	}
 	var origins []string
 	if cfg.PublicURL != "" {
 		origins = append(origins, strings.TrimPrefix(strings.TrimPrefix(cfg.PublicURL, "https://"), "http://"))
@@ -287,8 +295,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "parley_websocket_writes_total",
 			Help: "Socket writes on WebSockets; each carries one message of many frames, or a control frame."},
 			func() float64 { return float64(m.gateway.Stats().Writes) }))
-	api := &httpapi.Server{Accounts: m.Accounts, Messaging: m.Messaging, LiveChat: m.LiveChat, Reminders: m.reminders, Presence: m.presence,
-		Gateway: m.gateway, Logger: log, Registry: reg, TrustProxy: cfg.TrustProxy,
+	api := &httpapi.Server{Accounts: m.Accounts, Messaging: m.Messaging, LiveChat: m.LiveChat, Channels: m.Channels,
+		Reminders: m.reminders, Presence: m.presence, Gateway: m.gateway, Logger: log, Registry: reg,
+		TrustProxy: cfg.TrustProxy, PublicURL: cfg.PublicURL,
 		SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), Ready: m.ready, Web: web.Handler()}
 	m.server = &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	if m.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
@@ -305,6 +314,11 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.stopPrune = cancel
 	go m.prune(pruneCtx)
 	return nil
+}
+
+// adapters are the kinds of channel the server connects.
+func adapters() []channel.Adapter {
+	return []channel.Adapter{telegram.New(nil)}
 }
 
 // serveDebug serves Go's profiler on its own listener, apart from the API
@@ -398,6 +412,9 @@ func (m *Main) close() error {
 	}
 	if m.gateway != nil {
 		m.gateway.Close()
+	}
+	if m.Channels != nil {
+		m.Channels.Close()
 	}
 	if m.Messaging != nil {
 		m.Messaging.Close()
