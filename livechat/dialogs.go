@@ -39,6 +39,9 @@ type Dialog struct {
 	Draft  string `json:"draft,omitempty"`
 	// AttachmentLimits are the largest files its channel carries, by kind.
 	AttachmentLimits parley.AttachmentLimits `json:"attachment_limits"`
+	// ChannelName is the name administrators gave the connected channel
+	// the customer writes through (seed 003: shown beside its icon).
+	ChannelName string `json:"channel_name,omitempty"`
 }
 
 // Consultant is a consultant connected to a dialog.
@@ -78,6 +81,7 @@ func (s *Service) dialogs(ctx context.Context, r parley.Reader, convs []*parley.
 		return nil, err
 	}
 	projects := map[int64]*parley.Project{}
+	channels := map[int64]*parley.Channel{}
 	// The consultants' and managers' names, in one query for the page.
 	var userIDs []int64
 	for _, c := range convs {
@@ -136,6 +140,19 @@ func (s *Service) dialogs(ctx context.Context, r parley.Reader, convs []*parley.
 			projects[p.ID] = p
 		}
 		d.AttachmentLimits = p.AttachmentLimitsFor(c.Support.Channel, s.msgs.Config().MaxFileSize)
+		if id := c.Support.ChannelID; id != 0 {
+			ch, ok := channels[id]
+			if !ok {
+				// A removed channel's dialogs keep their icon, not its name.
+				if ch, err = r.ChannelByID(ctx, id); err != nil && parley.ErrorCode(err) != parley.ENOTFOUND {
+					return nil, err
+				}
+				channels[id] = ch
+			}
+			if ch != nil {
+				d.ChannelName = ch.Name
+			}
+		}
 		if !c.Support.WaitingSince.IsZero() {
 			if l := p.ReplyLimits.For(c.Support.Channel); l.Limit > 0 {
 				d.ReplyDueAt = c.Support.WaitingSince.Add(l.Limit.Duration())
