@@ -278,6 +278,8 @@ type DialogFilter struct {
 	UserID    int64 // only those this specialist connected to
 	// Assignees: the managers in charge; 0 in the list means unassigned.
 	Assignees []int64
+	// Bots: only dialogs a bot is in charge of (seed 003's bots filter).
+	Bots bool
 	Channels  []string
 	Status    string // SupportOpen, SupportClosed or empty
 	LastFrom  string // FromCustomer, FromManager or empty

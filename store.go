@@ -209,6 +209,20 @@ type Reader interface {
 	// is due (zero: none queued).
 	NextChannelMessageAt(ctx context.Context, channelID int64) (time.Time, error)
 
+	// Webhooks lists the webhooks (every one when all, else those of
+	// project projectID, 0 the organisation's).
+	Webhooks(ctx context.Context) ([]*Webhook, error)
+	WebhookByID(ctx context.Context, id int64) (*Webhook, error)
+	// WebhookEvents returns up to limit durable events after position for
+	// w: a bot's as EventsSince gives them, a project's dialog events, or
+	// every project's.
+	WebhookEvents(ctx context.Context, w *Webhook, after int64, limit int) ([]Event, error)
+	// EventByID returns one stored event.
+	EventByID(ctx context.Context, id int64) (*Event, error)
+	// WebhookDeliveries returns a webhook's log, newest first, before the
+	// delivery id before (0: from the newest).
+	WebhookDeliveries(ctx context.Context, webhookID, before int64, limit int) ([]*WebhookDelivery, error)
+
 	// ContactEventsSince returns up to limit durable events after position
 	// for a visitor's widget, in order.
 	ContactEventsSince(ctx context.Context, contactID, after int64, limit int) ([]Event, error)
@@ -348,6 +362,16 @@ type Tx interface {
 	// ECONFLICT if the channel's id of it is taken.
 	PutChannelMessage(ctx context.Context, m *ChannelMessage) error
 	UpdateChannelMessage(ctx context.Context, m *ChannelMessage) error
+	CreateWebhook(ctx context.Context, w *Webhook) error
+	UpdateWebhook(ctx context.Context, w *Webhook) error // url, events, active
+	DeleteWebhook(ctx context.Context, id int64) error
+	// SetWebhookCursor moves a webhook's cursor and records its last
+	// error ("" clears it).
+	SetWebhookCursor(ctx context.Context, id, cursor int64, lastError string, at time.Time) error
+	// LeaseWebhook is LeaseChannel for a webhook's delivery.
+	LeaseWebhook(ctx context.Context, id int64, owner string, now, until time.Time) (bool, error)
+	AddWebhookDelivery(ctx context.Context, d *WebhookDelivery) error
+
 	// SetMessageStatus stores the delivery status a channel reported.
 	SetMessageStatus(ctx context.Context, messageID int64, status MsgStatus, reason string) error
 

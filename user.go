@@ -33,6 +33,9 @@ type User struct {
 	Name   string `json:"name"`
 	Role   Role   `json:"role"`
 	Active bool   `json:"active"`
+	// Bot accounts act through the API with a token and receive their
+	// events by webhook; they cannot sign in.
+	Bot bool `json:"bot,omitempty"`
 	// PhotoFileID is the uploaded file shown as the user's photo, or 0.
 	PhotoFileID int64 `json:"photo_file_id,omitempty"`
 	// LastClient and LastClientVersion name the client the user last wrote

@@ -147,6 +147,38 @@ func (s *Service) CreateUser(ctx context.Context, actor *parley.User, in NewUser
 	return u, nil
 }
 
+// CreateBot creates a bot account (the users.manage right) and an API
+// token for it, shown once. A bot has the agent role, no password (it
+// cannot sign in) and an address no mail reaches; it acts through the API
+// like a person, where administrators make it a project's specialist.
+func (s *Service) CreateBot(ctx context.Context, actor *parley.User, name string) (*parley.User, string, error) {
+	if err := s.require(ctx, actor, parley.RightUsersManage); err != nil {
+		return nil, "", err
+	}
+	name, err := normalizeName(name)
+	if err != nil {
+		return nil, "", err
+	}
+	u := &parley.User{Email: "bot-" + newSecret()[:12] + "@bots.invalid", Name: name, Role: parley.RoleAgent, Active: true, Bot: true}
+	token := newSecret()
+	err = s.write(ctx, func(tx parley.Tx) error {
+		if err := tx.CreateUser(ctx, u, ""); err != nil {
+			return err
+		}
+		sess := &parley.Session{UserID: u.ID, Kind: parley.SessionToken, Name: "bot", TokenHash: tokenHash(token)}
+		if err := tx.CreateSession(ctx, sess); err != nil {
+			return err
+		}
+		tx.Emit(parley.NewEvent(parley.EventUserUpdated, 0, 0, u))
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	s.log.Info("bot created", "user_id", u.ID, "by", actor.ID)
+	return u, token, nil
+}
+
 // NeedsSetup reports whether no user exists yet: the first-run screen then
 // lets the first administrator in.
 func (s *Service) NeedsSetup(ctx context.Context) (bool, error) {

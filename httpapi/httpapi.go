@@ -30,6 +30,7 @@ import (
 	"github.com/parley-chat/parley/presence"
 	"github.com/parley-chat/parley/realtime"
 	"github.com/parley-chat/parley/reminders"
+	"github.com/parley-chat/parley/webhooks"
 )
 
 // Cookie names. The session cookie is HttpOnly; the CSRF cookie is read by
@@ -50,7 +51,8 @@ type Server struct {
 	Reminders *reminders.Service
 	Presence  *presence.Tracker
 	LiveChat  *livechat.Service
-	Channels  *channel.Service // nil: no channel routes
+	Channels  *channel.Service  // nil: no channel routes
+	Webhooks  *webhooks.Service // nil: no webhook routes
 	Gateway   *realtime.Gateway
 	// Ready reports whether the node can serve (database, bus).
 	Ready func(ctx context.Context) error

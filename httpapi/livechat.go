@@ -13,7 +13,7 @@ import (
 
 // routes is every endpoint: team chat's, then live chat's.
 func (s *Server) routes() []route {
-	return slices.Concat(s.coreRoutes(), s.liveChatRoutes(), s.inboxRoutes(), s.channelRoutes())
+	return slices.Concat(s.coreRoutes(), s.liveChatRoutes(), s.inboxRoutes(), s.channelRoutes(), s.webhookRoutes())
 }
 
 // Live chat bodies.
@@ -235,7 +235,7 @@ func (s *Server) liveChatRoutes() []route {
 
 		// Dialogs (consultants).
 		{Method: "GET", Path: "/api/v1/dialogs", Summary: "The inbox: the dialogs you may see, filtered and sorted (docs/inbox.md)", Out: livechat.DialogPage{},
-			Query: "project:int assignee:ints channel:strings status:string last_from:string tag:ints no_tags:bool pinned:bool " +
+			Query: "project:int assignee:ints bots:bool channel:strings status:string last_from:string tag:ints no_tags:bool pinned:bool " +
 				"unread:bool sort:string cursor:string limit:int",
 			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				q, err := dialogQuery(r)
@@ -436,6 +436,9 @@ func dialogQuery(r *http.Request) (livechat.DialogQuery, error) {
 		return q, err
 	}
 	if q.Assignees, err = queryInts(r, "assignee"); err != nil {
+		return q, err
+	}
+	if q.Bots, err = queryBool(r, "bots"); err != nil {
 		return q, err
 	}
 	if q.TagIDs, err = queryInts(r, "tag"); err != nil {

@@ -219,6 +219,7 @@ type ListQuery struct {
 type DialogQuery struct {
 	ProjectID int64 // 0: every project the actor may see
 	Assignees []int64
+	Bots      bool // only dialogs a bot is in charge of
 	Channels  []string
 	Status    string
 	LastFrom  string
@@ -290,7 +291,7 @@ func (s *Service) forViewer(ctx context.Context, actor *parley.User, ds []*Dialo
 // of what the actor may see.
 func (s *Service) dialogFilter(ctx context.Context, actor *parley.User, q DialogQuery) (parley.DialogFilter, error) {
 	f := parley.DialogFilter{Status: q.Status, LastFrom: q.LastFrom, TagIDs: q.TagIDs, NoTags: q.NoTags, Pinned: q.Pinned,
-		Assignees: q.Assignees, Channels: q.Channels, Sort: q.Sort, Cursor: q.Cursor, Limit: q.Limit}
+		Assignees: q.Assignees, Bots: q.Bots, Channels: q.Channels, Sort: q.Sort, Cursor: q.Cursor, Limit: q.Limit}
 	if q.Unread {
 		f.UnreadFor = actor.ID
 	}

@@ -398,6 +398,9 @@ func dialogQuery(f parley.DialogFilter, drive int64) *sqlBuilder {
 	if f.Assignees != nil {
 		b.in("c.assignee_id", int64Args(f.Assignees))
 	}
+	if f.Bots {
+		b.where("c.assignee_id IN (SELECT id FROM users WHERE bot)")
+	}
 	if f.Channels != nil {
 		vals := make([]any, len(f.Channels))
 		for i, ch := range f.Channels {

@@ -10,7 +10,7 @@ import (
 	"github.com/parley-chat/parley"
 )
 
-const userCols = "id, email, name, role, active, photo_file_id, last_client, last_client_version, created_at, updated_at"
+const userCols = "id, email, name, role, active, photo_file_id, last_client, last_client_version, created_at, updated_at, bot"
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -18,7 +18,7 @@ func scanUser(r scanner, extra ...any) (*parley.User, error) {
 	var u parley.User
 	var created, updated int64
 	dest := append([]any{&u.ID, &u.Email, &u.Name, &u.Role, &u.Active, &u.PhotoFileID,
-		&u.LastClient, &u.LastClientVersion, &created, &updated}, extra...)
+		&u.LastClient, &u.LastClientVersion, &created, &updated, &u.Bot}, extra...)
 	if err := r.Scan(dest...); err != nil {
 		return nil, err
 	}
@@ -122,9 +122,9 @@ func (q *q) UserSettings(ctx context.Context, userID int64) (parley.Settings, er
 
 func (q *q) CreateUser(ctx context.Context, u *parley.User, passwordHash string) error {
 	now := parley.Millis(parley.Now())
-	err := q.row(ctx, "user", `INSERT INTO users (email, name, sort_name, search, role, password_hash, active, photo_file_id, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id`,
-		[]any{u.Email, u.Name, sortName(u), searchText(u), string(u.Role), passwordHash, u.Active, u.PhotoFileID, now}, &u.ID)
+	err := q.row(ctx, "user", `INSERT INTO users (email, name, sort_name, search, role, password_hash, active, photo_file_id, created_at, updated_at, bot)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10) RETURNING id`,
+		[]any{u.Email, u.Name, sortName(u), searchText(u), string(u.Role), passwordHash, u.Active, u.PhotoFileID, now, u.Bot}, &u.ID)
 	if err != nil {
 		return mapErr(err, "a user with this e-mail")
 	}

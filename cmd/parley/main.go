@@ -46,6 +46,7 @@ import (
 	"github.com/parley-chat/parley/reminders"
 	"github.com/parley-chat/parley/sqlstore"
 	"github.com/parley-chat/parley/web"
+	"github.com/parley-chat/parley/webhooks"
 	_ "time/tzdata" // time zones for history period filters on any machine
 )
 
@@ -198,6 +199,7 @@ type Main struct {
 	Messaging *messaging.Service
 	LiveChat  *livechat.Service
 	Channels  *channel.Service
+	Webhooks  *webhooks.Service
 	reminders *reminders.Service
 	gateway   *realtime.Gateway
 	presence  *presence.Tracker
@@ -271,6 +273,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := m.Channels.Start(ctx); err != nil {
 		return err
 	}
+	m.Webhooks = webhooks.New(m.store, m.bus, m.Accounts, webhooks.Config{Now: cfg.Now, Logger: log})
+	if err := m.Webhooks.Start(); err != nil {
+		return err
+	}
 	var origins []string
 	if cfg.PublicURL != "" {
 		origins = append(origins, strings.TrimPrefix(strings.TrimPrefix(cfg.PublicURL, "https://"), "http://"))
@@ -295,7 +301,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "parley_websocket_writes_total",
 			Help: "Socket writes on WebSockets; each carries one message of many frames, or a control frame."},
 			func() float64 { return float64(m.gateway.Stats().Writes) }))
-	api := &httpapi.Server{Accounts: m.Accounts, Messaging: m.Messaging, LiveChat: m.LiveChat, Channels: m.Channels,
+	api := &httpapi.Server{Accounts: m.Accounts, Messaging: m.Messaging, LiveChat: m.LiveChat, Channels: m.Channels, Webhooks: m.Webhooks,
 		Reminders: m.reminders, Presence: m.presence, Gateway: m.gateway, Logger: log, Registry: reg,
 		TrustProxy: cfg.TrustProxy, PublicURL: cfg.PublicURL,
 		SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), Ready: m.ready, Web: web.Handler()}
@@ -415,6 +421,9 @@ func (m *Main) close() error {
 	}
 	if m.Channels != nil {
 		m.Channels.Close()
+	}
+	if m.Webhooks != nil {
+		m.Webhooks.Close()
 	}
 	if m.Messaging != nil {
 		m.Messaging.Close()
