@@ -279,10 +279,10 @@ type DialogFilter struct {
 	// Assignees: the managers in charge; 0 in the list means unassigned.
 	Assignees []int64
 	// Bots: only dialogs a bot is in charge of (seed 003's bots filter).
-	Bots bool
-	Channels  []string
-	Status    string // SupportOpen, SupportClosed or empty
-	LastFrom  string // FromCustomer, FromManager or empty
+	Bots     bool
+	Channels []string
+	Status   string // SupportOpen, SupportClosed or empty
+	LastFrom string // FromCustomer, FromManager or empty
 	// TagIDs: the customer has every one of them (pinned ones, with
 	// Pinned). NoTags: the customer has no tag (no pinned tag, with
 	// Pinned). Pinned alone: the customer has a pinned tag.
