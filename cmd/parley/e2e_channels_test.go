@@ -102,7 +102,7 @@ func TestTelegramChannel(t *testing.T) {
 			t.Fatalf("webhook answered %d", status)
 		}
 		d := dialogOf(t, lc.a, "555001")
-		if d.Support.Channel != "telegram" || d.Support.ChannelID != ch.ID || d.Contact.Name != "Tom" {
+		if d.Support.Channel != "telegram" || d.Support.ChannelID != ch.ID || d.Contact.Name != "Tom" || d.ChannelName != "Shop bot" {
 			t.Fatalf("dialog: %+v contact %+v", d.Support, d.Contact)
 		}
 		waitData(t, sock, "message.created", func(m *parley.Message) bool { return m.Text == "Hi from Telegram" })
