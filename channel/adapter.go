@@ -14,6 +14,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/parley-chat/parley"
@@ -84,6 +85,10 @@ type Spec struct {
 	// Rate is how many messages a second the service accepts from one
 	// channel; the queue never sends faster.
 	Rate float64 `json:"rate"`
+	// FilesByLink: the service takes a reply's files only as links it
+	// fetches (OutFile.URL), so without the server's public URL replies
+	// with files are refused before they are stored.
+	FilesByLink bool `json:"files_by_link,omitempty"`
 	// Statuses lists the delivery statuses the service reports.
 	Statuses []parley.MsgStatus `json:"statuses"`
 	// Limits are its attachment limits (parley.DefaultAttachmentLimits).
@@ -178,6 +183,9 @@ type Outbound struct {
 	// In-Reply-To and References).
 	Subject string
 	Thread  []string
+	// StatusURL is where the service reports the message's delivery: the
+	// channel's webhook URL ("" without the server's public URL).
+	StatusURL string
 }
 
 // OutFile is an attachment of a reply: its bytes (Open), and a link the
@@ -230,9 +238,7 @@ func Retry(wait time.Duration, code, format string, args ...any) *Error {
 // wait (or the Retry-After header's, when 0).
 func HTTPError(resp *http.Response, retryAfter time.Duration, code, msg string) *Error {
 	if retryAfter == 0 {
-		if s, err := time.ParseDuration(resp.Header.Get("Retry-After") + "s"); err == nil {
-			retryAfter = s
-		}
+		retryAfter = RetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	}
 	if msg == "" {
 		msg = resp.Status
@@ -242,6 +248,21 @@ func HTTPError(resp *http.Response, retryAfter time.Duration, code, msg string) 
 	}
 	temp := resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500
 	return &Error{Temporary: temp, RetryAfter: retryAfter, Code: code, Message: msg}
+}
+
+// RetryAfter reads a Retry-After header: seconds, or an HTTP date (0:
+// none, or unreadable).
+func RetryAfter(h string, now time.Time) time.Duration {
+	if h == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(h); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(h); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
 }
 
 // asError returns err as the service's *Error; anything else (a network

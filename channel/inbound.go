@@ -43,6 +43,12 @@ func (s *Service) Webhook(ctx context.Context, id int64, r *Request) (*Response,
 		return nil, parley.Errorf(parley.EUNAVAILABLE, "the channel is paused")
 	}
 	if err := s.Receive(ctx, ch, in); err != nil {
+		if pe := (*parley.Error)(nil); !errors.As(err, &pe) {
+			// A file the service would not serve yet, a database that
+			// did not answer: the service delivers the call again.
+			s.log.Warn("webhook call not stored", "channel_id", id, "err", err)
+			return nil, parley.Errorf(parley.EUNAVAILABLE, "could not store the call; deliver it again")
+		}
 		return nil, err
 	}
 	return in.Response, nil
@@ -122,7 +128,11 @@ func (s *Service) receive(ctx context.Context, ch *parley.Channel, m *InMessage)
 		if i == len(parts)-1 {
 			in.FileIDs = fileIDs
 		}
-		if _, err := s.msgs.SendAsContact(ctx, contact, in); err != nil {
+		stored, err := s.msgs.SendAsContact(ctx, contact, in)
+		if err == nil && i == 0 && m.Subject != "" {
+			err = s.title(ctx, stored.ConversationID, contact, m.Subject)
+		}
+		if err != nil {
 			switch parley.ErrorCode(err) {
 			case parley.EINVALID, parley.EFORBIDDEN, parley.ETOOLARGE, parley.ECONFLICT, parley.ENOTFOUND:
 				// Refused for good (a blocked customer, an unpinned
@@ -134,6 +144,20 @@ func (s *Service) receive(ctx context.Context, ch *parley.Channel, m *InMessage)
 		}
 	}
 	return nil
+}
+
+// title names a dialog after the subject of the e-mail that opened it
+// (replies answer "Re:" it); a dialog already titled keeps its title.
+func (s *Service) title(ctx context.Context, convID int64, contact *parley.Contact, subject string) error {
+	_, err := s.store.Write(ctx, func(tx parley.Tx) error {
+		c, err := tx.ConversationByID(ctx, convID)
+		if err != nil || (c.Title != "" && c.Title != contact.Name) {
+			return err
+		}
+		c.Title = truncate(strings.TrimSpace(subject), 200)
+		return tx.UpdateConversation(ctx, c)
+	})
+	return err
 }
 
 // split cuts text into pieces of at most max characters, at a line or a

@@ -25,6 +25,10 @@ func (s *Service) CheckReply(ctx context.Context, r parley.Reader, ch *parley.Ch
 	if !ok {
 		return parley.Errorf(parley.ECONFLICT, "this server cannot send through %s channels", ch.Kind)
 	}
+	if a.Spec().FilesByLink && len(m.Files) > 0 && s.cfg.PublicURL == "" {
+		return parley.Errorf(parley.ECONFLICT, "%s takes files only from a link it fetches, and this server has no public URL "+
+			"(PARLEY_PUBLIC_URL): send the text alone", a.Spec().Label)
+	}
 	if rc, ok := a.(ReplyChecker); ok {
 		if err := rc.CheckReply(ch, m); err != nil {
 			return parley.Errorf(parley.ECONFLICT, "%s", err.Error())
@@ -97,6 +101,13 @@ func (s *Service) report(ctx context.Context, ch *parley.Channel, st StatusRepor
 	if st.ExternalID != "" {
 		cm, err := s.store.ChannelMessageByExternalID(ctx, ch.ID, st.ExternalID)
 		if parley.ErrorCode(err) == parley.ENOTFOUND {
+			// A report can overtake the record of its own send's answer:
+			// while replies are in flight, the service is asked to
+			// deliver it again; otherwise it is for a message Parley did
+			// not send, and is dropped.
+			if next, err := s.store.NextChannelMessageAt(ctx, ch.ID); err == nil && !next.IsZero() {
+				return parley.Errorf(parley.EUNAVAILABLE, "a status report for a message not recorded yet")
+			}
 			return nil
 		}
 		if err != nil {
@@ -108,7 +119,7 @@ func (s *Service) report(ctx context.Context, ch *parley.Channel, st StatusRepor
 		if st.Status == parley.StatusFailed || st.Status == parley.StatusSent {
 			return s.setStatus(ctx, cm.MessageID, st.Status, st.Error)
 		}
-		convID, upto = cm.ConversationID, cm.CreatedAt
+		convID, upto = cm.ConversationID, cm.UpdatedAt
 	} else {
 		contact, err := s.store.ContactByAddress(ctx, ch.ID, st.From)
 		if parley.ErrorCode(err) == parley.ENOTFOUND {
@@ -126,13 +137,15 @@ func (s *Service) report(ctx context.Context, ch *parley.Channel, st StatusRepor
 		}
 		convID, upto = last.ID, st.Watermark
 	}
-	// Delivered or read up to a message: so is every earlier one.
+	// Delivered or read up to a message: so is every one sent before it.
+	// A sent record's UpdatedAt is when it left (reports do not change
+	// the record; they change the message).
 	list, err := s.store.ChannelMessagesOf(ctx, convID, 200)
 	if err != nil {
 		return err
 	}
 	for _, cm := range list {
-		if cm.Outbound && cm.State == parley.DeliverySent && !cm.CreatedAt.After(upto) {
+		if cm.Outbound && cm.State == parley.DeliverySent && !cm.UpdatedAt.After(upto) {
 			if err := s.setStatus(ctx, cm.MessageID, st.Status, ""); err != nil {
 				return err
 			}
@@ -271,7 +284,13 @@ func (s *Service) deliver(ctx context.Context, ch *parley.Channel, cm *parley.Ch
 	if err != nil {
 		return 0, err
 	}
-	s.noteError(ctx, ch, sendErr)
+	// The channel shows the service's failures (unreachable, throttling,
+	// 5xx) until a send succeeds; a refusal of one message (a customer
+	// who blocked the bot) is that message's, shown on it, not the
+	// channel's.
+	if sendErr == nil || asError(sendErr).Temporary {
+		s.noteError(ctx, ch, sendErr)
+	}
 	return wait, nil
 }
 
@@ -299,6 +318,9 @@ func (s *Service) outbound(ctx context.Context, ch *parley.Channel, cm *parley.C
 		return nil, "the customer is blocked", nil
 	}
 	out := &Outbound{Message: m, Contact: contact, Text: m.Text, Subject: c.Title}
+	if s.cfg.PublicURL != "" {
+		out.StatusURL = s.webhookURL(ch)
+	}
 	for _, f := range m.Files {
 		key := f.BlobKey()
 		out.Files = append(out.Files, OutFile{Name: f.Name, ContentType: f.ContentType, Size: f.Size, URL: s.fileURL(ch, &f),

@@ -215,10 +215,10 @@ func merge(dst map[string]string, given map[string]string, fields []Field, what 
 	for k, v := range given {
 		i := slices.IndexFunc(fields, func(f Field) bool { return f.Name == k })
 		if i < 0 {
-			return nil, parley.Invalid(what, "%s has no field %q", what, k)
+			return nil, parley.Invalid(what+"."+k, "%s has no field %q", what, k)
 		}
 		if len(v) > maxFieldLen || !utf8.ValidString(v) {
-			return nil, parley.Invalid(what, "%s.%s is too long or not text", what, k)
+			return nil, parley.Invalid(what+"."+k, "%s.%s is too long or not text", what, k)
 		}
 		out[k] = strings.TrimSpace(v)
 	}
@@ -231,16 +231,16 @@ func merge(dst map[string]string, given map[string]string, fields []Field, what 
 		if v == "" {
 			delete(out, f.Name)
 			if f.Required {
-				return nil, parley.Invalid(what, "%s.%s (%s) is required", what, f.Name, f.Label)
+				return nil, parley.Invalid(what+"."+f.Name, "%s.%s (%s) is required", what, f.Name, f.Label)
 			}
 			continue
 		}
 		if len(f.Options) > 0 && !slices.Contains(f.Options, v) {
-			return nil, parley.Invalid(what, "%s.%s must be one of %s", what, f.Name, strings.Join(f.Options, ", "))
+			return nil, parley.Invalid(what+"."+f.Name, "%s.%s must be one of %s", what, f.Name, strings.Join(f.Options, ", "))
 		}
-		if strings.HasSuffix(f.Name, "_url") {
+		if f.Name == "url" || strings.HasSuffix(f.Name, "_url") {
 			if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				return nil, parley.Invalid(what, "%s.%s must be an http(s) URL", what, f.Name)
+				return nil, parley.Invalid(what+"."+f.Name, "%s.%s must be an http(s) URL", what, f.Name)
 			}
 		}
 	}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package metafake_test
+
+const raceOn = false
