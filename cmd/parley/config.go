@@ -43,6 +43,9 @@ type Config struct {
 	// DebugAddr serves Go's profiler (net/http/pprof) on a listener of its
 	// own (PARLEY_DEBUG_ADDR); empty: off. Keep it on loopback.
 	DebugAddr string
+	// SMTPAddr receives e-mail for the e-mail channels set to receive by
+	// SMTP (PARLEY_SMTP_ADDR, e.g. :25 behind the domain's MX); empty: off.
+	SMTPAddr string
 
 	// PasswordCost is the argon2id memory in KiB (PARLEY_PASSWORD_MEMORY);
 	// lowered only by tests and benchmarks.
@@ -124,6 +127,7 @@ func (c *Config) bind(fs *flag.FlagSet) {
 	str(&c.LogLevel, "log-level", "PARLEY_LOG_LEVEL", "debug, info, warn or error")
 	str(&c.LogFormat, "log-format", "PARLEY_LOG_FORMAT", "text or json")
 	str(&c.DebugAddr, "debug-addr", "PARLEY_DEBUG_ADDR", "address for Go's profiler, /debug/pprof/ (default: off; keep it on loopback)")
+	str(&c.SMTPAddr, "smtp-addr", "PARLEY_SMTP_ADDR", "address to receive e-mail for e-mail channels set to SMTP, e.g. :25 (default: off)")
 	integer(&c.PasswordMemoryKiB, "password-memory", "PARLEY_PASSWORD_MEMORY", "argon2id memory in KiB (default 19456)")
 	c.maxFileSize = &maxFile
 }

@@ -31,10 +31,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"golang.org/x/time/rate"
 
+	"github.com/emersion/go-smtp"
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/accounts"
 	"github.com/parley-chat/parley/blob"
 	"github.com/parley-chat/parley/channel"
+
+	"github.com/parley-chat/parley/channel/api"
+	"github.com/parley-chat/parley/channel/email"
+	"github.com/parley-chat/parley/channel/meta"
+	"github.com/parley-chat/parley/channel/sms"
 	"github.com/parley-chat/parley/channel/telegram"
 	"github.com/parley-chat/parley/httpapi"
 	"github.com/parley-chat/parley/inmem"
@@ -206,6 +212,7 @@ type Main struct {
 	server    *http.Server
 	ln        net.Listener
 	debug     *http.Server // the profiler (Config.DebugAddr)
+	mail      *smtp.Server // inbound e-mail (Config.SMTPAddr)
 	debugURL  string
 	stopPrune context.CancelFunc
 	served    chan error
@@ -311,6 +318,11 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	m.served = make(chan error, 1)
 	go func() { m.served <- m.server.Serve(m.ln) }()
+	if cfg.SMTPAddr != "" {
+		if err := m.serveMail(cfg.SMTPAddr); err != nil {
+			return fmt.Errorf("smtp listener: %w", err)
+		}
+	}
 	if cfg.DebugAddr != "" {
 		if err := m.serveDebug(cfg.DebugAddr); err != nil {
 			return fmt.Errorf("debug listener: %w", err)
@@ -324,7 +336,8 @@ func (m *Main) Run(ctx context.Context) (err error) {
 
 // adapters are the kinds of channel the server connects.
 func adapters() []channel.Adapter {
-	return []channel.Adapter{telegram.New(nil)}
+	return []channel.Adapter{telegram.New(nil), meta.WhatsApp(nil), meta.Messenger(nil), meta.Instagram(nil),
+		email.New(), sms.New(nil), api.New(nil)}
 }
 
 // serveDebug serves Go's profiler on its own listener, apart from the API
@@ -412,6 +425,9 @@ func (m *Main) close() error {
 	}
 	if m.debug != nil {
 		m.debug.Close()
+	}
+	if m.mail != nil {
+		m.mail.Close()
 	}
 	if m.stopPrune != nil {
 		m.stopPrune()
