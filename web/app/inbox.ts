@@ -13,7 +13,7 @@ import { ApiError } from "./api";
 import * as live from "./livechat";
 import { Sig, Version } from "./sig";
 import * as store from "./store";
-import type { Contact, CustomerCard, Dialog, DialogFile, Frame, QuickReply, Tag } from "./types";
+import type { ChannelKind, Contact, CustomerCard, Dialog, DialogFile, Frame, QuickReply, Tag } from "./types";
 
 // ---- filters -----------------------------------------------------------------
 
@@ -494,7 +494,7 @@ export function repliesFor(projectId: number): QuickReply[] {
 
 // ---- channels -----------------------------------------------------------------------------
 
-/** Channel names; icons are in ui/channels.tsx. Only "widget" exists so far. */
+/** Channel names; icons are in ui/channels.tsx. */
 export const CHANNELS: Record<string, string> = {
   widget: "Website chat",
   telegram: "Telegram",
@@ -502,10 +502,31 @@ export const CHANNELS: Record<string, string> = {
   messenger: "Messenger",
   instagram: "Instagram",
   email: "E-mail",
+  sms: "SMS",
   api: "API",
 };
-/** The channels that exist today (the filter lists these). */
-export const ACTIVE_CHANNELS = ["widget"];
+
+let kinds: Promise<ChannelKind[]> | null = null;
+/** channelKinds: the kinds of channel this server connects, asked once per session. */
+export function channelKinds(): Promise<ChannelKind[]> {
+  kinds ||= api.get<{ kinds: ChannelKind[] }>("/channel-kinds").then(
+    (r) => r.kinds || [],
+    (e) => {
+      kinds = null;
+      throw e;
+    },
+  );
+  return kinds;
+}
+
+/** The channels the filter lists: the widget and every kind the server connects. */
+export const activeChannels = new Sig<string[]>(["widget"]);
+export function loadActiveChannels() {
+  channelKinds().then(
+    (ks) => (activeChannels.value = ["widget", ...ks.map((k) => k.kind).filter((k) => k !== "widget")]),
+    () => {},
+  );
+}
 
 /** Attachment kinds by MIME type, as the channels' limits count them. */
 export function fileKind(type: string): "image" | "audio" | "video" | "other" {

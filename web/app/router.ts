@@ -6,7 +6,8 @@
 //                         &snooze=1 also opens its reminder snooze window
 //   /settings             the user's settings and profile
 //   /admin, /admin/users, /admin/groups   administration
-//   /admin/projects[/{id}[/{section}[/{user id}]]]   chat projects (live chat)
+//   /admin/projects[/{id}[/{section}[/{user id}]]]   chat projects (live chat);
+//                         /admin/projects/{id}/channels/{channel id}: a channel
 //   /d/{id}               a live-chat dialog (its conversation id)
 //   /inbox, /inbox/{id}   the support inbox: every dialog, filtered and sorted
 //                         by the query (?status=open&tag=1,2&sort=activity...),
@@ -23,7 +24,7 @@ export interface Route {
   id?: number;
   /** admin projects: the section of a project; cases: the status filter. */
   section?: string;
-  /** admin projects, metrics: the specialist whose dialogs are shown. */
+  /** admin projects, metrics: the specialist whose dialogs are shown; channels: the channel. */
   sub?: number;
   messageId?: number;
   snooze?: boolean;

@@ -161,7 +161,10 @@ export class History {
   put(m: Message): boolean {
     const i = this.index(m.seq);
     if (i < this.msgs.length && this.msgs[i].seq === m.seq) {
-      if (this.msgs[i] === m) return false;
+      const old = this.msgs[i];
+      if (old === m) return false;
+      // A send's late answer ("queued") must not undo the channel's report.
+      if (old.id === m.id && statusRank(old.status) > statusRank(m.status)) m = { ...m, status: old.status, status_error: old.status_error };
       this.msgs[i] = m;
       return true;
     }
@@ -178,6 +181,11 @@ export class History {
   get last(): Message | undefined {
     return this.msgs[this.msgs.length - 1];
   }
+}
+
+/** statusRank orders a channel's statuses as the server does: they only move forward. */
+function statusRank(st: MsgStatus | undefined): number {
+  return st ? ["queued", "sent", "delivered", "read", "failed"].indexOf(st) : -1;
 }
 
 export const histories = new Map<number, History>();

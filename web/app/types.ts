@@ -138,7 +138,10 @@ export interface Message {
   edited_at?: string;
   deleted_at?: string;
   event?: SystemEvent;
+  /** A reply to a channel's customer: what its channel reported (otherwise computed from receipts). */
   status?: MsgStatus;
+  /** Why the channel failed to carry it, in the service's words. */
+  status_error?: string;
 }
 
 export interface Reminder {
@@ -325,8 +328,10 @@ export interface Support {
   closed_at?: string;
   /** The manager in charge (0 or absent: nobody). */
   assignee_id?: number;
-  /** How the customer writes: "widget", later "telegram", "whatsapp", "email", ... */
+  /** How the customer writes: "widget", "telegram", "whatsapp", "email", ... */
   channel?: string;
+  /** The connected channel the customer writes through (absent for the widget). */
+  channel_id?: number;
   activity_at?: string;
   last_from?: "customer" | "manager" | "";
   /** When the customer's first unanswered message was sent (absent once answered). */
@@ -352,6 +357,60 @@ export interface Dialog {
   /** The viewer's own unsent text (answers to the viewer only). */
   draft?: string;
   attachment_limits?: AttachmentLimits;
+  /** The name administrators gave its connected channel (shown beside its icon). */
+  channel_name?: string;
+}
+
+// ---- connected channels (docs/channels.md) ----------------------------------
+
+/** One setting or secret a kind of channel takes. */
+export interface ChannelField {
+  name: string;
+  label: string;
+  help?: string;
+  required: boolean;
+  /** Pre-filled; on a secret, "(generated)" means Parley makes it when left empty. */
+  default?: string;
+  options?: string[];
+}
+
+/** A kind of channel the server connects (GET /channel-kinds). */
+export interface ChannelKind {
+  kind: string;
+  label: string;
+  settings: ChannelField[];
+  secrets: ChannelField[];
+  /** The service calls the channel's webhook URL. */
+  webhook: boolean;
+  /** Messages a second the queue sends at most. */
+  rate: number;
+  statuses: MsgStatus[];
+  limits: AttachmentLimits;
+}
+
+/** A connected channel as administrators see it: secrets' names, never their values. */
+export interface Channel {
+  id: number;
+  project_id: number;
+  kind: string;
+  name: string;
+  paused: boolean;
+  auto_case: boolean;
+  settings: Record<string, string> | null;
+  secrets_set: string[] | null;
+  last_error?: string;
+  error_at?: string;
+  created_at: string;
+  updated_at: string;
+  webhook_url: string;
+  /** The secrets Parley generated, in the one answer that made them. */
+  new_secrets?: Record<string, string>;
+}
+
+export interface ChannelTest {
+  ok: boolean;
+  detail?: string;
+  error?: string;
 }
 
 export interface CaseField {

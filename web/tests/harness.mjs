@@ -38,6 +38,18 @@ export function skipReason() {
   return "";
 }
 
+/** freePort finds a loopback port nobody listens on, for a server that must know its URL before it starts. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
 let builtBin = "";
 /** parleyBin builds the server once per test process. */
 export function parleyBin() {
@@ -233,11 +245,12 @@ export async function launchBrowser() {
 /**
  * stack starts everything a test needs: a Parley server with users, the web
  * front (proxy or direct), and a browser. It returns helpers and a close().
+ * addr fixes the server's address (a test that gives it --public-url).
  */
-export async function stack({ users = [], serverArgs = [] } = {}) {
+export async function stack({ users = [], serverArgs = [], addr } = {}) {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "parley-web-test-"));
   for (const u of users) createUser(dataDir, u);
-  let parley = await startParley(dataDir, { extra: serverArgs });
+  let parley = await startParley(dataDir, { addr, extra: serverArgs });
   const mode = process.env.PARLEY_WEB || "auto";
   const direct = mode === "direct" || (mode === "auto" && (await servesApp(parley.url)));
   const web = direct ? null : await startWeb(parley.url);

@@ -52,7 +52,14 @@ export function FilterPanel(props: { f: inbox.Filters; onChange: (f: inbox.Filte
     { value: 0, label: "Unassigned", hint: "Nobody in charge yet" },
     ...(users || []).map((u) => ({ value: u.id, label: u.id === store.me.value?.id ? u.name + " (you)" : u.name, icon: <Avatar id={u.id} name={u.name} photo={u.photo_file_id} size={20} /> })),
   ];
-  const channels: PickOption<string>[] = inbox.ACTIVE_CHANNELS.map((c) => ({ value: c, label: channelName(c), icon: <ChannelIcon channel={c} /> }));
+  useEffect(inbox.loadActiveChannels, []);
+  // A channel chosen in the URL stays listed, known to this server or not.
+  const kinds = use(inbox.activeChannels);
+  const channels: PickOption<string>[] = [...kinds, ...f.channel.filter((c) => !kinds.includes(c))].map((c) => ({
+    value: c,
+    label: channelName(c),
+    icon: <ChannelIcon channel={c} />,
+  }));
   // Tags: most used first, the selected ones moved to the top.
   const tagOpts: PickOption<number>[] = useMemo(() => {
     const ids = [...f.tag.filter((id) => inbox.tags.has(id)), ...inbox.tagOrder.filter((id) => !f.tag.includes(id))];
@@ -254,6 +261,7 @@ export function CustomerCard(props: { d: Dialog; onClose: () => void; onUnpin: (
         <dt>Channel</dt>
         <dd>
           <ChannelIcon channel={d.support.channel} /> {channelName(d.support.channel)}
+          {d.channel_name ? " · " + d.channel_name : ""}
         </dd>
         <dt>Page</dt>
         <dd class="url">{link(c.page_url)}</dd>

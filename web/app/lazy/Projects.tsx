@@ -1,6 +1,7 @@
 // Administration → Chat projects (seed 004, loaded on demand): the list of
 // projects and, per project, General (name, allowed websites, working
-// hours, chat on/off), Messages and shortcuts (with the pre-chat
+// hours, chat on/off), Channels (the messengers, mailboxes and numbers
+// connected to it; their own chunk), Messages and shortcuts (with the pre-chat
 // questions), Associate specialists (users or groups at level 1 or 2,
 // checkboxes + Erase), Chat cases (the case template; templates managed
 // here), Inbox limits (reply time limits, attachment limits), Embed (the snippet and the secret for verified visitors) and
@@ -15,11 +16,15 @@ import { navigate, onLink } from "../router";
 import * as store from "../store";
 import type { AttachmentLimits, CaseField, CaseTemplate, Dialog, Group, Project, Specialist, SpecialistMetrics } from "../types";
 import { Avatar, Modal, Spinner, Toggle } from "../ui/common";
+import { lazy } from "../ui/lazy";
 import { UserPicker } from "../ui/People";
 import { copyText, fullTime } from "../util";
 
+const ChannelsSection = lazy(() => import("./Channels").then((m) => m.ChannelsSection));
+
 const SECTIONS: [string, string][] = [
   ["general", "General"],
+  ["channels", "Channels"],
   ["messages", "Messages and shortcuts"],
   ["specialists", "Associate specialists"],
   ["cases", "Chat cases"],
@@ -170,6 +175,9 @@ function ProjectPage(props: { id: number; section: string; sub?: number }) {
   const sec = SECTIONS.some(([k]) => k === props.section) ? props.section : "general";
   let body: ComponentChildren;
   switch (sec) {
+    case "channels":
+      body = <ChannelsSection p={p} id={props.sub} />;
+      break;
     case "messages":
       body = <MessagesSection p={p} onSaved={saved} />;
       break;

@@ -486,8 +486,12 @@ export function HistoryList(props: {
   composer: { current: ComposerHandle | null };
   onUser: (id: number) => void;
   onReminder: (m: Message) => void;
-  /** A live-chat dialog: the visitor's name and how far they have read. */
-  dialog?: { visitor: string; contactReadSeq: number; readOnly: boolean };
+  /**
+   * A live-chat dialog: the visitor's name and how far they have read; for
+   * a connected channel's customer, the channel's name ("" for the widget):
+   * its replies show the status the channel reported instead.
+   */
+  dialog?: { visitor: string; contactReadSeq: number; readOnly: boolean; channel: string };
 }) {
   const { c, h } = props;
   const hv = use(h.v);
@@ -654,7 +658,7 @@ export function HistoryList(props: {
         stickToBottom={h.atLatest}
         bottomAligned
         count={n}
-        version={`${hv}:${ov}:${rv}:${pv}:${flash}:${c.receipts?.delivered_seq}:${c.receipts?.read_seq}:${props.dialog?.contactReadSeq}:${props.dialog?.visitor}:${props.dialog?.readOnly}`}
+        version={`${hv}:${ov}:${rv}:${pv}:${flash}:${c.receipts?.delivered_seq}:${c.receipts?.read_seq}:${props.dialog?.contactReadSeq}:${props.dialog?.visitor}:${props.dialog?.readOnly}:${props.dialog?.channel}`}
         keyAt={(i) => (at(i) < 0 ? "start" : rows[at(i)].key)}
         estimate={(i) => (at(i) < 0 ? 48 : estimateHeight(rows[at(i)], rows[at(i) - 1]?.m))}
         onRange={onRange}
@@ -675,9 +679,11 @@ export function HistoryList(props: {
             : dlg
               ? r.m.kind === "whisper"
                 ? undefined
-                : r.m.seq <= dlg.contactReadSeq
-                  ? "read"
-                  : "sent"
+                : dlg.channel
+                  ? r.m.status || "sent"
+                  : r.m.seq <= dlg.contactReadSeq
+                    ? "read"
+                    : "sent"
               : store.statusOf(c, r.m);
           return (
             <MessageRow
@@ -685,6 +691,7 @@ export function HistoryList(props: {
               prev={prev}
               status={status}
               visitor={dlg?.visitor}
+              via={dlg?.channel || undefined}
               readOnly={dlg?.readOnly}
               group={c.kind !== "direct"}
               reminder={r.m.id ? store.reminders.get(r.m.id) : undefined}

@@ -206,7 +206,7 @@ function DialogChat(props: { d: Dialog }) {
             <span class="chat-title">
               <h1>{name}</h1>
               <span class="chat-sub">
-                <ChannelIcon channel={d.support.channel} size={12} /> {channelName(d.support.channel)} · {project ? project.name + " · " : ""}
+                <ChannelIcon channel={d.support.channel} size={12} /> {d.channel_name || channelName(d.support.channel)} · {project ? project.name + " · " : ""}
                 {level > 1 ? "Level 2 · " : ""}
                 {sub}
                 {assignee ? (
@@ -278,7 +278,7 @@ function DialogChat(props: { d: Dialog }) {
           composer={composer}
           onUser={() => setCard(true)}
           onReminder={() => store.toast("Reminders are not available in dialogs.")}
-          dialog={{ visitor: name, contactReadSeq: d.support.contact_read_seq || 0, readOnly }}
+          dialog={{ visitor: name, contactReadSeq: d.support.contact_read_seq || 0, readOnly, channel: d.support.channel_id ? channelName(d.support.channel) : "" }}
         />
         <TypingLine id={id} />
         {unpinned ? null : blocked ? (

@@ -4,7 +4,8 @@
 // Everywhere: the customer's name and avatar, the state colour of live chat
 // (green while it waits for an answer from this user, blue once a
 // consultant is connected, light blue when it is this user), the time and
-// the viewer's unread count. The inbox adds the channel's icon and name,
+// the viewer's unread count. The inbox adds the channel's icon and name
+// (the name administrators gave a connected channel, else the kind's),
 // the customer's pinned tags under the name, the last communication or the
 // viewer's own draft, the manager in charge, the processing order's yellow
 // and red (past the reply warning and limit), and, for those who may delete
@@ -151,7 +152,9 @@ export const DialogRow = memo(function DialogRow(props: DialogRowProps) {
           <span class="conv-sub">{sub}</span>
           {props.inbox ? (
             <span class="dlg-meta">
-              <span class="ch-name">{channelName(d.support.channel)}</span>
+              <span class="ch-name" title={d.channel_name ? `${channelName(d.support.channel)}: ${d.channel_name}` : undefined}>
+                {d.channel_name || channelName(d.support.channel)}
+              </span>
               {" · "}
               {d.support.status === "closed" ? <span class="dlg-closed">Closed · </span> : null}
               {assignee ? (

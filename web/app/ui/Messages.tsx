@@ -37,26 +37,31 @@ export function pendingRow(p: store.Pending): Row {
   };
 }
 
-export function StatusMark(props: { s: MsgStatus; error?: string }) {
+/** StatusMark: a message's delivery status; via names the channel that carries it ("Telegram"), if any. */
+export function StatusMark(props: { s: MsgStatus; error?: string; via?: string }) {
   switch (props.s) {
-    case "queued":
+    case "queued": {
+      const t = props.via ? `Waiting to be sent to ${props.via}` : "Waiting to be sent";
       return (
-        <span class="status queued" title="Waiting to be sent" aria-label="Waiting to be sent">
+        <span class="status queued" title={t} aria-label={t}>
           <Clock />
         </span>
       );
+    }
     case "failed":
       return (
         <span class="status failed" title={"Not sent: " + (props.error || "failed")} aria-label={"Not sent: " + (props.error || "failed")}>
           <Cross />
         </span>
       );
-    case "sent":
+    case "sent": {
+      const t = props.via ? `Sent to ${props.via}` : "Sent, not delivered yet";
       return (
-        <span class="status sent" title="Sent, not delivered yet" aria-label="Sent, not delivered yet">
+        <span class="status sent" title={t} aria-label={t}>
           <Sent />
         </span>
       );
+    }
     case "delivered":
       return (
         <span class="status delivered" title="Delivered" aria-label="Delivered">
@@ -250,6 +255,8 @@ export const MessageRow = memo(function MessageRow(props: {
   visitor?: string;
   /** A record shown read-only (no reply, no menu). */
   readOnly?: boolean;
+  /** A connected channel's dialog: the channel's name; statuses are the message's own, as the channel reported them. */
+  via?: string;
 }) {
   const { r, prev, a } = props;
   const m = r.m;
@@ -292,7 +299,7 @@ export const MessageRow = memo(function MessageRow(props: {
     (props.flash ? " flash" : "") +
     (whisper ? " whisper" : "") +
     (fromVisitor ? " visitor" : "") +
-    (r.pending?.status === "failed" ? " failed" : "");
+    (status === "failed" ? " failed" : "");
   const name = store.senderName(m);
   const avatarId = fromVisitor ? m.contact_id! * 31 + 7 : m.sender_id || 0;
   return (
@@ -381,7 +388,7 @@ export const MessageRow = memo(function MessageRow(props: {
             <time dateTime={m.created_at} title={fullTime(m.created_at)}>
               {time(m.created_at)}
             </time>
-            {status ? <StatusMark s={status} error={r.pending?.error} /> : null}
+            {status ? <StatusMark s={status} error={r.pending ? r.pending.error : m.status_error} via={props.via} /> : null}
           </span>
           {r.pending?.status === "failed" ? (
             <span class="fail-line" role="alert">
@@ -393,6 +400,9 @@ export const MessageRow = memo(function MessageRow(props: {
                 Delete
               </button>
             </span>
+          ) : status === "failed" && !r.pending ? (
+            // Stays in sight: phones have no hover to show the cross's title.
+            <span class="fail-line">Not sent: {m.status_error || "the channel refused it"}</span>
           ) : null}
         </div>
       </div>

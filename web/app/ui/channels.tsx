@@ -13,9 +13,11 @@ const paths: Record<string, JSX.Element> = {
   messenger: <path d="M12 3a9 8 0 0 0-5 14.6V21l3.3-1.8A9 8 0 1 0 12 3zm-4 10 3-3 2 2 3-3" />,
   instagram: <path d="M7 3h10a4 4 0 0 1 4 4v10a4 4 0 0 1-4 4H7a4 4 0 0 1-4-4V7a4 4 0 0 1 4-4zm5 5a4 4 0 1 0 0 8 4 4 0 0 0 0-8z" />,
   email: <path d="M3 5h18v14H3zM3 6l9 7 9-7" />,
+  sms: <path d="M8 2h8a2 2 0 0 1 2 2v16a2 2 0 0 1-2 2H8a2 2 0 0 1-2-2V4a2 2 0 0 1 2-2zM11 18h2" />,
   api: <path d="M8 8l-4 4 4 4M16 8l4 4-4 4" />,
 };
 
+/** channelName: the kind's name ("Telegram"); a dialog's own channel name is Dialog.channel_name. */
 export function channelName(ch: string | undefined): string {
   return CHANNELS[ch || "widget"] || ch || "";
 }
