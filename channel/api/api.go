@@ -4,7 +4,7 @@
 // the channel generates; Parley POSTs each reply as JSON to the system's
 // url, signed with X-Parley-Signature (package signature), and reads
 // the system's id for it from the answer. The format is in wire.go and,
-// for the system's authors, in README.md.
+// for the systems' authors, in docs/channels.md.
 //
 // The webhook takes one event, or a batch of them, as JSON:
 //

@@ -1,7 +1,7 @@
 package api
 
-// The wire format of the API channel, both ways. README.md beside this
-// file documents it for the people who write the other system.
+// The wire format of the API channel, both ways. docs/channels.md
+// documents it for the people who write the other system.
 
 // Event is one event a system sends Parley: a customer's message or the
 // news of a reply Parley sent. A call carries one Event, or a Batch.
