@@ -263,3 +263,31 @@ func TestChannelQueueSurvivesRestart(t *testing.T) {
 		}
 	})
 }
+
+// With automatic case creation, each new dialog of the channel opens a
+// case with where the customer came from.
+func TestChannelAutoCase(t *testing.T) {
+	fake := telegramfake.New(botToken)
+	t.Cleanup(fake.Close)
+	s := newServer(t, withPublicURL())
+	lc := newLiveChat(t, s)
+	lc.a.connect().waitFor("hello")
+	ch := connectTelegram(t, lc, fake, "webhook")
+	lc.admin.do("PATCH", fmt.Sprintf("/api/v1/channels/%d", ch.ID), map[string]any{"auto_case": true}).want(http.StatusOK)
+	fake.Deliver(telegramfake.Update{ChatID: 4242, FirstName: "Olga", Text: "My order #77 is late"}, "")
+	fake.Deliver(telegramfake.Update{ChatID: 4242, FirstName: "Olga", Text: "Any news?"}, "")
+	d := dialogOf(t, lc.a, "4242")
+	eventually(t, "both messages are stored", func() bool { return len(texts(lc.a.history(d.Conversation.ID, ""))) == 2 })
+	var cases struct {
+		Cases []parley.Case `json:"cases"`
+	}
+	lc.admin.do("GET", fmt.Sprintf("/api/v1/cases?project_id=%d", lc.project.ID), nil).want(http.StatusOK).decode(&cases)
+	if len(cases.Cases) != 1 {
+		t.Fatalf("%d cases for one new dialog", len(cases.Cases))
+	}
+	k := cases.Cases[0]
+	if k.Source != parley.CaseFromChannel || k.ConversationID != d.Conversation.ID || !strings.Contains(k.Title, "Shop bot") ||
+		!strings.Contains(k.Description, "Address: 4242") {
+		t.Fatalf("the case: %+v", k)
+	}
+}

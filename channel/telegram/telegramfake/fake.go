@@ -27,6 +27,7 @@ type Sent struct {
 	ReplyTo   int64
 	FileName  string
 	File      []byte
+	At        time.Time // when the fake took it
 }
 
 // Update is an update the test makes a customer send.
@@ -63,9 +64,12 @@ type Server struct {
 	files      map[string][]byte
 	throttle   time.Time // answer 429 until then
 	retryAfter int
+	throttled  int // 429s answered
 	fail       int // answer 500 to the next n send calls
 	refuse     int // answer refusal to the next n send calls
 	refusal    [2]any
+	polls      int // getUpdates calls in progress
+	maxPolls   int
 }
 
 // New starts a fake for the bot token.
@@ -111,6 +115,13 @@ func (s *Server) Throttle(d time.Duration, retryAfter int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.throttle, s.retryAfter = time.Now().Add(d), retryAfter
+}
+
+// Throttled counts the sends answered with 429 because of Throttle.
+func (s *Server) Throttled() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.throttled
 }
 
 // FailSends answers the next n sends with a 500.
@@ -290,6 +301,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// MaxConcurrentPolls is the most getUpdates calls that were ever in
+// progress at once: more than one means two pollers of one bot, which
+// Telegram answers with 409 Conflict.
+func (s *Server) MaxConcurrentPolls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.maxPolls
+}
+
 // getUpdates confirms the updates before offset and long-polls for more.
 func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request, params map[string]any) {
 	s.mu.Lock()
@@ -298,7 +318,14 @@ func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request, params map[s
 		refuse(w, 409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first", nil)
 		return
 	}
+	s.polls++
+	s.maxPolls = max(s.maxPolls, s.polls)
 	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.polls--
+		s.mu.Unlock()
+	}()
 	offset := int64(num(params["offset"]))
 	timeout := time.Duration(num(params["timeout"])) * time.Second
 	deadline := time.After(timeout)
@@ -333,6 +360,7 @@ func (s *Server) send(w http.ResponseWriter, method string, params map[string]an
 	s.mu.Lock()
 	if time.Now().Before(s.throttle) {
 		ra := s.retryAfter
+		s.throttled++
 		s.mu.Unlock()
 		refuse(w, 429, "Too Many Requests: retry after "+strconv.Itoa(ra), map[string]any{"retry_after": ra})
 		return
@@ -387,6 +415,7 @@ func (s *Server) send(w http.ResponseWriter, method string, params map[string]an
 	s.mu.Lock()
 	s.nextMsg++
 	out.MessageID = s.nextMsg
+	out.At = time.Now()
 	s.sent = append(s.sent, out)
 	s.mu.Unlock()
 	reply(w, 200, map[string]any{"ok": true, "result": map[string]any{"message_id": out.MessageID, "date": time.Now().Unix(),
