@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -258,4 +259,33 @@ func TestEmailChannel(t *testing.T) {
 		t.Fatalf("the reply's headers: In-Reply-To %q, Subject %q", h.Get("In-Reply-To"), h.Get("Subject"))
 	}
 	eventually(t, "the reply is marked sent", func() bool { return statusOf(lc.a, r.ID).Status == parley.StatusSent })
+}
+
+// E-mail delivered to Parley's own SMTP listener (the domain's MX): the
+// message is accepted only once stored, and an unknown recipient refused.
+func TestEmailBySMTP(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	smtpSrv := emailtest.NewSMTP(t, emailtest.SMTPOptions{})
+	s := newServer(t, func(c *Config) { c.SMTPAddr = addr })
+	lc := newLiveChat(t, s)
+	lc.a.connect().waitFor("hello")
+	connectChannel(t, lc, "email", map[string]string{"address": "help@shop.test", "mode": "smtp",
+		"smtp_server": smtpSrv.URL(), "smtp_username": "support@example.com"}, map[string]string{"smtp_password": "secret"})
+	raw := emailtest.Message{From: "Fay <fay@example.org>", To: "help@shop.test", Subject: "Refund", MessageID: "r1@example.org",
+		Text: "I would like a refund."}.Bytes()
+	if err := emailtest.Deliver(addr, "fay@example.org", []string{"help+order77@shop.test"}, raw); err != nil {
+		t.Fatalf("delivering: %v", err)
+	}
+	if err := emailtest.Deliver(addr, "fay@example.org", []string{"nobody@shop.test"}, raw); err == nil {
+		t.Fatal("mail for an unknown address was accepted")
+	}
+	d := channelDialog(t, lc.a, "email", "fay@example.org")
+	if got := texts(lc.a.history(d.Conversation.ID, "")); !sameStrings(got, []string{"I would like a refund."}) || d.Conversation.Title != "Refund" {
+		t.Fatalf("history %q, title %q", got, d.Conversation.Title)
+	}
 }
