@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -214,19 +215,44 @@ func (s *Service) sendQueue(ctx context.Context, ch *parley.Channel, limit *rate
 		if err != nil || len(due) == 0 {
 			return 0, err
 		}
+		// Each due message is another dialog's, so they may leave at
+		// once (Parallel at a time, at the channel's rate).
+		var (
+			mu       sync.Mutex
+			wait     time.Duration
+			firstErr error
+			wg       sync.WaitGroup
+		)
+		sem := make(chan struct{}, s.cfg.Parallel)
 		for _, cm := range due {
-			if err := limit.Wait(ctx); err != nil {
-				return 0, nil
+			if limit.Wait(ctx) != nil {
+				break
 			}
-			wait, err := s.deliver(ctx, ch, cm)
-			if err != nil {
-				return 0, err
+			mu.Lock()
+			stop := wait > 0 || firstErr != nil
+			mu.Unlock()
+			if stop {
+				// The service is throttling the channel: nothing more
+				// leaves until it says, and then the oldest first again.
+				break
 			}
-			if wait > 0 {
-				// The service is throttling the channel: nothing leaves
-				// until it says, and then the oldest first again.
-				return wait, nil
-			}
+			sem <- struct{}{}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				w, err := s.deliver(ctx, ch, cm)
+				mu.Lock()
+				wait = max(wait, w)
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				mu.Unlock()
+			}()
+		}
+		wg.Wait()
+		if wait > 0 || firstErr != nil || ctx.Err() != nil {
+			return wait, firstErr
 		}
 	}
 	return 0, nil

@@ -37,6 +37,10 @@ type Config struct {
 	// GiveUp is how long a message is retried before it fails (default
 	// 24 h).
 	GiveUp time.Duration
+	// Parallel is how many of a channel's messages are sent at once, each
+	// to another dialog (default 8): a service that takes a while to
+	// answer still gets its rate.
+	Parallel int
 	Now    func() time.Time
 	Logger *slog.Logger
 }
@@ -58,6 +62,9 @@ type Service struct {
 	unsub   func()
 	wg      sync.WaitGroup
 	key     []byte // signs file links (files.go)
+	// errMu serialises noteError: a channel's poll and its sends report
+	// on the same *parley.Channel.
+	errMu sync.Mutex
 }
 
 // New returns the service with its adapters and installs it as live
@@ -75,6 +82,9 @@ func New(store parley.Store, bus parley.Bus, blobs parley.Blobs, msgs *messaging
 	}
 	if cfg.GiveUp <= 0 {
 		cfg.GiveUp = 24 * time.Hour
+	}
+	if cfg.Parallel <= 0 {
+		cfg.Parallel = 8
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -382,6 +392,8 @@ func (s *Service) connect(ctx context.Context, ch *parley.Channel) {
 // noteError records a channel's failure for administrators, or clears the
 // last one after a success.
 func (s *Service) noteError(ctx context.Context, ch *parley.Channel, err error) {
+	s.errMu.Lock()
+	defer s.errMu.Unlock()
 	msg := ""
 	if err != nil {
 		msg = err.Error()
