@@ -147,6 +147,18 @@ type UserFilter struct {
 	Limit  int
 }
 
+// RequireRight refuses (EFORBIDDEN, saying why) unless u holds right.
+func RequireRight(ctx context.Context, r Reader, u *User, right, why string) error {
+	ok, err := HasRight(ctx, r, u, right)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return Errorf(EFORBIDDEN, "%s", why)
+	}
+	return nil
+}
+
 // HasRight reports whether u holds right: the roles RolesWithRight names
 // hold it, others hold what their groups carry. It is the one place this
 // rule lives (Reader.UsersWithRight answers the same for everyone at once).

@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/internal/leases"
 	"github.com/parley-chat/parley/livechat"
 	"github.com/parley-chat/parley/messaging"
 )
@@ -41,8 +42,8 @@ type Config struct {
 	// to another dialog (default 8): a service that takes a while to
 	// answer still gets its rate.
 	Parallel int
-	Now    func() time.Time
-	Logger *slog.Logger
+	Now      func() time.Time
+	Logger   *slog.Logger
 }
 
 // Service runs the channels: their settings, the inbound path, the queue.
@@ -55,13 +56,9 @@ type Service struct {
 	cfg      Config
 	log      *slog.Logger
 
-	mu      sync.Mutex
-	workers map[int64]*worker
-	kick    chan struct{} // re-run the lease loop now
-	cancel  context.CancelFunc
-	unsub   func()
-	wg      sync.WaitGroup
-	key     []byte // signs file links (files.go)
+	leases *leases.Runner[*parley.Channel] // this node's channels (worker.go)
+	unsub  func()
+	key    []byte // signs file links (files.go)
 	// errMu serialises noteError: a channel's poll and its sends report
 	// on the same *parley.Channel.
 	errMu sync.Mutex
@@ -94,7 +91,7 @@ func New(store parley.Store, bus parley.Bus, blobs parley.Blobs, msgs *messaging
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	s := &Service{store: store, bus: bus, blobs: blobs, msgs: msgs, adapters: map[string]Adapter{}, cfg: cfg,
-		log: cfg.Logger.With("component", "channels"), workers: map[int64]*worker{}, kick: make(chan struct{}, 1)}
+		log: cfg.Logger.With("component", "channels")}
 	for _, a := range adapters {
 		s.adapters[a.Kind()] = a
 	}
@@ -144,14 +141,7 @@ func (s *Service) webhookURL(ch *parley.Channel) string {
 // canManage is the rule for connecting channels: the chat settings right,
 // as for the rest of a project's settings.
 func canManage(ctx context.Context, r parley.Reader, actor *parley.User) error {
-	ok, err := parley.HasRight(ctx, r, actor, parley.RightChatSettings)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return parley.Errorf(parley.EFORBIDDEN, "only those with the chat settings right can manage channels")
-	}
-	return nil
+	return parley.RequireRight(ctx, r, actor, parley.RightChatSettings, "only those with the chat settings right can manage channels")
 }
 
 // Channels lists a project's channels (0: every project's).

@@ -114,14 +114,7 @@ func randomHex(n int) string {
 // canManage is the rule for configuring live chat and reading its
 // metrics: the chat.settings right (seed 004: General settings > Chat).
 func canManage(ctx context.Context, r parley.Reader, actor *parley.User) error {
-	ok, err := parley.HasRight(ctx, r, actor, parley.RightChatSettings)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return parley.Errorf(parley.EFORBIDDEN, "managing live chat needs the chat settings right")
-	}
-	return nil
+	return parley.RequireRight(ctx, r, actor, parley.RightChatSettings, "managing live chat needs the chat settings right")
 }
 
 // staffLevel returns the actor's level in a project, or 0 when they do not

@@ -21,11 +21,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/accounts"
+	"github.com/parley-chat/parley/internal/leases"
 	"github.com/parley-chat/parley/signature"
 )
 
@@ -49,19 +49,8 @@ type Service struct {
 	cfg      Config
 	log      *slog.Logger
 
-	mu      sync.Mutex
-	workers map[int64]*worker
-	kick    chan struct{}
-	cancel  context.CancelFunc
-	unsub   func()
-	wg      sync.WaitGroup
-}
-
-type worker struct {
-	w      *parley.Webhook
-	wake   chan struct{}
-	cancel context.CancelFunc
-	done   chan struct{}
+	leases *leases.Runner[*parley.Webhook] // this node's webhooks (worker.go)
+	unsub  func()
 }
 
 // New returns the service; Start begins delivering.
@@ -87,8 +76,7 @@ func New(store parley.Store, bus parley.Bus, acc *accounts.Service, cfg Config) 
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Service{store: store, bus: bus, accounts: acc, cfg: cfg, log: cfg.Logger.With("component", "webhooks"),
-		workers: map[int64]*worker{}, kick: make(chan struct{}, 1)}
+	return &Service{store: store, bus: bus, accounts: acc, cfg: cfg, log: cfg.Logger.With("component", "webhooks")}
 }
 
 func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Millisecond) }
@@ -101,14 +89,7 @@ func randomHex(n int) string {
 
 // canManage is the rule for webhooks: the chat settings right.
 func canManage(ctx context.Context, r parley.Reader, actor *parley.User) error {
-	ok, err := parley.HasRight(ctx, r, actor, parley.RightChatSettings)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return parley.Errorf(parley.EFORBIDDEN, "only those with the chat settings right can manage webhooks")
-	}
-	return nil
+	return parley.RequireRight(ctx, r, actor, parley.RightChatSettings, "only those with the chat settings right can manage webhooks")
 }
 
 // View is a webhook as administrators see it; Secret only in the answer

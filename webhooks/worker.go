@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/internal/leases"
 )
 
 // Delivery: one node at a time holds each active webhook (a lease, as for
@@ -18,10 +19,34 @@ import (
 
 // Start begins the lease loop.
 func (s *Service) Start() error {
+	s.leases = &leases.Runner[*parley.Webhook]{
+		List: func(ctx context.Context) ([]*parley.Webhook, error) {
+			list, err := s.store.Webhooks(ctx)
+			out := list[:0]
+			for _, w := range list {
+				if w.Active {
+					out = append(out, w)
+				}
+			}
+			return out, err
+		},
+		ID:      func(w *parley.Webhook) int64 { return w.ID },
+		Version: func(w *parley.Webhook) time.Time { return w.UpdatedAt },
+		Take: func(ctx context.Context, id int64, now, until time.Time) (bool, error) {
+			var held bool
+			_, err := s.store.Write(ctx, func(tx parley.Tx) error {
+				var err error
+				held, err = tx.LeaseWebhook(ctx, id, s.cfg.Node, now, until)
+				return err
+			})
+			return held, err
+		},
+		Run: s.run, Lease: s.cfg.Lease, Now: s.now, Log: s.log,
+	}
 	unsub, err := s.bus.Subscribe(func(events []parley.Event) {
 		for _, e := range events {
 			if e.ID != 0 {
-				s.wakeAll()
+				s.leases.WakeAll()
 				return
 			}
 		}
@@ -29,121 +54,30 @@ func (s *Service) Start() error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	s.cancel, s.unsub = cancel, unsub
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		t := time.NewTicker(s.cfg.Lease / 3)
-		defer t.Stop()
-		for {
-			if err := s.lease(ctx); err != nil && ctx.Err() == nil {
-				s.log.Warn("webhook leases", "err", err)
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			case <-s.kick:
-			}
-		}
-	}()
+	s.unsub = unsub
+	s.leases.Start()
 	return nil
 }
 
 // Close stops delivering and gives up this node's leases.
 func (s *Service) Close() {
-	if s.cancel == nil {
+	if s.leases == nil {
 		return
 	}
 	s.unsub()
-	s.cancel()
-	s.wg.Wait()
-	s.mu.Lock()
-	ws := s.workers
-	s.workers = map[int64]*worker{}
-	s.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	for id, w := range ws {
-		w.cancel()
-		<-w.done
-		s.store.Write(ctx, func(tx parley.Tx) error {
-			_, err := tx.LeaseWebhook(ctx, id, s.cfg.Node, time.Time{}, time.Unix(0, 0))
-			return err
-		})
-	}
+	s.leases.Stop()
 }
 
 func (s *Service) kickLeases() {
-	select {
-	case s.kick <- struct{}{}:
-	default:
+	if s.leases != nil {
+		s.leases.Kick()
 	}
-}
-
-func (s *Service) wakeAll() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, w := range s.workers {
-		select {
-		case w.wake <- struct{}{}:
-		default:
-		}
-	}
-}
-
-func (s *Service) lease(ctx context.Context) error {
-	list, err := s.store.Webhooks(ctx)
-	if err != nil {
-		return err
-	}
-	want := map[int64]*parley.Webhook{}
-	for _, w := range list {
-		if !w.Active {
-			continue
-		}
-		now := s.now()
-		var held bool
-		_, err := s.store.Write(ctx, func(tx parley.Tx) error {
-			var err error
-			held, err = tx.LeaseWebhook(ctx, w.ID, s.cfg.Node, now, now.Add(s.cfg.Lease))
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		if held {
-			want[w.ID] = w
-		}
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for id, wk := range s.workers {
-		if w := want[id]; w == nil || !w.UpdatedAt.Equal(wk.w.UpdatedAt) {
-			wk.cancel()
-			<-wk.done
-			delete(s.workers, id)
-		}
-	}
-	for id, w := range want {
-		if s.workers[id] == nil {
-			ctx, cancel := context.WithCancel(context.Background())
-			wk := &worker{w: w, wake: make(chan struct{}, 1), cancel: cancel, done: make(chan struct{})}
-			s.workers[id] = wk
-			go func() {
-				defer close(wk.done)
-				s.run(ctx, wk)
-			}()
-		}
-	}
-	return nil
 }
 
 // run delivers a webhook's events until ctx ends.
-func (s *Service) run(ctx context.Context, wk *worker) {
+func (s *Service) run(ctx context.Context, held *parley.Webhook, wake <-chan struct{}) {
 	// The cursor is read again: another node may have moved it.
-	w, err := s.store.WebhookByID(ctx, wk.w.ID)
+	w, err := s.store.WebhookByID(ctx, held.ID)
 	if err != nil {
 		return
 	}
@@ -196,7 +130,7 @@ func (s *Service) run(ctx context.Context, wk *worker) {
 		select {
 		case <-ctx.Done():
 		case <-t.C:
-		case <-wk.wake:
+		case <-wake:
 			if pause != s.cfg.Poll {
 				// A failing receiver waits out its backoff.
 				select {
