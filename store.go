@@ -363,7 +363,7 @@ type Tx interface {
 	PutChannelMessage(ctx context.Context, m *ChannelMessage) error
 	UpdateChannelMessage(ctx context.Context, m *ChannelMessage) error
 	CreateWebhook(ctx context.Context, w *Webhook) error
-	UpdateWebhook(ctx context.Context, w *Webhook) error // url, events, active
+	UpdateWebhook(ctx context.Context, w *Webhook) error // url, events, active, secret
 	DeleteWebhook(ctx context.Context, id int64) error
 	// SetWebhookCursor moves a webhook's cursor and records its last
 	// error ("" clears it).

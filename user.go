@@ -141,6 +141,7 @@ type UserFilter struct {
 	GroupID int64   // only members of this group
 	IDs     []int64 // only these users
 	Active  *bool
+	Bots    bool // only bot accounts
 	// Cursor continues a listing ordered by name, then ID; it is the
 	// NextCursor of the previous page.
 	Cursor string

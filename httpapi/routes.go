@@ -223,7 +223,7 @@ func (s *Server) coreRoutes() []route {
 			}},
 
 		{Method: "GET", Path: "/api/v1/users", Summary: "Search the directory by name and e-mail", Out: UserPage{},
-			Query: "q:string group_id:int ids:string cursor:string limit:int",
+			Query: "q:string group_id:int ids:string bots:bool cursor:string limit:int",
 			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				f, err := userFilter(r)
 				if err != nil {
@@ -626,7 +626,8 @@ func userFilter(r *http.Request) (parley.UserFilter, error) {
 	if slices.Contains(f.IDs, 0) {
 		return f, parley.Invalid("ids", "ids must be positive integers")
 	}
-	return f, nil
+	f.Bots, err = queryBool(r, "bots")
+	return f, err
 }
 
 // messagePage reads the history parameters: the seq cursors (named before

@@ -42,7 +42,12 @@ func (s *Server) webhookRoutes() []route {
 				}
 				return respond(w, http.StatusCreated)(s.Webhooks.Create(r.Context(), actor(r), in))
 			}},
-		{Method: "PATCH", Path: "/api/v1/webhooks/{id}", Summary: "Change a webhook's URL, events, or pause it", In: webhooks.Patch{}, Out: webhooks.View{},
+		{Method: "GET", Path: "/api/v1/webhooks/{id}", Summary: "One webhook", Out: webhooks.View{},
+			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
+				return respond(w, http.StatusOK)(s.Webhooks.Webhook(r.Context(), actor(r), id))
+			})},
+		{Method: "PATCH", Path: "/api/v1/webhooks/{id}", Summary: "Change a webhook's URL or events, pause it, or rotate its secret (shown once)",
+			In: webhooks.Patch{}, Out: webhooks.View{},
 			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
 				var in webhooks.Patch
 				if err := decode(r, &in); err != nil {

@@ -48,6 +48,7 @@ type Dialog struct {
 type Consultant struct {
 	ID   int64  `json:"id"`
 	Name string `json:"name"`
+	Bot  bool   `json:"bot,omitempty"` // a bot account (the inbox's bots filter)
 }
 
 func (s *Service) dialogs(ctx context.Context, r parley.Reader, convs []*parley.Conversation) ([]*Dialog, error) {
@@ -95,6 +96,7 @@ func (s *Service) dialogs(ctx context.Context, r parley.Reader, convs []*parley.
 	slices.Sort(userIDs)
 	userIDs = slices.Compact(userIDs)
 	staff := make(map[int64]string, len(userIDs))
+	bots := map[int64]bool{}
 	for chunk := range slices.Chunk(userIDs, 500) { // the directory's largest page
 		users, _, err := r.Users(ctx, parley.UserFilter{IDs: chunk, Limit: len(chunk)})
 		if err != nil {
@@ -102,6 +104,7 @@ func (s *Service) dialogs(ctx context.Context, r parley.Reader, convs []*parley.
 		}
 		for _, u := range users {
 			staff[u.ID] = u.Name
+			bots[u.ID] = u.Bot
 		}
 	}
 	staffName := func(id int64) (string, error) {
@@ -130,7 +133,7 @@ func (s *Service) dialogs(ctx context.Context, r parley.Reader, convs []*parley.
 			if err != nil {
 				return nil, err
 			}
-			d.Assignee = &Consultant{ID: id, Name: name}
+			d.Assignee = &Consultant{ID: id, Name: name, Bot: bots[id]}
 		}
 		p := projects[c.Support.ProjectID]
 		if p == nil {

@@ -62,6 +62,9 @@ func (q *q) Users(ctx context.Context, f parley.UserFilter) ([]*parley.User, str
 	if f.Active != nil {
 		b.where("active = " + b.arg(*f.Active))
 	}
+	if f.Bots {
+		b.where("bot")
+	}
 	if f.Cursor != "" {
 		key, id, err := decodeCursor(f.Cursor)
 		if err != nil {

@@ -53,8 +53,8 @@ func (q *q) CreateWebhook(ctx context.Context, w *parley.Webhook) error {
 
 func (q *q) UpdateWebhook(ctx context.Context, w *parley.Webhook) error {
 	w.UpdatedAt = parley.Now()
-	return q.execOne(ctx, "webhook", "UPDATE webhooks SET url = $2, events = $3, active = $4, updated_at = $5 WHERE id = $1",
-		w.ID, w.URL, encodeJSON(w.Events), w.Active, parley.Millis(w.UpdatedAt))
+	return q.execOne(ctx, "webhook", "UPDATE webhooks SET url = $2, events = $3, active = $4, secret = $5, updated_at = $6 WHERE id = $1",
+		w.ID, w.URL, encodeJSON(w.Events), w.Active, w.Secret, parley.Millis(w.UpdatedAt))
 }
 
 func (q *q) DeleteWebhook(ctx context.Context, id int64) error {

@@ -108,11 +108,13 @@ type Input struct {
 	Events    []string `json:"events"`
 }
 
-// Patch changes a webhook; absent fields stay.
+// Patch changes a webhook; absent fields stay. RotateSecret replaces the
+// secret with a new one, shown in the answer.
 type Patch struct {
-	URL    *string   `json:"url"`
-	Events *[]string `json:"events"`
-	Active *bool     `json:"active"`
+	URL          *string   `json:"url"`
+	Events       *[]string `json:"events"`
+	Active       *bool     `json:"active"`
+	RotateSecret bool      `json:"rotate_secret"`
 }
 
 func checkURL(raw string) (string, error) {
@@ -225,12 +227,31 @@ func (s *Service) Update(ctx context.Context, actor *parley.User, id int64, p Pa
 		if p.Active != nil {
 			w.Active = *p.Active
 		}
+		if p.RotateSecret {
+			w.Secret = randomHex(24)
+		}
 		return tx.UpdateWebhook(ctx, w)
 	})
 	if err != nil {
 		return nil, err
 	}
 	s.kickLeases()
+	v := &View{Webhook: w}
+	if p.RotateSecret {
+		v.Secret = w.Secret
+	}
+	return v, nil
+}
+
+// Webhook returns one webhook.
+func (s *Service) Webhook(ctx context.Context, actor *parley.User, id int64) (*View, error) {
+	if err := canManage(ctx, s.store, actor); err != nil {
+		return nil, err
+	}
+	w, err := s.store.WebhookByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
 	return &View{Webhook: w}, nil
 }
 

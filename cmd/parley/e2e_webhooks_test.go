@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/httpapi"
 	"github.com/parley-chat/parley/livechat"
 	"github.com/parley-chat/parley/signature"
 	"github.com/parley-chat/parley/webhooks"
@@ -152,6 +153,20 @@ func TestWebhooks(t *testing.T) {
 			t.Fatalf("after the resend: %q", got)
 		}
 
+		// A new secret, shown once, signs the calls from then on.
+		var rotated webhooks.View
+		lc.admin.do("PATCH", fmt.Sprintf("/api/v1/webhooks/%d", wh.ID), map[string]any{"rotate_secret": true}).want(http.StatusOK).decode(&rotated)
+		if rotated.Secret == "" || rotated.Secret == wh.Secret {
+			t.Fatal("the secret did not change")
+		}
+		s.logs.secret(rotated.Secret)
+		rc.setSecret(rotated.Secret)
+		var got webhooks.View
+		lc.admin.do("GET", fmt.Sprintf("/api/v1/webhooks/%d", wh.ID), nil).want(http.StatusOK).decode(&got)
+		if got.Secret != "" {
+			t.Fatal("the secret came back")
+		}
+
 		// Paused, nothing is delivered; resumed, it catches up.
 		lc.admin.do("PATCH", fmt.Sprintf("/api/v1/webhooks/%d", wh.ID), map[string]any{"active": false}).want(http.StatusOK)
 		time.Sleep(200 * time.Millisecond)
@@ -191,8 +206,13 @@ func TestBots(t *testing.T) {
 
 	var page livechat.DialogPage
 	lc.admin.do("GET", "/api/v1/dialogs?bots=true", nil).want(http.StatusOK).decode(&page)
-	if len(page.Dialogs) != 1 || page.Dialogs[0].Conversation.ID != id {
+	if len(page.Dialogs) != 1 || page.Dialogs[0].Conversation.ID != id || !page.Dialogs[0].Assignee.Bot {
 		t.Fatalf("the bots filter: %d dialogs", len(page.Dialogs))
+	}
+	var bots httpapi.UserPage
+	lc.admin.do("GET", "/api/v1/users?bots=true", nil).want(http.StatusOK).decode(&bots)
+	if len(bots.Users) != 1 || bots.Users[0].ID != bot.User.ID {
+		t.Fatalf("the bots: %+v", bots.Users)
 	}
 	b.do("POST", fmt.Sprintf("/api/v1/dialogs/%d/connect", id), nil).want(http.StatusOK)
 	b.send(id, "Hello, I am a bot. Passing you to a person.")

@@ -13,7 +13,7 @@ import { ApiError } from "./api";
 import * as live from "./livechat";
 import { Sig, Version } from "./sig";
 import * as store from "./store";
-import type { ChannelKind, Contact, CustomerCard, Dialog, DialogFile, Frame, QuickReply, Tag } from "./types";
+import type { ChannelKind, Contact, CustomerCard, Dialog, DialogFile, Frame, QuickReply, Tag, User } from "./types";
 
 // ---- filters -----------------------------------------------------------------
 
@@ -24,6 +24,8 @@ export interface Filters {
   sort: "" | Sort;
   /** Managers in charge; 0 is "unassigned". */
   assignee: number[];
+  /** Only the dialogs a bot is in charge of. */
+  bots: boolean;
   channel: string[];
   status: "" | "open" | "closed";
   last_from: "" | "customer" | "manager";
@@ -45,6 +47,7 @@ export function parseFilters(query: string): Filters {
   return {
     sort: one("sort", ["processing", "activity"]),
     assignee: ints(q.get("assignee")),
+    bots: q.get("bots") === "true",
     channel: (q.get("channel") || "").split(",").filter(Boolean),
     status: one("status", ["open", "closed"]),
     last_from: one("last_from", ["customer", "manager"]),
@@ -60,6 +63,7 @@ export function query(f: Filters, opts: { sort?: boolean; tags?: boolean } = {})
   if (f.sort && opts.sort !== false) p.push(["sort", f.sort]);
   if (f.status) p.push(["status", f.status]);
   if (f.assignee.length) p.push(["assignee", f.assignee.join(",")]);
+  if (f.bots) p.push(["bots", "true"]);
   if (f.channel.length) p.push(["channel", f.channel.join(",")]);
   if (f.last_from) p.push(["last_from", f.last_from]);
   if (opts.tags !== false) {
@@ -72,7 +76,15 @@ export function query(f: Filters, opts: { sort?: boolean; tags?: boolean } = {})
 
 /** activeFilters counts the filters set (the sort aside), for the filter button's badge. */
 export function activeFilters(f: Filters): number {
-  return (f.status ? 1 : 0) + (f.assignee.length ? 1 : 0) + (f.channel.length ? 1 : 0) + (f.last_from ? 1 : 0) + (f.no_tags || f.tag.length ? 1 : 0) + (f.pinned ? 1 : 0);
+  return (
+    (f.status ? 1 : 0) +
+    (f.assignee.length ? 1 : 0) +
+    (f.bots ? 1 : 0) +
+    (f.channel.length ? 1 : 0) +
+    (f.last_from ? 1 : 0) +
+    (f.no_tags || f.tag.length ? 1 : 0) +
+    (f.pinned ? 1 : 0)
+  );
 }
 
 /** matches tells whether a dialog belongs in the list under the filters (the server's rules, docs/inbox.md). */
@@ -80,6 +92,7 @@ export function matches(d: Dialog, f: Filters): boolean {
   const s = d.support;
   if (f.status && s.status !== f.status) return false;
   if (f.assignee.length && !f.assignee.includes(s.assignee_id || 0)) return false;
+  if (f.bots && !isBot(s.assignee_id || 0)) return false;
   if (f.channel.length && !f.channel.includes(s.channel || "widget")) return false;
   if (f.last_from && s.last_from !== f.last_from) return false;
   const tags = (d.contact?.tags || []).filter((t) => !f.pinned || t.pinned);
@@ -158,6 +171,8 @@ export function show(f: Filters) {
   setIds([]);
   epoch++;
   more();
+  // Live changes are matched against the bots (the dialog names its manager in charge, not whether that is a bot).
+  if (f.bots) loadBots();
   if (processing.value === null && f.sort) probeProcessing();
 }
 
@@ -453,6 +468,57 @@ export function canDelete(): boolean {
   return store.me.value?.role === "admin" || store.rights.value.includes("dialogs.delete");
 }
 
+// ---- bots ------------------------------------------------------------------------------
+
+/**
+ * The bot accounts (docs/webhooks.md), null until asked: the filter panel
+ * shows the Bots filter once there is one (seed 003), and the list matches
+ * live changes against them. The directory has no bot filter, so its pages
+ * are read through (bots are few, people at most a few thousand).
+ */
+export const bots = new Sig<User[] | null>(null);
+let botsLoading: Promise<User[]> | null = null;
+let botsAt = 0;
+
+export function isBot(id: number): boolean {
+  return !!id && !!bots.value?.some((u) => u.id === id);
+}
+
+/** loadBots reads the bots when what the app holds is older than maxAge (ms; 0: always). */
+export function loadBots(maxAge = 30_000): Promise<User[]> {
+  if (bots.value && Date.now() - botsAt < maxAge) return Promise.resolve(bots.value);
+  if (botsLoading) return botsLoading;
+  const p = (async () => {
+    const out: User[] = [];
+    let cursor = "";
+    let pages = 0;
+    do {
+      const page = await api.get<{ users: User[] | null; next_cursor?: string }>("/users" + api.qs({ limit: 500, cursor }));
+      out.push(...(page.users || []).filter((u) => u.bot));
+      cursor = page.next_cursor || "";
+    } while (cursor && ++pages < 40);
+    return out;
+  })();
+  botsLoading = p;
+  p.then(
+    (list) => {
+      bots.value = list;
+      botsAt = Date.now();
+    },
+    () => {},
+  ).finally(() => {
+    botsLoading = null;
+  });
+  return p;
+}
+
+// A bot created or changed meanwhile (user.updated): the filter appears without a reload.
+store.userHooks.push((u) => {
+  if (!u.bot || !bots.value) return;
+  const i = bots.value.findIndex((b) => b.id === u.id);
+  bots.value = i < 0 ? [...bots.value, u] : bots.value.map((b) => (b.id === u.id ? { ...b, ...u } : b));
+});
+
 // ---- quick replies --------------------------------------------------------------------
 
 /** The user's quick replies, then the projects' shortcuts (null until loaded). */
@@ -562,6 +628,7 @@ store.ready.subscribe(() => {
     setIds([]);
     quickReplies.value = null;
     processing.value = null;
+    bots.value = null;
   }
 });
 

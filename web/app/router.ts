@@ -13,6 +13,8 @@
 //                         by the query (?status=open&tag=1,2&sort=activity...),
 //                         with the dialog {id} open beside the list
 //   /admin/tags           customer tags (administrators)
+//   /admin/webhooks[/{id}]   outgoing webhooks; one webhook with its delivery log
+//   /admin/bots           bots (API accounts with their webhooks)
 //   /cases, /cases/{id}   cases made from chats; ?status=open|closed|all
 
 import { Sig } from "./sig";
@@ -20,7 +22,7 @@ import { Sig } from "./sig";
 export interface Route {
   name: "home" | "conv" | "settings" | "admin" | "dialog" | "cases" | "inbox";
   convId?: number;
-  /** dialog: its conversation id; cases: the open case; admin projects: the project. */
+  /** dialog: its conversation id; cases: the open case; admin projects: the project; admin webhooks: the webhook. */
   id?: number;
   /** admin projects: the section of a project; cases: the status filter. */
   section?: string;
@@ -49,7 +51,9 @@ export function parse(path: string, search: string): Route {
   if (m) return { name: "cases", id: m[1] ? Number(m[1]) : undefined, section: q.get("status") || "open" };
   m = path.match(/^\/admin\/projects(?:\/(\d+)(?:\/([a-z-]+)(?:\/(\d+))?)?)?\/?$/);
   if (m) return { name: "admin", tab: "projects", id: m[1] ? Number(m[1]) : undefined, section: m[2], sub: m[3] ? Number(m[3]) : undefined };
-  m = path.match(/^\/admin(?:\/(users|groups|chat|tags))?\/?$/);
+  m = path.match(/^\/admin\/webhooks(?:\/(\d+))?\/?$/);
+  if (m) return { name: "admin", tab: "webhooks", id: m[1] ? Number(m[1]) : undefined };
+  m = path.match(/^\/admin(?:\/(users|groups|chat|tags|bots))?\/?$/);
   if (m) return { name: "admin", tab: m[1] || "chat" };
   return { name: "home" };
 }

@@ -1025,6 +1025,7 @@ function applyEvent(f: Frame) {
       break;
     case "user.updated": {
       const u = d as User;
+      for (const fn of userHooks) fn(u);
       const before = people.get(u.id);
       people.set(u.id, { name: u.name, email: u.email, photo_file_id: u.photo_file_id });
       if (u.id === me.value?.id) me.value = { ...me.value, ...u };
@@ -1292,6 +1293,15 @@ document.addEventListener("visibilitychange", () => {
   lastPresence = "";
   reportPresence();
 });
+
+/** userHooks hear every user.updated event (the inbox keeps its bots with it). */
+export const userHooks: ((u: User) => void)[] = [];
+
+/** canManageUsers: creating users and bots (the users.manage right; administrators hold it). */
+export function canManageUsers(u: User | null | undefined): boolean {
+  if (!u) return false;
+  return u.role === "admin" || rights.value.includes("users.manage");
+}
 
 /** canAdminister: the Administration page (admins, supervisors, holders of the rights). */
 export function canAdminister(u: User | null | undefined): boolean {

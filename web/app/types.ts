@@ -15,6 +15,8 @@ export interface User {
   name: string;
   role: Role;
   active: boolean;
+  /** A bot account: acts through the API with a token (docs/webhooks.md). */
+  bot?: boolean;
   photo_file_id?: number;
   last_client?: string;
   last_client_version?: string;
@@ -411,6 +413,48 @@ export interface ChannelTest {
   ok: boolean;
   detail?: string;
   error?: string;
+}
+
+// ---- bots and outgoing webhooks (docs/webhooks.md) ----------------------------
+
+/** An outgoing webhook: a project's dialog events, every project's (no project_id), or a bot's own (user_id). */
+export interface Webhook {
+  id: number;
+  project_id?: number;
+  user_id?: number;
+  url: string;
+  /** The event types delivered; empty means all. */
+  events: string[] | null;
+  active: boolean;
+  /** The stream position delivered up to. */
+  cursor: number;
+  last_error?: string;
+  error_at?: string;
+  created_at: string;
+  updated_at: string;
+  /** Only in the answer that created it. */
+  secret?: string;
+}
+
+/** One attempt to deliver an event: a webhook's log. */
+export interface WebhookDelivery {
+  id: number;
+  webhook_id: number;
+  event_id: number;
+  event_type: string;
+  attempt: number;
+  ok: boolean;
+  status_code?: number;
+  duration_ms: number;
+  error?: string;
+  created_at: string;
+}
+
+/** A created bot (POST /bots): its token and its webhook's secret are in this answer only. */
+export interface CreatedBot {
+  user: User;
+  token: string;
+  webhook?: Webhook;
 }
 
 export interface CaseField {

@@ -1,10 +1,10 @@
 // Administration (loaded on demand): the Chat page with the "Chat Settings"
 // window (enable the Assistance menu, pick its one responsible
 // administrator), user management (create, role, deactivate) and groups
-// (the contact tree, rights, members), chat projects and customer tags
-// (both loaded on demand).
+// (the contact tree, rights, members), chat projects, customer tags, and
+// outgoing webhooks and bots (each loaded on demand).
 
-import { useEffect, useMemo, useState } from "preact/hooks";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import * as api from "../api";
 import { navigate, type Route } from "../router";
 import { use } from "../sig";
@@ -30,12 +30,25 @@ const RIGHTS: [string, string][] = [
 
 const ProjectsTab = lazy(() => import("./Projects").then((m) => m.ProjectsTab));
 const TagsAdmin = lazy(() => import("./InboxTools").then((m) => m.TagsAdmin));
+const WebhooksTab = lazy(() => import("./Webhooks").then((m) => m.WebhooksTab));
+const BotsTab = lazy(() => import("./Webhooks").then((m) => m.BotsTab));
 
 export function AdminPage(props: { tab: string; route?: Route }) {
   const tab = props.tab || "chat";
+  const nav = useRef<HTMLElement>(null);
+  // On a narrow screen the tabs scroll: the current one stays in sight.
+  useEffect(() => nav.current?.querySelector(".on")?.scrollIntoView({ block: "nearest", inline: "nearest" }), [tab]);
   const tabs: [string, string][] = [
     ["chat", "Chat"],
-    ...(store.canManageChat(store.me.value) ? ([["projects", "Chat projects"], ["tags", "Tags"]] as [string, string][]) : []),
+    // The chat settings right: the API refuses the rest (403).
+    ...(store.canManageChat(store.me.value)
+      ? ([
+          ["projects", "Chat projects"],
+          ["tags", "Tags"],
+          ["webhooks", "Webhooks"],
+          ["bots", "Bots"],
+        ] as [string, string][])
+      : []),
     ["users", "Users"],
     ["groups", "Groups"],
   ];
@@ -47,7 +60,7 @@ export function AdminPage(props: { tab: string; route?: Route }) {
         </button>
         <h1 id="admin-title">Administration</h1>
       </header>
-      <nav class="tabs" aria-label="Administration">
+      <nav ref={nav} class="tabs" aria-label="Administration">
         {tabs.map(([k, l]) => (
           <a
             key={k}
@@ -70,6 +83,10 @@ export function AdminPage(props: { tab: string; route?: Route }) {
           <GroupsTab />
         ) : tab === "tags" ? (
           <TagsAdmin />
+        ) : tab === "webhooks" ? (
+          <WebhooksTab id={props.route?.id} />
+        ) : tab === "bots" ? (
+          <BotsTab />
         ) : tab === "projects" ? (
           <ProjectsTab id={props.route?.id} section={props.route?.section} sub={props.route?.sub} />
         ) : (

@@ -20,7 +20,8 @@ import * as store from "../store";
 import type { AttachmentLimits, Channel, ChannelField, ChannelKind, ChannelTest, Project } from "../types";
 import { ChannelIcon } from "../ui/channels";
 import { Confirm, Spinner, Toggle } from "../ui/common";
-import { copyText, fullTime } from "../util";
+import { CopyRow, FieldRow } from "../ui/fields";
+import { fullTime } from "../util";
 
 const GENERATED = "(generated)";
 
@@ -323,43 +324,6 @@ function ChannelForm(props: {
   );
 }
 
-type Attrs = { id: string; "aria-describedby"?: string; "aria-invalid"?: boolean };
-
-/** FieldRow: a label, the input (given its id and descriptions), the field's help and the server's error about it. */
-function FieldRow(props: {
-  id: string;
-  label: string;
-  required?: boolean;
-  help?: string;
-  error?: string;
-  badge?: ComponentChildren;
-  children: (a: Attrs) => ComponentChildren;
-  after?: ComponentChildren;
-}) {
-  const desc = [props.error ? props.id + "-err" : "", props.help ? props.id + "-help" : ""].filter(Boolean).join(" ");
-  return (
-    <div class={"field" + (props.error ? " has-error" : "")}>
-      <label for={props.id}>
-        {props.label}
-        {props.required ? <small> (required)</small> : null}
-        {props.badge}
-      </label>
-      {props.children({ id: props.id, "aria-describedby": desc || undefined, "aria-invalid": props.error ? true : undefined })}
-      {props.after}
-      {props.error ? (
-        <span class="field-error" id={props.id + "-err"} role="alert">
-          {props.error}
-        </span>
-      ) : null}
-      {props.help ? (
-        <small class="field-help" id={props.id + "-help"}>
-          {props.help}
-        </small>
-      ) : null}
-    </div>
-  );
-}
-
 function SettingField(props: { f: ChannelField; id: string; value: string; error: string; onChange: (v: string) => void }) {
   const { f } = props;
   return (
@@ -608,32 +572,6 @@ function NewSecrets(props: { kind?: ChannelKind; secrets: Record<string, string>
         <CopyRow key={n} label={label(n)} value={props.secrets[n]} />
       ))}
     </section>
-  );
-}
-
-function CopyRow(props: { label: string; value: string }) {
-  const [copied, setCopied] = useState(false);
-  const copy = async () => {
-    try {
-      await copyText(props.value);
-      setCopied(true);
-      setTimeout(() => setCopied(false), 2000);
-    } catch (e) {
-      store.fail(e);
-    }
-  };
-  return (
-    <div class="copy-row">
-      <span class="copy-label small muted">{props.label}</span>
-      <div class="secret-row">
-        <code class="secret" aria-label={props.label}>
-          {props.value}
-        </code>
-        <button class="btn small" onClick={copy} aria-label={`Copy ${props.label}`}>
-          {copied ? "Copied" : "Copy"}
-        </button>
-      </div>
-    </div>
   );
 }
 

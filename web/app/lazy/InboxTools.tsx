@@ -37,9 +37,11 @@ export function FilterPanel(props: { f: inbox.Filters; onChange: (f: inbox.Filte
   const processing = use(inbox.processing);
   use(inbox.tagsV);
   const [users, setUsers] = useState<User[] | null>(null);
+  const bots = use(inbox.bots);
   const set = (p: Partial<inbox.Filters>) => props.onChange({ ...f, ...p });
   useEffect(() => {
     allStaff().then(setUsers);
+    inbox.loadBots().catch(() => {});
   }, []);
   // The counts follow the other filters.
   const others = inbox.query({ ...f, sort: "" }, { tags: false });
@@ -48,9 +50,16 @@ export function FilterPanel(props: { f: inbox.Filters; onChange: (f: inbox.Filte
   }, [others]);
 
   const sort = f.sort || inbox.list.sort;
+  // Bots created since the staff was read are in charge of dialogs too.
+  const people = [...(users || []), ...(bots || []).filter((b) => b.active && !(users || []).some((u) => u.id === b.id))];
   const managers: PickOption<number>[] = [
     { value: 0, label: "Unassigned", hint: "Nobody in charge yet" },
-    ...(users || []).map((u) => ({ value: u.id, label: u.id === store.me.value?.id ? u.name + " (you)" : u.name, icon: <Avatar id={u.id} name={u.name} photo={u.photo_file_id} size={20} /> })),
+    ...people.map((u) => ({
+      value: u.id,
+      label: u.id === store.me.value?.id ? u.name + " (you)" : u.name,
+      hint: u.bot ? "Bot" : undefined,
+      icon: <Avatar id={u.id} name={u.name} photo={u.photo_file_id} size={20} />,
+    })),
   ];
   useEffect(inbox.loadActiveChannels, []);
   // A channel chosen in the URL stays listed, known to this server or not.
@@ -136,7 +145,26 @@ export function FilterPanel(props: { f: inbox.Filters; onChange: (f: inbox.Filte
           <legend>Channels</legend>
           <PickList label="Channels" options={channels} selected={f.channel} onChange={(v) => set({ channel: v })} />
         </fieldset>
-        {/* Bots: hidden until there are bots (seed 003: the filter becomes active with the first one). */}
+        {/* Bots: hidden until there are bots (seed 003: the filter becomes active with the first one); one chosen in the URL stays. */}
+        {bots?.length || f.bots ? (
+          <fieldset>
+            <legend>Bots</legend>
+            <PickList
+              label="Bots"
+              single
+              selected={[f.bots ? "bots" : "any"]}
+              onChange={([v]) => set({ bots: v === "bots" })}
+              options={[
+                { value: "any", label: "Any" },
+                {
+                  value: "bots",
+                  label: "In a bot's charge",
+                  hint: bots?.length ? bots.slice(0, 3).map((b) => b.name).join(", ") + (bots.length > 3 ? ` and ${bots.length - 3} more` : "") : undefined,
+                },
+              ]}
+            />
+          </fieldset>
+        ) : null}
         <fieldset class="tag-filter">
           <legend>Customer tags</legend>
           <PickList
