@@ -371,6 +371,9 @@ type Tx interface {
 	// LeaseWebhook is LeaseChannel for a webhook's delivery.
 	LeaseWebhook(ctx context.Context, id int64, owner string, now, until time.Time) (bool, error)
 	AddWebhookDelivery(ctx context.Context, d *WebhookDelivery) error
+	// DeleteWebhookDeliveriesBefore prunes the webhooks' logs, at most
+	// 10,000 entries a call, as DeleteEventsBefore does the stream.
+	DeleteWebhookDeliveriesBefore(ctx context.Context, before time.Time) (int64, error)
 
 	// SetMessageStatus stores the delivery status a channel reported.
 	SetMessageStatus(ctx context.Context, messageID int64, status MsgStatus, reason string) error

@@ -132,3 +132,42 @@ func TestChannels(t *testing.T) {
 		}
 	})
 }
+
+// TestWebhookLog: a webhook's log, newest first, paged, pruned by age.
+func TestWebhookLog(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, s *sqlstore.Store) {
+		ctx := t.Context()
+		w := &parley.Webhook{URL: "http://127.0.0.1/hook", Events: []string{}, Secret: "s", Active: true}
+		old := time.Now().Add(-48 * time.Hour)
+		mustWrite(t, s, func(tx parley.Tx) error {
+			if err := tx.CreateWebhook(ctx, w); err != nil {
+				return err
+			}
+			for i, at := range []time.Time{old, time.Now(), time.Now()} {
+				d := &parley.WebhookDelivery{WebhookID: w.ID, EventID: int64(i + 1), EventType: "message.created", Attempt: 1,
+					OK: i > 0, StatusCode: 200, CreatedAt: at}
+				if err := tx.AddWebhookDelivery(ctx, d); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		page, err := s.WebhookDeliveries(ctx, w.ID, 0, 2)
+		must(t, err)
+		if len(page) != 2 || page[0].EventID != 3 || page[1].EventID != 2 {
+			t.Fatalf("the newest page: %+v", page)
+		}
+		if next, err := s.WebhookDeliveries(ctx, w.ID, page[1].ID, 2); err != nil || len(next) != 1 || next[0].OK {
+			t.Fatalf("the next page: %+v (%v)", next, err)
+		}
+		var n int64
+		mustWrite(t, s, func(tx parley.Tx) error {
+			var err error
+			n, err = tx.DeleteWebhookDeliveriesBefore(ctx, time.Now().Add(-24*time.Hour))
+			return err
+		})
+		if all, _ := s.WebhookDeliveries(ctx, w.ID, 0, 10); n != 1 || len(all) != 2 {
+			t.Fatalf("pruned %d, %d left", n, len(all))
+		}
+	})
+}

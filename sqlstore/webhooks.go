@@ -128,6 +128,15 @@ func (q *q) WebhookDeliveries(ctx context.Context, webhookID, before int64, n in
 	return collect(rows, scanDelivery)
 }
 
+func (q *q) DeleteWebhookDeliveriesBefore(ctx context.Context, before time.Time) (int64, error) {
+	res, err := q.exec(ctx, `DELETE FROM webhook_deliveries WHERE id IN (
+		SELECT id FROM webhook_deliveries WHERE created_at < $1 ORDER BY id LIMIT 10000)`, parley.Millis(before))
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
 func (q *q) AddWebhookDelivery(ctx context.Context, d *parley.WebhookDelivery) error {
 	if d.CreatedAt.IsZero() {
 		d.CreatedAt = parley.Now()

@@ -381,16 +381,23 @@ func (m *Main) ready(ctx context.Context) error {
 	return nil
 }
 
-// prune deletes stream events older than the retention every hour, in
-// chunks, each its own write: the writer runs sends in between.
+// prune deletes stream events, and webhook log entries, older than the
+// retention every hour, in chunks, each its own write: the writer runs
+// sends in between.
 func (m *Main) prune(ctx context.Context) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
 		for more := true; more && ctx.Err() == nil; {
 			_, err := m.store.Write(ctx, func(tx parley.Tx) error {
-				n, err := tx.DeleteEventsBefore(ctx, parley.Now().Add(-m.Config.EventRetention))
-				more = n >= 10000
+				before := parley.Now().Add(-m.Config.EventRetention)
+				n, err := tx.DeleteEventsBefore(ctx, before)
+				if err != nil {
+					return err
+				}
+				// A webhook's log goes with the events it could resend.
+				d, err := tx.DeleteWebhookDeliveriesBefore(ctx, before)
+				more = n >= 10000 || d >= 10000
 				return err
 			})
 			if err != nil {
