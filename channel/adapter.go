@@ -83,8 +83,12 @@ type Spec struct {
 	// see Poller).
 	Webhook bool `json:"webhook"`
 	// Rate is how many messages a second the service accepts from one
-	// channel; the queue never sends faster.
-	Rate float64 `json:"rate"`
+	// channel; the queue never sends faster. ChatRate is how many it
+	// accepts to one customer (0: no limit of its own), with short bursts
+	// of ChatBurst.
+	Rate      float64 `json:"rate"`
+	ChatRate  float64 `json:"chat_rate,omitempty"`
+	ChatBurst int     `json:"chat_burst,omitempty"`
 	// FilesByLink: the service takes a reply's files only as links it
 	// fetches (OutFile.URL), so without the server's public URL replies
 	// with files are refused before they are stored.

@@ -206,10 +206,38 @@ func backoff(attempts int) time.Duration {
 	return min(d, 5*time.Minute)
 }
 
+// queue is a channel's sending state on the node that holds it.
+type queue struct {
+	limit *rate.Limiter // the channel's rate
+	// chats limits each dialog to the service's rate for one customer.
+	chats     map[int64]*rate.Limiter
+	chatRate  float64
+	chatBurst int
+	// probe: after the service throttled the channel, one message goes
+	// alone to see whether it takes messages again.
+	probe bool
+}
+
+// chatAllows reports whether a dialog may get a message now.
+func (q *queue) chatAllows(convID int64) bool {
+	if q.chatRate <= 0 {
+		return true
+	}
+	l := q.chats[convID]
+	if l == nil {
+		if len(q.chats) > 10000 {
+			clear(q.chats) // a limiter at rest is full again anyway
+		}
+		l = rate.NewLimiter(rate.Limit(q.chatRate), q.chatBurst)
+		q.chats[convID] = l
+	}
+	return l.Allow()
+}
+
 // sendQueue sends ch's due messages until none is due or the service asks
 // to wait; it returns how long to wait before looking again (0: when
 // woken or at the next poll).
-func (s *Service) sendQueue(ctx context.Context, ch *parley.Channel, limit *rate.Limiter) (time.Duration, error) {
+func (s *Service) sendQueue(ctx context.Context, ch *parley.Channel, q *queue) (time.Duration, error) {
 	for ctx.Err() == nil {
 		due, err := s.store.DueChannelMessages(ctx, ch.ID, s.now(), 100)
 		if err != nil || len(due) == 0 {
@@ -222,10 +250,18 @@ func (s *Service) sendQueue(ctx context.Context, ch *parley.Channel, limit *rate
 			wait     time.Duration
 			firstErr error
 			wg       sync.WaitGroup
+			sent     int
 		)
-		sem := make(chan struct{}, s.cfg.Parallel)
+		parallel := s.cfg.Parallel
+		if q.probe {
+			parallel = 1
+		}
+		sem := make(chan struct{}, parallel)
 		for _, cm := range due {
-			if limit.Wait(ctx) != nil {
+			if !q.chatAllows(cm.ConversationID) {
+				continue // this customer's limit: next round
+			}
+			if q.limit.Wait(ctx) != nil {
 				break
 			}
 			mu.Lock()
@@ -238,6 +274,7 @@ func (s *Service) sendQueue(ctx context.Context, ch *parley.Channel, limit *rate
 			}
 			sem <- struct{}{}
 			wg.Add(1)
+			sent++
 			go func() {
 				defer wg.Done()
 				defer func() { <-sem }()
@@ -249,10 +286,26 @@ func (s *Service) sendQueue(ctx context.Context, ch *parley.Channel, limit *rate
 				}
 				mu.Unlock()
 			}()
+			if q.probe {
+				wg.Wait()
+				q.probe = wait > 0
+				if q.probe {
+					break
+				}
+				sem = make(chan struct{}, s.cfg.Parallel)
+			}
 		}
 		wg.Wait()
+		if wait > 0 {
+			q.probe = true
+		}
 		if wait > 0 || firstErr != nil || ctx.Err() != nil {
 			return wait, firstErr
+		}
+		if sent == 0 {
+			// Only customers at their own limit are due: look again
+			// when one of them may have a message.
+			return time.Duration(float64(time.Second) / q.chatRate), nil
 		}
 	}
 	return 0, nil
@@ -301,10 +354,16 @@ func (s *Service) deliver(ctx context.Context, ch *parley.Channel, cm *parley.Ch
 		if !e.Temporary || now.Sub(cur.CreatedAt) > s.cfg.GiveUp {
 			return s.fail(ctx, tx, cur, e.Message)
 		}
-		cur.Attempts++
 		cur.Error = e.Error()
-		wait = e.RetryAfter
-		cur.NextAt = now.Add(max(wait, backoff(cur.Attempts-1)))
+		if wait = e.RetryAfter; wait > 0 {
+			// The service throttles the channel, not this message: it
+			// is tried again when the service says, without a backoff
+			// of its own.
+			cur.NextAt = now.Add(wait)
+		} else {
+			cur.Attempts++
+			cur.NextAt = now.Add(backoff(cur.Attempts - 1))
+		}
 		return tx.UpdateChannelMessage(ctx, cur)
 	})
 	if err != nil {

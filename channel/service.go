@@ -387,10 +387,12 @@ func (s *Service) noteError(ctx context.Context, ch *parley.Channel, err error) 
 	msg := ""
 	if err != nil {
 		msg = err.Error()
-		s.log.Warn("channel failed", "channel_id", ch.ID, "kind", ch.Kind, "err", msg)
 	}
 	if msg == ch.LastError {
-		return
+		return // logged when it began
+	}
+	if err != nil {
+		s.log.Warn("channel failed", "channel_id", ch.ID, "kind", ch.Kind, "err", msg)
 	}
 	at := s.now()
 	if msg == "" {

@@ -90,13 +90,16 @@ func (s *Service) run(ctx context.Context, ch *parley.Channel, wake <-chan struc
 
 // sendLoop sends the channel's queue whenever something is due.
 func (s *Service) sendLoop(ctx context.Context, ch *parley.Channel, a Adapter, wake <-chan struct{}) {
-	r := a.Spec().Rate
-	if r <= 0 {
-		r = 10
+	spec := a.Spec()
+	if spec.Rate <= 0 {
+		spec.Rate = 10
 	}
-	limit := rate.NewLimiter(rate.Limit(r), max(1, int(r)))
+	// A burst of one: a channel idle for a while (or throttled) does not
+	// save up sends to spend at once above the service's rate.
+	q := &queue{limit: rate.NewLimiter(rate.Limit(spec.Rate), 1), chats: map[int64]*rate.Limiter{},
+		chatRate: spec.ChatRate, chatBurst: max(1, spec.ChatBurst)}
 	for ctx.Err() == nil {
-		wait, err := s.sendQueue(ctx, ch, limit)
+		wait, err := s.sendQueue(ctx, ch, q)
 		if err != nil && ctx.Err() == nil {
 			s.log.Warn("sending a channel's queue", "channel_id", ch.ID, "err", err)
 		}

@@ -94,10 +94,8 @@ type vrunner struct {
 
 	readers                                     sync.WaitGroup
 	writers                                     sync.WaitGroup
-	ending                                      atomic.Bool
 	done                                        chan struct{} // closed when the run ends
-	sockMu                                      sync.Mutex
-	socks                                       []*websocket.Conn // every socket, to close at the end
+	sockets                                                   // every socket, to close at the end
 	cutoff                                      int64
 	st                                          stats        // deliveries counts visitor messages at consultants
 	dialogs                                     atomic.Int64 // first messages acknowledged: dialogs that must alert
@@ -349,35 +347,15 @@ func (r *vrunner) setUp(ctx context.Context) error {
 	})
 }
 
-// open dials a socket and reads its hello. A socket opened while the run
-// ends is closed at once.
+// open dials a socket and reads its hello.
 func (r *vrunner) open(ctx context.Context, url string, h http.Header) (*websocket.Conn, error) {
-	ws, err := dialWS(ctx, r.wsHC, url, h)
-	if err != nil {
-		return nil, err
-	}
-	_, data, err := ws.Read(ctx)
-	if err == nil && !bytes.Contains(data, []byte(`"type":"hello"`)) {
-		err = errNoHello
-	}
-	if err != nil {
-		ws.CloseNow()
-		return nil, err
-	}
-	r.sockMu.Lock()
-	defer r.sockMu.Unlock()
-	if r.ending.Load() {
-		ws.CloseNow()
-		return nil, context.Canceled
-	}
-	r.socks = append(r.socks, ws)
-	return ws, nil
+	return r.sockets.open(ctx, r.wsHC, url, h)
 }
 
 // readFrames calls fn for every frame of every message on ws until it
-// closes, and counts an unexpected close.
-func (r *vrunner) readFrames(ws *websocket.Conn, fn func(f *frame, now int64)) {
-	defer r.readers.Done()
+// closes; a close the run did not cause (ending not set) counts as a
+// failure, as do frames that do not parse.
+func readFrames(ws *websocket.Conn, epoch time.Time, ending *atomic.Bool, st *stats, fn func(f *frame, now int64)) {
 	var buf bytes.Buffer
 	var f frame
 	for {
@@ -387,32 +365,38 @@ func (r *vrunner) readFrames(ws *websocket.Conn, fn func(f *frame, now int64)) {
 			_, err = buf.ReadFrom(rd)
 		}
 		if err != nil {
-			if !r.ending.Load() {
-				r.st.fail("disconnected", 1)
+			if !ending.Load() {
+				st.fail("disconnected", 1)
 			}
 			return
 		}
 		if typ != websocket.MessageText {
-			r.st.fail("bad_frame", 1)
+			st.fail("bad_frame", 1)
 			continue
 		}
-		now := time.Since(r.epoch).Nanoseconds()
+		now := time.Since(epoch).Nanoseconds()
 		it := arrayIter{b: buf.Bytes()}
 		for {
 			el, ok, err := it.next()
 			if err != nil {
-				r.st.fail("bad_frame", 1)
+				st.fail("bad_frame", 1)
 			}
 			if err != nil || !ok {
 				break
 			}
 			if parseFrame(el, &f) != nil {
-				r.st.fail("bad_frame", 1)
+				st.fail("bad_frame", 1)
 				continue
 			}
 			fn(&f, now)
 		}
 	}
+}
+
+// readFrames reads one of the run's sockets (see the function).
+func (r *vrunner) readFrames(ws *websocket.Conn, fn func(f *frame, now int64)) {
+	defer r.readers.Done()
+	readFrames(ws, r.epoch, &r.ending, &r.st, fn)
 }
 
 // readConsultant handles a consultant's staff socket: new-dialog alerts,
@@ -695,14 +679,8 @@ func (r *vrunner) drained() bool {
 
 // closeSockets ends every connection and the consultants' answer writers.
 func (r *vrunner) closeSockets() {
-	r.sockMu.Lock()
-	defer r.sockMu.Unlock()
-	if r.ending.Swap(true) {
-		return
-	}
-	close(r.done)
-	for _, ws := range r.socks {
-		ws.CloseNow()
+	if r.sockets.closeAll() {
+		close(r.done)
 	}
 }
 

@@ -72,8 +72,11 @@ func (a *Adapter) Spec() channel.Spec {
 			{Name: secretWebhook, Label: "Webhook secret", Default: "(generated)",
 				Help: "Telegram sends it back with every call, proving the call is Telegram's"},
 		},
-		// About 30 messages a second across all chats (Bot FAQ).
-		Rate:     25,
+		// About 30 messages a second across all chats, and about one a
+		// second to one chat, short bursts tolerated (Bot FAQ).
+		Rate:      25,
+		ChatRate:  1,
+		ChatBurst: 3,
 		Statuses: []parley.MsgStatus{parley.StatusSent, parley.StatusFailed},
 		Limits:   parley.DefaultAttachmentLimits[parley.ChannelTelegram],
 	}

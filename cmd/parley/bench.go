@@ -32,10 +32,11 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var asJSON bool
 	var sqliteSync, database, debugAddr string
 	var seed int
+	var copt loadgen.ChannelOptions
 	fs := flag.NewFlagSet("parley bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprint(stderr, "usage: parley bench [flags]\n\nLoad-tests a Parley server with simulated users over WebSockets (see docs/bench.md).\nWithout --url it starts its own server on a fresh data directory.\n--history measures history pages and search on a seeded database instead (parley bench --history -h).\n\nflags:\n")
+		fmt.Fprint(stderr, "usage: parley bench [flags]\n\nLoad-tests a Parley server with simulated users over WebSockets (see docs/bench.md).\nWithout --url it starts its own server on a fresh data directory.\n--history measures history pages and search on a seeded database instead (parley bench --history -h).\n--channel-customers N loads a connected Telegram channel instead: webhook in, throttled reply queue out.\n\nflags:\n")
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&opt.URL, "url", "", "server to load (default: start one on a fresh data directory)")
@@ -44,7 +45,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&opt.Users, "users", 100, "simulated users, one WebSocket each")
 	fs.IntVar(&opt.GroupSize, "group-size", 10, "members per conversation")
 	fs.IntVar(&opt.Conversations, "conversations", 0, "group conversations (default users/group-size, rounded up)")
-	fs.Float64Var(&opt.Rate, "rate", 0, "messages per second, in total (default 1000; with --visitors, visitors/10)")
+	fs.Float64Var(&opt.Rate, "rate", 0, "messages per second, in total (default 1000; with --visitors, visitors/10; with --channel-customers, one a second per customer)")
 	fs.DurationVar(&opt.Duration, "duration", 0, "how long to send (default 10s; with --visitors, 30s)")
 	fs.StringVar(&opt.Schedule, "schedule", "", "who sends what: spread (each message to the next conversation, from a random member; the default) or runs (each user to its own conversations in turn)")
 	fs.IntVar(&opt.MessageSize, "message-size", 0, "bytes of text per message (default 100)")
@@ -52,8 +53,14 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&opt.Missed, "missed", 0, "with --reconnect: messages sent to each conversation while the sockets are away (default 1)")
 	fs.IntVar(&opt.Visitors, "visitors", 0, "visitor mode: website visitors, each in a live chat dialog with the consultants")
 	fs.IntVar(&opt.Consultants, "consultants", 0, "visitor mode: consultants who connect to the dialogs and answer (default 10)")
-	fs.IntVar(&opt.Managers, "managers", 0, "visitor mode: managers (chat settings right) who keep the inbox list open without connecting to dialogs; measures each visitor message to every manager's list")
+	fs.IntVar(&opt.Managers, "managers", 0, "visitor mode: managers (chat settings right) who keep the inbox list open without connecting to dialogs; measures each visitor message to every manager's list (channel mode: the supervisors whose inboxes get every customer message, default 10)")
 	fs.IntVar(&opt.Dialogs, "dialogs", 0, "visitor mode: open this many more dialogs (one customer message each) before the run, as the inbox's backlog")
+	fs.IntVar(&copt.Customers, "channel-customers", 0, "channel mode: Telegram customers who write through a connected channel's webhook (a fake Bot API runs in the bench); with --managers (default 10), --rate (default one message a second per customer) and --duration")
+	fs.Float64Var(&copt.Redeliver, "channel-redeliver", 0.01, "channel mode: share of updates posted twice, as Telegram retries (half after the first call's answer, half during it)")
+	fs.IntVar(&copt.Replies, "channel-replies", 300, "channel mode: replies the managers send afterwards through the throttled channel (0: no outbound phase)")
+	fs.IntVar(&copt.Dialogs, "channel-dialogs", 0, "channel mode: dialogs the replies are spread over (default min(100, customers))")
+	fs.DurationVar(&copt.Throttle, "channel-throttle", 30*time.Second, "channel mode: how long the fake Bot API answers every send with 429 once the replies start")
+	fs.IntVar(&copt.RetryAfter, "channel-retry-after", 1, "channel mode: the retry_after (seconds) of the fake's 429s")
 	fs.IntVar(&opt.Idle, "idle", 0, "extra idle connections to hold, to measure memory per connection")
 	fs.DurationVar(&opt.Drain, "drain", 5*time.Second, "how long to wait after sending for acknowledgements and deliveries")
 	fs.IntVar(&opt.Parallel, "parallel", 16, "concurrent requests while setting up")
@@ -69,8 +76,40 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
 	opt.Progress = stderr
-	if err := opt.Validate(); err != nil {
-		return err
+	channels := copt.Customers != 0
+	if channels {
+		// The channel mode shares the server, load and set-up flags; the
+		// other modes' flags do not apply to it.
+		var other []string
+		fs.Visit(func(f *flag.Flag) {
+			switch f.Name {
+			case "users", "group-size", "conversations", "schedule", "message-size", "reconnect", "missed",
+				"visitors", "consultants", "dialogs", "idle", "seed":
+				other = append(other, "--"+f.Name)
+			}
+		})
+		if len(other) > 0 {
+			return fmt.Errorf("%s do not apply to the channel mode (--channel-customers)", strings.Join(other, ", "))
+		}
+		copt.URL, copt.AdminEmail, copt.AdminPassword = opt.URL, opt.AdminEmail, opt.AdminPassword
+		copt.Rate, copt.Duration, copt.Managers, copt.Drain, copt.Parallel = opt.Rate, opt.Duration, opt.Managers, opt.Drain, opt.Parallel
+		copt.Progress = stderr
+		if err := copt.Validate(); err != nil {
+			return err
+		}
+	} else {
+		var stray []string
+		fs.Visit(func(f *flag.Flag) {
+			if strings.HasPrefix(f.Name, "channel-") {
+				stray = append(stray, "--"+f.Name)
+			}
+		})
+		if len(stray) > 0 {
+			return fmt.Errorf("%s belong to the channel mode: set --channel-customers too", strings.Join(stray, ", "))
+		}
+		if err := opt.Validate(); err != nil {
+			return err
+		}
 	}
 	if (sqliteSync != "" || database != "" || debugAddr != "") && opt.URL != "" {
 		return fmt.Errorf("--sqlite-sync, --database and --debug-addr apply to the server the bench starts, not to --url")
@@ -83,7 +122,11 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	// Before the server starts: it inherits the limit.
-	if err := loadgen.RaiseFileLimit(opt.FilesNeeded()); err != nil {
+	files := opt.FilesNeeded()
+	if channels {
+		files = copt.FilesNeeded()
+	}
+	if err := loadgen.RaiseFileLimit(files); err != nil {
 		return err
 	}
 	var srv *loadgen.Server
@@ -130,7 +173,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if srv, err = loadgen.StartServer(ctx, exe, so); err != nil {
 			return fmt.Errorf("starting the server: %w", err)
 		}
-		opt.URL = srv.URL
+		opt.URL, copt.URL = srv.URL, srv.URL
 	}
 
 	var rep interface {
@@ -149,7 +192,16 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case sqliteSync != "":
 		server += " synchronous=" + strings.ToUpper(sqliteSync)
 	}
-	if opt.Visitors > 0 {
+	switch {
+	case channels:
+		var chr *loadgen.ChannelReport
+		if chr, err = loadgen.RunChannels(ctx, copt); err == nil {
+			if srv != nil {
+				chr.Server = server
+			}
+			rep = chr
+		}
+	case opt.Visitors > 0:
 		var vr *loadgen.VisitorReport
 		if vr, err = loadgen.RunVisitors(ctx, opt); err == nil {
 			if srv != nil {
@@ -157,7 +209,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			}
 			rep = vr
 		}
-	} else {
+	default:
 		var cr *loadgen.Report
 		if cr, err = loadgen.Run(ctx, opt); err == nil {
 			if srv != nil {
