@@ -124,7 +124,7 @@ func (q *q) MembersOf(ctx context.Context, userID int64, convIDs []int64) (map[i
 	if len(convIDs) == 0 {
 		return out, nil
 	}
-	rows, err := q.adhoc(ctx, "SELECT "+memberCols+" FROM members WHERE user_id = $1 AND conversation_id IN ("+
+	rows, err := q.few(ctx, len(convIDs), "SELECT "+memberCols+" FROM members WHERE user_id = $1 AND conversation_id IN ("+
 		placeholders(2, len(convIDs))+")", append([]any{userID}, int64Args(convIDs)...)...)
 	if err != nil {
 		return nil, err
@@ -141,7 +141,7 @@ func (q *q) MembersByConversation(ctx context.Context, convIDs []int64) (map[int
 	if len(convIDs) == 0 {
 		return out, nil
 	}
-	rows, err := q.adhoc(ctx, "SELECT "+memberCols+" FROM members WHERE conversation_id IN ("+
+	rows, err := q.few(ctx, len(convIDs), "SELECT "+memberCols+" FROM members WHERE conversation_id IN ("+
 		placeholders(1, len(convIDs))+") ORDER BY joined_at, user_id", int64Args(convIDs)...)
 	if err != nil {
 		return nil, err

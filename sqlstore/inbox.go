@@ -62,7 +62,7 @@ func (q *q) ContactTags(ctx context.Context, contactIDs []int64) (map[int64][]pa
 	if len(contactIDs) == 0 {
 		return out, nil
 	}
-	rows, err := q.adhoc(ctx, `SELECT ct.contact_id, t.id, t.name, t.color, ct.pinned FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id
+	rows, err := q.few(ctx, len(contactIDs), `SELECT ct.contact_id, t.id, t.name, t.color, ct.pinned FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id
 		WHERE ct.contact_id IN (`+placeholders(1, len(contactIDs))+`) ORDER BY ct.contact_id, ct.pinned DESC, lower(t.name), t.id`,
 		int64Args(contactIDs)...)
 	if err != nil {

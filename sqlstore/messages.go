@@ -117,7 +117,7 @@ func (q *q) LastMessages(ctx context.Context, convIDs []int64) (map[int64]*parle
 	if len(convIDs) == 0 {
 		return out, nil
 	}
-	rows, err := q.adhoc(ctx, "SELECT "+msgCols+` FROM conversations c
+	rows, err := q.few(ctx, len(convIDs), "SELECT "+msgCols+` FROM conversations c
 		JOIN messages m ON m.conversation_id = c.id AND m.seq = c.last_seq
 		WHERE c.id IN (`+placeholders(1, len(convIDs))+")", int64Args(convIDs)...)
 	if err != nil {
@@ -288,7 +288,7 @@ func (q *q) Files(ctx context.Context, ids []int64) ([]parley.File, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	rows, err := q.adhoc(ctx, "SELECT "+fileCols+" FROM files WHERE id IN ("+placeholders(1, len(ids))+") ORDER BY id", int64Args(ids)...)
+	rows, err := q.few(ctx, len(ids), "SELECT "+fileCols+" FROM files WHERE id IN ("+placeholders(1, len(ids))+") ORDER BY id", int64Args(ids)...)
 	if err != nil {
 		return nil, err
 	}

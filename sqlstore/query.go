@@ -182,6 +182,18 @@ func (q *q) adhoc(ctx context.Context, query string, args ...any) (*sql.Rows, er
 	return rows, q.observe(err)
 }
 
+// few runs a query whose text varies with the number n of ids in it: the
+// few shortest forms, which the hot paths use (one dialog's view, one
+// conversation's members), are prepared and kept like any query; longer
+// ones are run unprepared, so that lists of every length do not fill the
+// statement cache.
+func (q *q) few(ctx context.Context, n int, query string, args ...any) (*sql.Rows, error) {
+	if n <= 4 {
+		return q.query(ctx, query, args...)
+	}
+	return q.adhoc(ctx, query, args...)
+}
+
 // adhocExec runs a write whose text varies with its arguments (see adhoc).
 func (q *q) adhocExec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	if q.tx != nil {

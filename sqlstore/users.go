@@ -73,7 +73,7 @@ func (q *q) Users(ctx context.Context, f parley.UserFilter) ([]*parley.User, str
 		b.where("(sort_name, id) > (" + b.arg(key) + ", " + b.arg(id) + ")")
 	}
 	n := limit(f.Limit, 50, 500)
-	rows, err := q.adhoc(ctx, b.sql+" ORDER BY sort_name, id LIMIT "+b.arg(n+1), b.args...)
+	rows, err := q.few(ctx, len(f.IDs)+len(b.args), b.sql+" ORDER BY sort_name, id LIMIT "+b.arg(n+1), b.args...)
 	if err != nil {
 		return nil, "", err
 	}
