@@ -193,6 +193,9 @@ func (s *Service) fail(ctx context.Context, tx parley.Tx, cm *parley.ChannelMess
 		return err
 	}
 	m, err := tx.MessageByID(ctx, cm.MessageID)
+	if parley.ErrorCode(err) == parley.ENOTFOUND {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -315,6 +318,11 @@ func (s *Service) sendQueue(ctx context.Context, ch *parley.Channel, q *queue) (
 // outcome. It returns the wait the service asked for, if any.
 func (s *Service) deliver(ctx context.Context, ch *parley.Channel, cm *parley.ChannelMessage) (time.Duration, error) {
 	out, reason, err := s.outbound(ctx, ch, cm)
+	if parley.ErrorCode(err) == parley.ENOTFOUND {
+		// Its message, dialog or customer is gone: it cannot leave, and
+		// must not be looked at again and again.
+		err, reason = nil, "the message's dialog or customer no longer exists"
+	}
 	if err != nil {
 		return 0, err
 	}
