@@ -77,8 +77,8 @@ func (a *Adapter) Spec() channel.Spec {
 		Rate:      25,
 		ChatRate:  1,
 		ChatBurst: 3,
-		Statuses: []parley.MsgStatus{parley.StatusSent, parley.StatusFailed},
-		Limits:   parley.DefaultAttachmentLimits[parley.ChannelTelegram],
+		Statuses:  []parley.MsgStatus{parley.StatusSent, parley.StatusFailed},
+		Limits:    parley.DefaultAttachmentLimits[parley.ChannelTelegram],
 	}
 }
 
