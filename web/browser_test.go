@@ -3,6 +3,7 @@ package web
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
 )
 
@@ -30,11 +31,41 @@ func TestBrowser(t *testing.T) {
 		}
 		t.Skip(missing)
 	}
-	cmd := exec.Command("node", "--test", "--test-concurrency=1", "tests/")
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("browser tests failed: %v", err)
+	// One server binary for every file (the harness would build its own).
+	bin := os.Getenv("PARLEY_BIN")
+	if bin == "" {
+		bin = filepath.Join(t.TempDir(), "parley")
+		build := exec.Command("go", "build", "-o", bin, "../cmd/parley")
+		build.Stdout, build.Stderr = os.Stdout, os.Stderr
+		if err := build.Run(); err != nil {
+			t.Fatalf("building the server: %v", err)
+		}
 	}
+	files, err := filepath.Glob("tests/*.test.mjs")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no browser tests found: %v", err)
+	}
+	// Each file runs on its own; a file that fails is run once more and
+	// must pass then, and the first failure is reported as a flake to
+	// look into. (Since Debian's Chromium 156.0.8078.114 a few team-chat
+	// steps time out now and then, at this session's start as well:
+	// docs/decisions.md.)
+	for _, f := range files {
+		if run(bin, f) == nil {
+			continue
+		}
+		t.Logf("FLAKY? %s failed; running it again", f)
+		if err := run(bin, f); err != nil {
+			t.Errorf("browser tests in %s failed twice: %v", f, err)
+		}
+	}
+}
+
+func run(bin, file string) error {
+	cmd := exec.Command("node", "--test", "--test-concurrency=1", file)
+	cmd.Env = append(os.Environ(), "PARLEY_BIN="+bin)
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	return cmd.Run()
 }
 
 func exists(path string) bool {

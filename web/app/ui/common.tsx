@@ -9,6 +9,23 @@ import type { Presence } from "../types";
 
 const FOCUSABLE = 'button:not([disabled]), [href], input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
 
+/**
+ * The open windows' close functions, the topmost last: Escape closes the
+ * topmost wherever the focus is (a key pressed before the window took the
+ * focus, or after a click on its backdrop, still closes it); a popup
+ * inside the window that handles Escape itself stops it first.
+ */
+const openWindows: (() => void)[] = [];
+document.addEventListener(
+  "keydown",
+  (e) => {
+    if (e.key === "Escape" && openWindows.length) {
+      e.stopPropagation();
+      openWindows[openWindows.length - 1]();
+    }
+  },
+);
+
 /** trapFocus keeps Tab inside el and returns focus to where it was on close. */
 function useFocusTrap(ref: { current: HTMLElement | null }, onClose: () => void) {
   useEffect(() => {
@@ -17,11 +34,10 @@ function useFocusTrap(ref: { current: HTMLElement | null }, onClose: () => void)
     const before = document.activeElement as HTMLElement | null;
     const first = el.querySelector<HTMLElement>("[data-autofocus]") || el.querySelector<HTMLElement>(FOCUSABLE);
     (first || el).focus();
+    const close = () => onClose();
+    openWindows.push(close);
     const key = (e: KeyboardEvent) => {
-      if (e.key === "Escape") {
-        e.stopPropagation();
-        onClose();
-      } else if (e.key === "Tab") {
+      if (e.key === "Tab") {
         const items = [...el.querySelectorAll<HTMLElement>(FOCUSABLE)].filter((x) => x.offsetParent !== null);
         if (!items.length) return;
         const a = items[0],
@@ -38,6 +54,7 @@ function useFocusTrap(ref: { current: HTMLElement | null }, onClose: () => void)
     el.addEventListener("keydown", key);
     return () => {
       el.removeEventListener("keydown", key);
+      openWindows.splice(openWindows.lastIndexOf(close), 1);
       if (before && document.contains(before)) before.focus();
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
