@@ -137,17 +137,25 @@ func (r *Runner[T]) lease(ctx context.Context) error {
 			held[r.ID(it)] = it
 		}
 	}
+	// Lost, paused, removed or changed items' workers stop (a changed one
+	// starts again below, as it is now, once its old worker has ended).
+	// They are waited for without the lock: WakeAll, called from the
+	// bus, must never wait on a worker that waits on a commit.
 	r.mu.Lock()
-	defer r.mu.Unlock()
+	var stopping []*worker[T]
 	for id, w := range r.workers {
 		if it, ok := held[id]; !ok || !r.Version(it).Equal(r.Version(w.item)) {
-			// Lost, paused, removed or changed: stop (a changed one
-			// starts again below, as it is now).
 			w.cancel()
-			<-w.done
+			stopping = append(stopping, w)
 			delete(r.workers, id)
 		}
 	}
+	r.mu.Unlock()
+	for _, w := range stopping {
+		<-w.done
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	for id, it := range held {
 		if r.workers[id] != nil {
 			continue
