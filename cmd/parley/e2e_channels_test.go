@@ -89,6 +89,18 @@ func TestTelegramChannel(t *testing.T) {
 		if url, secret := fake.Webhook(); url != ch.WebhookURL || secret != ch.NewSecrets["webhook_secret"] {
 			t.Fatalf("webhook set to %q with %q; want %q", url, secret, ch.WebhookURL)
 		}
+		// Nobody without the chat settings right reads, changes, tests or
+		// removes it, and a refusal changes nothing.
+		chPath := fmt.Sprintf("/api/v1/channels/%d", ch.ID)
+		lc.a.do("GET", chPath, nil).wantErr(http.StatusForbidden, parley.EFORBIDDEN)
+		lc.a.do("PATCH", chPath, map[string]any{"name": "hijacked", "paused": true}).wantErr(http.StatusForbidden, parley.EFORBIDDEN)
+		lc.a.do("POST", chPath+"/test", nil).wantErr(http.StatusForbidden, parley.EFORBIDDEN)
+		lc.a.do("DELETE", chPath, nil).wantErr(http.StatusForbidden, parley.EFORBIDDEN)
+		var still channelView
+		lc.admin.do("GET", chPath, nil).want(http.StatusOK).decode(&still)
+		if still.Name != "Shop bot" || still.Paused {
+			t.Fatalf("a refused change changed the channel: %+v", still.Channel)
+		}
 		var test channel.TestResult
 		lc.admin.do("POST", fmt.Sprintf("/api/v1/channels/%d/test", ch.ID), nil).want(http.StatusOK).decode(&test)
 		if !test.OK || !strings.Contains(test.Detail, "@parley_test_bot") {

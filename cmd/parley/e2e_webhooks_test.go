@@ -141,7 +141,17 @@ func TestWebhooks(t *testing.T) {
 		if failed == nil || failed.StatusCode != 500 || failed.Error == "" || retried == nil {
 			t.Fatalf("the log: %+v", log.Deliveries)
 		}
-		lc.a.do("GET", fmt.Sprintf("/api/v1/webhooks/%d/deliveries", wh.ID), nil).wantErr(http.StatusForbidden, parley.EFORBIDDEN)
+		whPath := fmt.Sprintf("/api/v1/webhooks/%d", wh.ID)
+		lc.a.do("GET", whPath+"/deliveries", nil).wantErr(http.StatusForbidden, parley.EFORBIDDEN)
+		lc.a.do("GET", whPath, nil).wantErr(http.StatusForbidden, parley.EFORBIDDEN)
+		lc.a.do("PATCH", whPath, map[string]any{"url": "http://127.0.0.1:1/elsewhere", "rotate_secret": true}).wantErr(http.StatusForbidden, parley.EFORBIDDEN)
+		lc.a.do("POST", fmt.Sprintf("%s/deliveries/%d/resend", whPath, failed.ID), nil).wantErr(http.StatusForbidden, parley.EFORBIDDEN)
+		lc.a.do("DELETE", whPath, nil).wantErr(http.StatusForbidden, parley.EFORBIDDEN)
+		var kept webhooks.View
+		lc.admin.do("GET", whPath, nil).want(http.StatusOK).decode(&kept)
+		if kept.URL != rc.srv.URL || kept.Secret != "" {
+			t.Fatalf("a refused change changed the webhook: %+v", kept.Webhook)
+		}
 
 		// Resending delivers the event again and logs it.
 		var again parley.WebhookDelivery
