@@ -26,7 +26,10 @@ const (
 	EventDialogUpdated       = "dialog.updated" // a support conversation's live-chat state, to its project's staff
 	EventTagUpdated          = "tag.updated"    // a customer tag was created, renamed or recoloured
 	EventTagDeleted          = "tag.deleted"
-	EventDialogDeleted       = "dialog.deleted" // deleted for good, with its history and files
+	EventDialogDeleted       = "dialog.deleted"  // deleted for good, with its history and files
+	EventAgentUpdated        = "agent.updated"   // a manager's availability changed
+	EventQueueUpdated        = "queue.updated"   // why a project's queue waits changed
+	EventProjectUpdated      = "project.updated" // a project's settings changed (to those who manage live chat)
 )
 
 // Event is one change a client sees on its real-time connection.

@@ -26,8 +26,10 @@ type Project struct {
 	ReplyLimits ReplyLimits `json:"reply_limits"`
 	// AttachmentLimits override DefaultAttachmentLimits per channel.
 	AttachmentLimits map[string]AttachmentLimits `json:"attachment_limits"`
-	CreatedAt        time.Time                   `json:"created_at"`
-	UpdatedAt        time.Time                   `json:"updated_at"`
+	// Distribution is how dialogs reach the project's managers.
+	Distribution Distribution `json:"distribution"`
+	CreatedAt    time.Time    `json:"created_at"`
+	UpdatedAt    time.Time    `json:"updated_at"`
 }
 
 // WorkingHours are when the project's consultants answer. Outside them a
@@ -181,7 +183,28 @@ type Support struct {
 	// Unanswered counts the customer's messages since WaitingSince: the
 	// unread count of staff who are not connected to the dialog.
 	Unanswered int64 `json:"unanswered"`
+	// AssignedAt is when the manager in charge got the dialog; QueuedAt
+	// when it last started waiting for one (open, nobody in charge).
+	AssignedAt time.Time `json:"assigned_at,omitzero"`
+	QueuedAt   time.Time `json:"queued_at,omitzero"`
+	// QueueDue orders the queue: the reply deadline from QueuedAt, or
+	// QueuedAt itself without reply limits (oldest, or most overdue,
+	// first).
+	QueueDue time.Time `json:"-"`
+	// ReplyState is how far the customer's current wait has gone past
+	// the reply limits (ReplyWarned, ReplyOverdue), and MissedBy the
+	// managers who had the dialog past its limit during that wait: the
+	// distribution never gives it back to them.
+	ReplyState int     `json:"-"`
+	MissedBy   []int64 `json:"-"`
 }
+
+// Reply limit states of a customer's wait.
+const (
+	ReplyInTime  = 0
+	ReplyWarned  = 1
+	ReplyOverdue = 2
+)
 
 // CaseField is one field of a case template.
 type CaseField struct {

@@ -107,6 +107,9 @@ type SystemEvent struct {
 	ActorID int64   `json:"actor_id,omitempty"`
 	UserIDs []int64 `json:"user_ids,omitempty"`
 	Title   string  `json:"title,omitempty"`
+	// Routing is the distribution's decision in brief, on ActionRouted
+	// lines.
+	Routing *RoutingLine `json:"routing,omitempty"`
 }
 
 // System line actions.
@@ -131,7 +134,18 @@ const (
 	ActionOffline      = "offline"      // nobody could answer: the project's offline text
 	ActionBlocked      = "blocked"      // the customer was blocked
 	ActionUnblocked    = "unblocked"
+
+	// The distribution (staff only: the customer never sees these).
+	ActionRouted       = "routed"        // Routing: the decision and its reasons; UserIDs: the manager given the dialog, if any
+	ActionOverCapacity = "over_capacity" // an administrator took or gave the dialog past a manager's capacity (Title: "6/5"; UserIDs: the manager)
+	ActionReplyWarning = "reply_warning" // the customer's wait passed the warning limit
+	ActionReplyOverdue = "reply_overdue" // the customer's wait passed the reply time limit (UserIDs: the manager in charge, if any)
 )
+
+// QuietActions are the system lines that record what the distribution did
+// and saw: they stay in the ribbon but are not a dialog's news, so the
+// list's preview and the rule for a dialog waiting pass over them.
+var QuietActions = []string{ActionRouted, ActionOverCapacity, ActionReplyWarning, ActionReplyOverdue}
 
 // File is an uploaded file; it becomes visible to a conversation's members
 // when a message carrying it is sent there.

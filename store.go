@@ -115,6 +115,9 @@ type Reader interface {
 	Messages(ctx context.Context, convID int64, p MessagePage) ([]*Message, error)
 	// LastMessages returns the newest message of each conversation.
 	LastMessages(ctx context.Context, convIDs []int64) (map[int64]*Message, error)
+	// LastDialogMessages is LastMessages for dialogs, passing over the
+	// staff notes that are not news (QuietActions).
+	LastDialogMessages(ctx context.Context, convIDs []int64) (map[int64]*Message, error)
 	// Search returns matching, undeleted messages from conversations the
 	// user is a member of, newest first.
 	Search(ctx context.Context, q SearchQuery) ([]*Message, error)
@@ -209,6 +212,26 @@ type Reader interface {
 	// is due (zero: none queued).
 	NextChannelMessageAt(ctx context.Context, channelID int64) (time.Time, error)
 
+	// The distribution (routing.go). Agents returns each manager's state,
+	// available for one who never set it. Loads counts their open dialogs
+	// in charge, in every project; ProjectLoad a project's.
+	Agents(ctx context.Context, userIDs []int64) (map[int64]*Agent, error)
+	Loads(ctx context.Context, userIDs []int64) (map[int64]int, error)
+	Load(ctx context.Context, userID int64) (int, error)
+	ProjectLoad(ctx context.Context, projectID int64) (int, error)
+	// QueuedDialogs returns a level's open dialogs nobody is in charge of,
+	// in queue order (QueueDue, id), after the cursor; CountQueued counts
+	// them per level.
+	QueuedDialogs(ctx context.Context, projectID int64, level int, after QueueCursor, limit int) ([]*Conversation, error)
+	CountQueued(ctx context.Context, projectID int64) (map[int]int, error)
+	// WaitingDialogs returns the dialogs whose customer waits for an
+	// answer with the given ReplyState, longest waiting first.
+	WaitingDialogs(ctx context.Context, projectID int64, replyState int, limit int) ([]*Conversation, error)
+	// RoutingDecision returns the whole decision of a routed line.
+	RoutingDecision(ctx context.Context, messageID int64) (*RoutingDecision, error)
+	// RoutingNotes returns why each project's queues wait, per level.
+	RoutingNotes(ctx context.Context, projectIDs []int64) (map[int64]map[int]string, error)
+
 	// Webhooks lists the webhooks (every one when all, else those of
 	// project projectID, 0 the organisation's).
 	Webhooks(ctx context.Context) ([]*Webhook, error)
@@ -230,6 +253,10 @@ type Reader interface {
 	// EventsSince returns up to limit durable events after position for
 	// userID's devices, in order.
 	EventsSince(ctx context.Context, userID, after int64, limit int) ([]Event, error)
+	// EventsBetween returns up to limit durable events with after < ID
+	// <= upto, every audience's, in order, each addressed as EventsSince
+	// would (for a node filling a gap in what its bus delivered).
+	EventsBetween(ctx context.Context, after, upto int64, limit int) ([]Event, error)
 	// EventBounds returns the oldest and newest stored stream positions.
 	EventBounds(ctx context.Context) (oldest, newest int64, err error)
 }
@@ -362,6 +389,23 @@ type Tx interface {
 	// ECONFLICT if the channel's id of it is taken.
 	PutChannelMessage(ctx context.Context, m *ChannelMessage) error
 	UpdateChannelMessage(ctx context.Context, m *ChannelMessage) error
+	// LockAgent creates a manager's state if need be and locks it until
+	// the commit: every assignment takes it, so two cannot both count the
+	// same free place. PutAgent writes it.
+	LockAgent(ctx context.Context, userID int64) (*Agent, error)
+	PutAgent(ctx context.Context, a *Agent) error
+	// AssignDialog gives an open dialog in the charge of from (0: nobody)
+	// to another manager, and reports false, changing nothing, when it is
+	// not (any more) open and in from's charge.
+	AssignDialog(ctx context.Context, convID, from, to int64, at time.Time) (bool, error)
+	// LockProject locks a project's row until the commit (its load).
+	LockProject(ctx context.Context, id int64) error
+	// LeaseProject takes or renews the lease of a project's dispatcher.
+	LeaseProject(ctx context.Context, id int64, owner string, now, until time.Time) (bool, error)
+	// PutRoutingDecision stores the whole decision of a routed line.
+	PutRoutingDecision(ctx context.Context, messageID, convID int64, d *RoutingDecision) error
+	// SetRoutingNote records why a queue waits, and reports a change.
+	SetRoutingNote(ctx context.Context, projectID int64, level int, note string, at time.Time) (bool, error)
 	CreateWebhook(ctx context.Context, w *Webhook) error
 	UpdateWebhook(ctx context.Context, w *Webhook) error // url, events, active, secret
 	DeleteWebhook(ctx context.Context, id int64) error

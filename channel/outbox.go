@@ -11,6 +11,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/internal/leases"
 )
 
 // The durable queue: a staff reply to a channel's customer is stored with
@@ -314,6 +315,9 @@ func (s *Service) sendQueue(ctx context.Context, ch *parley.Channel, q *queue) (
 	return 0, nil
 }
 
+// sendGrace is how long a send in flight may finish once its node stops.
+const sendGrace = 5 * time.Second
+
 // deliver hands one queued message to the service and records the
 // outcome. It returns the wait the service asked for, if any.
 func (s *Service) deliver(ctx context.Context, ch *parley.Channel, cm *parley.ChannelMessage) (time.Duration, error) {
@@ -330,11 +334,15 @@ func (s *Service) deliver(ctx context.Context, ch *parley.Channel, cm *parley.Ch
 		_, err := s.store.Write(ctx, func(tx parley.Tx) error { return s.fail(ctx, tx, cm, reason) })
 		return 0, err
 	}
+	// A send in flight when the node stops finishes and is recorded
+	// (within a grace period), or the next holder would send it again.
+	// Cut off, it stays queued and is sent again by whichever node holds
+	// the channel next: the service may have taken it, and a duplicate
+	// is the price of never losing a message to a node that dies.
+	ctx, cancel := leases.Grace(ctx, sendGrace)
+	defer cancel()
 	id, sendErr := s.adapters[ch.Kind].Send(ctx, ch, out)
 	if ctx.Err() != nil {
-		// Shutting down mid-call: the message stays queued, and is sent
-		// again by whichever node holds the channel next. (The service
-		// may have taken it: a duplicate is the price of never losing one.)
 		return 0, nil
 	}
 	now := s.now()

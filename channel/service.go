@@ -57,8 +57,7 @@ type Service struct {
 	log      *slog.Logger
 
 	leases *leases.Runner[*parley.Channel] // this node's channels (worker.go)
-	unsub  func()
-	key    []byte // signs file links (files.go)
+	key    []byte                          // signs file links (files.go)
 	// errMu serialises noteError: a channel's poll and its sends report
 	// on the same *parley.Channel.
 	errMu sync.Mutex

@@ -29,28 +29,17 @@ func (s *Service) Start(ctx context.Context) error {
 		},
 		ID:      func(ch *parley.Channel) int64 { return ch.ID },
 		Version: func(ch *parley.Channel) time.Time { return ch.UpdatedAt },
-		Take: func(ctx context.Context, id int64, now, until time.Time) (bool, error) {
-			var held bool
-			_, err := s.store.Write(ctx, func(tx parley.Tx) error {
-				var err error
-				held, err = tx.LeaseChannel(ctx, id, s.cfg.Node, now, until)
-				return err
-			})
-			return held, err
-		},
+		Take: leases.TakeIn(s.store, func(ctx context.Context, tx parley.Tx, id int64, now, until time.Time) (bool, error) {
+			return tx.LeaseChannel(ctx, id, s.cfg.Node, now, until)
+		}),
 		Run: s.run, Lease: s.cfg.Lease, Now: s.now, Log: s.log,
+		Bus: s.bus, OnEvents: func(events []parley.Event) {
+			if queuedIn(events) {
+				s.leases.WakeAll()
+			}
+		},
 	}
-	unsub, err := s.bus.Subscribe(func(events []parley.Event) {
-		if queuedIn(events) {
-			s.leases.WakeAll()
-		}
-	})
-	if err != nil {
-		return err
-	}
-	s.unsub = unsub
-	s.leases.Start()
-	return nil
+	return s.leases.Start()
 }
 
 // Close stops the workers and gives up this node's leases, so that
@@ -60,7 +49,6 @@ func (s *Service) Close() {
 	if s.leases == nil {
 		return
 	}
-	s.unsub()
 	s.leases.Stop()
 }
 

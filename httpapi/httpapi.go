@@ -30,6 +30,7 @@ import (
 	"github.com/parley-chat/parley/presence"
 	"github.com/parley-chat/parley/realtime"
 	"github.com/parley-chat/parley/reminders"
+	"github.com/parley-chat/parley/routing"
 	"github.com/parley-chat/parley/webhooks"
 )
 
@@ -53,6 +54,7 @@ type Server struct {
 	LiveChat  *livechat.Service
 	Channels  *channel.Service  // nil: no channel routes
 	Webhooks  *webhooks.Service // nil: no webhook routes
+	Routing   *routing.Service  // nil: no distribution routes
 	Gateway   *realtime.Gateway
 	// Ready reports whether the node can serve (database, bus).
 	Ready func(ctx context.Context) error
@@ -135,7 +137,12 @@ func (s *Server) wrap(rt route) http.Handler {
 		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
 		err := s.serve(sw, r, rt)
 		if err != nil {
-			if parley.ErrorCode(err) == parley.EINTERNAL {
+			switch {
+			case parley.ErrorCode(err) != parley.EINTERNAL:
+			case r.Context().Err() != nil:
+				// The client hung up mid-request: not the server's failure.
+				s.Logger.Debug("request abandoned", "method", r.Method, "path", r.URL.Path, "err", err)
+			default:
 				s.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 			}
 			writeError(sw, err)
@@ -397,9 +404,11 @@ func queryTime(r *http.Request, name string) (time.Time, error) {
 // clientAddr is the address login attempts are limited by.
 func (s *Server) clientAddr(r *http.Request) string {
 	if s.TrustProxy {
-		if f := r.Header.Get("X-Forwarded-For"); f != "" {
-			first, _, _ := strings.Cut(f, ",")
-			return strings.TrimSpace(first)
+		// The last address is the one the trusted proxy appended; those
+		// before it are whatever the client sent.
+		if fs := r.Header.Values("X-Forwarded-For"); len(fs) > 0 {
+			f := fs[len(fs)-1]
+			return strings.TrimSpace(f[strings.LastIndexByte(f, ',')+1:])
 		}
 	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)

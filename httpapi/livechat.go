@@ -13,7 +13,7 @@ import (
 
 // routes is every endpoint: team chat's, then live chat's.
 func (s *Server) routes() []route {
-	return slices.Concat(s.coreRoutes(), s.liveChatRoutes(), s.inboxRoutes(), s.channelRoutes(), s.webhookRoutes())
+	return slices.Concat(s.coreRoutes(), s.liveChatRoutes(), s.inboxRoutes(), s.channelRoutes(), s.webhookRoutes(), s.routingRoutes())
 }
 
 // Live chat bodies.
@@ -317,7 +317,7 @@ func (s *Server) liveChatRoutes() []route {
 				return respond(w, http.StatusOK)(s.LiveChat.PublicConfig(r.Context(), r.PathValue("key"), r.Header.Get("Origin")))
 			}},
 		{Method: "POST", Path: "/api/v1/widget/sessions", Summary: "Widget: start or resume a visitor session", Public: true, Widget: true,
-			In: livechat.SessionInput{}, Out: livechat.Session{},
+			In: livechat.SessionInput{}, Out: livechat.VisitorSession{},
 			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				var in livechat.SessionInput
 				if err := decode(r, &in); err != nil {
@@ -410,7 +410,8 @@ func (s *Server) liveChatRoutes() []route {
 				if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
 					return parley.Invalid("upgrade", "this endpoint needs a WebSocket upgrade")
 				}
-				s.Gateway.ServeVisitor(w, r, visitor(r).Contact, cursor)
+				v := visitor(r)
+				s.Gateway.ServeVisitor(w, r, v.Contact, cursor, s.LiveChat.TokenLeft(v))
 				return nil
 			}},
 	}

@@ -42,6 +42,10 @@ type Dialog struct {
 	// ChannelName is the name administrators gave the connected channel
 	// the customer writes through (seed 003: shown beside its icon).
 	ChannelName string `json:"channel_name,omitempty"`
+	// QueueNote says why an open dialog nobody is in charge of still
+	// waits, when the distribution found nobody for its level ("all 4
+	// managers at capacity").
+	QueueNote string `json:"queue_note,omitempty"`
 }
 
 // Consultant is a consultant connected to a dialog.
@@ -69,7 +73,7 @@ func (s *Service) dialogs(ctx context.Context, r parley.Reader, convs []*parley.
 	if err != nil {
 		return nil, err
 	}
-	last, err := r.LastMessages(ctx, ids)
+	last, err := r.LastDialogMessages(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -83,6 +87,17 @@ func (s *Service) dialogs(ctx context.Context, r parley.Reader, convs []*parley.
 	}
 	projects := map[int64]*parley.Project{}
 	channels := map[int64]*parley.Channel{}
+	var queued []int64 // projects with dialogs waiting for a manager
+	for _, c := range convs {
+		if c.Support.Status == parley.SupportOpen && c.Support.AssigneeID == 0 {
+			queued = append(queued, c.Support.ProjectID)
+		}
+	}
+	slices.Sort(queued)
+	notes, err := r.RoutingNotes(ctx, slices.Compact(queued))
+	if err != nil {
+		return nil, err
+	}
 	// The consultants' and managers' names, in one query for the page.
 	var userIDs []int64
 	for _, c := range convs {
@@ -165,6 +180,9 @@ func (s *Service) dialogs(ctx context.Context, r parley.Reader, convs []*parley.
 			}
 		}
 		d.Waiting = waiting(c, len(d.Consultants), d.LastMessage)
+		if c.Support.Status == parley.SupportOpen && c.Support.AssigneeID == 0 && p.Distribution.Auto() {
+			d.QueueNote = notes[p.ID][max(c.Support.Level, parley.Level1)]
+		}
 		if d.LastMessage != nil && d.LastMessage.Kind == parley.MsgWhisper {
 			d.LastMessage = nil // the sidebar preview is the last thing said to the visitor
 		}
@@ -404,9 +422,30 @@ func (s *Service) visibleProjects(ctx context.Context, actor *parley.User) ([]in
 }
 
 // dialogFor loads a dialog the actor may act on.
+// lockedDialog is dialogFor in a writing transaction: the dialog is locked
+// first and read as it is then, so that a change decided on it (taking
+// charge, reassigning) cannot overwrite one committed meanwhile by another
+// transaction (PostgreSQL reads without locking otherwise).
+func (s *Service) lockedDialog(ctx context.Context, tx parley.Tx, actor *parley.User, id int64) (*parley.Conversation, error) {
+	cs, err := tx.LockConversations(ctx, []int64{id})
+	if err != nil {
+		return nil, err
+	}
+	return s.visibleDialog(ctx, cs[id], actor)
+}
+
 func (s *Service) dialogFor(ctx context.Context, r parley.Reader, actor *parley.User, id int64) (*parley.Conversation, error) {
 	c, err := r.ConversationByID(ctx, id)
-	if err != nil || c.Support == nil {
+	if err != nil {
+		return nil, parley.Errorf(parley.ENOTFOUND, "dialog not found")
+	}
+	return s.visibleDialog(ctx, c, actor)
+}
+
+// visibleDialog returns c if it is a dialog actor may see; otherwise it is
+// not found, as a dialog that does not exist.
+func (s *Service) visibleDialog(ctx context.Context, c *parley.Conversation, actor *parley.User) (*parley.Conversation, error) {
+	if c == nil || c.Support == nil {
 		return nil, parley.Errorf(parley.ENOTFOUND, "dialog not found")
 	}
 	ok, err := s.CanView(ctx, c, actor)
@@ -438,7 +477,7 @@ func (s *Service) change(ctx context.Context, actor *parley.User, id int64, fn f
 	var c *parley.Conversation
 	_, err := s.store.Write(ctx, func(tx parley.Tx) error {
 		var err error
-		if c, err = s.dialogFor(ctx, tx, actor, id); err != nil {
+		if c, err = s.lockedDialog(ctx, tx, actor, id); err != nil {
 			return err
 		}
 		level, err := staffLevel(ctx, tx, c.Support.ProjectID, actor.ID)
@@ -472,18 +511,33 @@ func (s *Service) Connect(ctx context.Context, actor *parley.User, id int64) (*D
 		if _, err := tx.Member(ctx, c.ID, actor.ID); err == nil {
 			return nil // already connected
 		}
-		if err := tx.AddMember(ctx, &parley.Member{ConversationID: c.ID, UserID: actor.ID, ReadSeq: c.LastSeq, DeliveredSeq: c.LastSeq,
-			JoinedAt: s.now()}); err != nil {
-			return err
-		}
+		over := ""
 		if c.Support.AssigneeID == 0 {
-			// The first to connect takes charge of the dialog.
+			// The first to connect takes charge of the dialog, within
+			// their capacity (an administrator may go past it).
+			if c.Support.Status == parley.SupportOpen {
+				p, err := tx.ProjectByID(ctx, c.Support.ProjectID)
+				if err != nil {
+					return err
+				}
+				if over, err = s.claim(ctx, tx, p, c, actor.ID, canManage(ctx, tx, actor) == nil); err != nil {
+					return err
+				}
+				c.Support.AssignedAt, c.Support.QueuedAt, c.Support.QueueDue = s.now(), time.Time{}, time.Time{}
+			}
 			c.Support.AssigneeID = actor.ID
 			if err := tx.UpdateConversation(ctx, c); err != nil {
 				return err
 			}
 		}
-		return s.systemLine(ctx, tx, c, parley.SystemEvent{Action: parley.ActionConnected, ActorID: actor.ID})
+		if err := tx.AddMember(ctx, &parley.Member{ConversationID: c.ID, UserID: actor.ID, ReadSeq: c.LastSeq, DeliveredSeq: c.LastSeq,
+			JoinedAt: s.now()}); err != nil {
+			return err
+		}
+		if err := s.systemLine(ctx, tx, c, parley.SystemEvent{Action: parley.ActionConnected, ActorID: actor.ID}); err != nil {
+			return err
+		}
+		return s.overCapacity(ctx, tx, c, actor.ID, actor.ID, over)
 	})
 }
 
@@ -549,7 +603,15 @@ func (s *Service) Transfer(ctx context.Context, actor *parley.User, id int64, in
 				return parley.Errorf(parley.ECONFLICT, "this project has no level-2 specialists")
 			}
 		}
-		c.Support.Level, c.Support.TransferTo = parley.Level2, in.UserID
+		p, err := tx.ProjectByID(ctx, c.Support.ProjectID)
+		if err != nil {
+			return err
+		}
+		// Level 2 takes it from here: the level-1 manager's place is
+		// free, and the dialog waits in the level-2 queue (or for the
+		// specialist named).
+		c.Support.Level, c.Support.TransferTo, c.Support.AssigneeID = parley.Level2, in.UserID, 0
+		enqueue(p, c, s.now())
 		if err := tx.UpdateConversation(ctx, c); err != nil {
 			return err
 		}
@@ -576,6 +638,7 @@ func (s *Service) Close(ctx context.Context, actor *parley.User, id int64) (*Dia
 		c.Support.Status, c.Support.ClosedAt, c.Key = parley.SupportClosed, s.now(), ""
 		// A reopened dialog counts from the customer's next message.
 		c.Support.WaitingSince, c.Support.Unanswered = time.Time{}, 0
+		c.Support.QueuedAt, c.Support.QueueDue, c.Support.ReplyState, c.Support.MissedBy = time.Time{}, time.Time{}, parley.ReplyInTime, nil
 		if err := tx.UpdateConversation(ctx, c); err != nil {
 			return err
 		}
@@ -596,6 +659,18 @@ func (s *Service) Reopen(ctx context.Context, tx parley.Tx, c *parley.Conversati
 		return err
 	}
 	c.Key, c.Support.Status, c.Support.ClosedAt = key, parley.SupportOpen, time.Time{}
+	p, err := tx.ProjectByID(ctx, c.Support.ProjectID)
+	if err != nil {
+		return err
+	}
+	if by == 0 && p.Distribution.Auto() {
+		// The customer is back: the distribution gives the dialog to
+		// whoever is free now, like a new one.
+		c.Support.AssigneeID = 0
+	}
+	if c.Support.AssigneeID == 0 {
+		enqueue(p, c, s.now())
+	}
 	if err := tx.UpdateConversation(ctx, c); err != nil {
 		return err
 	}
@@ -611,15 +686,21 @@ func (s *Service) Reopen(ctx context.Context, tx parley.Tx, c *parley.Conversati
 // systemLine stores a system line in a dialog and announces it to staff
 // and, projected, to the visitor.
 func (s *Service) systemLine(ctx context.Context, tx parley.Tx, c *parley.Conversation, ev parley.SystemEvent) error {
+	_, err := s.line(ctx, tx, c, ev)
+	return err
+}
+
+// line is systemLine, returning the line.
+func (s *Service) line(ctx context.Context, tx parley.Tx, c *parley.Conversation, ev parley.SystemEvent) (*parley.Message, error) {
 	m := &parley.Message{ConversationID: c.ID, Kind: parley.MsgEvent, Event: &ev, Status: parley.StatusSent, CreatedAt: s.now()}
 	if err := tx.InsertMessage(ctx, m); err != nil {
-		return err
+		return nil, err
 	}
 	c.LastSeq = m.Seq
 	e := parley.NewEvent(parley.EventMessageCreated, c.ID, 0, m)
 	e.Seq = m.Seq
 	tx.Emit(e)
-	return s.emitVisitorMessage(ctx, tx, c, m, parley.EventMessageCreated)
+	return m, s.emitVisitorMessage(ctx, tx, c, m, parley.EventMessageCreated)
 }
 
 func (s *Service) emitVisitorMessage(ctx context.Context, tx parley.Tx, c *parley.Conversation, m *parley.Message, typ string) error {
@@ -689,11 +770,13 @@ func noteActivity(ctx context.Context, tx parley.Tx, c *parley.Conversation, m *
 	if m.ContactID != 0 {
 		sup.LastFrom = parley.FromCustomer
 		if sup.WaitingSince.IsZero() {
-			sup.WaitingSince = m.CreatedAt
+			// A new wait: the reply limits count from here.
+			sup.WaitingSince, sup.ReplyState, sup.MissedBy = m.CreatedAt, parley.ReplyInTime, nil
 		}
 		sup.Unanswered++
 	} else {
 		sup.LastFrom, sup.WaitingSince, sup.Unanswered = parley.FromManager, time.Time{}, 0
+		sup.ReplyState, sup.MissedBy = parley.ReplyInTime, nil
 	}
 	return tx.UpdateConversation(ctx, c)
 }
@@ -743,7 +826,7 @@ func (s *Service) TypingEvents(ctx context.Context, c *parley.Conversation, acto
 	if err != nil {
 		return nil, err
 	}
-	all, err := s.store.ProjectStaff(ctx, c.Support.ProjectID)
+	all, err := s.projectStaff(ctx, c.Support.ProjectID)
 	if err != nil {
 		return nil, err
 	}

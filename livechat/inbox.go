@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/parley-chat/parley"
@@ -327,7 +328,7 @@ func (s *Service) Reassign(ctx context.Context, actor *parley.User, id int64, in
 	var c *parley.Conversation
 	_, err := s.store.Write(ctx, func(tx parley.Tx) error {
 		var err error
-		if c, err = s.dialogFor(ctx, tx, actor, id); err != nil {
+		if c, err = s.lockedDialog(ctx, tx, actor, id); err != nil {
 			return err
 		}
 		prev := c.Support.AssigneeID
@@ -348,40 +349,32 @@ func (s *Service) Reassign(ctx context.Context, actor *parley.User, id int64, in
 		if level == 0 {
 			return parley.Invalid("user_id", "choose one of the project's specialists")
 		}
+		over := ""
+		if c.Support.Status == parley.SupportOpen {
+			p, err := tx.ProjectByID(ctx, c.Support.ProjectID)
+			if err != nil {
+				return err
+			}
+			if over, err = s.claim(ctx, tx, p, c, in.UserID, canManage(ctx, tx, actor) == nil); err != nil {
+				return err
+			}
+			c.Support.AssignedAt, c.Support.QueuedAt, c.Support.QueueDue = s.now(), time.Time{}, time.Time{}
+		}
 		c.Support.AssigneeID = in.UserID
 		if err := tx.UpdateConversation(ctx, c); err != nil {
 			return err
 		}
-		if err := tx.SetRevoked(ctx, c.ID, in.UserID, false); err != nil {
+		if err := s.handOver(ctx, tx, c, prev, in.UserID); err != nil {
 			return err
-		}
-		// The manager in charge is connected: they can answer at once,
-		// and the dialog counts unread messages for them from now on.
-		if _, err := tx.Member(ctx, c.ID, in.UserID); parley.ErrorCode(err) == parley.ENOTFOUND {
-			if err := tx.AddMember(ctx, &parley.Member{ConversationID: c.ID, UserID: in.UserID, ReadSeq: c.LastSeq,
-				DeliveredSeq: c.LastSeq, JoinedAt: s.now()}); err != nil {
-				return err
-			}
-		} else if err != nil {
-			return err
-		}
-		if prev != 0 {
-			if err := tx.SetRevoked(ctx, c.ID, prev, true); err != nil {
-				return err
-			}
-			if _, err := tx.Member(ctx, c.ID, prev); err == nil {
-				if err := tx.RemoveMember(ctx, c.ID, prev); err != nil {
-					return err
-				}
-			}
-			// Gone from their list, whether they were connected or not.
-			tx.Emit(parley.NewEvent(parley.EventConversationRemoved, c.ID, prev, map[string]int64{"conversation_id": c.ID}))
 		}
 		ids := []int64{in.UserID}
 		if prev != 0 {
 			ids = append(ids, prev)
 		}
 		if err := s.systemLine(ctx, tx, c, parley.SystemEvent{Action: parley.ActionReassigned, ActorID: actor.ID, UserIDs: ids}); err != nil {
+			return err
+		}
+		if err := s.overCapacity(ctx, tx, c, actor.ID, in.UserID, over); err != nil {
 			return err
 		}
 		return s.emitDialog(ctx, tx, c)

@@ -25,6 +25,8 @@ type ProjectInput struct {
 	// AttachmentLimits replace the project's per-channel attachment
 	// limits (channels left out get their defaults back).
 	AttachmentLimits *map[string]parley.AttachmentLimits `json:"attachment_limits"`
+	// Distribution replaces the project's distribution settings.
+	Distribution *parley.Distribution `json:"distribution"`
 }
 
 const maxText = 2000
@@ -63,6 +65,13 @@ func (in *ProjectInput) apply(ctx context.Context, r parley.Reader, p *parley.Pr
 	}
 	if in.ChatEnabled != nil {
 		p.ChatEnabled = *in.ChatEnabled
+	}
+	if in.Distribution != nil {
+		d, err := validDistribution(ctx, r, p.ID, *in.Distribution)
+		if err != nil {
+			return err
+		}
+		p.Distribution = d
 	}
 	if in.ReplyLimits != nil {
 		l := *in.ReplyLimits
@@ -233,7 +242,19 @@ func (s *Service) UpdateProject(ctx context.Context, actor *parley.User, id int6
 		if err := in.apply(ctx, tx, p); err != nil {
 			return err
 		}
-		return tx.UpdateProject(ctx, p)
+		if err := tx.UpdateProject(ctx, p); err != nil {
+			return err
+		}
+		// Those who manage live chat see settings change, and the
+		// project's distribution, on whichever node, looks again.
+		managers, err := tx.UsersWithRight(ctx, parley.RightChatSettings)
+		if err != nil {
+			return err
+		}
+		e := parley.NewEvent(parley.EventProjectUpdated, 0, 0, map[string]int64{"project_id": p.ID})
+		e.Audience = append([]int64{}, managers...) // never nil: nil would be everyone
+		tx.Emit(e)
+		return nil
 	})
 	return p, err
 }
@@ -264,6 +285,7 @@ func (s *Service) DeleteProject(ctx context.Context, actor *parley.User, id int6
 		}
 		return tx.DeleteProject(ctx, id)
 	})
+	s.forgetStaff(id)
 	return err
 }
 
@@ -391,6 +413,7 @@ func (s *Service) AddSpecialist(ctx context.Context, actor *parley.User, project
 		}
 		return tx.AddSpecialist(ctx, sp)
 	})
+	s.forgetStaff(projectID)
 	return sp, err
 }
 
@@ -412,6 +435,7 @@ func (s *Service) EraseSpecialists(ctx context.Context, actor *parley.User, proj
 		n, err = tx.DeleteSpecialists(ctx, projectID, ids)
 		return err
 	})
+	s.forgetStaff(projectID)
 	return n, err
 }
 
@@ -560,4 +584,79 @@ func validLimit(field string, l parley.ReplyLimit) error {
 		return parley.Invalid(field, "the warning (warn_s) comes before the limit (limit_s)")
 	}
 	return nil
+}
+
+// Bounds of the distribution's settings.
+const (
+	maxCapacity        = 1000
+	maxProjectCapacity = 1_000_000
+)
+
+// validDistribution checks distribution settings: a known policy, bounded
+// capacities, and managers who serve the project.
+func validDistribution(ctx context.Context, r parley.Reader, projectID int64, d parley.Distribution) (parley.Distribution, error) {
+	if d.Policy == "" {
+		d.Policy = parley.PolicyOff
+	}
+	if !slices.Contains(parley.Policies, d.Policy) {
+		return d, parley.Invalid("distribution.policy", "policy is one of off, round_robin, fewest_open")
+	}
+	for _, f := range []struct {
+		name     string
+		v, limit int
+	}{{"capacity", d.Capacity, maxCapacity}, {"project_capacity", d.ProjectCapacity, maxProjectCapacity}, {"burst", d.Burst, maxCapacity}} {
+		if f.v < 0 || f.v > f.limit {
+			return d, parley.Invalid("distribution."+f.name, "%s is from 0 (no limit) to %d", f.name, f.limit)
+		}
+	}
+	var staff []parley.StaffRole
+	if projectID != 0 {
+		var err error
+		if staff, err = r.ProjectStaff(ctx, projectID); err != nil {
+			return d, err
+		}
+	}
+	serves := func(id int64) bool {
+		return slices.ContainsFunc(staff, func(s parley.StaffRole) bool { return s.UserID == id })
+	}
+	if len(d.Managers) > maxCapacity {
+		return d, parley.Invalid("distribution.managers", "at most %d managers", maxCapacity)
+	}
+	seen := map[int64]bool{}
+	for _, m := range d.Managers {
+		switch {
+		case !serves(m.UserID):
+			return d, parley.Invalid("distribution.managers", "user %d is not a specialist of this project", m.UserID)
+		case seen[m.UserID]:
+			return d, parley.Invalid("distribution.managers", "user %d is listed twice", m.UserID)
+		case m.Capacity < 1 || m.Capacity > maxCapacity:
+			return d, parley.Invalid("distribution.managers", "a manager's capacity is from 1 to %d", maxCapacity)
+		}
+		seen[m.UserID] = true
+	}
+	if d.Managers == nil {
+		d.Managers = []parley.ManagerCapacity{}
+	}
+	if d.Channels == nil {
+		d.Channels = map[string][]int64{}
+	}
+	for kind, ids := range d.Channels {
+		if !slices.Contains(parley.Channels, kind) {
+			return d, parley.Invalid("distribution.channels", "there is no channel %q", kind)
+		}
+		if len(ids) == 0 || len(ids) > maxCapacity {
+			return d, parley.Invalid("distribution.channels", "%s lists from 1 to %d managers (leave it out for all)", kind, maxCapacity)
+		}
+		for _, id := range ids {
+			if !serves(id) {
+				return d, parley.Invalid("distribution.channels", "user %d is not a specialist of this project", id)
+			}
+		}
+		ids = slices.Clone(ids)
+		slices.Sort(ids)
+		if len(slices.Compact(ids)) != len(d.Channels[kind]) {
+			return d, parley.Invalid("distribution.channels", "%s lists a manager twice", kind)
+		}
+	}
+	return d, nil
 }

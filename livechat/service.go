@@ -50,6 +50,7 @@ type Service struct {
 	floods   *ratelimit.Limiter
 	secret   []byte // signs visitor tokens
 	channels Channels
+	staff    staffCache
 }
 
 // New returns the service and installs it as messaging's support hook.

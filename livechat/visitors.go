@@ -21,12 +21,20 @@ import (
 type Visitor struct {
 	Contact *parley.Contact
 	Project *parley.Project
+	// Expires is when the token the visitor came with stops being
+	// accepted; their WebSocket ends then (TokenLeft).
+	Expires time.Time
 }
 
-// Token returns a signed visitor token: "contact.project.expiry.signature".
-func (s *Service) token(contactID, projectID int64, exp time.Time) string {
+// TokenLeft is how long the visitor's token stays valid, by the service's
+// clock: the visitor socket is closed when it runs out.
+func (s *Service) TokenLeft(v *Visitor) time.Duration { return v.Expires.Sub(s.now()) }
+
+// token returns a signed visitor token, "contact.project.expiry.signature",
+// and the instant it expires (exp to the second, as the token says it).
+func (s *Service) token(contactID, projectID int64, exp time.Time) (string, time.Time) {
 	payload := fmt.Sprintf("%d.%d.%d", contactID, projectID, exp.Unix())
-	return payload + "." + s.sign(payload)
+	return payload + "." + s.sign(payload), time.Unix(exp.Unix(), 0).UTC()
 }
 
 func (s *Service) sign(payload string) string {
@@ -82,7 +90,9 @@ func (s *Service) visitorOf(ctx context.Context, token string) (*Visitor, error)
 		}
 		n[k] = v
 	}
-	if s.now().Unix() > n[2] {
+	// Expired from the very instant the session answer named (expires_at).
+	exp := time.Unix(n[2], 0).UTC()
+	if !s.now().Before(exp) {
 		return nil, errExpiredToken
 	}
 	c, err := s.store.ContactByID(ctx, n[0])
@@ -93,7 +103,7 @@ func (s *Service) visitorOf(ctx context.Context, token string) (*Visitor, error)
 	if err != nil {
 		return nil, errBadToken
 	}
-	return &Visitor{Contact: c, Project: p}, nil
+	return &Visitor{Contact: c, Project: p, Expires: exp}, nil
 }
 
 // AllowOrigin is the rule for which websites may embed a project's chat.
@@ -184,7 +194,7 @@ func (s *Service) onlineAt(ctx context.Context, p *parley.Project, level int, to
 	if to != 0 {
 		return s.presence.Online(to), nil
 	}
-	staff, err := s.store.ProjectStaff(ctx, p.ID)
+	staff, err := s.projectStaff(ctx, p.ID)
 	if err != nil {
 		return false, err
 	}
@@ -210,9 +220,17 @@ type SessionInput struct {
 	UTMSource string            `json:"utm_source"`
 }
 
-// Session is a started widget session.
-type Session struct {
-	Token        string               `json:"token"`
+// VisitorSession is a started widget session. (Named apart from
+// parley.Session, a staff sign-in: the OpenAPI document names schemas by
+// type name.)
+type VisitorSession struct {
+	Token string `json:"token"`
+	// ExpiresAt is when the token stops being accepted; ExpiresIn says
+	// the same in seconds from now, for a client whose clock is not the
+	// server's. A session started with the token before then renews it
+	// for the same visitor; the visitor socket ends at expiry (4401).
+	ExpiresAt    time.Time            `json:"expires_at"`
+	ExpiresIn    int64                `json:"expires_in"`
 	Contact      *VisitorContact      `json:"contact"`
 	Conversation *VisitorConversation `json:"conversation"`
 }
@@ -232,7 +250,7 @@ func visitorContact(c *parley.Contact) *VisitorContact {
 // StartSession identifies the visitor: by a verified id from the host
 // site, else by their earlier token, else as a new contact. The contact
 // card records where they came from.
-func (s *Service) StartSession(ctx context.Context, in SessionInput, origin string) (*Session, error) {
+func (s *Service) StartSession(ctx context.Context, in SessionInput, origin string) (*VisitorSession, error) {
 	p, err := s.store.ProjectByKey(ctx, in.Project)
 	if err != nil {
 		return nil, parley.Errorf(parley.ENOTFOUND, "no chat with this key")
@@ -290,7 +308,10 @@ func (s *Service) StartSession(ctx context.Context, in SessionInput, origin stri
 	if err != nil {
 		return nil, err
 	}
-	sess := &Session{Token: s.token(c.ID, p.ID, s.now().Add(s.cfg.TokenTTL)), Contact: visitorContact(c)}
+	now := s.now()
+	sess := &VisitorSession{Contact: visitorContact(c)}
+	sess.Token, sess.ExpiresAt = s.token(c.ID, p.ID, now.Add(s.cfg.TokenTTL))
+	sess.ExpiresIn = int64(sess.ExpiresAt.Sub(now) / time.Second)
 	if conv, err := s.store.LastDialog(ctx, c.ID); err == nil {
 		if sess.Conversation, err = s.visitorConversation(ctx, s.store, conv); err != nil {
 			return nil, err
@@ -747,6 +768,11 @@ func (s *Service) OpenDialog(ctx context.Context, tx parley.Tx, contact *parley.
 		}
 		c.Support.Channel, c.Support.ChannelID = ch.Kind, ch.ID
 	}
+	p, err := tx.ProjectByID(ctx, contact.ProjectID)
+	if err != nil {
+		return nil, err
+	}
+	enqueue(p, c, c.CreatedAt)
 	if err := tx.CreateConversation(ctx, c); err != nil {
 		return nil, err
 	}
@@ -802,7 +828,7 @@ func (s *Service) staffAudience(ctx context.Context, c *parley.Conversation, exc
 	if err != nil {
 		return nil, err
 	}
-	staff, err := s.store.ProjectStaff(ctx, c.Support.ProjectID)
+	staff, err := s.projectStaff(ctx, c.Support.ProjectID)
 	if err != nil {
 		return nil, err
 	}

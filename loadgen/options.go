@@ -72,6 +72,10 @@ type Options struct {
 	// with one customer message, are opened before the run, as a backlog.
 	Managers int
 	Dialogs  int
+
+	// Observer, if set, hears every hello, message and acknowledgement of
+	// the chat mode's users (a test comparing the run with the database).
+	Observer Observer
 }
 
 // The send schedules (Options.Schedule).

@@ -48,6 +48,12 @@ type Report struct {
 	Lost              int64            `json:"lost"`               // acknowledged but missing at some member after the drain
 	MissingDeliveries int64            `json:"missing_deliveries"` // the receipts those lost messages lack
 	Reconnects        int64            `json:"reconnects"`         // sockets the server closed and the bench resumed
+	// Of those, the sockets that resumed (hello on a new socket), and how
+	// long each took from the loss being seen to that hello.
+	Resumed        int64   `json:"resumed"`
+	ReconnectP50Ms float64 `json:"reconnect_p50_ms"`
+	ReconnectP99Ms float64 `json:"reconnect_p99_ms"`
+	ReconnectMaxMs float64 `json:"reconnect_max_ms"`
 
 	MetricsAvailable    bool    `json:"metrics_available"`
 	ServerRSSBytes      int64   `json:"server_rss_bytes"`   // at the end of the send phase
@@ -90,10 +96,11 @@ type Report struct {
 
 // finish computes the report's totals once every goroutine has ended.
 func (r *runner) finish(rep *Report) {
-	var lat, ackLat, lag []int64
+	var lat, ackLat, lag, reconn []int64
 	var nLat, nAck, nLag int
 	for _, u := range r.users {
 		nLat, nAck, nLag = nLat+len(u.lat), nAck+len(u.ackLat), nLag+len(u.lag)
+		reconn = append(reconn, u.reconn...)
 	}
 	lat, ackLat, lag = make([]int64, 0, nLat), make([]int64, 0, nAck), make([]int64, 0, nLag)
 	want := int32(r.opt.GroupSize - 1)
@@ -129,6 +136,9 @@ func (r *runner) finish(rep *Report) {
 	rep.P50Ms, rep.P99Ms, rep.MaxMs = ms(quantile(lat, 0.50)), ms(quantile(lat, 0.99)), ms(quantile(lat, 1))
 	rep.AckP50Ms, rep.AckP99Ms, rep.AckMaxMs = ms(quantile(ackLat, 0.50)), ms(quantile(ackLat, 0.99)), ms(quantile(ackLat, 1))
 	rep.SendLagP99Ms = ms(quantile(lag, 0.99))
+	slices.Sort(reconn)
+	rep.Resumed = int64(len(reconn))
+	rep.ReconnectP50Ms, rep.ReconnectP99Ms, rep.ReconnectMaxMs = ms(quantile(reconn, 0.50)), ms(quantile(reconn, 0.99)), ms(quantile(reconn, 1))
 
 	s := &r.st
 	rep.MessagesSent = s.sent.Load()
@@ -200,7 +210,12 @@ func (rep *Report) Print(w io.Writer) {
 	p("send lag", "p99 %.1f ms  (how late the bench's own sends were)", rep.SendLagP99Ms)
 	p("errors", "%s", errorSummary(rep.Errors, rep.ErrorCodes))
 	p("lost", "%d  (acknowledged, yet missing at some member after the drain; %d receipts missing)", rep.Lost, rep.MissingDeliveries)
-	p("reconnects", "%d", rep.Reconnects)
+	if rep.Reconnects == 0 {
+		p("reconnects", "0")
+	} else {
+		p("reconnects", "%d, %d resumed: p50 %.1f ms  p99 %.1f ms  max %.1f ms  (a lost socket to hello on its new one)",
+			rep.Reconnects, rep.Resumed, rep.ReconnectP50Ms, rep.ReconnectP99Ms, rep.ReconnectMaxMs)
+	}
 	if rep.StormConnections > 0 {
 		p("storm", "%d sockets caught up in %.2f s: each p50 %.1f ms  p99 %.1f ms  max %.1f ms; %d missed messages received, %d missing; server %.2f ms CPU per connection",
 			rep.StormConnections, rep.StormS, rep.StormP50Ms, rep.StormP99Ms, rep.StormMaxMs, rep.StormMissed, rep.StormMissing, rep.StormServerCPUMsPerConn)

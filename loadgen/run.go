@@ -44,6 +44,7 @@ type runner struct {
 	storming    atomic.Bool    // the users' sockets drop on purpose (storm)
 	cutoff      int64          // end of the drain (ns since epoch): later acknowledgements cannot be lost
 	st          stats
+	progressMu  sync.Mutex
 }
 
 // stats are the counters every goroutine adds to.
@@ -120,8 +121,12 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 	return r.run(ctx)
 }
 
+// progress writes a progress line. Readers write too (a socket lost), so
+// lines are serialised: Options.Progress need not be safe for concurrent use.
 func (r *runner) progress(format string, args ...any) {
 	if r.opt.Progress != nil {
+		r.progressMu.Lock()
+		defer r.progressMu.Unlock()
 		fmt.Fprintf(r.opt.Progress, "bench: "+format+"\n", args...)
 	}
 }
@@ -498,25 +503,37 @@ func (r *runner) closeUserSockets() {
 
 // dial opens a WebSocket for token, resuming after cursor if it is not 0.
 func (r *runner) dial(ctx context.Context, token string, cursor int64) (*websocket.Conn, error) {
+	ws, _, err := r.dialResp(ctx, token, cursor)
+	return ws, err
+}
+
+// dialResp is dial that also returns the handshake's answer.
+func (r *runner) dialResp(ctx context.Context, token string, cursor int64) (*websocket.Conn, *http.Response, error) {
 	u := r.wsURL
 	if cursor > 0 {
 		u += fmt.Sprintf("&cursor=%d", cursor)
 	}
-	return dialWS(ctx, r.wsHC, u, http.Header{"Authorization": {"Bearer " + token}})
+	return dialWSResp(ctx, r.wsHC, u, http.Header{"Authorization": {"Bearer " + token}})
 }
 
 // dialWS opens a WebSocket at url with the given request headers.
 func dialWS(ctx context.Context, hc *http.Client, url string, h http.Header) (*websocket.Conn, error) {
+	ws, _, err := dialWSResp(ctx, hc, url, h)
+	return ws, err
+}
+
+// dialWSResp is dialWS that also returns the handshake's answer.
+func dialWSResp(ctx context.Context, hc *http.Client, url string, h http.Header) (*websocket.Conn, *http.Response, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	ws, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPClient: hc, HTTPHeader: h})
+	ws, resp, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPClient: hc, HTTPHeader: h})
 	if err != nil {
-		return nil, err
+		return nil, resp, err
 	}
 	// The server sends many frames as one message; there is no bound to
 	// what a burst can hold.
 	ws.SetReadLimit(1 << 30)
-	return ws, nil
+	return ws, resp, nil
 }
 
 // openIdle opens one idle connection of u and waits for its hello.

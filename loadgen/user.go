@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -56,6 +57,11 @@ type simUser struct {
 	lastSeq map[int64]int64 // conversation → last message seq received
 	lat     []int64         // delivery latencies of other users' messages (ns)
 	ackLat  []int64         // acknowledgement latencies of its own messages (ns)
+	// A socket that replaces a lost one: when the loss was seen and when
+	// the new socket's hello came (ns since epoch), and each such wait.
+	lostAt, helloAt int64
+	reconn          []int64
+	resp            *http.Response // the current socket's handshake answer, for the Observer
 	// Owned by the sender.
 	lag []int64 // how late each send was against its schedule (ns)
 }
@@ -104,9 +110,12 @@ func (r *runner) connect(ctx context.Context, u *simUser) error {
 // message, which must begin with hello (a resumed stream continues with the
 // missed events in the same message).
 func (r *runner) open(ctx context.Context, u *simUser) (*websocket.Conn, error) {
-	ws, err := r.dial(ctx, u.token, u.cursor.Load())
+	ws, resp, err := r.dialResp(ctx, u.token, u.cursor.Load())
 	if err != nil {
 		return nil, err
+	}
+	if r.opt.Observer != nil {
+		u.resp = resp
 	}
 	if err := r.readOne(u, ws, true); err != nil {
 		ws.CloseNow()
@@ -152,6 +161,10 @@ func (r *runner) read(u *simUser, ws *websocket.Conn) {
 		if r.ending.Load() || r.storming.Load() {
 			return
 		}
+		// The reconnect time runs from here, when the loss is seen (a
+		// node that died: its sockets end at once), to the new socket's
+		// hello: the wait a user sees.
+		u.lostAt = time.Since(r.epoch).Nanoseconds()
 		if n := r.st.reconnects.Add(1); n <= 5 {
 			r.progress("user %d lost its connection (%v); resuming", u.idx, err)
 		}
@@ -167,6 +180,7 @@ func (r *runner) read(u *simUser, ws *websocket.Conn) {
 			r.swap(u, nil)
 			return
 		}
+		u.reconn = append(u.reconn, u.helloAt-u.lostAt)
 		if !r.swap(u, ws) {
 			return
 		}
@@ -206,8 +220,16 @@ func (r *runner) handle(u *simUser, msg []byte) (hello bool) {
 			r.onError(u, &f)
 		case `"hello"`:
 			hello = true
+			u.helloAt = now
 			if f.resync {
 				r.st.fail("resync", 1) // events were missed for good
+			}
+			if o := r.opt.Observer; o != nil {
+				var lost time.Time
+				if u.lostAt != 0 {
+					lost = r.epoch.Add(time.Duration(u.lostAt))
+				}
+				o.Hello(u.id, u.resp, lost, r.epoch.Add(time.Duration(now)))
 			}
 		}
 		if f.id > u.cursor.Load() {
@@ -221,6 +243,9 @@ func (r *runner) onMessage(u *simUser, f *frame, now int64) {
 	if err != nil {
 		r.st.fail("bad_frame", 1)
 		return
+	}
+	if o := r.opt.Observer; o != nil {
+		o.Received(u.id, f.id, f.conv, f.seq)
 	}
 	if f.seq <= u.lastSeq[f.conv] {
 		r.st.fail("duplicate_delivery", 1) // or out of order: either breaks the stream's promise
@@ -255,6 +280,9 @@ func (r *runner) onAck(u *simUser, f *frame, now int64) {
 		return
 	}
 	rec.ackAt.Store(now)
+	if o := r.opt.Observer; o != nil {
+		o.Acked(u.id, strconv.Itoa(u.idx)+"."+strconv.Itoa(k))
+	}
 	r.st.acked.Add(1)
 	r.st.expected.Add(int64(r.opt.GroupSize - 1))
 	u.ackLat = append(u.ackLat, now-rec.sentAt.Load())

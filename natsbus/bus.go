@@ -3,10 +3,11 @@
 // the batches it commits on one subject and every node, the publisher
 // included, subscribes to it.
 //
-// Core NATS delivers at most once. A node that is disconnected from NATS
+// Core NATS delivers at most once, and orders each publisher's messages but
+// not different publishers' ones. A node that is disconnected from NATS
 // misses the batches published meanwhile (its own are buffered and sent on
-// reconnect); the real-time gateway's resume from the store is what makes
-// durable events survive that, as it does for a client's own disconnects.
+// reconnect). Parley wraps this bus in internal/ordered, which puts durable
+// events back in stream order and reads what the bus lost from the store.
 package natsbus
 
 import (

@@ -45,8 +45,12 @@ type conn struct {
 	queue    []item
 	held     []item // live events that arrived while resuming
 	resuming bool
-	writing  bool
-	closed   bool
+	// sent is the newest stream position queued for the client. A node's
+	// stream is in order but may lag behind the cursor a client brings
+	// from another node: what is at or below it is the client's already.
+	sent    int64
+	writing bool
+	closed  bool
 	// closeCode and closeReason, once set (shut), are what the reader
 	// closes the WebSocket with.
 	closeCode   websocket.StatusCode
@@ -105,7 +109,7 @@ func (c *conn) release(backlog []item, cursor int64) {
 			live = append(live, it)
 		}
 	}
-	c.held, c.resuming = nil, false
+	c.held, c.resuming, c.sent = nil, false, last
 	start := c.enqueueLocked(live)
 	if !c.writing && !c.closed && len(c.queue) > 0 {
 		c.writing, start = true, true
@@ -115,11 +119,29 @@ func (c *conn) release(backlog []item, cursor int64) {
 	}
 }
 
+// unseen drops the events the client has (at or below sent) and moves
+// sent to the newest of the others.
+func (c *conn) unseen(items []item) []item {
+	keep := items[:0]
+	for _, it := range items {
+		if it.id == 0 {
+			keep = append(keep, it)
+		} else if it.id > c.sent {
+			keep = append(keep, it)
+			c.sent = it.id
+		}
+	}
+	return keep
+}
+
 // enqueueLocked queues items, which it may keep as the queue, and reports
 // whether a writer must be started; the writer then counts as started
 // (writing), so one batch starts one writer.
 func (c *conn) enqueueLocked(items []item) (start bool) {
 	if c.closed || len(items) == 0 {
+		return false
+	}
+	if items = c.unseen(items); len(items) == 0 {
 		return false
 	}
 	if len(c.queue)-c.backlog+len(items) > c.g.cfg.QueueLimit {

@@ -295,11 +295,17 @@ func (g *Gateway) Serve(w http.ResponseWriter, r *http.Request, user *parley.Use
 	}()
 }
 
+// CloseTokenExpired ends a visitor's socket when the token it was opened
+// with expires (docs/realtime.md): the widget renews its token (it should
+// have before expiry) and reconnects at once, resuming from its cursor.
+const CloseTokenExpired websocket.StatusCode = 4401
+
 // ServeVisitor upgrades a widget's request to its WebSocket: the
 // visitor's own events (their projection of their dialog), resumed from
 // cursor. The caller has checked the visitor token and the origin, so any
-// origin is accepted here.
-func (g *Gateway) ServeVisitor(w http.ResponseWriter, r *http.Request, contact *parley.Contact, cursor int64) {
+// origin is accepted here; tokenLeft is how long that token stays valid,
+// and the socket ends when it runs out, so no socket outlives its token.
+func (g *Gateway) ServeVisitor(w http.ResponseWriter, r *http.Request, contact *parley.Contact, cursor int64, tokenLeft time.Duration) {
 	ws, sock := g.accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true, CompressionMode: websocket.CompressionDisabled})
 	if ws == nil {
 		return
@@ -311,7 +317,11 @@ func (g *Gateway) ServeVisitor(w http.ResponseWriter, r *http.Request, contact *
 		ws.Close(websocket.StatusGoingAway, goingAway)
 		return
 	}
+	expiry := time.AfterFunc(tokenLeft, func() {
+		c.shut(CloseTokenExpired, "visitor token expired; renew it and reconnect")
+	})
 	end := func() {
+		expiry.Stop()
 		g.remove(c)
 		c.closeWriter()
 		ws.CloseNow()
@@ -372,7 +382,12 @@ func (g *Gateway) resume(ctx context.Context, c *conn, cursor int64) error {
 	}
 	var backlog []parley.Event
 	switch {
-	case cursor <= 0 || cursor >= newest:
+	case cursor > newest:
+		// A cursor from beyond the stream: every event was pruned, or
+		// the database was restored from a backup. What the client
+		// missed cannot be known; it starts again from here.
+		hello["resync"], cursor = true, newest
+	case cursor <= 0 || cursor == newest:
 	case cursor < oldest-1:
 		hello["resync"] = true // events after the cursor were pruned
 	default:

@@ -189,6 +189,27 @@ func TestResumeAcrossDrops(t *testing.T) {
 	}
 }
 
+// TestResumeBeyondStream: a cursor the stream has not reached (events all
+// pruned, or a database restored from a backup) gets a resync from the
+// stream's newest position, and the events after it.
+func TestResumeBeyondStream(t *testing.T) {
+	s := newStack(t, t.TempDir(), realtime.Config{})
+	ann, bob := s.user("Ann"), s.user("Bob")
+	conv := s.direct(ann, bob)
+	first := s.dial(bob, 0).next("hello")
+	b := s.dial(bob, first.Cursor+1_000_000)
+	h := b.next("hello")
+	if !h.Resync || h.Cursor != first.Cursor {
+		t.Fatalf("hello resync=%v cursor=%d, want a resync from %d", h.Resync, h.Cursor, first.Cursor)
+	}
+	if _, err := s.msgs.Send(context.Background(), ann.User, messaging.SendInput{ConversationID: conv, Text: "after"}); err != nil {
+		t.Fatal(err)
+	}
+	if f := b.next(parley.EventMessageCreated); f.ID <= first.Cursor {
+		t.Fatalf("event %d, want one after %d", f.ID, first.Cursor)
+	}
+}
+
 // TestSlowConsumer: a client that stops reading is disconnected with
 // CloseSlowConsumer while the others keep receiving; it resumes with
 // nothing lost.

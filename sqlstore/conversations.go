@@ -13,21 +13,28 @@ import (
 
 const convCols = "c.id, c.kind, c.title, c.state, c.created_by, c.key, c.last_seq, c.last_message_at, c.created_at, c.updated_at, " +
 	"c.project_id, c.contact_id, c.status, c.level, c.transfer_to, c.contact_read_seq, c.closed_at, c.filed_seq, " +
-	"c.assignee_id, c.channel, c.activity_at, c.last_from, c.waiting_since, c.unanswered, c.channel_id"
+	"c.assignee_id, c.channel, c.activity_at, c.last_from, c.waiting_since, c.unanswered, c.channel_id, " +
+	"c.assigned_at, c.queued_at, c.queue_due, c.reply_state, c.missed_by"
 
 func scanConv(r scanner) (*parley.Conversation, error) {
 	var c parley.Conversation
 	var key *string
-	var last, created, updated, closed, activity, waiting int64
+	var last, created, updated, closed, activity, waiting, assigned, queued, due int64
+	var missed string
 	var s parley.Support
 	if err := r.Scan(&c.ID, &c.Kind, &c.Title, &c.State, &c.CreatedBy, &key, &c.LastSeq, &last, &created, &updated,
 		&s.ProjectID, &s.ContactID, &s.Status, &s.Level, &s.TransferTo, &s.ContactReadSeq, &closed, &s.FiledSeq,
-		&s.AssigneeID, &s.Channel, &activity, &s.LastFrom, &waiting, &s.Unanswered, &s.ChannelID); err != nil {
+		&s.AssigneeID, &s.Channel, &activity, &s.LastFrom, &waiting, &s.Unanswered, &s.ChannelID,
+		&assigned, &queued, &due, &s.ReplyState, &missed); err != nil {
 		return nil, err
 	}
 	if s.ProjectID != 0 {
 		s.ClosedAt = parley.TimeFromMillis(closed)
 		s.ActivityAt, s.WaitingSince = parley.TimeFromMillis(activity), parley.TimeFromMillis(waiting)
+		s.AssignedAt, s.QueuedAt, s.QueueDue = parley.TimeFromMillis(assigned), parley.TimeFromMillis(queued), parley.TimeFromMillis(due)
+		if err := decodeJSON(missed, &s.MissedBy); err != nil {
+			return nil, err
+		}
 		c.Support = &s
 	}
 	if key != nil {
@@ -265,11 +272,13 @@ func (q *q) CreateConversation(ctx context.Context, c *parley.Conversation) erro
 	}
 	err := q.row(ctx, "conversation", `INSERT INTO conversations (kind, title, state, created_by, key, last_seq, last_message_at, created_at, updated_at,
 			project_id, contact_id, status, level, transfer_to, contact_read_seq, closed_at, filed_seq,
-			assignee_id, channel, activity_at, last_from, waiting_since, unanswered, channel_id)
-		VALUES ($1, $2, $3, $4, $5, 0, $6, $6, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) RETURNING id`,
+			assignee_id, channel, activity_at, last_from, waiting_since, unanswered, channel_id, assigned_at, queued_at, queue_due)
+		VALUES ($1, $2, $3, $4, $5, 0, $6, $6, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
+			$22, $23, $24) RETURNING id`,
 		[]any{string(c.Kind), c.Title, string(c.State), c.CreatedBy, nullString(c.Key), parley.Millis(now),
 			s.ProjectID, s.ContactID, s.Status, s.Level, s.TransferTo, s.ContactReadSeq, parley.Millis(s.ClosedAt), s.FiledSeq,
-			s.AssigneeID, s.Channel, parley.Millis(s.ActivityAt), s.LastFrom, parley.Millis(s.WaitingSince), s.Unanswered, s.ChannelID}, &c.ID)
+			s.AssigneeID, s.Channel, parley.Millis(s.ActivityAt), s.LastFrom, parley.Millis(s.WaitingSince), s.Unanswered, s.ChannelID,
+			parley.Millis(s.AssignedAt), parley.Millis(s.QueuedAt), parley.Millis(s.QueueDue)}, &c.ID)
 	return mapErr(err, "conversation")
 }
 
@@ -287,9 +296,11 @@ func (q *q) UpdateConversation(ctx context.Context, c *parley.Conversation) erro
 	// key marks it as its contact's open one until it closes.
 	return q.execOne(ctx, "conversation", `UPDATE conversations SET title = $2, state = $3, created_by = $4, updated_at = $5,
 		status = $6, level = $7, transfer_to = $8, closed_at = $9, key = $10, filed_seq = $11,
-		assignee_id = $12, channel = $13, activity_at = $14, last_from = $15, waiting_since = $16, unanswered = $17 WHERE id = $1`,
+		assignee_id = $12, channel = $13, activity_at = $14, last_from = $15, waiting_since = $16, unanswered = $17,
+		assigned_at = $18, queued_at = $19, queue_due = $20, reply_state = $21, missed_by = $22 WHERE id = $1`,
 		c.ID, c.Title, string(c.State), c.CreatedBy, parley.Millis(c.UpdatedAt), s.Status, s.Level, s.TransferTo, parley.Millis(s.ClosedAt),
-		nullString(c.Key), s.FiledSeq, s.AssigneeID, s.Channel, parley.Millis(s.ActivityAt), s.LastFrom, parley.Millis(s.WaitingSince), s.Unanswered)
+		nullString(c.Key), s.FiledSeq, s.AssigneeID, s.Channel, parley.Millis(s.ActivityAt), s.LastFrom, parley.Millis(s.WaitingSince), s.Unanswered,
+		parley.Millis(s.AssignedAt), parley.Millis(s.QueuedAt), parley.Millis(s.QueueDue), s.ReplyState, missedBy(s.MissedBy))
 }
 
 func (q *q) AddMember(ctx context.Context, m *parley.Member) error {
@@ -342,4 +353,12 @@ func (q *q) ClearDraft(ctx context.Context, convID, userID int64, at time.Time) 
 func (q *q) SetDraft(ctx context.Context, convID, userID int64, text string, at time.Time) error {
 	return q.execOne(ctx, "member", "UPDATE members SET draft = $3, draft_at = $4 WHERE conversation_id = $1 AND user_id = $2",
 		convID, userID, text, parley.Millis(at))
+}
+
+// missedBy is the stored form of Support.MissedBy: empty for none.
+func missedBy(ids []int64) string {
+	if len(ids) == 0 {
+		return ""
+	}
+	return encodeJSON(ids)
 }

@@ -180,6 +180,87 @@ func scanEvent(r scanner) (parley.Event, error) {
 	return e, err
 }
 
+// EventsBetween reads the stream itself, every event with after < id <=
+// upto, addressed by the rules EventsSince follows (a user's own, a
+// conversation's audience, a project's staff and those who manage live
+// chat, everyone's), with audiences as they are now.
+func (q *q) EventsBetween(ctx context.Context, after, upto int64, n int) ([]parley.Event, error) {
+	n = limit(n, 1000, 10000)
+	rows, err := q.query(ctx, `SELECT id, type, conversation_id, user_id, project_id, contact_id, seq, data, created_at
+		FROM events WHERE id > $1 AND id <= $2 ORDER BY id`+limitRows(n), after, upto)
+	if err != nil {
+		return nil, err
+	}
+	events, err := collect(rows, func(r scanner) (parley.Event, error) {
+		var e parley.Event
+		var data string
+		var at int64
+		err := r.Scan(&e.ID, &e.Type, &e.ConversationID, &e.UserID, &e.ProjectID, &e.ContactID, &e.Seq, &data, &at)
+		e.Data, e.At = []byte(data), parley.TimeFromMillis(at)
+		return e, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	var convIDs []int64
+	projects := false
+	for i := range events {
+		if e := &events[i]; e.ContactID == 0 && e.UserID == 0 {
+			if e.ConversationID != 0 {
+				convIDs = append(convIDs, e.ConversationID)
+			} else if e.ProjectID != 0 {
+				projects = true
+			}
+		}
+	}
+	audiences, err := q.conversationAudiences(ctx, convIDs)
+	if err != nil {
+		return nil, err
+	}
+	var staff map[int64][]int64
+	if projects {
+		if staff, err = q.projectAudiences(ctx); err != nil {
+			return nil, err
+		}
+	}
+	for i := range events {
+		switch e := &events[i]; {
+		case e.ContactID != 0:
+			e.Audience = []int64{}
+		case e.UserID != 0:
+			e.Audience = []int64{e.UserID}
+		case e.ConversationID != 0:
+			e.Audience = []int64{}
+			if a := audiences[e.ConversationID]; a != nil && a.users != nil {
+				e.Audience = a.users
+			}
+		case e.ProjectID != 0:
+			e.Audience = append([]int64{}, staff[e.ProjectID]...)
+		}
+	}
+	return events, nil
+}
+
+// projectAudiences returns who hears each project's own events: its
+// specialists and those who manage live chat.
+func (q *q) projectAudiences(ctx context.Context) (map[int64][]int64, error) {
+	rows, err := q.adhoc(ctx, `SELECT project_id, user_id FROM project_staff
+		UNION SELECT p.id, u.id FROM projects p, (`+usersWithRight(parley.RightChatSettings)+`) u ORDER BY 1, 2`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int64][]int64{}
+	for rows.Next() {
+		var project, user int64
+		if err := rows.Scan(&project, &user); err != nil {
+			return nil, err
+		}
+		out[project] = append(out[project], user)
+	}
+	return out, rows.Err()
+}
+
 // EventBounds reads each bound on its own: one aggregate over both would
 // make SQLite scan the whole table.
 func (q *q) EventBounds(ctx context.Context) (oldest, newest int64, err error) {

@@ -299,6 +299,7 @@ func (q *q) DeleteDialogs(ctx context.Context, ids []int64) ([]parley.File, erro
 		"DELETE FROM dialog_revoked WHERE conversation_id IN (" + in + ")",
 		"DELETE FROM ratings WHERE conversation_id IN (" + in + ")",
 		"DELETE FROM channel_messages WHERE conversation_id IN (" + in + ")",
+		"DELETE FROM routing_decisions WHERE conversation_id IN (" + in + ")",
 		"DELETE FROM events WHERE conversation_id IN (" + in + ")",
 		// Cases keep their own copy of what they were made from.
 		"UPDATE cases SET conversation_id = 0 WHERE conversation_id IN (" + in + ")",

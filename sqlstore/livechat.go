@@ -31,14 +31,14 @@ func encodeJSON(v any) string {
 
 // Projects.
 
-const projectCols = "id, name, key, secret, origins, chat_enabled, hours, messages, prechat, case_template_id, reply_limits, attachment_limits, created_at, updated_at"
+const projectCols = "id, name, key, secret, origins, chat_enabled, hours, messages, prechat, case_template_id, reply_limits, attachment_limits, created_at, updated_at, distribution"
 
 func scanProject(r scanner) (*parley.Project, error) {
 	var p parley.Project
-	var origins, hours, messages, prechat, limits, attach string
+	var origins, hours, messages, prechat, limits, attach, dist string
 	var created, updated int64
 	if err := r.Scan(&p.ID, &p.Name, &p.Key, &p.Secret, &origins, &p.ChatEnabled, &hours, &messages, &prechat,
-		&p.CaseTemplateID, &limits, &attach, &created, &updated); err != nil {
+		&p.CaseTemplateID, &limits, &attach, &created, &updated, &dist); err != nil {
 		return nil, err
 	}
 	p.Origins, p.Prechat = []string{}, []parley.PrechatField{}
@@ -46,12 +46,13 @@ func scanProject(r scanner) (*parley.Project, error) {
 		s string
 		v any
 	}{{origins, &p.Origins}, {hours, &p.Hours}, {messages, &p.Messages}, {prechat, &p.Prechat}, {limits, &p.ReplyLimits},
-		{attach, &p.AttachmentLimits}} {
+		{attach, &p.AttachmentLimits}, {dist, &p.Distribution}} {
 		if err := decodeJSON(d.s, d.v); err != nil {
 			return nil, err
 		}
 	}
 	attachmentLimits(&p)
+	normalizeDistribution(&p.Distribution)
 	p.CreatedAt, p.UpdatedAt = parley.TimeFromMillis(created), parley.TimeFromMillis(updated)
 	return &p, nil
 }
@@ -78,10 +79,11 @@ func (q *q) CreateProject(ctx context.Context, p *parley.Project) error {
 	now := parley.Now()
 	p.CreatedAt, p.UpdatedAt = now, now
 	err := q.row(ctx, "project", `INSERT INTO projects (name, key, secret, origins, chat_enabled, hours, messages, prechat, case_template_id,
-			reply_limits, attachment_limits, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id`,
+			reply_limits, attachment_limits, created_at, updated_at, distribution)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13) RETURNING id`,
 		[]any{p.Name, p.Key, p.Secret, encodeJSON(p.Origins), p.ChatEnabled, encodeJSON(p.Hours), encodeJSON(p.Messages),
-			encodeJSON(p.Prechat), p.CaseTemplateID, encodeJSON(p.ReplyLimits), encodeJSON(attachmentLimits(p)), parley.Millis(now)}, &p.ID)
+			encodeJSON(p.Prechat), p.CaseTemplateID, encodeJSON(p.ReplyLimits), encodeJSON(attachmentLimits(p)), parley.Millis(now),
+			encodeJSON(normalizeDistribution(&p.Distribution))}, &p.ID)
 	return mapErr(err, "project")
 }
 
@@ -89,9 +91,25 @@ func (q *q) UpdateProject(ctx context.Context, p *parley.Project) error {
 	p.UpdatedAt = parley.Now()
 	return q.execOne(ctx, "project", `UPDATE projects SET name = $2, secret = $3, origins = $4, chat_enabled = $5, hours = $6,
 		messages = $7, prechat = $8, case_template_id = $9, updated_at = $10, reply_limits = $11,
-		attachment_limits = $12 WHERE id = $1`,
+		attachment_limits = $12, distribution = $13 WHERE id = $1`,
 		p.ID, p.Name, p.Secret, encodeJSON(p.Origins), p.ChatEnabled, encodeJSON(p.Hours), encodeJSON(p.Messages),
-		encodeJSON(p.Prechat), p.CaseTemplateID, parley.Millis(p.UpdatedAt), encodeJSON(p.ReplyLimits), encodeJSON(attachmentLimits(p)))
+		encodeJSON(p.Prechat), p.CaseTemplateID, parley.Millis(p.UpdatedAt), encodeJSON(p.ReplyLimits), encodeJSON(attachmentLimits(p)),
+		encodeJSON(normalizeDistribution(&p.Distribution)))
+}
+
+// normalizeDistribution gives d its defaults (policy off, empty lists),
+// so a project stored before distribution existed reads like a new one.
+func normalizeDistribution(d *parley.Distribution) *parley.Distribution {
+	if d.Policy == "" {
+		d.Policy = parley.PolicyOff
+	}
+	if d.Managers == nil {
+		d.Managers = []parley.ManagerCapacity{}
+	}
+	if d.Channels == nil {
+		d.Channels = map[string][]int64{}
+	}
+	return d
 }
 
 // attachmentLimits is p's, never nil: none is written and read as {}.

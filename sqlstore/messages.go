@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/parley-chat/parley"
@@ -120,6 +121,11 @@ func (q *q) LastMessages(ctx context.Context, convIDs []int64) (map[int64]*parle
 	rows, err := q.few(ctx, len(convIDs), "SELECT "+msgCols+` FROM conversations c
 		JOIN messages m ON m.conversation_id = c.id AND m.seq = c.last_seq
 		WHERE c.id IN (`+placeholders(1, len(convIDs))+")", int64Args(convIDs)...)
+	return byConversation(out, rows, err)
+}
+
+// byConversation collects one message per conversation into out.
+func byConversation(out map[int64]*parley.Message, rows *sql.Rows, err error) (map[int64]*parley.Message, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -128,6 +134,30 @@ func (q *q) LastMessages(ctx context.Context, convIDs []int64) (map[int64]*parle
 		out[m.ConversationID] = m
 	}
 	return out, err
+}
+
+// quietLines matches the stored staff notes that are not the dialog's
+// news (parley.QuietActions): a SystemEvent is stored as JSON whose first
+// key is its action.
+var quietLines = func() string {
+	var parts []string
+	for _, a := range parley.QuietActions {
+		parts = append(parts, `x.event LIKE '{"action":"`+a+`"%'`)
+	}
+	return "NOT (x.kind = 'event' AND (" + strings.Join(parts, " OR ") + "))"
+}()
+
+func (q *q) LastDialogMessages(ctx context.Context, convIDs []int64) (map[int64]*parley.Message, error) {
+	out := make(map[int64]*parley.Message, len(convIDs))
+	if len(convIDs) == 0 {
+		return out, nil
+	}
+	// Read backwards from the newest: usually the first row is it.
+	rows, err := q.few(ctx, len(convIDs), "SELECT "+msgCols+` FROM conversations c
+		JOIN messages m ON m.conversation_id = c.id AND m.seq = (SELECT x.seq FROM messages x
+			WHERE x.conversation_id = c.id AND x.seq <= c.last_seq AND `+quietLines+` ORDER BY x.seq DESC LIMIT 1)
+		WHERE c.id IN (`+placeholders(1, len(convIDs))+")", int64Args(convIDs)...)
+	return byConversation(out, rows, err)
 }
 
 func (q *q) MessagesByClientIDs(ctx context.Context, keys []parley.ClientKey) (map[parley.ClientKey]*parley.Message, error) {

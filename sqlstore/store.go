@@ -96,14 +96,14 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 		opt.MaxPending = 4096
 	}
 	s := &Store{stmts: make(map[stmtKey]*sql.Stmt), publish: opt.Publish, log: opt.Logger}
-	var err error
-	switch {
-	case strings.HasPrefix(dsn, "sqlite:"):
-		err = s.openSQLite(strings.TrimPrefix(dsn, "sqlite:"), opt)
-	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+	dialect, path, err := parseDSN(dsn)
+	if err != nil {
+		return nil, err
+	}
+	if dialect == "sqlite" {
+		err = s.openSQLite(path, opt)
+	} else {
 		err = s.openPostgres(dsn, opt)
-	default:
-		return nil, fmt.Errorf("sqlstore: unsupported database URL %q (want sqlite:<path> or postgres://...)", Redact(dsn))
 	}
 	if err != nil {
 		return nil, err
@@ -262,22 +262,7 @@ func (s *Store) openPostgres(dsn string, opt Options) error {
 }
 
 func (s *Store) migrate(ctx context.Context) error {
-	sub, err := fs.Sub(migrations, "migrations/"+s.dialect.name())
-	if err != nil {
-		return err
-	}
-	var gd goose.Dialect = goose.DialectSQLite3
-	var opts []goose.ProviderOption
-	if s.dialect.name() == "postgres" {
-		gd = goose.DialectPostgres
-		// Many nodes may start at once; the advisory lock lets one migrate.
-		locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 600))
-		if err != nil {
-			return err
-		}
-		opts = append(opts, goose.WithSessionLocker(locker))
-	}
-	p, err := goose.NewProvider(gd, s.wdb, sub, opts...)
+	p, err := migrationProvider(s.wdb, s.dialect.name())
 	if err != nil {
 		return fmt.Errorf("sqlstore: migrations: %w", err)
 	}
@@ -285,6 +270,39 @@ func (s *Store) migrate(ctx context.Context) error {
 		return fmt.Errorf("sqlstore: migrate: %w", err)
 	}
 	return nil
+}
+
+// migrationProvider runs a dialect's migrations on db. On PostgreSQL an
+// advisory lock lets one process migrate while the others (nodes starting
+// at once, a restore) wait for it.
+func migrationProvider(db *sql.DB, dialect string) (*goose.Provider, error) {
+	sub, err := fs.Sub(migrations, "migrations/"+dialect)
+	if err != nil {
+		return nil, err
+	}
+	var gd goose.Dialect = goose.DialectSQLite3
+	var opts []goose.ProviderOption
+	if dialect == "postgres" {
+		gd = goose.DialectPostgres
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 600))
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	return goose.NewProvider(gd, db, sub, opts...)
+}
+
+// parseDSN says which database dsn names: "sqlite" and the file's path,
+// or "postgres" (the URL is the driver's).
+func parseDSN(dsn string) (dialect, path string, err error) {
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		return "sqlite", strings.TrimPrefix(dsn, "sqlite:"), nil
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return "postgres", "", nil
+	}
+	return "", "", fmt.Errorf("sqlstore: unsupported database URL %q (want sqlite:<path> or postgres://...)", Redact(dsn))
 }
 
 // Ping reports whether the database answers.

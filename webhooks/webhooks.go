@@ -50,7 +50,6 @@ type Service struct {
 	log      *slog.Logger
 
 	leases *leases.Runner[*parley.Webhook] // this node's webhooks (worker.go)
-	unsub  func()
 }
 
 // New returns the service; Start begins delivering.

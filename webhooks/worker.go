@@ -32,31 +32,20 @@ func (s *Service) Start() error {
 		},
 		ID:      func(w *parley.Webhook) int64 { return w.ID },
 		Version: func(w *parley.Webhook) time.Time { return w.UpdatedAt },
-		Take: func(ctx context.Context, id int64, now, until time.Time) (bool, error) {
-			var held bool
-			_, err := s.store.Write(ctx, func(tx parley.Tx) error {
-				var err error
-				held, err = tx.LeaseWebhook(ctx, id, s.cfg.Node, now, until)
-				return err
-			})
-			return held, err
-		},
+		Take: leases.TakeIn(s.store, func(ctx context.Context, tx parley.Tx, id int64, now, until time.Time) (bool, error) {
+			return tx.LeaseWebhook(ctx, id, s.cfg.Node, now, until)
+		}),
 		Run: s.run, Lease: s.cfg.Lease, Now: s.now, Log: s.log,
-	}
-	unsub, err := s.bus.Subscribe(func(events []parley.Event) {
-		for _, e := range events {
-			if e.ID != 0 {
-				s.leases.WakeAll()
-				return
+		Bus: s.bus, OnEvents: func(events []parley.Event) {
+			for _, e := range events {
+				if e.ID != 0 {
+					s.leases.WakeAll()
+					return
+				}
 			}
-		}
-	})
-	if err != nil {
-		return err
+		},
 	}
-	s.unsub = unsub
-	s.leases.Start()
-	return nil
+	return s.leases.Start()
 }
 
 // Close stops delivering and gives up this node's leases.
@@ -64,7 +53,6 @@ func (s *Service) Close() {
 	if s.leases == nil {
 		return
 	}
-	s.unsub()
 	s.leases.Stop()
 }
 
@@ -94,9 +82,13 @@ func (s *Service) run(ctx context.Context, held *parley.Webhook, wake <-chan str
 				continue
 			}
 			attempt++
-			d := s.post(ctx, w, e, attempt)
-			if ctx.Err() != nil {
-				return // not logged: the next holder posts it again
+			// A post in flight when the node stops finishes and is
+			// logged; cut off, it is posted again by the next holder.
+			pctx, cancel := leases.Grace(ctx, postGrace)
+			d := s.post(pctx, w, e, attempt)
+			cancel()
+			if !d.OK && ctx.Err() != nil {
+				return
 			}
 			next, lastError := w.Cursor, d.Error
 			if d.OK {
@@ -143,8 +135,15 @@ func (s *Service) run(ctx context.Context, held *parley.Webhook, wake <-chan str
 	}
 }
 
-// record logs an attempt and moves the cursor in one write.
+// postGrace is how long a post in flight may finish once its node stops.
+const postGrace = 5 * time.Second
+
+// record logs an attempt and moves the cursor in one write, even when
+// this node is stopping: a delivery the receiver took is not posted again
+// by the next holder.
 func (s *Service) record(ctx context.Context, w *parley.Webhook, d *parley.WebhookDelivery, cursor int64, lastError string) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
 	at := time.Time{}
 	if lastError != "" {
 		at = s.now()

@@ -121,7 +121,7 @@ func benchHistory(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 
 	cfg := DefaultConfig()
-	cfg.Addr, cfg.Database, cfg.LogLevel = "127.0.0.1:0", dsn, "warn"
+	cfg.Addr, cfg.Database, cfg.LogLevel, cfg.DrainDelay = "127.0.0.1:0", dsn, "warn", 0
 	if cfg.DataDir, err = os.MkdirTemp("", "parley-history-"); err != nil {
 		return err
 	}

@@ -36,7 +36,9 @@ type Config struct {
 	SendBurst        int           // PARLEY_SEND_BURST
 	LoginRate        float64       // PARLEY_LOGIN_RATE: attempts per minute per e-mail and per address
 	EventRetention   time.Duration // PARLEY_EVENT_RETENTION: how long missed events are kept for resuming clients
+	VisitorTokenTTL  time.Duration // PARLEY_VISITOR_TOKEN_TTL: how long a widget visitor's token is valid (renewed by each session)
 	ShutdownTimeout  time.Duration // PARLEY_SHUTDOWN_TIMEOUT
+	DrainDelay       time.Duration // PARLEY_DRAIN_DELAY: how long /readyz fails before shutdown, so the balancer drains the node
 	TrustProxy       bool          // PARLEY_TRUST_PROXY: take client addresses from X-Forwarded-For
 	LogLevel         string        // PARLEY_LOG_LEVEL: debug, info, warn, error
 	LogFormat        string        // PARLEY_LOG_FORMAT: text or json
@@ -64,7 +66,7 @@ func DefaultConfig() Config {
 	return Config{
 		Addr: ":8080", DataDir: "data", SQLiteSync: "FULL", NATSSubject: "parley.events",
 		MaxMessageLength: 2000, MaxFileSize: 50 << 20, SendRate: 20, SendBurst: 60, LoginRate: 10,
-		EventRetention: 7 * 24 * time.Hour, ShutdownTimeout: 15 * time.Second,
+		EventRetention: 7 * 24 * time.Hour, VisitorTokenTTL: 365 * 24 * time.Hour, ShutdownTimeout: 15 * time.Second, DrainDelay: 5 * time.Second,
 		LogLevel: "info", LogFormat: "text",
 	}
 }
@@ -122,7 +124,9 @@ func (c *Config) bind(fs *flag.FlagSet) {
 	integer(&c.SendBurst, "send-burst", "PARLEY_SEND_BURST", "burst of messages per user")
 	float(&c.LoginRate, "login-rate", "PARLEY_LOGIN_RATE", "sign-in attempts per minute per e-mail and per address")
 	duration(&c.EventRetention, "event-retention", "PARLEY_EVENT_RETENTION", "how long reconnecting clients can resume")
+	duration(&c.VisitorTokenTTL, "visitor-token-ttl", "PARLEY_VISITOR_TOKEN_TTL", "how long a website visitor's token is valid; the widget renews it before then")
 	duration(&c.ShutdownTimeout, "shutdown-timeout", "PARLEY_SHUTDOWN_TIMEOUT", "how long in-flight requests may finish on shutdown")
+	duration(&c.DrainDelay, "drain-delay", "PARLEY_DRAIN_DELAY", "how long /readyz fails before shutdown begins, for the load balancer to drain the node")
 	boolean(&c.TrustProxy, "trust-proxy", "PARLEY_TRUST_PROXY", "take client addresses from X-Forwarded-For")
 	str(&c.LogLevel, "log-level", "PARLEY_LOG_LEVEL", "debug, info, warn or error")
 	str(&c.LogFormat, "log-format", "PARLEY_LOG_FORMAT", "text or json")

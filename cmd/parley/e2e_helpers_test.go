@@ -84,6 +84,7 @@ func testConfig(t testing.TB) Config {
 	cfg.SendRate = 1e6
 	cfg.SendBurst = 1e6
 	cfg.ShutdownTimeout = 10 * time.Second
+	cfg.DrainDelay = 0 // TestDrain sets it
 	return cfg
 }
 

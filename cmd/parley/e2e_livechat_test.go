@@ -29,7 +29,7 @@ const shopOrigin = "https://shop.example"
 // the visitor token.
 type visitorClient struct {
 	*client
-	session livechat.Session
+	session livechat.VisitorSession
 }
 
 func (s *testServer) visitor(t testing.TB, project string, extra map[string]any) *visitorClient {

@@ -4,6 +4,8 @@
 //	parley migrate               apply database migrations and exit
 //	parley user create ...       create a user (e.g. the first administrator)
 //	parley bench ...             load-test a server (see docs/bench.md)
+//	parley backup --out FILE     back up a running server (database and files)
+//	parley restore --in FILE     restore a backup into an empty database
 //
 // Configuration comes from flags and PARLEY_* environment variables; see
 // `parley serve -h` and the README.
@@ -24,6 +26,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -44,12 +47,14 @@ import (
 	"github.com/parley-chat/parley/channel/telegram"
 	"github.com/parley-chat/parley/httpapi"
 	"github.com/parley-chat/parley/inmem"
+	"github.com/parley-chat/parley/internal/ordered"
 	"github.com/parley-chat/parley/livechat"
 	"github.com/parley-chat/parley/messaging"
 	"github.com/parley-chat/parley/natsbus"
 	"github.com/parley-chat/parley/presence"
 	"github.com/parley-chat/parley/realtime"
 	"github.com/parley-chat/parley/reminders"
+	"github.com/parley-chat/parley/routing"
 	"github.com/parley-chat/parley/sqlstore"
 	"github.com/parley-chat/parley/web"
 	"github.com/parley-chat/parley/webhooks"
@@ -74,6 +79,8 @@ commands:
   migrate      apply database migrations and exit
   user create  create a user: --email --name --password --role
   bench        load-test a server (parley bench -h)
+  backup       write a backup of the database and files: --out FILE
+  restore      restore a backup into an empty database: --in FILE
 `
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -103,6 +110,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return createUser(ctx, args[2:], stdout, stderr)
 	case "bench":
 		return bench(ctx, args[1:], stdout, stderr)
+	case "backup":
+		return backupCmd(ctx, args[1:], stdout, stderr)
+	case "restore":
+		return restoreCmd(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -206,6 +217,7 @@ type Main struct {
 	LiveChat  *livechat.Service
 	Channels  *channel.Service
 	Webhooks  *webhooks.Service
+	Routing   *routing.Service
 	reminders *reminders.Service
 	gateway   *realtime.Gateway
 	presence  *presence.Tracker
@@ -216,6 +228,7 @@ type Main struct {
 	debugURL  string
 	stopPrune context.CancelFunc
 	served    chan error
+	draining  atomic.Bool // /readyz fails: the node is about to stop
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -261,6 +274,13 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	// Every service hears the stream in order and whole, whichever node
+	// committed what (internal/ordered).
+	ob, err := ordered.New(m.bus, m.store, ordered.Config{Log: log})
+	if err != nil {
+		return err
+	}
+	m.bus = ob
 	blobs, err := m.openBlobs()
 	if err != nil {
 		return err
@@ -272,7 +292,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		MaxMessageLength: cfg.MaxMessageLength, MaxFileSize: cfg.MaxFileSize,
 		SendRate: rate.Limit(cfg.SendRate), SendBurst: cfg.SendBurst, Now: cfg.Now, Logger: log})
 	m.reminders = reminders.New(m.store, m.presence, log)
-	if m.LiveChat, err = livechat.New(ctx, m.store, m.bus, blobs, m.Messaging, m.presence, livechat.Config{Now: cfg.Now, Logger: log}); err != nil {
+	if m.LiveChat, err = livechat.New(ctx, m.store, m.bus, blobs, m.Messaging, m.presence, livechat.Config{TokenTTL: cfg.VisitorTokenTTL, Now: cfg.Now, Logger: log}); err != nil {
 		return err
 	}
 	m.Channels = channel.New(m.store, m.bus, blobs, m.Messaging, m.LiveChat,
@@ -282,6 +302,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	m.Webhooks = webhooks.New(m.store, m.bus, m.Accounts, webhooks.Config{Now: cfg.Now, Logger: log})
 	if err := m.Webhooks.Start(); err != nil {
+		return err
+	}
+	m.Routing = routing.New(m.store, m.bus, m.LiveChat, m.presence, routing.Config{Now: cfg.Now, Log: log})
+	if err := m.Routing.Start(); err != nil {
 		return err
 	}
 	var origins []string
@@ -308,7 +332,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "parley_websocket_writes_total",
 			Help: "Socket writes on WebSockets; each carries one message of many frames, or a control frame."},
 			func() float64 { return float64(m.gateway.Stats().Writes) }))
-	api := &httpapi.Server{Accounts: m.Accounts, Messaging: m.Messaging, LiveChat: m.LiveChat, Channels: m.Channels, Webhooks: m.Webhooks,
+	api := &httpapi.Server{Accounts: m.Accounts, Messaging: m.Messaging, LiveChat: m.LiveChat, Channels: m.Channels, Webhooks: m.Webhooks, Routing: m.Routing,
 		Reminders: m.reminders, Presence: m.presence, Gateway: m.gateway, Logger: log, Registry: reg,
 		TrustProxy: cfg.TrustProxy, PublicURL: cfg.PublicURL,
 		SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), Ready: m.ready, Web: web.Handler()}
@@ -370,6 +394,9 @@ func (m *Main) openBlobs() (parley.Blobs, error) {
 }
 
 func (m *Main) ready(ctx context.Context) error {
+	if m.draining.Load() {
+		return errors.New("shutting down")
+	}
 	if err := m.store.Ping(ctx); err != nil {
 		return fmt.Errorf("database: %w", err)
 	}
@@ -425,6 +452,13 @@ func (m *Main) Close() error {
 
 func (m *Main) close() error {
 	var errs []error
+	if m.server != nil && m.Config.DrainDelay > 0 {
+		// /readyz fails first: the balancer stops sending new clients
+		// here while the node still serves the ones it has.
+		m.draining.Store(true)
+		m.Logger.Info("draining before shutdown", "delay", m.Config.DrainDelay)
+		time.Sleep(m.Config.DrainDelay)
+	}
 	if m.server != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
 		errs = append(errs, m.server.Shutdown(ctx))
@@ -448,11 +482,17 @@ func (m *Main) close() error {
 	if m.Webhooks != nil {
 		m.Webhooks.Close()
 	}
+	if m.Routing != nil {
+		m.Routing.Close()
+	}
 	if m.Messaging != nil {
 		m.Messaging.Close()
 	}
 	if m.reminders != nil {
 		m.reminders.Close()
+	}
+	if m.presence != nil {
+		m.presence.Close() // the other nodes drop this one's devices at once
 	}
 	// The store commits the writes still queued and publishes their
 	// events before the bus closes.

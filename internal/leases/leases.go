@@ -12,6 +12,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/parley-chat/parley"
 )
 
 // Runner keeps a worker running for each item this node holds.
@@ -30,7 +32,13 @@ type Runner[T any] struct {
 	Lease time.Duration // how long a lease lasts (default 15 s)
 	Now   func() time.Time
 	Log   *slog.Logger
+	// Bus, with OnEvents, hears what every node commits while the runner
+	// runs: OnEvents wakes the workers the events concern (Wake, WakeAll,
+	// Kick). It runs on the bus's goroutine and must not block.
+	Bus      parley.Bus
+	OnEvents func([]parley.Event)
 
+	unsub   func()
 	mu      sync.Mutex
 	workers map[int64]*worker[T]
 	kick    chan struct{}
@@ -45,8 +53,9 @@ type worker[T any] struct {
 	done   chan struct{}
 }
 
-// Start begins taking leases and running workers.
-func (r *Runner[T]) Start() {
+// Start begins hearing the bus (if set), taking leases and running
+// workers.
+func (r *Runner[T]) Start() error {
 	if r.Lease <= 0 {
 		r.Lease = 15 * time.Second
 	}
@@ -57,6 +66,13 @@ func (r *Runner[T]) Start() {
 		r.Log = slog.Default()
 	}
 	r.workers, r.kick = map[int64]*worker[T]{}, make(chan struct{}, 1)
+	if r.Bus != nil && r.OnEvents != nil {
+		unsub, err := r.Bus.Subscribe(r.OnEvents)
+		if err != nil {
+			return err
+		}
+		r.unsub = unsub
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	r.wg.Add(1)
@@ -76,12 +92,17 @@ func (r *Runner[T]) Start() {
 			}
 		}
 	}()
+	return nil
 }
 
-// Stop stops the workers and gives this node's leases up.
+// Stop stops hearing the bus and the workers, and gives this node's
+// leases up.
 func (r *Runner[T]) Stop() {
 	if r.cancel == nil {
 		return
+	}
+	if r.unsub != nil {
+		r.unsub()
 	}
 	r.cancel()
 	r.wg.Wait()
@@ -104,6 +125,18 @@ func (r *Runner[T]) Kick() {
 	select {
 	case r.kick <- struct{}{}:
 	default:
+	}
+}
+
+// Wake wakes the worker of one item, if this node runs it.
+func (r *Runner[T]) Wake(id int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if w := r.workers[id]; w != nil {
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
 	}
 }
 
@@ -169,4 +202,30 @@ func (r *Runner[T]) lease(ctx context.Context) error {
 		}()
 	}
 	return nil
+}
+
+// TakeIn returns a Take that takes or renews a lease with lease, in a
+// transaction of store: the lease tables are the items' own (a channel's,
+// a webhook's, a project's row).
+func TakeIn(store parley.Store, lease func(ctx context.Context, tx parley.Tx, id int64, now, until time.Time) (bool, error)) func(
+	ctx context.Context, id int64, now, until time.Time) (bool, error) {
+	return func(ctx context.Context, id int64, now, until time.Time) (bool, error) {
+		var held bool
+		_, err := store.Write(ctx, func(tx parley.Tx) error {
+			var err error
+			held, err = lease(ctx, tx, id, now, until)
+			return err
+		})
+		return held, err
+	}
+}
+
+// Grace returns a context that ends grace after ctx does (or on cancel):
+// a worker's call the other side may already have acted on (a send, a
+// post) finishes and is recorded when its node stops, so that the next
+// holder does not make it again.
+func Grace(ctx context.Context, grace time.Duration) (context.Context, context.CancelFunc) {
+	g, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(grace, cancel) })
+	return g, func() { stop(); cancel() }
 }

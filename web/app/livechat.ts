@@ -161,6 +161,8 @@ async function loadProjects() {
 
 async function load() {
   const e = epoch;
+  // The dialogs fetched now carry their notes; events after them follow.
+  queueNotes.clear();
   await loadProjects().catch((err) => {
     // An older server without live chat answers 404: no Visitors block.
     if (!(err instanceof ApiError && (err.status === 404 || err.status === 403))) throw err;
@@ -181,6 +183,7 @@ async function load() {
 
 function reset() {
   epoch++;
+  queueNotes.clear();
   projectsFetched.clear();
   myLevels.clear();
   projects.clear();
@@ -210,13 +213,22 @@ export function refreshProjects(delay = 300) {
 
 /**
  * put stores a dialog from the server, keeping a newer last message seen on
- * the socket. Events (fromEvent) carry no viewer's own unread count and
- * draft: the ones known are kept.
+ * the socket, and a newer state than an answer older than the events
+ * (by the conversation's seq). Events (fromEvent) carry no viewer's own
+ * unread count and draft: the ones known are kept.
  */
 export function put(d: Dialog, bulk = false, fromEvent = false) {
   if (!d?.conversation) return;
   const id = d.conversation.id;
   const old = dialogs.get(id);
+  if (!fromEvent && old && old.conversation.last_seq > d.conversation.last_seq) {
+    // An answer asked for before a change the events already brought (a
+    // new dialog fetched while the distribution assigned it): the newer
+    // state stays; only the viewer's own fields, which events never
+    // carry, are taken from it.
+    d = { ...old, unread: old.unread ?? d.unread, draft: old.draft ?? d.draft, attachment_limits: old.attachment_limits || d.attachment_limits };
+  }
+  d = withQueueNote(d);
   const last = d.last_message || old?.last_message || undefined;
   const keepOld = old?.last_message && d.last_message && old.last_message.seq > d.last_message.seq;
   const next: Dialog = { ...d, last_message: keepOld ? old!.last_message : last, consultants: d.consultants || [] };
@@ -294,6 +306,10 @@ function onEvent(f: Frame) {
     hooks.tag(f);
     return;
   }
+  if (f.type === "queue.updated" && f.data) {
+    queueNote(f.data);
+    return;
+  }
   if (f.type !== "dialog.updated" || !f.data) return;
   const d = f.data as Dialog;
   // An event of a project the user does not serve may mean they were just
@@ -305,6 +321,45 @@ function onEvent(f: Frame) {
     refreshProjects();
   }
   put(d, false, true);
+}
+
+/**
+ * Why each project's level queue waits ("project:level" → note), as the
+ * latest queue.updated said since the dialogs were loaded. A note changes
+ * without changing the dialogs' seq, so a dialog fetched before the change
+ * and stored after it would bring the old note back: this one wins.
+ */
+const queueNotes = new Map<string, string>();
+
+const noteKey = (projectId: number, level: number) => projectId + ":" + Math.max(level || 1, 1);
+
+/** withQueueNote gives an open dialog nobody is in charge of the latest note of its queue. */
+function withQueueNote(d: Dialog): Dialog {
+  const s = d.support;
+  const k = noteKey(s.project_id, s.level);
+  if (!queueNotes.has(k) || s.status !== "open" || s.assignee_id) return d;
+  const note = queueNotes.get(k) || undefined;
+  return (d.queue_note || undefined) === note ? d : { ...d, queue_note: note };
+}
+
+/**
+ * queueNote applies queue.updated: why a project's level queue waits
+ * changed (empty: it no longer does). Every open dialog of that project and
+ * level nobody is in charge of carries the note, as the server lists it.
+ */
+function queueNote(q: { project_id: number; level: number; note: string }) {
+  queueNotes.set(noteKey(q.project_id, q.level), q.note || "");
+  let changed = false;
+  for (const [id, d] of dialogs) {
+    const s = d.support;
+    if (s.project_id !== q.project_id || s.status !== "open" || s.assignee_id || Math.max(s.level || 1, 1) !== q.level) continue;
+    if ((d.queue_note || "") === (q.note || "")) continue;
+    const next: Dialog = { ...d, queue_note: q.note || undefined };
+    dialogs.set(id, next);
+    hooks.dialog(next);
+    changed = true;
+  }
+  if (changed) resort();
 }
 
 /**
@@ -373,6 +428,9 @@ function fromMessage(d: Dialog, m: Message): Dialog {
  * dialog.updated events. It returns true for the conversations live chat
  * owns, so the store does not fetch them as the user's own.
  */
+/** The system lines that record the distribution's work (parley.QuietActions). */
+const quietActions = new Set(["routed", "over_capacity", "reply_warning", "reply_overdue"]);
+
 function onMessage(m: Message): boolean {
   const d = dialogs.get(m.conversation_id);
   if (!d) {
@@ -382,6 +440,13 @@ function onMessage(m: Message): boolean {
       return true;
     }
     return false;
+  }
+  if (m.kind === "event" && quietActions.has(m.event?.action ?? "")) {
+    // The distribution's notes are in the ribbon, not the dialog's news (as on the server).
+    if (m.seq > d.conversation.last_seq) {
+      dialogs.set(m.conversation_id, { ...d, conversation: { ...d.conversation, last_seq: m.seq } });
+    }
+    return !store.convs.has(m.conversation_id);
   }
   if (!d.last_message || m.seq >= d.last_message.seq || m.seq > d.conversation.last_seq) {
     const isNew = m.seq > d.conversation.last_seq;

@@ -16,13 +16,14 @@
 //   /admin/webhooks[/{id}]   outgoing webhooks; one webhook with its delivery log
 //   /admin/bots           bots (API accounts with their webhooks)
 //   /cases, /cases/{id}   cases made from chats; ?status=open|closed|all
+//   /queue, /queue/{id}   the distribution's queue of a project (supervisors)
 
 import { Sig } from "./sig";
 
 export interface Route {
-  name: "home" | "conv" | "settings" | "admin" | "dialog" | "cases" | "inbox";
+  name: "home" | "conv" | "settings" | "admin" | "dialog" | "cases" | "inbox" | "queue";
   convId?: number;
-  /** dialog: its conversation id; cases: the open case; admin projects: the project; admin webhooks: the webhook. */
+  /** dialog: its conversation id; cases: the open case; admin projects, queue: the project; admin webhooks: the webhook. */
   id?: number;
   /** admin projects: the section of a project; cases: the status filter. */
   section?: string;
@@ -47,6 +48,8 @@ export function parse(path: string, search: string): Route {
   if (m) return { name: "dialog", id: Number(m[1]) };
   m = path.match(/^\/inbox(?:\/(\d+))?\/?$/);
   if (m) return { name: "inbox", id: m[1] ? Number(m[1]) : undefined, query: search.replace(/^\?/, "") };
+  m = path.match(/^\/queue(?:\/(\d+))?\/?$/);
+  if (m) return { name: "queue", id: m[1] ? Number(m[1]) : undefined };
   m = path.match(/^\/cases(?:\/(\d+))?\/?$/);
   if (m) return { name: "cases", id: m[1] ? Number(m[1]) : undefined, section: q.get("status") || "open" };
   m = path.match(/^\/admin\/projects(?:\/(\d+)(?:\/([a-z-]+)(?:\/(\d+))?)?)?\/?$/);

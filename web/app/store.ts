@@ -690,6 +690,7 @@ function start(u: User) {
 
 async function loadState() {
   const feature = ext.load().catch((e) => console.error("livechat", e));
+  for (const fn of loadHooks) fn();
   const [s, cs, rem, groups, page] = await Promise.all([
     api.get<Settings>("/me/settings"),
     api.get<ChatSettings>("/chat/settings"),
@@ -922,10 +923,20 @@ export function statusOf(c: Conversation | undefined, m: Message): MsgStatus {
 /** The conversation on screen, and whether the user is looking at its newest messages. */
 export const viewing = { convId: 0, atBottom: false };
 
+/**
+ * eventHooks hear every event after the store applied it: features that
+ * only watch (the availability selector, the queue view) follow the stream
+ * without the store knowing them.
+ */
+export const eventHooks = new Set<(f: Frame) => void>();
+/** loadHooks run whenever the state is (re)loaded: at sign-in and after a resync. */
+export const loadHooks: (() => void)[] = [];
+
 function applyEvents(frames: Frame[]) {
   for (const f of frames) {
     try {
       applyEvent(f);
+      for (const fn of eventHooks) fn(f);
     } catch (e) {
       console.error("event", f.type, e);
     }

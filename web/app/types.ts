@@ -121,6 +121,8 @@ export interface SystemEvent {
   title?: string;
   /** Support dialogs: the name the line is about (a consultant, a visitor). */
   name?: string;
+  /** "routed" lines: the distribution's decision in brief (staff only); the whole is GET /messages/{id}/routing. */
+  routing?: RoutingLine;
 }
 
 export interface Message {
@@ -229,6 +231,8 @@ export interface Project {
   reply_limits?: { warn_s: number; limit_s: number; channels?: Record<string, { warn_s: number; limit_s: number }> };
   /** Per channel; a channel not listed has its defaults. */
   attachment_limits?: Record<string, AttachmentLimits>;
+  /** Auto-distribution of dialogs (docs/routing.md); PATCH replaces it whole. */
+  distribution?: Distribution;
   created_at: string;
   updated_at: string;
 }
@@ -361,6 +365,8 @@ export interface Dialog {
   attachment_limits?: AttachmentLimits;
   /** The name administrators gave its connected channel (shown beside its icon). */
   channel_name?: string;
+  /** Open, nobody in charge, and the distribution found nobody for its level: why ("all 4 managers at capacity"). */
+  queue_note?: string;
 }
 
 // ---- connected channels (docs/channels.md) ----------------------------------
@@ -512,4 +518,122 @@ export interface SpecialistMetrics {
   median_handling_ms: number;
   ratings: number;
   average_rating: number;
+}
+
+// ---- the distribution (routing; seed 003's auto-distribution bot) ------------
+
+export type Policy = "off" | "round_robin" | "fewest_open";
+export type Availability = "available" | "busy" | "break";
+
+export interface ManagerCapacity {
+  user_id: number;
+  capacity: number;
+}
+
+/** A project's distribution settings. Capacities: 0 is no limit. */
+export interface Distribution {
+  policy: Policy;
+  capacity: number;
+  managers: ManagerCapacity[] | null;
+  project_capacity: number;
+  burst: number;
+  /** Channel kind → the only managers who get its dialogs. */
+  channels: Record<string, number[]> | null;
+  reassign_overdue: boolean;
+}
+
+/** A manager's distribution state (GET /me/availability, agent.updated). */
+export interface Agent {
+  user_id: number;
+  availability: Availability;
+  updated_at?: string;
+  last_assigned_at?: string;
+}
+
+export interface RoutingCandidate {
+  user_id: number;
+  name: string;
+  level: number;
+  online: boolean;
+  availability: string;
+  load: number;
+  capacity: number;
+  last_assigned_at?: string;
+  burst: number;
+}
+
+export interface RoutingSnapshot {
+  trigger: string;
+  policy: string;
+  at: string;
+  level: number;
+  channel: string;
+  transfer_to?: number;
+  exclude?: number[];
+  channel_managers?: number[];
+  project_load: number;
+  project_capacity: number;
+  burst: number;
+  candidates: RoutingCandidate[] | null;
+}
+
+export interface RoutingVerdict {
+  user_id: number;
+  /** Why they were skipped; absent for the chosen one. */
+  skip?: string;
+  detail: string;
+}
+
+export interface RoutingDecision {
+  snapshot: RoutingSnapshot;
+  chosen_id?: number;
+  verdicts: RoutingVerdict[] | null;
+  tie_break?: string;
+  summary: string;
+}
+
+/** A routed line's decision in brief. */
+export interface RoutingLine {
+  trigger: string;
+  policy: string;
+  chosen_id?: number;
+  summary: string;
+  tie_break?: string;
+  candidates: number;
+  /** Candidates passed over, per skip reason. */
+  skipped?: Record<string, number>;
+}
+
+export interface QueuedDialog {
+  id: number;
+  contact_name: string;
+  channel: string;
+  level: number;
+  transfer_to?: number;
+  queued_at: string;
+  waiting_since?: string;
+}
+
+export interface ManagerLoad {
+  user_id: number;
+  name: string;
+  level: number;
+  online: boolean;
+  availability: string;
+  load: number;
+  capacity: number;
+  last_assigned_at?: string;
+}
+
+/** GET /projects/{id}/queue: the supervisors' view. */
+export interface QueueView {
+  project_id: number;
+  policy: Policy;
+  project_load: number;
+  project_capacity: number;
+  waiting: Record<string, number> | null;
+  dialogs: QueuedDialog[] | null;
+  notes: Record<string, string> | null;
+  managers: ManagerLoad[] | null;
+  at: string;
 }

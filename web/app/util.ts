@@ -1,7 +1,7 @@
 // Formatting helpers: times in the user's zone, sizes, previews, links.
 
 import type { Message } from "./types";
-import { ext, personName } from "./store";
+import { ext, people, personName } from "./store";
 
 /** chars counts Unicode code points, as the server's message limit does. */
 export function chars(s: string): number {
@@ -88,7 +88,11 @@ export function eventText(m: Message): string {
   return e.action;
 }
 
-/** The system lines of a live-chat dialog (connected, disconnected, transferred, closed, case_created, offline). */
+/**
+ * The system lines of a live-chat dialog (connected, disconnected,
+ * transferred, closed, case_created, offline), and the distribution's
+ * (routed, over_capacity, reply_warning, reply_overdue).
+ */
 function dialogEventText(m: Message, actor: string, users: string): string {
   const e = m.event!;
   const byUser = !!e.actor_id;
@@ -128,6 +132,23 @@ function dialogEventText(m: Message, actor: string, users: string): string {
       return "Nobody could answer: the message became a case" + (e.title ? ` — ${e.title}` : "");
     case "created":
       return "The visitor started the dialog";
+    // The distribution's lines (staff only).
+    case "routed": {
+      const summary = e.routing?.summary || "";
+      const to = e.user_ids?.[0] || e.routing?.chosen_id;
+      if (!to) return "The distribution found nobody" + (summary ? `: ${summary}` : "");
+      const name = people.get(to)?.name || personName(to);
+      return `Assigned to ${name} by the distribution` + (summary ? ` — ${summary}` : "");
+    }
+    case "over_capacity": {
+      const who = e.user_ids?.[0];
+      const name = who ? personName(who) : "The manager";
+      return `${name} went past capacity` + (e.title ? ` (${e.title})` : "") + (byUser && e.actor_id !== who ? ` — by ${actor}` : "");
+    }
+    case "reply_warning":
+      return "The customer has waited past the warning time";
+    case "reply_overdue":
+      return "The reply time limit passed" + (users ? ` — ${users} had it` : "");
   }
   return e.action;
 }

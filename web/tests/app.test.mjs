@@ -508,7 +508,7 @@ describe("web app", { skip: skip || false, timeout: 300_000 }, () => {
     await msg(a, text).and(a.locator('[data-status="queued"]')).waitFor();
     await s.shot(a, "28-offline-queued");
     await s.restart();
-    await a.locator(".conn-banner").getByRole("button", { name: "Retry now" }).click().catch(() => {});
+    await a.locator(".conn-banner").getByRole("button", { name: "Retry now" }).click({ timeout: 2000 }).catch(() => {});
     await a.locator(".conn-banner").waitFor({ state: "detached", timeout: 40_000 });
     await msg(a, text).and(a.locator("[data-mid]")).waitFor({ timeout: 10_000 });
     await msg(b, text).waitFor({ timeout: 10_000 });

@@ -12,7 +12,7 @@
 import assert from "node:assert/strict";
 import http from "node:http";
 import { after, before, describe, test } from "node:test";
-import { freePort, skipReason, stack } from "./harness.mjs";
+import { freePort, skipReason, stack, until } from "./harness.mjs";
 
 const skip = skipReason();
 if (skip) console.log("# channels browser tests skipped: " + skip);
@@ -21,16 +21,6 @@ const ADMIN = { email: "ada@example.com", name: "Ada Admin", password: "ada-pass
 const ANNA = { email: "anna@example.com", name: "Anna Manager", password: "anna-password", role: "agent" };
 const TOKEN = "123456:TEST-token-value";
 const PHONE = { width: 390, height: 844 };
-
-const until = async (fn, ms = 15_000) => {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error("timed out waiting for " + fn);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
 
 /**
  * fakeTelegram is the Bot API's few methods a channel uses

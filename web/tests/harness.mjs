@@ -305,6 +305,25 @@ export async function stack({ users = [], serverArgs = [], addr } = {}) {
       if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${text}`);
       return text ? JSON.parse(text) : null;
     },
+    /**
+     * staffOnline signs a user in on a page of its own (a session cookie)
+     * and keeps a staff WebSocket open there (window.ws), as the app does:
+     * the user counts as online until the page's context is closed.
+     */
+    async staffOnline(email, password) {
+      const page = await (await browser.newContext()).newPage();
+      await page.goto(parley.url + "/healthz");
+      await page.evaluate(async ([email, password]) => {
+        const r = await fetch("/api/v1/auth/login", { method: "POST", body: JSON.stringify({ email, password }) });
+        if (!r.ok) throw new Error("sign-in: " + (await r.text()));
+        await new Promise((ok, fail) => {
+          window.ws = new WebSocket(location.origin.replace(/^http/, "ws") + "/api/v1/ws");
+          window.ws.onmessage = ok;
+          window.ws.onclose = (e) => fail(new Error("staff socket closed: " + e.code));
+        });
+      }, [email, password]);
+      return page;
+    },
     async login(email, password) {
       const res = await fetch(parley.url + "/api/v1/auth/login", { method: "POST", body: JSON.stringify({ email, password }) });
       if (!res.ok) throw new Error("login failed: " + (await res.text()));
@@ -352,4 +371,61 @@ export function startSite(pages = {}) {
       });
     });
   });
+}
+
+/** until polls fn until it returns something truthy, and returns that; it fails after ms. */
+export async function until(fn, ms = 15_000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error("timed out waiting for " + fn);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The host page of the widget in the browser tests: every customer's requests carry it as their Origin. */
+export const SHOP_ORIGIN = "https://shop.example";
+
+/** A customer writing from the website widget, through its HTTP API (with the host page's Origin). */
+export class Customer {
+  constructor(base, key, origin = SHOP_ORIGIN) {
+    this.base = base;
+    this.key = key;
+    this.origin = origin;
+    this.token = "";
+  }
+  async req(method, p, body, { raw, type } = {}) {
+    const headers = { Origin: this.origin };
+    if (this.token) headers.Authorization = "Bearer " + this.token;
+    if (body !== undefined) headers["Content-Type"] = type || "application/json";
+    const res = await fetch(this.base + "/api/v1/widget" + p, { method, headers, body: body === undefined ? undefined : raw ? body : JSON.stringify(body) });
+    const text = await res.text();
+    if (!res.ok) {
+      const e = new Error(`customer ${method} ${p}: ${res.status} ${text}`);
+      e.status = res.status;
+      throw e;
+    }
+    return text && (res.headers.get("content-type") || "").includes("json") ? JSON.parse(text) : text;
+  }
+  async start(fields = {}) {
+    const out = await this.req("POST", "/sessions", { project: this.key, ...fields });
+    this.token = out.token;
+    return out;
+  }
+  send(text, fileIds = []) {
+    return this.req("POST", "/messages", { client_id: crypto.randomUUID(), text, file_ids: fileIds });
+  }
+  messages() {
+    return this.req("GET", "/messages?limit=200");
+  }
+  transcript() {
+    return this.req("GET", "/transcript");
+  }
+  upload(buf, name, type) {
+    return this.req("POST", "/files?name=" + encodeURIComponent(name), buf, { raw: true, type });
+  }
+  rate(score, comment = "") {
+    return this.req("POST", "/rating", { score, comment });
+  }
 }

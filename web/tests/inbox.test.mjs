@@ -12,7 +12,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { skipReason, stack } from "./harness.mjs";
+import { skipReason, stack, until, Customer, SHOP_ORIGIN } from "./harness.mjs";
 
 const skip = skipReason();
 if (skip) console.log("# inbox browser tests skipped: " + skip);
@@ -20,53 +20,10 @@ if (skip) console.log("# inbox browser tests skipped: " + skip);
 const ADMIN = { email: "ada@example.com", name: "Ada Admin", password: "ada-password", role: "admin" };
 const ANNA = { email: "anna@example.com", name: "Anna Manager", password: "anna-password", role: "agent" };
 const BORIS = { email: "boris@example.com", name: "Boris Manager", password: "boris-password", role: "agent" };
-const ORIGIN = "https://shop.example";
+const ORIGIN = SHOP_ORIGIN;
 
 const row = (p, name) => p.locator(".inbox-row", { hasText: name });
 const composer = (p) => p.getByRole("textbox", { name: "Message" });
-const until = async (fn, ms = 15_000) => {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error("timed out waiting for " + fn);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-};
-
-/** A customer writing from the website widget, through its HTTP API. */
-class Customer {
-  constructor(base, key) {
-    this.base = base;
-    this.key = key;
-    this.token = "";
-  }
-  async req(method, p, body, { raw, type } = {}) {
-    const headers = { Origin: ORIGIN };
-    if (this.token) headers.Authorization = "Bearer " + this.token;
-    if (body !== undefined) headers["Content-Type"] = type || "application/json";
-    const res = await fetch(this.base + "/api/v1/widget" + p, { method, headers, body: body === undefined ? undefined : raw ? body : JSON.stringify(body) });
-    const text = await res.text();
-    if (!res.ok) {
-      const e = new Error(`customer ${method} ${p}: ${res.status} ${text}`);
-      e.status = res.status;
-      throw e;
-    }
-    return text && (res.headers.get("content-type") || "").includes("json") ? JSON.parse(text) : text;
-  }
-  async start(fields) {
-    const out = await this.req("POST", "/sessions", { project: this.key, ...fields });
-    this.token = out.token;
-    return out;
-  }
-  send(text, fileIds = []) {
-    return this.req("POST", "/messages", { client_id: crypto.randomUUID(), text, file_ids: fileIds });
-  }
-  upload(buf, name, type) {
-    return this.req("POST", "/files?name=" + encodeURIComponent(name), buf, { raw: true, type });
-  }
-}
-
 // A 1×1 PNG.
 const PNG = Buffer.from("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360f8cfc0f01f0005000201e2277d570000000049454e44ae426082", "hex");
 

@@ -14,7 +14,7 @@ import http from "node:http";
 import path from "node:path";
 import zlib from "node:zlib";
 import { after, before, describe, test } from "node:test";
-import { distDir, skipReason, stack } from "./harness.mjs";
+import { Customer, distDir, skipReason, stack } from "./harness.mjs";
 
 const skip = skipReason();
 if (skip) console.log("# live chat browser tests skipped: " + skip);
@@ -69,48 +69,6 @@ function png(w, h) {
   ihdr[8] = 8;
   ihdr[9] = 2;
   return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk("IHDR", ihdr), chunk("IDAT", zlib.deflateSync(raw)), chunk("IEND", Buffer.alloc(0))]);
-}
-
-/**
- * ApiVisitor is a website visitor driven through the widget HTTP API from
- * node, with the host page's Origin.
- */
-class ApiVisitor {
-  constructor(base, origin, key) {
-    this.base = base;
-    this.origin = origin;
-    this.key = key;
-    this.token = "";
-  }
-  async req(method, p, body, { raw, type } = {}) {
-    const headers = { Origin: this.origin };
-    if (this.token) headers.Authorization = "Bearer " + this.token;
-    if (body !== undefined) headers["Content-Type"] = type || "application/json";
-    const res = await fetch(this.base + "/api/v1/widget" + p, { method, headers, body: body === undefined ? undefined : raw ? body : JSON.stringify(body) });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`visitor ${method} ${p}: ${res.status} ${text}`);
-    return text && (res.headers.get("content-type") || "").includes("json") ? JSON.parse(text) : text;
-  }
-  async start(fields = {}) {
-    const out = await this.req("POST", "/sessions", { project: this.key, ...fields });
-    this.token = out.token;
-    return out;
-  }
-  send(text, fileIds = []) {
-    return this.req("POST", "/messages", { client_id: crypto.randomUUID(), text, file_ids: fileIds });
-  }
-  messages() {
-    return this.req("GET", "/messages?limit=200");
-  }
-  transcript() {
-    return this.req("GET", "/transcript");
-  }
-  upload(buf, name, type) {
-    return this.req("POST", "/files?name=" + encodeURIComponent(name), buf, { raw: true, type });
-  }
-  rate(score, comment = "") {
-    return this.req("POST", "/rating", { score, comment });
-  }
 }
 
 /** startHost serves the website that embeds the widget, on its own port (another origin than Parley). */
@@ -295,7 +253,7 @@ describe("live chat", { skip: skip || false, timeout: 600_000 }, () => {
     await s.shot(anna, "lc-07-visitors-empty");
 
     // An earlier visitor, already served by Boris: blue for Anna.
-    const olga = new ApiVisitor(s.parley.url, host.url, project.key);
+    const olga = new Customer(s.parley.url, project.key, host.url);
     await olga.start({ name: "Olga Earlier", email: "olga@example.com", page_url: host.url + "/pricing" });
     await olga.send("Do you ship to Norway?");
     await dlgRow(anna, "Olga Earlier").and(anna.locator('[data-state="waiting"]')).waitFor();
@@ -317,10 +275,10 @@ describe("live chat", { skip: skip || false, timeout: 600_000 }, () => {
       await shop.getByRole("textbox", { name: "Message" }).fill(text);
       await shop.getByRole("textbox", { name: "Message" }).press("Enter");
       const token = await shop.waitForFunction((k) => JSON.parse(localStorage.getItem("parley:" + k) || "{}").t, project.key);
-      vera = new ApiVisitor(s.parley.url, host.url, project.key);
+      vera = new Customer(s.parley.url, project.key, host.url);
       vera.token = await token.jsonValue();
     } else {
-      vera = new ApiVisitor(s.parley.url, host.url, project.key);
+      vera = new Customer(s.parley.url, project.key, host.url);
       await vera.start({
         name: "Vera Visitor",
         email: "vera@example.com",
@@ -372,7 +330,7 @@ describe("live chat", { skip: skip || false, timeout: 600_000 }, () => {
 
   test("the sound follows the user's setting", async () => {
     await s.api(borisToken, "PUT", "/me/settings", { desktop_notifications: true, typing_notifications: true, send_on_enter: true, sound: false, always_scroll_to_end: true });
-    const mute = new ApiVisitor(s.parley.url, host.url, project.key);
+    const mute = new Customer(s.parley.url, project.key, host.url);
     await mute.start({ name: "Max Muted" });
     await mute.send("Anyone there?");
     await dlgRow(boris, "Max Muted").and(boris.locator('[data-state="waiting"]')).waitFor();
@@ -621,7 +579,7 @@ describe("live chat", { skip: skip || false, timeout: 600_000 }, () => {
     });
     const annaId = (await s.api(annaToken, "GET", "/me")).id;
     await s.api(adminToken, "POST", `/projects/${night.id}/specialists`, { user_id: annaId, level: 1 });
-    const night1 = new ApiVisitor(s.parley.url, host.url, night.key);
+    const night1 = new Customer(s.parley.url, night.key, host.url);
     await night1.start({ name: "Nick Nightowl", email: "nick@example.com" });
     await night1.send("Please call me back tomorrow about invoice 77");
     await night1.send("My number is 555-0100");
@@ -639,7 +597,7 @@ describe("live chat", { skip: skip || false, timeout: 600_000 }, () => {
   test("phone-sized screens", async () => {
     const phone = await s.page({ viewport: { width: 390, height: 844 } });
     await s.signIn(phone, BORIS.email, BORIS.password);
-    const v = new ApiVisitor(s.parley.url, host.url, project.key);
+    const v = new Customer(s.parley.url, project.key, host.url);
     await v.start({ name: "Pia Phone", email: "pia@example.com", page_url: host.url + "/checkout" });
     await v.send("Can I pay by invoice?");
     await dlgRow(phone, "Pia Phone").and(phone.locator('[data-state="waiting"]')).waitFor();

@@ -17,26 +17,16 @@ import assert from "node:assert/strict";
 import crypto from "node:crypto";
 import http from "node:http";
 import { after, before, describe, test } from "node:test";
-import { skipReason, stack } from "./harness.mjs";
+import { skipReason, stack, until, Customer, SHOP_ORIGIN } from "./harness.mjs";
 
 const skip = skipReason();
 if (skip) console.log("# webhooks browser tests skipped: " + skip);
 
 const ADMIN = { email: "ada@example.com", name: "Ada Admin", password: "ada-password", role: "admin" };
 const ANNA = { email: "anna@example.com", name: "Anna Manager", password: "anna-password", role: "agent" };
-const ORIGIN = "https://shop.example";
+const ORIGIN = SHOP_ORIGIN;
 const PHONE = { width: 390, height: 844 };
 const DANGER = "rgb(211, 48, 74)"; // --danger
-
-const until = async (fn, ms = 15_000) => {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error("timed out waiting for " + fn);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
 
 /** verify checks X-Parley-Signature as a receiver must: HMAC-SHA256(secret, "<t>.<raw body>"), in constant time, within five minutes. */
 function verify(secret, header, raw) {
@@ -114,35 +104,12 @@ function receiver() {
   });
 }
 
-/** A visitor writing from the website widget, through its HTTP API. */
-class Customer {
-  constructor(base, key) {
-    this.base = base;
-    this.key = key;
-    this.token = "";
-  }
-  async req(method, p, body) {
-    const headers = { Origin: ORIGIN };
-    if (this.token) headers.Authorization = "Bearer " + this.token;
-    if (body !== undefined) headers["Content-Type"] = "application/json";
-    const res = await fetch(this.base + "/api/v1/widget" + p, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`customer ${method} ${p}: ${res.status} ${text}`);
-    return text ? JSON.parse(text) : null;
-  }
-  async start(fields) {
-    const out = await this.req("POST", "/sessions", { project: this.key, ...fields });
-    this.token = out.token;
-    return out;
-  }
-  send(text) {
-    return this.req("POST", "/messages", { client_id: crypto.randomUUID(), text });
-  }
-}
-
-/** calm dismisses the notifications of visitors' messages, which would cover what a screenshot is for. */
+/**
+ * calm dismisses the notifications of visitors' messages, which would cover what a screenshot is for.
+ * A toast may go by itself meanwhile: its button is then not waited for (Playwright's default is 30 s).
+ */
 async function calm(page) {
-  for (const b of await page.locator(".toasts .toast:has(.toast-main[title=Open]) button[aria-label=Dismiss]").all()) await b.click().catch(() => {});
+  for (const b of await page.locator(".toasts .toast:has(.toast-main[title=Open]) button[aria-label=Dismiss]").all()) await b.click({ timeout: 1000 }).catch(() => {});
 }
 
 /** loopbackOnly fails a page's request to any host but 127.0.0.1 (and records it). */

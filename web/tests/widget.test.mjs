@@ -140,17 +140,7 @@ describe("website chat widget", { skip: skip || false, timeout: 240_000 }, () =>
     const h = (n) => js.headers.get(n) || "none";
     console.log(`# widget GET /widget.js: Content-Encoding ${h("content-encoding")}, Cache-Control ${h("cache-control")}, ETag ${h("etag")}`);
     // Anna is connected (a staff WebSocket, signed in with her session cookie), so a level-1 specialist is online.
-    staff = await (await s.browser.newContext()).newPage();
-    await staff.goto(s.parley.url + "/healthz");
-    await staff.evaluate(async ([email, password]) => {
-      const r = await fetch("/api/v1/auth/login", { method: "POST", body: JSON.stringify({ email, password }) });
-      if (!r.ok) throw new Error("sign-in: " + (await r.text()));
-      await new Promise((ok, fail) => {
-        window.ws = new WebSocket(location.origin.replace(/^http/, "ws") + "/api/v1/ws");
-        window.ws.onmessage = ok;
-        window.ws.onclose = (e) => fail(new Error("staff socket closed: " + e.code));
-      });
-    }, [ANNA.email, ANNA.password]);
+    staff = await s.staffOnline(ANNA.email, ANNA.password);
     await until(async () => (await fetch(`${s.parley.url}/api/v1/widget/projects/${project.key}`, { headers: { Origin: site.url } }).then((r) => r.json())).online, "the chat to be online");
     ctx = await s.browser.newContext({ viewport: { width: 1280, height: 800 } });
   });

@@ -8,8 +8,11 @@
 // POST /widget/sessions is kept in localStorage per project and sent back.
 // Messages go through an outbox with a client_id (kept in localStorage too)
 // and are retried until the server has them, exactly once. The socket
-// resumes from its cursor; on its first hello, and on resync, the history is
-// fetched over HTTP, so nothing sent while the page was closed is missed.
+// resumes from its cursor; on its first hello, and on resync, the shown
+// history is replaced by the server's newest page, so nothing sent while the
+// page was closed is missed and paging back has no gap. The token is renewed
+// while a quarter of its life is left; the socket opened with the old one
+// ends at its expiry (4401) and resumes at once with the new one.
 
 import { ApiErr, call, net, plain } from "./api";
 import { Sock } from "./socket";
@@ -160,13 +163,27 @@ function boot() {
     synced = false;
   };
 
+  // The token's life: renewed by a new session with it while a quarter is left (a long-open chat keeps its visitor).
+  let renewT = 0;
+  const renewAt = (at: number) => {
+    clearTimeout(renewT);
+    // Timers hold at most 24.8 days: a year-long token is checked again then.
+    renewT = setTimeout(() => (Date.now() < at ? renewAt(at) : renew()), Math.min(Math.max(at - Date.now(), 0), 2 ** 30)) as unknown as number;
+  };
+  const renew = () => {
+    sess = null;
+    session(true).catch(() => renewAt(Date.now() + 10_000));
+  };
+  /** The token the socket was opened with: when it expires (4401) and the token is not renewed yet, renew first. */
+  let sockTok = "";
+
   let sess: Promise<void> | null = null;
   let sessUser: string | undefined; // the user_id of the last session made
   const session = (again?: boolean): Promise<void> => {
     if (sess && !again) return sess;
     const p = (async () => {
       const body = { project: key, page_url: location.href, referrer: st.l?.r || undefined, utm_source: st.l?.u || undefined, ...S.ident };
-      type R = { token: string; conversation: WConv | null; contact?: { email?: string } };
+      type R = { token: string; expires_in?: number; conversation: WConv | null; contact?: { email?: string } };
       const post = (b: object) =>
         call<R>("POST", "sessions", b).catch((e) => {
           // Something the host page passed is refused (an e-mail that is not one, ...): chat without it.
@@ -187,6 +204,7 @@ function boot() {
       if (sessUser !== undefined && sessUser !== (S.ident.user_id || "")) forget();
       sessUser = S.ident.user_id || "";
       st.t = net.token = r.token;
+      if (r.expires_in) renewAt(Date.now() + r.expires_in * 750);
       S.email = r.contact?.email || "";
       sessErr = "";
       save();
@@ -195,7 +213,10 @@ function boot() {
     sess = p;
     p.then(
       () => {
-        if (S.open || S.conv || S.out.length) sock.start();
+        if (S.open || S.conv || S.out.length) {
+          sock.start();
+          sock.now(); // waiting to reconnect (an expired token): the fresh one goes now
+        }
         draw();
       },
       (e) => {
@@ -208,58 +229,84 @@ function boot() {
     return p;
   };
 
-  // History: fetched on the socket's first hello and after a resync.
+  // History: fetched on the socket's first hello and after a resync (replacing what is shown).
   let syncing = false;
   let synced = false;
-  let again = false;
+  let again = 0; // 1: sync again, 2: and replace
+  let gen = 0; // bumped when the list is replaced: an older page fetched for the old one is dropped
   let held: Frame[] = [];
   const told = new Set<number>();
+  /** first is the lowest seq shown of conversation c (0: none). */
+  const first = (c?: number) => {
+    let f = 0;
+    for (const m of S.msgs.values()) if (m.c === c && (!f || m.seq < f)) f = m.seq;
+    return f;
+  };
   const add = (m: WMsg, live: boolean) => {
     const old = S.msgs.get(m.id);
     if (old && !m.c) m.c = old.c;
-    S.msgs.set(m.id, m);
     // Our own message, back from the server: no longer waiting in the outbox.
     if (m.client_id && S.out.some((o) => o.cid === m.client_id)) {
       S.out = S.out.filter((o) => o.cid !== m.client_id);
       save();
     }
+    // A change to a message older than those shown (an edit far back) is not shown: it
+    // would stand apart from them, a gap that paging back (from the oldest shown) never fills.
+    if (live && !old && S.top !== m.c && m.seq < first(m.c)) return;
+    S.msgs.set(m.id, m);
     if (m.from === "consultant") S.typing = S.typing.filter((n) => n !== m.name);
     if (!told.has(m.id) && m.from !== "visitor" && (live || m.seq > (st.r[m.c || 0] || 0))) {
       told.add(m.id);
       emit("message", m);
     }
   };
-  const sync = async () => {
+  const sync = async (replace?: boolean) => {
     if (!net.token) return;
-    if (syncing) return void (again = true);
+    if (syncing) return void (again = Math.max(again, replace ? 2 : 1));
     syncing = true;
+    if (replace) synced = false; // until it is done: the next hello tries again
     try {
       let after = 0;
       let n = 0;
+      let short = false;
+      let conv: WConv | null = null;
+      const got: WMsg[] = [];
       do {
         const r = await call<{ conversation: WConv | null; messages: WMsg[] | null }>("GET", `messages?after_seq=${after}&limit=200`);
-        if (r.conversation) setConv(r.conversation);
+        conv = r.conversation;
         const ms = r.messages || [];
-        for (const m of ms) {
-          m.c = r.conversation?.id;
-          add(m, false);
-        }
+        for (const m of ms) got.push(((m.c = conv?.id), m));
         n = ms.length;
         // The newest page is short: it starts with the dialog's first message.
-        if (!after && n < 200 && r.conversation) S.top = r.conversation.id;
+        if (!after) short = n < 200;
         if (n) after = ms[n - 1].seq;
       } while (n >= 200);
+      if (conv) setConv(conv);
+      if (replace) {
+        // Exactly the server's state, as the app does on a resync: its newest page and what came on the
+        // socket since (newer than the page); what was shown before goes (else a gap when paging back),
+        // and with it the paging cursor. Unsent messages stay in the outbox, sent again with their client_id.
+        const newest = got.length ? got[got.length - 1].seq : 0;
+        for (const [id, m] of S.msgs) if (!conv || m.c !== conv.id || m.seq <= newest) S.msgs.delete(id);
+        S.top = 0;
+        gen++;
+      }
+      if (short && conv) S.top = conv.id;
+      for (const m of got) add(m, false);
       synced = true;
+      if (replace) flush();
     } catch (e) {
       if (e instanceof ApiErr && e.status === 401) refused();
+      else if (replace) setTimeout(() => synced || sync(true), 5000);
     } finally {
       syncing = false;
       const h = held;
       held = [];
       apply(h);
       if (again) {
-        again = false;
-        sync();
+        const r = again > 1;
+        again = 0;
+        sync(r);
       }
     }
   };
@@ -268,14 +315,15 @@ function boot() {
   const older = async () => {
     const c = S.conv;
     if (!c || S.older || S.top === c.id || !net.token) return;
-    let first = 0;
-    for (const m of S.msgs.values()) if (m.c === c.id && (!first || m.seq < first)) first = m.seq;
-    if (!first) return; // nothing shown yet: the history is on its way
+    const f = first(c.id);
+    if (!f) return; // nothing shown yet: the history is on its way
     S.older = true;
     draw();
+    const g = gen;
     try {
-      const r = await call<{ conversation: WConv | null; messages: WMsg[] | null }>("GET", `messages?before_seq=${first}&limit=100`);
-      if (r.conversation?.id === c.id) {
+      const r = await call<{ conversation: WConv | null; messages: WMsg[] | null }>("GET", `messages?before_seq=${f}&limit=100`);
+      // (Not if the list was replaced meanwhile: the page is older than the old list, not the new one.)
+      if (g === gen && r.conversation?.id === c.id) {
         const ms = r.messages || [];
         for (const m of ms) {
           m.c = c.id;
@@ -334,10 +382,16 @@ function boot() {
     session(true);
   };
 
-  const sock = new Sock(() => net.base.replace(/^http/, "ws") + "/api/v1/widget/ws?token=" + encodeURIComponent(net.token), {
-    hello: (_f, fresh) => (fresh || !synced) && sync(),
+  const sock = new Sock(() => net.base.replace(/^http/, "ws") + "/api/v1/widget/ws?token=" + encodeURIComponent((sockTok = net.token)), {
+    hello: (_f, fresh) => (fresh || !synced) && sync(true),
     frames: (fs) => (syncing ? held.push(...fs) : apply(fs)),
     refused,
+    // Renewed since the socket opened (or a renewal under way, done): resume at once with the new token. Else the old
+    // one is gone (not renewed in time: asleep, offline), and with it the visitor: a new one starts, as on any expired token.
+    expired: () => {
+      const go = () => (sockTok !== net.token ? sock.now() : (forget(), renew()));
+      (sess || Promise.resolve()).then(go, go);
+    },
   });
 
   // The outbox: one message at a time, in order, each with its client_id until the server has it.

@@ -9,6 +9,8 @@ export interface SockHandlers {
   frames(f: Frame[]): void;
   /** refused: the upgrade failed before it opened, or the server ended the session (4001). */
   refused(code: number): void;
+  /** expired: the token the socket was opened with has expired (4401); the controller reconnects with a fresh one (now). */
+  expired(): void;
 }
 
 export class Sock {
@@ -88,6 +90,10 @@ export class Sock {
       if (e.code === 4008) {
         this.backoff = 500;
         return this.connect();
+      }
+      if (e.code === 4401) {
+        this.backoff = 500;
+        return this.h.expired();
       }
       if (!opened) this.h.refused(0);
       this.retry();

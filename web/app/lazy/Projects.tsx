@@ -4,8 +4,12 @@
 // connected to it; their own chunk), Messages and shortcuts (with the pre-chat
 // questions), Associate specialists (users or groups at level 1 or 2,
 // checkboxes + Erase), Chat cases (the case template; templates managed
-// here), Inbox limits (reply time limits, attachment limits), Embed (the snippet and the secret for verified visitors) and
-// Metrics (per specialist, with View detail → their dialogs → the record).
+// here), Inbox limits (reply time limits, attachment limits), Distribution
+// (the auto-distribution of dialogs: policy, capacities, burst limit,
+// managers per channel, reassigning overdue dialogs; its queue is
+// lazy/Queue.tsx), Embed (the snippet and the secret for verified
+// visitors) and Metrics (per specialist, with View detail → their dialogs
+// → the record).
 
 import type { ComponentChildren } from "preact";
 import { useEffect, useMemo, useState } from "preact/hooks";
@@ -14,8 +18,12 @@ import { ApiError } from "../api";
 import * as live from "../livechat";
 import { navigate, onLink } from "../router";
 import * as store from "../store";
-import type { AttachmentLimits, CaseField, CaseTemplate, Dialog, Group, Project, Specialist, SpecialistMetrics } from "../types";
+import { CHANNELS } from "../inbox";
+import type { AttachmentLimits, CaseField, CaseTemplate, Dialog, Distribution, Group, Policy, Project, Specialist, SpecialistMetrics } from "../types";
+import { ChannelIcon } from "../ui/channels";
 import { Avatar, Modal, Spinner, Toggle } from "../ui/common";
+import { FieldRow } from "../ui/fields";
+import { PickList } from "../ui/PickList";
 import { lazy } from "../ui/lazy";
 import { UserPicker } from "../ui/People";
 import { copyText, fullTime } from "../util";
@@ -29,6 +37,7 @@ const SECTIONS: [string, string][] = [
   ["specialists", "Associate specialists"],
   ["cases", "Chat cases"],
   ["inbox", "Inbox limits"],
+  ["distribution", "Distribution"],
   ["embed", "Embed"],
   ["metrics", "Metrics"],
 ];
@@ -190,6 +199,9 @@ function ProjectPage(props: { id: number; section: string; sub?: number }) {
     case "inbox":
       body = <InboxLimitsSection p={p} onSaved={saved} />;
       break;
+    case "distribution":
+      body = <DistributionSection p={p} onSaved={saved} />;
+      break;
     case "embed":
       body = <EmbedSection p={p} onSaved={saved} />;
       break;
@@ -207,6 +219,10 @@ function ProjectPage(props: { id: number; section: string; sub?: number }) {
         </a>
         <h2 class="ellipsis">{p.name}</h2>
         <span class={"pill " + (p.chat_enabled ? "on" : "off")}>{p.chat_enabled ? "Chat on" : "Chat off"}</span>
+        <span class="grow" />
+        <a class="btn small" href={`/queue/${p.id}`} onClick={onLink} title="Waiting dialogs and the managers' load">
+          Queue
+        </a>
       </div>
       <nav class="subtabs" aria-label="Project settings">
         {SECTIONS.map(([k, l]) => (
@@ -1040,6 +1056,253 @@ function InboxLimitsSection(props: { p: Project; onSaved: (p: Project) => void }
         {files.status}
       </section>
     </>
+  );
+}
+
+// ---- distribution ------------------------------------------------------------------
+
+const POLICY_CHOICES: [Policy, string, string][] = [
+  ["off", "Off", "Managers take dialogs themselves: the first to connect is in charge."],
+  ["round_robin", "Round robin", "Each new dialog goes to the free manager who has waited longest since their last one."],
+  ["fewest_open", "Fewest open", "Each new dialog goes to the free manager with the fewest open dialogs (ties: longest since their last one)."],
+];
+
+const NO_DISTRIBUTION: Distribution = { policy: "off", capacity: 0, managers: [], project_capacity: 0, burst: 0, channels: {}, reassign_overdue: false };
+
+/** A limit's text: "" for none (0). */
+const limitText = (n: number | undefined) => (n ? String(n) : "");
+
+/** whole reads a limit field: "" is 0 (no limit); anything but a whole number is NaN. Range checks are the server's. */
+const whole = (v: string) => (v.trim() === "" ? 0 : /^-?\d+$/.test(v.trim()) ? Number(v.trim()) : NaN);
+
+/**
+ * The auto-distribution of dialogs (seed 003's distribution bot): who gets
+ * a new dialog (the policy), how many open dialogs a manager may have in
+ * charge (by default and per person), how many the project may have in
+ * charge, how many a manager gets in a minute, which managers serve a
+ * channel, and whether a dialog past its reply time limit goes to someone
+ * else. The server checks the values; its refusals show beside the field.
+ */
+function DistributionSection(props: { p: Project; onSaved: (p: Project) => void }) {
+  const p = props.p;
+  const d0 = { ...NO_DISTRIBUTION, ...(p.distribution || {}) };
+  const [policy, setPolicy] = useState<Policy>(d0.policy || "off");
+  const [capacity, setCapacity] = useState(limitText(d0.capacity));
+  const [projectCap, setProjectCap] = useState(limitText(d0.project_capacity));
+  const [burst, setBurst] = useState(limitText(d0.burst));
+  const [managers, setManagers] = useState<{ user_id: number; capacity: string }[]>((d0.managers || []).map((m) => ({ user_id: m.user_id, capacity: String(m.capacity) })));
+  const [rules, setRules] = useState<{ kind: string; ids: number[] }[]>(Object.entries(d0.channels || {}).map(([kind, ids]) => ({ kind, ids: ids || [] })));
+  const [reassign, setReassign] = useState(!!d0.reassign_overdue);
+  const [people, setPeople] = useState<live.Person[] | null>(null);
+  const [peopleErr, setPeopleErr] = useState("");
+  const [local, setLocal] = useState<Record<string, string>>({});
+  const { save, status, state } = useSave(p, props.onSaved);
+  // A refused field takes the focus, so the message beside it is seen.
+  const badField = Object.keys(local)[0] || (state.field.startsWith("distribution.") ? state.field.slice("distribution.".length) : "");
+  useEffect(() => {
+    if (!badField) return;
+    const el = document.getElementById("dist-" + badField) || document.querySelector<HTMLElement>(`.dist-${badField} :is(input, select, button)`);
+    el?.focus();
+  }, [badField, state.err]);
+  useEffect(() => {
+    live.specialists(p.id).then(
+      (list) => setPeople(list.sort((a, b) => a.name.localeCompare(b.name))),
+      (e) => setPeopleErr((e as Error).message),
+    );
+  }, [p.id]);
+  const nameOf = (id: number) => people?.find((x) => x.id === id)?.name || `User ${id}`;
+  const rl = p.reply_limits;
+  const hasLimits = !!rl && (rl.limit_s > 0 || Object.values(rl.channels || {}).some((c) => c.limit_s > 0));
+  /** The error about a field: the browser's own check first, then the server's. */
+  const err = (f: string) => local[f] || (state.field === "distribution." + f ? state.err : "");
+  const submit = (e: Event) => {
+    e.preventDefault();
+    const bad: Record<string, string> = {};
+    const num = (f: string, v: string) => {
+      const n = whole(v);
+      if (Number.isNaN(n)) bad[f] = "Enter a whole number, or leave it empty for no limit.";
+      return n;
+    };
+    const out: Distribution = {
+      policy,
+      capacity: num("capacity", capacity),
+      project_capacity: num("project_capacity", projectCap),
+      burst: num("burst", burst),
+      managers: managers.map((m) => {
+        const n = whole(m.capacity);
+        if (Number.isNaN(n) || m.capacity.trim() === "") bad.managers = "Give each manager a capacity (a whole number).";
+        return { user_id: m.user_id, capacity: n };
+      }),
+      channels: Object.fromEntries(rules.map((r) => [r.kind, r.ids])),
+      reassign_overdue: reassign,
+    };
+    if (rules.some((r) => !r.ids.length)) bad.channels = "Choose at least one manager for each channel rule, or remove the rule.";
+    setLocal(bad);
+    if (Object.keys(bad).length) return;
+    save({ distribution: out });
+  };
+  const freeUsers = (except?: number) => (people || []).filter((x) => x.id === except || !managers.some((m) => m.user_id === x.id));
+  const freeKinds = (except?: string) => Object.keys(CHANNELS).filter((k) => k === except || !rules.some((r) => r.kind === k));
+  const limitField = (f: string, label: string, v: string, set: (s: string) => void, help: string) => (
+    <FieldRow id={"dist-" + f} label={label} help={help} error={err(f)}>
+      {(a) => (
+        <input
+          {...a}
+          class={"input" + (err(f) ? " invalid" : "")}
+          name={f}
+          inputMode="numeric"
+          placeholder="No limit"
+          value={v}
+          onInput={(e) => set((e.currentTarget as HTMLInputElement).value)}
+        />
+      )}
+    </FieldRow>
+  );
+  return (
+    <section class="card dist">
+      <h2>Auto-distribution of dialogs</h2>
+      <p class="muted small">
+        The distribution gives each waiting dialog to a free manager of its level: online, <em>Available</em>, and under their capacity. Dialogs nobody can
+        take wait in the <a href={`/queue/${p.id}`} onClick={onLink}>queue</a>, oldest (or most overdue) first, and go out as soon as a place frees.
+      </p>
+      <form onSubmit={submit} aria-label="Distribution settings" noValidate>
+        <fieldset class="level-pick dist-policy">
+          <legend>Policy</legend>
+          {POLICY_CHOICES.map(([v, label, hint]) => (
+            <label class="toggle" key={v}>
+              <input type="radio" name="policy" value={v} checked={policy === v} onChange={() => setPolicy(v)} />
+              <span class="toggle-text">
+                {label}
+                <small>{hint}</small>
+              </span>
+            </label>
+          ))}
+          {err("policy") ? (
+            <p class="form-error" role="alert">
+              {err("policy")}
+            </p>
+          ) : null}
+        </fieldset>
+        <div class="dist-limits">
+          {limitField("capacity", "Capacity per manager", capacity, setCapacity, "Open dialogs a manager may have in charge, in every project. Empty: no limit.")}
+          {limitField("project_capacity", "Project capacity", projectCap, setProjectCap, "Open dialogs of this project with a manager in charge. Empty: no limit.")}
+          {limitField("burst", "Burst limit", burst, setBurst, "Dialogs a manager gets from the distribution in a minute. Empty: no limit.")}
+        </div>
+        <fieldset class={"dist-managers" + (err("managers") ? " has-error" : "")}>
+          <legend>Capacity per person</legend>
+          <p class="muted small">Overrides the capacity above for some managers (at least 1).</p>
+          {peopleErr ? <p class="form-error">{peopleErr}</p> : null}
+          {managers.length ? (
+            <ul class="kv-list">
+              {managers.map((m, i) => (
+                <li key={i}>
+                  <select
+                    class="input"
+                    aria-label="Manager"
+                    value={String(m.user_id)}
+                    onChange={(e) => setManagers(managers.map((x, j) => (j === i ? { ...x, user_id: Number((e.currentTarget as HTMLSelectElement).value) } : x)))}
+                  >
+                    {people && !people.some((x) => x.id === m.user_id) ? <option value={String(m.user_id)}>{nameOf(m.user_id)} (not a specialist)</option> : null}
+                    {freeUsers(m.user_id).map((x) => (
+                      <option key={x.id} value={String(x.id)}>
+                        {x.name}
+                      </option>
+                    ))}
+                  </select>
+                  <input
+                    class="input dist-cap"
+                    inputMode="numeric"
+                    aria-label={`Capacity of ${nameOf(m.user_id)}`}
+                    value={m.capacity}
+                    onInput={(e) => setManagers(managers.map((x, j) => (j === i ? { ...x, capacity: (e.currentTarget as HTMLInputElement).value } : x)))}
+                  />
+                  <button type="button" class="icon-btn small" aria-label={`Remove ${nameOf(m.user_id)}`} onClick={() => setManagers(managers.filter((_, j) => j !== i))}>
+                    ×
+                  </button>
+                </li>
+              ))}
+            </ul>
+          ) : null}
+          <button
+            type="button"
+            class="btn small"
+            disabled={!people || !freeUsers().length}
+            onClick={() => {
+              const u = freeUsers()[0];
+              if (u) setManagers([...managers, { user_id: u.id, capacity: limitText(whole(capacity) || 5) }]);
+            }}
+          >
+            Add a manager
+          </button>
+          {people && !people.length ? <span class="muted small"> The project has no specialists yet.</span> : null}
+          {err("managers") ? (
+            <p class="form-error" role="alert">
+              {err("managers")}
+            </p>
+          ) : null}
+        </fieldset>
+        <fieldset class={"dist-channels" + (err("channels") ? " has-error" : "")}>
+          <legend>Managers per channel</legend>
+          <p class="muted small">A channel with a rule goes only to the managers chosen; the others go to every manager of the level.</p>
+          {rules.length ? (
+            <ul class="dist-rules">
+              {rules.map((r, i) => (
+                <li key={r.kind} class="dist-rule">
+                  <div class="dist-rule-head">
+                    <ChannelIcon channel={r.kind} size={14} />
+                    <select
+                      class="input small"
+                      aria-label="Channel"
+                      value={r.kind}
+                      onChange={(e) => setRules(rules.map((x, j) => (j === i ? { ...x, kind: (e.currentTarget as HTMLSelectElement).value } : x)))}
+                    >
+                      {freeKinds(r.kind).map((k) => (
+                        <option key={k} value={k}>
+                          {CHANNELS[k]}
+                        </option>
+                      ))}
+                    </select>
+                    <span class="grow" />
+                    <button type="button" class="icon-btn small" aria-label={`Remove the rule for ${CHANNELS[r.kind] || r.kind}`} onClick={() => setRules(rules.filter((_, j) => j !== i))}>
+                      ×
+                    </button>
+                  </div>
+                  <PickList
+                    label={`Managers of ${CHANNELS[r.kind] || r.kind}`}
+                    options={(people || []).map((x) => ({ value: x.id, label: x.name, hint: `level ${x.level}`, icon: <Avatar id={x.id} name={x.name} size={22} /> }))}
+                    selected={r.ids}
+                    onChange={(ids) => setRules(rules.map((x, j) => (j === i ? { ...x, ids } : x)))}
+                    search={8}
+                    empty="The project has no specialists yet"
+                  />
+                </li>
+              ))}
+            </ul>
+          ) : null}
+          <button type="button" class="btn small" disabled={!freeKinds().length} onClick={() => setRules([...rules, { kind: freeKinds()[0], ids: [] }])}>
+            Add a channel rule
+          </button>
+          {err("channels") ? (
+            <p class="form-error" role="alert">
+              {err("channels")}
+            </p>
+          ) : null}
+        </fieldset>
+        <Toggle
+          label="Reassign overdue dialogs"
+          hint={
+            "When the manager in charge has not answered within the reply time limit, the dialog goes to another free manager (never back to one who missed it); the customer's clock keeps running." +
+            (hasLimits ? "" : " Needs reply time limits: set them under Inbox limits.")
+          }
+          checked={reassign}
+          onChange={setReassign}
+        />
+        <div class="row-end">
+          {status}
+          <button class="btn primary">Save</button>
+        </div>
+      </form>
+    </section>
   );
 }
 

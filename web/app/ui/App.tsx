@@ -20,6 +20,7 @@ import { Sidebar } from "./Sidebar";
 
 const AdminPage = lazy(() => import("../lazy/Admin").then((m) => m.AdminPage));
 const CasesPage = lazy(() => import("../lazy/Cases").then((m) => m.CasesPage));
+const QueuePage = lazy(() => import("../lazy/Queue").then((m) => m.QueuePage));
 
 export function App() {
   const me = use(store.me);
@@ -61,6 +62,9 @@ function Main() {
     case "cases":
       pane = <CasesPage id={r.id} status={r.section || "open"} />;
       break;
+    case "queue":
+      pane = <QueuePage id={r.id} />;
+      break;
     case "inbox":
       pane = r.id ? (
         <DialogView id={r.id} />
@@ -86,7 +90,7 @@ function Main() {
       <Connection />
       {ready ? (
         <>
-          {r.name === "inbox" ? <InboxSide /> : <Sidebar />}
+          {r.name === "inbox" || r.name === "queue" ? <InboxSide /> : <Sidebar />}
           <main class="main">{pane}</main>
         </>
       ) : (

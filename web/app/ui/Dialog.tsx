@@ -134,7 +134,7 @@ function DialogChat(props: { d: Dialog }) {
     : consultants.length
       ? "With " + consultants.map((x) => (x.id === store.me.value?.id ? "you" : x.name)).join(", ")
       : d.waiting
-        ? "Waiting for an answer"
+        ? "Waiting for an answer" + (d.queue_note && !d.support.assignee_id ? ` (${d.queue_note})` : "")
         : "Nobody connected";
 
   const toggleBlock = run(async () => {

@@ -8,9 +8,11 @@
 // (the name administrators gave a connected channel, else the kind's),
 // the customer's pinned tags under the name, the last communication or the
 // viewer's own draft, the manager in charge, the processing order's yellow
-// and red (past the reply warning and limit), and, for those who may delete
-// dialogs, a checkbox in place of the avatar on hover. A click opens the
-// dialog (a preview when the user is not connected); it never connects.
+// and red (past the reply warning and limit), why a waiting dialog still
+// waits when the distribution found nobody (its queue note, on both kinds
+// of row), and, for those who may delete dialogs, a checkbox in place of
+// the avatar on hover. A click opens the dialog (a preview when the user is
+// not connected); it never connects.
 
 import type { ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
@@ -22,7 +24,7 @@ import type { Dialog } from "../types";
 import { messagePreview, shortWhen } from "../util";
 import { ChannelIcon, channelName, TagChip } from "./channels";
 import { Avatar } from "./common";
-import { Close, Users } from "./icons";
+import { Clock, Close, Users } from "./icons";
 
 /** Ticks every 15 s, so the yellow and red of the processing order follow the clock. */
 export const clock = new Version();
@@ -94,6 +96,8 @@ export const DialogRow = memo(function DialogRow(props: DialogRowProps) {
   const pinned = props.inbox ? (d.contact?.tags || []).filter((t) => t.pinned) : [];
   const assignee = d.assignee?.name || (d.support.assignee_id ? store.personName(d.support.assignee_id) : "");
   const selectable = props.selected !== undefined;
+  // Why it still waits, when the distribution found nobody for its level.
+  const queueNote = d.support.status === "open" && !d.support.assignee_id && !consultants.length ? d.queue_note || "" : "";
   return (
     <div role="listitem" class={"dlg-item " + state + (props.selected ? " selected" : "") + (props.selecting ? " selecting" : "")}>
       {selectable ? (
@@ -114,7 +118,8 @@ export const DialogRow = memo(function DialogRow(props: DialogRowProps) {
           (mark ? " sla-" + mark : "") +
           (props.active ? " active" : "") +
           (unread ? " unread" : "") +
-          (cross ? " has-x" : "")
+          (cross ? " has-x" : "") +
+          (queueNote ? " has-note" : "")
         }
         href={props.href}
         data-row={props.row}
@@ -150,6 +155,11 @@ export const DialogRow = memo(function DialogRow(props: DialogRowProps) {
             </span>
           ) : null}
           <span class="conv-sub">{sub}</span>
+          {queueNote ? (
+            <span class="dlg-queue" title={"Waiting: " + queueNote}>
+              <Clock size={11} /> {queueNote}
+            </span>
+          ) : null}
           {props.inbox ? (
             <span class="dlg-meta">
               <span class="ch-name" title={d.channel_name ? `${channelName(d.support.channel)}: ${d.channel_name}` : undefined}>

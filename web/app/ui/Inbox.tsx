@@ -11,6 +11,7 @@ import * as live from "../livechat";
 import { navigate, onLink, route } from "../router";
 import { use } from "../sig";
 import * as store from "../store";
+import { AvailabilityButton } from "./Availability";
 import { DialogRow } from "./DialogRow";
 import { Confirm, Menu, Spinner, useMenu } from "./common";
 import { lazy } from "./lazy";
@@ -29,21 +30,25 @@ export function inboxURL(f: inbox.Filters, id?: number): string {
   return "/inbox" + (id ? "/" + id : "") + (q ? "?" + q : "");
 }
 
-/** SideTabs: Chats (team chat and the Visitors block) and Inbox, with the unread dialogs. */
+/**
+ * SideTabs: Chats (team chat and the Visitors block), Inbox with the unread
+ * dialogs, and, for those who manage live chat, the distribution's Queue.
+ */
 export function SideTabs() {
   const r = use(route);
   const n = use(inbox.unreadDialogs);
   use(live.isSpecialist, store.rights);
   if (!canSeeDialogs()) return null;
-  const at = r.name === "inbox";
+  const at = r.name === "inbox" ? "inbox" : r.name === "queue" ? "queue" : "chats";
   // Back to the inbox as it was left (its filters).
   const inboxHref = "/inbox" + (inbox.list.key ? "?" + inbox.list.key : "");
+  const tab = (k: typeof at) => ({ class: at === k ? "on" : "", "aria-current": at === k ? ("page" as const) : undefined, onClick: onLink });
   return (
     <nav class="side-tabs" aria-label="Sections">
-      <a href="/" class={at ? "" : "on"} aria-current={at ? undefined : "page"} onClick={onLink}>
+      <a href="/" {...tab("chats")}>
         Chats
       </a>
-      <a href={inboxHref} class={at ? "on" : ""} aria-current={at ? "page" : undefined} onClick={onLink}>
+      <a href={inboxHref} {...tab("inbox")}>
         Inbox
         {n ? (
           <span class="badge" aria-label={`${n} unread dialogs`}>
@@ -51,13 +56,22 @@ export function SideTabs() {
           </span>
         ) : null}
       </a>
+      {store.canManageChat(store.me.value) ? (
+        <a href="/queue" {...tab("queue")} title="The distribution's queue: waiting dialogs and managers' load">
+          Queue
+        </a>
+      ) : null}
     </nav>
   );
 }
 
 export function InboxSide() {
   const r = use(route);
-  const f = useMemo(() => inbox.parseFilters(r.query || ""), [r.query]);
+  // Beside the queue the list stays as it was left.
+  const atInbox = r.name === "inbox";
+  const q = atInbox ? r.query || "" : (inbox.list.key ?? "");
+  const openId = atInbox ? r.id : undefined;
+  const f = useMemo(() => inbox.parseFilters(q), [q]);
   const lv = use(inbox.listV);
   const processing = use(inbox.processing);
   const unread = use(inbox.unreadDialogs);
@@ -76,7 +90,7 @@ export function InboxSide() {
 
   const ids = inbox.list.ids;
   const sort = f.sort || inbox.list.sort;
-  const set = (next: inbox.Filters) => navigate(inboxURL(next, r.id));
+  const set = (next: inbox.Filters) => navigate(inboxURL(next, openId));
   const nFilters = inbox.activeFilters(f);
 
   const pick = (id: number, on: boolean, range: boolean) => {
@@ -110,12 +124,15 @@ export function InboxSide() {
         </div>
       ) : (
         <div class="inbox-bar">
-          <h1 class="inbox-title">
-            Inbox
-            <span class={"inbox-unread" + (unread ? " some" : "")} data-unread={unread}>
-              {unread ? `${unread} unread` : "all read"}
-            </span>
-          </h1>
+          <div class="inbox-title-row">
+            <h1 class="inbox-title">
+              Inbox
+              <span class={"inbox-unread" + (unread ? " some" : "")} data-unread={unread}>
+                {unread ? `${unread} unread` : "all read"}
+              </span>
+            </h1>
+            <AvailabilityButton />
+          </div>
           <select
             class="input small sort-select"
             aria-label="Order"
@@ -158,9 +175,12 @@ export function InboxSide() {
         role="list"
         label="Dialogs"
         count={ids.length}
-        version={`${lv}:${selected.size}:${r.id}`}
+        version={`${lv}:${selected.size}:${openId}`}
         keyAt={(i) => ids[i]}
-        estimate={(i) => (live.dialogs.get(ids[i])?.contact?.tags?.some((t) => t.pinned) ? 96 : 78)}
+        estimate={(i) => {
+          const d = live.dialogs.get(ids[i]);
+          return (d?.contact?.tags?.some((t) => t.pinned) ? 96 : 78) + (d?.queue_note ? 18 : 0);
+        }}
         onRange={(_s, end) => {
           if (end > ids.length - 20) inbox.more();
         }}
@@ -168,7 +188,7 @@ export function InboxSide() {
           <DialogRow
             id={ids[i]}
             row={i}
-            active={ids[i] === r.id}
+            active={ids[i] === openId}
             href={inboxURL(f, ids[i])}
             inbox
             selected={canDelete ? selected.has(ids[i]) : undefined}
@@ -206,7 +226,7 @@ export function InboxSide() {
             try {
               const n = await inbox.remove([...selected]);
               store.toast(`${n} dialog${n === 1 ? "" : "s"} deleted.`);
-              if (r.id && selected.has(r.id)) navigate(inboxURL(f));
+              if (openId && selected.has(openId)) navigate(inboxURL(f));
               setSelected(new Set());
             } catch (e) {
               store.fail(e);

@@ -9,7 +9,35 @@ import * as store from "../store";
 import type { FileInfo, Message, MsgStatus, Reminder } from "../types";
 import { dayLabel, eventText, fullTime, links, sameDay, size, time } from "../util";
 import { Avatar } from "./common";
+import { lazy } from "./lazy";
 import { Bell, Clock, Cross, File as FileIcon, More, Pause, Play, Reply, Sent, Tick, Ticks, Zap } from "./icons";
+
+const RoutingWhy = lazy(() => import("../lazy/Routing").then((m) => m.RoutingWhy));
+
+/**
+ * SysLine is a system line. The distribution's "routed" lines have a "Why?"
+ * that unfolds its decision: the trigger, the policy, every candidate with
+ * their verdict, and the tie-break (loaded on demand).
+ */
+function SysLine(props: { m: Message }) {
+  const m = props.m;
+  const [why, setWhy] = useState(false);
+  const decision = m.event?.action === "routed" ? m.event.routing : undefined;
+  return (
+    <div class={"sysline" + (decision ? " routed" : "") + (why ? " open" : "")} data-mid={m.id} data-action={m.event?.action}>
+      {eventText(m)} · <time dateTime={m.created_at}>{time(m.created_at)}</time>
+      {decision ? (
+        <>
+          {" "}
+          <button class="link why-btn" aria-expanded={why} onClick={() => setWhy(!why)} onMouseEnter={RoutingWhy.preload} onFocus={RoutingWhy.preload}>
+            {why ? "Hide" : "Why?"}
+          </button>
+          {why ? <RoutingWhy messageId={m.id} /> : null}
+        </>
+      ) : null}
+    </div>
+  );
+}
 
 /** A row of the history: a stored message or one still in the outbox. */
 export interface Row {
@@ -276,9 +304,7 @@ export const MessageRow = memo(function MessageRow(props: {
       <>
         {sep}
         {unread}
-        <div class="sysline" data-mid={m.id}>
-          {eventText(m)} · <time dateTime={m.created_at}>{time(m.created_at)}</time>
-        </div>
+        <SysLine m={m} />
       </>
     );
   }

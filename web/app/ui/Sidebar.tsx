@@ -1,5 +1,5 @@
 // The sidebar: the user menu (Settings, Assistance, Administration, Sign
-// out), a search box, and one windowed list with the Direct messages block,
+// out), a specialist's availability for the distribution, a search box, and one windowed list with the Direct messages block,
 // the multi-chats and the Assistance chats. While searching, the list shows
 // matching conversations, people from the directory and messages.
 
@@ -12,6 +12,7 @@ import { memo, use, useSelect } from "../sig";
 import * as store from "../store";
 import type { Conversation, Message, User } from "../types";
 import { debounce, messagePreview, shortWhen } from "../util";
+import { AvailabilityButton } from "./Availability";
 import { Avatar, Menu, useMenu } from "./common";
 import { Gear, Help, Plus, Search, Users } from "./icons";
 import { DialogRow } from "./DialogRow";
@@ -214,6 +215,7 @@ export function Sidebar() {
             <Help size={16} /> Assistance
           </button>
         ) : null}
+        <AvailabilityButton />
         <button class="icon-btn" title="Settings" aria-label="Settings" onClick={() => navigate("/settings")}>
           <Gear />
         </button>
