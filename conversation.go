@@ -24,7 +24,8 @@ type ConvState string
 const (
 	StateRequested ConvState = "requested" // direct: waiting for the other user
 	StateAllowed   ConvState = "allowed"
-	StateCancelled ConvState = "cancelled" // direct: the request was refused or withdrawn
+	StateCancelled ConvState = "cancelled" // direct: the requester withdrew the request
+	StateDeclined  ConvState = "declined"  // direct: the other user refused the request
 )
 
 // Conversation is a chat between users (and, for support, a contact).
@@ -36,6 +37,10 @@ type Conversation struct {
 	// CreatedBy is the user who created it; for a direct request, the
 	// requester.
 	CreatedBy int64 `json:"created_by"`
+	// Declines counts how often the other user declined this direct
+	// request, and DeclinedAt is the last time; they limit asking again.
+	Declines   int       `json:"declines,omitempty"`
+	DeclinedAt time.Time `json:"declined_at,omitzero"`
 	// Key makes direct and Assistance conversations unique per pair of
 	// users; empty for groups.
 	Key string `json:"-"`

@@ -3,6 +3,7 @@ package parley
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error codes. Each maps to one HTTP status and one WebSocket error code in
@@ -12,11 +13,18 @@ const (
 	ENOTFOUND     = "not_found"    // no such thing, or the caller may not know it exists
 	EFORBIDDEN    = "forbidden"    // the caller is known but lacks the right
 	EUNAUTHORIZED = "unauthorized" // no valid session or token
-	ECONFLICT     = "conflict"     // the state does not allow it (e.g. request not yet allowed)
-	ERATELIMITED  = "rate_limited" // too many attempts; retry later
-	ETOOLARGE     = "too_large"    // a body or a file over its limit
-	EUNAVAILABLE  = "unavailable"  // shutting down or a dependency is down; retry
-	EINTERNAL     = "internal"     // anything else; logged, never shown
+	// ETWOFACTOR: the password was right, and the account also needs the
+	// code from its authenticator app (or a recovery code).
+	ETWOFACTOR = "two_factor_required"
+	// ESETUPTWOFACTOR: the organisation requires administrators to use
+	// two-factor sign-in and this one has not set it up yet; only setting
+	// it up (and signing out) is allowed until they do.
+	ESETUPTWOFACTOR = "two_factor_setup_required"
+	ECONFLICT       = "conflict"     // the state does not allow it (e.g. request not yet allowed)
+	ERATELIMITED    = "rate_limited" // too many attempts; retry later
+	ETOOLARGE       = "too_large"    // a body or a file over its limit
+	EUNAVAILABLE    = "unavailable"  // shutting down or a dependency is down; retry
+	EINTERNAL       = "internal"     // anything else; logged, never shown
 )
 
 // Error is an error whose code and message are safe to show to the caller.
@@ -26,6 +34,8 @@ type Error struct {
 	Message string
 	// Field names the offending input field for EINVALID, when there is one.
 	Field string
+	// RetryAfter, for ERATELIMITED, is how long until a retry can succeed.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {

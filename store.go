@@ -67,6 +67,11 @@ type Reader interface {
 
 	SessionByTokenHash(ctx context.Context, hash string) (*Session, error)
 	Sessions(ctx context.Context, userID int64) ([]*Session, error)
+	PasswordHash(ctx context.Context, userID int64) (string, error)
+	TOTP(ctx context.Context, userID int64) (TOTP, error)
+	RecoveryCodesLeft(ctx context.Context, userID int64) (int, error)
+	// KnownDevice returns the user a browser's device token was given to.
+	KnownDevice(ctx context.Context, tokenHash string) (int64, error)
 
 	Groups(ctx context.Context) ([]*Group, error)
 	GroupByID(ctx context.Context, id int64) (*Group, error)
@@ -276,6 +281,20 @@ type Tx interface {
 	TouchSession(ctx context.Context, id int64, at time.Time) error
 	DeleteSession(ctx context.Context, id int64) error
 	DeleteSessions(ctx context.Context, userID int64) error
+	// DeleteOtherSessions ends the user's sessions of a kind but one, and
+	// returns the ids it ended.
+	DeleteOtherSessions(ctx context.Context, userID, keepID int64, kind string) ([]int64, error)
+	// RotateSession gives a session a new token and CSRF token.
+	RotateSession(ctx context.Context, id int64, tokenHash, csrf string) error
+	// SetTOTP stores a (pending or enabled) two-factor secret; "" removes it.
+	SetTOTP(ctx context.Context, userID int64, secret string, enabled bool) error
+	// UseTOTPStep records that a code of time step step was used; false if
+	// that step or a later one was used already.
+	UseTOTPStep(ctx context.Context, userID, step int64) (bool, error)
+	SetRecoveryCodes(ctx context.Context, userID int64, hashes []string) error
+	// UseRecoveryCode removes a recovery code; false if there was none.
+	UseRecoveryCode(ctx context.Context, userID int64, hash string) (bool, error)
+	AddKnownDevice(ctx context.Context, tokenHash string, userID int64) error
 
 	CreateGroup(ctx context.Context, g *Group) error
 	UpdateGroup(ctx context.Context, g *Group) error // also replaces members

@@ -36,6 +36,9 @@ type User struct {
 	// Bot accounts act through the API with a token and receive their
 	// events by webhook; they cannot sign in.
 	Bot bool `json:"bot,omitempty"`
+	// TwoFactor is set when the user signs in with a time-based code as
+	// well as a password.
+	TwoFactor bool `json:"two_factor,omitempty"`
 	// PhotoFileID is the uploaded file shown as the user's photo, or 0.
 	PhotoFileID int64 `json:"photo_file_id,omitempty"`
 	// LastClient and LastClientVersion name the client the user last wrote
@@ -91,6 +94,21 @@ type Session struct {
 	CreatedAt time.Time `json:"created_at"`
 	LastUsed  time.Time `json:"last_used_at"`
 	ExpiresAt time.Time `json:"expires_at,omitzero"` // zero: never
+	// Client and Addr are the browser (User-Agent) and client address the
+	// session signed in from, so a user can tell their sessions apart.
+	Client string `json:"client,omitempty"`
+	Addr   string `json:"addr,omitempty"`
+	// Current is set on the session the list was asked through.
+	Current bool `json:"current,omitempty"`
+}
+
+// TOTP is a user's two-factor state: the shared secret (pending until a
+// first code confirms it), whether it is on, and the last time step a code
+// was accepted for, so each code works once.
+type TOTP struct {
+	Secret  string
+	Enabled bool
+	Step    int64
 }
 
 const (

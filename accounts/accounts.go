@@ -18,7 +18,6 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/parley-chat/parley"
-	"github.com/parley-chat/parley/ratelimit"
 )
 
 // Options configure the service.
@@ -26,8 +25,8 @@ type Options struct {
 	Argon2 Argon2Params
 	// SessionTTL is how long a browser session lasts without use.
 	SessionTTL time.Duration
-	// LoginRate and LoginBurst limit password attempts per e-mail and per
-	// client address.
+	// LoginRate and LoginBurst limit failed sign-ins per account; ten
+	// times as many are allowed per client address (see throttle).
 	LoginRate  rate.Limit
 	LoginBurst int
 	Logger     *slog.Logger
@@ -38,7 +37,7 @@ type Service struct {
 	store  parley.Store
 	opt    Options
 	log    *slog.Logger
-	limits *ratelimit.Limiter
+	throttle throttle
 	// dummyHash is checked when an e-mail is unknown, so a login takes as
 	// long whether or not the account exists.
 	dummyHash string
@@ -59,7 +58,7 @@ func New(store parley.Store, opt Options) *Service {
 		opt.Logger = slog.Default()
 	}
 	return &Service{store: store, opt: opt, log: opt.Logger,
-		limits: ratelimit.New(opt.LoginRate, opt.LoginBurst), dummyHash: hashPassword("parley", opt.Argon2)}
+		throttle: newThrottle(opt.LoginRate, opt.LoginBurst), dummyHash: hashPassword("parley", opt.Argon2)}
 }
 
 // NewUser is the input for creating a user.
@@ -222,10 +221,11 @@ type UserPatch struct {
 	PhotoFileID *int64       `json:"photo_file_id"`
 }
 
-// UpdateUser changes a user. Users may change their own name, photo and
-// password; e-mail, role and active need users.manage, and only an
-// administrator may grant or change the admin role. Deactivating a user ends
-// every session they have.
+// UpdateUser changes a user. Users may change their own name and photo
+// (their password through ChangePassword); e-mail, role, active and another
+// user's password need users.manage, and only an administrator may grant or
+// change the admin role. Deactivating a user ends every session they have;
+// a new role or a password set by someone else ends their browser sessions.
 func (s *Service) UpdateUser(ctx context.Context, actor *parley.User, id int64, p UserPatch) (*parley.User, error) {
 	self := actor.ID == id
 	manage := s.HasRight(ctx, actor, parley.RightUsersManage)
@@ -237,6 +237,9 @@ func (s *Service) UpdateUser(ctx context.Context, actor *parley.User, id int64, 
 	}
 	var hash string
 	if p.Password != nil {
+		if self {
+			return nil, parley.Invalid("password", "change your own password with POST /api/v1/me/password, which asks for the current one")
+		}
 		if err := validPassword(*p.Password); err != nil {
 			return nil, err
 		}
@@ -261,6 +264,7 @@ func (s *Service) UpdateUser(ctx context.Context, actor *parley.User, id int64, 
 				return err
 			}
 		}
+		oldRole := u.Role
 		if p.Role != nil {
 			if !p.Role.Valid() {
 				return parley.Invalid("role", "role must be admin, supervisor, agent or member")
@@ -296,6 +300,16 @@ func (s *Service) UpdateUser(ctx context.Context, actor *parley.User, id int64, 
 		if !u.Active {
 			if err := tx.DeleteSessions(ctx, u.ID); err != nil {
 				return err
+			}
+		} else if hash != "" || u.Role != oldRole {
+			// A new password or role is a new start: the user signs in
+			// again and gets a fresh session token.
+			ended, err := tx.DeleteOtherSessions(ctx, u.ID, 0, parley.SessionBrowser)
+			if err != nil {
+				return err
+			}
+			for _, id := range ended {
+				tx.Emit(parley.NewEvent(parley.EventSessionEnded, 0, u.ID, map[string]int64{"session_id": id}))
 			}
 		}
 		tx.Emit(parley.NewEvent(parley.EventUserUpdated, 0, 0, u))
@@ -376,36 +390,6 @@ func newSecret() string {
 func tokenHash(token string) string {
 	h := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(h[:])
-}
-
-// Login checks a password and opens a browser session. It returns the
-// session's bearer token. Attempts are limited per e-mail and per client
-// address; a wrong e-mail and a wrong password get the same answer.
-func (s *Service) Login(ctx context.Context, email, password, clientAddr string) (string, *parley.Session, *parley.User, error) {
-	email = strings.ToLower(strings.TrimSpace(email))
-	if !s.limits.Allow("email:"+email) || !s.limits.Allow("addr:"+clientAddr) {
-		return "", nil, nil, parley.Errorf(parley.ERATELIMITED, "too many sign-in attempts; try again in a minute")
-	}
-	denied := parley.Errorf(parley.EUNAUTHORIZED, "wrong e-mail or password")
-	u, hash, err := s.store.UserByEmail(ctx, email)
-	if parley.ErrorCode(err) == parley.ENOTFOUND {
-		checkPassword(password, s.dummyHash)
-		return "", nil, nil, denied
-	}
-	if err != nil {
-		return "", nil, nil, err
-	}
-	if !checkPassword(password, hash) || !u.Active {
-		return "", nil, nil, denied
-	}
-	token := newSecret()
-	sess := &parley.Session{UserID: u.ID, Kind: parley.SessionBrowser, TokenHash: tokenHash(token), CSRF: newSecret(),
-		ExpiresAt: parley.Now().Add(s.opt.SessionTTL)}
-	if err := s.write(ctx, func(tx parley.Tx) error { return tx.CreateSession(ctx, sess) }); err != nil {
-		return "", nil, nil, err
-	}
-	s.log.Info("signed in", "user_id", u.ID)
-	return token, sess, u, nil
 }
 
 // Authenticate resolves a bearer token or session cookie to its user.

@@ -39,7 +39,10 @@ import (
 const (
 	SessionCookie = "parley_session"
 	CSRFCookie    = "parley_csrf"
-	CSRFHeader    = "X-CSRF-Token"
+	// DeviceCookie holds the browser's device token: a browser that signed
+	// in to an account before keeps its own budget of failed attempts.
+	DeviceCookie = "parley_device"
+	CSRFHeader   = "X-CSRF-Token"
 )
 
 // maxJSONBody bounds every JSON request body.
@@ -172,6 +175,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt route) error {
 			return parley.Errorf(parley.EFORBIDDEN, "missing or wrong %s header", CSRFHeader)
 		}
 	}
+	if !rt.Setup {
+		pending, err := s.Accounts.MustSetUpTwoFactor(r.Context(), u)
+		if err != nil {
+			return err
+		}
+		if pending {
+			return parley.Errorf(parley.ESETUPTWOFACTOR, "the organisation requires administrators to use two-factor sign-in: set it up first")
+		}
+	}
 	ctx := context.WithValue(context.WithValue(r.Context(), userKey, u), sessionKey, sess)
 	return rt.Handle(s, w, r.WithContext(ctx))
 }
@@ -211,9 +223,9 @@ func statusOf(code string) int {
 	switch code {
 	case parley.EINVALID:
 		return http.StatusBadRequest
-	case parley.EUNAUTHORIZED:
+	case parley.EUNAUTHORIZED, parley.ETWOFACTOR:
 		return http.StatusUnauthorized
-	case parley.EFORBIDDEN:
+	case parley.EFORBIDDEN, parley.ESETUPTWOFACTOR:
 		return http.StatusForbidden
 	case parley.ENOTFOUND:
 		return http.StatusNotFound
@@ -245,11 +257,15 @@ func writeError(w http.ResponseWriter, err error) {
 	code := parley.ErrorCode(err)
 	body := ErrorBody{Error: ErrorDetail{Code: code, Message: parley.ErrorMessage(err)}}
 	var pe *parley.Error
+	retry := 10 * time.Second
 	if errors.As(err, &pe) {
 		body.Error.Field = pe.Field
+		if pe.RetryAfter > 0 {
+			retry = pe.RetryAfter
+		}
 	}
 	if code == parley.ERATELIMITED {
-		w.Header().Set("Retry-After", "10")
+		w.Header().Set("Retry-After", strconv.Itoa(int((retry+time.Second-1)/time.Second)))
 	}
 	writeJSON(w, statusOf(code), body)
 }
@@ -416,6 +432,11 @@ func (s *Server) clientAddr(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+func (s *Server) setDeviceCookie(w http.ResponseWriter, token string) {
+	http.SetCookie(w, &http.Cookie{Name: DeviceCookie, Value: token, Path: "/api/v1/auth/", MaxAge: 400 * 24 * 3600,
+		HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteStrictMode})
 }
 
 func (s *Server) setSessionCookies(w http.ResponseWriter, token string, sess *parley.Session) {

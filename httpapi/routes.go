@@ -18,13 +18,16 @@ import (
 // describes it. Every endpoint of the API is in the table below.
 type route struct {
 	Method, Path, Summary string
-	Public                bool   // no authentication
-	Widget                bool   // the visitor widget's: CORS for allowed origins, visitor token unless Public
-	Link                  bool   // a widget file the host page links to (<img>, <a>): no Origin needed, the token suffices
-	In                    any    // request body type, nil if none
-	Out                   any    // 2xx response body type, nil for 204
-	Query                 string // query parameters, "name:type ..." (type int, string, time)
-	Handle                func(s *Server, w http.ResponseWriter, r *http.Request) error
+	Public                bool // no authentication
+	// Setup marks the routes an administrator who must set up two-factor
+	// sign-in may still call (their profile, the set-up, signing out).
+	Setup  bool
+	Widget bool   // the visitor widget's: CORS for allowed origins, visitor token unless Public
+	Link   bool   // a widget file the host page links to (<img>, <a>): no Origin needed, the token suffices
+	In     any    // request body type, nil if none
+	Out    any    // 2xx response body type, nil for 204
+	Query  string // query parameters, "name:type ..." (type int, string, time)
+	Handle func(s *Server, w http.ResponseWriter, r *http.Request) error
 }
 
 // Request and response bodies.
@@ -32,11 +35,37 @@ type (
 	LoginInput struct {
 		Email    string `json:"email"`
 		Password string `json:"password"`
+		// Code is the authenticator app's code or a recovery code, for
+		// accounts with two-factor sign-in.
+		Code string `json:"code,omitempty"`
+		// DeviceToken is the device_token an earlier sign-in gave this
+		// client (browsers keep it in a cookie instead).
+		DeviceToken string `json:"device_token,omitempty"`
 	}
 	LoginOutput struct {
 		Token     string       `json:"token"`
 		CSRFToken string       `json:"csrf_token"`
 		User      *parley.User `json:"user"`
+		// DeviceToken is given on a first sign-in from a client; sending
+		// it back later keeps the client's own budget of failed attempts.
+		DeviceToken string `json:"device_token,omitempty"`
+		// TwoFactorSetupRequired: the organisation requires this
+		// administrator to set up two-factor sign-in before anything else.
+		TwoFactorSetupRequired bool `json:"two_factor_setup_required,omitempty"`
+	}
+	PasswordInput struct {
+		CurrentPassword string `json:"current_password"`
+		Password        string `json:"password"`
+	}
+	CodeInput struct {
+		Code string `json:"code"`
+	}
+	DisableTwoFactorInput struct {
+		Password string `json:"password"`
+		Code     string `json:"code"`
+	}
+	EndedOutput struct {
+		Ended int `json:"ended"`
 	}
 	SetupStatus struct {
 		NeedsSetup bool `json:"needs_setup"`
@@ -132,7 +161,7 @@ func (s *Server) coreRoutes() []route {
 				if _, err := s.Accounts.Setup(r.Context(), in); err != nil {
 					return err
 				}
-				return s.login(w, r, in.Email, in.Password)
+				return s.login(w, r, LoginInput{Email: in.Email, Password: in.Password})
 			}},
 		{Method: "POST", Path: "/api/v1/auth/login", Summary: "Sign in with e-mail and password", Public: true, In: LoginInput{}, Out: LoginOutput{},
 			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
@@ -140,9 +169,9 @@ func (s *Server) coreRoutes() []route {
 				if err := decode(r, &in); err != nil {
 					return err
 				}
-				return s.login(w, r, in.Email, in.Password)
+				return s.login(w, r, in)
 			}},
-		{Method: "POST", Path: "/api/v1/auth/logout", Summary: "End this session (or revoke the bearer token used)",
+		{Method: "POST", Path: "/api/v1/auth/logout", Summary: "End this session (or revoke the bearer token used)", Setup: true,
 			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				if err := s.Accounts.Logout(r.Context(), session(r)); err != nil {
 					return err
@@ -151,7 +180,7 @@ func (s *Server) coreRoutes() []route {
 				w.WriteHeader(http.StatusNoContent)
 				return nil
 			}},
-		{Method: "GET", Path: "/api/v1/me", Summary: "The signed-in user", Out: parley.User{},
+		{Method: "GET", Path: "/api/v1/me", Summary: "The signed-in user", Out: parley.User{}, Setup: true,
 			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				return s.writeUser(w, r, actor(r).ID)
 			}},
@@ -195,7 +224,86 @@ func (s *Server) coreRoutes() []route {
 				if err != nil {
 					return err
 				}
+				for _, t := range list {
+					t.Current = t.ID == session(r).ID
+				}
 				writeJSON(w, http.StatusOK, nonNil(list))
+				return nil
+			}},
+		{Method: "POST", Path: "/api/v1/me/tokens/sign-out-others", Summary: "End every other browser session of yours (API tokens stay)", Out: EndedOutput{},
+			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
+				n, err := s.Accounts.SignOutOthers(r.Context(), actor(r), session(r))
+				if err != nil {
+					return err
+				}
+				writeJSON(w, http.StatusOK, EndedOutput{n})
+				return nil
+			}},
+		{Method: "POST", Path: "/api/v1/me/password", Summary: "Change your password (asks for the current one; ends your other sessions, rotates this one's token)",
+			In: PasswordInput{}, Out: accounts.Rotated{}, Setup: true,
+			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
+				var in PasswordInput
+				if err := decode(r, &in); err != nil {
+					return err
+				}
+				return s.rotated(w, r)(s.Accounts.ChangePassword(r.Context(), actor(r), session(r), in.CurrentPassword, in.Password))
+			}},
+		{Method: "GET", Path: "/api/v1/me/two-factor", Summary: "Whether two-factor sign-in is on, and recovery codes left", Out: accounts.TwoFactorStatus{}, Setup: true,
+			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
+				st, err := s.Accounts.TwoFactor(r.Context(), actor(r))
+				if err != nil {
+					return err
+				}
+				writeJSON(w, http.StatusOK, st)
+				return nil
+			}},
+		{Method: "POST", Path: "/api/v1/me/two-factor/setup", Summary: "Start setting up two-factor sign-in: a new secret and its QR code", Out: accounts.TwoFactorSetup{}, Setup: true,
+			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
+				setup, err := s.Accounts.BeginTwoFactor(r.Context(), actor(r), s.issuer())
+				if err != nil {
+					return err
+				}
+				writeJSON(w, http.StatusOK, setup)
+				return nil
+			}},
+		{Method: "POST", Path: "/api/v1/me/two-factor/enable", Summary: "Turn two-factor sign-in on with a code from the app (recovery codes shown once; rotates this session's token)",
+			In: CodeInput{}, Out: accounts.Rotated{}, Setup: true,
+			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
+				var in CodeInput
+				if err := decode(r, &in); err != nil {
+					return err
+				}
+				return s.rotated(w, r)(s.Accounts.EnableTwoFactor(r.Context(), actor(r), session(r), in.Code))
+			}},
+		{Method: "POST", Path: "/api/v1/me/two-factor/disable", Summary: "Turn two-factor sign-in off (asks for the password and a code)",
+			In: DisableTwoFactorInput{}, Out: accounts.Rotated{},
+			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
+				var in DisableTwoFactorInput
+				if err := decode(r, &in); err != nil {
+					return err
+				}
+				return s.rotated(w, r)(s.Accounts.DisableTwoFactor(r.Context(), actor(r), session(r), in.Password, in.Code))
+			}},
+		{Method: "GET", Path: "/api/v1/security", Summary: "The organisation's sign-in rules", Out: accounts.SecuritySettings{},
+			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
+				sec, err := s.Accounts.Security(r.Context())
+				if err != nil {
+					return err
+				}
+				writeJSON(w, http.StatusOK, sec)
+				return nil
+			}},
+		{Method: "PUT", Path: "/api/v1/security", Summary: "Change the organisation's sign-in rules (administrators)", In: accounts.SecuritySettings{}, Out: accounts.SecuritySettings{},
+			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
+				var in accounts.SecuritySettings
+				if err := decode(r, &in); err != nil {
+					return err
+				}
+				sec, err := s.Accounts.SetSecurity(r.Context(), actor(r), in)
+				if err != nil {
+					return err
+				}
+				writeJSON(w, http.StatusOK, sec)
 				return nil
 			}},
 		{Method: "POST", Path: "/api/v1/me/tokens", Summary: "Create an API token (shown once)", In: TokenInput{}, Out: TokenOutput{},
@@ -560,14 +668,52 @@ func (s *Server) coreRoutes() []route {
 	}
 }
 
-func (s *Server) login(w http.ResponseWriter, r *http.Request, email, password string) error {
-	token, sess, u, err := s.Accounts.Login(r.Context(), email, password, s.clientAddr(r))
+func (s *Server) login(w http.ResponseWriter, r *http.Request, in LoginInput) error {
+	device := in.DeviceToken
+	if c, err := r.Cookie(DeviceCookie); err == nil && device == "" {
+		device = c.Value
+	}
+	out, err := s.Accounts.Login(r.Context(), accounts.Credentials{Email: in.Email, Password: in.Password, Code: in.Code,
+		Device: device, Addr: s.clientAddr(r), Client: r.UserAgent()})
 	if err != nil {
 		return err
 	}
-	s.setSessionCookies(w, token, sess)
-	writeJSON(w, http.StatusOK, LoginOutput{Token: token, CSRFToken: sess.CSRF, User: u})
+	s.setSessionCookies(w, out.Token, out.Session)
+	if out.Device != "" {
+		s.setDeviceCookie(w, out.Device)
+	}
+	pending, err := s.Accounts.MustSetUpTwoFactor(r.Context(), out.User)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, LoginOutput{Token: out.Token, CSRFToken: out.Session.CSRF, User: out.User, DeviceToken: out.Device,
+		TwoFactorSetupRequired: pending})
 	return nil
+}
+
+// rotated answers a change of credentials: the session's new token, in
+// cookies too when the session came from them.
+func (s *Server) rotated(w http.ResponseWriter, r *http.Request) func(*accounts.Rotated, error) error {
+	return func(out *accounts.Rotated, err error) error {
+		if err != nil {
+			return err
+		}
+		if out.Session != nil {
+			if _, fromCookie := bearer(r); fromCookie {
+				s.setSessionCookies(w, out.Token, out.Session)
+			}
+		}
+		writeJSON(w, http.StatusOK, out)
+		return nil
+	}
+}
+
+// issuer names the server in authenticator apps.
+func (s *Server) issuer() string {
+	if u, err := url.Parse(s.PublicURL); err == nil && u.Host != "" {
+		return "Parley (" + u.Hostname() + ")"
+	}
+	return "Parley"
 }
 
 func (s *Server) writeUser(w http.ResponseWriter, r *http.Request, id int64) error {

@@ -1,6 +1,8 @@
 package messaging
 
 import (
+	"time"
+
 	"context"
 	"fmt"
 	"slices"
@@ -21,6 +23,9 @@ type ConversationView struct {
 	ReadSeq      int64           `json:"read_seq"`
 	Draft        string          `json:"draft,omitempty"`
 	LastMessage  *parley.Message `json:"last_message,omitempty"`
+	// AskAgainAt, on a declined direct request, is when the requester may
+	// ask again; absent when they cannot (only the other user can start).
+	AskAgainAt time.Time `json:"ask_again_at,omitzero"`
 }
 
 // MemberView is a member with what clients show of them.
@@ -72,6 +77,9 @@ func (s *Service) views(ctx context.Context, r parley.Reader, viewer int64, conv
 	out := make([]*ConversationView, len(convs))
 	for i, c := range convs {
 		v := &ConversationView{Conversation: c, Members: []MemberView{}}
+		if c.State == parley.StateDeclined {
+			v.AskAgainAt = AskAgainAt(c)
+		}
 		ms := members[c.ID]
 		v.Receipts = parley.ReceiptsOf(ms)
 		for _, m := range ms {
@@ -185,7 +193,21 @@ func (s *Service) OpenDirect(ctx context.Context, actor *parley.User, userID int
 			if err := s.allow(ctx, tx, actor, c); err != nil {
 				return err
 			}
-		default: // cancelled: ask again
+		case c.State == parley.StateDeclined && c.CreatedBy == actor.ID:
+			if err := s.mayAskAgain(ctx, tx, c, userID); err != nil {
+				return err
+			}
+			c.State = parley.StateRequested
+			if err := tx.UpdateConversation(ctx, c); err != nil {
+				return err
+			}
+		case c.State == parley.StateDeclined:
+			// The one who declined asks after all: a fresh request.
+			c.State, c.CreatedBy, c.Declines, c.DeclinedAt = parley.StateRequested, actor.ID, 0, time.Time{}
+			if err := tx.UpdateConversation(ctx, c); err != nil {
+				return err
+			}
+		default: // withdrawn: ask again
 			c.State, c.CreatedBy = parley.StateRequested, actor.ID
 			if err := tx.UpdateConversation(ctx, c); err != nil {
 				return err
@@ -198,6 +220,36 @@ func (s *Service) OpenDirect(ctx context.Context, actor *parley.User, userID int
 		return nil, err
 	}
 	return s.Conversation(ctx, actor, conv.ID)
+}
+
+// Declined requests may be asked again only after a pause that grows with
+// each refusal, and not at all after the last: then only the other user
+// can start the conversation.
+var askAgainAfter = []time.Duration{24 * time.Hour, 7 * 24 * time.Hour}
+
+// AskAgainAt is when the requester of a declined direct request may ask
+// again; zero if never.
+func AskAgainAt(c *parley.Conversation) time.Time {
+	if c.Declines < 1 || c.Declines > len(askAgainAfter) {
+		return time.Time{}
+	}
+	return c.DeclinedAt.Add(askAgainAfter[c.Declines-1])
+}
+
+func (s *Service) mayAskAgain(ctx context.Context, r parley.Reader, c *parley.Conversation, otherID int64) error {
+	at := AskAgainAt(c)
+	other, err := r.UserByID(ctx, otherID)
+	if err != nil {
+		return err
+	}
+	if at.IsZero() {
+		return parley.Errorf(parley.ECONFLICT, "%s declined your request %d times; you cannot ask again, but they can still start a conversation with you",
+			other.Name, c.Declines)
+	}
+	if s.now().Before(at) {
+		return parley.Errorf(parley.ECONFLICT, "%s declined your request; you can ask again after %s", other.Name, at.UTC().Format("2 January 2006 15:04 MST"))
+	}
+	return nil
 }
 
 // Allow accepts a direct request sent to the actor.
@@ -225,15 +277,16 @@ func (s *Service) Allow(ctx context.Context, actor *parley.User, convID int64) (
 }
 
 func (s *Service) allow(ctx context.Context, tx parley.Tx, actor *parley.User, c *parley.Conversation) error {
-	c.State = parley.StateAllowed
+	c.State, c.Declines, c.DeclinedAt = parley.StateAllowed, 0, time.Time{}
 	if err := tx.UpdateConversation(ctx, c); err != nil {
 		return err
 	}
 	return s.systemLine(ctx, tx, c, parley.SystemEvent{Action: parley.ActionAllowed, ActorID: actor.ID})
 }
 
-// Cancel refuses a direct request sent to the actor, or withdraws one the
-// actor sent. Either user may request again later.
+// Cancel declines a direct request sent to the actor, or withdraws one the
+// actor sent. A withdrawn request may be asked again at once; a declined
+// one only after a pause (AskAgainAt), and the requester sees which it was.
 func (s *Service) Cancel(ctx context.Context, actor *parley.User, convID int64) (*ConversationView, error) {
 	err := s.write(ctx, func(tx parley.Tx) error {
 		c, _, err := member(ctx, tx, convID, actor.ID)
@@ -243,7 +296,11 @@ func (s *Service) Cancel(ctx context.Context, actor *parley.User, convID int64) 
 		if c.Kind != parley.KindDirect || c.State != parley.StateRequested {
 			return parley.Errorf(parley.ECONFLICT, "there is no request to cancel")
 		}
-		c.State = parley.StateCancelled
+		if c.CreatedBy == actor.ID {
+			c.State = parley.StateCancelled
+		} else {
+			c.State, c.Declines, c.DeclinedAt = parley.StateDeclined, c.Declines+1, s.now()
+		}
 		if err := tx.UpdateConversation(ctx, c); err != nil {
 			return err
 		}

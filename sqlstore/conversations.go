@@ -14,18 +14,18 @@ import (
 const convCols = "c.id, c.kind, c.title, c.state, c.created_by, c.key, c.last_seq, c.last_message_at, c.created_at, c.updated_at, " +
 	"c.project_id, c.contact_id, c.status, c.level, c.transfer_to, c.contact_read_seq, c.closed_at, c.filed_seq, " +
 	"c.assignee_id, c.channel, c.activity_at, c.last_from, c.waiting_since, c.unanswered, c.channel_id, " +
-	"c.assigned_at, c.queued_at, c.queue_due, c.reply_state, c.missed_by"
+	"c.assigned_at, c.queued_at, c.queue_due, c.reply_state, c.missed_by, c.declines, c.declined_at"
 
 func scanConv(r scanner) (*parley.Conversation, error) {
 	var c parley.Conversation
 	var key *string
-	var last, created, updated, closed, activity, waiting, assigned, queued, due int64
+	var last, created, updated, closed, activity, waiting, assigned, queued, due, declined int64
 	var missed string
 	var s parley.Support
 	if err := r.Scan(&c.ID, &c.Kind, &c.Title, &c.State, &c.CreatedBy, &key, &c.LastSeq, &last, &created, &updated,
 		&s.ProjectID, &s.ContactID, &s.Status, &s.Level, &s.TransferTo, &s.ContactReadSeq, &closed, &s.FiledSeq,
 		&s.AssigneeID, &s.Channel, &activity, &s.LastFrom, &waiting, &s.Unanswered, &s.ChannelID,
-		&assigned, &queued, &due, &s.ReplyState, &missed); err != nil {
+		&assigned, &queued, &due, &s.ReplyState, &missed, &c.Declines, &declined); err != nil {
 		return nil, err
 	}
 	if s.ProjectID != 0 {
@@ -41,6 +41,7 @@ func scanConv(r scanner) (*parley.Conversation, error) {
 		c.Key = *key
 	}
 	c.LastMessageAt, c.CreatedAt, c.UpdatedAt = parley.TimeFromMillis(last), parley.TimeFromMillis(created), parley.TimeFromMillis(updated)
+	c.DeclinedAt = parley.TimeFromMillis(declined)
 	return &c, nil
 }
 
@@ -297,10 +298,11 @@ func (q *q) UpdateConversation(ctx context.Context, c *parley.Conversation) erro
 	return q.execOne(ctx, "conversation", `UPDATE conversations SET title = $2, state = $3, created_by = $4, updated_at = $5,
 		status = $6, level = $7, transfer_to = $8, closed_at = $9, key = $10, filed_seq = $11,
 		assignee_id = $12, channel = $13, activity_at = $14, last_from = $15, waiting_since = $16, unanswered = $17,
-		assigned_at = $18, queued_at = $19, queue_due = $20, reply_state = $21, missed_by = $22 WHERE id = $1`,
+		assigned_at = $18, queued_at = $19, queue_due = $20, reply_state = $21, missed_by = $22, declines = $23, declined_at = $24 WHERE id = $1`,
 		c.ID, c.Title, string(c.State), c.CreatedBy, parley.Millis(c.UpdatedAt), s.Status, s.Level, s.TransferTo, parley.Millis(s.ClosedAt),
 		nullString(c.Key), s.FiledSeq, s.AssigneeID, s.Channel, parley.Millis(s.ActivityAt), s.LastFrom, parley.Millis(s.WaitingSince), s.Unanswered,
-		parley.Millis(s.AssignedAt), parley.Millis(s.QueuedAt), parley.Millis(s.QueueDue), s.ReplyState, missedBy(s.MissedBy))
+		parley.Millis(s.AssignedAt), parley.Millis(s.QueuedAt), parley.Millis(s.QueueDue), s.ReplyState, missedBy(s.MissedBy),
+		c.Declines, parley.Millis(c.DeclinedAt))
 }
 
 func (q *q) AddMember(ctx context.Context, m *parley.Member) error {

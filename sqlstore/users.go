@@ -10,7 +10,7 @@ import (
 	"github.com/parley-chat/parley"
 )
 
-const userCols = "id, email, name, role, active, photo_file_id, last_client, last_client_version, created_at, updated_at, bot"
+const userCols = "id, email, name, role, active, photo_file_id, last_client, last_client_version, created_at, updated_at, bot, totp_enabled"
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -18,7 +18,7 @@ func scanUser(r scanner, extra ...any) (*parley.User, error) {
 	var u parley.User
 	var created, updated int64
 	dest := append([]any{&u.ID, &u.Email, &u.Name, &u.Role, &u.Active, &u.PhotoFileID,
-		&u.LastClient, &u.LastClientVersion, &created, &updated, &u.Bot}, extra...)
+		&u.LastClient, &u.LastClientVersion, &created, &updated, &u.Bot, &u.TwoFactor}, extra...)
 	if err := r.Scan(dest...); err != nil {
 		return nil, err
 	}
@@ -160,12 +160,12 @@ func (q *q) SetClient(ctx context.Context, userID int64, client, version string)
 		userID, client, version)
 }
 
-const sessionCols = "id, user_id, kind, name, token_hash, csrf, created_at, last_used_at, expires_at"
+const sessionCols = "id, user_id, kind, name, token_hash, csrf, created_at, last_used_at, expires_at, client, addr"
 
 func scanSession(r scanner) (*parley.Session, error) {
 	var s parley.Session
 	var created, used, expires int64
-	if err := r.Scan(&s.ID, &s.UserID, &s.Kind, &s.Name, &s.TokenHash, &s.CSRF, &created, &used, &expires); err != nil {
+	if err := r.Scan(&s.ID, &s.UserID, &s.Kind, &s.Name, &s.TokenHash, &s.CSRF, &created, &used, &expires, &s.Client, &s.Addr); err != nil {
 		return nil, err
 	}
 	s.CreatedAt, s.LastUsed, s.ExpiresAt = parley.TimeFromMillis(created), parley.TimeFromMillis(used), parley.TimeFromMillis(expires)
@@ -190,9 +190,9 @@ func (q *q) CreateSession(ctx context.Context, s *parley.Session) error {
 		s.CreatedAt = parley.Now()
 	}
 	s.LastUsed = s.CreatedAt
-	return q.row(ctx, "session", `INSERT INTO sessions (user_id, kind, name, token_hash, csrf, created_at, last_used_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $6, $7) RETURNING id`,
-		[]any{s.UserID, s.Kind, s.Name, s.TokenHash, s.CSRF, parley.Millis(s.CreatedAt), parley.Millis(s.ExpiresAt)}, &s.ID)
+	return q.row(ctx, "session", `INSERT INTO sessions (user_id, kind, name, token_hash, csrf, created_at, last_used_at, expires_at, client, addr)
+		VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9) RETURNING id`,
+		[]any{s.UserID, s.Kind, s.Name, s.TokenHash, s.CSRF, parley.Millis(s.CreatedAt), parley.Millis(s.ExpiresAt), s.Client, s.Addr}, &s.ID)
 }
 
 func (q *q) TouchSession(ctx context.Context, id int64, at time.Time) error {
@@ -207,6 +207,81 @@ func (q *q) DeleteSession(ctx context.Context, id int64) error {
 func (q *q) DeleteSessions(ctx context.Context, userID int64) error {
 	_, err := q.exec(ctx, "DELETE FROM sessions WHERE user_id = $1", userID)
 	return err
+}
+
+func (q *q) DeleteOtherSessions(ctx context.Context, userID, keepID int64, kind string) ([]int64, error) {
+	rows, err := q.query(ctx, "DELETE FROM sessions WHERE user_id = $1 AND id <> $2 AND kind = $3 RETURNING id", userID, keepID, kind)
+	if err != nil {
+		return nil, err
+	}
+	return collectInt64(rows)
+}
+
+func (q *q) RotateSession(ctx context.Context, id int64, tokenHash, csrf string) error {
+	return q.execOne(ctx, "session", "UPDATE sessions SET token_hash = $2, csrf = $3 WHERE id = $1", id, tokenHash, csrf)
+}
+
+func (q *q) PasswordHash(ctx context.Context, userID int64) (string, error) {
+	var hash string
+	err := q.row(ctx, "user", "SELECT password_hash FROM users WHERE id = $1", []any{userID}, &hash)
+	return hash, err
+}
+
+func (q *q) TOTP(ctx context.Context, userID int64) (parley.TOTP, error) {
+	var t parley.TOTP
+	err := q.row(ctx, "user", "SELECT totp_secret, totp_enabled, totp_step FROM users WHERE id = $1", []any{userID}, &t.Secret, &t.Enabled, &t.Step)
+	return t, err
+}
+
+func (q *q) SetTOTP(ctx context.Context, userID int64, secret string, enabled bool) error {
+	return q.execOne(ctx, "user", "UPDATE users SET totp_secret = $2, totp_enabled = $3, totp_step = 0 WHERE id = $1", userID, secret, enabled)
+}
+
+func (q *q) UseTOTPStep(ctx context.Context, userID, step int64) (bool, error) {
+	return q.changedOne(q.exec(ctx, "UPDATE users SET totp_step = $2 WHERE id = $1 AND totp_step < $2", userID, step))
+}
+
+func (q *q) SetRecoveryCodes(ctx context.Context, userID int64, hashes []string) error {
+	if _, err := q.exec(ctx, "DELETE FROM recovery_codes WHERE user_id = $1", userID); err != nil {
+		return err
+	}
+	for _, h := range hashes {
+		if _, err := q.exec(ctx, "INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, $2)", userID, h); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (q *q) UseRecoveryCode(ctx context.Context, userID int64, hash string) (bool, error) {
+	return q.changedOne(q.exec(ctx, "DELETE FROM recovery_codes WHERE user_id = $1 AND code_hash = $2", userID, hash))
+}
+
+func (q *q) RecoveryCodesLeft(ctx context.Context, userID int64) (int, error) {
+	var n int
+	err := q.row(ctx, "user", "SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1", []any{userID}, &n)
+	return n, err
+}
+
+// changedOne reports whether a conditional write changed a row.
+func (q *q) changedOne(res sql.Result, err error) (bool, error) {
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+func (q *q) AddKnownDevice(ctx context.Context, tokenHash string, userID int64) error {
+	_, err := q.exec(ctx, "INSERT INTO known_devices (token_hash, user_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+		tokenHash, userID, parley.Millis(parley.Now()))
+	return err
+}
+
+func (q *q) KnownDevice(ctx context.Context, tokenHash string) (int64, error) {
+	var userID int64
+	err := q.row(ctx, "device", "SELECT user_id FROM known_devices WHERE token_hash = $1", []any{tokenHash}, &userID)
+	return userID, err
 }
 
 // collect scans every row with scan.

@@ -6,7 +6,9 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/httpapi"
@@ -69,22 +71,33 @@ func TestDirectRequests(t *testing.T) {
 			t.Fatalf("refused allows changed the state: %s", v.State)
 		}
 
-		// B refuses; nothing can be sent; A asks again.
+		// B declines; nothing can be sent; A sees it was declined, not
+		// withdrawn, and cannot ask again at once.
 		var v convView
 		b.do("POST", convPath(req.ID, "/cancel"), nil).want(http.StatusOK).decode(&v)
-		if v.State != parley.StateCancelled {
-			t.Errorf("after cancel: %s", v.State)
+		if v.State != parley.StateDeclined || v.Declines != 1 {
+			t.Errorf("after declining: %s, %d declines", v.State, v.Declines)
 		}
 		a.do("POST", convPath(req.ID, "/messages"), map[string]string{"text": "please?"}).wantErr(http.StatusConflict, parley.ECONFLICT)
 		b.do("POST", convPath(req.ID, "/allow"), nil).wantErr(http.StatusConflict, parley.ECONFLICT)
 		b.do("POST", convPath(req.ID, "/cancel"), nil).wantErr(http.StatusConflict, parley.ECONFLICT)
-		again := a.direct(b)
-		if again.ID != req.ID || again.State != parley.StateRequested || again.CreatedBy != a.id() {
-			t.Fatalf("re-request: %+v", again.Conversation)
+		if seen := a.conversation(req.ID); seen.State != parley.StateDeclined || seen.AskAgainAt.Sub(seen.DeclinedAt) != 24*time.Hour {
+			t.Errorf("A sees %s, ask again at %v (declined %v)", seen.State, seen.AskAgainAt, seen.DeclinedAt)
 		}
-		// A may withdraw their own request too.
-		a.do("POST", convPath(req.ID, "/cancel"), nil).want(http.StatusOK)
-		again = b.direct(a) // now B asks
+		if e := a.do("POST", "/api/v1/conversations/direct", map[string]int64{"user_id": b.id()}).wantErr(http.StatusConflict, parley.ECONFLICT); !strings.Contains(e.Message, "ask again after") {
+			t.Errorf("the refusal: %q", e.Message)
+		}
+		// B changes their mind and asks: a fresh request.
+		again := b.direct(a)
+		if again.ID != req.ID || again.State != parley.StateRequested || again.CreatedBy != b.id() || again.Declines != 0 {
+			t.Fatalf("B's request: %+v", again.Conversation)
+		}
+		// B may withdraw their own request, and ask again at once.
+		b.do("POST", convPath(req.ID, "/cancel"), nil).want(http.StatusOK).decode(&v)
+		if v.State != parley.StateCancelled {
+			t.Errorf("after withdrawing: %s", v.State)
+		}
+		again = b.direct(a)
 		if again.State != parley.StateRequested || again.CreatedBy != b.id() {
 			t.Fatalf("B's request: %+v", again.Conversation)
 		}
@@ -459,4 +472,53 @@ func TestMultiChats(t *testing.T) {
 			t.Errorf("system lines %q, want %q", actions, want)
 		}
 	})
+}
+
+// A declined request can be asked again after a day, then after a week,
+// then never: only the other user can start the conversation.
+func TestDeclinedRequests(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	later := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	s := newServer(t, func(c *Config) { c.Now = clock })
+	a := s.newUser(t, parley.RoleMember, "Anna Alpha")
+	b := s.newUser(t, parley.RoleMember, "Boris Beta")
+	ask := func() *response {
+		return a.do("POST", "/api/v1/conversations/direct", map[string]int64{"user_id": b.id()})
+	}
+
+	req := a.direct(b)
+	for i, pause := range []time.Duration{24 * time.Hour, 7 * 24 * time.Hour} {
+		b.do("POST", convPath(req.ID, "/cancel"), nil).want(http.StatusOK)
+		v := a.conversation(req.ID)
+		if v.State != parley.StateDeclined || v.Declines != i+1 || !v.AskAgainAt.Equal(v.DeclinedAt.Add(pause)) {
+			t.Fatalf("decline %d: %s, %d declines, again at %v", i+1, v.State, v.Declines, v.AskAgainAt)
+		}
+		later(pause - time.Minute)
+		ask().wantErr(http.StatusConflict, parley.ECONFLICT)
+		later(2 * time.Minute)
+		if v := a.direct(b); v.State != parley.StateRequested || v.CreatedBy != a.id() {
+			t.Fatalf("asking again after %v: %+v", pause, v.Conversation)
+		}
+	}
+	b.do("POST", convPath(req.ID, "/cancel"), nil).want(http.StatusOK)
+	if v := a.conversation(req.ID); v.Declines != 3 || !v.AskAgainAt.IsZero() {
+		t.Fatalf("third decline: %d declines, again at %v", v.Declines, v.AskAgainAt)
+	}
+	later(365 * 24 * time.Hour)
+	if e := ask().wantErr(http.StatusConflict, parley.ECONFLICT); !strings.Contains(e.Message, "cannot ask again") {
+		t.Errorf("the refusal: %q", e.Message)
+	}
+	// Refused attempts changed nothing; B can still start it, and allowing
+	// clears the count.
+	if v := a.conversation(req.ID); v.State != parley.StateDeclined || v.Declines != 3 {
+		t.Fatalf("after refused attempts: %s %d", v.State, v.Declines)
+	}
+	b.direct(a)
+	a.do("POST", convPath(req.ID, "/allow"), nil).want(http.StatusOK)
+	if v := a.conversation(req.ID); v.State != parley.StateAllowed || v.Declines != 0 {
+		t.Fatalf("allowed: %s %d", v.State, v.Declines)
+	}
 }
