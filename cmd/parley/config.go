@@ -34,7 +34,7 @@ type Config struct {
 	MaxFileSize      int64         // PARLEY_MAX_FILE_SIZE (bytes)
 	SendRate         float64       // PARLEY_SEND_RATE: messages per second per user
 	SendBurst        int           // PARLEY_SEND_BURST
-	LoginRate        float64       // PARLEY_LOGIN_RATE: attempts per minute per e-mail and per address
+	LoginRate        float64       // PARLEY_LOGIN_RATE: failed sign-ins per minute per account (ten times as many per address)
 	EventRetention   time.Duration // PARLEY_EVENT_RETENTION: how long missed events are kept for resuming clients
 	VisitorTokenTTL  time.Duration // PARLEY_VISITOR_TOKEN_TTL: how long a widget visitor's token is valid (renewed by each session)
 	ShutdownTimeout  time.Duration // PARLEY_SHUTDOWN_TIMEOUT
@@ -122,7 +122,7 @@ func (c *Config) bind(fs *flag.FlagSet) {
 	integer(&maxFile, "max-file-size", "PARLEY_MAX_FILE_SIZE", "bytes per uploaded file")
 	float(&c.SendRate, "send-rate", "PARLEY_SEND_RATE", "messages per second per user")
 	integer(&c.SendBurst, "send-burst", "PARLEY_SEND_BURST", "burst of messages per user")
-	float(&c.LoginRate, "login-rate", "PARLEY_LOGIN_RATE", "sign-in attempts per minute per e-mail and per address")
+	float(&c.LoginRate, "login-rate", "PARLEY_LOGIN_RATE", "failed sign-ins allowed per account (refilled per minute); ten times as many per client address")
 	duration(&c.EventRetention, "event-retention", "PARLEY_EVENT_RETENTION", "how long reconnecting clients can resume")
 	duration(&c.VisitorTokenTTL, "visitor-token-ttl", "PARLEY_VISITOR_TOKEN_TTL", "how long a website visitor's token is valid; the widget renews it before then")
 	duration(&c.ShutdownTimeout, "shutdown-timeout", "PARLEY_SHUTDOWN_TIMEOUT", "how long in-flight requests may finish on shutdown")
