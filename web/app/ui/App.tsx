@@ -1,4 +1,5 @@
-// The app's frame: sign-in or the signed-in layout (sidebar + the pane for
+// The app's frame: sign-in (or the two-factor set-up an administrator
+// must go through first) or the signed-in layout (sidebar + the pane for
 // the current route), the connection banner, toasts, and the unread total
 // in the title and favicon.
 
@@ -15,6 +16,7 @@ import { DialogView } from "./Dialog";
 import { Bell, Close, Wifi } from "./icons";
 import { InboxSide } from "./Inbox";
 import { lazy } from "./lazy";
+import { ForcedSetup } from "./Security";
 import { SettingsPage } from "./Settings";
 import { Sidebar } from "./Sidebar";
 
@@ -24,6 +26,7 @@ const QueuePage = lazy(() => import("../lazy/Queue").then((m) => m.QueuePage));
 
 export function App() {
   const me = use(store.me);
+  const setup = use(store.mustSetUpTwoFactor);
   if (me === undefined)
     return (
       <div class="splash">
@@ -33,7 +36,7 @@ export function App() {
     );
   return (
     <>
-      {me === null ? <SignIn /> : <Main />}
+      {me === null ? <SignIn /> : setup ? <ForcedSetup /> : <Main />}
       <Toasts />
     </>
   );
