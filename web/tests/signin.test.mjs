@@ -207,6 +207,8 @@ describe("sign-in hardening", { skip: skip || false, timeout: 400_000 }, () => {
     // Ada's open app gives way to the set-up at once.
     await ada.getByRole("heading", { name: "Set up two-factor sign-in" }).waitFor();
     await ada.locator(".sidebar").waitFor({ state: "detached" });
+    await ada.getByRole("img", { name: "QR code to scan with the authenticator app" }).waitFor();
+    await s.shot(ada, "signin-05-setup");
     await ada.context().close();
 
     // Adam signs in: the set-up comes first, and stays after a reload.
@@ -348,6 +350,7 @@ describe("sign-in hardening", { skip: skip || false, timeout: 400_000 }, () => {
     await bob.getByRole("button", { name: "Decline" }).click();
     await bob.getByText("You declined Anna's request").waitFor();
     await bob.getByRole("button", { name: "Start a conversation with Anna" }).waitFor();
+    await s.shot(bob, "signin-11-declined-by-me");
 
     const banner = anna.locator(".request-banner");
     await banner.filter({ hasText: `${BOB.name} declined your request. You can ask again on` }).waitFor();

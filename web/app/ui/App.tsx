@@ -16,13 +16,13 @@ import { DialogView } from "./Dialog";
 import { Bell, Close, Wifi } from "./icons";
 import { InboxSide } from "./Inbox";
 import { lazy } from "./lazy";
-import { ForcedSetup } from "./Security";
 import { SettingsPage } from "./Settings";
 import { Sidebar } from "./Sidebar";
 
 const AdminPage = lazy(() => import("../lazy/Admin").then((m) => m.AdminPage));
 const CasesPage = lazy(() => import("../lazy/Cases").then((m) => m.CasesPage));
 const QueuePage = lazy(() => import("../lazy/Queue").then((m) => m.QueuePage));
+const ForcedSetup = lazy(() => import("../lazy/Security").then((m) => m.ForcedSetup));
 
 export function App() {
   const me = use(store.me);

@@ -11,7 +11,9 @@ import type { User } from "../types";
 import * as notify from "../notify";
 import { Avatar, Toggle } from "./common";
 import { Back } from "./icons";
-import { SecuritySection } from "./Security";
+import { lazy } from "./lazy";
+
+const SecuritySection = lazy(() => import("../lazy/Security").then((m) => m.SecuritySection));
 
 export function SettingsPage() {
   const s = use(store.settings);

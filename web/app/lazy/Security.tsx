@@ -1,7 +1,8 @@
-// Sign-in security: setting up two-factor sign-in (the QR code, the secret,
-// a first code, then the recovery codes shown once), the full-screen set-up
-// an administrator must go through when the organisation requires it, and
-// the Security section of Settings (password, two-factor, sessions).
+// Sign-in security, loaded on demand: setting up two-factor sign-in (the
+// QR code, the secret, a first code, then the recovery codes shown once),
+// the full-screen set-up an administrator must go through when the
+// organisation requires it, and the Security section of Settings
+// (password, two-factor, sessions).
 
 import { useEffect, useRef, useState } from "preact/hooks";
 import * as api from "../api";
@@ -10,9 +11,9 @@ import { use } from "../sig";
 import * as store from "../store";
 import type { Rotated, SessionInfo, TwoFactorStatus } from "../types";
 import { copyText, fullTime, sentence } from "../util";
-import { Logo } from "./Auth";
-import { Modal, Spinner } from "./common";
-import { CopyRow } from "./fields";
+import { Logo } from "../ui/Auth";
+import { Modal, Spinner } from "../ui/common";
+import { CopyRow } from "../ui/fields";
 
 /** CodeField: a one-time code input (the phone offers the code it just received). */
 function CodeField(props: { id: string; label: string; value: string; onInput: (v: string) => void; autoFocus?: boolean; recovery?: boolean }) {
