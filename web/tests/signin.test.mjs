@@ -148,7 +148,9 @@ describe("sign-in hardening", { skip: skip || false, timeout: 400_000 }, () => {
     await password(p, ALICE);
     await p.getByLabel("Code").waitFor();
     await s.shot(p, "signin-02-code-step-phone");
-    await p.getByLabel("Code").fill(aliceRecovery[0].toUpperCase());
+    await p.getByRole("button", { name: "No phone at hand? Use a recovery code" }).click();
+    assert.equal(await p.getByLabel("Recovery code").getAttribute("inputmode"), "text", "recovery codes have letters");
+    await p.getByLabel("Recovery code").fill(aliceRecovery[0].toUpperCase());
     await p.getByRole("button", { name: "Verify" }).click();
     await p.locator(".sidebar").waitFor();
     assert.equal((await s.api(aliceToken, "GET", "/me/two-factor")).recovery_codes_left, 9, "the recovery code is used up");

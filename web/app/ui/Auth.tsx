@@ -35,6 +35,7 @@ function Login() {
   // The second step: the account has two-factor sign-in.
   const [askCode, setAskCode] = useState(false);
   const [code, setCode] = useState("");
+  const [recovery, setRecovery] = useState(false);
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
   // Refused for too many failures: no retry before this time (ms).
@@ -73,6 +74,7 @@ function Login() {
   };
   const back = () => {
     setAskCode(false);
+    setRecovery(false);
     setCode("");
     setError("");
   };
@@ -86,11 +88,18 @@ function Login() {
         {askCode ? (
           <>
             <p class="muted">
-              Enter the 6-digit code from the authenticator app for <strong>{email.trim()}</strong>. No phone at hand? Enter one of your recovery codes
-              instead.
+              {recovery ? (
+                <>
+                  Enter one of the recovery codes you saved when you set up two-factor sign-in for <strong>{email.trim()}</strong>. Each works once.
+                </>
+              ) : (
+                <>
+                  Enter the 6-digit code from the authenticator app for <strong>{email.trim()}</strong>.
+                </>
+              )}
             </p>
             <label class="field">
-              <span>Code</span>
+              <span>{recovery ? "Recovery code" : "Code"}</span>
               <input
                 ref={codeRef}
                 name="code"
@@ -98,13 +107,27 @@ function Login() {
                 value={code}
                 required
                 autoComplete="one-time-code"
-                inputMode="numeric"
+                // The numeric keyboard for the app's digits; recovery codes have letters.
+                inputMode={recovery ? "text" : "numeric"}
                 autoCapitalize="off"
                 spellcheck={false}
                 maxLength={20}
                 onInput={(e) => setCode((e.currentTarget as HTMLInputElement).value)}
               />
             </label>
+            <p class="auth-alt">
+              <button
+                type="button"
+                class="link"
+                onClick={() => {
+                  setRecovery(!recovery);
+                  setCode("");
+                  codeRef.current?.focus();
+                }}
+              >
+                {recovery ? "Use the code from the app" : "No phone at hand? Use a recovery code"}
+              </button>
+            </p>
           </>
         ) : (
           <>
