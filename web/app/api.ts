@@ -12,16 +12,28 @@ export class ApiError extends Error {
     public code: string,
     message: string,
     public field?: string,
+    /** rate_limited: seconds until a retry can succeed (Retry-After). */
+    public retryAfter?: number,
   ) {
     super(message);
   }
 }
 
 let unauthorized: () => void = () => {};
+let setupRequired: () => void = () => {};
 
 /** onUnauthorized registers what happens when the session is gone (401). */
 export function onUnauthorized(fn: () => void) {
   unauthorized = fn;
+}
+
+/**
+ * onSetupRequired registers what happens when the server refuses a call
+ * because the organisation requires this administrator to set up
+ * two-factor sign-in first (403 two_factor_setup_required).
+ */
+export function onSetupRequired(fn: () => void) {
+  setupRequired = fn;
 }
 
 let csrfToken = "";
@@ -54,7 +66,8 @@ async function failure(res: Response): Promise<ApiError> {
   } catch {
     /* not JSON */
   }
-  return new ApiError(res.status, code, message, field);
+  const retry = Number(res.headers.get("Retry-After"));
+  return new ApiError(res.status, code, message, field, retry > 0 ? retry : undefined);
 }
 
 export async function request<T>(method: string, path: string, body?: unknown, opts: { quiet401?: boolean } = {}): Promise<T> {
@@ -71,7 +84,8 @@ export async function request<T>(method: string, path: string, body?: unknown, o
   }
   if (!res.ok) {
     const err = await failure(res);
-    if (res.status === 401 && !opts.quiet401) unauthorized();
+    if (res.status === 401 && !opts.quiet401 && err.code !== "two_factor_required") unauthorized();
+    if (err.code === "two_factor_setup_required") setupRequired();
     throw err;
   }
   if (res.status === 204) return undefined as T;

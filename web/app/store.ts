@@ -21,7 +21,9 @@ import type {
   Presence,
   Quote,
   Reminder,
+  Rotated,
   Settings,
+  TwoFactorStatus,
   Unread,
   User,
 } from "./types";
@@ -32,6 +34,11 @@ import * as notify from "./notify";
 /** undefined while starting, null when signed out. */
 export const me = new Sig<User | null | undefined>(undefined);
 export const needsSetup = new Sig(false);
+/**
+ * The organisation requires this administrator to use two-factor sign-in
+ * and they have not set it up: the app shows only the set-up until they do.
+ */
+export const mustSetUpTwoFactor = new Sig(false);
 export const limits = new Sig<Limits>({ max_message_length: 2000, max_file_size: 50 << 20, max_files_per_message: 10 });
 export const settings = new Sig<Settings>({
   desktop_notifications: true,
@@ -609,9 +616,19 @@ api.onUnauthorized(() => {
   if (me.value) signedOut("Your session has ended. Please sign in again.");
 });
 
+api.onSetupRequired(() => {
+  if (me.value && !mustSetUpTwoFactor.value) holdForSetup(me.value);
+});
+
 export async function boot() {
   try {
     const u = await api.get<User>("/me", { quiet401: true });
+    // GET /me answers even when nothing else would: ask whether the
+    // organisation requires two-factor sign-in of this administrator.
+    if (u.role === "admin" && !u.two_factor && !u.bot) {
+      const st = await api.get<TwoFactorStatus>("/me/two-factor", { quiet401: true });
+      if (st.required) return holdForSetup(u);
+    }
     start(u);
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) {
@@ -630,10 +647,43 @@ export async function boot() {
   }
 }
 
-export async function login(email: string, password: string) {
-  const out = await api.post<{ csrf_token: string; user: User }>("/auth/login", { email, password });
+/**
+ * login signs in; code is the authenticator's code or a recovery code, for
+ * accounts with two-factor sign-in (the server answers two_factor_required
+ * without it).
+ */
+export async function login(email: string, password: string, code = "") {
+  const out = await api.post<{ csrf_token: string; user: User; two_factor_setup_required?: boolean }>(
+    "/auth/login",
+    code ? { email, password, code } : { email, password },
+  );
   api.setCSRF(out.csrf_token);
-  start(out.user);
+  if (out.two_factor_setup_required) holdForSetup(out.user);
+  else start(out.user);
+}
+
+/** holdForSetup shows only the two-factor set-up: every other call would be refused. */
+function holdForSetup(u: User) {
+  rt.stop();
+  reset();
+  setMe(u);
+  mustSetUpTwoFactor.value = true;
+}
+
+/** setUpDone leaves the forced set-up for the app. */
+export function setUpDone() {
+  mustSetUpTwoFactor.value = false;
+  const u = me.value;
+  if (u) start({ ...u, two_factor: true });
+}
+
+/**
+ * rotated takes a change of credentials (password, two-factor on or off):
+ * the session's token changed, and the CSRF token to echo with it (the
+ * server sets both cookies too).
+ */
+export function rotated(out: Rotated) {
+  if (out.csrf_token) api.setCSRF(out.csrf_token);
 }
 
 export async function setup(name: string, email: string, password: string) {
@@ -655,6 +705,7 @@ export async function logout() {
 function signedOut(message: string) {
   rt.stop();
   reset();
+  mustSetUpTwoFactor.value = false;
   me.value = null;
   if (message) toast(message, "info", undefined, 8000);
   if (location.pathname !== "/") navigate("/", true);
@@ -980,6 +1031,10 @@ function applyEvent(f: Frame) {
         draft: old.draft,
         last_message: c.last_message || old.last_message,
         receipts: maxReceipts(old.receipts, c.receipts),
+        // Left out when unset: an old decline's values must not stay.
+        declines: c.declines,
+        declined_at: c.declined_at,
+        ask_again_at: c.ask_again_at,
       });
       break;
     }
@@ -1032,7 +1087,11 @@ function applyEvent(f: Frame) {
     }
     case "settings.updated":
       if (d.chat) chatSettings.value = d.chat;
-      else settings.value = d;
+      else if (d.security) {
+        // The organisation now requires two-factor sign-in of administrators.
+        const u = me.value;
+        if (d.security.require_admin_two_factor && u && u.role === "admin" && !u.two_factor && !u.bot) holdForSetup(u);
+      } else settings.value = d;
       break;
     case "user.updated": {
       const u = d as User;

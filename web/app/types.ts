@@ -18,6 +18,8 @@ export interface User {
   /** A bot account: acts through the API with a token (docs/webhooks.md). */
   bot?: boolean;
   photo_file_id?: number;
+  /** Signs in with an authenticator code as well as the password. */
+  two_factor?: boolean;
   last_client?: string;
   last_client_version?: string;
   created_at: string;
@@ -55,7 +57,8 @@ export interface Limits {
 }
 
 export type ConvKind = "direct" | "group" | "assistance" | "support";
-export type ConvState = "requested" | "allowed" | "cancelled";
+/** cancelled: the requester withdrew the request; declined: the other user refused it. */
+export type ConvState = "requested" | "allowed" | "cancelled" | "declined";
 
 export interface Member {
   user_id: number;
@@ -89,6 +92,10 @@ export interface Conversation {
   read_seq: number;
   draft?: string;
   last_message?: Message;
+  /** A declined direct request: how often, the last time, and when the requester may ask again (absent: never). */
+  declines?: number;
+  declined_at?: string;
+  ask_again_at?: string;
 }
 
 export type MsgKind = "text" | "file" | "event" | "whisper";
@@ -636,4 +643,33 @@ export interface QueueView {
   notes: Record<string, string> | null;
   managers: ManagerLoad[] | null;
   at: string;
+}
+
+/** A browser session or an API token of the signed-in user (GET /me/tokens). */
+export interface SessionInfo {
+  id: number;
+  kind: "session" | "token";
+  name?: string;
+  created_at: string;
+  last_used_at: string;
+  expires_at?: string;
+  /** The browser's User-Agent and the address it signed in from. */
+  client?: string;
+  addr?: string;
+  /** The session this list was asked through: this device. */
+  current?: boolean;
+}
+
+export interface TwoFactorStatus {
+  enabled: boolean;
+  recovery_codes_left: number;
+  /** The organisation requires it of this user (an administrator). */
+  required: boolean;
+}
+
+/** A change of credentials: the session's new token and CSRF token; recovery codes when two-factor sign-in was turned on. */
+export interface Rotated {
+  token: string;
+  csrf_token: string;
+  recovery_codes?: string[];
 }

@@ -209,3 +209,10 @@ export function debounce<A extends unknown[]>(fn: (...a: A) => void, ms: number)
 }
 
 export const isPhone = () => window.matchMedia("(max-width: 760px)").matches;
+
+/** sentence shows a server's message as a sentence: a capital first letter and a full stop. */
+export function sentence(msg: string): string {
+  const t = msg.trim();
+  if (!t) return t;
+  return t[0].toUpperCase() + t.slice(1) + (/[.!?…]$/.test(t) ? "" : ".");
+}

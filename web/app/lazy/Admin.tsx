@@ -1,6 +1,6 @@
 // Administration (loaded on demand): the Chat page with the "Chat Settings"
 // window (enable the Assistance menu, pick its one responsible
-// administrator), user management (create, role, deactivate) and groups
+// administrator) and the sign-in rules, user management (create, role, deactivate) and groups
 // (the contact tree, rights, members), chat projects, customer tags, and
 // outgoing webhooks and bots (each loaded on demand).
 
@@ -14,7 +14,7 @@ import { Avatar, Modal, Spinner } from "../ui/common";
 import { Back } from "../ui/icons";
 import { lazy } from "../ui/lazy";
 import { UserPicker } from "../ui/People";
-import { debounce } from "../util";
+import { debounce, sentence } from "../util";
 
 const ROLES: [Role, string][] = [
   ["member", "Member"],
@@ -98,6 +98,80 @@ export function AdminPage(props: { tab: string; route?: Route }) {
 }
 
 function ChatTab() {
+  const me = use(store.me);
+  return (
+    <>
+      <ChatCard />
+      {me?.role === "admin" ? <SignInRules /> : null}
+    </>
+  );
+}
+
+/** SignInRules: the organisation's sign-in rules (administrators). */
+function SignInRules() {
+  const me = use(store.me);
+  const [on, setOn] = useState<boolean | null>(null);
+  const [err, setErr] = useState("");
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    api.get<{ require_admin_two_factor: boolean }>("/security").then(
+      (s) => setOn(s.require_admin_two_factor),
+      (e) => setErr((e as Error).message),
+    );
+  }, []);
+  const change = async (v: boolean) => {
+    setBusy(true);
+    setErr("");
+    setOn(v);
+    try {
+      const s = await api.put<{ require_admin_two_factor: boolean }>("/security", { require_admin_two_factor: v });
+      setOn(s.require_admin_two_factor);
+    } catch (e) {
+      setOn(!v);
+      setErr(sentence((e as Error).message));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <section class="card" aria-labelledby="signin-rules-title">
+      <h2 id="signin-rules-title">Sign-in</h2>
+      {on === null && !err ? (
+        <Spinner />
+      ) : (
+        <label class="toggle">
+          <input type="checkbox" id="require-admin-2fa" checked={!!on} disabled={busy || on === null} onChange={(e) => change((e.currentTarget as HTMLInputElement).checked)} />
+          <span class="toggle-text">
+            Require two-factor sign-in for administrators
+            <small>
+              Administrators then sign in with a code from an authenticator app as well as their password; one who has not set it up must do so
+              before anything else. Turn it on for your own account first
+              {me?.two_factor ? " (you have)" : ""}.
+            </small>
+          </span>
+        </label>
+      )}
+      {err ? (
+        <div class="form-error sec-error" role="alert">
+          <p>{err}</p>
+          {!me?.two_factor ? (
+            <a
+              href="/settings"
+              onClick={(e) => {
+                e.preventDefault();
+                navigate("/settings");
+              }}
+            >
+              Set up two-factor sign-in in your Settings
+            </a>
+          ) : null}
+        </div>
+      ) : null}
+    </section>
+  );
+}
+
+function ChatCard() {
   const cs = use(store.chatSettings);
   const [open, setOpen] = useState(false);
   const [admin, setAdmin] = useState<User | null>(null);

@@ -1,4 +1,5 @@
-// The app's frame: sign-in or the signed-in layout (sidebar + the pane for
+// The app's frame: sign-in (or the two-factor set-up an administrator
+// must go through first) or the signed-in layout (sidebar + the pane for
 // the current route), the connection banner, toasts, and the unread total
 // in the title and favicon.
 
@@ -21,9 +22,11 @@ import { Sidebar } from "./Sidebar";
 const AdminPage = lazy(() => import("../lazy/Admin").then((m) => m.AdminPage));
 const CasesPage = lazy(() => import("../lazy/Cases").then((m) => m.CasesPage));
 const QueuePage = lazy(() => import("../lazy/Queue").then((m) => m.QueuePage));
+const ForcedSetup = lazy(() => import("../lazy/Security").then((m) => m.ForcedSetup));
 
 export function App() {
   const me = use(store.me);
+  const setup = use(store.mustSetUpTwoFactor);
   if (me === undefined)
     return (
       <div class="splash">
@@ -33,7 +36,7 @@ export function App() {
     );
   return (
     <>
-      {me === null ? <SignIn /> : <Main />}
+      {me === null ? <SignIn /> : setup ? <ForcedSetup /> : <Main />}
       <Toasts />
     </>
   );

@@ -1,8 +1,10 @@
 // The sign-in screen and the first-run screen that creates the first
 // administrator.
 
-import { useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
+import type { ApiError } from "../api";
 import * as store from "../store";
+import { sentence } from "../util";
 import { use } from "../sig";
 
 function Field(props: { label: string; type?: string; value: string; onInput: (v: string) => void; autoComplete?: string; autoFocus?: boolean; name: string }) {
@@ -30,18 +32,51 @@ export function SignIn() {
 function Login() {
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
+  // The second step: the account has two-factor sign-in.
+  const [askCode, setAskCode] = useState(false);
+  const [code, setCode] = useState("");
+  const [recovery, setRecovery] = useState(false);
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
+  // Refused for too many failures: no retry before this time (ms).
+  const [waitUntil, setWaitUntil] = useState(0);
+  const [, tick] = useState(0);
+  const codeRef = useRef<HTMLInputElement>(null);
+  const waitLeft = Math.max(0, Math.ceil((waitUntil - Date.now()) / 1000));
+  useEffect(() => {
+    if (!waitLeft) return;
+    const t = setTimeout(() => tick((n) => n + 1), 1000);
+    return () => clearTimeout(t);
+  });
+  useEffect(() => {
+    if (askCode) codeRef.current?.focus();
+  }, [askCode]);
   const submit = async (e: Event) => {
     e.preventDefault();
     setBusy(true);
     setError("");
     try {
-      await store.login(email.trim(), password);
+      await store.login(email.trim(), password, askCode ? code.trim() : "");
     } catch (err) {
-      setError((err as Error).message);
+      const ae = err as ApiError;
+      if (ae.code === "two_factor_required") {
+        setAskCode(true);
+      } else {
+        setError(sentence(ae.message));
+        if (ae.code === "rate_limited" && ae.retryAfter) setWaitUntil(Date.now() + ae.retryAfter * 1000);
+        if (askCode && ae.code === "unauthorized") {
+          setCode("");
+          codeRef.current?.focus();
+        }
+      }
       setBusy(false);
     }
+  };
+  const back = () => {
+    setAskCode(false);
+    setRecovery(false);
+    setCode("");
+    setError("");
   };
   return (
     <main class="auth">
@@ -49,20 +84,78 @@ function Login() {
         <div class="brand" aria-hidden="true">
           <Logo />
         </div>
-        <h1 id="signin-title">Sign in to Parley</h1>
-        <Field name="email" label="E-mail" type="email" value={email} onInput={setEmail} autoComplete="username" autoFocus />
-        <Field name="password" label="Password" type="password" value={password} onInput={setPassword} autoComplete="current-password" />
+        <h1 id="signin-title">{askCode ? "Two-factor sign-in" : "Sign in to Parley"}</h1>
+        {askCode ? (
+          <>
+            <p class="muted">
+              {recovery ? (
+                <>
+                  Enter one of the recovery codes you saved when you set up two-factor sign-in for <strong>{email.trim()}</strong>. Each works once.
+                </>
+              ) : (
+                <>
+                  Enter the 6-digit code from the authenticator app for <strong>{email.trim()}</strong>.
+                </>
+              )}
+            </p>
+            <label class="field">
+              <span>{recovery ? "Recovery code" : "Code"}</span>
+              <input
+                ref={codeRef}
+                name="code"
+                class="code-input"
+                value={code}
+                required
+                autoComplete="one-time-code"
+                // The numeric keyboard for the app's digits; recovery codes have letters.
+                inputMode={recovery ? "text" : "numeric"}
+                autoCapitalize="off"
+                spellcheck={false}
+                maxLength={20}
+                onInput={(e) => setCode((e.currentTarget as HTMLInputElement).value)}
+              />
+            </label>
+            <p class="auth-alt">
+              <button
+                type="button"
+                class="link"
+                onClick={() => {
+                  setRecovery(!recovery);
+                  setCode("");
+                  codeRef.current?.focus();
+                }}
+              >
+                {recovery ? "Use the code from the app" : "No phone at hand? Use a recovery code"}
+              </button>
+            </p>
+          </>
+        ) : (
+          <>
+            <Field name="email" label="E-mail" type="email" value={email} onInput={setEmail} autoComplete="username" autoFocus />
+            <Field name="password" label="Password" type="password" value={password} onInput={setPassword} autoComplete="current-password" />
+          </>
+        )}
         {error ? (
           <p class="form-error" role="alert">
             {error}
           </p>
         ) : null}
-        <button class="btn primary block" type="submit" disabled={busy}>
-          {busy ? "Signing in…" : "Sign in"}
+        <button class="btn primary block" type="submit" disabled={busy || waitLeft > 0}>
+          {busy ? "Signing in…" : waitLeft > 0 ? `Try again in ${waitText(waitLeft)}` : askCode ? "Verify" : "Sign in"}
         </button>
+        {askCode ? (
+          <button type="button" class="btn block auth-back" onClick={back}>
+            Use another account
+          </button>
+        ) : null}
       </form>
     </main>
   );
+}
+
+/** waitText: seconds as "42 s" or "3 min". */
+function waitText(s: number): string {
+  return s < 60 ? `${s} s` : `${Math.ceil(s / 60)} min`;
 }
 
 function Setup() {

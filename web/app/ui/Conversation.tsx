@@ -9,7 +9,7 @@ import { convURL, navigate } from "../router";
 import { use, useSelect } from "../sig";
 import * as store from "../store";
 import type { Conversation, FileInfo, Message } from "../types";
-import { copyText, debounce } from "../util";
+import { copyText, debounce, fullTime } from "../util";
 import { Avatar, Menu, Modal, Spinner, useMenu, type MenuItem } from "./common";
 import { Composer, type ComposerHandle } from "./Composer";
 import { Back, Help, More, Search, Users } from "./icons";
@@ -139,7 +139,7 @@ function Chat(props: { c: Conversation; messageId?: number; snooze?: boolean }) 
     });
   }
   if (c.kind === "direct" && c.state === "requested")
-    convMenu.push({ label: requestedByMe ? "Withdraw the request" : "Refuse the request", danger: true, onSelect: () => store.cancel(c.id).catch(store.fail) });
+    convMenu.push({ label: requestedByMe ? "Withdraw the request" : "Decline the request", danger: true, onSelect: () => store.cancel(c.id).catch(store.fail) });
 
   const files = (list: FileList | File[] | null | undefined) => {
     if (!list || !list.length) return;
@@ -200,8 +200,10 @@ function Chat(props: { c: Conversation; messageId?: number; snooze?: boolean }) 
                 {c.kind === "direct"
                   ? c.state !== "allowed"
                     ? c.state === "cancelled"
-                      ? "Request cancelled"
-                      : "Request pending"
+                      ? "Request withdrawn"
+                      : c.state === "declined"
+                        ? "Request declined"
+                        : "Request pending"
                     : presence === "online"
                       ? "online"
                       : presence === "away"
@@ -257,7 +259,13 @@ function Chat(props: { c: Conversation; messageId?: number; snooze?: boolean }) 
         {c.state === "allowed" ? (
           <Composer key={c.id} handle={composer} c={c} h={h} />
         ) : (
-          <div class="composer-off">{c.state === "cancelled" ? "The request was cancelled." : "You can write once the request is allowed."}</div>
+          <div class="composer-off">
+            {c.state === "cancelled"
+              ? "The request was withdrawn."
+              : c.state === "declined"
+                ? "The request was declined."
+                : "You can write once the request is allowed."}
+          </div>
         )}
         {dragging ? (
           <div class="drop-zone" aria-hidden="true">
@@ -358,15 +366,54 @@ function RequestBanner(props: { c: Conversation; mine: boolean; name: string }) 
     }
   };
   const c = props.c;
+  const first = props.name.split(" ")[0] || props.name;
+  // A declined request may be asked again from ask_again_at: the button wakes then.
+  const [, tick] = useState(0);
+  const againAt = c.state === "declined" && c.ask_again_at ? new Date(c.ask_again_at).getTime() : 0;
+  const wait = againAt - Date.now();
+  useEffect(() => {
+    if (wait <= 0 || wait > 2 ** 31 - 1) return;
+    const t = setTimeout(() => tick((n) => n + 1), wait + 500);
+    return () => clearTimeout(t);
+  }, [againAt]);
+  const again = (label: string, disabled = false) => (
+    <div class="request-actions">
+      <button class="btn primary" disabled={busy || disabled} onClick={act(() => store.openDirect(store.other(c)!.user_id))}>
+        {label}
+      </button>
+    </div>
+  );
+  if (c.state === "declined") {
+    return (
+      <div class="request-banner declined" role="status">
+        {props.mine ? (
+          againAt ? (
+            <>
+              <p>
+                <strong>{props.name}</strong> declined your request.{" "}
+                {wait > 0 ? `You can ask again on ${fullTime(c.ask_again_at!)}.` : "You can ask again now."}
+              </p>
+              {again("Ask again", wait > 0)}
+            </>
+          ) : (
+            <p>
+              <strong>{props.name}</strong> declined your request, and you can't ask again; {first} can still start a conversation with you.
+            </p>
+          )
+        ) : (
+          <>
+            <p>You declined {first}'s request to write to each other.</p>
+            {again(`Start a conversation with ${first}`)}
+          </>
+        )}
+      </div>
+    );
+  }
   if (c.state === "cancelled") {
     return (
       <div class="request-banner" role="status">
-        <p>The request to write to each other was cancelled.</p>
-        <div class="request-actions">
-          <button class="btn primary" disabled={busy} onClick={act(() => store.openDirect(store.other(c)!.user_id))}>
-            Request again
-          </button>
-        </div>
+        <p>{props.mine ? "You withdrew your request." : "The request was withdrawn."}</p>
+        {again(props.mine ? "Ask again" : `Start a conversation with ${first}`)}
       </div>
     );
   }
@@ -393,7 +440,7 @@ function RequestBanner(props: { c: Conversation; mine: boolean; name: string }) 
               Allow
             </button>
             <button class="btn" disabled={busy} onClick={act(() => store.cancel(c.id))}>
-              Cancel
+              Decline
             </button>
           </div>
         </>

@@ -1,6 +1,6 @@
 // The settings page: chat preferences (desktop notifications, typing
-// notifications, send on Enter, sound, always scroll to the end) and the
-// profile (name, photo, password).
+// notifications, send on Enter, sound, always scroll to the end), the
+// profile (name, photo) and security (password, two-factor sign-in, sessions).
 
 import { useState } from "preact/hooks";
 import * as api from "../api";
@@ -11,6 +11,9 @@ import type { User } from "../types";
 import * as notify from "../notify";
 import { Avatar, Toggle } from "./common";
 import { Back } from "./icons";
+import { lazy } from "./lazy";
+
+const SecuritySection = lazy(() => import("../lazy/Security").then((m) => m.SecuritySection));
 
 export function SettingsPage() {
   const s = use(store.settings);
@@ -70,6 +73,7 @@ export function SettingsPage() {
           </button>
         </section>
         <Profile me={me} />
+        <SecuritySection />
         <section class="card">
           <h2>Session</h2>
           <p class="muted">
@@ -86,7 +90,6 @@ export function SettingsPage() {
 
 function Profile(props: { me: User }) {
   const [name, setName] = useState(props.me.name);
-  const [pw, setPw] = useState("");
   const [msg, setMsg] = useState("");
   const [err, setErr] = useState("");
   const [progress, setProgress] = useState(-1);
@@ -138,21 +141,6 @@ function Profile(props: { me: User }) {
           <input class="input" value={name} maxLength={100} onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)} />
         </label>
         <button class="btn">Save name</button>
-      </form>
-      <form
-        class="inline-form"
-        onSubmit={(e) => {
-          e.preventDefault();
-          save({ password: pw }, "Password changed.").then(() => setPw(""));
-        }}
-      >
-        <label class="field">
-          <span>New password</span>
-          <input class="input" type="password" autoComplete="new-password" minLength={8} value={pw} onInput={(e) => setPw((e.currentTarget as HTMLInputElement).value)} />
-        </label>
-        <button class="btn" disabled={pw.length < 8}>
-          Change password
-        </button>
       </form>
       {msg ? <p class="ok-text">{msg}</p> : null}
       {err ? (

@@ -413,7 +413,7 @@ export function StatusIcon(props: { c: Conversation }) {
   const request = c.state !== "allowed";
   const who = c.created_by === store.me.value?.id ? "you sent" : "you received";
   const label =
-    (request ? (c.state === "cancelled" ? "Request cancelled" : `Request (${who})`) : "Allowed") +
+    (request ? (c.state === "cancelled" ? "Request withdrawn" : c.state === "declined" ? "Request declined" : `Request (${who})`) : "Allowed") +
     ", " +
     (p === "away" ? "away" : online ? "online" : "offline");
   return (
@@ -422,7 +422,7 @@ export function StatusIcon(props: { c: Conversation }) {
         <svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true">
           <rect x="1.5" y="3.5" width="13" height="9" rx="1.5" />
           <path d="M2 4.5 8 9l6-4.5" />
-          {c.state === "cancelled" ? <path d="M2 14 14 2" /> : null}
+          {c.state === "cancelled" || c.state === "declined" ? <path d="M2 14 14 2" /> : null}
         </svg>
       ) : (
         <svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true">
@@ -451,7 +451,8 @@ const ConvRow = memo(function ConvRow(props: { id: number; row: number; active: 
       </>
     );
   else if (c.state === "requested") sub = c.created_by === store.me.value?.id ? "Request sent, waiting for review" : "Wants to write to you";
-  else if (c.state === "cancelled") sub = "Request cancelled";
+  else if (c.state === "cancelled") sub = "Request withdrawn";
+  else if (c.state === "declined") sub = c.created_by === store.me.value?.id ? "Declined your request" : "You declined the request";
   else if (last) sub = (mine ? "You: " : c.kind !== "direct" && last.sender_id ? store.personName(last.sender_id).split(" ")[0] + ": " : "") + messagePreview(last);
   else sub = c.kind === "group" ? `${c.members?.length || 0} members` : "No messages yet";
   const unread = c.unread || (c.marked_unread ? 1 : 0);
