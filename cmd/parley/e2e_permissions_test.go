@@ -204,16 +204,16 @@ var permTable = []permEntry{
 
 	// Live chat: dialogs and cases.
 	{key: "GET /api/v1/dialogs", kind: "project", query: "project={id}", grid: "AAA AAA AAN NNN AAN UUU UUU"},
-	{key: "GET /api/v1/dialogs/{id}", kind: "dialog", grid: "AAA AAA AAN NNN AAN UUU UUU"},
-	{key: "POST /api/v1/dialogs/{id}/connect", kind: "dialog", grid: "FFF FFF AAN NNN AAN UUU UUU", fresh: true},
-	{key: "POST /api/v1/dialogs/{id}/disconnect", kind: "dialog", grid: "FFF FFF AAN NNN AAN UUU UUU", fresh: true},
-	{key: "POST /api/v1/dialogs/{id}/transfer", kind: "dialog", grid: "FFF FFF AAN NNN AAN UUU UUU", fresh: true, body: map[string]any{}},
-	{key: "POST /api/v1/dialogs/{id}/close", kind: "dialog", grid: "FFF FFF AAN NNN AAN UUU UUU", fresh: true},
-	{key: "POST /api/v1/dialogs/{id}/case", kind: "dialog", grid: "FFF FFF AAN NNN AAN UUU UUU", fresh: true, body: map[string]any{"title": "A case"}},
+	{key: "GET /api/v1/dialogs/{id}", kind: "dialog", grid: "AAA AAA ANN NNN AAN UUU UUU"},
+	{key: "POST /api/v1/dialogs/{id}/connect", kind: "dialog", grid: "FFF FFF ANN NNN AAN UUU UUU", fresh: true},
+	{key: "POST /api/v1/dialogs/{id}/disconnect", kind: "dialog", grid: "FFF FFF ANN NNN AAN UUU UUU", fresh: true},
+	{key: "POST /api/v1/dialogs/{id}/transfer", kind: "dialog", grid: "FFF FFF ANN NNN AAN UUU UUU", fresh: true, body: map[string]any{}},
+	{key: "POST /api/v1/dialogs/{id}/close", kind: "dialog", grid: "FFF FFF ANN NNN AAN UUU UUU", fresh: true},
+	{key: "POST /api/v1/dialogs/{id}/case", kind: "dialog", grid: "FFF FFF ANN NNN AAN UUU UUU", fresh: true, body: map[string]any{"title": "A case"}},
 	{key: "GET /api/v1/cases", kind: "project", query: "project={id}", grid: "AAA AAA AAN NNN AAN UUU UUU"},
-	{key: "GET /api/v1/cases/{id}", kind: "case", grid: "AAA AAA AAN NNN AAN UUU UUU"},
-	{key: "POST /api/v1/cases/{id}/comments", kind: "case", grid: "AAA AAA AAN NNN AAN UUU UUU", body: map[string]any{"text": "a note"}},
-	{key: "POST /api/v1/cases/{id}/close", kind: "case", grid: "AAA AAA AAN NNN AAN UUU UUU", fresh: true},
+	{key: "GET /api/v1/cases/{id}", kind: "case", grid: "AAA AAA ANN NNN AAN UUU UUU"},
+	{key: "POST /api/v1/cases/{id}/comments", kind: "case", grid: "AAA AAA ANN NNN AAN UUU UUU", body: map[string]any{"text": "a note"}},
+	{key: "POST /api/v1/cases/{id}/close", kind: "case", grid: "AAA AAA ANN NNN AAN UUU UUU", fresh: true},
 
 	// The widget.
 	{key: "GET /api/v1/widget/projects/{key}", grid: anyone},
@@ -232,13 +232,13 @@ var permTable = []permEntry{
 	{key: "GET /api/v1/widget/ws", grid: visitorsOnly},
 
 	// The support inbox.
-	{key: "POST /api/v1/dialogs/{id}/reassign", kind: "dialog", grid: "AAA AAA AFN NNN FFN UUU UUU", fresh: true,
+	{key: "POST /api/v1/dialogs/{id}/reassign", kind: "dialog", grid: "AAA AAA ANN NNN FFN UUU UUU", fresh: true,
 		body: func(c *permCell) any { return map[string]any{"user_id": c.w.colleague.id()} }},
 	{key: "GET /api/v1/dialogs/unread", grid: staffOnly},
-	{key: "POST /api/v1/dialogs/{id}/read", kind: "dialog", grid: "AAA AAA AAN NNN AAN UUU UUU"},
-	{key: "POST /api/v1/dialogs/{id}/unread", kind: "dialog", grid: "AAA AAA AAN NNN AAN UUU UUU"},
-	{key: "GET /api/v1/dialogs/{id}/files", kind: "dialog", grid: "AAA AAA AAN NNN AAN UUU UUU"},
-	{key: "POST /api/v1/dialogs/{id}/unpin", kind: "dialog", grid: "AAA AAA AFN NNN FFN UUU UUU", fresh: true},
+	{key: "POST /api/v1/dialogs/{id}/read", kind: "dialog", grid: "AAA AAA ANN NNN AAN UUU UUU"},
+	{key: "POST /api/v1/dialogs/{id}/unread", kind: "dialog", grid: "AAA AAA ANN NNN AAN UUU UUU"},
+	{key: "GET /api/v1/dialogs/{id}/files", kind: "dialog", grid: "AAA AAA ANN NNN AAN UUU UUU"},
+	{key: "POST /api/v1/dialogs/{id}/unpin", kind: "dialog", grid: "AAA AAA ANN NNN FFN UUU UUU", fresh: true},
 	{key: "POST /api/v1/dialogs/delete", kind: "dialog", grid: "AAA FFF FFF FFF FFF UUU UUU", fresh: true,
 		body: func(c *permCell) any { return map[string]any{"ids": []int64{c.id}} }},
 	{key: "GET /api/v1/tags", kind: "project", query: "project={id}", grid: "AAA AAA AAN NNN AAN UUU UUU"},
@@ -299,6 +299,8 @@ var permTable = []permEntry{
 const (
 	permSecretTeam = "hello from a private team chat 7f3a"
 	permSecretB    = "hello from customer B 9c1e"
+	// The agent's no more once the dialog is reassigned away from them.
+	permSecretRevoked = "hello from a reassigned customer 4d2b"
 )
 
 // permWorld is the one fixture every cell runs against.
@@ -519,19 +521,24 @@ func (w *permWorld) quickReply(c *client) int64 {
 	return q.ID
 }
 
-// dialog starts a new dialog: i 0 in project A in charge of the agent, 1
-// in project A in charge of the colleague, 2 in project B.
+// dialog starts a new dialog: i 0 in project A in charge of the agent; 1
+// in project A, the agent's first, then reassigned to the colleague (so
+// the agent may no longer see it, and the bot sees a colleague's); 2 in
+// project B.
 func (w *permWorld) dialog(i int) *livechat.Dialog {
 	key, who := w.projA.Key, w.callers["agent"]
-	switch i {
-	case 1:
-		who = w.colleague
-	case 2:
+	if i == 2 {
 		key, who = w.projB.Key, w.outsider
 	}
 	v := w.s.visitor(w.t, key, nil)
-	v.send("I need help")
-	return w.serve(v, who)
+	v.send([]string{"I need help", permSecretRevoked, "I need help"}[i])
+	d := w.serve(v, who)
+	if i == 1 {
+		w.callers["admin"].do("POST", fmt.Sprintf("/api/v1/dialogs/%d/reassign", d.Conversation.ID),
+			map[string]any{"user_id": w.colleague.id()}).want(http.StatusOK).decode(d)
+		w.colleague.send(d.Conversation.ID, "I take it from here")
+	}
+	return d
 }
 
 // serve has who take v's dialog and answer it.
@@ -718,7 +725,7 @@ func (c *permCell) do() *response {
 		actor = &a
 	}
 	r := actor.do(method, path, body)
-	if bytes.Contains(r.Body, []byte(permSecretTeam)) ||
+	if bytes.Contains(r.Body, []byte(permSecretTeam)) || (c.caller == "agent" && bytes.Contains(r.Body, []byte(permSecretRevoked))) ||
 		(c.caller != "admin" && c.caller != "supervisor" && bytes.Contains(r.Body, []byte(permSecretB))) {
 		c.w.t.Errorf("%s: the answer shows what the caller may not see: %.300s", c, r.Body)
 	}
@@ -855,6 +862,35 @@ func testPermissionMatrix(t *testing.T, opts ...serverOption) {
 	w.callers["member"].send(w.byCaller["conv"]["member"][0], "a change")
 	if db.fingerprint() == before {
 		t.Fatal("the fingerprint missed a new message")
+	}
+
+	// What the agent had before a dialog was reassigned away is gone from
+	// their list, their search and the customer's card too.
+	agent := w.callers["agent"]
+	for _, path := range []string{"/api/v1/dialogs?project=" + itoa(w.projA.ID), "/api/v1/search?q=reassigned",
+		"/api/v1/conversations", "/api/v1/cases", fmt.Sprintf("/api/v1/contacts/%d", w.byOwner["contact"][1])} {
+		r := agent.do("GET", path, nil).want(http.StatusOK)
+		var ids struct {
+			Dialogs []struct {
+				Conversation struct {
+					ID int64 `json:"id"`
+				} `json:"conversation"`
+			} `json:"dialogs"`
+			Cases []struct {
+				ConversationID int64 `json:"conversation_id"`
+			} `json:"cases"`
+		}
+		json.Unmarshal(r.Body, &ids)
+		shown := bytes.Contains(r.Body, []byte(permSecretRevoked))
+		for _, d := range ids.Dialogs {
+			shown = shown || d.Conversation.ID == w.byOwner["dialog"][1]
+		}
+		for _, k := range ids.Cases {
+			shown = shown || k.ConversationID == w.byOwner["dialog"][1]
+		}
+		if shown {
+			t.Errorf("GET %s shows the agent a dialog reassigned away from them: %.300s", path, r.Body)
+		}
 	}
 
 	// Every route has an entry, every entry a route.
