@@ -10,43 +10,57 @@ package main
 // # The table
 //
 // One line per route: its key as the route table spells it ("METHOD
-// /path/{param}"), what its {id} names (a kind of the world below, or ""),
-// a grid of the expected answers, and the request body (nil, a value, or a
-// func(*permCell) any that builds it per cell). Optional fields: fresh (each
-// allowed cell acts on a new resource of the kind, for routes that destroy
-// or re-shape what they act on) and freshActor (each allowed cell uses a
-// new session of the caller: signing out).
+// /path/{param}"), what its {id} names (a kind of the world below: user,
+// token, group, conv, msg, file, project, template, dialog, case, contact,
+// tag, qr, channel, webhook, vfile, line; or "" for none), a grid of the
+// expected answers, and the request body (nil, a value, "raw" for a few
+// bytes, or a func(*permCell) any that builds it per cell). Optional
+// fields: query (the query string; {id} is filled as in the path), fresh
+// (each allowed cell acts on a new resource of the kind, for routes that
+// destroy or re-shape what they act on), freshActor (each allowed cell uses
+// a new session of the caller: signing out) and prep (run before each
+// allowed cell).
 //
 // The grid has one group per caller, in this order:
 //
 //	admin supervisor agent member bot visitor none
 //
-// "none" sends no credentials; "visitor" sends a visitor token of project A
-// (with the shop's Origin); the bot is an API-token user serving project A
-// at level 1, as the agent does. A group is one letter when the route is
-// about nothing anyone owns (or about yourself), else three: about your own
-// (the own column), a colleague's (a resource of another agent of project
-// A: in team chat, their message or file in your conversation, or their
-// conversation, token, quick reply), and another project's (project B's;
-// for the team chat routes the conversation of a project B dialog, the B
-// agent's line and the B customer's file in it, or the B agent's token
-// and quick reply). For
-// project-scoped kinds (projects, channels, webhooks) a colleague's is
-// project A's, as your own is.
+// "none" sends no credentials; "visitor" sends a visitor token of project A;
+// the bot is an API-token user serving project A at level 1, as the agent
+// does. Widget routes are called with the shop's Origin whoever calls, so
+// the answer is about the credentials. A group is one letter when the route
+// is about nothing anyone owns (or about yourself), else three, about:
+//
+//   - your own: your conversation, message, file, token, quick reply; the
+//     agent's dialog in project A (its case, its customer); project A;
+//   - a colleague's: in team chat, the colleague's message or file in your
+//     conversation, or their conversation, token, quick reply; in live
+//     chat, a dialog of project A the agent had and that was then
+//     reassigned to the colleague (so the agent may no longer see it, and
+//     the bot sees a colleague's dialog); for project-scoped kinds
+//     (projects, channels, webhooks) project A's again;
+//   - another project's: project B's; for team chat routes the
+//     conversation of a project B dialog, the B agent's line and the B
+//     customer's file in it, or the B agent's token and quick reply.
 //
 //	A  allowed: 2xx, or a 4xx that is not a refusal (400, 409, 413, 426)
 //	U  401 unauthorized
 //	F  403 forbidden
 //	N  404 not_found (also for what the caller may not know exists)
 //
-// Adding a route is adding one line, e.g.
+// Adding a route is adding one line (docs/api.md says which refusal is
+// which), e.g.
 //
-//	{key: "GET /api/v1/things/{id}", kind: "project", grid: "AAA AAA FFN NNN FFN U U"},
+//	{key: "GET /api/v1/things/{id}", kind: "project", grid: "AAA AAA FFF FFF FFF UUU UUU"},
+//	{key: "POST /api/v1/me/things", grid: staffOnly, body: map[string]any{"name": "x"}},
 //
 // Shorthands for common grids are below (staffOnly, managers, ...).
 //
-// A route's refused cells run first, between two fingerprints of every
-// table (sqlstore.Snapshot) that must be equal; then its allowed cells.
+// Every route's refusals run first, on the world as it was made, with a
+// fingerprint of every table (permDB) after each route's, which must equal
+// the one before; then the allowed cells. No answer may show a private team
+// chat's text, project B's customer's to anyone but managers, or a dialog
+// reassigned away from the agent to the agent.
 
 import (
 	"bytes"
@@ -891,6 +905,34 @@ func testPermissionMatrix(t *testing.T, opts ...serverOption) {
 		if shown {
 			t.Errorf("GET %s shows the agent a dialog reassigned away from them: %.300s", path, r.Body)
 		}
+	}
+
+	// Nor through a reference: quoting, attaching, copying or adding to a
+	// group chat from what you cannot see is refused and shows nothing.
+	secretB := w.callers["admin"].history(w.byOwner["dialog"][2], "")[0]
+	if secretB.Text != permSecretB {
+		t.Fatalf("project B's first line is %q", secretB.Text)
+	}
+	member := w.callers["member"]
+	before = db.fingerprint()
+	own := w.byCaller["conv"]["member"][0]
+	colConv := w.byCaller["conv"]["member"][1]
+	for _, probe := range []struct {
+		method, path string
+		body         any
+	}{
+		{"POST", convPath(own, "/messages"), map[string]any{"text": "see", "quote_id": secretB.ID}},
+		{"POST", convPath(own, "/messages"), map[string]any{"text": "see", "file_ids": []int64{w.byOwner["vfile"][2]}}},
+		{"POST", "/api/v1/conversations/group", map[string]any{"title": "Spy", "user_ids": []int64{w.colleague.id()}, "from_conversation_id": colConv}},
+	} {
+		r := member.do(probe.method, probe.path, probe.body)
+		if bytes.Contains(r.Body, []byte(permSecretB)) || bytes.Contains(r.Body, []byte(permSecretTeam)) ||
+			r.Status < 300 {
+			t.Errorf("%s %s %v: %d %.300s", probe.method, probe.path, probe.body, r.Status, r.Body)
+		}
+	}
+	if after := db.fingerprint(); after != before {
+		t.Errorf("refused references changed the database:\n%s", permDiff(before, after))
 	}
 
 	// Every route has an entry, every entry a route.
