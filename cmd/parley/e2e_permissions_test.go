@@ -303,7 +303,9 @@ var permTable = []permEntry{
 	{key: "GET /api/v1/me/availability", grid: staffOnly},
 	{key: "PUT /api/v1/me/availability", grid: staffOnly, body: map[string]any{"availability": "available"}},
 	// The world's dialogs were taken by hand, so no line is a decision of the
-	// distribution: the most anyone learns is 404 (TestDistribution reads
+	// distribution: those who may see the dialog learn just that (404 "not
+	// a decision"), the others are refused first by the dialog's own
+	// visibility check, as on every dialog route (TestDistribution reads
 	// real decisions).
 	{key: "GET /api/v1/messages/{id}/routing", kind: "line", grid: "NNN NNN NNN NNN NNN UUU UUU"},
 	{key: "GET /api/v1/projects/{id}/queue", kind: "project", grid: "AAA AAA FFF FFF FFF UUU UUU"},
