@@ -279,6 +279,9 @@ type CaseFilter struct {
 	Status     string // empty: any
 	Before     int64  // id cursor: cases with a smaller id
 	Limit      int
+	// Viewer's cases of dialogs reassigned away from them are left out:
+	// a case holds its dialog's transcript.
+	Viewer int64
 }
 
 // Rating is a visitor's score of an ended conversation.

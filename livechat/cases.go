@@ -114,7 +114,8 @@ func (s *Service) Cases(ctx context.Context, actor *parley.User, q ListQuery) ([
 		}
 		projects = []int64{q.ProjectID}
 	}
-	list, err := s.store.Cases(ctx, parley.CaseFilter{ProjectIDs: projects, Status: q.Status, Before: q.Before, Limit: q.Limit})
+	list, err := s.store.Cases(ctx, parley.CaseFilter{ProjectIDs: projects, Status: q.Status, Before: q.Before, Limit: q.Limit,
+		Viewer: s.caseViewer(ctx, actor)})
 	if list == nil {
 		list = []*parley.Case{}
 	}
@@ -133,7 +134,27 @@ func (s *Service) caseFor(ctx context.Context, r parley.Reader, actor *parley.Us
 	if !slices.Contains(projects, k.ProjectID) {
 		return nil, parley.Errorf(parley.ENOTFOUND, "case not found")
 	}
+	if viewer := s.caseViewer(ctx, actor); viewer != 0 && k.ConversationID != 0 {
+		revoked, err := r.Revoked(ctx, k.ConversationID, viewer)
+		if err != nil {
+			return nil, err
+		}
+		if revoked {
+			return nil, parley.Errorf(parley.ENOTFOUND, "case not found")
+		}
+	}
 	return k, nil
+}
+
+// caseViewer is the CaseFilter.Viewer for the actor: a case holds its
+// dialog's transcript, so a specialist a dialog was reassigned away from
+// no longer sees its cases, as they no longer see its history (managers
+// see every case).
+func (s *Service) caseViewer(ctx context.Context, actor *parley.User) int64 {
+	if canManage(ctx, s.store, actor) == nil {
+		return 0
+	}
+	return actor.ID
 }
 
 // Case returns a case with its comments.

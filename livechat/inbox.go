@@ -425,7 +425,8 @@ func (s *Service) Customer(ctx context.Context, actor *parley.User, contactID in
 	if err != nil {
 		return nil, err
 	}
-	cases, err := s.store.Cases(ctx, parley.CaseFilter{ProjectIDs: []int64{k.ProjectID}, ContactID: k.ID, Limit: 100})
+	cases, err := s.store.Cases(ctx, parley.CaseFilter{ProjectIDs: []int64{k.ProjectID}, ContactID: k.ID, Limit: 100,
+		Viewer: s.caseViewer(ctx, actor)})
 	if err != nil {
 		return nil, err
 	}

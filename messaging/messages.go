@@ -632,15 +632,21 @@ func (s *Service) ownMessage(ctx context.Context, tx parley.Tx, actor *parley.Us
 	return m, nil
 }
 
-// Message returns one message of a conversation the actor is in, with its
+// Message returns one message of a conversation the actor may read, with its
 // delivery status (for links to a message and for jumping to it).
 func (s *Service) Message(ctx context.Context, actor *parley.User, id int64) (*parley.Message, error) {
 	m, err := s.store.MessageByID(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if _, _, err := member(ctx, s.store, m.ConversationID, actor.ID); err != nil {
-		return nil, parley.Errorf(parley.ENOTFOUND, "message not found")
+	// Whoever may read the history may read one of its messages: a
+	// dialog's are open to its project's staff and to managers, members
+	// or not.
+	if err := s.readable(ctx, m.ConversationID, actor); err != nil {
+		if parley.ErrorCode(err) == parley.ENOTFOUND {
+			return nil, parley.Errorf(parley.ENOTFOUND, "message not found")
+		}
+		return nil, err
 	}
 	ms, err := s.store.Members(ctx, m.ConversationID)
 	if err != nil {

@@ -590,6 +590,11 @@ func (q *q) Cases(ctx context.Context, f parley.CaseFilter) ([]*parley.Case, err
 		args = append(args, f.Before)
 		query += " AND id < $" + strconv.Itoa(len(args))
 	}
+	if f.Viewer != 0 {
+		args = append(args, f.Viewer)
+		query += " AND NOT EXISTS (SELECT 1 FROM dialog_revoked r WHERE r.conversation_id = cases.conversation_id AND r.user_id = $" +
+			strconv.Itoa(len(args)) + ")"
+	}
 	args = append(args, limit(f.Limit, 100, 500))
 	query += " ORDER BY id DESC LIMIT $" + strconv.Itoa(len(args))
 	rows, err := q.query(ctx, query, args...)
