@@ -141,6 +141,15 @@ var permTable = []permEntry{
 	{key: "GET /api/v1/me/tokens", grid: staffOnly},
 	{key: "POST /api/v1/me/tokens", grid: staffOnly, body: map[string]any{"name": "script"}},
 	{key: "DELETE /api/v1/me/tokens/{id}", kind: "token", grid: "ANN ANN ANN ANN ANN UUU UUU", fresh: true},
+	{key: "POST /api/v1/me/tokens/sign-out-others", grid: staffOnly},
+	{key: "POST /api/v1/me/password", grid: staffOnly, body: map[string]any{"current_password": "not it", "password": "a new password"}},
+	{key: "GET /api/v1/me/two-factor", grid: staffOnly},
+	// Bots sign in with tokens: they have no second factor to set up.
+	{key: "POST /api/v1/me/two-factor/setup", grid: "A A A A F U U"},
+	{key: "POST /api/v1/me/two-factor/enable", grid: staffOnly, body: map[string]any{"code": "000000"}},
+	{key: "POST /api/v1/me/two-factor/disable", grid: staffOnly, body: map[string]any{"password": testPassword, "code": "000000"}},
+	{key: "GET /api/v1/security", grid: staffOnly},
+	{key: "PUT /api/v1/security", grid: usersManage, body: map[string]any{"require_admin_two_factor": false}},
 	{key: "GET /api/v1/config", grid: staffOnly},
 	{key: "GET /api/v1/users", grid: staffOnly},
 	{key: "POST /api/v1/users", grid: usersManage, body: func(c *permCell) any {
