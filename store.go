@@ -246,6 +246,9 @@ type Reader interface {
 	// delivery id before (0: from the newest).
 	WebhookDeliveries(ctx context.Context, webhookID, before int64, limit int) ([]*WebhookDelivery, error)
 
+	// AuditLog returns a page of the audit log, newest first.
+	AuditLog(ctx context.Context, f AuditFilter) ([]*AuditEntry, error)
+
 	// ContactEventsSince returns up to limit durable events after position
 	// for a visitor's widget, in order.
 	ContactEventsSince(ctx context.Context, contactID, after int64, limit int) ([]Event, error)
@@ -421,6 +424,10 @@ type Tx interface {
 
 	// SetMessageStatus stores the delivery status a channel reported.
 	SetMessageStatus(ctx context.Context, messageID int64, status MsgStatus, reason string) error
+
+	// Audit adds an entry to the audit log, in the transaction of the
+	// change it records (At defaults to now).
+	Audit(ctx context.Context, e *AuditEntry) error
 
 	// Emit appends an event to the transaction; it is stored only if the
 	// transaction commits.
