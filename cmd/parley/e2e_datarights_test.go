@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/accounts"
@@ -172,6 +173,64 @@ func TestContactExportAndErase(t *testing.T) {
 		again := s.visitor(t, lc.project.Key, map[string]any{"token": v.token})
 		if again.token == v.token || again.session.Contact.Name != "" || again.session.Conversation != nil {
 			t.Fatalf("a session with the erased token: %+v", again.session)
+		}
+	})
+}
+
+// TestRetentionJob: a project's retention is a setting of managers; once
+// set, the server's job deletes the dialogs closed longer ago, with their
+// files, keeps the others, and logs the run.
+func TestRetentionJob(t *testing.T) {
+	eachDB(t, func(t *testing.T, opts ...serverOption) {
+		clk := &testClock{}
+		s := newServer(t, append(opts, withClock(clk))...)
+		lc := newLiveChat(t, s)
+		old := s.visitor(t, lc.project.Key, map[string]any{"name": "Olga"})
+		old.do("POST", "/api/v1/widget/files?name=a.txt", []byte("a file")).want(http.StatusCreated)
+		var vf livechat.VisitorFile
+		old.do("POST", "/api/v1/widget/files?name=b.txt", []byte("b file")).want(http.StatusCreated).decode(&vf)
+		old.do("POST", "/api/v1/widget/messages", map[string]any{"client_id": "f", "text": "file", "file_ids": []int64{vf.ID}}).
+			want(http.StatusCreated)
+		oldConv := old.history().Conversation.ID
+		lc.a.do("POST", fmt.Sprintf("/api/v1/dialogs/%d/connect", oldConv), nil).want(http.StatusOK)
+		lc.a.do("POST", fmt.Sprintf("/api/v1/dialogs/%d/close", oldConv), nil).want(http.StatusOK)
+		clk.advance(3 * 24 * time.Hour)
+		recent := s.visitor(t, lc.project.Key, map[string]any{"name": "Rita"})
+		recent.send("hello")
+		recentConv := recent.history().Conversation.ID
+		lc.a.do("POST", fmt.Sprintf("/api/v1/dialogs/%d/connect", recentConv), nil).want(http.StatusOK)
+		lc.a.do("POST", fmt.Sprintf("/api/v1/dialogs/%d/close", recentConv), nil).want(http.StatusOK)
+
+		path := fmt.Sprintf("/api/v1/projects/%d", lc.project.ID)
+		lc.a.do("PATCH", path, map[string]any{"retention_days": 2}).wantErr(http.StatusForbidden, parley.EFORBIDDEN)
+		for _, bad := range []any{-1, 36501, "2"} {
+			lc.admin.do("PATCH", path, map[string]any{"retention_days": bad}).wantErr(http.StatusBadRequest, parley.EINVALID)
+		}
+		var p parley.Project
+		lc.admin.do("GET", path, nil).want(http.StatusOK).decode(&p)
+		if p.RetentionDays != 0 {
+			t.Fatalf("refused changes changed the retention: %d", p.RetentionDays)
+		}
+		lc.admin.do("PATCH", path, map[string]any{"retention_days": 2}).want(http.StatusOK).decode(&p)
+		if p.RetentionDays != 2 {
+			t.Fatalf("retention %d", p.RetentionDays)
+		}
+		var page accounts.AuditPage
+		eventually(t, "the retention run's audit entry", func() bool {
+			lc.admin.do("GET", "/api/v1/audit?action=retention.run", nil).want(http.StatusOK).decode(&page)
+			return len(page.Entries) > 0
+		})
+		e := page.Entries[0]
+		if len(page.Entries) != 1 || e.TargetID != lc.project.ID || e.ActorName != "system" ||
+			!bytes.Contains(e.Detail, []byte(`"dialogs":1,"files":1,`)) {
+			t.Fatalf("retention entries %+v: %s", page.Entries, e.Detail)
+		}
+		lc.admin.do("GET", fmt.Sprintf("/api/v1/dialogs/%d", oldConv), nil).wantErr(http.StatusNotFound, parley.ENOTFOUND)
+		lc.admin.do("GET", fmt.Sprintf("/api/v1/dialogs/%d", recentConv), nil).want(http.StatusOK)
+		// The old dialog's file went with it; the upload never sent stays
+		// its visitor's (the customer is not erased).
+		if n := filesIn(t, filepath.Join(s.m.Config.DataDir, "files")); n != 1 {
+			t.Fatalf("%d stored files after the run, want 1", n)
 		}
 	})
 }
