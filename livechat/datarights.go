@@ -152,19 +152,29 @@ func (x *ContactExport) WriteTo(ctx context.Context, w io.Writer) error {
 		cursor = next
 	}
 	out.raw(`],"cases":[`)
-	cases, err := s.store.Cases(ctx, parley.CaseFilter{ProjectIDs: []int64{k.ProjectID}, ContactID: k.ID, Limit: 100000})
-	if err != nil {
-		return err
-	}
-	for i, c := range cases {
-		comments, err := s.store.CaseComments(ctx, c.ID)
+	for n, before := 0, int64(0); ; {
+		cases, err := s.store.Cases(ctx, parley.CaseFilter{ProjectIDs: []int64{k.ProjectID}, ContactID: k.ID, Before: before, Limit: exportPage})
 		if err != nil {
 			return err
 		}
-		if i > 0 {
-			out.raw(",")
+		for _, c := range cases {
+			comments, err := s.store.CaseComments(ctx, c.ID)
+			if err != nil {
+				return err
+			}
+			if comments == nil {
+				comments = []*parley.CaseComment{}
+			}
+			if n > 0 {
+				out.raw(",")
+			}
+			n++
+			out.value(map[string]any{"case": c, "comments": comments})
 		}
-		out.value(map[string]any{"case": c, "comments": comments})
+		if len(cases) < exportPage {
+			break
+		}
+		before = cases[len(cases)-1].ID
 	}
 	out.raw(`],"staff":{`)
 	n := 0

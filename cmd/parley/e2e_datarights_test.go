@@ -58,6 +58,9 @@ func TestContactExportAndErase(t *testing.T) {
 		conv := v.history().Conversation.ID
 		lc.a.do("POST", fmt.Sprintf("/api/v1/dialogs/%d/connect", conv), nil).want(http.StatusOK)
 		lc.a.send(conv, "Thanks Vera, noted")
+		var kase parley.Case
+		lc.a.do("POST", fmt.Sprintf("/api/v1/dialogs/%d/case", conv), map[string]any{"title": "Passport check"}).
+			want(http.StatusCreated, http.StatusOK).decode(&kase)
 		var d livechat.Dialog
 		lc.a.do("POST", fmt.Sprintf("/api/v1/dialogs/%d/close", conv), nil).want(http.StatusOK).decode(&d)
 		v.do("POST", "/api/v1/widget/rating", map[string]any{"score": 5, "comment": "great help"}).want(http.StatusCreated)
@@ -99,13 +102,21 @@ func TestContactExportAndErase(t *testing.T) {
 				Rating   *parley.Rating      `json:"rating"`
 				Messages []parley.Message    `json:"messages"`
 			} `json:"dialogs"`
+			Cases []struct {
+				Case     parley.Case          `json:"case"`
+				Comments []parley.CaseComment `json:"comments"`
+			} `json:"cases"`
 			Staff map[string]string `json:"staff"`
 		}
 		if err := json.Unmarshal([]byte(entries["customer.json"]), &doc); err != nil {
 			t.Fatalf("customer.json: %v", err)
 		}
 		if doc.Customer.Name != "Vera Private" || doc.Customer.Email != "vera@private.example" || len(doc.Dialogs) != 1 ||
-			doc.Dialogs[0].Rating == nil || doc.Dialogs[0].Rating.Score != 5 || doc.Staff[fmt.Sprint(lc.a.id())] != "Anna Agent" {
+			doc.Dialogs[0].Rating == nil || doc.Dialogs[0].Rating.Score != 5 || doc.Staff[fmt.Sprint(lc.a.id())] != "Anna Agent" ||
+			// Nobody was online when Vera wrote: an offline case with her
+			// later message as a comment, and the case Anna made.
+			len(doc.Cases) != 2 || doc.Cases[0].Case.ID != kase.ID || doc.Cases[0].Case.Title != "Passport check" ||
+			len(doc.Cases[1].Comments) != 1 || doc.Cases[1].Comments[0].Text != "my address is Elm street 5" {
 			t.Fatalf("customer.json: %s", entries["customer.json"])
 		}
 		var texts []string
@@ -139,6 +150,7 @@ func TestContactExportAndErase(t *testing.T) {
 			t.Fatalf("%d stored files after the erasure", n)
 		}
 		lc.admin.do("GET", fmt.Sprintf("/api/v1/dialogs/%d", conv), nil).wantErr(http.StatusNotFound, parley.ENOTFOUND)
+		lc.admin.do("GET", fmt.Sprintf("/api/v1/cases/%d", kase.ID), nil).wantErr(http.StatusNotFound, parley.ENOTFOUND)
 		var card livechat.CustomerCard
 		lc.admin.do("GET", fmt.Sprintf("/api/v1/contacts/%d", contact), nil).want(http.StatusOK).decode(&card)
 		if card.Contact.Name != "" || card.Contact.Email != "" || len(card.Dialogs) != 0 || len(card.Cases) != 0 {
