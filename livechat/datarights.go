@@ -15,7 +15,8 @@ import (
 
 // Customers' data rights (issue 13): exporting everything stored about a
 // customer, erasing them, and deleting dialogs past their project's
-// retention. Each is recorded in the audit log in its own transaction.
+// retention. Each is recorded in the audit log in the transaction of its
+// change (an export's: of its authorisation, before it streams).
 
 // maxRetentionDays bounds a project's retention (a hundred years).
 const maxRetentionDays = 36500
