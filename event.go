@@ -30,6 +30,7 @@ const (
 	EventAgentUpdated        = "agent.updated"   // a manager's availability changed
 	EventQueueUpdated        = "queue.updated"   // why a project's queue waits changed
 	EventProjectUpdated      = "project.updated" // a project's settings changed (to those who manage live chat)
+	EventContactErased       = "contact.erased"  // a customer was erased: the gateway closes their widget's sockets
 )
 
 // Event is one change a client sees on its real-time connection.

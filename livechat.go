@@ -28,8 +28,11 @@ type Project struct {
 	AttachmentLimits map[string]AttachmentLimits `json:"attachment_limits"`
 	// Distribution is how dialogs reach the project's managers.
 	Distribution Distribution `json:"distribution"`
-	CreatedAt    time.Time    `json:"created_at"`
-	UpdatedAt    time.Time    `json:"updated_at"`
+	// RetentionDays deletes dialogs closed longer ago than that, with
+	// their files (0: keep them forever).
+	RetentionDays int       `json:"retention_days"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
 }
 
 // WorkingHours are when the project's consultants answer. Outside them a
@@ -140,6 +143,10 @@ type Contact struct {
 	Tags       []ContactTag `json:"tags,omitempty"`
 	CreatedAt  time.Time    `json:"created_at"`
 	LastSeenAt time.Time    `json:"last_seen_at"`
+	// ErasedAt is when the customer's personal data was erased (zero:
+	// never): the row stays, empty, so that their old widget token is
+	// refused and erasing again changes nothing.
+	ErasedAt time.Time `json:"erased_at,omitzero"`
 }
 
 // Support conversation statuses.
@@ -322,4 +329,15 @@ type DialogFilter struct {
 	// Cursor continues a listing where the previous page ended.
 	Cursor string
 	Limit  int
+}
+
+// RetentionRun is the state of a project's retention run, kept in the
+// database so that a run cut short by a restart resumes with the same
+// cutoff and counts: it deletes the dialogs closed before Cutoff.
+type RetentionRun struct {
+	ProjectID int64
+	Cutoff    time.Time
+	StartedAt time.Time
+	Dialogs   int64 // deleted so far
+	Files     int64
 }

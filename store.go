@@ -251,6 +251,18 @@ type Reader interface {
 	// delivery id before (0: from the newest).
 	WebhookDeliveries(ctx context.Context, webhookID, before int64, limit int) ([]*WebhookDelivery, error)
 
+	// ExpiredDialogs returns up to limit of a project's dialogs closed
+	// before closedBefore, oldest first.
+	ExpiredDialogs(ctx context.Context, projectID int64, closedBefore time.Time, limit int) ([]int64, error)
+	// RetentionRun returns a project's unfinished retention run.
+	RetentionRun(ctx context.Context, projectID int64) (*RetentionRun, error)
+	// TrashedBlobs lists up to limit blob keys whose rows are gone but
+	// whose bytes may not be (see TrashBlobs).
+	TrashedBlobs(ctx context.Context, limit int) ([]string, error)
+
+	// AuditLog returns a page of the audit log, newest first.
+	AuditLog(ctx context.Context, f AuditFilter) ([]*AuditEntry, error)
+
 	// ContactEventsSince returns up to limit durable events after position
 	// for a visitor's widget, in order.
 	ContactEventsSince(ctx context.Context, contactID, after int64, limit int) ([]Event, error)
@@ -440,6 +452,29 @@ type Tx interface {
 
 	// SetMessageStatus stores the delivery status a channel reported.
 	SetMessageStatus(ctx context.Context, messageID int64, status MsgStatus, reason string) error
+
+	// EraseContact empties a customer's row (name, e-mail, phone,
+	// attributes, source, channel address, external id), marks it erased
+	// at at, and deletes their tags, cases, ratings, events and the files
+	// they uploaded that no dialog holds, returning those files. Their
+	// dialogs are deleted first, with DeleteDialogs.
+	EraseContact(ctx context.Context, id int64, at time.Time) ([]File, error)
+	// TrashBlobs records blob keys to delete, in the transaction that
+	// drops their rows; UntrashBlobs forgets them once the blob store has
+	// deleted them. A node that dies in between leaves them listed for
+	// the next sweep (TrashedBlobs), never a blob without its row.
+	TrashBlobs(ctx context.Context, keys []string) error
+	UntrashBlobs(ctx context.Context, keys []string) error
+	// LeaseRetention is LeaseProject for a project's retention job.
+	LeaseRetention(ctx context.Context, projectID int64, owner string, now, until time.Time) (bool, error)
+	// PutRetentionRun starts or advances a project's retention run;
+	// EndRetentionRun forgets it.
+	PutRetentionRun(ctx context.Context, r *RetentionRun) error
+	EndRetentionRun(ctx context.Context, projectID int64) error
+
+	// Audit adds an entry to the audit log, in the transaction of the
+	// change it records (At defaults to now).
+	Audit(ctx context.Context, e *AuditEntry) error
 
 	// Emit appends an event to the transaction; it is stored only if the
 	// transaction commits.

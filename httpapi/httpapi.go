@@ -138,6 +138,8 @@ func (s *Server) wrap(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+		// Services read the client's address for the audit log.
+		r = r.WithContext(parley.WithClientAddr(r.Context(), s.clientAddr(r)))
 		err := s.serve(sw, r, rt)
 		if err != nil {
 			switch {

@@ -180,50 +180,19 @@ func (s *Service) DeleteDialogs(ctx context.Context, actor *parley.User, ids []i
 	ids = slices.Compact(ids)
 	var files []parley.File
 	_, err = s.store.Write(ctx, func(tx parley.Tx) error {
-		convs := make([]*parley.Conversation, len(ids))
-		for i, id := range ids {
-			var err error
-			if convs[i], err = s.dialogFor(ctx, tx, actor, id); err != nil {
+		for _, id := range ids {
+			if _, err := s.dialogFor(ctx, tx, actor, id); err != nil {
 				return parley.Errorf(parley.ENOTFOUND, "dialog %d not found", id)
 			}
 		}
-		// Addressed now: once deleted, a dialog has no audience.
-		audiences, err := tx.Audiences(ctx, ids)
-		if err != nil {
-			return err
-		}
-		for _, c := range convs {
-			data := map[string]int64{"conversation_id": c.ID}
-			e := parley.NewEvent(parley.EventDialogDeleted, c.ID, 0, data)
-			e.Audience = audiences[c.ID]
-			if e.Audience == nil {
-				e.Audience = []int64{}
-			}
-			tx.Emit(e)
-			if c.Support.ContactID != 0 {
-				v := parley.NewEvent(parley.EventConversationRemoved, c.ID, 0, data)
-				v.ContactID = c.Support.ContactID
-				tx.Emit(v)
-			}
-		}
-		files, err = tx.DeleteDialogs(ctx, ids)
+		var err error
+		files, err = s.deleteDialogsIn(ctx, tx, ids)
 		return err
 	})
 	if err != nil {
 		return 0, err
 	}
-	for _, f := range files {
-		// After the commit: a failure leaves an orphan blob, never a file
-		// row without its bytes.
-		if err := s.blobs.Delete(ctx, f.BlobKey()); err != nil {
-			s.log.Warn("deleting a dialog's file", "file", f.ID, "err", err)
-		}
-		if f.HasThumb {
-			if err := s.blobs.Delete(ctx, f.ThumbKey()); err != nil {
-				s.log.Warn("deleting a dialog's file preview", "file", f.ID, "err", err)
-			}
-		}
-	}
+	s.DropBlobs(ctx, files)
 	s.log.Info("dialogs deleted", "by", actor.ID, "ids", ids, "files", len(files))
 	return len(ids), nil
 }

@@ -27,6 +27,8 @@ type ProjectInput struct {
 	AttachmentLimits *map[string]parley.AttachmentLimits `json:"attachment_limits"`
 	// Distribution replaces the project's distribution settings.
 	Distribution *parley.Distribution `json:"distribution"`
+	// RetentionDays: dialogs closed longer ago are deleted (0: never).
+	RetentionDays *int `json:"retention_days"`
 }
 
 const maxText = 2000
@@ -65,6 +67,12 @@ func (in *ProjectInput) apply(ctx context.Context, r parley.Reader, p *parley.Pr
 	}
 	if in.ChatEnabled != nil {
 		p.ChatEnabled = *in.ChatEnabled
+	}
+	if in.RetentionDays != nil {
+		if d := *in.RetentionDays; d < 0 || d > maxRetentionDays {
+			return parley.Invalid("retention_days", "retention_days is a number of days from 0 (keep forever) to %d", maxRetentionDays)
+		}
+		p.RetentionDays = *in.RetentionDays
 	}
 	if in.Distribution != nil {
 		d, err := validDistribution(ctx, r, p.ID, *in.Distribution)

@@ -46,6 +46,7 @@ func (s *Service) sign(payload string) string {
 var (
 	errBadToken     = parley.Errorf(parley.EUNAUTHORIZED, "the visitor token is invalid; start a new session")
 	errExpiredToken = parley.Errorf(parley.EUNAUTHORIZED, "the visitor token has expired; start a new session")
+	errErased       = parley.Errorf(parley.EUNAUTHORIZED, "this visitor's data was erased; start a new session")
 )
 
 // Authenticate checks a visitor token and that it belongs to the project
@@ -98,6 +99,9 @@ func (s *Service) visitorOf(ctx context.Context, token string) (*Visitor, error)
 	c, err := s.store.ContactByID(ctx, n[0])
 	if err != nil || c.ProjectID != n[1] {
 		return nil, errBadToken
+	}
+	if !c.ErasedAt.IsZero() {
+		return nil, errErased
 	}
 	p, err := s.store.ProjectByID(ctx, c.ProjectID)
 	if err != nil {
@@ -285,9 +289,10 @@ func (s *Service) StartSession(ctx context.Context, in SessionInput, origin stri
 			if err == nil {
 				c = v.Contact
 			}
-			if err == errBadToken || err == errExpiredToken {
-				// A stale token (an expired one, or a reset project) starts
-				// a new visitor rather than locking the widget out.
+			if err == errBadToken || err == errExpiredToken || err == errErased {
+				// A stale token (an expired one, a reset project, an
+				// erased visitor) starts a new visitor rather than locking
+				// the widget out.
 				c, err = &parley.Contact{ProjectID: p.ID}, nil
 			}
 		default:

@@ -169,8 +169,11 @@ func (r *sendReq) clientKey() parley.ClientKey {
 
 var (
 	errVisitorBlocked = parley.Errorf(parley.EFORBIDDEN, "you cannot write to this chat")
-	errStaffBlocked   = parley.Errorf(parley.ECONFLICT, "this customer is blocked: unblock them to write to them")
-	errUnpinned       = parley.Errorf(parley.ECONFLICT, "this dialog was unpinned from its customer: nothing can be sent to them from it")
+	// An erasure that commits while a visitor's send waits for their lock
+	// must not leave a new dialog behind.
+	errVisitorErased = parley.Errorf(parley.EUNAUTHORIZED, "this visitor's data was erased; start a new session")
+	errStaffBlocked  = parley.Errorf(parley.ECONFLICT, "this customer is blocked: unblock them to write to them")
+	errUnpinned      = parley.Errorf(parley.ECONFLICT, "this dialog was unpinned from its customer: nothing can be sent to them from it")
 )
 
 // sendBatch applies the sends that share a group commit together: one read
@@ -222,6 +225,10 @@ func (b *sendBatch) ApplyBatch(ctx context.Context, tx parley.Tx, items []any) e
 		if r.conv == 0 {
 			if k := contacts[r.contact.ID]; k != nil && k.Blocked {
 				r.err = errVisitorBlocked
+				continue
+			}
+			if k := contacts[r.contact.ID]; k != nil && !k.ErasedAt.IsZero() {
+				r.err = errVisitorErased
 				continue
 			}
 			c, err := s.support.OpenDialog(ctx, tx, r.contact)

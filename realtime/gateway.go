@@ -180,9 +180,13 @@ func (g *Gateway) route(events []parley.Event) {
 }
 
 // control acts on events that end connections: a deactivated user, a
-// signed-out session.
+// signed-out session, an erased visitor.
 func (g *Gateway) control(e *parley.Event) {
 	switch e.Type {
+	case parley.EventContactErased:
+		for c := range g.contacts[e.ContactID] {
+			c.shut(CloseUnauthorized, "visitor erased")
+		}
 	case parley.EventUserUpdated:
 		var u struct {
 			ID     int64 `json:"id"`

@@ -103,11 +103,11 @@ func (s *stack) user(name string) user {
 
 func (s *stack) login(u *parley.User) user {
 	s.t.Helper()
-	token, _, _, err := s.accounts.Login(context.Background(), u.Email, "password1", "127.0.0.1")
+	in, err := s.accounts.Login(context.Background(), accounts.Credentials{Email: u.Email, Password: "password1", Addr: "127.0.0.1"})
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	return user{u, token}
+	return user{u, in.Token}
 }
 
 // direct makes an allowed direct conversation between a and b.

@@ -31,14 +31,14 @@ func encodeJSON(v any) string {
 
 // Projects.
 
-const projectCols = "id, name, key, secret, origins, chat_enabled, hours, messages, prechat, case_template_id, reply_limits, attachment_limits, created_at, updated_at, distribution"
+const projectCols = "id, name, key, secret, origins, chat_enabled, hours, messages, prechat, case_template_id, reply_limits, attachment_limits, created_at, updated_at, distribution, retention_days"
 
 func scanProject(r scanner) (*parley.Project, error) {
 	var p parley.Project
 	var origins, hours, messages, prechat, limits, attach, dist string
 	var created, updated int64
 	if err := r.Scan(&p.ID, &p.Name, &p.Key, &p.Secret, &origins, &p.ChatEnabled, &hours, &messages, &prechat,
-		&p.CaseTemplateID, &limits, &attach, &created, &updated, &dist); err != nil {
+		&p.CaseTemplateID, &limits, &attach, &created, &updated, &dist, &p.RetentionDays); err != nil {
 		return nil, err
 	}
 	p.Origins, p.Prechat = []string{}, []parley.PrechatField{}
@@ -79,11 +79,11 @@ func (q *q) CreateProject(ctx context.Context, p *parley.Project) error {
 	now := parley.Now()
 	p.CreatedAt, p.UpdatedAt = now, now
 	err := q.row(ctx, "project", `INSERT INTO projects (name, key, secret, origins, chat_enabled, hours, messages, prechat, case_template_id,
-			reply_limits, attachment_limits, created_at, updated_at, distribution)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13) RETURNING id`,
+			reply_limits, attachment_limits, created_at, updated_at, distribution, retention_days)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14) RETURNING id`,
 		[]any{p.Name, p.Key, p.Secret, encodeJSON(p.Origins), p.ChatEnabled, encodeJSON(p.Hours), encodeJSON(p.Messages),
 			encodeJSON(p.Prechat), p.CaseTemplateID, encodeJSON(p.ReplyLimits), encodeJSON(attachmentLimits(p)), parley.Millis(now),
-			encodeJSON(normalizeDistribution(&p.Distribution))}, &p.ID)
+			encodeJSON(normalizeDistribution(&p.Distribution)), p.RetentionDays}, &p.ID)
 	return mapErr(err, "project")
 }
 
@@ -91,10 +91,10 @@ func (q *q) UpdateProject(ctx context.Context, p *parley.Project) error {
 	p.UpdatedAt = parley.Now()
 	return q.execOne(ctx, "project", `UPDATE projects SET name = $2, secret = $3, origins = $4, chat_enabled = $5, hours = $6,
 		messages = $7, prechat = $8, case_template_id = $9, updated_at = $10, reply_limits = $11,
-		attachment_limits = $12, distribution = $13 WHERE id = $1`,
+		attachment_limits = $12, distribution = $13, retention_days = $14 WHERE id = $1`,
 		p.ID, p.Name, p.Secret, encodeJSON(p.Origins), p.ChatEnabled, encodeJSON(p.Hours), encodeJSON(p.Messages),
 		encodeJSON(p.Prechat), p.CaseTemplateID, parley.Millis(p.UpdatedAt), encodeJSON(p.ReplyLimits), encodeJSON(attachmentLimits(p)),
-		encodeJSON(normalizeDistribution(&p.Distribution)))
+		encodeJSON(normalizeDistribution(&p.Distribution)), p.RetentionDays)
 }
 
 // normalizeDistribution gives d its defaults (policy off, empty lists),
@@ -185,15 +185,15 @@ func (q *q) ProjectStaff(ctx context.Context, projectID int64) ([]parley.StaffRo
 
 // Contacts.
 
-const contactCols = "id, project_id, external_id, name, email, phone, page_url, referrer, utm_source, attributes, created_at, last_seen_at, blocked, channel_id, address"
+const contactCols = "id, project_id, external_id, name, email, phone, page_url, referrer, utm_source, attributes, created_at, last_seen_at, blocked, channel_id, address, erased_at"
 
 func scanContact(r scanner) (*parley.Contact, error) {
 	var c parley.Contact
 	var ext *string
 	var attrs string
-	var created, seen int64
+	var created, seen, erased int64
 	if err := r.Scan(&c.ID, &c.ProjectID, &ext, &c.Name, &c.Email, &c.Phone, &c.PageURL, &c.Referrer, &c.UTMSource,
-		&attrs, &created, &seen, &c.Blocked, &c.ChannelID, &c.Address); err != nil {
+		&attrs, &created, &seen, &c.Blocked, &c.ChannelID, &c.Address, &erased); err != nil {
 		return nil, err
 	}
 	if ext != nil {
@@ -202,7 +202,7 @@ func scanContact(r scanner) (*parley.Contact, error) {
 	if err := decodeJSON(attrs, &c.Attributes); err != nil {
 		return nil, err
 	}
-	c.CreatedAt, c.LastSeenAt = parley.TimeFromMillis(created), parley.TimeFromMillis(seen)
+	c.CreatedAt, c.LastSeenAt, c.ErasedAt = parley.TimeFromMillis(created), parley.TimeFromMillis(seen), parley.TimeFromMillis(erased)
 	return &c, nil
 }
 

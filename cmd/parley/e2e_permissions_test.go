@@ -272,6 +272,10 @@ var permTable = []permEntry{
 	{key: "PUT /api/v1/contacts/{id}/tags/{tag_id}", kind: "contact", grid: "AAA AAA AAN NNN AAN UUU UUU", body: map[string]any{"pinned": false}},
 	{key: "DELETE /api/v1/contacts/{id}/tags/{tag_id}", kind: "contact", grid: "AAA AAA AAN NNN AAN UUU UUU", prep: tagContact},
 	{key: "GET /api/v1/contacts/{id}", kind: "contact", grid: "AAA AAA AAN NNN AAN UUU UUU"},
+	// Customers' data rights: the chat settings right, whoever's customer.
+	{key: "GET /api/v1/contacts/{id}/export", kind: "contact", grid: "AAA AAA FFF FFF FFF UUU UUU"},
+	{key: "POST /api/v1/contacts/{id}/erase", kind: "contact", grid: "AAA AAA FFF FFF FFF UUU UUU", fresh: true},
+	{key: "GET /api/v1/audit", grid: usersManage},
 	{key: "PATCH /api/v1/contacts/{id}", kind: "contact", grid: "AAA AAA AAN NNN AAN UUU UUU", body: map[string]any{"phone": "+100"}},
 	{key: "POST /api/v1/contacts/{id}/block", kind: "contact", grid: "AAA AAA AAN NNN AAN UUU UUU", fresh: true},
 	{key: "POST /api/v1/contacts/{id}/unblock", kind: "contact", grid: "AAA AAA AAN NNN AAN UUU UUU"},

@@ -54,6 +54,7 @@ import (
 	"github.com/parley-chat/parley/presence"
 	"github.com/parley-chat/parley/realtime"
 	"github.com/parley-chat/parley/reminders"
+	"github.com/parley-chat/parley/retention"
 	"github.com/parley-chat/parley/routing"
 	"github.com/parley-chat/parley/sqlstore"
 	"github.com/parley-chat/parley/web"
@@ -218,6 +219,7 @@ type Main struct {
 	Channels  *channel.Service
 	Webhooks  *webhooks.Service
 	Routing   *routing.Service
+	Retention *retention.Service
 	reminders *reminders.Service
 	gateway   *realtime.Gateway
 	presence  *presence.Tracker
@@ -306,6 +308,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	m.Routing = routing.New(m.store, m.bus, m.LiveChat, m.presence, routing.Config{Now: cfg.Now, Log: log})
 	if err := m.Routing.Start(); err != nil {
+		return err
+	}
+	m.Retention = retention.New(m.store, m.bus, m.LiveChat, retention.Config{Now: cfg.Now, Log: log})
+	if err := m.Retention.Start(); err != nil {
 		return err
 	}
 	var origins []string
@@ -484,6 +490,9 @@ func (m *Main) close() error {
 	}
 	if m.Routing != nil {
 		m.Routing.Close()
+	}
+	if m.Retention != nil {
+		m.Retention.Close()
 	}
 	if m.Messaging != nil {
 		m.Messaging.Close()

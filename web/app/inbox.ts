@@ -426,6 +426,20 @@ export async function block(contactId: number, on: boolean) {
   return k;
 }
 
+/** exportURL downloads everything stored about a customer (a ZIP; the chat settings right). */
+export const exportURL = (contactId: number) => `/api/v1/contacts/${contactId}/export`;
+
+/** erase deletes a customer's dialogs, files, cases and personal data for good (the chat settings right). */
+export async function erase(contactId: number, dialogIds: number[]) {
+  const res = await api.post<{ contact: Contact; dialogs: number; files: number }>(`/contacts/${contactId}/erase`);
+  for (const id of dialogIds) {
+    live.dialogs.delete(id);
+    live.hooks.removed(id);
+  }
+  live.dialogsV.bump();
+  return res;
+}
+
 // ---- dialog actions ----------------------------------------------------------------
 
 export async function reassign(id: number, userId: number) {

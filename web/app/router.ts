@@ -15,6 +15,7 @@
 //   /admin/tags           customer tags (administrators)
 //   /admin/webhooks[/{id}]   outgoing webhooks; one webhook with its delivery log
 //   /admin/bots           bots (API accounts with their webhooks)
+//   /admin/audit          the audit log (administrators)
 //   /cases, /cases/{id}   cases made from chats; ?status=open|closed|all
 //   /queue, /queue/{id}   the distribution's queue of a project (supervisors)
 
@@ -56,7 +57,7 @@ export function parse(path: string, search: string): Route {
   if (m) return { name: "admin", tab: "projects", id: m[1] ? Number(m[1]) : undefined, section: m[2], sub: m[3] ? Number(m[3]) : undefined };
   m = path.match(/^\/admin\/webhooks(?:\/(\d+))?\/?$/);
   if (m) return { name: "admin", tab: "webhooks", id: m[1] ? Number(m[1]) : undefined };
-  m = path.match(/^\/admin(?:\/(users|groups|chat|tags|bots))?\/?$/);
+  m = path.match(/^\/admin(?:\/(users|groups|chat|tags|bots|audit))?\/?$/);
   if (m) return { name: "admin", tab: m[1] || "chat" };
   return { name: "home" };
 }

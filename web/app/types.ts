@@ -240,6 +240,8 @@ export interface Project {
   attachment_limits?: Record<string, AttachmentLimits>;
   /** Auto-distribution of dialogs (docs/routing.md); PATCH replaces it whole. */
   distribution?: Distribution;
+  /** Dialogs closed longer ago are deleted with their files (0: kept forever). */
+  retention_days?: number;
   created_at: string;
   updated_at: string;
 }
@@ -276,6 +278,21 @@ export interface Contact {
   tags?: ContactTag[];
   created_at: string;
   last_seen_at: string;
+  /** When the customer's personal data was erased (docs/inbox.md). */
+  erased_at?: string;
+}
+
+/** An entry of the audit log (docs/api.md#the-audit-log). */
+export interface AuditEntry {
+  id: number;
+  at: string;
+  actor_id?: number;
+  actor_name: string;
+  action: string;
+  target_type?: string;
+  target_id?: number;
+  detail: Record<string, unknown>;
+  client_addr?: string;
 }
 
 // ---- the support inbox (docs/inbox.md) ------------------------------------

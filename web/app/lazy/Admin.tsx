@@ -32,6 +32,7 @@ const ProjectsTab = lazy(() => import("./Projects").then((m) => m.ProjectsTab));
 const TagsAdmin = lazy(() => import("./InboxTools").then((m) => m.TagsAdmin));
 const WebhooksTab = lazy(() => import("./Webhooks").then((m) => m.WebhooksTab));
 const BotsTab = lazy(() => import("./Webhooks").then((m) => m.BotsTab));
+const AuditTab = lazy(() => import("./Audit").then((m) => m.AuditTab));
 
 export function AdminPage(props: { tab: string; route?: Route }) {
   const tab = props.tab || "chat";
@@ -51,6 +52,8 @@ export function AdminPage(props: { tab: string; route?: Route }) {
       : []),
     ["users", "Users"],
     ["groups", "Groups"],
+    // Administrators only: the API refuses anyone else (403).
+    ...(store.me.value?.role === "admin" ? ([["audit", "Audit log"]] as [string, string][]) : []),
   ];
   return (
     <section class="pane page" aria-labelledby="admin-title">
@@ -87,6 +90,8 @@ export function AdminPage(props: { tab: string; route?: Route }) {
           <WebhooksTab id={props.route?.id} />
         ) : tab === "bots" ? (
           <BotsTab />
+        ) : tab === "audit" ? (
+          <AuditTab />
         ) : tab === "projects" ? (
           <ProjectsTab id={props.route?.id} section={props.route?.section} sub={props.route?.sub} />
         ) : (

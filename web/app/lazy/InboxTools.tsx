@@ -11,7 +11,7 @@ import { use, useSelect } from "../sig";
 import * as store from "../store";
 import type { Case, CustomerCard as Card, Dialog, DialogFile, QuickReply, User } from "../types";
 import { ChannelIcon, channelName, TagChip } from "../ui/channels";
-import { Avatar, Modal, Spinner } from "../ui/common";
+import { Avatar, Confirm, Modal, Spinner } from "../ui/common";
 import { EditableRow } from "../ui/EditableRow";
 import { Close as CloseIcon, File as FileIcon, Pin } from "../ui/icons";
 import { PickList, type PickOption } from "../ui/PickList";
@@ -207,6 +207,7 @@ export function CustomerCard(props: { d: Dialog; onClose: () => void; onUnpin: (
   const [card, setCard] = useState<Card | null>(null);
   const [err, setErr] = useState("");
   const [addAttr, setAddAttr] = useState(false);
+  const [erasing, setErasing] = useState(false);
   use(inbox.tagsV);
   const tagsKey = (k?.tags || []).map((t) => `${t.tag_id}${t.pinned ? "p" : ""}`).join();
   useEffect(() => {
@@ -435,6 +436,50 @@ export function CustomerCard(props: { d: Dialog; onClose: () => void; onUnpin: (
           Unpin the customer…
         </button>
       </div>
+      {store.canManageChat(store.me.value) ? (
+        <>
+          <h4>Personal data</h4>
+          <div class="card-actions">
+            <a class="btn small" href={inbox.exportURL(k.id)} download>
+              Export data
+            </a>
+            <button class="btn small danger" onClick={() => setErasing(true)}>
+              Erase customer…
+            </button>
+          </div>
+        </>
+      ) : null}
+      {erasing ? (
+        <Confirm
+          title={`Erase ${live.contactName(d)}?`}
+          action="Erase for good"
+          onClose={() => setErasing(false)}
+          onConfirm={async () => {
+            setErasing(false);
+            try {
+              const ids = [d.conversation.id, ...(card?.dialogs || []).map((x) => x.conversation.id)];
+              const r = await inbox.erase(k.id, ids);
+              store.toast(`The customer was erased: ${r.dialogs} dialog${r.dialogs === 1 ? "" : "s"} and ${r.files} file${r.files === 1 ? "" : "s"} deleted.`);
+              props.onClose();
+              navigate("/inbox");
+            } catch (e) {
+              store.fail(e);
+            }
+          }}
+        >
+          <p>These are deleted for good, and cannot be brought back:</p>
+          <ul class="erase-list">
+            <li>
+              {card ? card.dialogs.length : "Their"} dialog{card?.dialogs.length === 1 ? "" : "s"} with every message, file and rating
+            </li>
+            <li>
+              {card ? card.cases.length : "Their"} case{card?.cases.length === 1 ? "" : "s"} with their comments
+            </li>
+            <li>their name, e-mail, phone, custom attributes, tags, source and messenger address</li>
+          </ul>
+          <p>Their chat window is disconnected. The audit log records who erased them, without their data. Export their data first if they asked for it.</p>
+        </Confirm>
+      ) : null}
     </aside>
   );
 }

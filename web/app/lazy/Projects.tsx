@@ -1055,7 +1055,38 @@ function InboxLimitsSection(props: { p: Project; onSaved: (p: Project) => void }
         </form>
         {files.status}
       </section>
+      <RetentionCard p={p} onSaved={props.onSaved} />
     </>
+  );
+}
+
+/** The project's retention: dialogs closed longer ago are deleted with their files (docs/inbox.md#retention). */
+function RetentionCard(props: { p: Project; onSaved: (p: Project) => void }) {
+  const [days, setDays] = useState(props.p.retention_days ? String(props.p.retention_days) : "");
+  const keep = useSave(props.p, props.onSaved);
+  const bad = days.trim() !== "" && !/^\d+$/.test(days.trim());
+  return (
+    <section class="card">
+      <h2>Data retention</h2>
+      <p class="muted small">
+        Dialogs closed longer ago than this are deleted for good, with their messages and files, by a background job (hourly). Open dialogs are never deleted.
+        Leave it empty to keep dialogs forever. Each run is recorded in the audit log.
+      </p>
+      <form
+        class="inline-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (!bad) keep.save({ retention_days: Number(days.trim() || "0") });
+        }}
+      >
+        <label class="field">
+          <span>Delete closed dialogs after (days)</span>
+          <input class={"input" + (bad ? " invalid" : "")} inputMode="numeric" name="retention_days" value={days} onInput={(e) => setDays(e.currentTarget.value)} />
+        </label>
+        <button class="btn primary">Save</button>
+      </form>
+      {keep.status}
+    </section>
   );
 }
 
