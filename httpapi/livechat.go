@@ -28,7 +28,7 @@ type (
 		Specialists []*parley.Specialist `json:"specialists"`
 	}
 	IDsInput struct {
-		IDs []int64 `json:"ids"`
+		IDs []int64 `json:"ids" max:"1000"`
 	}
 	ErasedOutput struct {
 		Erased int64 `json:"erased"`
@@ -235,7 +235,7 @@ func (s *Server) liveChatRoutes() []route {
 
 		// Dialogs (consultants).
 		{Method: "GET", Path: "/api/v1/dialogs", Summary: "The inbox: the dialogs you may see, filtered and sorted (docs/inbox.md)", Out: livechat.DialogPage{},
-			Query: "project:int assignee:ints bots:bool channel:strings status:string last_from:string tag:ints no_tags:bool pinned:bool " +
+			Query: "project:int assignee:ints:100 bots:bool channel:strings:100 status:string last_from:string tag:ints:100 no_tags:bool pinned:bool " +
 				"unread:bool sort:string cursor:string limit:int",
 			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				q, err := dialogQuery(r)

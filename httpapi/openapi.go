@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -11,7 +12,7 @@ import (
 // OpenAPI returns the OpenAPI 3 document of the API, built from the route
 // table, so it cannot drift from the routes that are served.
 func (s *Server) OpenAPI() map[string]any {
-	g := &schemaGen{defs: map[string]any{}}
+	g := &schemaGen{defs: map[string]any{}, names: map[reflect.Type]string{}}
 	paths := map[string]map[string]any{}
 	for _, rt := range s.routes() {
 		op := map[string]any{"summary": rt.Summary, "operationId": operationID(rt)}
@@ -22,6 +23,7 @@ func (s *Server) OpenAPI() map[string]any {
 		}
 		for _, q := range strings.Fields(rt.Query) {
 			name, typ, _ := strings.Cut(q, ":")
+			typ, max, _ := strings.Cut(typ, ":")
 			schema := map[string]any{"type": "string"}
 			param := map[string]any{"name": name, "in": "query", "schema": schema}
 			switch typ {
@@ -38,6 +40,9 @@ func (s *Server) OpenAPI() map[string]any {
 					item = map[string]any{"type": "string"}
 				}
 				param["schema"] = map[string]any{"type": "array", "items": item}
+				if n, err := strconv.Atoi(max); err == nil {
+					param["schema"].(map[string]any)["maxItems"] = n
+				}
 				param["style"], param["explode"] = "form", false
 			}
 			params = append(params, param)
@@ -107,7 +112,10 @@ func operationID(rt route) string {
 }
 
 // schemaGen derives JSON schemas from Go types by their json tags.
-type schemaGen struct{ defs map[string]any }
+type schemaGen struct {
+	defs  map[string]any
+	names map[reflect.Type]string
+}
 
 var timeType = reflect.TypeOf(time.Time{})
 var rawType = reflect.TypeOf(json.RawMessage{})
@@ -136,8 +144,17 @@ func (g *schemaGen) schema(t reflect.Type) map[string]any {
 	case reflect.Map:
 		return map[string]any{"type": "object", "additionalProperties": g.schema(t.Elem())}
 	case reflect.Struct:
-		name := t.Name()
-		if _, ok := g.defs[name]; !ok {
+		name, ok := g.names[t]
+		if !ok {
+			// Types of different packages may share a name (channel.Input,
+			// webhooks.Input): the later ones take their package's name
+			// as a prefix.
+			name = t.Name()
+			if _, taken := g.defs[name]; taken {
+				pkg := t.PkgPath()[strings.LastIndexByte(t.PkgPath(), '/')+1:]
+				name = strings.ToUpper(pkg[:1]) + pkg[1:] + name
+			}
+			g.names[t] = name
 			g.defs[name] = map[string]any{} // placeholder against recursion
 			props := map[string]any{}
 			g.fields(t, props)
@@ -167,6 +184,17 @@ func (g *schemaGen) fields(t reflect.Type, props map[string]any) {
 		if name == "" {
 			name = f.Name
 		}
-		props[name] = g.schema(f.Type)
+		schema := g.schema(f.Type)
+		// max:"N" documents the cap the owning service enforces on a list
+		// (cmd/parley's TestListCaps holds them to it).
+		if max, err := strconv.Atoi(f.Tag.Get("max")); err == nil {
+			switch schema["type"] {
+			case "array":
+				schema["maxItems"] = max
+			case "object":
+				schema["maxProperties"] = max
+			}
+		}
+		props[name] = schema
 	}
 }

@@ -23,7 +23,7 @@ type route struct {
 	Link                  bool   // a widget file the host page links to (<img>, <a>): no Origin needed, the token suffices
 	In                    any    // request body type, nil if none
 	Out                   any    // 2xx response body type, nil for 204
-	Query                 string // query parameters, "name:type ..." (type int, string, time)
+	Query                 string // query parameters, "name:type ..." (type int, string, time, bool; ints, strings: comma-separated, "name:ints:N" with at most N)
 	Handle                func(s *Server, w http.ResponseWriter, r *http.Request) error
 }
 
@@ -61,14 +61,14 @@ type (
 	}
 	GroupChatInput struct {
 		Title              string  `json:"title"`
-		UserIDs            []int64 `json:"user_ids"`
+		UserIDs            []int64 `json:"user_ids" max:"1000"`
 		FromConversationID int64   `json:"from_conversation_id"`
 	}
 	RenameInput struct {
 		Title string `json:"title"`
 	}
 	MembersInput struct {
-		UserIDs []int64 `json:"user_ids"`
+		UserIDs []int64 `json:"user_ids" max:"1000"`
 	}
 	MessagePage struct {
 		Messages []*parley.Message `json:"messages"`
@@ -77,7 +77,7 @@ type (
 		ClientID string  `json:"client_id"`
 		Text     string  `json:"text"`
 		QuoteID  int64   `json:"quote_id"`
-		FileIDs  []int64 `json:"file_ids"`
+		FileIDs  []int64 `json:"file_ids" max:"10"`
 		// Whisper: in a dialog with a visitor, a text only staff see.
 		Whisper bool `json:"whisper"`
 	}
@@ -223,7 +223,7 @@ func (s *Server) coreRoutes() []route {
 			}},
 
 		{Method: "GET", Path: "/api/v1/users", Summary: "Search the directory by name and e-mail", Out: UserPage{},
-			Query: "q:string group_id:int ids:string bots:bool cursor:string limit:int",
+			Query: "q:string group_id:int ids:ints:500 bots:bool cursor:string limit:int",
 			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				f, err := userFilter(r)
 				if err != nil {

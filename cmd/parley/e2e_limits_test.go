@@ -1,0 +1,296 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/parley-chat/parley"
+)
+
+// listField is a list (array or map) somewhere in an operation's request
+// body, as the OpenAPI document describes it.
+type listField struct {
+	path  []string // JSON keys from the body's top
+	array bool     // an array (else an object with free keys)
+	max   int      // maxItems or maxProperties; 0 if the document has none
+	item  map[string]any
+}
+
+// bodyLists returns every list in the schema s, resolving references
+// against the document's components.
+func bodyLists(schemas map[string]any, s map[string]any, prefix []string, seen map[string]bool) []listField {
+	if ref, ok := s["$ref"].(string); ok {
+		name := strings.TrimPrefix(ref, "#/components/schemas/")
+		if seen[name] {
+			return nil
+		}
+		seen[name] = true
+		defer delete(seen, name)
+		s, _ = schemas[name].(map[string]any)
+	}
+	var out []listField
+	props, _ := s["properties"].(map[string]any)
+	keys := make([]string, 0, len(props))
+	for k := range props {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		p, _ := props[k].(map[string]any)
+		path := append(slices.Clone(prefix), k)
+		num := func(name string) int { n, _ := p[name].(float64); return int(n) }
+		switch {
+		case p["type"] == "array":
+			item, _ := p["items"].(map[string]any)
+			out = append(out, listField{path: path, array: true, max: num("maxItems"), item: item})
+		case p["additionalProperties"] != nil:
+			item, _ := p["additionalProperties"].(map[string]any)
+			out = append(out, listField{path: path, max: num("maxProperties"), item: item})
+		default:
+			out = append(out, bodyLists(schemas, p, path, seen)...)
+		}
+	}
+	return out
+}
+
+// sample is the i-th value of a list's item: distinct numbers and strings,
+// empty objects and arrays.
+func sample(item map[string]any, i int) any {
+	switch item["type"] {
+	case "integer":
+		return i + 1
+	case "string":
+		return "s" + strconv.Itoa(i)
+	case "array":
+		return []any{}
+	case "boolean":
+		return false
+	}
+	return map[string]any{}
+}
+
+// withList returns base with the list at f.path holding n items.
+func withList(base map[string]any, f listField, n int) map[string]any {
+	body := map[string]any{}
+	for k, v := range base {
+		body[k] = v
+	}
+	var list any
+	if f.array {
+		l := make([]any, n)
+		for i := range l {
+			l[i] = sample(f.item, i)
+		}
+		list = l
+	} else {
+		m := make(map[string]any, n)
+		for i := range n {
+			m["k"+strconv.Itoa(i)] = sample(f.item, i)
+		}
+		list = m
+	}
+	at := body
+	for _, k := range f.path[:len(f.path)-1] {
+		next := map[string]any{}
+		at[k] = next
+		at = next
+	}
+	at[f.path[len(f.path)-1]] = list
+	return body
+}
+
+// TestListCaps sends every list of every request body with one item more
+// than the OpenAPI document allows, and with 100,000 items: each answers
+// 400 naming the list and its documented cap (or 413 when the body is
+// over the size limit), and nothing changes. A list the document gives no
+// cap fails the test.
+func TestListCaps(t *testing.T) {
+	t.Parallel()
+	eachDB(t, func(t *testing.T, opts ...serverOption) {
+		s := newServer(t, opts...)
+		lc := newLiveChat(t, s)
+		admin := lc.admin
+		conv := admin.group("Team", lc.a)
+		var group parley.Group
+		admin.do("POST", "/api/v1/groups", map[string]any{"name": "Sales"}).want(http.StatusCreated).decode(&group)
+		var tmpl parley.CaseTemplate
+		admin.do("POST", "/api/v1/case-templates", map[string]any{"name": "Returns"}).want(http.StatusCreated).decode(&tmpl)
+		var hook struct{ ID int64 }
+		admin.do("POST", "/api/v1/webhooks", map[string]any{"url": "http://127.0.0.1:9/hook"}).want(http.StatusCreated).decode(&hook)
+		// Inactive: its failing deliveries would change it meanwhile.
+		admin.do("PATCH", "/api/v1/webhooks/"+itoa(hook.ID), map[string]any{"active": false}).want(http.StatusOK)
+		var ch struct{ ID int64 }
+		admin.do("POST", "/api/v1/channels", map[string]any{"project_id": lc.project.ID, "kind": "api", "name": "API",
+			"settings": map[string]string{"url": "http://127.0.0.1:9/api"}}).want(http.StatusCreated).decode(&ch)
+		v := s.visitor(t, lc.project.Key, map[string]any{"name": "Vera"})
+		v.send("Hello")
+		var dlg struct {
+			Contact struct{ ID int64 } `json:"contact"`
+		}
+		admin.do("GET", fmt.Sprintf("/api/v1/dialogs/%d", v.history().Conversation.ID), nil).want(http.StatusOK).decode(&dlg)
+
+		// What each operation needs besides its list: who calls it, where,
+		// and the rest of a valid body.
+		type call struct {
+			c    *client
+			path string
+			base map[string]any
+		}
+		proj, grp := itoa(lc.project.ID), itoa(group.ID)
+		calls := map[string]call{
+			"POST /api/v1/conversations/group":             {admin, "", map[string]any{"title": "Big"}},
+			"POST /api/v1/conversations/{id}/members":      {admin, convPath(conv.ID, "/members"), nil},
+			"POST /api/v1/conversations/{id}/messages":     {admin, convPath(conv.ID, "/messages"), map[string]any{"client_id": "c1", "text": "hi"}},
+			"POST /api/v1/dialogs/delete":                  {admin, "", nil},
+			"POST /api/v1/projects/{id}/specialists/erase": {admin, "/api/v1/projects/" + proj + "/specialists/erase", nil},
+			"POST /api/v1/groups":                          {admin, "", map[string]any{"name": "Big"}},
+			"PUT /api/v1/groups/{id}":                      {admin, "/api/v1/groups/" + grp, map[string]any{"name": "Sales"}},
+			"POST /api/v1/projects":                        {admin, "", map[string]any{"name": "Big"}},
+			"PATCH /api/v1/projects/{id}":                  {admin, "/api/v1/projects/" + proj, nil},
+			"POST /api/v1/case-templates":                  {admin, "", map[string]any{"name": "Big"}},
+			"PATCH /api/v1/case-templates/{id}":            {admin, "/api/v1/case-templates/" + itoa(tmpl.ID), map[string]any{"name": "Returns"}},
+			"POST /api/v1/channels": {admin, "", map[string]any{"project_id": lc.project.ID, "kind": "api", "name": "Big",
+				"settings": map[string]string{"url": "http://127.0.0.1:9/api"}}},
+			"PATCH /api/v1/channels/{id}":  {admin, "/api/v1/channels/" + itoa(ch.ID), nil},
+			"PATCH /api/v1/contacts/{id}":  {admin, "/api/v1/contacts/" + itoa(dlg.Contact.ID), nil},
+			"POST /api/v1/webhooks":        {admin, "", map[string]any{"url": "http://127.0.0.1:9/big"}},
+			"PATCH /api/v1/webhooks/{id}":  {admin, "/api/v1/webhooks/" + itoa(hook.ID), nil},
+			"POST /api/v1/bots":            {admin, "", map[string]any{"name": "Big bot"}},
+			"POST /api/v1/widget/sessions": {s.anon(t), "", map[string]any{"project": lc.project.Key}},
+			"PATCH /api/v1/widget/contact": {v.client, "", nil},
+			"POST /api/v1/widget/messages": {v.client, "", map[string]any{"client_id": "c1", "text": "hi"}},
+		}
+		calls["POST /api/v1/widget/sessions"].c.header.Set("Origin", shopOrigin)
+
+		snapshot := func() string {
+			var b strings.Builder
+			for _, p := range []string{"/api/v1/projects", "/api/v1/projects/" + proj + "/specialists", "/api/v1/groups",
+				"/api/v1/conversations", "/api/v1/dialogs", "/api/v1/case-templates", "/api/v1/webhooks", "/api/v1/channels",
+				"/api/v1/users?bots=true", "/api/v1/contacts/" + itoa(dlg.Contact.ID), convPath(conv.ID, "/messages")} {
+				var x any
+				admin.do("GET", p, nil).want(http.StatusOK).decode(&x)
+				scrub(x)
+				j, _ := json.Marshal(x)
+				fmt.Fprintf(&b, "%s %s\n", p, j)
+			}
+			var h any
+			v.do("GET", "/api/v1/widget/messages", nil).want(http.StatusOK).decode(&h)
+			j, _ := json.Marshal(h)
+			fmt.Fprintf(&b, "widget %s\n", j)
+			return b.String()
+		}
+		before := snapshot()
+
+		var doc struct {
+			Paths      map[string]map[string]map[string]any `json:"paths"`
+			Components struct {
+				Schemas map[string]any `json:"schemas"`
+			} `json:"components"`
+		}
+		s.anon(t).do("GET", "/api/v1/openapi.json", nil).want(http.StatusOK).decode(&doc)
+		checked := 0
+		for path, ops := range doc.Paths {
+			for method, op := range ops {
+				checked += checkQueryLists(t, admin, strings.ToUpper(method), path, op)
+				rb, _ := op["requestBody"].(map[string]any)
+				content, _ := rb["content"].(map[string]any)
+				js, _ := content["application/json"].(map[string]any)
+				schema, _ := js["schema"].(map[string]any)
+				if schema == nil {
+					continue
+				}
+				key := strings.ToUpper(method) + " " + path
+				lists := bodyLists(doc.Components.Schemas, schema, nil, map[string]bool{})
+				if len(lists) == 0 {
+					continue
+				}
+				cl, ok := calls[key]
+				if !ok {
+					t.Errorf("%s takes lists; add it to this test", key)
+					continue
+				}
+				if cl.path == "" {
+					cl.path = path
+				}
+				for _, f := range lists {
+					name := strings.Join(f.path, ".")
+					if f.max == 0 {
+						t.Errorf("%s: %s has no maxItems/maxProperties in the document", key, name)
+						continue
+					}
+					for _, n := range []int{f.max + 1, 100_000} {
+						r := cl.c.do(strings.ToUpper(method), cl.path, withList(cl.base, f, n))
+						if r.Status == http.StatusRequestEntityTooLarge && n > f.max+1 {
+							continue // the body is over the size limit
+						}
+						var e struct {
+							Error struct{ Code, Message, Field string }
+						}
+						json.Unmarshal(r.Body, &e)
+						if r.Status != http.StatusBadRequest || e.Error.Field != name || !strings.Contains(e.Error.Message, "at most") ||
+							!strings.Contains(strings.ReplaceAll(e.Error.Message, ",", ""), strconv.Itoa(f.max)) {
+							t.Errorf("%s with %d items in %s answered %d %s; want 400 naming %s and its cap %d",
+								key, n, name, r.Status, r.Body, name, f.max)
+						}
+						checked++
+					}
+				}
+			}
+		}
+		t.Logf("%d requests with oversized lists", checked)
+		if checked < 40 {
+			t.Errorf("only %d lists checked", checked/2)
+		}
+		if after := snapshot(); after != before {
+			t.Errorf("refused lists changed the state:\n got %s\nwant %s", after, before)
+		}
+	})
+}
+
+// checkQueryLists sends each comma-separated list parameter of a GET
+// operation with one value more than its maxItems, and with 100,000.
+func checkQueryLists(t *testing.T, c *client, method, path string, op map[string]any) int {
+	t.Helper()
+	params, _ := op["parameters"].([]any)
+	n := 0
+	for _, p := range params {
+		p, _ := p.(map[string]any)
+		schema, _ := p["schema"].(map[string]any)
+		if p["in"] != "query" || schema["type"] != "array" {
+			continue
+		}
+		name, _ := p["name"].(string)
+		max, _ := schema["maxItems"].(float64)
+		if method != "GET" || strings.Contains(path, "{") {
+			t.Errorf("%s %s: this test sends list parameters to GETs without path parameters only", method, path)
+			continue
+		}
+		if max == 0 {
+			t.Errorf("%s %s: the list parameter %s has no maxItems", method, path, name)
+			continue
+		}
+		for _, count := range []int{int(max) + 1, 100_000} {
+			vals := make([]string, count)
+			for i := range vals {
+				vals[i] = strconv.Itoa(i + 1)
+			}
+			r := c.do(method, path+"?"+name+"="+strings.Join(vals, ","), nil)
+			var e struct {
+				Error struct{ Code, Message, Field string }
+			}
+			json.Unmarshal(r.Body, &e)
+			if r.Status != http.StatusBadRequest || e.Error.Field != name || !strings.Contains(e.Error.Message, "at most") ||
+				!strings.Contains(e.Error.Message, strconv.Itoa(int(max))) {
+				t.Errorf("%s %s with %d values in %s answered %d %.300s; want 400 naming %s and its cap %d",
+					method, path, count, name, r.Status, r.Body, name, int(max))
+			}
+			n++
+		}
+	}
+	return n
+}
