@@ -1,8 +1,12 @@
 package main
 
 import (
+	"context"
+	"time"
+
 	"encoding/json"
 	"fmt"
+	"github.com/coder/websocket"
 	"net/http"
 	"slices"
 	"strconv"
@@ -293,4 +297,62 @@ func checkQueryLists(t *testing.T, c *client, method, path string, op map[string
 		}
 	}
 	return n
+}
+
+// TestLoneSurrogates: JSON with an unpaired UTF-16 surrogate escape is
+// refused wherever clients send JSON (a staff body, the widget, a
+// WebSocket frame) instead of being stored as U+FFFD; a proper pair is
+// kept as the character it encodes.
+func TestLoneSurrogates(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	lc := newLiveChat(t, s)
+	conv := lc.admin.group("Team", lc.a)
+	v := s.visitor(t, lc.project.Key, map[string]any{"name": "Vera"})
+	v.send("Hello")
+	texts := func() string {
+		var b strings.Builder
+		for _, m := range lc.admin.history(conv.ID, "") {
+			b.WriteString(m.Text + "|")
+		}
+		for _, m := range v.history().Messages {
+			b.WriteString(m.Text + "|")
+		}
+		return b.String()
+	}
+	before := texts()
+	for _, body := range []string{`{"client_id":"s1","text":"a\ud800b"}`, `{"client_id":"s2","text":"\udc00"}`,
+		`{"client_id":"s3","text":"\ud83d\u0041"}`} {
+		e := lc.admin.do("POST", convPath(conv.ID, "/messages"), body).wantErr(http.StatusBadRequest, parley.EINVALID)
+		if e.Field != "body" || !strings.Contains(e.Message, "surrogate") {
+			t.Errorf("staff send %s: %+v", body, e)
+		}
+		e = v.do("POST", "/api/v1/widget/messages", body).wantErr(http.StatusBadRequest, parley.EINVALID)
+		if e.Field != "body" || !strings.Contains(e.Message, "surrogate") {
+			t.Errorf("widget send %s: %+v", body, e)
+		}
+	}
+	v.do("PATCH", "/api/v1/widget/contact", `{"name":"\ud800"}`).wantErr(http.StatusBadRequest, parley.EINVALID)
+
+	sock := lc.admin.connect()
+	sock.waitFor("hello")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	frame := fmt.Sprintf(`{"type":"send","req":7,"conversation_id":%d,"client_id":"w1","text":"x\ud800"}`, conv.ID)
+	if err := sock.ws.Write(ctx, websocket.MessageText, []byte(frame)); err != nil {
+		t.Fatal(err)
+	}
+	f := sock.waitFor("error")
+	if e, _ := f["error"].(map[string]any); e["code"] != parley.EINVALID || !strings.Contains(fmt.Sprint(e["message"]), "surrogate") {
+		t.Errorf("the socket answered %v", f)
+	}
+	if after := texts(); after != before {
+		t.Errorf("refused texts were stored:\n got %q\nwant %q", after, before)
+	}
+
+	// A surrogate pair is a character: stored as such.
+	m := lc.admin.sendBody(conv.ID, json.RawMessage(`{"client_id":"ok","text":"smile \ud83d\ude00"}`))
+	if m.Text != "smile 😀" {
+		t.Errorf("a surrogate pair was stored as %q", m.Text)
+	}
 }
