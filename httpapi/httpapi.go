@@ -65,6 +65,9 @@ type Server struct {
 	// PublicURL is the server's address as the outside reaches it; a
 	// webhook's signature may cover the URL the service called.
 	PublicURL string
+	// UploadTempDir holds uploads sent without Content-Length while
+	// they are read ("": the system's temporary directory).
+	UploadTempDir string
 	// Web serves everything outside /api (the web app), if set.
 	Web    http.Handler
 	Logger *slog.Logger

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -769,15 +770,33 @@ func (s *Server) uploadWith(w http.ResponseWriter, r *http.Request, store func(n
 	if name == "" {
 		return parley.Invalid("name", "the file name is required (?name=)")
 	}
-	if r.ContentLength < 0 {
-		return parley.Invalid("body", "Content-Length is required")
-	}
 	max := s.Messaging.Config().MaxFileSize
 	if r.ContentLength > max {
 		return parley.Errorf(parley.ETOOLARGE, "the file has %d bytes; the limit is %d", r.ContentLength, max)
 	}
-	body := http.MaxBytesReader(w, r.Body, max)
-	f, err := store(name, r.Header.Get("Content-Type"), r.ContentLength, body)
+	var body io.Reader = http.MaxBytesReader(w, r.Body, max)
+	size := r.ContentLength
+	if size < 0 {
+		// A chunked body: its size is known once it is read. It goes
+		// to a temporary file (never memory) and is refused as soon as
+		// it passes the limit.
+		spool, err := os.CreateTemp(s.UploadTempDir, "parley-upload-*")
+		if err != nil {
+			return err
+		}
+		defer func() { spool.Close(); os.Remove(spool.Name()) }()
+		if size, err = io.Copy(spool, io.LimitReader(r.Body, max+1)); err != nil {
+			return parley.Invalid("body", "reading the body: %v", err)
+		}
+		if size > max {
+			return parley.Errorf(parley.ETOOLARGE, "the file has more than %d bytes, the limit", max)
+		}
+		if _, err := spool.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		body = spool
+	}
+	f, err := store(name, r.Header.Get("Content-Type"), size, body)
 	if err != nil {
 		return err
 	}

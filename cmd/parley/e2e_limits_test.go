@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"io"
+	"path/filepath"
 	"time"
 
 	"encoding/json"
@@ -356,3 +359,53 @@ func TestLoneSurrogates(t *testing.T) {
 		t.Errorf("a surrogate pair was stored as %q", m.Text)
 	}
 }
+
+// TestUploadWithoutLength: an upload sent chunked (no Content-Length) is
+// taken like any other, up to the same limit; past it the answer is 413
+// as soon as the limit is passed (an endless body is not read to its
+// end), and nothing is kept, not even the spooled part.
+func TestUploadWithoutLength(t *testing.T) {
+	t.Parallel()
+	const max = 64 << 10
+	s := newServer(t, func(c *Config) { c.MaxFileSize = max })
+	lc := newLiveChat(t, s)
+	v := s.visitor(t, lc.project.Key, nil)
+	dataDir := s.m.Config.DataDir
+	data := bytes.Repeat([]byte("0123456789abcdef"), max/16) // exactly the limit
+
+	for _, up := range []struct {
+		c    *client
+		path string
+	}{{lc.admin, "/api/v1/files?name=a.txt"}, {v.client, "/api/v1/widget/files?name=a.txt"}} {
+		var f struct {
+			ID   int64
+			Size int64
+		}
+		up.c.do("POST", up.path, io.MultiReader(bytes.NewReader(data))).want(http.StatusCreated).decode(&f)
+		if f.Size != int64(len(data)) {
+			t.Errorf("%s: chunked upload stored %d bytes; want %d", up.path, f.Size, len(data))
+		}
+		files := filesIn(t, filepath.Join(dataDir, "files"))
+		up.c.do("POST", up.path, io.MultiReader(bytes.NewReader(data), strings.NewReader("x"))).
+			wantErr(http.StatusRequestEntityTooLarge, parley.ETOOLARGE)
+		// 1 GiB of zeros: refused at the limit, not read to the end.
+		up.c.do("POST", up.path, io.LimitReader(zeros{}, 1<<30)).wantErr(http.StatusRequestEntityTooLarge, parley.ETOOLARGE)
+		up.c.do("POST", up.path, io.MultiReader()).wantErr(http.StatusBadRequest, parley.EINVALID)
+		if n := filesIn(t, filepath.Join(dataDir, "files")); n != files {
+			t.Errorf("%s: refused chunked uploads left %d files; want %d", up.path, n, files)
+		}
+	}
+	if n := filesIn(t, filepath.Join(dataDir, "tmp")); n != 0 {
+		t.Errorf("%d spooled uploads left in the data directory's tmp", n)
+	}
+	var got []byte
+	r := lc.admin.do("GET", "/api/v1/files/1", nil).want(http.StatusOK)
+	got = r.Body
+	if !bytes.Equal(got, data) {
+		t.Errorf("the chunked upload reads back as %d other bytes", len(got))
+	}
+}
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
