@@ -145,7 +145,7 @@ func (s *Server) liveChatRoutes() []route {
 				writeJSON(w, http.StatusOK, SpecialistList{list})
 				return nil
 			})},
-		{Method: "POST", Path: "/api/v1/projects/{id}/specialists", Summary: "Associate a user or a group at level 1 or 2",
+		{Method: "POST", Path: "/api/v1/projects/{id}/specialists", Errors: []int{409}, Summary: "Associate a user or a group at level 1 or 2",
 			In: livechat.SpecialistInput{}, Out: parley.Specialist{},
 			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
 				var in livechat.SpecialistInput
@@ -248,7 +248,7 @@ func (s *Server) liveChatRoutes() []route {
 			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
 				return respond(w, http.StatusOK)(s.LiveChat.Dialog(r.Context(), actor(r), id))
 			})},
-		{Method: "POST", Path: "/api/v1/dialogs/{id}/connect", Summary: "Connect to a dialog", Out: livechat.Dialog{},
+		{Method: "POST", Path: "/api/v1/dialogs/{id}/connect", Errors: []int{409}, Summary: "Connect to a dialog", Out: livechat.Dialog{},
 			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
 				return respond(w, http.StatusOK)(s.LiveChat.Connect(r.Context(), actor(r), id))
 			})},
@@ -343,7 +343,7 @@ func (s *Server) liveChatRoutes() []route {
 				}
 				return respond(w, http.StatusOK)(s.LiveChat.History(r.Context(), visitor(r), p))
 			}},
-		{Method: "POST", Path: "/api/v1/widget/messages", Summary: "Widget: send a message (idempotent by client_id)", Widget: true,
+		{Method: "POST", Path: "/api/v1/widget/messages", Errors: []int{409, 429}, Summary: "Widget: send a message (idempotent by client_id)", Widget: true,
 			In: livechat.VisitorSendInput{}, Out: livechat.VisitorMessage{},
 			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				var in livechat.VisitorSendInput
@@ -352,7 +352,7 @@ func (s *Server) liveChatRoutes() []route {
 				}
 				return respond(w, http.StatusCreated)(s.LiveChat.Send(r.Context(), visitor(r), in))
 			}},
-		{Method: "POST", Path: "/api/v1/widget/files", Summary: "Widget: upload a file (raw body, ?name=)", Widget: true,
+		{Method: "POST", Path: "/api/v1/widget/files", Errors: []int{429}, Summary: "Widget: upload a file (raw body, ?name=)", Widget: true, Upload: true,
 			Out: livechat.VisitorFile{}, Query: "name:string",
 			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				return s.uploadWith(w, r, func(name, ct string, size int64, body io.Reader) (any, error) {
@@ -385,7 +385,7 @@ func (s *Server) liveChatRoutes() []route {
 			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				return noContent(w, s.LiveChat.Typing(r.Context(), visitor(r)))
 			}},
-		{Method: "POST", Path: "/api/v1/widget/rating", Summary: "Widget: rate your ended conversation 1 to 5", Widget: true,
+		{Method: "POST", Path: "/api/v1/widget/rating", Errors: []int{409}, Summary: "Widget: rate your ended conversation 1 to 5", Widget: true,
 			In: livechat.RatingInput{}, Out: parley.Rating{},
 			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				var in livechat.RatingInput

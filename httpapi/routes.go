@@ -22,6 +22,8 @@ type route struct {
 	Public                bool   // no authentication
 	Widget                bool   // the visitor widget's: CORS for allowed origins, visitor token unless Public
 	Link                  bool   // a widget file the host page links to (<img>, <a>): no Origin needed, the token suffices
+	Upload                bool   // the body is a file's raw bytes
+	Errors                []int  // error statuses beyond those the flags imply (see route.errors), e.g. 409, 429
 	In                    any    // request body type, nil if none
 	Out                   any    // 2xx response body type, nil for 204
 	Query                 string // query parameters, "name:type ..." (type int, string, time, bool; ints, strings: comma-separated, "name:ints:N" with at most N)
@@ -123,7 +125,7 @@ func (s *Server) coreRoutes() []route {
 				writeJSON(w, http.StatusOK, SetupStatus{needs})
 				return nil
 			}},
-		{Method: "POST", Path: "/api/v1/setup", Summary: "Create the first administrator and sign in (only while no user exists)", Public: true,
+		{Method: "POST", Path: "/api/v1/setup", Errors: []int{401, 409, 429}, Summary: "Create the first administrator and sign in (only while no user exists)", Public: true,
 			In: accounts.NewUser{}, Out: LoginOutput{},
 			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				var in accounts.NewUser
@@ -135,7 +137,7 @@ func (s *Server) coreRoutes() []route {
 				}
 				return s.login(w, r, in.Email, in.Password)
 			}},
-		{Method: "POST", Path: "/api/v1/auth/login", Summary: "Sign in with e-mail and password", Public: true, In: LoginInput{}, Out: LoginOutput{},
+		{Method: "POST", Path: "/api/v1/auth/login", Errors: []int{401, 429}, Summary: "Sign in with e-mail and password", Public: true, In: LoginInput{}, Out: LoginOutput{},
 			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				var in LoginInput
 				if err := decode(r, &in); err != nil {
@@ -238,7 +240,7 @@ func (s *Server) coreRoutes() []route {
 				writeJSON(w, http.StatusOK, UserPage{nonNil(users), next})
 				return nil
 			}},
-		{Method: "POST", Path: "/api/v1/users", Summary: "Create a user (users.manage)", In: accounts.NewUser{}, Out: parley.User{},
+		{Method: "POST", Path: "/api/v1/users", Errors: []int{409}, Summary: "Create a user (users.manage)", In: accounts.NewUser{}, Out: parley.User{},
 			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				var in accounts.NewUser
 				if err := decode(r, &in); err != nil {
@@ -255,7 +257,7 @@ func (s *Server) coreRoutes() []route {
 			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
 				return s.writeUser(w, r, id)
 			})},
-		{Method: "PATCH", Path: "/api/v1/users/{id}", Summary: "Change a user: role, status, e-mail (users.manage)", In: accounts.UserPatch{}, Out: parley.User{},
+		{Method: "PATCH", Path: "/api/v1/users/{id}", Errors: []int{409}, Summary: "Change a user: role, status, e-mail (users.manage)", In: accounts.UserPatch{}, Out: parley.User{},
 			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
 				return s.patchUser(w, r, id)
 			})},
@@ -321,7 +323,7 @@ func (s *Server) coreRoutes() []route {
 				writeJSON(w, http.StatusOK, cs)
 				return nil
 			}},
-		{Method: "POST", Path: "/api/v1/assistance", Summary: "Open your Assistance chat with the responsible administrator", Out: messaging.ConversationView{},
+		{Method: "POST", Path: "/api/v1/assistance", Errors: []int{400, 409}, Summary: "Open your Assistance chat with the responsible administrator", Out: messaging.ConversationView{},
 			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				return respond(w, http.StatusOK)(s.Messaging.OpenAssistance(r.Context(), actor(r)))
 			}},
@@ -350,7 +352,7 @@ func (s *Server) coreRoutes() []route {
 				}
 				return respond(w, http.StatusOK)(s.Messaging.OpenDirect(r.Context(), actor(r), in.UserID))
 			}},
-		{Method: "POST", Path: "/api/v1/conversations/group", Summary: "Create a multi-chat (from_conversation_id: Add interlocutors)", In: GroupChatInput{}, Out: messaging.ConversationView{},
+		{Method: "POST", Path: "/api/v1/conversations/group", Errors: []int{404}, Summary: "Create a multi-chat (from_conversation_id: Add interlocutors)", In: GroupChatInput{}, Out: messaging.ConversationView{},
 			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				var in GroupChatInput
 				if err := decode(r, &in); err != nil {
@@ -362,7 +364,7 @@ func (s *Server) coreRoutes() []route {
 			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
 				return respond(w, http.StatusOK)(s.Messaging.Conversation(r.Context(), actor(r), id))
 			})},
-		{Method: "PATCH", Path: "/api/v1/conversations/{id}", Summary: "Rename a multi-chat", In: RenameInput{}, Out: messaging.ConversationView{},
+		{Method: "PATCH", Path: "/api/v1/conversations/{id}", Errors: []int{409}, Summary: "Rename a multi-chat", In: RenameInput{}, Out: messaging.ConversationView{},
 			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
 				var in RenameInput
 				if err := decode(r, &in); err != nil {
@@ -370,15 +372,15 @@ func (s *Server) coreRoutes() []route {
 				}
 				return respond(w, http.StatusOK)(s.Messaging.Rename(r.Context(), actor(r), id, in.Title))
 			})},
-		{Method: "POST", Path: "/api/v1/conversations/{id}/allow", Summary: "Allow a direct request sent to you", Out: messaging.ConversationView{},
+		{Method: "POST", Path: "/api/v1/conversations/{id}/allow", Errors: []int{409}, Summary: "Allow a direct request sent to you", Out: messaging.ConversationView{},
 			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
 				return respond(w, http.StatusOK)(s.Messaging.Allow(r.Context(), actor(r), id))
 			})},
-		{Method: "POST", Path: "/api/v1/conversations/{id}/cancel", Summary: "Refuse a direct request, or withdraw yours", Out: messaging.ConversationView{},
+		{Method: "POST", Path: "/api/v1/conversations/{id}/cancel", Errors: []int{409}, Summary: "Refuse a direct request, or withdraw yours", Out: messaging.ConversationView{},
 			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
 				return respond(w, http.StatusOK)(s.Messaging.Cancel(r.Context(), actor(r), id))
 			})},
-		{Method: "POST", Path: "/api/v1/conversations/{id}/members", Summary: "Add people to a multi-chat", In: MembersInput{}, Out: messaging.ConversationView{},
+		{Method: "POST", Path: "/api/v1/conversations/{id}/members", Errors: []int{409}, Summary: "Add people to a multi-chat", In: MembersInput{}, Out: messaging.ConversationView{},
 			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
 				var in MembersInput
 				if err := decode(r, &in); err != nil {
@@ -386,7 +388,7 @@ func (s *Server) coreRoutes() []route {
 				}
 				return respond(w, http.StatusOK)(s.Messaging.AddMembers(r.Context(), actor(r), id, in.UserIDs))
 			})},
-		{Method: "DELETE", Path: "/api/v1/conversations/{id}/members/{user_id}", Summary: "Leave a multi-chat, or remove someone (owner, chat administrators)",
+		{Method: "DELETE", Path: "/api/v1/conversations/{id}/members/{user_id}", Errors: []int{409}, Summary: "Leave a multi-chat, or remove someone (owner, chat administrators)",
 			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
 				uid, err := pathID(r, "user_id")
 				if err != nil {
@@ -408,7 +410,7 @@ func (s *Server) coreRoutes() []route {
 				writeJSON(w, http.StatusOK, MessagePage{nonNil(msgs)})
 				return nil
 			})},
-		{Method: "POST", Path: "/api/v1/conversations/{id}/messages", Summary: "Send a message (idempotent by client_id)", In: SendBody{}, Out: parley.Message{},
+		{Method: "POST", Path: "/api/v1/conversations/{id}/messages", Errors: []int{409, 429}, Summary: "Send a message (idempotent by client_id)", In: SendBody{}, Out: parley.Message{},
 			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
 				var in SendBody
 				if err := decode(r, &in); err != nil {
@@ -448,7 +450,7 @@ func (s *Server) coreRoutes() []route {
 				writeJSON(w, http.StatusOK, d)
 				return nil
 			})},
-		{Method: "POST", Path: "/api/v1/conversations/{id}/typing", Summary: "Tell the others you are typing (?whisper=true: a whisper, which the visitor does not hear of)",
+		{Method: "POST", Path: "/api/v1/conversations/{id}/typing", Errors: []int{409}, Summary: "Tell the others you are typing (?whisper=true: a whisper, which the visitor does not hear of)",
 			Query: "whisper:bool",
 			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
 				whisper, err := queryBool(r, "whisper")
@@ -462,7 +464,7 @@ func (s *Server) coreRoutes() []route {
 			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
 				return respond(w, http.StatusOK)(s.Messaging.Message(r.Context(), actor(r), id))
 			})},
-		{Method: "PATCH", Path: "/api/v1/messages/{id}", Summary: "Edit your message", In: TextInput{}, Out: parley.Message{},
+		{Method: "PATCH", Path: "/api/v1/messages/{id}", Errors: []int{409}, Summary: "Edit your message", In: TextInput{}, Out: parley.Message{},
 			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
 				var in TextInput
 				if err := decode(r, &in); err != nil {
@@ -470,7 +472,7 @@ func (s *Server) coreRoutes() []route {
 				}
 				return respond(w, http.StatusOK)(s.Messaging.Edit(r.Context(), actor(r), id, in.Text))
 			})},
-		{Method: "DELETE", Path: "/api/v1/messages/{id}", Summary: "Delete your message", Out: parley.Message{},
+		{Method: "DELETE", Path: "/api/v1/messages/{id}", Errors: []int{409}, Summary: "Delete your message", Out: parley.Message{},
 			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
 				return respond(w, http.StatusOK)(s.Messaging.Delete(r.Context(), actor(r), id))
 			})},
@@ -503,7 +505,7 @@ func (s *Server) coreRoutes() []route {
 				writeJSON(w, http.StatusOK, ReminderList{list})
 				return nil
 			}},
-		{Method: "GET", Path: "/api/v1/search", Summary: "Full-text search in your conversations (or one)", Out: MessagePage{},
+		{Method: "GET", Path: "/api/v1/search", Errors: []int{404}, Summary: "Full-text search in your conversations (or one)", Out: MessagePage{},
 			Query: "q:string conversation_id:int before:int limit:int",
 			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				cid, err := queryInt(r, "conversation_id")
@@ -529,7 +531,7 @@ func (s *Server) coreRoutes() []route {
 
 		{Method: "POST", Path: "/api/v1/files", Summary: "Upload a file: the raw bytes as the body, its name in ?name=; " +
 			"?conversation_id= checks a dialog's attachment limits before reading it",
-			Out: parley.File{}, Query: "name:string conversation_id:int", Handle: (*Server).upload},
+			Out: parley.File{}, Query: "name:string conversation_id:int", Upload: true, Handle: (*Server).upload},
 		{Method: "POST", Path: "/api/v1/files/{id}/copy", Summary: "Copy a file you can read into a new upload of yours, to send it again",
 			Out: parley.File{},
 			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {

@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/livechat"
 )
 
 // listField is a list (array or map) somewhere in an operation's request
@@ -409,3 +410,74 @@ func TestUploadWithoutLength(t *testing.T) {
 type zeros struct{}
 
 func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
+
+// TestWidgetCORS pins what docs/livechat.md says the widget API answers a
+// page whose Origin the project does not allow: the preflight is allowed
+// for any Origin (the project is known only from the request itself), and
+// the request is refused with 403, its CORS headers naming that Origin so
+// the page can read why; a request without an Origin gets no CORS headers.
+func TestWidgetCORS(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	lc := newLiveChat(t, s)
+	v := s.visitor(t, lc.project.Key, map[string]any{"name": "Vera"})
+	v.send("Hello")
+	const evil = "https://evil.example"
+	count := func() int {
+		var p struct{ Dialogs []any }
+		lc.admin.do("GET", "/api/v1/dialogs", nil).want(http.StatusOK).decode(&p)
+		return len(p.Dialogs)
+	}
+	dialogs := count()
+
+	pre := s.anon(t)
+	pre.header.Set("Origin", evil)
+	pre.header.Set("Access-Control-Request-Method", "POST")
+	pre.header.Set("Access-Control-Request-Headers", "authorization, content-type")
+	r := pre.do("OPTIONS", "/api/v1/widget/sessions", nil).want(http.StatusNoContent)
+	for k, want := range map[string]string{"Access-Control-Allow-Origin": evil, "Access-Control-Allow-Methods": "GET, POST, PATCH",
+		"Access-Control-Allow-Headers": "Authorization, Content-Type", "Access-Control-Max-Age": "86400", "Vary": "Origin"} {
+		if got := r.Header.Get(k); got != want {
+			t.Errorf("preflight from a refused origin: %s is %q; want %q", k, got, want)
+		}
+	}
+
+	from := func(origin, token string) *client {
+		c := s.anon(t)
+		if origin != "" {
+			c.header.Set("Origin", origin)
+		}
+		c.token = token
+		return c
+	}
+	for _, tc := range []struct {
+		origin, token, method, path string
+		body                        any
+	}{
+		{evil, "", "GET", "/api/v1/widget/projects/" + lc.project.Key, nil},
+		{evil, "", "POST", "/api/v1/widget/sessions", map[string]any{"project": lc.project.Key}},
+		{evil, v.token, "POST", "/api/v1/widget/messages", map[string]any{"client_id": "e1", "text": "from elsewhere"}},
+		{evil, v.token, "GET", "/api/v1/widget/messages", nil},
+		{"", "", "POST", "/api/v1/widget/sessions", map[string]any{"project": lc.project.Key}},
+		{"", v.token, "GET", "/api/v1/widget/messages", nil},
+	} {
+		r := from(tc.origin, tc.token).do(tc.method, tc.path, tc.body)
+		e := r.wantErr(http.StatusForbidden, parley.EFORBIDDEN)
+		acao := r.Header.Get("Access-Control-Allow-Origin")
+		switch {
+		case tc.origin != "" && (acao != tc.origin || r.Header.Get("Access-Control-Expose-Headers") != "Retry-After"):
+			t.Errorf("%s %s from %s: CORS headers %v", tc.method, tc.path, tc.origin, r.Header)
+		case tc.origin == "" && acao != "":
+			t.Errorf("%s %s without an Origin: Access-Control-Allow-Origin %q", tc.method, tc.path, acao)
+		}
+		if !strings.Contains(e.Message, "may not embed this chat") {
+			t.Errorf("%s %s from %q: %+v", tc.method, tc.path, tc.origin, e)
+		}
+	}
+	if n := count(); n != dialogs {
+		t.Errorf("refused widget requests changed the dialogs: %d, was %d", n, dialogs)
+	}
+	if h := v.history(); slices.ContainsFunc(h.Messages, func(m *livechat.VisitorMessage) bool { return m.Text == "from elsewhere" }) {
+		t.Errorf("a refused message was stored: %+v", h.Messages)
+	}
+}
