@@ -481,3 +481,42 @@ func TestWidgetCORS(t *testing.T) {
 		t.Errorf("a refused message was stored: %+v", h.Messages)
 	}
 }
+
+// TestSocketFrameCaps: the lists of WebSocket frames have the caps of the
+// same requests over HTTP, and a frame over 64 KiB (100,000 ids) ends
+// the connection with 1009 (docs/realtime.md).
+func TestSocketFrameCaps(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	a := s.newUser(t, parley.RoleMember, "Anna")
+	b := s.newUser(t, parley.RoleMember, "Boris")
+	conv := a.group("Team", b)
+	sock := a.connect()
+	sock.waitFor("hello")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ids := make([]int64, 11)
+	for i := range ids {
+		ids[i] = int64(i + 1)
+	}
+	frame, _ := json.Marshal(map[string]any{"type": "send", "req": 3, "conversation_id": conv.ID, "client_id": "f1", "text": "x", "file_ids": ids})
+	if err := sock.ws.Write(ctx, websocket.MessageText, frame); err != nil {
+		t.Fatal(err)
+	}
+	f := sock.waitFor("error")
+	if e, _ := f["error"].(map[string]any); e["code"] != parley.EINVALID || !strings.Contains(fmt.Sprint(e["message"]), "at most 10") {
+		t.Errorf("11 files over the socket: %v", f)
+	}
+	ids = make([]int64, 100_000)
+	for i := range ids {
+		ids[i] = int64(i + 1)
+	}
+	frame, _ = json.Marshal(map[string]any{"type": "send", "req": 4, "conversation_id": conv.ID, "client_id": "f2", "text": "x", "file_ids": ids})
+	sock.ws.Write(ctx, websocket.MessageText, frame) // the server may close before reading it all
+	if code := sock.closed(); code != websocket.StatusMessageTooBig {
+		t.Errorf("a 100,000-id frame closed the socket with %d; want 1009", code)
+	}
+	if h := a.history(conv.ID, ""); slices.ContainsFunc(h, func(m *parley.Message) bool { return m.Text == "x" }) {
+		t.Error("a refused frame's message was stored")
+	}
+}
