@@ -603,10 +603,10 @@ func validLimit(field string, l parley.ReplyLimit) error {
 
 // Bounds of the distribution's settings.
 const (
-	maxCapacity        = 1000
+	maxCapacity = 1000
 	// maxChannelKeys bounds the maps keyed by channel kind (there are
 	// fewer kinds; the cap answers before the kinds are checked).
-	maxChannelKeys = 20
+	maxChannelKeys     = 20
 	maxProjectCapacity = 1_000_000
 )
 
