@@ -80,3 +80,14 @@ func ErrorMessage(err error) string {
 	}
 	return "internal error"
 }
+
+// AtMost refuses a list of n items when more than max are allowed: an
+// EINVALID naming field, checked before any item is looked at, so an
+// oversized list costs nothing (a list is also what a query binds as
+// parameters, and databases cap those).
+func AtMost(field string, n, max int, what string) error {
+	if n <= max {
+		return nil
+	}
+	return Invalid(field, "at most %d %s", max, what)
+}

@@ -39,7 +39,7 @@ const (
 type ReplyLimits struct {
 	Warn     Seconds               `json:"warn_s"`
 	Limit    Seconds               `json:"limit_s"`
-	Channels map[string]ReplyLimit `json:"channels,omitempty"`
+	Channels map[string]ReplyLimit `json:"channels,omitempty" max:"20"`
 }
 
 // ReplyLimit is one channel's pair of limits.

@@ -39,7 +39,7 @@ type Project struct {
 // visitor's message becomes a case. No days means always.
 type WorkingHours struct {
 	TimeZone string     `json:"time_zone"` // IANA name; empty is UTC
-	Days     []DayHours `json:"days"`
+	Days     []DayHours `json:"days" max:"50"`
 }
 
 // DayHours is one weekday's opening time, "09:00" to "18:00" in the
@@ -74,7 +74,7 @@ type ChatMessages struct {
 	Greeting  string     `json:"greeting"`
 	Offline   string     `json:"offline"`
 	Waiting   string     `json:"waiting"`
-	Shortcuts []Shortcut `json:"shortcuts"`
+	Shortcuts []Shortcut `json:"shortcuts" max:"200"`
 }
 
 // Shortcut is a ready text a consultant inserts by its short name.

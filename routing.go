@@ -27,7 +27,7 @@ type Distribution struct {
 	// override it per person. A manager's load counts their open dialogs
 	// in every project.
 	Capacity int               `json:"capacity"`
-	Managers []ManagerCapacity `json:"managers"`
+	Managers []ManagerCapacity `json:"managers" max:"1000"`
 	// ProjectCapacity bounds the project's open dialogs that have a
 	// manager in charge (0: no limit); beyond it dialogs wait.
 	ProjectCapacity int `json:"project_capacity"`
@@ -37,7 +37,7 @@ type Distribution struct {
 	Burst int `json:"burst"`
 	// Channels restrict channel kinds to some managers ("whatsapp": only
 	// these); a kind not listed goes to every manager of the level.
-	Channels map[string][]int64 `json:"channels"`
+	Channels map[string][]int64 `json:"channels" max:"20"`
 	// ReassignOverdue hands a dialog to another eligible manager when the
 	// one in charge has not answered within the reply time limit (never
 	// back to one who had it during the same wait). The customer's clock

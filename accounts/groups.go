@@ -13,8 +13,8 @@ import (
 type GroupInput struct {
 	Name      string   `json:"name"`
 	ParentID  int64    `json:"parent_id"`
-	Rights    []string `json:"rights"`
-	MemberIDs []int64  `json:"member_ids"`
+	Rights    []string `json:"rights" max:"50"`
+	MemberIDs []int64  `json:"member_ids" max:"10000"`
 }
 
 // Groups lists the organisation's groups (its contact tree); everyone may
@@ -22,6 +22,12 @@ type GroupInput struct {
 func (s *Service) Groups(ctx context.Context) ([]*parley.Group, error) {
 	return s.store.Groups(ctx)
 }
+
+// Bounds of a group (the max tags of GroupInput).
+const (
+	maxGroupRights = 50
+	maxGroupUsers  = 10000
+)
 
 // SaveGroup creates a group (id 0) or replaces one. It needs users.manage;
 // granting rights the actor does not hold needs an administrator.
@@ -33,6 +39,12 @@ func (s *Service) SaveGroup(ctx context.Context, actor *parley.User, id int64, i
 	if name == "" || utf8.RuneCountInString(name) > maxName || !utf8.ValidString(name) {
 		return nil, parley.Invalid("name", "a group name of 1 to %d characters is required", maxName)
 	}
+	if err := parley.AtMost("rights", len(in.Rights), maxGroupRights, "rights"); err != nil {
+		return nil, err
+	}
+	if err := parley.AtMost("member_ids", len(in.MemberIDs), maxGroupUsers, "members"); err != nil {
+		return nil, err
+	}
 	for _, r := range in.Rights {
 		if !slices.Contains(parley.KnownRights, r) {
 			return nil, parley.Invalid("rights", "unknown right %q", r)
@@ -40,9 +52,6 @@ func (s *Service) SaveGroup(ctx context.Context, actor *parley.User, id int64, i
 		if !s.HasRight(ctx, actor, r) {
 			return nil, parley.Errorf(parley.EFORBIDDEN, "you cannot grant the %s right", r)
 		}
-	}
-	if len(in.MemberIDs) > 10000 {
-		return nil, parley.Invalid("member_ids", "too many members")
 	}
 	g := &parley.Group{ID: id, Name: name, ParentID: in.ParentID, Rights: in.Rights, MemberIDs: dedupe(in.MemberIDs)}
 	if g.Rights == nil {

@@ -177,8 +177,8 @@ type Input struct {
 	ProjectID int64             `json:"project_id"`
 	Kind      string            `json:"kind"`
 	Name      string            `json:"name"`
-	Settings  map[string]string `json:"settings"`
-	Secrets   map[string]string `json:"secrets"`
+	Settings  map[string]string `json:"settings" max:"50"`
+	Secrets   map[string]string `json:"secrets" max:"50"`
 	AutoCase  bool              `json:"auto_case"`
 	Paused    bool              `json:"paused"`
 }
@@ -187,13 +187,16 @@ type Input struct {
 // replace the values they name ("" clears an optional one).
 type Patch struct {
 	Name     *string           `json:"name"`
-	Settings map[string]string `json:"settings"`
-	Secrets  map[string]string `json:"secrets"`
+	Settings map[string]string `json:"settings" max:"50"`
+	Secrets  map[string]string `json:"secrets" max:"50"`
 	AutoCase *bool             `json:"auto_case"`
 	Paused   *bool             `json:"paused"`
 }
 
-const maxFieldLen = 4000
+const (
+	maxFieldLen = 4000
+	maxFields   = 50 // settings or secrets given at once (max tags of Input and Patch)
+)
 
 func checkName(name string) (string, error) {
 	name = strings.TrimSpace(name)
@@ -207,6 +210,9 @@ func checkName(name string) (string, error) {
 // against the kind's fields: only known names, required ones set,
 // choices among their options, URLs that are URLs.
 func merge(dst map[string]string, given map[string]string, fields []Field, what string) (map[string]string, error) {
+	if err := parley.AtMost(what, len(given), maxFields, "fields"); err != nil {
+		return nil, err
+	}
 	out := map[string]string{}
 	for k, v := range dst {
 		out[k] = v

@@ -17,7 +17,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -25,6 +24,7 @@ import (
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/accounts"
 	"github.com/parley-chat/parley/channel"
+	"github.com/parley-chat/parley/internal/jsontext"
 	"github.com/parley-chat/parley/livechat"
 	"github.com/parley-chat/parley/messaging"
 	"github.com/parley-chat/parley/presence"
@@ -68,6 +68,9 @@ type Server struct {
 	// PublicURL is the server's address as the outside reaches it; a
 	// webhook's signature may cover the URL the service called.
 	PublicURL string
+	// UploadTempDir holds uploads sent without Content-Length while
+	// they are read ("": the system's temporary directory).
+	UploadTempDir string
 	// Web serves everything outside /api (the web app), if set.
 	Web    http.Handler
 	Logger *slog.Logger
@@ -284,7 +287,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // decode reads a JSON body into v, whatever its Content-Type says (scripts
 // often send JSON as a form; cookie sessions are protected by the CSRF
 // header, not by the type). It refuses bodies over the limit,
-// invalid UTF-8, unknown fields, wrong types and trailing data, with an
+// invalid UTF-8, unpaired surrogate escapes, unknown fields, wrong types and trailing data, with an
 // EINVALID naming the problem; nothing has been changed at that point.
 func decode(r *http.Request, v any) error {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxJSONBody+1))
@@ -294,8 +297,8 @@ func decode(r *http.Request, v any) error {
 	if len(body) > maxJSONBody {
 		return parley.Errorf(parley.ETOOLARGE, "the body is larger than %d bytes", maxJSONBody)
 	}
-	if !utf8.Valid(body) {
-		return parley.Invalid("body", "the body is not valid UTF-8")
+	if err := jsontext.Check(body, "body"); err != nil {
+		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()

@@ -30,7 +30,7 @@ type (
 // routes (docs/inbox.md).
 func (s *Server) inboxRoutes() []route {
 	return []route{
-		{Method: "POST", Path: "/api/v1/dialogs/{id}/reassign", Summary: "Hand a dialog to another of its project's specialists (a manager, or the manager in charge)",
+		{Method: "POST", Path: "/api/v1/dialogs/{id}/reassign", Errors: []int{409}, Summary: "Hand a dialog to another of its project's specialists (a manager, or the manager in charge)",
 			In: livechat.ReassignInput{}, Out: livechat.Dialog{},
 			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
 				var in livechat.ReassignInput
@@ -77,12 +77,12 @@ func (s *Server) inboxRoutes() []route {
 				writeJSON(w, http.StatusOK, FileList{fs})
 				return nil
 			})},
-		{Method: "POST", Path: "/api/v1/dialogs/{id}/unpin", Summary: "Unlink a dialog from its customer (a manager, or the manager in charge)",
+		{Method: "POST", Path: "/api/v1/dialogs/{id}/unpin", Errors: []int{409}, Summary: "Unlink a dialog from its customer (a manager, or the manager in charge)",
 			Out: livechat.Dialog{},
 			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
 				return respond(w, http.StatusOK)(s.LiveChat.Unpin(r.Context(), actor(r), id))
 			})},
-		{Method: "POST", Path: "/api/v1/dialogs/delete", Summary: "Delete dialogs for good, with their history and files (the dialogs.delete right)",
+		{Method: "POST", Path: "/api/v1/dialogs/delete", Errors: []int{404}, Summary: "Delete dialogs for good, with their history and files (the dialogs.delete right)",
 			In: IDsInput{}, Out: DeletedOutput{},
 			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				var in IDsInput
@@ -99,7 +99,7 @@ func (s *Server) inboxRoutes() []route {
 
 		// Tags.
 		{Method: "GET", Path: "/api/v1/tags", Summary: "Customer tags with their dialog counts under the inbox's filters, most used first",
-			Out: TagList{}, Query: "project:int assignee:ints bots:bool channel:strings status:string last_from:string pinned:bool",
+			Out: TagList{}, Query: "project:int assignee:ints:100 bots:bool channel:strings:100 status:string last_from:string pinned:bool",
 			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				q, err := dialogQuery(r)
 				if err != nil {
@@ -112,7 +112,7 @@ func (s *Server) inboxRoutes() []route {
 				writeJSON(w, http.StatusOK, TagList{tags})
 				return nil
 			}},
-		{Method: "POST", Path: "/api/v1/tags", Summary: "Create a tag (chat settings right)", In: livechat.TagInput{}, Out: parley.Tag{},
+		{Method: "POST", Path: "/api/v1/tags", Errors: []int{409}, Summary: "Create a tag (chat settings right)", In: livechat.TagInput{}, Out: parley.Tag{},
 			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				var in livechat.TagInput
 				if err := decode(r, &in); err != nil {
@@ -120,7 +120,7 @@ func (s *Server) inboxRoutes() []route {
 				}
 				return respond(w, http.StatusCreated)(s.LiveChat.CreateTag(r.Context(), actor(r), in))
 			}},
-		{Method: "PATCH", Path: "/api/v1/tags/{id}", Summary: "Rename or recolour a tag (chat settings right)", In: livechat.TagInput{}, Out: parley.Tag{},
+		{Method: "PATCH", Path: "/api/v1/tags/{id}", Errors: []int{409}, Summary: "Rename or recolour a tag (chat settings right)", In: livechat.TagInput{}, Out: parley.Tag{},
 			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
 				var in livechat.TagInput
 				if err := decode(r, &in); err != nil {

@@ -29,7 +29,7 @@ type (
 		Specialists []*parley.Specialist `json:"specialists"`
 	}
 	IDsInput struct {
-		IDs []int64 `json:"ids"`
+		IDs []int64 `json:"ids" max:"1000"`
 	}
 	ErasedOutput struct {
 		Erased int64 `json:"erased"`
@@ -146,7 +146,7 @@ func (s *Server) liveChatRoutes() []route {
 				writeJSON(w, http.StatusOK, SpecialistList{list})
 				return nil
 			})},
-		{Method: "POST", Path: "/api/v1/projects/{id}/specialists", Summary: "Associate a user or a group at level 1 or 2",
+		{Method: "POST", Path: "/api/v1/projects/{id}/specialists", Errors: []int{409}, Summary: "Associate a user or a group at level 1 or 2",
 			In: livechat.SpecialistInput{}, Out: parley.Specialist{},
 			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
 				var in livechat.SpecialistInput
@@ -236,7 +236,7 @@ func (s *Server) liveChatRoutes() []route {
 
 		// Dialogs (consultants).
 		{Method: "GET", Path: "/api/v1/dialogs", Summary: "The inbox: the dialogs you may see, filtered and sorted (docs/inbox.md)", Out: livechat.DialogPage{},
-			Query: "project:int assignee:ints bots:bool channel:strings status:string last_from:string tag:ints no_tags:bool pinned:bool " +
+			Query: "project:int assignee:ints:100 bots:bool channel:strings:100 status:string last_from:string tag:ints:100 no_tags:bool pinned:bool " +
 				"unread:bool sort:string cursor:string limit:int",
 			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				q, err := dialogQuery(r)
@@ -249,7 +249,7 @@ func (s *Server) liveChatRoutes() []route {
 			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
 				return respond(w, http.StatusOK)(s.LiveChat.Dialog(r.Context(), actor(r), id))
 			})},
-		{Method: "POST", Path: "/api/v1/dialogs/{id}/connect", Summary: "Connect to a dialog", Out: livechat.Dialog{},
+		{Method: "POST", Path: "/api/v1/dialogs/{id}/connect", Errors: []int{409}, Summary: "Connect to a dialog", Out: livechat.Dialog{},
 			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
 				return respond(w, http.StatusOK)(s.LiveChat.Connect(r.Context(), actor(r), id))
 			})},
@@ -344,7 +344,7 @@ func (s *Server) liveChatRoutes() []route {
 				}
 				return respond(w, http.StatusOK)(s.LiveChat.History(r.Context(), visitor(r), p))
 			}},
-		{Method: "POST", Path: "/api/v1/widget/messages", Summary: "Widget: send a message (idempotent by client_id)", Widget: true,
+		{Method: "POST", Path: "/api/v1/widget/messages", Errors: []int{409, 429}, Summary: "Widget: send a message (idempotent by client_id)", Widget: true,
 			In: livechat.VisitorSendInput{}, Out: livechat.VisitorMessage{},
 			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				var in livechat.VisitorSendInput
@@ -353,7 +353,7 @@ func (s *Server) liveChatRoutes() []route {
 				}
 				return respond(w, http.StatusCreated)(s.LiveChat.Send(r.Context(), visitor(r), in))
 			}},
-		{Method: "POST", Path: "/api/v1/widget/files", Summary: "Widget: upload a file (raw body, ?name=)", Widget: true,
+		{Method: "POST", Path: "/api/v1/widget/files", Errors: []int{429}, Summary: "Widget: upload a file (raw body, ?name=)", Widget: true, Upload: true,
 			Out: livechat.VisitorFile{}, Query: "name:string",
 			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				return s.uploadWith(w, r, func(name, ct string, size int64, body io.Reader) (any, error) {
@@ -386,7 +386,7 @@ func (s *Server) liveChatRoutes() []route {
 			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				return noContent(w, s.LiveChat.Typing(r.Context(), visitor(r)))
 			}},
-		{Method: "POST", Path: "/api/v1/widget/rating", Summary: "Widget: rate your ended conversation 1 to 5", Widget: true,
+		{Method: "POST", Path: "/api/v1/widget/rating", Errors: []int{409}, Summary: "Widget: rate your ended conversation 1 to 5", Widget: true,
 			In: livechat.RatingInput{}, Out: parley.Rating{},
 			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				var in livechat.RatingInput

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,9 +25,11 @@ type route struct {
 	Setup  bool
 	Widget bool   // the visitor widget's: CORS for allowed origins, visitor token unless Public
 	Link   bool   // a widget file the host page links to (<img>, <a>): no Origin needed, the token suffices
+	Upload bool   // the body is a file's raw bytes
+	Errors []int  // error statuses beyond those the flags imply (see route.errors), e.g. 409, 429
 	In     any    // request body type, nil if none
 	Out    any    // 2xx response body type, nil for 204
-	Query  string // query parameters, "name:type ..." (type int, string, time)
+	Query  string // query parameters, "name:type ..." (type int, string, time, bool; ints, strings: comma-separated, "name:ints:N" with at most N)
 	Handle func(s *Server, w http.ResponseWriter, r *http.Request) error
 }
 
@@ -90,14 +93,14 @@ type (
 	}
 	GroupChatInput struct {
 		Title              string  `json:"title"`
-		UserIDs            []int64 `json:"user_ids"`
+		UserIDs            []int64 `json:"user_ids" max:"1000"`
 		FromConversationID int64   `json:"from_conversation_id"`
 	}
 	RenameInput struct {
 		Title string `json:"title"`
 	}
 	MembersInput struct {
-		UserIDs []int64 `json:"user_ids"`
+		UserIDs []int64 `json:"user_ids" max:"1000"`
 	}
 	MessagePage struct {
 		Messages []*parley.Message `json:"messages"`
@@ -106,7 +109,7 @@ type (
 		ClientID string  `json:"client_id"`
 		Text     string  `json:"text"`
 		QuoteID  int64   `json:"quote_id"`
-		FileIDs  []int64 `json:"file_ids"`
+		FileIDs  []int64 `json:"file_ids" max:"10"`
 		// Whisper: in a dialog with a visitor, a text only staff see.
 		Whisper bool `json:"whisper"`
 	}
@@ -151,7 +154,7 @@ func (s *Server) coreRoutes() []route {
 				writeJSON(w, http.StatusOK, SetupStatus{needs})
 				return nil
 			}},
-		{Method: "POST", Path: "/api/v1/setup", Summary: "Create the first administrator and sign in (only while no user exists)", Public: true,
+		{Method: "POST", Path: "/api/v1/setup", Errors: []int{401, 409, 429}, Summary: "Create the first administrator and sign in (only while no user exists)", Public: true,
 			In: accounts.NewUser{}, Out: LoginOutput{},
 			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				var in accounts.NewUser
@@ -163,7 +166,7 @@ func (s *Server) coreRoutes() []route {
 				}
 				return s.login(w, r, LoginInput{Email: in.Email, Password: in.Password})
 			}},
-		{Method: "POST", Path: "/api/v1/auth/login", Summary: "Sign in with e-mail and password", Public: true, In: LoginInput{}, Out: LoginOutput{},
+		{Method: "POST", Path: "/api/v1/auth/login", Errors: []int{401, 429}, Summary: "Sign in with e-mail and password", Public: true, In: LoginInput{}, Out: LoginOutput{},
 			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				var in LoginInput
 				if err := decode(r, &in); err != nil {
@@ -239,7 +242,7 @@ func (s *Server) coreRoutes() []route {
 				writeJSON(w, http.StatusOK, EndedOutput{n})
 				return nil
 			}},
-		{Method: "POST", Path: "/api/v1/me/password", Summary: "Change your password (asks for the current one; ends your other sessions, rotates this one's token)",
+		{Method: "POST", Path: "/api/v1/me/password", Errors: []int{429}, Summary: "Change your password (asks for the current one; ends your other sessions, rotates this one's token)",
 			In: PasswordInput{}, Out: accounts.Rotated{}, Setup: true,
 			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				var in PasswordInput
@@ -257,7 +260,7 @@ func (s *Server) coreRoutes() []route {
 				writeJSON(w, http.StatusOK, st)
 				return nil
 			}},
-		{Method: "POST", Path: "/api/v1/me/two-factor/setup", Summary: "Start setting up two-factor sign-in: a new secret and its QR code", Out: accounts.TwoFactorSetup{}, Setup: true,
+		{Method: "POST", Path: "/api/v1/me/two-factor/setup", Errors: []int{409}, Summary: "Start setting up two-factor sign-in: a new secret and its QR code", Out: accounts.TwoFactorSetup{}, Setup: true,
 			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				setup, err := s.Accounts.BeginTwoFactor(r.Context(), actor(r), s.issuer())
 				if err != nil {
@@ -266,7 +269,7 @@ func (s *Server) coreRoutes() []route {
 				writeJSON(w, http.StatusOK, setup)
 				return nil
 			}},
-		{Method: "POST", Path: "/api/v1/me/two-factor/enable", Summary: "Turn two-factor sign-in on with a code from the app (recovery codes shown once; rotates this session's token)",
+		{Method: "POST", Path: "/api/v1/me/two-factor/enable", Errors: []int{409}, Summary: "Turn two-factor sign-in on with a code from the app (recovery codes shown once; rotates this session's token)",
 			In: CodeInput{}, Out: accounts.Rotated{}, Setup: true,
 			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				var in CodeInput
@@ -275,7 +278,7 @@ func (s *Server) coreRoutes() []route {
 				}
 				return s.rotated(w, r)(s.Accounts.EnableTwoFactor(r.Context(), actor(r), session(r), in.Code))
 			}},
-		{Method: "POST", Path: "/api/v1/me/two-factor/disable", Summary: "Turn two-factor sign-in off (asks for the password and a code)",
+		{Method: "POST", Path: "/api/v1/me/two-factor/disable", Errors: []int{409, 429}, Summary: "Turn two-factor sign-in off (asks for the password and a code)",
 			In: DisableTwoFactorInput{}, Out: accounts.Rotated{},
 			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				var in DisableTwoFactorInput
@@ -331,7 +334,7 @@ func (s *Server) coreRoutes() []route {
 			}},
 
 		{Method: "GET", Path: "/api/v1/users", Summary: "Search the directory by name and e-mail", Out: UserPage{},
-			Query: "q:string group_id:int ids:string bots:bool cursor:string limit:int",
+			Query: "q:string group_id:int ids:ints:500 bots:bool cursor:string limit:int",
 			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				f, err := userFilter(r)
 				if err != nil {
@@ -345,7 +348,7 @@ func (s *Server) coreRoutes() []route {
 				writeJSON(w, http.StatusOK, UserPage{nonNil(users), next})
 				return nil
 			}},
-		{Method: "POST", Path: "/api/v1/users", Summary: "Create a user (users.manage)", In: accounts.NewUser{}, Out: parley.User{},
+		{Method: "POST", Path: "/api/v1/users", Errors: []int{409}, Summary: "Create a user (users.manage)", In: accounts.NewUser{}, Out: parley.User{},
 			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				var in accounts.NewUser
 				if err := decode(r, &in); err != nil {
@@ -362,7 +365,7 @@ func (s *Server) coreRoutes() []route {
 			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
 				return s.writeUser(w, r, id)
 			})},
-		{Method: "PATCH", Path: "/api/v1/users/{id}", Summary: "Change a user: role, status, e-mail (users.manage)", In: accounts.UserPatch{}, Out: parley.User{},
+		{Method: "PATCH", Path: "/api/v1/users/{id}", Errors: []int{409}, Summary: "Change a user: role, status, e-mail (users.manage)", In: accounts.UserPatch{}, Out: parley.User{},
 			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
 				return s.patchUser(w, r, id)
 			})},
@@ -428,7 +431,7 @@ func (s *Server) coreRoutes() []route {
 				writeJSON(w, http.StatusOK, cs)
 				return nil
 			}},
-		{Method: "POST", Path: "/api/v1/assistance", Summary: "Open your Assistance chat with the responsible administrator", Out: messaging.ConversationView{},
+		{Method: "POST", Path: "/api/v1/assistance", Errors: []int{400, 409}, Summary: "Open your Assistance chat with the responsible administrator", Out: messaging.ConversationView{},
 			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				return respond(w, http.StatusOK)(s.Messaging.OpenAssistance(r.Context(), actor(r)))
 			}},
@@ -457,7 +460,7 @@ func (s *Server) coreRoutes() []route {
 				}
 				return respond(w, http.StatusOK)(s.Messaging.OpenDirect(r.Context(), actor(r), in.UserID))
 			}},
-		{Method: "POST", Path: "/api/v1/conversations/group", Summary: "Create a multi-chat (from_conversation_id: Add interlocutors)", In: GroupChatInput{}, Out: messaging.ConversationView{},
+		{Method: "POST", Path: "/api/v1/conversations/group", Errors: []int{404}, Summary: "Create a multi-chat (from_conversation_id: Add interlocutors)", In: GroupChatInput{}, Out: messaging.ConversationView{},
 			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				var in GroupChatInput
 				if err := decode(r, &in); err != nil {
@@ -469,7 +472,7 @@ func (s *Server) coreRoutes() []route {
 			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
 				return respond(w, http.StatusOK)(s.Messaging.Conversation(r.Context(), actor(r), id))
 			})},
-		{Method: "PATCH", Path: "/api/v1/conversations/{id}", Summary: "Rename a multi-chat", In: RenameInput{}, Out: messaging.ConversationView{},
+		{Method: "PATCH", Path: "/api/v1/conversations/{id}", Errors: []int{409}, Summary: "Rename a multi-chat", In: RenameInput{}, Out: messaging.ConversationView{},
 			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
 				var in RenameInput
 				if err := decode(r, &in); err != nil {
@@ -477,15 +480,15 @@ func (s *Server) coreRoutes() []route {
 				}
 				return respond(w, http.StatusOK)(s.Messaging.Rename(r.Context(), actor(r), id, in.Title))
 			})},
-		{Method: "POST", Path: "/api/v1/conversations/{id}/allow", Summary: "Allow a direct request sent to you", Out: messaging.ConversationView{},
+		{Method: "POST", Path: "/api/v1/conversations/{id}/allow", Errors: []int{409}, Summary: "Allow a direct request sent to you", Out: messaging.ConversationView{},
 			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
 				return respond(w, http.StatusOK)(s.Messaging.Allow(r.Context(), actor(r), id))
 			})},
-		{Method: "POST", Path: "/api/v1/conversations/{id}/cancel", Summary: "Refuse a direct request, or withdraw yours", Out: messaging.ConversationView{},
+		{Method: "POST", Path: "/api/v1/conversations/{id}/cancel", Errors: []int{409}, Summary: "Refuse a direct request, or withdraw yours", Out: messaging.ConversationView{},
 			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
 				return respond(w, http.StatusOK)(s.Messaging.Cancel(r.Context(), actor(r), id))
 			})},
-		{Method: "POST", Path: "/api/v1/conversations/{id}/members", Summary: "Add people to a multi-chat", In: MembersInput{}, Out: messaging.ConversationView{},
+		{Method: "POST", Path: "/api/v1/conversations/{id}/members", Errors: []int{409}, Summary: "Add people to a multi-chat", In: MembersInput{}, Out: messaging.ConversationView{},
 			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
 				var in MembersInput
 				if err := decode(r, &in); err != nil {
@@ -493,7 +496,7 @@ func (s *Server) coreRoutes() []route {
 				}
 				return respond(w, http.StatusOK)(s.Messaging.AddMembers(r.Context(), actor(r), id, in.UserIDs))
 			})},
-		{Method: "DELETE", Path: "/api/v1/conversations/{id}/members/{user_id}", Summary: "Leave a multi-chat, or remove someone (owner, chat administrators)",
+		{Method: "DELETE", Path: "/api/v1/conversations/{id}/members/{user_id}", Errors: []int{409}, Summary: "Leave a multi-chat, or remove someone (owner, chat administrators)",
 			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
 				uid, err := pathID(r, "user_id")
 				if err != nil {
@@ -515,7 +518,7 @@ func (s *Server) coreRoutes() []route {
 				writeJSON(w, http.StatusOK, MessagePage{nonNil(msgs)})
 				return nil
 			})},
-		{Method: "POST", Path: "/api/v1/conversations/{id}/messages", Summary: "Send a message (idempotent by client_id)", In: SendBody{}, Out: parley.Message{},
+		{Method: "POST", Path: "/api/v1/conversations/{id}/messages", Errors: []int{409, 429}, Summary: "Send a message (idempotent by client_id)", In: SendBody{}, Out: parley.Message{},
 			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
 				var in SendBody
 				if err := decode(r, &in); err != nil {
@@ -555,7 +558,7 @@ func (s *Server) coreRoutes() []route {
 				writeJSON(w, http.StatusOK, d)
 				return nil
 			})},
-		{Method: "POST", Path: "/api/v1/conversations/{id}/typing", Summary: "Tell the others you are typing (?whisper=true: a whisper, which the visitor does not hear of)",
+		{Method: "POST", Path: "/api/v1/conversations/{id}/typing", Errors: []int{409}, Summary: "Tell the others you are typing (?whisper=true: a whisper, which the visitor does not hear of)",
 			Query: "whisper:bool",
 			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
 				whisper, err := queryBool(r, "whisper")
@@ -569,7 +572,7 @@ func (s *Server) coreRoutes() []route {
 			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
 				return respond(w, http.StatusOK)(s.Messaging.Message(r.Context(), actor(r), id))
 			})},
-		{Method: "PATCH", Path: "/api/v1/messages/{id}", Summary: "Edit your message", In: TextInput{}, Out: parley.Message{},
+		{Method: "PATCH", Path: "/api/v1/messages/{id}", Errors: []int{409}, Summary: "Edit your message", In: TextInput{}, Out: parley.Message{},
 			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
 				var in TextInput
 				if err := decode(r, &in); err != nil {
@@ -577,7 +580,7 @@ func (s *Server) coreRoutes() []route {
 				}
 				return respond(w, http.StatusOK)(s.Messaging.Edit(r.Context(), actor(r), id, in.Text))
 			})},
-		{Method: "DELETE", Path: "/api/v1/messages/{id}", Summary: "Delete your message", Out: parley.Message{},
+		{Method: "DELETE", Path: "/api/v1/messages/{id}", Errors: []int{409}, Summary: "Delete your message", Out: parley.Message{},
 			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
 				return respond(w, http.StatusOK)(s.Messaging.Delete(r.Context(), actor(r), id))
 			})},
@@ -610,7 +613,7 @@ func (s *Server) coreRoutes() []route {
 				writeJSON(w, http.StatusOK, ReminderList{list})
 				return nil
 			}},
-		{Method: "GET", Path: "/api/v1/search", Summary: "Full-text search in your conversations (or one)", Out: MessagePage{},
+		{Method: "GET", Path: "/api/v1/search", Errors: []int{404}, Summary: "Full-text search in your conversations (or one)", Out: MessagePage{},
 			Query: "q:string conversation_id:int before:int limit:int",
 			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				cid, err := queryInt(r, "conversation_id")
@@ -636,7 +639,7 @@ func (s *Server) coreRoutes() []route {
 
 		{Method: "POST", Path: "/api/v1/files", Summary: "Upload a file: the raw bytes as the body, its name in ?name=; " +
 			"?conversation_id= checks a dialog's attachment limits before reading it",
-			Out: parley.File{}, Query: "name:string conversation_id:int", Handle: (*Server).upload},
+			Out: parley.File{}, Query: "name:string conversation_id:int", Upload: true, Handle: (*Server).upload},
 		{Method: "POST", Path: "/api/v1/files/{id}/copy", Summary: "Copy a file you can read into a new upload of yours, to send it again",
 			Out: parley.File{},
 			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
@@ -915,15 +918,33 @@ func (s *Server) uploadWith(w http.ResponseWriter, r *http.Request, store func(n
 	if name == "" {
 		return parley.Invalid("name", "the file name is required (?name=)")
 	}
-	if r.ContentLength < 0 {
-		return parley.Invalid("body", "Content-Length is required")
-	}
 	max := s.Messaging.Config().MaxFileSize
 	if r.ContentLength > max {
 		return parley.Errorf(parley.ETOOLARGE, "the file has %d bytes; the limit is %d", r.ContentLength, max)
 	}
-	body := http.MaxBytesReader(w, r.Body, max)
-	f, err := store(name, r.Header.Get("Content-Type"), r.ContentLength, body)
+	var body io.Reader = http.MaxBytesReader(w, r.Body, max)
+	size := r.ContentLength
+	if size < 0 {
+		// A chunked body: its size is known once it is read. It goes
+		// to a temporary file (never memory) and is refused as soon as
+		// it passes the limit.
+		spool, err := os.CreateTemp(s.UploadTempDir, "parley-upload-*")
+		if err != nil {
+			return err
+		}
+		defer func() { spool.Close(); os.Remove(spool.Name()) }()
+		if size, err = io.Copy(spool, io.LimitReader(r.Body, max+1)); err != nil {
+			return parley.Invalid("body", "reading the body: %v", err)
+		}
+		if size > max {
+			return parley.Errorf(parley.ETOOLARGE, "the file has more than %d bytes, the limit", max)
+		}
+		if _, err := spool.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		body = spool
+	}
+	f, err := store(name, r.Header.Get("Content-Type"), size, body)
 	if err != nil {
 		return err
 	}

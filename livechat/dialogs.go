@@ -308,6 +308,10 @@ func (s *Service) forViewer(ctx context.Context, actor *parley.User, ds []*Dialo
 	return nil
 }
 
+// maxFilterItems bounds each list of a dialog query (the :100 of the
+// routes' assignee, channel and tag parameters).
+const maxFilterItems = 100
+
 // dialogFilter checks a list query and turns it into the store's filter
 // of what the actor may see.
 func (s *Service) dialogFilter(ctx context.Context, actor *parley.User, q DialogQuery) (parley.DialogFilter, error) {
@@ -321,6 +325,14 @@ func (s *Service) dialogFilter(ctx context.Context, actor *parley.User, q Dialog
 	}
 	if q.LastFrom != "" && q.LastFrom != parley.FromCustomer && q.LastFrom != parley.FromManager {
 		return f, parley.Invalid("last_from", "last_from is customer or manager")
+	}
+	for _, l := range []struct {
+		field string
+		n     int
+	}{{"assignee", len(q.Assignees)}, {"channel", len(q.Channels)}, {"tag", len(q.TagIDs)}} {
+		if err := parley.AtMost(l.field, l.n, maxFilterItems, "values"); err != nil {
+			return f, err
+		}
 	}
 	if q.NoTags && len(q.TagIDs) > 0 {
 		return f, parley.Invalid("tags", "choose tags or \"no tags set\", not both")

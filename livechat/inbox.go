@@ -461,7 +461,7 @@ type ContactPatch struct {
 	Name       *string            `json:"name"`
 	Email      *string            `json:"email"`
 	Phone      *string            `json:"phone"`
-	Attributes *map[string]string `json:"attributes"`
+	Attributes *map[string]string `json:"attributes" max:"50"`
 }
 
 func (p *ContactPatch) apply(k *parley.Contact) error {

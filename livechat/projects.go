@@ -15,16 +15,16 @@ import (
 // every field is optional in a change.
 type ProjectInput struct {
 	Name           *string                `json:"name"`
-	Origins        *[]string              `json:"origins"`
+	Origins        *[]string              `json:"origins" max:"100"`
 	ChatEnabled    *bool                  `json:"chat_enabled"`
 	Hours          *parley.WorkingHours   `json:"hours"`
 	Messages       *parley.ChatMessages   `json:"messages"`
-	Prechat        *[]parley.PrechatField `json:"prechat_fields"`
+	Prechat        *[]parley.PrechatField `json:"prechat_fields" max:"20"`
 	CaseTemplateID *int64                 `json:"case_template_id"`
 	ReplyLimits    *parley.ReplyLimits    `json:"reply_limits"`
 	// AttachmentLimits replace the project's per-channel attachment
 	// limits (channels left out get their defaults back).
-	AttachmentLimits *map[string]parley.AttachmentLimits `json:"attachment_limits"`
+	AttachmentLimits *map[string]parley.AttachmentLimits `json:"attachment_limits" max:"20"`
 	// Distribution replaces the project's distribution settings.
 	Distribution *parley.Distribution `json:"distribution"`
 	// RetentionDays: dialogs closed longer ago are deleted (0: never).
@@ -56,6 +56,9 @@ func (in *ProjectInput) apply(ctx context.Context, r parley.Reader, p *parley.Pr
 		}
 	}
 	if in.Origins != nil {
+		if err := parley.AtMost("origins", len(*in.Origins), 100, "origins"); err != nil {
+			return err
+		}
 		p.Origins = []string{}
 		for _, o := range *in.Origins {
 			o, err := normalizeOrigin(o)
@@ -83,6 +86,9 @@ func (in *ProjectInput) apply(ctx context.Context, r parley.Reader, p *parley.Pr
 	}
 	if in.ReplyLimits != nil {
 		l := *in.ReplyLimits
+		if err := parley.AtMost("reply_limits.channels", len(l.Channels), maxChannelKeys, "channels"); err != nil {
+			return err
+		}
 		if err := validLimit("reply_limits", parley.ReplyLimit{Warn: l.Warn, Limit: l.Limit}); err != nil {
 			return err
 		}
@@ -98,6 +104,9 @@ func (in *ProjectInput) apply(ctx context.Context, r parley.Reader, p *parley.Pr
 	}
 	if in.AttachmentLimits != nil {
 		limits := *in.AttachmentLimits
+		if err := parley.AtMost("attachment_limits", len(limits), maxChannelKeys, "channels"); err != nil {
+			return err
+		}
 		for ch, l := range limits {
 			if _, known := parley.DefaultAttachmentLimits[ch]; !known && !slices.Contains(parley.Channels, ch) {
 				return parley.Invalid("attachment_limits", "there is no channel %q", ch)
@@ -197,6 +206,9 @@ func normalizeOrigin(o string) (string, error) {
 }
 
 func validHours(h parley.WorkingHours) error {
+	if err := parley.AtMost("hours.days", len(h.Days), 50, "time ranges"); err != nil {
+		return err
+	}
 	if h.TimeZone != "" {
 		if _, err := time.LoadLocation(h.TimeZone); err != nil {
 			return parley.Invalid("hours.time_zone", "unknown time zone %q", h.TimeZone)
@@ -431,6 +443,9 @@ func (s *Service) EraseSpecialists(ctx context.Context, actor *parley.User, proj
 	if len(ids) == 0 {
 		return 0, parley.Invalid("ids", "select the specialists to erase")
 	}
+	if err := parley.AtMost("ids", len(ids), maxDelete, "specialists at a time"); err != nil {
+		return 0, err
+	}
 	var n int64
 	_, err := s.store.Write(ctx, func(tx parley.Tx) error {
 		if err := canManage(ctx, tx, actor); err != nil {
@@ -450,7 +465,7 @@ func (s *Service) EraseSpecialists(ctx context.Context, actor *parley.User, proj
 // TemplateInput is a case template as edited.
 type TemplateInput struct {
 	Name   string             `json:"name"`
-	Fields []parley.CaseField `json:"fields"`
+	Fields []parley.CaseField `json:"fields" max:"50"`
 }
 
 func (in *TemplateInput) validate() error {
@@ -596,7 +611,10 @@ func validLimit(field string, l parley.ReplyLimit) error {
 
 // Bounds of the distribution's settings.
 const (
-	maxCapacity        = 1000
+	maxCapacity = 1000
+	// maxChannelKeys bounds the maps keyed by channel kind (there are
+	// fewer kinds; the cap answers before the kinds are checked).
+	maxChannelKeys     = 20
 	maxProjectCapacity = 1_000_000
 )
 
@@ -627,8 +645,11 @@ func validDistribution(ctx context.Context, r parley.Reader, projectID int64, d 
 	serves := func(id int64) bool {
 		return slices.ContainsFunc(staff, func(s parley.StaffRole) bool { return s.UserID == id })
 	}
-	if len(d.Managers) > maxCapacity {
-		return d, parley.Invalid("distribution.managers", "at most %d managers", maxCapacity)
+	if err := parley.AtMost("distribution.managers", len(d.Managers), maxCapacity, "managers"); err != nil {
+		return d, err
+	}
+	if err := parley.AtMost("distribution.channels", len(d.Channels), maxChannelKeys, "channels"); err != nil {
+		return d, err
 	}
 	seen := map[int64]bool{}
 	for _, m := range d.Managers {

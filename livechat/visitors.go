@@ -218,7 +218,7 @@ type SessionInput struct {
 	UserHash  string            `json:"user_hash"`
 	Name      string            `json:"name"`
 	Email     string            `json:"email"`
-	Fields    map[string]string `json:"fields"`
+	Fields    map[string]string `json:"fields" max:"20"`
 	PageURL   string            `json:"page_url"`
 	Referrer  string            `json:"referrer"`
 	UTMSource string            `json:"utm_source"`
@@ -415,7 +415,7 @@ func (cc *contactCard) apply(p *parley.Project, c *parley.Contact) error {
 type ContactInput struct {
 	Name   string            `json:"name"`
 	Email  string            `json:"email"`
-	Fields map[string]string `json:"fields"`
+	Fields map[string]string `json:"fields" max:"20"`
 }
 
 // UpdateContact records what the visitor tells about themselves.
@@ -726,7 +726,7 @@ func (s *Service) History(ctx context.Context, v *Visitor, p parley.MessagePage)
 type VisitorSendInput struct {
 	ClientID string  `json:"client_id"`
 	Text     string  `json:"text"`
-	FileIDs  []int64 `json:"file_ids"`
+	FileIDs  []int64 `json:"file_ids" max:"10"`
 }
 
 // openKey marks a contact's open dialog; it is unique, so two first

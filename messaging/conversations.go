@@ -497,6 +497,9 @@ func (s *Service) CreateGroup(ctx context.Context, actor *parley.User, title str
 	if err != nil {
 		return nil, err
 	}
+	if len(userIDs) > maxGroupMembers {
+		return nil, parley.Invalid("user_ids", "a multi-chat has at most %d members", maxGroupMembers)
+	}
 	var convID int64
 	err = s.write(ctx, func(tx parley.Tx) error {
 		ids := []int64{actor.ID}
@@ -580,6 +583,9 @@ func groupOf(ctx context.Context, tx parley.Tx, convID, actorID int64) (*parley.
 // AddMembers adds users to a multi-chat; any member may. New members see the
 // whole history, with nothing unread.
 func (s *Service) AddMembers(ctx context.Context, actor *parley.User, convID int64, userIDs []int64) (*ConversationView, error) {
+	if len(userIDs) > maxGroupMembers {
+		return nil, parley.Invalid("user_ids", "a multi-chat has at most %d members", maxGroupMembers)
+	}
 	err := s.write(ctx, func(tx parley.Tx) error {
 		c, _, err := groupOf(ctx, tx, convID, actor.ID)
 		if err != nil {

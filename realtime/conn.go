@@ -9,6 +9,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/internal/jsontext"
 	"github.com/parley-chat/parley/messaging"
 	"github.com/parley-chat/parley/presence"
 )
@@ -284,6 +285,10 @@ func (c *conn) readLoop(device *presence.Device) {
 			return
 		}
 		var f clientFrame
+		if err := jsontext.Check(data, "frame"); err != nil {
+			c.pushFrame(errorFrame(0, err))
+			continue
+		}
 		if err := json.Unmarshal(data, &f); err != nil {
 			c.pushFrame(errorFrame(0, parley.Invalid("frame", "the frame is not valid JSON")))
 			continue

@@ -104,14 +104,14 @@ type Input struct {
 	ProjectID int64    `json:"project_id"`
 	UserID    int64    `json:"user_id"`
 	URL       string   `json:"url"`
-	Events    []string `json:"events"`
+	Events    []string `json:"events" max:"100"`
 }
 
 // Patch changes a webhook; absent fields stay. RotateSecret replaces the
 // secret with a new one, shown in the answer.
 type Patch struct {
 	URL          *string   `json:"url"`
-	Events       *[]string `json:"events"`
+	Events       *[]string `json:"events" max:"100"`
 	Active       *bool     `json:"active"`
 	RotateSecret bool      `json:"rotate_secret"`
 }
@@ -131,7 +131,14 @@ var eventTypes = []string{parley.EventMessageCreated, parley.EventMessageUpdated
 	parley.EventReadState, parley.EventDraft, parley.EventReminderDue, parley.EventReminderUpdated, parley.EventUserUpdated,
 	parley.EventTagUpdated, parley.EventTagDeleted, parley.EventSettings}
 
+// maxEvents bounds a webhook's event list (the max tags of Input, Patch
+// and BotInput).
+const maxEvents = 100
+
 func checkEvents(list []string) ([]string, error) {
+	if err := parley.AtMost("events", len(list), maxEvents, "event types"); err != nil {
+		return nil, err
+	}
 	out := []string{}
 	for _, e := range list {
 		if !slices.Contains(eventTypes, e) {
@@ -310,7 +317,7 @@ func (s *Service) Resend(ctx context.Context, actor *parley.User, id, deliveryID
 type BotInput struct {
 	Name       string   `json:"name"`
 	WebhookURL string   `json:"webhook_url"`
-	Events     []string `json:"events"`
+	Events     []string `json:"events" max:"100"`
 }
 
 // Bot is a created bot: its account, its API token and its webhook's
@@ -325,6 +332,9 @@ type Bot struct {
 // webhook its events go to.
 func (s *Service) CreateBot(ctx context.Context, actor *parley.User, in BotInput) (*Bot, error) {
 	if err := canManage(ctx, s.store, actor); err != nil {
+		return nil, err
+	}
+	if err := parley.AtMost("events", len(in.Events), maxEvents, "event types"); err != nil {
 		return nil, err
 	}
 	if in.WebhookURL != "" {

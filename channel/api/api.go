@@ -50,6 +50,7 @@ import (
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/channel"
+	"github.com/parley-chat/parley/internal/jsontext"
 	"github.com/parley-chat/parley/signature"
 )
 
@@ -345,6 +346,9 @@ func decode(body []byte) ([]Event, []string, error) {
 		Message *Message          `json:"message"`
 		Status  *Status           `json:"status"`
 		Events  []json.RawMessage `json:"events"`
+	}
+	if err := jsontext.Check(body, "body"); err != nil {
+		return nil, nil, err
 	}
 	if err := strict(body, &env, ""); err != nil {
 		return nil, nil, err

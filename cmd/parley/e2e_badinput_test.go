@@ -152,6 +152,7 @@ func TestBadInput(t *testing.T) {
 				{"unknown field", `{"` + rt.field + `_typo": 1}`, http.StatusBadRequest, parley.EINVALID},
 				{"invalid UTF-8", "{\"" + rt.field + "\": \"\xff\xfe\"}", http.StatusBadRequest, parley.EINVALID},
 				{"invalid UTF-8 in a key", "{\"\xff\": 1}", http.StatusBadRequest, parley.EINVALID},
+				{"lone surrogate", `{"` + rt.field + `": "\ud800"}`, http.StatusBadRequest, parley.EINVALID},
 				{"empty", ``, http.StatusBadRequest, parley.EINVALID},
 				{"trailing data", `{} {}`, http.StatusBadRequest, parley.EINVALID},
 				{"oversized", huge, http.StatusRequestEntityTooLarge, parley.ETOOLARGE},

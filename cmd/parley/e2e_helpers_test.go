@@ -323,6 +323,7 @@ func (c *client) do(method, path string, body any) *response {
 		c.t.Fatalf("%s %s: reading the answer: %v", method, path, err)
 	}
 	r := &response{t: c.t, req: method + " " + path, Status: resp.StatusCode, Body: data, Header: resp.Header}
+	observed.add(c.t.Name(), method, path, resp.StatusCode)
 	var issued struct {
 		Token string `json:"token"`
 		CSRF  string `json:"csrf_token"`

@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/parley-chat/parley"
@@ -74,6 +77,7 @@ func TestOpenAPI(t *testing.T) {
 			if isNoSuchEndpoint(res) {
 				t.Errorf("%s %s is in the document but not served", strings.ToUpper(method), path)
 			}
+			checkSecurity(t, s, strings.ToUpper(method), param.ReplaceAllString(path, "987654"), op)
 		}
 	}
 	if n < 40 {
@@ -161,5 +165,139 @@ func TestHealthAndMetrics(t *testing.T) {
 	}
 	if slices.Contains(r.Header["Content-Type"], "") {
 		t.Error("/metrics without a content type")
+	}
+}
+
+// observed records the status of every answer the tests' client got, by
+// operation, so that TestMain can hold the OpenAPI document to them.
+var observed = &statusLog{seen: map[string]map[int]string{}}
+
+type statusLog struct {
+	mu   sync.Mutex
+	seen map[string]map[int]string // "METHOD /raw/path" → status → a test that saw it
+}
+
+func (l *statusLog) add(test, method, path string, status int) {
+	path, _, _ = strings.Cut(path, "?")
+	if !strings.HasPrefix(path, "/api/") {
+		return
+	}
+	key := method + " " + path
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.seen[key] == nil {
+		l.seen[key] = map[int]string{}
+	}
+	l.seen[key][status] = test
+}
+
+// undocumented returns every observed status the document does not list
+// for its operation (a 2xx is covered by 2XX). Paths the document has no
+// operation for are the router's 404s, which TestOpenAPI checks.
+func (l *statusLog) undocumented(doc openAPIDoc) []string {
+	type op struct {
+		method string
+		re     *regexp.Regexp
+		params int
+		codes  map[string]any
+		name   string
+	}
+	var ops []op
+	param := regexp.MustCompile(`\\\{[a-z_]+\\\}`)
+	for path, methods := range doc.Paths {
+		for method, o := range methods {
+			re := regexp.MustCompile("^" + param.ReplaceAllString(regexp.QuoteMeta(path), `[^/]+`) + "$")
+			codes, _ := o["responses"].(map[string]any)
+			ops = append(ops, op{strings.ToUpper(method), re, strings.Count(path, "{"), codes, strings.ToUpper(method) + " " + path})
+		}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	found := map[string]string{}
+	for key, statuses := range l.seen {
+		method, path, _ := strings.Cut(key, " ")
+		// The most specific template wins, as in the router.
+		var match *op
+		for i := range ops {
+			o := &ops[i]
+			if o.method == method && o.re.MatchString(path) && (match == nil || o.params < match.params) {
+				match = o
+			}
+		}
+		if match == nil {
+			continue
+		}
+		for status, test := range statuses {
+			s := strconv.Itoa(status)
+			if match.codes[s] != nil || (status >= 200 && status < 300 && match.codes["2XX"] != nil) {
+				continue
+			}
+			found[fmt.Sprintf("%s answered %d", match.name, status)] = fmt.Sprintf(" (%s in %s)", path, test)
+		}
+	}
+	var out []string
+	for k, v := range found {
+		out = append(out, k+v)
+	}
+	slices.Sort(out)
+	return out
+}
+
+type openAPIDoc struct {
+	Paths map[string]map[string]map[string]any `json:"paths"`
+}
+
+// TestMain runs the tests, then fails if any answer they got has a status
+// the OpenAPI document does not list for its operation: the document's
+// error answers are kept true by everything the tests do.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	golden, err := os.ReadFile(goldenOpenAPI)
+	var doc openAPIDoc
+	if err == nil {
+		err = json.Unmarshal(golden, &doc)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "reading %s: %v\n", goldenOpenAPI, err)
+		os.Exit(1)
+	}
+	if bad := observed.undocumented(doc); len(bad) > 0 {
+		fmt.Fprintf(os.Stderr, "FAIL: answers the OpenAPI document does not list (add the status to the route's Errors in httpapi, "+
+			"or fix the handler):\n  %s\n", strings.Join(bad, "\n  "))
+		code = 1
+	}
+	os.Exit(code)
+}
+
+// checkSecurity calls an operation without credentials: an operation with
+// security: [] never answers 401 nor 403 for it; one that needs a token
+// answers 401; a widget operation that needs only the page's Origin
+// never answers 401.
+func checkSecurity(t *testing.T, s *testServer, method, path string, op map[string]any) {
+	t.Helper()
+	sec, ok := op["security"].([]any)
+	if !ok {
+		t.Errorf("%s %s has no security (public operations have an explicit [])", method, path)
+		return
+	}
+	token, originOnly := false, len(sec) > 0
+	for _, alt := range sec {
+		for scheme := range alt.(map[string]any) {
+			if scheme != "origin" {
+				token, originOnly = true, false
+			}
+		}
+	}
+	got := s.anon(t).do(method, path, nil).Status
+	switch {
+	case len(sec) == 0 && (got == http.StatusUnauthorized || got == http.StatusForbidden):
+		t.Errorf("%s %s has security [] but answers %d without credentials", method, path, got)
+	case token && got != http.StatusUnauthorized:
+		t.Errorf("%s %s needs a token but answers %d without one", method, path, got)
+	case originOnly && got == http.StatusUnauthorized:
+		// The Origin is checked against the project the request names,
+		// so a made-up one answers 404 first (TestWidgetCORS refuses
+		// Origins of a real project).
+		t.Errorf("%s %s needs only an Origin but answers 401", method, path)
 	}
 }
