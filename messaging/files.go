@@ -143,7 +143,9 @@ func (s *Service) upload(ctx context.Context, f *parley.File, name, contentType 
 func cleanName(name string) string {
 	name = path.Base(strings.ReplaceAll(name, "\\", "/"))
 	name = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || r == '"' {
+		// Control characters, quotes, and the bidirectional formatting
+		// characters that make "\u202egnp.exe" show as "exe.png".
+		if r < 0x20 || r == 0x7f || r == '"' || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) {
 			return -1
 		}
 		return r
