@@ -964,24 +964,15 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, thumb bool) er
 	return serveFile(w, f, rc, thumb)
 }
 
-// serveFile writes a stored file; only images are shown inline.
+// serveFile writes a stored file (fileHeaders says how).
 func serveFile(w http.ResponseWriter, f *parley.File, rc io.ReadCloser, thumb bool) error {
 	defer rc.Close()
+	fileHeaders(w.Header(), f.Name, f.ContentType)
 	h := w.Header()
-	h.Set("Content-Type", f.ContentType)
-	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "private, max-age=31536000, immutable")
-	// Only images are shown inline; anything else downloads, so an
-	// uploaded HTML file can never run as the app's origin.
-	disposition := "attachment"
-	if strings.HasPrefix(f.ContentType, "image/") && f.ContentType != "image/svg+xml" {
-		disposition = "inline"
-	}
-	h.Set("Content-Disposition", disposition+`; filename="`+strings.ReplaceAll(f.Name, `"`, "")+`"; filename*=UTF-8''`+url.PathEscape(f.Name))
 	if !thumb {
 		h.Set("Content-Length", strconv.FormatInt(f.Size, 10))
 	}
-	h.Set("Content-Security-Policy", "sandbox")
 	// Once bytes went out, a failure can no longer become an error answer.
 	if n, err := io.Copy(w, rc); err != nil && n == 0 {
 		return err

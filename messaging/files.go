@@ -3,9 +3,6 @@ package messaging
 import (
 	"bytes"
 	"context"
-	"image"
-	"image/jpeg"
-
 	"io"
 	"mime"
 	"path"
@@ -13,20 +10,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	xdraw "golang.org/x/image/draw"
-	_ "golang.org/x/image/webp"
-	_ "image/gif" // decoders for previews
-	_ "image/png"
-
 	"github.com/parley-chat/parley"
 )
-
-// thumbSize bounds the longer side of an image preview.
-const thumbSize = 320
-
-// maxImagePixels refuses to decode images whose header promises more
-// pixels than this (decompression bombs); they are kept as plain files.
-const maxImagePixels = 50_000_000
 
 // Upload stores a file for the actor to send in a message. Images get their
 // dimensions recorded and a preview made. With a conversation (to, 0 for
@@ -136,9 +121,8 @@ func (s *Service) upload(ctx context.Context, f *parley.File, name, contentType 
 	f.Name, f.ContentType, f.Size = name, contentType, size
 	var thumb []byte
 	if head != nil && strings.HasPrefix(contentType, "image/") {
-		if cfg, _, err := image.DecodeConfig(bytes.NewReader(head)); err == nil && cfg.Width*cfg.Height <= maxImagePixels {
-			f.Width, f.Height = cfg.Width, cfg.Height
-			thumb = makeThumb(head)
+		if w, h, t, ok := preview(ctx, head); ok {
+			f.Width, f.Height, thumb = w, h, t
 			f.HasThumb = thumb != nil
 		}
 	}
@@ -156,35 +140,12 @@ func (s *Service) upload(ctx context.Context, f *parley.File, name, contentType 
 	return f, nil
 }
 
-func makeThumb(data []byte) []byte {
-	img, _, err := image.Decode(bytes.NewReader(data))
-	if err != nil {
-		return nil
-	}
-	b := img.Bounds()
-	w, h := b.Dx(), b.Dy()
-	if w == 0 || h == 0 {
-		return nil
-	}
-	scale := min(1, float64(thumbSize)/float64(max(w, h)))
-	tw, th := max(1, int(float64(w)*scale)), max(1, int(float64(h)*scale))
-	dst := image.NewRGBA(image.Rect(0, 0, tw, th))
-	// White behind transparent pixels, as JPEG has no alpha.
-	for i := range dst.Pix {
-		dst.Pix[i] = 0xff
-	}
-	xdraw.CatmullRom.Scale(dst, dst.Bounds(), img, b, xdraw.Over, nil)
-	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, dst, &jpeg.Options{Quality: 82}); err != nil {
-		return nil
-	}
-	return buf.Bytes()
-}
-
 func cleanName(name string) string {
 	name = path.Base(strings.ReplaceAll(name, "\\", "/"))
 	name = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || r == '"' {
+		// Control characters, quotes, and the bidirectional formatting
+		// characters that make "\u202egnp.exe" show as "exe.png".
+		if r < 0x20 || r == 0x7f || r == '"' || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) {
 			return -1
 		}
 		return r

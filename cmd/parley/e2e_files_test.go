@@ -3,18 +3,23 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"image/jpeg"
 	"image/png"
 	"io"
+	"mime"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/livechat"
 )
 
 // makePNG draws a w×h PNG with a gradient, so it is a real image.
@@ -110,7 +115,7 @@ func TestFiles(t *testing.T) {
 		var page parley.File
 		a.upload("page.html", "text/html", []byte("<script>alert(1)</script>")).want(http.StatusCreated).decode(&page)
 		r = a.do("GET", filePath(page.ID, ""), nil).want(http.StatusOK)
-		if !strings.HasPrefix(r.Header.Get("Content-Disposition"), "attachment") || r.Header.Get("Content-Security-Policy") != "sandbox" {
+		if !strings.HasPrefix(r.Header.Get("Content-Disposition"), "attachment") || r.Header.Get("Content-Security-Policy") != inertCSP {
 			t.Errorf("an HTML upload is served with %v", r.Header)
 		}
 		a.do("GET", filePath(doc.ID, "/thumbnail"), nil).wantErr(http.StatusNotFound, parley.ENOTFOUND)
@@ -203,4 +208,141 @@ func TestFileLimits(t *testing.T) {
 	x.do("PATCH", "/api/v1/me", map[string]any{"photo_file_id": photo.ID}).want(http.StatusOK)
 	y.do("GET", filePath(photo.ID, ""), nil).want(http.StatusOK)
 	y.do("GET", filePath(txt.ID, ""), nil).wantErr(http.StatusNotFound, parley.ENOTFOUND)
+}
+
+// inertCSP is the policy every stored file is served with.
+const inertCSP = "default-src 'none'; sandbox"
+
+// pngClaiming is a PNG of a few dozen bytes whose header claims w×h
+// (a decompression bomb: 50,000 × 50,000 RGBA would decode to 10 GB).
+func pngClaiming(w, h uint32) []byte {
+	chunk := func(typ string, data []byte) []byte {
+		b := binary.BigEndian.AppendUint32(nil, uint32(len(data)))
+		b = append(append(b, typ...), data...)
+		return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(append([]byte(typ), data...)))
+	}
+	ihdr := binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint32(nil, w), h)
+	ihdr = append(ihdr, 8, 6, 0, 0, 0) // 8-bit RGBA
+	out := append([]byte("\x89PNG\r\n\x1a\n"), chunk("IHDR", ihdr)...)
+	out = append(out, chunk("IDAT", []byte{0x78, 0x9c, 0x63, 0x60, 0x00, 0x00, 0x00, 0x02, 0x00, 0x01})...)
+	return append(out, chunk("IEND", nil)...)
+}
+
+// TestFilesInert: uploads are served so that they can never run as the
+// app's origin, whatever their type and name (issue 13): a safe type
+// (application/octet-stream for anything a browser could take for a page),
+// nosniff, a CSP that allows nothing, inline only for raster images, and
+// the file name encoded (RFC 6266, RFC 8187) so that it cannot break the
+// header. The widget's download and a channel's file link share the code.
+func TestFilesInert(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	lc := newLiveChat(t, s)
+	a := lc.a
+
+	check := func(r *response, what, wantType, wantDisp, wantName string) {
+		t.Helper()
+		h := r.Header
+		if got := h.Get("Content-Type"); got != wantType {
+			t.Errorf("%s: Content-Type %q, want %q", what, got, wantType)
+		}
+		if h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Content-Security-Policy") != inertCSP {
+			t.Errorf("%s: nosniff %q, CSP %q", what, h.Get("X-Content-Type-Options"), h.Get("Content-Security-Policy"))
+		}
+		raw := h.Get("Content-Disposition")
+		disp, params, err := mime.ParseMediaType(raw)
+		if err != nil || disp != wantDisp || params["filename"] != wantName {
+			t.Errorf("%s: Content-Disposition %q parses as %q %q (%v); want %s with %q", what, raw, disp, params, err, wantDisp, wantName)
+		}
+		// The ASCII fallback is plain: nothing to unescape, nothing that ends the quoted string early.
+		if i := strings.Index(raw, `filename="`); i < 0 || strings.ContainsAny(raw[i+len(`filename="`):strings.Index(raw, `"; filename*=`)], "\\\"%\x7f") {
+			t.Errorf("%s: the ASCII file name in %q", what, raw)
+		}
+		for _, c := range raw {
+			if c < 0x20 || c >= 0x7f {
+				t.Errorf("%s: Content-Disposition %q has a byte outside printable ASCII", what, raw)
+				break
+			}
+		}
+	}
+	upload := func(name, ct string, body []byte) parley.File {
+		t.Helper()
+		var f parley.File
+		a.upload(name, ct, body).want(http.StatusCreated).decode(&f)
+		return f
+	}
+
+	page := []byte("<!doctype html><script>parent.__xss=1</script><b>hi</b>")
+	svg := []byte(`<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(2)</script></svg>`)
+	for _, c := range []struct {
+		name, ct string
+		body     []byte
+		wantType string
+	}{
+		{"page.html", "text/html", page, "application/octet-stream"},
+		{"page.xhtml", "application/xhtml+xml", page, "application/octet-stream"},
+		{"no-type.html", "", page, "application/octet-stream"}, // typed from its name: text/html
+		{"logo.svg", "image/svg+xml", svg, "application/octet-stream"},
+		{"data.xml", "text/xml", svg, "application/octet-stream"},
+		{"app.js", "text/javascript", []byte("alert(1)"), "application/octet-stream"},
+		{"disguised.txt", "text/plain", page, "text/plain"}, // nosniff keeps it text
+		{"tune.ogg", "audio/ogg", []byte("OggS"), "audio/ogg"},
+		{"manual.pdf", "application/pdf", []byte("%PDF-1.4"), "application/pdf"},
+	} {
+		f := upload(c.name, c.ct, c.body)
+		r := a.do("GET", filePath(f.ID, ""), nil).want(http.StatusOK)
+		check(r, c.name, c.wantType, "attachment", c.name)
+		if !bytes.Equal(r.Body, c.body) {
+			t.Errorf("%s: served bytes differ", c.name)
+		}
+	}
+	pic := upload("photo.png", "image/png", makePNG(t, 32, 32))
+	check(a.do("GET", filePath(pic.ID, ""), nil).want(http.StatusOK), "a PNG", "image/png", "inline", "photo.png")
+	check(a.do("GET", filePath(pic.ID, "/thumbnail"), nil).want(http.StatusOK), "a preview", "image/jpeg", "inline", "photo.png")
+
+	// Names: quotes, line breaks and direction overrides are dropped at upload; what remains,
+	// ";", "=", "'", "%", a backslash's path and any script, comes back whole.
+	for _, c := range []struct{ sent, stored string }{
+		{"quote\"d\r\nX-Injected: 1.txt", "quotedX-Injected: 1.txt"},
+		{"a;b=c 'd' 100% (1).txt", "a;b=c 'd' 100% (1).txt"},
+		{"résumé 履歴書 ✓ \u202egnp.exe", "résumé 履歴書 ✓ gnp.exe"}, // no direction override to disguise the type
+		{`dir\"><img src=x onerror=alert(1)>.txt`, "><img src=x onerror=alert(1)>.txt"},
+	} {
+		f := upload(c.sent, "text/plain", []byte("x"))
+		if f.Name != c.stored {
+			t.Errorf("uploaded %q: stored as %q, want %q", c.sent, f.Name, c.stored)
+		}
+		r := a.do("GET", filePath(f.ID, ""), nil).want(http.StatusOK)
+		check(r, fmt.Sprintf("%q", c.stored), "text/plain", "attachment", c.stored)
+		if r.Header.Get("X-Injected") != "" {
+			t.Errorf("a file name set a header: %v", r.Header)
+		}
+	}
+
+	// The widget's download: an HTML file a visitor sent, and one a manager sent.
+	v := s.visitor(t, lc.project.Key, nil)
+	v.send("hello")
+	var vf livechat.VisitorFile
+	v.do("POST", "/api/v1/widget/files?name="+url.QueryEscape("x\"><svg onload=alert(1)>.svg"), svg).want(http.StatusCreated).decode(&vf)
+	v.do("POST", "/api/v1/widget/messages", map[string]any{"client_id": "svg", "file_ids": []int64{vf.ID}}).want(http.StatusCreated)
+	check(v.do("GET", fmt.Sprintf("/api/v1/widget/files/%d?token=%s", vf.ID, v.token), nil).want(http.StatusOK),
+		"a visitor's SVG, to the visitor", "application/octet-stream", "attachment", "x><svg onload=alert(1)>.svg")
+	check(a.do("GET", filePath(vf.ID, ""), nil).want(http.StatusOK),
+		"a visitor's SVG, to staff", "application/octet-stream", "attachment", "x><svg onload=alert(1)>.svg")
+
+	// A decompression bomb is accepted as a file: no size, no preview, never decoded.
+	for _, c := range []struct {
+		name string
+		data []byte
+	}{{"bomb.png", pngClaiming(50_000, 50_000)}, {"tall.png", pngClaiming(1, 60_000_000)}} {
+		f := upload(c.name, "image/png", c.data)
+		if f.Width != 0 || f.Height != 0 || f.HasThumb || f.ContentType != "image/png" {
+			t.Errorf("%s: uploaded as %+v", c.name, f)
+		}
+		a.do("GET", filePath(f.ID, "/thumbnail"), nil).wantErr(http.StatusNotFound, parley.ENOTFOUND)
+		r := a.do("GET", filePath(f.ID, ""), nil).want(http.StatusOK)
+		if !bytes.Equal(r.Body, c.data) {
+			t.Errorf("%s: served bytes differ", c.name)
+		}
+	}
 }

@@ -1,6 +1,8 @@
 // The HTTP side of the API: JSON in and out, the CSRF header on every
 // request that changes something, and one error type for every failure.
 
+import { parseJSON } from "./bidi";
+
 declare const __APP_VERSION__: string;
 export const APP_VERSION: string = typeof __APP_VERSION__ === "string" ? __APP_VERSION__ : "dev";
 export const CLIENT = "web/" + APP_VERSION;
@@ -57,7 +59,7 @@ async function failure(res: Response): Promise<ApiError> {
   let message = res.statusText || "Request failed";
   let field: string | undefined;
   try {
-    const body = await res.json();
+    const body = parseJSON(await res.text());
     if (body && body.error) {
       code = body.error.code || code;
       message = body.error.message || message;
@@ -89,7 +91,7 @@ export async function request<T>(method: string, path: string, body?: unknown, o
     throw err;
   }
   if (res.status === 204) return undefined as T;
-  return (await res.json()) as T;
+  return parseJSON(await res.text()) as T;
 }
 
 export const get = <T>(path: string, opts?: { quiet401?: boolean }) => request<T>("GET", path, undefined, opts);
@@ -132,7 +134,7 @@ export function upload(file: Blob, name: string, onProgress: (fraction: number) 
     xhr.onload = () => {
       let body: any = null;
       try {
-        body = JSON.parse(xhr.responseText);
+        body = parseJSON(xhr.responseText);
       } catch {
         /* not JSON */
       }

@@ -6,6 +6,7 @@
 import { APP_VERSION, get, ApiError } from "./api";
 import { Sig } from "./sig";
 import type { Frame } from "./types";
+import { parseJSON } from "./bidi";
 
 export type ConnState = "connecting" | "online" | "offline" | "stopped";
 
@@ -110,7 +111,7 @@ export class Realtime {
       this.armPing();
       let frames: Frame[];
       try {
-        frames = JSON.parse(ev.data as string);
+        frames = parseJSON(ev.data as string);
       } catch {
         return;
       }

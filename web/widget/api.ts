@@ -1,6 +1,8 @@
 // HTTP calls to the widget API, on the script's own origin, with the
 // visitor token as a bearer token. One error type for every failure.
 
+import { parseJSON } from "../app/bidi";
+
 export class ApiErr extends Error {
   constructor(
     public status: number,
@@ -35,7 +37,7 @@ export async function call<T>(method: string, path: string, body?: unknown, raw?
     let code = "http_" + res.status;
     let msg = res.statusText || "The request failed.";
     try {
-      const j = await res.json();
+      const j = parseJSON(await res.text());
       if (j.error) {
         code = j.error.code || code;
         msg = j.error.message || msg;
@@ -45,7 +47,7 @@ export async function call<T>(method: string, path: string, body?: unknown, raw?
     }
     throw new ApiErr(res.status, code, msg, Number(res.headers.get("Retry-After")) || 0);
   }
-  return res.status === 204 ? (undefined as T) : ((await res.json()) as T);
+  return res.status === 204 ? (undefined as T) : (parseJSON(await res.text()) as T);
 }
 
 /** plain turns an error into a sentence for the visitor. */

@@ -3,6 +3,7 @@
 // backoff (0.5 s doubling to 30 s, with jitter) and pings every 25 s.
 
 import type { Frame } from "./types";
+import { parseJSON } from "../app/bidi";
 
 export interface SockHandlers {
   hello(f: Frame, fresh: boolean): void;
@@ -71,7 +72,7 @@ export class Sock {
       this.arm();
       let fs: Frame[];
       try {
-        fs = JSON.parse(e.data);
+        fs = parseJSON(e.data);
       } catch {
         return;
       }

@@ -228,9 +228,11 @@ function viewer(f: WFile) {
 }
 
 function fileEl(f: WFile): HTMLElement {
-  if (/^image\//.test(f.content_type)) {
+  // Only an image the server could preview is shown: one it would not
+  // decode (a decompression bomb, an SVG) is a file to download.
+  if (/^image\//.test(f.content_type) && f.has_thumbnail) {
     // crossorigin: the request then carries the page's Origin, which the server checks.
-    const img = h("img", { src: fileURL(f.id, f.has_thumbnail), alt: f.name, crossorigin: "anonymous" });
+    const img = h("img", { src: fileURL(f.id, true), alt: f.name, crossorigin: "anonymous" });
     const b = h("button", { class: "img", type: "button", "aria-label": "Open image " + f.name, onclick: () => viewer(f) }, img);
     if (f.width && f.height) {
       const k = Math.min(1, 230 / f.width, 230 / f.height);

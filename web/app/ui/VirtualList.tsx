@@ -53,7 +53,7 @@ export function VirtualList(p: VirtualListProps) {
     atBottom: !!p.stickToBottom,
     anchor: null as null | { key: Key; delta: number },
     range: [0, 0] as [number, number],
-    forced: false,
+    forced: 0, // renders the layout effect asked for since the last frame
   }).current;
 
   // Offsets of every row; recomputed when rows or measurements change.
@@ -122,7 +122,16 @@ export function VirtualList(p: VirtualListProps) {
     st.top = el.scrollTop;
     noteAnchor();
     const [s, e] = rangeAt(st.top);
-    if (s !== start || e !== end) force(0);
+    if (s !== start || e !== end) {
+      // A row far taller than its estimate (a 10,000-character message on
+      // a phone) makes the range flip: rendered, it stretches the scroll
+      // height and moves the range past itself; gone, the height shrinks
+      // and the range comes back. Its measurement arrives only after a
+      // frame, so past a few renders in a row the next waits for one.
+      if (st.forced < 3) force(0);
+      else if (st.forced === 3) requestAnimationFrame(() => force(0));
+      if (st.forced++ === 0) requestAnimationFrame(() => (st.forced = 0));
+    }
     p.onRange?.(s, e, st.atBottom);
   });
 
