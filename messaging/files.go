@@ -11,6 +11,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	xdraw "golang.org/x/image/draw"
@@ -136,7 +137,7 @@ func (s *Service) upload(ctx context.Context, f *parley.File, name, contentType 
 	f.Name, f.ContentType, f.Size = name, contentType, size
 	var thumb []byte
 	if head != nil && strings.HasPrefix(contentType, "image/") {
-		if cfg, _, err := image.DecodeConfig(bytes.NewReader(head)); err == nil && cfg.Width*cfg.Height <= maxImagePixels {
+		if cfg, ok := imageSize(head); ok {
 			f.Width, f.Height = cfg.Width, cfg.Height
 			thumb = makeThumb(head)
 			f.HasThumb = thumb != nil
@@ -156,14 +157,31 @@ func (s *Service) upload(ctx context.Context, f *parley.File, name, contentType 
 	return f, nil
 }
 
+// imageSize reads an image's dimensions from its header; ok is false for
+// what is not an image this server decodes, or one over maxImagePixels.
+func imageSize(data []byte) (cfg image.Config, ok bool) {
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil || cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > maxImagePixels {
+		return image.Config{}, false
+	}
+	return cfg, true
+}
+
+// makeThumb returns a JPEG preview of an image, nil if it cannot. The
+// header is checked first, so a decompression bomb is refused before its
+// pixels are allocated.
 func makeThumb(data []byte) []byte {
+	cfg, ok := imageSize(data)
+	if !ok {
+		return nil
+	}
 	img, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
 		return nil
 	}
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
-	if w == 0 || h == 0 {
+	if w == 0 || h == 0 || w != cfg.Width || h != cfg.Height {
 		return nil
 	}
 	scale := min(1, float64(thumbSize)/float64(max(w, h)))
@@ -181,10 +199,13 @@ func makeThumb(data []byte) []byte {
 	return buf.Bytes()
 }
 
+// cleanName is an upload's name without any path, control characters
+// (C0 and C1) or bidirectional controls (which make "invoice\u202Efdp.exe"
+// read as a PDF), bounded to 200 characters.
 func cleanName(name string) string {
 	name = path.Base(strings.ReplaceAll(name, "\\", "/"))
 	name = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || r == '"' {
+		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || r == '"' {
 			return -1
 		}
 		return r
@@ -195,7 +216,7 @@ func cleanName(name string) string {
 	if r := []rune(name); len(r) > 200 {
 		name = string(r[len(r)-200:])
 	}
-	if name == "" || name == "." || name == "/" {
+	if name == "" || name == "." || name == ".." || name == "/" {
 		name = "file"
 	}
 	return name
