@@ -1,0 +1,33 @@
+package main
+
+import (
+	"net/http"
+	"slices"
+	"testing"
+
+	"github.com/parley-chat/parley/channel/sms/smsfake"
+)
+
+// TestChannelRepairsText: a customer's message with bytes that are not
+// UTF-8, and a NUL, in its sender, name and text (found by
+// channel/email's FuzzParse in raw 8-bit mail headers) is stored repaired
+// on both databases, rather than failing the call on PostgreSQL (which the
+// service would retry forever) or being refused and lost.
+func TestChannelRepairsText(t *testing.T) {
+	eachDB(t, func(t *testing.T, opts ...serverOption) {
+		fake := smsfake.New("AC123", "twilio-token")
+		t.Cleanup(fake.Close)
+		s := newServer(t, append(opts, withPublicURL())...)
+		lc := newLiveChat(t, s)
+		ch := connectChannel(t, lc, "sms", map[string]string{"base_url": fake.URL(), "account_sid": "AC123", "from": fake.Number},
+			map[string]string{"auth_token": "twilio-token"})
+		_, ans := fake.Deliver(ch.WebhookURL, smsfake.Inbound{SID: "SM\xff1", From: "+1555777\xff0002", Body: "Gr\xfc\xdfe\x00 aus Berlin"})
+		if ans.Status != http.StatusOK {
+			t.Fatalf("inbound: %+v", ans)
+		}
+		d := channelDialog(t, lc.a, "sms", "+1555777\uFFFD0002")
+		if got := texts(lc.a.history(d.Conversation.ID, "")); !slices.Equal(got, []string{"Gr\uFFFDe aus Berlin"}) {
+			t.Fatalf("history: %q", got)
+		}
+	})
+}
