@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/channel/sms/smsfake"
 )
 
@@ -28,6 +29,21 @@ func TestChannelRepairsText(t *testing.T) {
 		d := channelDialog(t, lc.a, "sms", "+1555777\uFFFD0002")
 		if got := texts(lc.a.history(d.Conversation.ID, "")); !slices.Equal(got, []string{"Gr\uFFFDe aus Berlin"}) {
 			t.Fatalf("history: %q", got)
+		}
+	})
+}
+
+// TestMadeUpCursors: a cursor the client made up whose key is not UTF-8
+// or has a NUL (found by sqlstore's FuzzCursor) is a 400 on both
+// databases, not a failed PostgreSQL query.
+func TestMadeUpCursors(t *testing.T) {
+	eachDB(t, func(t *testing.T, opts ...serverOption) {
+		s := newServer(t, opts...)
+		lc := newLiveChat(t, s)
+		for _, path := range []string{"/api/v1/users", "/api/v1/conversations", "/api/v1/dialogs"} {
+			for _, c := range []string{"MTr_", "MToA"} { // "1:\xff", "1:\x00"
+				lc.admin.do("GET", path+"?cursor="+c, nil).wantErr(http.StatusBadRequest, parley.EINVALID)
+			}
 		}
 	})
 }
