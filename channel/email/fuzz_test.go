@@ -13,7 +13,7 @@ import (
 // no panic; a message has a lower-case sender address, a Message-ID that
 // can stand in a reply's headers and is the same when the same mail is
 // read again (redeliveries are recognised by it), a text that is valid
-// UTF-8 with plain line ends, and attachment names without a path or
+// UTF-8 with plain line ends and not much longer than the mail, and attachment names without a path or
 // control characters; a bounce names the message it returns by a valid
 // id. (Raw 8-bit headers make a subject or name that is not UTF-8: the
 // channel service repairs every inbound string before storing it, see
@@ -41,6 +41,10 @@ func FuzzParse(f *testing.F) {
 		}
 		if again := parse(raw, own, nullSender); again.msg == nil || again.msg.ExternalID != m.ExternalID {
 			t.Fatalf("read again, the id %q changed", m.ExternalID)
+		}
+		// Nothing in a mail makes its text much longer than the mail.
+		if len(m.Text) > 2*len(raw)+64 {
+			t.Fatalf("a mail of %d bytes made a text of %d", len(raw), len(m.Text))
 		}
 		if !utf8.ValidString(m.Text) || strings.Contains(m.Text, "\r\n") {
 			t.Fatalf("text %q is not valid UTF-8 or keeps CRLF", m.Text)
