@@ -223,8 +223,10 @@ func cleanName(name string) string {
 }
 
 // cleanType keeps a well-formed media type, else guesses from the name.
+// Longer than RFC 6838 allows (127 characters each side) is not well
+// formed: file storage refuses it, after the file's record was written.
 func cleanType(ct, name string) string {
-	if mt, _, err := mime.ParseMediaType(ct); err == nil && strings.Contains(mt, "/") {
+	if mt, _, err := mime.ParseMediaType(ct); err == nil && strings.Contains(mt, "/") && len(mt) <= 255 {
 		return mt
 	}
 	if t := mime.TypeByExtension(path.Ext(name)); t != "" {

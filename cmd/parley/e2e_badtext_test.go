@@ -3,6 +3,7 @@ package main
 import (
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/parley-chat/parley"
@@ -46,4 +47,17 @@ func TestMadeUpCursors(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestUploadOverlongType: a media type longer than RFC 6838 allows (found
+// by messaging's FuzzCleanType) is replaced by the one the name gives,
+// rather than refused by file storage after the file's record was written.
+func TestUploadOverlongType(t *testing.T) {
+	s := newServer(t)
+	c := s.newUser(t, parley.RoleMember, "")
+	var f parley.File
+	c.upload("report.pdf", "application/"+strings.Repeat("x", 300), []byte("%PDF-1.4")).want(http.StatusCreated).decode(&f)
+	if f.ContentType != "application/pdf" || f.Name != "report.pdf" {
+		t.Fatalf("stored %+v", f)
+	}
 }
