@@ -104,7 +104,9 @@ describe("message text rendering", { skip: skip || false, timeout: 600_000 }, ()
     assert.equal(pos, text.length, `only ${pos} of ${text.length} characters of ${JSON.stringify(text)} rendered`);
   }
 
-  const params = { numRuns: runs, seed, examples: [["javascript:alert(1)//https://x.y"], ["<b>www.example.com</b>"], ["mailto:a@b.c?x=<script>"], ["https://a.b/\"onmouseover=alert(1)"]] };
+  // Examples run first, each time (they count in numRuns): wWw.## was a
+  // relative link in the app.
+  const params = { numRuns: runs, seed, examples: [["javascript:alert(1)//https://x.y"], ["<b>www.example.com</b>"], ["mailto:a@b.c?x=<script>"], ["https://a.b/\"onmouseover=alert(1)"], ["wWw.##"]] };
 
   test("the web app", async () => {
     await fc.assert(
