@@ -65,6 +65,7 @@ func (s *Service) Receive(ctx context.Context, ch *parley.Channel, in *Inbound) 
 		}
 	}
 	for _, st := range in.Statuses {
+		st.ExternalID, st.From, st.Error = validText(st.ExternalID), validText(st.From), validText(st.Error)
 		if err := s.report(ctx, ch, st); err != nil {
 			return err
 		}
@@ -86,6 +87,13 @@ func ClientID(externalID string) string {
 func (s *Service) receive(ctx context.Context, ch *parley.Channel, m *InMessage) error {
 	if m.From == "" || m.ExternalID == "" {
 		return parley.Invalid("body", "a message without its sender or its id")
+	}
+	// Services pass on what customers' software sent: raw 8-bit mail
+	// headers, %FF in a form. Stored as it came, invalid UTF-8 or a NUL
+	// would make PostgreSQL fail the call (retried forever) or the text be
+	// refused (the message lost); repaired, it is kept.
+	for _, p := range []*string{&m.ExternalID, &m.From, &m.Name, &m.Email, &m.Phone, &m.Subject, &m.Text, &m.ReplyTo} {
+		*p = validText(*p)
 	}
 	contact, err := s.contact(ctx, ch, m)
 	if err != nil {
@@ -197,6 +205,11 @@ func (s *Service) contact(ctx context.Context, ch *parley.Channel, m *InMessage)
 		return s.store.ContactByAddress(ctx, ch.ID, m.From)
 	}
 	return c, err
+}
+
+// validText is s as valid UTF-8 without NUL characters.
+func validText(s string) string {
+	return strings.ToValidUTF8(strings.ReplaceAll(s, "\x00", ""), "\uFFFD")
 }
 
 func truncate(s string, n int) string {

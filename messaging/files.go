@@ -8,6 +8,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/parley-chat/parley"
@@ -140,12 +141,13 @@ func (s *Service) upload(ctx context.Context, f *parley.File, name, contentType 
 	return f, nil
 }
 
+// cleanName is an upload's name without any path, control characters
+// (C0 and C1) or bidirectional controls (which make "invoice\u202Efdp.exe"
+// read as a PDF), bounded to 200 characters.
 func cleanName(name string) string {
 	name = path.Base(strings.ReplaceAll(name, "\\", "/"))
 	name = strings.Map(func(r rune) rune {
-		// Control characters, quotes, and the bidirectional formatting
-		// characters that make "\u202egnp.exe" show as "exe.png".
-		if r < 0x20 || r == 0x7f || r == '"' || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) {
+		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || r == '"' {
 			return -1
 		}
 		return r
@@ -156,15 +158,17 @@ func cleanName(name string) string {
 	if r := []rune(name); len(r) > 200 {
 		name = string(r[len(r)-200:])
 	}
-	if name == "" || name == "." || name == "/" {
+	if name == "" || name == "." || name == ".." || name == "/" {
 		name = "file"
 	}
 	return name
 }
 
 // cleanType keeps a well-formed media type, else guesses from the name.
+// Longer than RFC 6838 allows (127 characters each side) is not well
+// formed: file storage refuses it, after the file's record was written.
 func cleanType(ct, name string) string {
-	if mt, _, err := mime.ParseMediaType(ct); err == nil && strings.Contains(mt, "/") {
+	if mt, _, err := mime.ParseMediaType(ct); err == nil && strings.Contains(mt, "/") && len(mt) <= 255 {
 		return mt
 	}
 	if t := mime.TypeByExtension(path.Ext(name)); t != "" {

@@ -110,16 +110,21 @@ func webpFramesMatch(data []byte, w, h int) bool {
 	}
 }
 
-// makeThumb decodes an image that decodedSize passed and scales it to at
-// most thumbSize; nil if it does not decode.
+// makeThumb decodes an image and scales it to at most thumbSize; nil if
+// it does not decode, is over the pixel limit (checked again here, so no
+// caller can skip it), or decodes to another size than its header gave.
 func makeThumb(data []byte) []byte {
+	hw, hh, ok := decodedSize(data)
+	if !ok {
+		return nil
+	}
 	img, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
 		return nil
 	}
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
-	if w == 0 || h == 0 {
+	if w == 0 || h == 0 || w != hw || h != hh {
 		return nil
 	}
 	scale := min(1, float64(thumbSize)/float64(max(w, h)))

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"modernc.org/sqlite"
@@ -465,11 +466,13 @@ func encodeCursor(key string, id int64) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(id, 10) + ":" + key))
 }
 
+// decodeCursor refuses a key that is not valid UTF-8 or has a NUL: no
+// cursor of ours has one, and PostgreSQL would fail the query.
 func decodeCursor(c string) (key string, id int64, err error) {
 	b, err := base64.RawURLEncoding.DecodeString(c)
 	if err == nil {
 		idPart, rest, ok := strings.Cut(string(b), ":")
-		if ok {
+		if ok && utf8.ValidString(rest) && !strings.ContainsRune(rest, 0) {
 			if id, err = strconv.ParseInt(idPart, 10, 64); err == nil {
 				return rest, id, nil
 			}

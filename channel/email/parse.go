@@ -209,7 +209,7 @@ func walk(e *message.Entity, report bool) *body {
 				b.orig = append(b.orig, id)
 			}
 		case disp != "attachment" && name == "" && (t == "text/plain" || t == "text/html"):
-			s := strings.ReplaceAll(strings.ToValidUTF8(string(data), "\uFFFD"), "\r\n", "\n")
+			s := lineEnds.Replace(strings.ToValidUTF8(string(data), "\uFFFD"))
 			if t == "text/html" {
 				b.html = append(b.html, s)
 			} else if strings.EqualFold(params["format"], "flowed") {
@@ -225,6 +225,10 @@ func walk(e *message.Entity, report bool) *body {
 	})
 	return b
 }
+
+// lineEnds makes CRLF and a bare CR (which one pass over CRLF left in
+// "\r\r\n") plain line ends.
+var lineEnds = strings.NewReplacer("\r\n", "\n", "\r", "\n")
 
 // headerID is the Message-ID in a returned message or its headers.
 func headerID(data []byte) string {

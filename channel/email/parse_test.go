@@ -21,6 +21,10 @@ func TestCutQuote(t *testing.T) {
 		{"interleaved answers kept", "> first question\nanswer one\n\n> second question\nanswer two",
 			"> first question\nanswer one\n\n> second question\nanswer two"},
 		{"only a quote is kept", "> only quoted\n> text", "> only quoted\n> text"},
+		// 100,000 quoted lines and one that is not: linear, not quadratic
+		// (this took minutes before, found fuzzing FuzzParse).
+		{"long quote then text", strings.Repeat(">\n", 100_000) + "x", strings.Repeat(">\n", 100_000) + "x"},
+		{"text then a long quote", "x\n" + strings.Repeat(">\n", 100_000), "x"},
 		{"a From: line in the text stays", "From: the start I said so.\nThanks", "From: the start I said so.\nThanks"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

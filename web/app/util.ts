@@ -175,7 +175,9 @@ export function links(text: string): Piece[] {
   for (let m = re.exec(text); m; m = re.exec(text)) {
     if (m.index > last) out.push(text.slice(last, m.index));
     const u = m[0];
-    out.push({ url: u.startsWith("www.") ? "https://" + u : u });
+    // The match ignores case: "WWW." needs its scheme too, or the link
+    // would be relative, to a page of the app itself.
+    out.push({ url: /^www\./i.test(u) ? "https://" + u : u });
     last = m.index + u.length;
   }
   if (last < text.length) out.push(text.slice(last));

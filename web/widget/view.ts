@@ -195,7 +195,7 @@ const time = (s: string) => {
 const size = (n: number) => (n < 1e3 ? n + " B" : n < 1e6 ? Math.round(n / 1e3) + " KB" : (n / 1e6).toFixed(1) + " MB");
 
 /** text appends the text with its web addresses as links. */
-function text(el: HTMLElement, t: string) {
+export function text(el: HTMLElement, t: string) {
   t.split(/(https?:\/\/[^\s<>"]+[^\s<>".,;:!?)\]'])/).forEach((p, i) => el.append(i % 2 ? h("a", { href: p, target: "_blank", rel: "noopener noreferrer" }, p) : p));
 }
 
