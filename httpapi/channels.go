@@ -87,9 +87,9 @@ func (s *Server) channelRoutes() []route {
 			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
 				return respond(w, http.StatusOK)(s.Channels.Test(r.Context(), actor(r), id))
 			})},
-		{Method: "GET", Path: "/api/v1/channels/{id}/webhook", Summary: "A service's verification of the channel's webhook (Meta's hub.challenge)",
+		{Method: "GET", Path: "/api/v1/channels/{id}/webhook", Errors: []int{401}, Summary: "A service's verification of the channel's webhook (Meta's hub.challenge)",
 			Public: true, Out: WebhookAck{}, Handle: serveWebhook},
-		{Method: "POST", Path: "/api/v1/channels/{id}/webhook", Summary: "A service's call with customers' messages and delivery statuses; answered once they are stored",
+		{Method: "POST", Path: "/api/v1/channels/{id}/webhook", Errors: []int{401}, Summary: "A service's call with customers' messages and delivery statuses; answered once they are stored",
 			Public: true, Out: WebhookAck{}, Handle: serveWebhook},
 		{Method: "GET", Path: "/api/v1/channels/{id}/files/{file}", Summary: "A reply's file, for a service that fetches files by link (signed, expiring)",
 			Public: true, Query: "exp:string sig:string",

@@ -98,7 +98,7 @@ func (s *Server) inboxRoutes() []route {
 			}},
 
 		// Tags.
-		{Method: "GET", Path: "/api/v1/tags", Summary: "Customer tags with their dialog counts under the inbox's filters, most used first",
+		{Method: "GET", Path: "/api/v1/tags", Errors: []int{404}, Summary: "Customer tags with their dialog counts under the inbox's filters, most used first",
 			Out: TagList{}, Query: "project:int assignee:ints:100 bots:bool channel:strings:100 status:string last_from:string pinned:bool",
 			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				q, err := dialogQuery(r)

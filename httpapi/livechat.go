@@ -235,7 +235,7 @@ func (s *Server) liveChatRoutes() []route {
 			})},
 
 		// Dialogs (consultants).
-		{Method: "GET", Path: "/api/v1/dialogs", Summary: "The inbox: the dialogs you may see, filtered and sorted (docs/inbox.md)", Out: livechat.DialogPage{},
+		{Method: "GET", Path: "/api/v1/dialogs", Errors: []int{404}, Summary: "The inbox: the dialogs you may see, filtered and sorted (docs/inbox.md)", Out: livechat.DialogPage{},
 			Query: "project:int assignee:ints:100 bots:bool channel:strings:100 status:string last_from:string tag:ints:100 no_tags:bool pinned:bool " +
 				"unread:bool sort:string cursor:string limit:int",
 			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
@@ -253,11 +253,11 @@ func (s *Server) liveChatRoutes() []route {
 			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
 				return respond(w, http.StatusOK)(s.LiveChat.Connect(r.Context(), actor(r), id))
 			})},
-		{Method: "POST", Path: "/api/v1/dialogs/{id}/disconnect", Summary: "Disconnect from a dialog", Out: livechat.Dialog{},
+		{Method: "POST", Path: "/api/v1/dialogs/{id}/disconnect", Errors: []int{409}, Summary: "Disconnect from a dialog", Out: livechat.Dialog{},
 			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
 				return respond(w, http.StatusOK)(s.LiveChat.Disconnect(r.Context(), actor(r), id))
 			})},
-		{Method: "POST", Path: "/api/v1/dialogs/{id}/transfer", Summary: "Transfer to a level-2 specialist, or the level-2 queue",
+		{Method: "POST", Path: "/api/v1/dialogs/{id}/transfer", Errors: []int{409}, Summary: "Transfer to a level-2 specialist, or the level-2 queue",
 			In: livechat.TransferInput{}, Out: livechat.Dialog{},
 			Handle: withID(func(s *Server, w http.ResponseWriter, r *http.Request, id int64) error {
 				var in livechat.TransferInput
@@ -280,7 +280,7 @@ func (s *Server) liveChatRoutes() []route {
 			})},
 
 		// Cases.
-		{Method: "GET", Path: "/api/v1/cases", Summary: "Cases of the projects you serve", Out: CaseList{},
+		{Method: "GET", Path: "/api/v1/cases", Errors: []int{404}, Summary: "Cases of the projects you serve", Out: CaseList{},
 			Query: "project:int status:string before:int limit:int",
 			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				q, err := listQuery(r)
@@ -317,7 +317,7 @@ func (s *Server) liveChatRoutes() []route {
 			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				return respond(w, http.StatusOK)(s.LiveChat.PublicConfig(r.Context(), r.PathValue("key"), r.Header.Get("Origin")))
 			}},
-		{Method: "POST", Path: "/api/v1/widget/sessions", Summary: "Widget: start or resume a visitor session", Public: true, Widget: true,
+		{Method: "POST", Path: "/api/v1/widget/sessions", Errors: []int{404}, Summary: "Widget: start or resume a visitor session", Public: true, Widget: true,
 			In: livechat.SessionInput{}, Out: livechat.VisitorSession{},
 			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				var in livechat.SessionInput

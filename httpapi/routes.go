@@ -452,7 +452,7 @@ func (s *Server) coreRoutes() []route {
 				writeJSON(w, http.StatusOK, ConversationPage{nonNil(list), next})
 				return nil
 			}},
-		{Method: "POST", Path: "/api/v1/conversations/direct", Summary: "Open (or request) the direct conversation with a user", In: DirectInput{}, Out: messaging.ConversationView{},
+		{Method: "POST", Path: "/api/v1/conversations/direct", Errors: []int{409}, Summary: "Open (or request) the direct conversation with a user", In: DirectInput{}, Out: messaging.ConversationView{},
 			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				var in DirectInput
 				if err := decode(r, &in); err != nil {
