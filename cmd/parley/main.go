@@ -332,6 +332,11 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "parley_websocket_writes_total",
 			Help: "Socket writes on WebSockets; each carries one message of many frames, or a control frame."},
 			func() float64 { return float64(m.gateway.Stats().Writes) }))
+	// The pools' connections (open, in use, the maximum) show a
+	// connection that is never given back: go_sql_*{db_name="read"}.
+	for name, db := range m.store.Pools() {
+		reg.MustRegister(collectors.NewDBStatsCollector(db, name))
+	}
 	api := &httpapi.Server{Accounts: m.Accounts, Messaging: m.Messaging, LiveChat: m.LiveChat, Channels: m.Channels, Webhooks: m.Webhooks, Routing: m.Routing,
 		Reminders: m.reminders, Presence: m.presence, Gateway: m.gateway, Logger: log, Registry: reg,
 		TrustProxy: cfg.TrustProxy, PublicURL: cfg.PublicURL,
