@@ -217,6 +217,10 @@ type soakRun struct {
 // load has ended).
 func (r *runner) startSoak(ctx context.Context) (*soakRun, error) {
 	o := r.opt
+	// The set-up's keep-alive connections would otherwise close during the
+	// run (IdleConnTimeout) and lower the server's files below the
+	// reading they are in.
+	r.api.hc.CloseIdleConnections()
 	before, err := r.settledSample(ctx, nil, time.Now())
 	if err != nil {
 		return nil, fmt.Errorf("soak: reading the server: %w", err)
