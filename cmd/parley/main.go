@@ -227,6 +227,7 @@ type Main struct {
 	mail      *smtp.Server // inbound e-mail (Config.SMTPAddr)
 	debugURL  string
 	stopPrune context.CancelFunc
+	pruned    chan struct{} // closed when prune has returned
 	served    chan error
 	draining  atomic.Bool // /readyz fails: the node is about to stop
 	closeOnce sync.Once
@@ -358,8 +359,11 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		}
 	}
 	pruneCtx, cancel := context.WithCancel(context.Background())
-	m.stopPrune = cancel
-	go m.prune(pruneCtx)
+	m.stopPrune, m.pruned = cancel, make(chan struct{})
+	go func() {
+		defer close(m.pruned)
+		m.prune(pruneCtx)
+	}()
 	return nil
 }
 
@@ -477,6 +481,7 @@ func (m *Main) close() error {
 	}
 	if m.stopPrune != nil {
 		m.stopPrune()
+		<-m.pruned // it writes to the store, which closes below
 	}
 	if m.gateway != nil {
 		m.gateway.Close()
