@@ -479,6 +479,15 @@ func Restore(ctx context.Context, r io.Reader, opt RestoreOptions) (*Manifest, e
 			return nil, err
 		}
 	}
+	// The manifest is the last entry. Reading the archive's end marker
+	// too lets a backup streaming into a pipe finish its last write
+	// instead of blocking on it (or failing with a broken pipe).
+	if _, err := tr.Next(); err != io.EOF {
+		if err == nil {
+			err = errors.New("an entry follows the manifest")
+		}
+		return nil, fmt.Errorf("backup: reading the archive's end: %w", err)
+	}
 	if err := rd.check(m); err != nil {
 		return nil, err
 	}

@@ -199,6 +199,12 @@ type metrics struct {
 	// The store's writes and commits (parley_store_writes_total,
 	// parley_store_commits_total).
 	StoreWrites, Commits float64
+	Goroutines           float64 // go_goroutines
+	FDs                  float64 // process_open_fds
+	// The database pools' connections, summed over the pools
+	// (go_sql_open_connections, go_sql_in_use_connections,
+	// go_sql_max_open_connections); DBMax is 0 on a server without them.
+	DBOpen, DBInUse, DBMax float64
 }
 
 func (m metrics) goBytes() float64 { return m.HeapInuse + m.StackUse }
@@ -228,16 +234,31 @@ func (a *api) metrics(ctx context.Context) (metrics, error) {
 		"parley_websocket_writes_total": &m.Writes,
 		"parley_store_writes_total":     &m.StoreWrites,
 		"parley_store_commits_total":    &m.Commits,
+		"go_goroutines":                 &m.Goroutines,
+		"process_open_fds":              &m.FDs,
+	}
+	// Labelled per pool; summed.
+	sums := map[string]*float64{
+		"go_sql_open_connections":     &m.DBOpen,
+		"go_sql_in_use_connections":   &m.DBInUse,
+		"go_sql_max_open_connections": &m.DBMax,
 	}
 	found := 0
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
 		name, value, ok := strings.Cut(sc.Text(), " ")
-		if p := fields[name]; ok && p != nil {
-			if v, err := strconv.ParseFloat(strings.TrimSpace(value), 64); err == nil {
-				*p = v
-				found++
-			}
+		if !ok {
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+		if err != nil {
+			continue
+		}
+		if p := fields[name]; p != nil {
+			*p = v
+			found++
+		} else if base, _, labelled := strings.Cut(name, "{"); labelled && sums[base] != nil {
+			*sums[base] += v
 		}
 	}
 	if err := sc.Err(); err != nil {

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/parley-chat/parley/internal/leaktest"
 )
 
 // startServer builds the parley command (once per test binary) and starts
@@ -70,10 +72,18 @@ var build struct {
 	err error
 }
 
+// TestMain removes the built server, and fails the tests if a goroutine
+// outlives them.
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if build.exe != "" {
 		os.RemoveAll(filepath.Dir(build.exe))
+	}
+	if code == 0 {
+		if err := leaktest.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			code = 1
+		}
 	}
 	os.Exit(code)
 }

@@ -73,6 +73,19 @@ type Options struct {
 	Managers int
 	Dialogs  int
 
+	// Soak holds the load for Duration with reconnect storms on the way
+	// and judges whether the server's memory, goroutines, open files and
+	// database connections stayed flat (soak.go): every SampleEvery (5s)
+	// the bench reads the server, every StormEvery (30s) it drops
+	// StormFraction (0.1) of the users' sockets, which reconnect.
+	Soak          bool
+	SampleEvery   time.Duration
+	StormEvery    time.Duration
+	StormFraction float64
+	// ServerPID is the server's process when the bench started it: a soak
+	// also reads its /proc.
+	ServerPID int
+
 	// Observer, if set, hears every hello, message and acknowledgement of
 	// the chat mode's users (a test comparing the run with the database).
 	Observer Observer
@@ -124,6 +137,27 @@ func (o *Options) Validate() error {
 		o.Schedule = ScheduleSpread
 	}
 	def(&o.MessageSize, 100)
+	if o.Soak {
+		if o.SampleEvery == 0 {
+			o.SampleEvery = 5 * time.Second
+		}
+		if o.StormEvery == 0 {
+			o.StormEvery = 30 * time.Second
+		}
+		if o.StormFraction == 0 {
+			o.StormFraction = 0.1
+		}
+		switch {
+		case o.SampleEvery < 0 || o.StormEvery < 0:
+			return errors.New("loadgen: soak intervals must be positive")
+		case o.Duration < 10*o.SampleEvery:
+			return fmt.Errorf("loadgen: a soak of %s gives fewer than 10 readings every %s; soak longer or read more often", o.Duration, o.SampleEvery)
+		case o.StormFraction < 0 || o.StormFraction > 1:
+			return errors.New("loadgen: the storm fraction is between 0 and 1")
+		}
+	} else if o.SampleEvery != 0 || o.StormEvery != 0 || o.StormFraction != 0 {
+		return errors.New("loadgen: readings and storms every so often belong to the soak")
+	}
 	if o.Reconnect {
 		def(&o.Missed, 1)
 	}
@@ -201,8 +235,8 @@ func (o *Options) validateVisitors() error {
 		return errors.New("loadgen: between 0 and 1000 managers")
 	case o.Dialogs < 0 || o.Dialogs > 1_000_000:
 		return errors.New("loadgen: between 0 and 1,000,000 seeded dialogs")
-	case o.Idle != 0 || o.IdleUsers != 0 || o.Conversations != 0 || o.Schedule != "" || o.MessageSize != 0 || o.Reconnect:
-		return errors.New("loadgen: idle connections, conversations, schedules, message sizes and the reconnect storm belong to the chat mode, not to the visitor mode")
+	case o.Idle != 0 || o.IdleUsers != 0 || o.Conversations != 0 || o.Schedule != "" || o.MessageSize != 0 || o.Reconnect || o.Soak:
+		return errors.New("loadgen: idle connections, conversations, schedules, message sizes, the reconnect storm and the soak belong to the chat mode, not to the visitor mode")
 	case o.Rate <= 0 || math.IsNaN(o.Rate) || math.IsInf(o.Rate, 0):
 		return errors.New("loadgen: the rate must be positive")
 	case o.Duration < 0 || o.Drain < 0:

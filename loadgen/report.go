@@ -92,6 +92,8 @@ type Report struct {
 	WritesPerDelivery float64 `json:"writes_per_delivery,omitempty"` // every socket write, per message delivered to another member
 
 	Server string `json:"server,omitempty"` // how the server was run, when the bench started it
+
+	Soak *SoakReport `json:"soak,omitempty"` // a soak's series and verdict
 }
 
 // finish computes the report's totals once every goroutine has ended.
@@ -219,6 +221,9 @@ func (rep *Report) Print(w io.Writer) {
 	if rep.StormConnections > 0 {
 		p("storm", "%d sockets caught up in %.2f s: each p50 %.1f ms  p99 %.1f ms  max %.1f ms; %d missed messages received, %d missing; server %.2f ms CPU per connection",
 			rep.StormConnections, rep.StormS, rep.StormP50Ms, rep.StormP99Ms, rep.StormMaxMs, rep.StormMissed, rep.StormMissing, rep.StormServerCPUMsPerConn)
+	}
+	if rep.Soak != nil {
+		defer rep.Soak.Print(w)
 	}
 	if !rep.MetricsAvailable {
 		p("memory", "unknown (the server's /metrics could not be read)")

@@ -191,8 +191,21 @@ func (r *runner) run(ctx context.Context) (*Report, error) {
 		}
 	}
 
+	var soak *soakRun
+	if o.Soak {
+		var err error
+		if soak, err = r.startSoak(ctx); err != nil {
+			return nil, err
+		}
+	}
 	if err := r.sendPhase(ctx, rep); err != nil {
+		if soak != nil {
+			soak.abort()
+		}
 		return nil, err
+	}
+	if soak != nil {
+		rep.Soak = soak.finish(ctx)
 	}
 	if o.Reconnect {
 		if err := r.storm(ctx, rep); err != nil {

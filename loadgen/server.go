@@ -143,6 +143,9 @@ func (s *Server) readLog(r io.Reader, found chan<- string) {
 	io.Copy(io.Discard, r)
 }
 
+// PID is the server's process id.
+func (s *Server) PID() int { return s.cmd.Process.Pid }
+
 // Log returns the server's last log lines.
 func (s *Server) Log() string {
 	s.mu.Lock()

@@ -41,11 +41,13 @@ func TestNoDeadlocksOnPostgres(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		svc := messaging.New(s, bus, nil, presence.New(s, bus, log),
+		pres := presence.New(s, bus, log)
+		svc := messaging.New(s, bus, nil, pres,
 			messaging.Config{SendRate: 1e9, SendBurst: 1e9, DeliveryFlush: 10 * time.Millisecond, Logger: log})
 		ns = append(ns, node{s, svc})
 		t.Cleanup(func() {
 			svc.Close()
+			pres.Close()
 			s.Close()
 			bus.Close()
 		})

@@ -45,7 +45,9 @@ func BenchmarkSend(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer s.Close()
-			svc := messaging.New(s, bus, nil, presence.New(s, bus, log), messaging.Config{SendRate: 1e9, SendBurst: 1e9, Logger: log})
+			pres := presence.New(s, bus, log)
+			defer pres.Close()
+			svc := messaging.New(s, bus, nil, pres, messaging.Config{SendRate: 1e9, SendBurst: 1e9, Logger: log})
 			defer svc.Close()
 			users, convs := benchChats(b, s, 1000, 10)
 

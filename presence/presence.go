@@ -62,6 +62,12 @@ type Tracker struct {
 	gen       int64                     // this node's snapshot generation
 	newPeer   bool                      // a node came: send it a snapshot
 
+	// announcing counts the announcements receive sends on goroutines of
+	// their own; closing (under mu) stops new ones, and Close waits for
+	// the rest, so none writes to a store that has closed.
+	announcing sync.WaitGroup
+	closing    bool
+
 	kick      chan struct{}
 	closeOnce sync.Once
 	unsub     func()
@@ -148,11 +154,13 @@ func (t *Tracker) close() {
 	<-t.done
 	t.unsub()
 	t.mu.Lock()
+	t.closing = true
 	for id := range t.users {
 		t.dirty[id] = struct{}{}
 	}
 	clear(t.users)
 	t.mu.Unlock()
+	t.announcing.Wait()
 	t.flush(context.Background(), true)
 }
 
@@ -418,8 +426,10 @@ func (t *Tracker) receive(events []parley.Event) {
 			changed = append(changed, id)
 		}
 	}
-	if len(changed) > 0 {
+	if len(changed) > 0 && !t.closing {
+		t.announcing.Add(1)
 		go func() {
+			defer t.announcing.Done()
 			ctx := context.Background()
 			t.send(ctx, t.announcements(ctx, changed))
 		}()

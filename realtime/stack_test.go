@@ -37,6 +37,7 @@ type stack struct {
 	accounts *accounts.Service
 	msgs     *messaging.Service
 	rem      *reminders.Service
+	pres     *presence.Tracker
 	gw       *realtime.Gateway
 	srv      *httptest.Server
 	closed   bool
@@ -57,6 +58,7 @@ func newStack(t testing.TB, dir string, cfg realtime.Config) *stack {
 		t.Fatal(err)
 	}
 	pres := presence.New(s.store, s.bus, log)
+	s.pres = pres
 	s.accounts = accounts.New(s.store, accounts.Options{Argon2: accounts.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1},
 		Logger: log, LoginRate: rate.Inf})
 	s.msgs = messaging.New(s.store, s.bus, blobs, pres, messaging.Config{SendRate: rate.Inf, Logger: log})
@@ -82,6 +84,7 @@ func (s *stack) close() {
 	s.srv.Close()
 	s.msgs.Close()
 	s.rem.Close()
+	s.pres.Close()
 	s.bus.Close()
 	s.store.Close()
 }

@@ -480,6 +480,7 @@ func openBench(b *testing.B, db string) *bench {
 		b.Cleanup(func() { x.pg.Close() })
 	}
 	x.pres = presence.New(x.store, x.bus, x.log)
+	b.Cleanup(x.pres.Close)
 	x.msgs = messaging.New(x.store, x.bus, nil, x.pres, messaging.Config{Logger: x.log})
 	b.Cleanup(x.msgs.Close)
 	if x.chat, err = livechat.New(ctx, x.store, x.bus, nil, x.msgs, x.pres, livechat.Config{Logger: x.log}); err != nil {

@@ -52,6 +52,7 @@ func newEnv(tb testing.TB, s *sqlstore.Store) *env {
 	e.clock.at.Store(time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC).UnixMilli())
 	tb.Cleanup(func() { e.bus.Close() })
 	e.pres = presence.New(s, e.bus, log)
+	tb.Cleanup(e.pres.Close)
 	e.msgs = messaging.New(s, e.bus, nil, e.pres, messaging.Config{Now: e.clock.Now, Logger: log})
 	tb.Cleanup(e.msgs.Close)
 	var err error

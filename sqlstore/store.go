@@ -336,6 +336,15 @@ func (s *Store) close() error {
 	return err
 }
 
+// Pools returns the store's connection pools by name, for their metrics:
+// "read" and "write" on SQLite, one "main" pool on PostgreSQL.
+func (s *Store) Pools() map[string]*sql.DB {
+	if s.wdb == s.rdb {
+		return map[string]*sql.DB{"main": s.rdb}
+	}
+	return map[string]*sql.DB{"read": s.rdb, "write": s.wdb}
+}
+
 // Dialect names the database behind the store: "sqlite" or "postgres".
 func (s *Store) Dialect() string { return s.dialect.name() }
 

@@ -32,6 +32,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var asJSON bool
 	var sqliteSync, database, debugAddr string
 	var seed int
+	var soak time.Duration
 	var copt loadgen.ChannelOptions
 	fs := flag.NewFlagSet("parley bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -51,6 +52,10 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&opt.MessageSize, "message-size", 0, "bytes of text per message (default 100)")
 	fs.BoolVar(&opt.Reconnect, "reconnect", false, "end with a reconnect storm: every socket drops, messages are sent meanwhile, every socket reconnects at once from its cursor")
 	fs.IntVar(&opt.Missed, "missed", 0, "with --reconnect: messages sent to each conversation while the sockets are away (default 1)")
+	fs.DurationVar(&soak, "soak", 0, "soak for this long: steady load at --rate with reconnect storms, reading the server's memory, goroutines, open files and database connections, then judging whether they stayed flat (exit status 1 if not)")
+	fs.DurationVar(&opt.SampleEvery, "sample-every", 0, "soak: read the server this often (default 5s)")
+	fs.DurationVar(&opt.StormEvery, "storm-every", 0, "soak: drop a share of the users' sockets this often; they reconnect from their cursors (default 30s)")
+	fs.Float64Var(&opt.StormFraction, "storm-fraction", 0, "soak: the share of the users' sockets each storm drops (default 0.1)")
 	fs.IntVar(&opt.Visitors, "visitors", 0, "visitor mode: website visitors, each in a live chat dialog with the consultants")
 	fs.IntVar(&opt.Consultants, "consultants", 0, "visitor mode: consultants who connect to the dialogs and answer (default 10)")
 	fs.IntVar(&opt.Managers, "managers", 0, "visitor mode: managers (chat settings right) who keep the inbox list open without connecting to dialogs; measures each visitor message to every manager's list (channel mode: the supervisors whose inboxes get every customer message, default 10)")
@@ -76,6 +81,12 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
 	opt.Progress = stderr
+	if soak != 0 {
+		if opt.Duration != 0 || soak < 0 {
+			return fmt.Errorf("--soak is the duration of the soak (positive); leave out --duration")
+		}
+		opt.Soak, opt.Duration = true, soak
+	}
 	channels := copt.Customers != 0
 	if channels {
 		// The channel mode shares the server, load and set-up flags; the
@@ -84,7 +95,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fs.Visit(func(f *flag.Flag) {
 			switch f.Name {
 			case "users", "group-size", "conversations", "schedule", "message-size", "reconnect", "missed",
-				"visitors", "consultants", "dialogs", "idle", "seed":
+				"visitors", "consultants", "dialogs", "idle", "seed", "soak", "sample-every", "storm-every", "storm-fraction":
 				other = append(other, "--"+f.Name)
 			}
 		})
@@ -174,6 +185,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("starting the server: %w", err)
 		}
 		opt.URL, copt.URL = srv.URL, srv.URL
+		opt.ServerPID = srv.PID()
 	}
 
 	var rep interface {
@@ -241,6 +253,9 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if errs, lost := rep.Failures(); errs > 0 || lost > 0 {
 		return fmt.Errorf("bench: %d errors, %d messages lost", errs, lost)
+	}
+	if cr, ok := rep.(*loadgen.Report); ok && cr.Soak != nil && !cr.Soak.Flat {
+		return fmt.Errorf("bench: the soak's readings did not stay flat (see the verdict)")
 	}
 	return nil
 }

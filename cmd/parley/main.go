@@ -229,6 +229,7 @@ type Main struct {
 	mail      *smtp.Server // inbound e-mail (Config.SMTPAddr)
 	debugURL  string
 	stopPrune context.CancelFunc
+	pruned    chan struct{} // closed when prune has returned
 	served    chan error
 	draining  atomic.Bool // /readyz fails: the node is about to stop
 	closeOnce sync.Once
@@ -338,6 +339,11 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "parley_websocket_writes_total",
 			Help: "Socket writes on WebSockets; each carries one message of many frames, or a control frame."},
 			func() float64 { return float64(m.gateway.Stats().Writes) }))
+	// The pools' connections (open, in use, the maximum) show a
+	// connection that is never given back: go_sql_*{db_name="read"}.
+	for name, db := range m.store.Pools() {
+		reg.MustRegister(collectors.NewDBStatsCollector(db, name))
+	}
 	api := &httpapi.Server{Accounts: m.Accounts, Messaging: m.Messaging, LiveChat: m.LiveChat, Channels: m.Channels, Webhooks: m.Webhooks, Routing: m.Routing,
 		Reminders: m.reminders, Presence: m.presence, Gateway: m.gateway, Logger: log, Registry: reg,
 		TrustProxy: cfg.TrustProxy, PublicURL: cfg.PublicURL, UploadTempDir: filepath.Join(cfg.DataDir, "tmp"),
@@ -359,8 +365,11 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		}
 	}
 	pruneCtx, cancel := context.WithCancel(context.Background())
-	m.stopPrune = cancel
-	go m.prune(pruneCtx)
+	m.stopPrune, m.pruned = cancel, make(chan struct{})
+	go func() {
+		defer close(m.pruned)
+		m.prune(pruneCtx)
+	}()
 	return nil
 }
 
@@ -478,6 +487,7 @@ func (m *Main) close() error {
 	}
 	if m.stopPrune != nil {
 		m.stopPrune()
+		<-m.pruned // it writes to the store, which closes below
 	}
 	if m.gateway != nil {
 		m.gateway.Close()
