@@ -17,6 +17,7 @@ import (
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/httpapi"
+	"github.com/parley-chat/parley/internal/leaktest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/openapi.golden.json from the server")
@@ -248,10 +249,17 @@ type openAPIDoc struct {
 }
 
 // TestMain runs the tests, then fails if any answer they got has a status
-// the OpenAPI document does not list for its operation: the document's
-// error answers are kept true by everything the tests do.
+// the OpenAPI document does not list for its operation (the document's
+// error answers are kept true by everything the tests do), or if a
+// goroutine outlived them (leaktest).
 func TestMain(m *testing.M) {
 	code := m.Run()
+	if code == 0 {
+		if err := leaktest.Find(); err != nil {
+			fmt.Fprintf(os.Stderr, "FAIL: goroutines outlived the tests: %v\n", err)
+			code = 1
+		}
+	}
 	golden, err := os.ReadFile(goldenOpenAPI)
 	var doc openAPIDoc
 	if err == nil {
