@@ -34,9 +34,9 @@ type Options struct {
 
 // Service implements the account rules.
 type Service struct {
-	store  parley.Store
-	opt    Options
-	log    *slog.Logger
+	store    parley.Store
+	opt      Options
+	log      *slog.Logger
 	throttle throttle
 	// dummyHash is checked when an e-mail is unknown, so a login takes as
 	// long whether or not the account exists.
