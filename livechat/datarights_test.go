@@ -30,9 +30,11 @@ func TestEraseRules(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		msgs := messaging.New(s, bus, blobs, presence.New(s, bus, log), messaging.Config{Logger: log})
+		pres := presence.New(s, bus, log)
+		defer pres.Close()
+		msgs := messaging.New(s, bus, blobs, pres, messaging.Config{Logger: log})
 		defer msgs.Close()
-		lc, err := livechat.New(ctx, s, bus, blobs, msgs, presence.New(s, bus, log), livechat.Config{Logger: log})
+		lc, err := livechat.New(ctx, s, bus, blobs, msgs, pres, livechat.Config{Logger: log})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -45,9 +45,11 @@ func BenchmarkInboxList(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer s.Close()
-			msgs := messaging.New(s, bus, nil, presence.New(s, bus, log), messaging.Config{Logger: log})
+			pres := presence.New(s, bus, log)
+			defer pres.Close()
+			msgs := messaging.New(s, bus, nil, pres, messaging.Config{Logger: log})
 			defer msgs.Close()
-			lc, err := livechat.New(ctx, s, bus, nil, msgs, presence.New(s, bus, log), livechat.Config{Logger: log})
+			lc, err := livechat.New(ctx, s, bus, nil, msgs, pres, livechat.Config{Logger: log})
 			if err != nil {
 				b.Fatal(err)
 			}
