@@ -306,6 +306,8 @@ type Tx interface {
 	SetRecoveryCodes(ctx context.Context, userID int64, hashes []string) error
 	// UseRecoveryCode removes a recovery code; false if there was none.
 	UseRecoveryCode(ctx context.Context, userID int64, hash string) (bool, error)
+	// AddKnownDevice records a device token of the user's, keeping the
+	// newest few per user.
 	AddKnownDevice(ctx context.Context, tokenHash string, userID int64) error
 
 	CreateGroup(ctx context.Context, g *Group) error

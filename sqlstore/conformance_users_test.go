@@ -582,3 +582,39 @@ func TestUsersWithRight(t *testing.T) {
 		}
 	})
 }
+
+// A user keeps their newest device tokens, the one just added always
+// among them.
+func TestKnownDevices(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, s *sqlstore.Store) {
+		ctx := t.Context()
+		u := &parley.User{Email: "dev@x.test", Name: "Dev", Role: parley.RoleMember, Active: true}
+		other := &parley.User{Email: "other@x.test", Name: "Other", Role: parley.RoleMember, Active: true}
+		mustWrite(t, s, func(tx parley.Tx) error {
+			must(t, tx.CreateUser(ctx, u, "h"))
+			must(t, tx.CreateUser(ctx, other, "h"))
+			return tx.AddKnownDevice(ctx, "other-device", other.ID)
+		})
+		for i := range 30 {
+			hash := fmt.Sprintf("device-%02d", i)
+			mustWrite(t, s, func(tx parley.Tx) error { return tx.AddKnownDevice(ctx, hash, u.ID) })
+			if id, err := s.KnownDevice(ctx, hash); err != nil || id != u.ID {
+				t.Fatalf("the device just added: %d, %v", id, err)
+			}
+		}
+		kept := 0
+		for i := range 30 {
+			if _, err := s.KnownDevice(ctx, fmt.Sprintf("device-%02d", i)); err == nil {
+				kept++
+			} else if parley.ErrorCode(err) != parley.ENOTFOUND {
+				t.Fatal(err)
+			}
+		}
+		if kept != 20 {
+			t.Errorf("kept %d device tokens, want 20", kept)
+		}
+		if id, err := s.KnownDevice(ctx, "other-device"); err != nil || id != other.ID {
+			t.Errorf("another user's device: %d, %v", id, err)
+		}
+	})
+}

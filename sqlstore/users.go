@@ -272,9 +272,20 @@ func (q *q) changedOne(res sql.Result, err error) (bool, error) {
 	return n == 1, err
 }
 
+// knownDevicesKept is how many device tokens a user keeps: a client that
+// never sends its token back (a script signing in each run) would
+// otherwise add one a sign-in.
+const knownDevicesKept = 20
+
 func (q *q) AddKnownDevice(ctx context.Context, tokenHash string, userID int64) error {
-	_, err := q.exec(ctx, "INSERT INTO known_devices (token_hash, user_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-		tokenHash, userID, parley.Millis(parley.Now()))
+	if _, err := q.exec(ctx, "INSERT INTO known_devices (token_hash, user_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+		tokenHash, userID, parley.Millis(parley.Now())); err != nil {
+		return err
+	}
+	// The new one and the newest others stay.
+	_, err := q.exec(ctx, `DELETE FROM known_devices WHERE user_id = $1 AND token_hash <> $2 AND token_hash NOT IN
+		(SELECT token_hash FROM known_devices WHERE user_id = $1 AND token_hash <> $2 ORDER BY created_at DESC, token_hash LIMIT $3)`,
+		userID, tokenHash, knownDevicesKept-1)
 	return err
 }
 
