@@ -82,7 +82,9 @@ export function QueuePage(props: { id?: number }) {
   }, [allowed]);
   // /queue alone shows the first project.
   useEffect(() => {
-    if (!props.id && projects?.length) navigate(`/queue/${projects[0].id}`, true);
+    // Only while still on /queue itself: a project picked meanwhile (the
+    // effect runs after the render that showed the picker) is kept.
+    if (!props.id && projects?.length && /^\/queue\/?$/.test(location.pathname)) navigate(`/queue/${projects[0].id}`, true);
   }, [props.id, projects]);
   const back = () => navigate("/inbox" + (inbox.list.key ? "?" + inbox.list.key : ""));
   const project = projects?.find((p) => p.id === props.id);
