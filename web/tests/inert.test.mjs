@@ -16,8 +16,7 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
-import { deflateSync } from "node:zlib";
-import { skipReason, stack, startSite, until, Customer } from "./harness.mjs";
+import { png, skipReason, stack, startSite, until, Customer } from "./harness.mjs";
 
 const skip = skipReason();
 if (skip) console.log("# inert browser tests skipped: " + skip);
@@ -77,35 +76,7 @@ const T = {
 T.long = T.long.slice(0, 10_000);
 
 // A 64×48 PNG, so an image gets a preview (its name is the preview's alt text).
-const PNG = (() => {
-  const crcTable = Array.from({ length: 256 }, (_, n) => {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    return c >>> 0;
-  });
-  const crc = (b) => {
-    let c = 0xffffffff;
-    for (const x of b) c = crcTable[(c ^ x) & 0xff] ^ (c >>> 8);
-    return (c ^ 0xffffffff) >>> 0;
-  };
-  const chunk = (type, data) => {
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(data.length);
-    const td = Buffer.concat([Buffer.from(type), data]);
-    const c = Buffer.alloc(4);
-    c.writeUInt32BE(crc(td));
-    return Buffer.concat([len, td, c]);
-  };
-  const [w, h] = [64, 48];
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(w, 0);
-  ihdr.writeUInt32BE(h, 4);
-  ihdr[8] = 8;
-  ihdr[9] = 2; // 8-bit RGB
-  const raw = Buffer.alloc((w * 3 + 1) * h);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) raw.set([x * 4, y * 5, 200], y * (w * 3 + 1) + 1 + x * 3);
-  return Buffer.concat([Buffer.from("89504e470d0a1a0a", "hex"), chunk("IHDR", ihdr), chunk("IDAT", deflateSync(raw)), chunk("IEND", Buffer.alloc(0))]);
-})();
+const PNG = png(64, 48);
 
 describe("untrusted content is inert", { skip: skip || false, timeout: 600_000 }, () => {
   /** @type {Awaited<ReturnType<typeof stack>>} */

@@ -12,9 +12,8 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import http from "node:http";
 import path from "node:path";
-import zlib from "node:zlib";
 import { after, before, describe, test } from "node:test";
-import { Customer, distDir, skipReason, stack } from "./harness.mjs";
+import { Customer, distDir, png, skipReason, stack } from "./harness.mjs";
 
 const skip = skipReason();
 if (skip) console.log("# live chat browser tests skipped: " + skip);
@@ -32,44 +31,6 @@ const alertOf = (p) => p.evaluate(() => document.body.dataset.visitorAlert || "o
 const ringsOf = (p) => p.evaluate(() => window.__parley?.alert?.rings || 0);
 const composer = (p) => p.getByRole("textbox", { name: "Message" });
 const waitAlert = (p, state) => p.waitForFunction((s) => (document.body.dataset.visitorAlert || "off") === s, state, { timeout: 20_000 });
-
-/** png makes a real PNG (w×h, a gradient) so the server makes a thumbnail of it. */
-function png(w, h) {
-  const raw = Buffer.alloc((w * 3 + 1) * h);
-  for (let y = 0; y < h; y++) {
-    raw[y * (w * 3 + 1)] = 0;
-    for (let x = 0; x < w; x++) {
-      const o = y * (w * 3 + 1) + 1 + x * 3;
-      raw[o] = Math.round((x / w) * 255);
-      raw[o + 1] = 120;
-      raw[o + 2] = Math.round((y / h) * 255);
-    }
-  }
-  const crcTable = Array.from({ length: 256 }, (_, n) => {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    return c >>> 0;
-  });
-  const crc = (buf) => {
-    let c = 0xffffffff;
-    for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
-    return (c ^ 0xffffffff) >>> 0;
-  };
-  const chunk = (type, data) => {
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(data.length);
-    const td = Buffer.concat([Buffer.from(type), data]);
-    const c = Buffer.alloc(4);
-    c.writeUInt32BE(crc(td));
-    return Buffer.concat([len, td, c]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(w, 0);
-  ihdr.writeUInt32BE(h, 4);
-  ihdr[8] = 8;
-  ihdr[9] = 2;
-  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk("IHDR", ihdr), chunk("IDAT", zlib.deflateSync(raw)), chunk("IEND", Buffer.alloc(0))]);
-}
 
 /** startHost serves the website that embeds the widget, on its own port (another origin than Parley). */
 function startHost(html) {
