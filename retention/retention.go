@@ -12,8 +12,6 @@ package retention
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"log/slog"
 	"slices"
 	"sync"
@@ -54,9 +52,7 @@ type Service struct {
 // New returns the service; Start runs it.
 func New(store parley.Store, bus parley.Bus, chat *livechat.Service, cfg Config) *Service {
 	if cfg.Node == "" {
-		b := make([]byte, 8)
-		rand.Read(b)
-		cfg.Node = hex.EncodeToString(b)
+		cfg.Node = leases.NodeID()
 	}
 	if cfg.Interval <= 0 {
 		cfg.Interval = time.Hour

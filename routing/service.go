@@ -15,8 +15,6 @@ package routing
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"log/slog"
 	"slices"
@@ -67,9 +65,7 @@ type Service struct {
 // New returns the service; Start runs its dispatchers.
 func New(store parley.Store, bus parley.Bus, chat *livechat.Service, presence Presence, cfg Config) *Service {
 	if cfg.Node == "" {
-		b := make([]byte, 8)
-		rand.Read(b)
-		cfg.Node = hex.EncodeToString(b)
+		cfg.Node = leases.NodeID()
 	}
 	if cfg.Sweep <= 0 {
 		cfg.Sweep = 30 * time.Second

@@ -9,6 +9,8 @@ package leases
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"log/slog"
 	"sync"
 	"time"
@@ -228,4 +230,12 @@ func Grace(ctx context.Context, grace time.Duration) (context.Context, context.C
 	g, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	stop := context.AfterFunc(ctx, func() { time.AfterFunc(grace, cancel) })
 	return g, func() { stop(); cancel() }
+}
+
+// NodeID names this process as a lease holder when the configuration
+// gives no name: random, so two processes never share one.
+func NodeID() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
 }
