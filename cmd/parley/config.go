@@ -48,6 +48,11 @@ type Config struct {
 	// SMTPAddr receives e-mail for the e-mail channels set to receive by
 	// SMTP (PARLEY_SMTP_ADDR, e.g. :25 behind the domain's MX); empty: off.
 	SMTPAddr string
+	// SMTPURL is the submission server Parley sends its own mail through
+	// (PARLEY_SMTP_URL: invitations, password resets, missed messages),
+	// from MailFrom (PARLEY_MAIL_FROM); empty: no such mail.
+	SMTPURL  string
+	MailFrom string
 
 	// PasswordCost is the argon2id memory in KiB (PARLEY_PASSWORD_MEMORY);
 	// lowered only by tests and benchmarks.
@@ -132,6 +137,8 @@ func (c *Config) bind(fs *flag.FlagSet) {
 	str(&c.LogFormat, "log-format", "PARLEY_LOG_FORMAT", "text or json")
 	str(&c.DebugAddr, "debug-addr", "PARLEY_DEBUG_ADDR", "address for Go's profiler, /debug/pprof/ (default: off; keep it on loopback)")
 	str(&c.SMTPAddr, "smtp-addr", "PARLEY_SMTP_ADDR", "address to receive e-mail for e-mail channels set to SMTP, e.g. :25 (default: off)")
+	str(&c.SMTPURL, "smtp-url", "PARLEY_SMTP_URL", "submission server for Parley's own mail (invitations, password resets, missed messages): smtps://user:password@host:465 (default: off)")
+	str(&c.MailFrom, "mail-from", "PARLEY_MAIL_FROM", "sender of Parley's own mail, e.g. \"Parley <noreply@example.com>\"")
 	integer(&c.PasswordMemoryKiB, "password-memory", "PARLEY_PASSWORD_MEMORY", "argon2id memory in KiB (default 19456)")
 	c.maxFileSize = &maxFile
 }

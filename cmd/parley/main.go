@@ -227,6 +227,9 @@ type Main struct {
 	ln        net.Listener
 	debug     *http.Server // the profiler (Config.DebugAddr)
 	mail      *smtp.Server // inbound e-mail (Config.SMTPAddr)
+	// Mailer sends Parley's own mail (Config.SMTPURL); nil when none is
+	// configured.
+	Mailer    parley.Mailer
 	debugURL  string
 	stopPrune context.CancelFunc
 	pruned    chan struct{} // closed when prune has returned
@@ -287,6 +290,13 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	blobs, err := m.openBlobs()
 	if err != nil {
 		return err
+	}
+	if cfg.SMTPURL != "" {
+		ml, err := email.NewMailer(cfg.SMTPURL, cfg.MailFrom)
+		if err != nil {
+			return fmt.Errorf("smtp-url: %w", err)
+		}
+		m.Mailer = ml
 	}
 	m.presence = presence.New(m.store, m.bus, log)
 	m.Accounts = accounts.New(m.store, accounts.Options{Argon2: argon2(cfg), Logger: log,
