@@ -87,6 +87,16 @@ type Reader interface {
 	// key leaves v unchanged and is not an error.
 	Setting(ctx context.Context, key string, v any) error
 
+	// UserPhone is the user's phone number for staff SMS ("" when none).
+	UserPhone(ctx context.Context, userID int64) (string, error)
+	// StaffSMSByExternalID finds a staff SMS by the provider's id.
+	StaffSMSByExternalID(ctx context.Context, channelID int64, externalID string) (*StaffSMS, error)
+	// StaffSMSTo lists the SMS sent to recipientID (by senderID only, when
+	// it is not 0), newest first.
+	StaffSMSTo(ctx context.Context, recipientID, senderID int64, limit int) ([]*StaffSMS, error)
+	// CountStaffSMS counts the SMS senderID sent since a time.
+	CountStaffSMS(ctx context.Context, senderID int64, since time.Time) (int, error)
+
 	ConversationByID(ctx context.Context, id int64) (*Conversation, error)
 	ConversationByKey(ctx context.Context, key string) (*Conversation, error)
 	// Conversations lists the conversations userID is a member of, newest
@@ -317,6 +327,12 @@ type Tx interface {
 	RemoveFriend(ctx context.Context, userID, friendID int64) error
 
 	PutSetting(ctx context.Context, key string, v any) error
+
+	// SetUserPhone stores a user's phone number ("" removes it).
+	SetUserPhone(ctx context.Context, userID int64, phone string) error
+	CreateStaffSMS(ctx context.Context, m *StaffSMS) error
+	// UpdateStaffSMS stores a staff SMS's external id, status and error.
+	UpdateStaffSMS(ctx context.Context, m *StaffSMS) error
 
 	CreateConversation(ctx context.Context, c *Conversation) error // ECONFLICT on a taken key
 	UpdateConversation(ctx context.Context, c *Conversation) error

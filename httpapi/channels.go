@@ -3,6 +3,7 @@ package httpapi
 import (
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/parley-chat/parley"
@@ -123,19 +124,7 @@ func serveWebhook(s *Server, w http.ResponseWriter, r *http.Request) error {
 	if len(body) > maxWebhookBody {
 		return parley.Errorf(parley.ETOOLARGE, "the body is larger than %d bytes", maxWebhookBody)
 	}
-	u := *r.URL
-	if s.PublicURL != "" {
-		pu, err := u.Parse(strings.TrimRight(s.PublicURL, "/") + r.URL.RequestURI())
-		if err == nil {
-			u = *pu
-		}
-	} else {
-		u.Host = r.Host
-		u.Scheme = "http"
-		if r.TLS != nil || (s.TrustProxy && r.Header.Get("X-Forwarded-Proto") == "https") {
-			u.Scheme = "https"
-		}
-	}
+	u := s.calledURL(r)
 	resp, err := s.Channels.Webhook(r.Context(), id, &channel.Request{Method: r.Method, URL: &u, Header: r.Header, Body: body})
 	if err != nil {
 		return err
@@ -155,4 +144,23 @@ func serveWebhook(s *Server, w http.ResponseWriter, r *http.Request) error {
 	w.WriteHeader(status)
 	_, err = w.Write(resp.Body)
 	return err
+}
+
+// calledURL is the URL a service called, as it spelled it: signatures
+// (Twilio's) cover it.
+func (s *Server) calledURL(r *http.Request) url.URL {
+	u := *r.URL
+	if s.PublicURL != "" {
+		pu, err := u.Parse(strings.TrimRight(s.PublicURL, "/") + r.URL.RequestURI())
+		if err == nil {
+			u = *pu
+		}
+	} else {
+		u.Host = r.Host
+		u.Scheme = "http"
+		if r.TLS != nil || (s.TrustProxy && r.Header.Get("X-Forwarded-Proto") == "https") {
+			u.Scheme = "https"
+		}
+	}
+	return u
 }

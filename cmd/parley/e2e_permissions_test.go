@@ -298,6 +298,14 @@ var permTable = []permEntry{
 	{key: "POST /api/v1/channels/{id}/webhook", kind: "channel", grid: serviceOnly, body: map[string]any{"type": "message"}},
 	// A file link without a valid signature is no file.
 	{key: "GET /api/v1/channels/{id}/files/{file}", kind: "channel", grid: "NNN NNN NNN NNN NNN NNN NNN"},
+	// Staff SMS (httpapi/sms.go). Sending is not set up in this world:
+	// those whose role may send get 409, members are refused first.
+	{key: "GET /api/v1/sms/settings", grid: managers},
+	{key: "PUT /api/v1/sms/settings", grid: managers, body: map[string]any{"channel_id": 0}},
+	{key: "GET /api/v1/users/{id}/sms", kind: "user", grid: "AAA AAA AAA AAA AAA UUU UUU"},
+	{key: "PUT /api/v1/users/{id}/phone", kind: "user", grid: "AAA AFF AFF AFF FFF UUU UUU", body: map[string]any{"phone": "+15550001234"}},
+	{key: "POST /api/v1/users/{id}/sms", kind: "user", grid: "AAA AAA AAA FFF AAA UUU UUU", body: map[string]any{"text": "hello"}},
+	{key: "POST /api/v1/sms/status/{id}", kind: "channel", grid: serviceOnly, body: map[string]any{"MessageSid": "SM1"}},
 
 	// Webhooks and bots.
 	{key: "GET /api/v1/webhooks", grid: managers},

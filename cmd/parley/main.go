@@ -57,6 +57,7 @@ import (
 	"github.com/parley-chat/parley/retention"
 	"github.com/parley-chat/parley/routing"
 	"github.com/parley-chat/parley/sqlstore"
+	"github.com/parley-chat/parley/staffsms"
 	"github.com/parley-chat/parley/web"
 	"github.com/parley-chat/parley/webhooks"
 	_ "time/tzdata" // time zones for history period filters on any machine
@@ -220,6 +221,7 @@ type Main struct {
 	Webhooks  *webhooks.Service
 	Routing   *routing.Service
 	Retention *retention.Service
+	SMS       *staffsms.Service
 	reminders *reminders.Service
 	gateway   *realtime.Gateway
 	presence  *presence.Tracker
@@ -313,6 +315,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := m.Channels.Start(ctx); err != nil {
 		return err
 	}
+	m.SMS = staffsms.New(m.store, sms.New(nil), staffsms.Config{PublicURL: cfg.PublicURL, Now: cfg.Now, Logger: log})
 	m.Webhooks = webhooks.New(m.store, m.bus, m.Accounts, webhooks.Config{Now: cfg.Now, Logger: log})
 	if err := m.Webhooks.Start(); err != nil {
 		return err
@@ -354,7 +357,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	for name, db := range m.store.Pools() {
 		reg.MustRegister(collectors.NewDBStatsCollector(db, name))
 	}
-	api := &httpapi.Server{Accounts: m.Accounts, Messaging: m.Messaging, LiveChat: m.LiveChat, Channels: m.Channels, Webhooks: m.Webhooks, Routing: m.Routing,
+	api := &httpapi.Server{Accounts: m.Accounts, Messaging: m.Messaging, LiveChat: m.LiveChat, Channels: m.Channels, Webhooks: m.Webhooks, Routing: m.Routing, SMS: m.SMS,
 		Reminders: m.reminders, Presence: m.presence, Gateway: m.gateway, Logger: log, Registry: reg,
 		TrustProxy: cfg.TrustProxy, PublicURL: cfg.PublicURL, UploadTempDir: filepath.Join(cfg.DataDir, "tmp"),
 		SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), Ready: m.ready, Web: web.Handler()}
