@@ -18,11 +18,12 @@
 //   /admin/audit          the audit log (administrators)
 //   /cases, /cases/{id}   cases made from chats; ?status=open|closed|all
 //   /queue, /queue/{id}   the distribution's queue of a project (supervisors)
+//   /people, /people/org  My friends; the organisation's contact tree
 
 import { Sig } from "./sig";
 
 export interface Route {
-  name: "home" | "conv" | "settings" | "admin" | "dialog" | "cases" | "inbox" | "queue";
+  name: "home" | "conv" | "settings" | "admin" | "dialog" | "cases" | "inbox" | "queue" | "people";
   convId?: number;
   /** dialog: its conversation id; cases: the open case; admin projects, queue: the project; admin webhooks: the webhook. */
   id?: number;
@@ -45,6 +46,8 @@ export function parse(path: string, search: string): Route {
     return { name: "conv", convId: Number(m[1]), messageId: mid, snooze: q.get("snooze") === "1" };
   }
   if (/^\/settings\/?$/.test(path)) return { name: "settings" };
+  m = path.match(/^\/people(\/org)?\/?$/);
+  if (m) return { name: "people", tab: m[1] ? "org" : "friends" };
   m = path.match(/^\/d\/(\d+)\/?$/);
   if (m) return { name: "dialog", id: Number(m[1]) };
   m = path.match(/^\/inbox(?:\/(\d+))?\/?$/);

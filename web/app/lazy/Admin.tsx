@@ -16,6 +16,8 @@ import { lazy } from "../ui/lazy";
 import { UserPicker } from "../ui/People";
 import { debounce, sentence } from "../util";
 
+const SMSSettingsCard = lazy(() => import("./SMS").then((m) => m.SMSSettingsCard));
+
 const ROLES: [Role, string][] = [
   ["member", "Member"],
   ["agent", "Agent"],
@@ -107,6 +109,7 @@ function ChatTab() {
   return (
     <>
       <ChatCard />
+      <SMSSettingsCard />
       {me?.role === "admin" ? <SignInRules /> : null}
     </>
   );

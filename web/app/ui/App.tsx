@@ -22,6 +22,7 @@ import { Sidebar } from "./Sidebar";
 const AdminPage = lazy(() => import("../lazy/Admin").then((m) => m.AdminPage));
 const CasesPage = lazy(() => import("../lazy/Cases").then((m) => m.CasesPage));
 const QueuePage = lazy(() => import("../lazy/Queue").then((m) => m.QueuePage));
+const PeoplePage = lazy(() => import("../lazy/Contacts").then((m) => m.PeoplePage));
 const ForcedSetup = lazy(() => import("../lazy/Security").then((m) => m.ForcedSetup));
 
 export function App() {
@@ -67,6 +68,9 @@ function Main() {
       break;
     case "queue":
       pane = <QueuePage id={r.id} />;
+      break;
+    case "people":
+      pane = <PeoplePage tab={r.tab === "org" ? "org" : "friends"} />;
       break;
     case "inbox":
       pane = r.id ? (

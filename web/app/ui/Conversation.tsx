@@ -21,6 +21,7 @@ import { VirtualList, type VirtualListHandle } from "./VirtualList";
 import { UserPicker } from "./People";
 
 const ReminderDialog = lazy(() => import("../lazy/Reminder").then((m) => m.ReminderDialog));
+const SMSWindow = lazy(() => import("../lazy/SMS").then((m) => m.SMSWindow));
 const SnoozeDialog = lazy(() => import("../lazy/Reminder").then((m) => m.SnoozeDialog));
 
 const PERIODS: [string, string][] = [
@@ -73,6 +74,7 @@ function Chat(props: { c: Conversation; messageId?: number; snooze?: boolean }) 
   const [searchOpen, setSearchOpen] = useState(false);
   const [dragging, setDragging] = useState(false);
   const [adding, setAdding] = useState<"" | "interlocutors" | "members" | "rename">("");
+  const [smsTo, setSmsTo] = useState(0);
   const [reminderFor, setReminderFor] = useState<Message | null>(null);
   const [snoozeFor, setSnoozeFor] = useState<number>(props.snooze && props.messageId ? props.messageId : 0);
   const composer = useRef<ComposerHandle>(null);
@@ -128,6 +130,7 @@ function Chat(props: { c: Conversation; messageId?: number; snooze?: boolean }) 
     ...PERIODS.map(([v, l]) => ({ label: "Show: " + l.toLowerCase(), checked: h.period === v, onSelect: () => store.setPeriod(h, v) })),
   ];
   if (c.kind === "direct" && c.state === "allowed") convMenu.push({ label: "Add interlocutors…", onSelect: () => setAdding("interlocutors") });
+  if (c.kind === "direct" && other) convMenu.push({ label: "Send SMS…", onSelect: () => setSmsTo(other.user_id) });
   if (c.kind === "group") {
     convMenu.push({ label: "Members", onSelect: () => setPanel("members") });
     convMenu.push({ label: "Add members…", onSelect: () => setAdding("members") });
@@ -281,6 +284,7 @@ function Chat(props: { c: Conversation; messageId?: number; snooze?: boolean }) 
           onAddInterlocutors={() => setAdding("interlocutors")}
         />
       ) : null}
+      {smsTo ? <SMSWindow userId={smsTo} onClose={() => setSmsTo(0)} /> : null}
       {panel === "members" ? <MembersPanel c={c} onClose={() => setPanel("")} onUser={openUser} onAdd={() => setAdding("members")} /> : null}
       {adding === "interlocutors" ? (
         <UserPicker

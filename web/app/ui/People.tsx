@@ -1,10 +1,14 @@
 // Finding people: the "New message" window (a direct conversation with
 // someone found by name or e-mail) and the picker used for multi-chats,
-// "Add interlocutors" and adding members.
+// "Add interlocutors" and adding members; the friend star shown beside a
+// person wherever one is found.
 
 import type { ComponentChildren } from "preact";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import * as api from "../api";
+import * as people from "../people";
+import "../people.css";
+import { use } from "../sig";
 import * as store from "../store";
 import type { User } from "../types";
 import { debounce } from "../util";
@@ -216,5 +220,32 @@ export function UserPicker(props: {
         ) : null}
       </div>
     </Modal>
+  );
+}
+
+/** FriendStar adds the user to "My friends" or takes them off it. */
+export function FriendStar(props: { user: User; labelled?: boolean }) {
+  const list = use(people.friends);
+  useEffect(() => {
+    people.loadFriends().catch(() => {});
+  }, []);
+  const u = props.user;
+  if (u.id === store.me.value?.id || !list) return null;
+  const on = people.isFriend(u.id);
+  const label = on ? `Remove ${u.name} from your friends` : `Add ${u.name} to your friends`;
+  return (
+    <button
+      class={(props.labelled ? "btn small" : "icon-btn small") + " friend-star" + (on ? " on" : "")}
+      aria-pressed={on}
+      aria-label={props.labelled ? undefined : label}
+      title={label}
+      onClick={(e) => {
+        e.stopPropagation();
+        (on ? people.removeFriend(u) : people.addFriend(u)).catch(store.fail);
+      }}
+    >
+      <span aria-hidden="true">{on ? "★" : "☆"}</span>
+      {props.labelled ? (on ? " Friend" : " Add to friends") : null}
+    </button>
   );
 }

@@ -13,6 +13,7 @@ import { Avatar, Toggle } from "./common";
 import { Back } from "./icons";
 import { lazy } from "./lazy";
 
+const PhoneCard = lazy(() => import("../lazy/SMS").then((m) => m.PhoneCard));
 const SecuritySection = lazy(() => import("../lazy/Security").then((m) => m.SecuritySection));
 
 export function SettingsPage() {
@@ -73,6 +74,7 @@ export function SettingsPage() {
           </button>
         </section>
         <Profile me={me} />
+        <PhoneCard />
         <SecuritySection />
         <section class="card">
           <h2>Session</h2>

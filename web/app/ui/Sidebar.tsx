@@ -17,7 +17,7 @@ import { Avatar, Menu, useMenu } from "./common";
 import { Gear, Help, Plus, Search, Users } from "./icons";
 import { DialogRow } from "./DialogRow";
 import { SideTabs } from "./Inbox";
-import { NewMessage, UserPicker } from "./People";
+import { FriendStar, NewMessage, UserPicker } from "./People";
 import { VirtualList, type VirtualListHandle } from "./VirtualList";
 
 type Item =
@@ -163,6 +163,7 @@ export function Sidebar() {
 
   const userMenu = [
     ...(assistance ? [{ label: "Assistance", onSelect: () => store.openAssistance().catch(store.fail) }] : []),
+    { label: "People", onSelect: () => navigate("/people") },
     { label: "Settings", onSelect: () => navigate("/settings") },
     ...(specialist || store.canManageChat(me) ? [{ label: "Cases", onSelect: () => navigate("/cases") }] : []),
     ...(store.canAdminister(me) ? [{ label: "Administration", onSelect: () => navigate("/admin") }] : []),
@@ -216,6 +217,9 @@ export function Sidebar() {
           </button>
         ) : null}
         <AvailabilityButton />
+        <button class={"icon-btn" + (r.name === "people" ? " on" : "")} title="People: my friends and the organisation" aria-label="People" onClick={() => navigate("/people")}>
+          <Users />
+        </button>
         <button class="icon-btn" title="Settings" aria-label="Settings" onClick={() => navigate("/settings")}>
           <Gear />
         </button>
@@ -299,7 +303,7 @@ export function Sidebar() {
               return <DialogRow id={it.id} row={i} active={it.id === activeDialog} href={`/d/${it.id}`} />;
             case "user":
               return (
-                <div role="listitem">
+                <div role="listitem" class="user-hit">
                   <button class="conv-row" data-row={i} onClick={() => store.openDirect(it.user.id).catch(store.fail)}>
                     <Avatar id={it.user.id} name={it.user.name} photo={it.user.photo_file_id} size={36} presence={it.user.presence} />
                     <span class="conv-main">
@@ -307,6 +311,7 @@ export function Sidebar() {
                       <span class="conv-sub">{it.user.email}</span>
                     </span>
                   </button>
+                  <FriendStar user={it.user} />
                 </div>
               );
             case "msg": {

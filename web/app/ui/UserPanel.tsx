@@ -10,6 +10,10 @@ import type { Conversation, User } from "../types";
 import { copyText } from "../util";
 import { Avatar, Spinner } from "./common";
 import { Close } from "./icons";
+import { lazy } from "./lazy";
+import { FriendStar } from "./People";
+
+const PhoneFacts = lazy(() => import("../lazy/SMS").then((m) => m.PhoneFacts));
 
 const ROLE: Record<string, string> = { admin: "Administrator", supervisor: "Chat administrator", agent: "Agent", member: "Member" };
 
@@ -91,6 +95,7 @@ export function UserPanel(props: { userId: number; conv: Conversation; onClose: 
                 Write
               </button>
             ) : null}
+            <FriendStar user={u} labelled />
           </div>
           <h3 class="user-name">{u.name}</h3>
           <dl class="facts">
@@ -108,6 +113,7 @@ export function UserPanel(props: { userId: number; conv: Conversation; onClose: 
             <dt>Groups</dt>
             <dd>{u.groups?.length ? u.groups.map((g) => <span class="chip static" key={g.id}>{g.name}</span>) : "None"}</dd>
           </dl>
+          <PhoneFacts userId={u.id} />
         </div>
       )}
     </aside>

@@ -1,0 +1,449 @@
+// Staff SMS (seed 001's "Send SMS"): a user's phone number (their own in
+// Settings; anyone's for administrators, in the user panel), the "Send SMS"
+// window with a character and segment counter and the history of texts
+// with their live status (queued → sent → delivered, or failed with the
+// reason), and the organisation's SMS settings (Administration → Chat).
+
+import { useEffect, useRef, useState } from "preact/hooks";
+import * as api from "../api";
+import { use } from "../sig";
+import * as store from "../store";
+import type { Channel, Frame, Role, User } from "../types";
+import { Modal, Spinner } from "../ui/common";
+
+export interface StaffSMS {
+  id: number;
+  sender_id: number;
+  recipient_id: number;
+  to: string;
+  text: string;
+  segments: number;
+  channel_id: number;
+  external_id?: string;
+  status: "queued" | "sent" | "delivered" | "failed";
+  error?: string;
+  created_at: string;
+  updated_at: string;
+}
+
+interface Info {
+  phone: string;
+  can_edit: boolean;
+  can_send: boolean;
+  why?: string;
+  messages: StaffSMS[];
+}
+
+const MAX = 1600;
+const GSM = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+const GSM_EXT = "\f^{}\\[~]|€";
+
+/** count is what the counter shows: UTF-16 units (Twilio's limit) and SMS segments, as channel/sms.Segments counts them. */
+export function count(text: string): { units: number; segments: number; unicode: boolean } {
+  let septets = 0;
+  let gsm = true;
+  for (const ch of text) {
+    if (GSM.includes(ch)) septets++;
+    else if (GSM_EXT.includes(ch)) septets += 2;
+    else gsm = false;
+  }
+  const units = text.length;
+  if (!text) return { units, segments: 0, unicode: false };
+  const [n, one, part] = gsm ? [septets, 160, 153] : [units, 70, 67];
+  return { units, segments: n <= one ? 1 : Math.ceil(n / part), unicode: !gsm };
+}
+
+const STATUS: Record<StaffSMS["status"], string> = { queued: "Queued", sent: "Sent", delivered: "Delivered", failed: "Failed" };
+
+/** useLive keeps a list of texts up to date from the sms.updated events. */
+function useLive(setList: (fn: (l: StaffSMS[]) => StaffSMS[]) => void, recipient: number) {
+  useEffect(() => {
+    const hook = (f: Frame) => {
+      if (f.type !== "sms.updated") return;
+      const m = f.data as StaffSMS;
+      if (m.recipient_id !== recipient) return;
+      setList((l) => (l.some((x) => x.id === m.id) ? l.map((x) => (x.id === m.id && x.updated_at <= m.updated_at ? m : x)) : [m, ...l]));
+    };
+    store.eventHooks.add(hook);
+    return () => {
+      store.eventHooks.delete(hook);
+    };
+  }, [recipient]);
+}
+
+function StatusBadge(props: { m: StaffSMS }) {
+  return (
+    <span class={"sms-status " + props.m.status} role="status" aria-label={"Status: " + STATUS[props.m.status] + (props.m.error ? ": " + props.m.error : "")}>
+      {STATUS[props.m.status]}
+      {props.m.status === "failed" && props.m.error ? <span class="sms-reason">: {props.m.error}</span> : null}
+    </span>
+  );
+}
+
+export function SMSWindow(props: { userId: number; onClose: () => void }) {
+  const [info, setInfo] = useState<Info | null>(null);
+  const [user, setUser] = useState<User | null>(null);
+  const [list, setList] = useState<StaffSMS[]>([]);
+  const [text, setText] = useState("");
+  const [err, setErr] = useState("");
+  const [busy, setBusy] = useState(false);
+  const area = useRef<HTMLTextAreaElement>(null);
+  useLive(setList, props.userId);
+  useEffect(() => {
+    Promise.all([api.get<Info>(`/users/${props.userId}/sms`), api.get<User>(`/users/${props.userId}`)]).then(
+      ([i, u]) => {
+        setInfo(i);
+        setList(i.messages);
+        setUser(u);
+        requestAnimationFrame(() => area.current?.focus());
+      },
+      (e) => setErr((e as Error).message),
+    );
+  }, [props.userId]);
+  const c = count(text.trim());
+  const over = c.units > MAX;
+  const send = async () => {
+    if (!text.trim() || over || busy) return;
+    setBusy(true);
+    setErr("");
+    try {
+      const m = await api.post<StaffSMS>(`/users/${props.userId}/sms`, { text });
+      setList((l) => [m, ...l.filter((x) => x.id !== m.id)]);
+      setText("");
+    } catch (e) {
+      setErr((e as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const name = user?.name || "this user";
+  return (
+    <Modal
+      title={"Send SMS to " + (user?.name || "…")}
+      onClose={props.onClose}
+      class="sms-window"
+      footer={
+        <>
+          <button class="btn" onClick={props.onClose}>
+            Close
+          </button>
+          <button class="btn primary" onClick={send} disabled={!info?.can_send || busy || !text.trim() || over}>
+            {busy ? "Sending…" : "Send SMS"}
+          </button>
+        </>
+      }
+    >
+      {!info ? (
+        err ? (
+          <p class="form-error" role="alert">
+            {err}
+          </p>
+        ) : (
+          <Spinner />
+        )
+      ) : (
+        <>
+          <p class="sms-to">
+            To: <strong>{info.phone || "no phone number"}</strong>
+          </p>
+          {!info.can_send ? (
+            <p class="form-error" role="alert">
+              {info.why || `You cannot send an SMS to ${name}.`}
+            </p>
+          ) : (
+            <>
+              <label class="field">
+                <span>Text</span>
+                <textarea
+                  ref={area}
+                  class={"input sms-text" + (over ? " over" : "")}
+                  rows={4}
+                  value={text}
+                  aria-describedby="sms-count"
+                  onInput={(e) => setText((e.currentTarget as HTMLTextAreaElement).value)}
+                  onKeyDown={(e) => {
+                    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+                      e.preventDefault();
+                      send();
+                    }
+                  }}
+                />
+              </label>
+              <p id="sms-count" class={"sms-count" + (over ? " over" : "")} aria-live="polite">
+                {c.units} / {MAX} characters · {c.segments} SMS{c.segments === 1 ? "" : " segments"}
+                {c.unicode ? " (Unicode: 70 characters per SMS)" : ""} · Ctrl+Enter sends
+              </p>
+            </>
+          )}
+          {err ? (
+            <p class="form-error" role="alert">
+              {err}
+            </p>
+          ) : null}
+          <h3 class="sms-history-title">{list.length ? "Sent" : "No SMS sent yet"}</h3>
+          <ul class="sms-history" aria-label="SMS sent">
+            {list.map((m) => (
+              <li key={m.id}>
+                <div class="sms-line">
+                  <span class="sms-when">
+                    {new Date(m.created_at).toLocaleString([], { dateStyle: "medium", timeStyle: "short" })}
+                    {m.sender_id !== store.me.value?.id ? " · by " + store.personName(m.sender_id) : ""}
+                  </span>
+                  <StatusBadge m={m} />
+                </div>
+                <p class="sms-body">{m.text}</p>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+    </Modal>
+  );
+}
+
+/** PhoneFacts: a user's phone number in their panel, with Edit (themselves, administrators) and Send SMS. */
+export function PhoneFacts(props: { userId: number }) {
+  const [info, setInfo] = useState<Info | null>(null);
+  const [editing, setEditing] = useState(false);
+  const [open, setOpen] = useState(false);
+  const load = () => api.get<Info>(`/users/${props.userId}/sms`).then(setInfo, () => setInfo(null));
+  useEffect(() => {
+    setEditing(false);
+    load();
+  }, [props.userId]);
+  if (!info) return null;
+  return (
+    <div class="phone-facts">
+      <div class="phone-line">
+        <span class="phone-label">Phone</span>
+        {editing ? (
+          <PhoneEditor
+            userId={props.userId}
+            phone={info.phone}
+            onDone={(p) => {
+              setEditing(false);
+              if (p !== undefined) load();
+            }}
+          />
+        ) : (
+          <>
+            <span class="phone-value">{info.phone ? <a href={"tel:" + info.phone}>{info.phone}</a> : <span class="muted">None</span>}</span>
+            {info.can_edit ? (
+              <button class="btn small" onClick={() => setEditing(true)}>
+                {info.phone ? "Edit" : "Add"}
+              </button>
+            ) : null}
+          </>
+        )}
+      </div>
+      {info.can_send || info.phone ? (
+        <button class="btn small" onClick={() => setOpen(true)} title={info.can_send ? "Send a text message to this phone" : info.why}>
+          Send SMS
+        </button>
+      ) : null}
+      {open ? (
+        <SMSWindow
+          userId={props.userId}
+          onClose={() => {
+            setOpen(false);
+            load();
+          }}
+        />
+      ) : null}
+    </div>
+  );
+}
+
+/** PhoneEditor changes a phone number; onDone gets the saved number, or undefined when cancelled. */
+export function PhoneEditor(props: { userId: number; phone: string; onDone: (phone?: string) => void }) {
+  const [v, setV] = useState(props.phone);
+  const [err, setErr] = useState("");
+  const [busy, setBusy] = useState(false);
+  const save = async () => {
+    setBusy(true);
+    setErr("");
+    try {
+      const r = await api.put<{ phone: string }>(`/users/${props.userId}/phone`, { phone: v });
+      props.onDone(r.phone);
+    } catch (e) {
+      setErr((e as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form
+      class="phone-editor"
+      onSubmit={(e) => {
+        e.preventDefault();
+        save();
+      }}
+    >
+      <input
+        class="input"
+        type="tel"
+        inputMode="tel"
+        autoComplete="tel"
+        placeholder="+44 20 7946 0958"
+        aria-label="Phone number, in international form"
+        aria-invalid={!!err}
+        value={v}
+        autoFocus
+        onInput={(e) => setV((e.currentTarget as HTMLInputElement).value)}
+        onKeyDown={(e) => e.key === "Escape" && (e.stopPropagation(), props.onDone())}
+      />
+      <button class="btn small primary" disabled={busy}>
+        Save
+      </button>
+      <button type="button" class="btn small" onClick={() => props.onDone()}>
+        Cancel
+      </button>
+      {err ? (
+        <p class="form-error" role="alert">
+          {err}
+        </p>
+      ) : null}
+    </form>
+  );
+}
+
+/** PhoneCard: your own phone number, in Settings. */
+export function PhoneCard() {
+  const me = use(store.me)!;
+  const [phone, setPhone] = useState<string | null>(null);
+  const [editing, setEditing] = useState(false);
+  useEffect(() => {
+    api.get<Info>(`/users/${me.id}/sms`).then((i) => setPhone(i.phone), () => setPhone(""));
+  }, [me.id]);
+  return (
+    <section class="card" aria-labelledby="phone-title">
+      <h2 id="phone-title">Phone</h2>
+      <p class="muted">Colleagues can send you an SMS (Send SMS in a chat or your information panel). International form: + and the country code.</p>
+      {phone === null ? (
+        <Spinner />
+      ) : editing ? (
+        <PhoneEditor
+          userId={me.id}
+          phone={phone}
+          onDone={(p) => {
+            setEditing(false);
+            if (p !== undefined) setPhone(p);
+          }}
+        />
+      ) : (
+        <div class="phone-line">
+          <span class="phone-value">{phone || <span class="muted">No phone number</span>}</span>
+          <button class="btn small" onClick={() => setEditing(true)}>
+            {phone ? "Change" : "Add a phone number"}
+          </button>
+        </div>
+      )}
+    </section>
+  );
+}
+
+interface Settings {
+  channel_id: number;
+  roles: Role[];
+  per_hour: number;
+}
+
+const ROLES: [Role, string][] = [
+  ["admin", "Administrators"],
+  ["supervisor", "Chat administrators"],
+  ["agent", "Agents"],
+  ["member", "Members"],
+];
+
+/** SMSSettingsCard picks the SMS channel staff texts go out through, who may send, and the hourly limit. */
+export function SMSSettingsCard() {
+  const [s, setS] = useState<Settings | null>(null);
+  const [channels, setChannels] = useState<Channel[]>([]);
+  const [err, setErr] = useState("");
+  const [saved, setSaved] = useState(false);
+  useEffect(() => {
+    Promise.all([api.get<Settings>("/sms/settings"), api.get<{ channels: Channel[] }>("/channels")]).then(
+      ([st, ch]) => {
+        setS(st);
+        setChannels((ch.channels || []).filter((c) => c.kind === "sms"));
+      },
+      (e) => setErr((e as Error).message),
+    );
+  }, []);
+  const save = async (next: Settings) => {
+    setS(next);
+    setErr("");
+    setSaved(false);
+    try {
+      setS(await api.put<Settings>("/sms/settings", next));
+      setSaved(true);
+    } catch (e) {
+      setErr((e as Error).message);
+    }
+  };
+  return (
+    <section class="card" aria-labelledby="sms-settings-title">
+      <h2 id="sms-settings-title">Staff SMS</h2>
+      <p class="muted">"Send SMS" texts colleagues' phones through one of the organisation's SMS channels (Twilio or a compatible service).</p>
+      {!s ? (
+        err ? (
+          <p class="form-error">{err}</p>
+        ) : (
+          <Spinner />
+        )
+      ) : (
+        <>
+          <label class="field">
+            <span>Send through</span>
+            <select value={s.channel_id} onChange={(e) => save({ ...s, channel_id: Number((e.currentTarget as HTMLSelectElement).value) })}>
+              <option value={0}>Off: nobody can send SMS</option>
+              {channels.map((c) => (
+                <option key={c.id} value={c.id}>
+                  {c.name}
+                  {c.settings?.from ? ` (${c.settings.from})` : ""}
+                </option>
+              ))}
+            </select>
+          </label>
+          {!channels.length ? <p class="muted">No SMS channel is connected yet: connect one in a chat project's Channels first.</p> : null}
+          <fieldset class="field sms-roles">
+            <legend>Who may send</legend>
+            {ROLES.map(([r, label]) => (
+              <label key={r} class="check">
+                <input
+                  type="checkbox"
+                  checked={s.roles.includes(r)}
+                  onChange={(e) => {
+                    const on = (e.currentTarget as HTMLInputElement).checked;
+                    const roles = on ? [...s.roles, r] : s.roles.filter((x) => x !== r);
+                    if (roles.length) save({ ...s, roles });
+                  }}
+                />{" "}
+                {label}
+              </label>
+            ))}
+          </fieldset>
+          <label class="field">
+            <span>At most per person and hour</span>
+            <input
+              type="number"
+              min={1}
+              max={10000}
+              value={s.per_hour}
+              onChange={(e) => save({ ...s, per_hour: Number((e.currentTarget as HTMLInputElement).value) || 0 })}
+            />
+          </label>
+          {err ? (
+            <p class="form-error" role="alert">
+              {err}
+            </p>
+          ) : saved ? (
+            <p class="muted" role="status">
+              Saved.
+            </p>
+          ) : null}
+        </>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,53 @@
+// "My friends" (seed 001): the signed-in user's personal list, shared by
+// the People page, the contact tree and the user panel. Loaded on first
+// use; adding and removing update it at once.
+
+import * as api from "./api";
+import { Sig } from "./sig";
+import * as store from "./store";
+import type { Presence, User } from "./types";
+
+/** friends is the list (null until loaded). */
+export const friends = new Sig<User[] | null>(null);
+let loading: Promise<void> | null = null;
+
+export function loadFriends(force = false): Promise<void> {
+  if (!loading || force)
+    loading = api.get<{ users: User[] }>("/friends").then(
+      (r) => {
+        friends.value = r.users;
+      },
+      (e) => {
+        loading = null;
+        throw e;
+      },
+    );
+  return loading;
+}
+
+export function isFriend(id: number): boolean {
+  return !!friends.value?.some((u) => u.id === id);
+}
+
+export async function addFriend(u: User) {
+  await api.put(`/friends/${u.id}`);
+  if (!isFriend(u.id)) friends.value = [...(friends.value || []), u].sort((a, b) => a.name.localeCompare(b.name));
+  store.toast(`${u.name} is in your friends`);
+}
+
+export async function removeFriend(u: User) {
+  await api.del(`/friends/${u.id}`);
+  friends.value = (friends.value || []).filter((f) => f.id !== u.id);
+  store.toast(`${u.name} was removed from your friends`);
+}
+
+/** presence is the live presence when the app hears it, else what the directory said. */
+export function presence(u: User): Presence {
+  return store.presence.get(u.id) || u.presence || "offline";
+}
+
+// A new sign-in starts from the server's list again.
+store.loadHooks.push(() => {
+  loading = null;
+  friends.value = null;
+});
