@@ -288,7 +288,7 @@ function OrgTree(props: { query: string }) {
       const key = "g" + g.id;
       const isOpen = q ? true : !!open[g.id];
       const members = membersOf(g).filter((u) => self || matches(u, q));
-      out.push({ t: "group", key, g, depth, open: isOpen, count: q ? members.length : g.member_ids.length, parent });
+      out.push({ t: "group", key, g, depth, open: isOpen, count: q ? Math.floor(hits.get(g.id) || 0) : g.member_ids.length, parent });
       if (!isOpen) return;
       for (const c of children.get(g.id) || []) walk(c, depth + 1, key, self);
       for (const u of members) out.push({ t: "user", key: key + "u" + u.id, u, depth: depth + 1, parent: key });

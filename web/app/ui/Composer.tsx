@@ -18,6 +18,7 @@ import { Clip, Close, Mic, Send, Smile, Stop, Zap } from "./icons";
 import { lazy } from "./lazy";
 
 const EmojiPicker = lazy(() => import("../lazy/Emoji").then((m) => m.EmojiPicker));
+const ScanDialog = lazy(() => import("../lazy/Scan").then((m) => m.ScanDialog));
 const QuickReplies = lazy(() => import("../lazy/InboxTools").then((m) => m.QuickReplies));
 
 /** Messages in customer dialogs are at most 2,000 characters (seed 003), whatever the server allows in team chat. */
@@ -72,6 +73,7 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
   const [quote, setQuote] = useState<Message | null>(null);
   const [editing, setEditing] = useState<Message | null>(null);
   const [files, setFiles] = useState<Attachment[]>([]);
+  const [scan, setScan] = useState(false);
   const [emoji, setEmoji] = useState(false);
   const [qr, setQr] = useState<{ create?: string } | null>(null);
   const [rec, setRec] = useState<{ started: number; stop: (send: boolean) => void } | null>(null);
@@ -490,6 +492,22 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
             <button class="icon-btn" aria-label="Attach files" title="Attach files" onClick={() => fileInput.current?.click()}>
               <Clip />
             </button>
+          ) : null}
+          {!whisper ? (
+            <button class="icon-btn" aria-label="Scan a document" title="Scan a document with the camera" onClick={() => setScan(true)} onMouseEnter={ScanDialog.preload}>
+              <svg width="20" height="20" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" aria-hidden="true">
+                <path d="M4 8V5a1 1 0 0 1 1-1h3M16 4h3a1 1 0 0 1 1 1v3M20 16v3a1 1 0 0 1-1 1h-3M8 20H5a1 1 0 0 1-1-1v-3M3 12h18" />
+              </svg>
+            </button>
+          ) : null}
+          {scan ? (
+            <ScanDialog
+              onClose={() => setScan(false)}
+              onDone={(f: File) => {
+                setScan(false);
+                addFiles([f]);
+              }}
+            />
           ) : null}
           <input
             ref={fileInput}
