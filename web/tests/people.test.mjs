@@ -278,7 +278,7 @@ describe("people, SMS and scanning", { skip: skip || false, timeout: 300_000 }, 
     await win.getByRole("button", { name: "Send SMS" }).click();
     await until(() => twilio.sent.length === 2);
     await twilio.report(twilio.sent[1], "undelivered", "30003");
-    await win.locator(".sms-history li", { hasText: "Second try" }).getByText(/Failed: unreachable/).waitFor();
+    await win.locator(".sms-history li", { hasText: "Second try" }).getByText(/Not delivered: unreachable/).waitFor();
     await s.shot(alice, "people-08-sms-failed");
     await win.getByRole("button", { name: "Close" }).first().click();
 

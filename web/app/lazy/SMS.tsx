@@ -75,7 +75,6 @@ function StatusBadge(props: { m: StaffSMS }) {
   return (
     <span class={"sms-status " + props.m.status} role="status" aria-label={"Status: " + STATUS[props.m.status] + (props.m.error ? ": " + props.m.error : "")}>
       {STATUS[props.m.status]}
-      {props.m.status === "failed" && props.m.error ? <span class="sms-reason">: {props.m.error}</span> : null}
     </span>
   );
 }
@@ -192,6 +191,7 @@ export function SMSWindow(props: { userId: number; onClose: () => void }) {
                   <StatusBadge m={m} />
                 </div>
                 <p class="sms-body">{m.text}</p>
+                {m.status === "failed" && m.error ? <p class="sms-reason">Not delivered: {m.error}</p> : null}
               </li>
             ))}
           </ul>

@@ -108,6 +108,7 @@ export function ScanDialog(props: { onDone: (file: File) => void; onClose: () =>
   const [pages, setPages] = useState<Page[]>([]);
   const [format, setFormat] = useState<"pdf" | "image">("pdf");
   const [busy, setBusy] = useState(false);
+  const [source, setSource] = useState<"camera" | "file">("camera");
   const video = useRef<HTMLVideoElement>(null);
   const stream = useRef<MediaStream | null>(null);
   const picker = useRef<HTMLInputElement>(null);
@@ -163,7 +164,9 @@ export function ScanDialog(props: { onDone: (file: File) => void; onClose: () =>
 
   useEffect(() => () => pages.forEach((p) => URL.revokeObjectURL(p.url)), []);
 
-  const useStill = (c: HTMLCanvasElement) => {
+  const useStill = (c: HTMLCanvasElement, from: "camera" | "file") => {
+    setError("");
+    setSource(from);
     setStill(c);
     setStillURL(c.toDataURL("image/jpeg", 0.9));
     setRect({ x0: 0.06, y0: 0.06, x1: 0.94, y1: 0.94 });
@@ -177,7 +180,7 @@ export function ScanDialog(props: { onDone: (file: File) => void; onClose: () =>
     c.width = v.videoWidth;
     c.height = v.videoHeight;
     c.getContext("2d")!.drawImage(v, 0, 0);
-    useStill(c);
+    useStill(c, "camera");
   };
 
   const chosen = async (f: File | undefined) => {
@@ -190,7 +193,7 @@ export function ScanDialog(props: { onDone: (file: File) => void; onClose: () =>
       c.getContext("2d")!.drawImage(bmp, 0, 0);
       bmp.close();
       stop();
-      useStill(c);
+      useStill(c, "file");
     } catch {
       setError("That file is not a picture this browser can read. Choose a JPEG or PNG photo.");
     }
@@ -352,9 +355,15 @@ export function ScanDialog(props: { onDone: (file: File) => void; onClose: () =>
             and white, more contrast)
           </label>
           <div class="scan-actions">
-            <button class="btn" onClick={() => setStep("camera")}>
-              Retake
-            </button>
+            {source === "file" ? (
+              <button class="btn" onClick={() => picker.current?.click()}>
+                Choose another photo
+              </button>
+            ) : (
+              <button class="btn" onClick={() => setStep("camera")}>
+                Retake
+              </button>
+            )}
             <button class="btn primary" onClick={keep} disabled={busy}>
               Use this page
             </button>
