@@ -354,9 +354,15 @@ func (s *Service) Send(ctx context.Context, actor *parley.User, userID int64, in
 func reason(err error) string {
 	var ce *channel.Error
 	if errors.As(err, &ce) && ce.Temporary {
-		return ce.Error() + " (try again later)"
+		return forStaff(ce.Error()) + " (try again later)"
 	}
-	return err.Error()
+	return forStaff(err.Error())
+}
+
+// forStaff puts the channel's words, written about a dialog's customer,
+// about the colleague texted.
+func forStaff(s string) string {
+	return strings.NewReplacer("the customer's", "the recipient's", "the customer", "the recipient").Replace(s)
 }
 
 func utf16Len(s string) int {
@@ -418,7 +424,7 @@ func (s *Service) Report(ctx context.Context, channelID int64, r *channel.Reques
 		if cur.Status == parley.SMSDelivered || cur.Status == parley.SMSFailed || rank[st.Status] <= rank[cur.Status] {
 			return nil
 		}
-		cur.Status, cur.Error, cur.UpdatedAt = st.Status, st.Error, s.now()
+		cur.Status, cur.Error, cur.UpdatedAt = st.Status, forStaff(st.Error), s.now()
 		if err := tx.UpdateStaffSMS(ctx, cur); err != nil {
 			return err
 		}

@@ -100,7 +100,7 @@ function checkPDF(buf) {
   return { pages, count, images: images.length };
 }
 
-describe("people, SMS and scanning", { skip: skip || false, timeout: 300_000 }, () => {
+describe("people, SMS and scanning", { skip: skip || false, timeout: 600_000 }, () => {
   /** @type {Awaited<ReturnType<typeof stack>>} */
   let s;
   let twilio;
