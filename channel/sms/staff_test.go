@@ -28,7 +28,7 @@ func TestSegments(t *testing.T) {
 	}
 	for _, tt := range tests {
 		if got := sms.Segments(tt.text); got != tt.want {
-			t.Errorf("Segments(%d × %q) = %d, want %d", len([]rune(tt.text)), []rune(tt.text+" ")[0], got, tt.want)
+			t.Errorf("Segments(%d × %q) = %d, want %d", len([]rune(tt.text)), []rune(tt.text + " ")[0], got, tt.want)
 		}
 	}
 }
