@@ -17,9 +17,13 @@ import (
 // who may change them, each refusal of sending, the status callback
 // (live to the sender), the provider's refusal and the hourly limit.
 func TestStaffSMS(t *testing.T) {
+	eachDB(t, func(t *testing.T, opts ...serverOption) { testStaffSMS(t, opts...) })
+}
+
+func testStaffSMS(t *testing.T, opts ...serverOption) {
 	fake := smsfake.New("AC77", "staff-token")
 	t.Cleanup(fake.Close)
-	s := newServer(t, withPublicURL())
+	s := newServer(t, append(opts, withPublicURL())...)
 	lc := newLiveChat(t, s)
 	ch := connectChannel(t, lc, "sms", map[string]string{"base_url": fake.URL(), "account_sid": "AC77", "from": fake.Number},
 		map[string]string{"auth_token": "staff-token"})
