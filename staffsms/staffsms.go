@@ -180,7 +180,7 @@ func (s *Service) Info(ctx context.Context, actor *parley.User, userID int64) (*
 		return nil, err
 	}
 	if err := s.mayText(st, actor, u, in.Phone); err != nil {
-		in.Why = err.Error()
+		in.Why = parley.ErrorMessage(err)
 	} else {
 		in.CanSend = true
 	}

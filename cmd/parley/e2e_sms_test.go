@@ -44,7 +44,7 @@ func testStaffSMS(t *testing.T, opts ...serverOption) {
 	lc.admin.do("PUT", phonePath(other), map[string]any{"phone": "+15550002222"}).want(http.StatusOK)
 	var info staffsms.Info
 	lc.b.do("GET", smsPath(mem), nil).want(http.StatusOK).decode(&info)
-	if info.Phone != "+442079460958" || info.CanEdit || info.CanSend || !strings.Contains(info.Why, "not set up") {
+	if info.Phone != "+442079460958" || info.CanEdit || info.CanSend || !strings.HasPrefix(info.Why, "SMS is not set up") {
 		t.Fatalf("before set-up: %+v", info)
 	}
 
