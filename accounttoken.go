@@ -37,4 +37,5 @@ const (
 	AuditPasswordReset     = "user.password_reset"
 	AuditOIDCSettings      = "oidc.settings_changed"
 	AuditUserCreatedByOIDC = "user.created_oidc"
+	AuditLogExported       = "audit.exported"
 )
