@@ -78,8 +78,12 @@ func New(store parley.Store, opt Options) *Service {
 		throttle: newThrottle(opt.LoginRate, opt.LoginBurst), dummyHash: hashPassword("parley", opt.Argon2)}
 }
 
-// Close waits for the e-mail being sent in the background.
-func (s *Service) Close() { s.mailing.Wait() }
+// Close waits for the e-mail being sent in the background and closes the
+// connections to the sign-in provider.
+func (s *Service) Close() {
+	s.mailing.Wait()
+	s.oidc.close()
+}
 
 // NewUser is the input for creating a user.
 type NewUser struct {

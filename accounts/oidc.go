@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -60,6 +61,20 @@ type oidcCache struct {
 	mu       sync.Mutex
 	issuer   string
 	provider *oidc.Provider
+	once     sync.Once
+	http     *http.Client
+}
+
+// client is the HTTP client that talks to the provider.
+func (c *oidcCache) client() *http.Client {
+	c.once.Do(func() {
+		c.http = &http.Client{Timeout: 15 * time.Second, Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	})
+	return c.http
+}
+
+func (c *oidcCache) close() {
+	c.client().CloseIdleConnections()
 }
 
 func (s *Service) oidcSettings(ctx context.Context) (OIDCSettings, error) {
@@ -172,7 +187,7 @@ func (s *Service) provider(ctx context.Context, issuer string, fresh bool) (*oid
 	}
 	// The key set fetches keys later with this context's client; it must
 	// outlive the request.
-	p, err := oidc.NewProvider(oidc.ClientContext(context.WithoutCancel(ctx), nil), issuer)
+	p, err := oidc.NewProvider(oidc.ClientContext(context.WithoutCancel(ctx), c.client()), issuer)
 	if err != nil {
 		return nil, parley.Errorf(parley.EUNAVAILABLE, "%v", err)
 	}
@@ -199,7 +214,14 @@ func (s *Service) oauth(ctx context.Context, redirectURL string) (*oauth2.Config
 	if err != nil {
 		return nil, nil, o, err
 	}
-	return &oauth2.Config{ClientID: o.ClientID, ClientSecret: o.ClientSecret, Endpoint: p.Endpoint(), RedirectURL: redirectURL,
+	// client_secret_basic unless the provider says otherwise: it is the
+	// specification's default, and guessing would spend the code on a
+	// first attempt.
+	ep := p.Endpoint()
+	if ep.AuthStyle == oauth2.AuthStyleAutoDetect {
+		ep.AuthStyle = oauth2.AuthStyleInHeader
+	}
+	return &oauth2.Config{ClientID: o.ClientID, ClientSecret: o.ClientSecret, Endpoint: ep, RedirectURL: redirectURL,
 		Scopes: []string{oidc.ScopeOpenID, "email", "profile"}}, p, o, nil
 }
 
@@ -247,7 +269,7 @@ func (s *Service) FinishOIDC(ctx context.Context, cb OIDCCallback) (*SignedIn, e
 	if err != nil {
 		return nil, err
 	}
-	xctx, cancel := context.WithTimeout(oidc.ClientContext(ctx, nil), 15*time.Second)
+	xctx, cancel := context.WithTimeout(oidc.ClientContext(ctx, s.oidc.client()), 15*time.Second)
 	defer cancel()
 	tok, err := cfg.Exchange(xctx, cb.Code, oauth2.VerifierOption(verifier))
 	if err != nil {
