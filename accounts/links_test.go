@@ -220,7 +220,7 @@ func TestInvitationWithoutMailer(t *testing.T) {
 	if _, err := e.acc.InviteInfo(ctx, token); err != nil {
 		t.Fatalf("the copied link: %v", err)
 	}
-	if err := e.acc.RequestReset(ctx, accounts.ResetInput{Email: "mel@example.com"}, "127.0.0.1"); code(err) != parley.EUNAVAILABLE {
+	if err := e.acc.RequestReset(ctx, accounts.ResetInput{Email: "mel@example.com"}, "127.0.0.1"); code(err) != parley.ECONFLICT {
 		t.Fatalf("reset without a mailer: %v", err)
 	}
 }

@@ -59,7 +59,7 @@ func (s *Service) ResetAvailable() bool { return s.opt.Mailer != nil && s.opt.Pu
 // person's account. The answer says nothing about whether it does.
 func (s *Service) RequestReset(ctx context.Context, in ResetInput, addr string) error {
 	if !s.ResetAvailable() {
-		return parley.Errorf(parley.EUNAVAILABLE, "password reset by e-mail is not set up on this server; ask an administrator to set a new password")
+		return parley.Errorf(parley.ECONFLICT, "password reset by e-mail is not set up on this server; ask an administrator to set a new password")
 	}
 	email := strings.ToLower(strings.TrimSpace(in.Email))
 	if _, err := normalizeEmail(email); err != nil {
