@@ -288,6 +288,7 @@ describe("accounts by e-mail link and a sign-in provider", { skip: skip || false
     await c.getByRole("link", { name: "Sign in with Company SSO" }).click();
     await c.getByRole("alert").filter({ hasText: "deactivated" }).waitFor();
     assert.ok(!new URL(c.url()).search.includes("sign_in_error"), "the error is taken out of the address");
+    await c.getByRole("link", { name: "Sign in with Company SSO" }).waitFor();
     await s.shot(c, "accounts-08-sso-refused");
     await c.context().close();
 

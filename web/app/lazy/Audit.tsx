@@ -100,7 +100,7 @@ export function AuditTab() {
                   </td>
                   <td data-label="Who">{e.actor_name}</td>
                   <td data-label="Action">{actionName(e.action)}</td>
-                  <td data-label="Target">{e.target_type ? `${e.target_type} #${e.target_id}` : "—"}</td>
+                  <td data-label="Target">{e.target_type ? `${e.target_type}${e.target_id ? ` #${e.target_id}` : ""}` : "—"}</td>
                   <td data-label="Detail" class="small">
                     {detailText(e.detail)}
                   </td>
