@@ -102,6 +102,17 @@ func TestInvitations(t *testing.T) {
 	if _, err := e.acc.Invites(ctx, e.member); code(err) != parley.EFORBIDDEN {
 		t.Fatalf("member lists invitations: %v", err)
 	}
+	// users.manage without being an administrator: no administrators.
+	sup, err := e.acc.CreateUser(ctx, nil, accounts.NewUser{Email: "sue@example.com", Name: "Sue", Password: "password-sue", Role: parley.RoleSupervisor})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.acc.SaveGroup(ctx, e.admin, 0, accounts.GroupInput{Name: "HR", Rights: []string{parley.RightUsersManage}, MemberIDs: []int64{sup.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.acc.Invite(ctx, sup, accounts.InviteInput{Email: "boss@example.com", Role: parley.RoleAdmin}, ""); code(err) != parley.EFORBIDDEN {
+		t.Fatalf("supervisor invites an administrator: %v", err)
+	}
 	for _, in := range []accounts.InviteInput{{Email: "not an address"}, {Email: "mel@example.com"}, {Email: "y@example.com", Role: "boss"},
 		{Email: "y@example.com", GroupIDs: []int64{9999}}} {
 		if _, err := e.acc.Invite(ctx, e.admin, in, ""); err == nil {

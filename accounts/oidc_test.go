@@ -146,6 +146,18 @@ func TestOIDC(t *testing.T) {
 		t.Fatal("a refused sign-in created an account")
 	}
 
+	// Parley's own second factor: the provider must report one (amr).
+	p.SetPerson(oidctest.Person{Subject: "1", Email: "mel@example.com", EmailVerified: true, AMR: []string{"pwd"}})
+	if _, err := e.store.Write(ctx, func(tx parley.Tx) error { return tx.SetTOTP(ctx, e.member.ID, "JBSWY3DPEHPK3PXP", true) }); err != nil {
+		t.Fatal(err)
+	}
+	refused("two-factor account, no second factor at the provider", "two-factor", nil)
+	p.SetPerson(oidctest.Person{Subject: "1", Email: "mel@example.com", EmailVerified: true, AMR: []string{"pwd", "otp"}})
+	if in, err := signIn(t, e, nil); err != nil || in.User.ID != e.member.ID {
+		t.Fatalf("two-factor account with the provider's second factor: %v", err)
+	}
+	p.SetPerson(oidctest.Person{Subject: "3", Email: "stranger@example.com", EmailVerified: true, Name: "Stranger"})
+
 	// Sign-up on: the account is made with the default role.
 	set.AllowSignup, set.SignupRole = true, parley.RoleAgent
 	if _, err := e.acc.SetOIDC(ctx, e.admin, set); err != nil {
