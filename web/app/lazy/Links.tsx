@@ -76,7 +76,7 @@ function Gone(props: { title: string; message: string; id: string }) {
         {props.message}
       </p>
       <button type="button" class="btn block" onClick={home}>
-        Go to the sign-in page
+        Go to Parley
       </button>
     </Card>
   );
