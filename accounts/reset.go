@@ -14,8 +14,8 @@ import (
 )
 
 // Password reset by e-mail. Asking for a reset gets the same answer
-// whether or not the address has an account (the mail, if any, is sent in
-// the background, so the answer takes as long too). Requests are limited
+// whether or not the address has an account (the account is looked up and
+// the mail sent in the background, so the answer takes as long too). Requests are limited
 // per address and per client address; the link works once, for ResetTTL,
 // and setting a new password ends every browser session of the account.
 // It does not sign in: the next sign-in asks for the new password and,
@@ -71,6 +71,25 @@ func (s *Service) RequestReset(ctx context.Context, in ResetInput, addr string) 
 	if !s.resets.emails.Allow("email:" + email) {
 		return limited(s.resets.emails.Wait("email:"+email), "a reset link was just sent to this address; check your mail or try again later")
 	}
+	// Everything that depends on whether the address has an account
+	// happens after the answer: looking it up, storing the link (a
+	// commit takes milliseconds; nothing to store takes microseconds) and
+	// sending the mail.
+	s.mailing.Add(1)
+	go func() {
+		defer s.mailing.Done()
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		if err := s.sendReset(ctx, email); err != nil {
+			s.log.Warn("password reset e-mail not sent", "err", parley.ErrorMessage(err))
+		}
+	}()
+	return nil
+}
+
+// sendReset stores a new reset link for email's account, if it has an
+// active one, and mails it.
+func (s *Service) sendReset(ctx context.Context, email string) error {
 	token := newSecret()
 	var sent *parley.AccountToken
 	err := s.write(ctx, func(tx parley.Tx) error {
@@ -100,16 +119,7 @@ func (s *Service) RequestReset(ctx context.Context, in ResetInput, addr string) 
 	text := fmt.Sprintf("Hello,\n\nSomeone (we hope you) asked to set a new Parley password for %s.\n\nOpen this link to choose a new password:\n\n%s\n\n"+
 		"The link works once, for one hour. Setting a new password signs you out everywhere.\n"+
 		"If you did not ask for this, ignore this e-mail: your password stays as it is.\n", email, link)
-	s.mailing.Add(1)
-	go func() {
-		defer s.mailing.Done()
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-		defer cancel()
-		if err := s.opt.Mailer.Send(ctx, parley.Mail{To: email, Subject: "Set a new Parley password", Text: text}); err != nil {
-			s.log.Warn("password reset e-mail not sent", "user_id", sent.UserID, "err", parley.ErrorMessage(err))
-		}
-	}()
-	return nil
+	return s.opt.Mailer.Send(ctx, parley.Mail{To: email, Subject: "Set a new Parley password", Text: text})
 }
 
 // ResetInfo describes a live reset link.
