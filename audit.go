@@ -34,10 +34,12 @@ const (
 
 // AuditFilter selects a page of the audit log, newest first.
 type AuditFilter struct {
-	Action     string // "": any
-	TargetType string // "": any
-	TargetID   int64  // 0: any
-	Before     int64  // an entry id: the page before it (0: from the newest)
+	Action     string    // "": any
+	TargetType string    // "": any
+	TargetID   int64     // 0: any
+	Since      time.Time // zero: from the first entry
+	Until      time.Time // zero: to the last; entries before it
+	Before     int64     // an entry id: the page before it (0: from the newest)
 	Limit      int
 }
 

@@ -273,6 +273,12 @@ type Reader interface {
 	// AuditLog returns a page of the audit log, newest first.
 	AuditLog(ctx context.Context, f AuditFilter) ([]*AuditEntry, error)
 
+	// AccountTokenByHash returns the invitation or reset link whose token
+	// hashes to hash (expired ones too: the caller checks ExpiresAt).
+	AccountTokenByHash(ctx context.Context, hash string) (*AccountToken, error)
+	// AccountTokens lists the links of a kind, newest first.
+	AccountTokens(ctx context.Context, kind string) ([]*AccountToken, error)
+
 	// ContactEventsSince returns up to limit durable events after position
 	// for a visitor's widget, in order.
 	ContactEventsSince(ctx context.Context, contactID, after int64, limit int) ([]Event, error)
@@ -493,6 +499,15 @@ type Tx interface {
 	// Audit adds an entry to the audit log, in the transaction of the
 	// change it records (At defaults to now).
 	Audit(ctx context.Context, e *AuditEntry) error
+
+	CreateAccountToken(ctx context.Context, t *AccountToken) error
+	// RenewAccountToken gives a link a new token, expiry and sending time.
+	RenewAccountToken(ctx context.Context, id int64, hash string, expires, sent time.Time) error
+	// DeleteAccountToken deletes a link; false if it was gone already
+	// (so a link is used at most once).
+	DeleteAccountToken(ctx context.Context, id int64) (bool, error)
+	// DeleteAccountTokensOf deletes every link of a kind for an e-mail.
+	DeleteAccountTokensOf(ctx context.Context, kind, email string) error
 
 	// Emit appends an event to the transaction; it is stored only if the
 	// transaction commits.

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/mail"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -30,6 +31,15 @@ type Options struct {
 	LoginRate  rate.Limit
 	LoginBurst int
 	Logger     *slog.Logger
+	// Mailer sends invitations and password resets (nil: none is
+	// configured; invitations then hand the link to the administrator and
+	// resets by e-mail are unavailable).
+	Mailer parley.Mailer
+	// PublicURL is the address links in e-mail point to ("": invitations
+	// use the inviting administrator's address; resets are unavailable).
+	PublicURL string
+	// Now is the clock (nil: parley.Now); tests move it.
+	Now func() time.Time
 }
 
 // Service implements the account rules.
@@ -41,6 +51,9 @@ type Service struct {
 	// dummyHash is checked when an e-mail is unknown, so a login takes as
 	// long whether or not the account exists.
 	dummyHash string
+	resets    resetThrottle
+	oidc      oidcCache
+	mailing   sync.WaitGroup // reset mails being sent
 }
 
 // New returns the service.
@@ -57,8 +70,19 @@ func New(store parley.Store, opt Options) *Service {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
-	return &Service{store: store, opt: opt, log: opt.Logger,
+	if opt.Now == nil {
+		opt.Now = parley.Now
+	}
+	opt.PublicURL = strings.TrimRight(opt.PublicURL, "/")
+	return &Service{store: store, opt: opt, log: opt.Logger, resets: newResetThrottle(),
 		throttle: newThrottle(opt.LoginRate, opt.LoginBurst), dummyHash: hashPassword("parley", opt.Argon2)}
+}
+
+// Close waits for the e-mail being sent in the background and closes the
+// connections to the sign-in provider.
+func (s *Service) Close() {
+	s.mailing.Wait()
+	s.oidc.close()
 }
 
 // NewUser is the input for creating a user.

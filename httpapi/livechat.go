@@ -13,9 +13,17 @@ import (
 
 // routes is every endpoint: team chat's, then live chat's.
 func (s *Server) routes() []route {
-	return slices.Concat(s.coreRoutes(), s.liveChatRoutes(), s.inboxRoutes(), s.channelRoutes(), s.webhookRoutes(), s.routingRoutes(),
+	return slices.Concat(
+		s.coreRoutes(),
+		s.liveChatRoutes(),
+		s.inboxRoutes(),
+		s.channelRoutes(),
+		s.webhookRoutes(),
+		s.routingRoutes(),
 		s.dataRightsRoutes(),
-		s.smsRoutes())
+		s.smsRoutes(),
+		s.accountRoutes(),
+	)
 }
 
 // Live chat bodies.

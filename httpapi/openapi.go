@@ -66,6 +66,8 @@ func (s *Server) OpenAPI() map[string]any {
 		case rt.Out != nil:
 			responses["2XX"] = map[string]any{"description": "Success", "content": map[string]any{
 				"application/json": map[string]any{"schema": g.schema(reflect.TypeOf(rt.Out))}}}
+		case rt.Redirect:
+			responses["302"] = map[string]any{"description": "Redirect: see the summary"}
 		case strings.HasSuffix(rt.Path, "/ws"):
 			responses["101"] = map[string]any{"description": "Switching to the WebSocket protocol"}
 		case rt.Method == "GET":

@@ -23,14 +23,17 @@ type route struct {
 	// Setup marks the routes an administrator who must set up two-factor
 	// sign-in may still call (their profile, the set-up, signing out).
 	Setup  bool
-	Widget bool   // the visitor widget's: CORS for allowed origins, visitor token unless Public
-	Link   bool   // a widget file the host page links to (<img>, <a>): no Origin needed, the token suffices
-	Upload bool   // the body is a file's raw bytes
-	Errors []int  // error statuses beyond those the flags imply (see route.errors), e.g. 409, 429
-	In     any    // request body type, nil if none
-	Out    any    // 2xx response body type, nil for 204
-	Query  string // query parameters, "name:type ..." (type int, string, time, bool; ints, strings: comma-separated, "name:ints:N" with at most N)
-	Handle func(s *Server, w http.ResponseWriter, r *http.Request) error
+	Widget bool // the visitor widget's: CORS for allowed origins, visitor token unless Public
+	Link   bool // a widget file the host page links to (<img>, <a>): no Origin needed, the token suffices
+	Upload bool // the body is a file's raw bytes
+	// Redirect: a browser navigation answered 302 (sign-in with a
+	// provider), errors included.
+	Redirect bool
+	Errors   []int  // error statuses beyond those the flags imply (see route.errors), e.g. 409, 429
+	In       any    // request body type, nil if none
+	Out      any    // 2xx response body type, nil for 204
+	Query    string // query parameters, "name:type ..." (type int, string, time, bool; ints, strings: comma-separated, "name:ints:N" with at most N)
+	Handle   func(s *Server, w http.ResponseWriter, r *http.Request) error
 }
 
 // Request and response bodies.

@@ -45,6 +45,12 @@ func (q *q) AuditLog(ctx context.Context, f parley.AuditFilter) ([]*parley.Audit
 	if f.TargetID != 0 {
 		b.where("target_id = " + b.arg(f.TargetID))
 	}
+	if !f.Since.IsZero() {
+		b.where("at >= " + b.arg(parley.Millis(f.Since)))
+	}
+	if !f.Until.IsZero() {
+		b.where("at < " + b.arg(parley.Millis(f.Until)))
+	}
 	if f.Before > 0 {
 		b.where("id < " + b.arg(f.Before))
 	}

@@ -110,7 +110,9 @@ func newServer(t testing.TB, opts ...serverOption) *testServer {
 		t.Fatalf("starting the server: %v", err)
 	}
 	s := &testServer{t: t, m: m, url: m.URL(), logs: logs,
-		http: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{}}}
+		// Redirects are answers to check (sign-in with a provider), not to follow.
+		http: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{},
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	t.Cleanup(s.stop)
 	return s
 }

@@ -169,6 +169,7 @@ func TestListCaps(t *testing.T) {
 			"POST /api/v1/webhooks":        {admin, "", map[string]any{"url": "http://127.0.0.1:9/big"}},
 			"PATCH /api/v1/webhooks/{id}":  {admin, "/api/v1/webhooks/" + itoa(hook.ID), nil},
 			"POST /api/v1/bots":            {admin, "", map[string]any{"name": "Big bot"}},
+			"POST /api/v1/invites":         {admin, "", map[string]any{"email": "big@example.com"}},
 			"POST /api/v1/widget/sessions": {s.anon(t), "", map[string]any{"project": lc.project.Key}},
 			"PATCH /api/v1/widget/contact": {v.client, "", nil},
 			"POST /api/v1/widget/messages": {v.client, "", map[string]any{"client_id": "c1", "text": "hi"}},

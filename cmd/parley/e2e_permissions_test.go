@@ -84,6 +84,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/accounts"
 	"github.com/parley-chat/parley/httpapi"
 	"github.com/parley-chat/parley/livechat"
 	"github.com/parley-chat/parley/sqlstore"
@@ -276,6 +277,26 @@ var permTable = []permEntry{
 	{key: "GET /api/v1/contacts/{id}/export", kind: "contact", grid: "AAA AAA FFF FFF FFF UUU UUU"},
 	{key: "POST /api/v1/contacts/{id}/erase", kind: "contact", grid: "AAA AAA FFF FFF FFF UUU UUU", fresh: true},
 	{key: "GET /api/v1/audit", grid: usersManage},
+	{key: "GET /api/v1/audit/export", grid: usersManage, query: "format=jsonl"},
+	// Accounts by e-mail link and a sign-in provider (issue 14). The
+	// links' tokens are credentials: a wrong one is not found, whoever asks.
+	{key: "GET /api/v1/invites", grid: usersManage},
+	{key: "POST /api/v1/invites", grid: usersManage, body: func(c *permCell) any {
+		return map[string]any{"email": c.w.unique("invitee") + "@example.com", "role": "member"}
+	}},
+	{key: "POST /api/v1/invites/{id}/resend", kind: "invite", grid: usersManage},
+	{key: "DELETE /api/v1/invites/{id}", kind: "invite", grid: usersManage, fresh: true},
+	{key: "GET /api/v1/auth/invites/{token}", grid: "N N N N N N N"},
+	{key: "POST /api/v1/auth/invites/accept", grid: "N N N N N N N", body: map[string]any{"token": "no-such-token", "name": "X", "password": testPassword}},
+	{key: "GET /api/v1/auth/password-reset", grid: anyone},
+	{key: "POST /api/v1/auth/password-reset", grid: anyone, body: map[string]any{"email": "nobody@example.com"}},
+	{key: "GET /api/v1/auth/password-reset/{token}", grid: "N N N N N N N"},
+	{key: "POST /api/v1/auth/password-reset/confirm", grid: "N N N N N N N", body: map[string]any{"token": "no-such-token", "password": testPassword}},
+	{key: "GET /api/v1/auth/oidc", grid: anyone},
+	{key: "GET /api/v1/auth/oidc/start", grid: anyone},
+	{key: "GET /api/v1/auth/oidc/callback", grid: anyone, query: "state=x&code=y"},
+	{key: "GET /api/v1/oidc", grid: usersManage},
+	{key: "PUT /api/v1/oidc", grid: usersManage, body: map[string]any{"enabled": false}},
 	{key: "PATCH /api/v1/contacts/{id}", kind: "contact", grid: "AAA AAA AAN NNN AAN UUU UUU", body: map[string]any{"phone": "+100"}},
 	{key: "POST /api/v1/contacts/{id}/block", kind: "contact", grid: "AAA AAA AAN NNN AAN UUU UUU", fresh: true},
 	{key: "POST /api/v1/contacts/{id}/unblock", kind: "contact", grid: "AAA AAA AAN NNN AAN UUU UUU"},
@@ -470,6 +491,8 @@ func newPermWorld(t *testing.T, opts ...serverOption) *permWorld {
 	w.byOwner["channel"] = [3]int64{chA, chA, chB}
 	whA, whB := w.webhook(w.projA.ID), w.webhook(w.projB.ID)
 	w.byOwner["webhook"] = [3]int64{whA, whA, whB}
+	inv := w.invite()
+	w.byOwner["invite"] = [3]int64{inv, inv, inv}
 	// Something for the webhooks to deliver.
 	for _, v := range w.visitors {
 		v.send("again")
@@ -626,6 +649,15 @@ func (w *permWorld) webhook(project int64) int64 {
 	return wh.ID
 }
 
+// invite invites a new address (no mailer: the link comes back).
+func (w *permWorld) invite() int64 {
+	var out accounts.InviteSent
+	w.callers["admin"].do("POST", "/api/v1/invites", map[string]any{"email": w.unique("invited") + "@example.com"}).
+		want(http.StatusCreated).decode(&out)
+	w.s.logs.secret(out.Link[strings.LastIndexByte(out.Link, '/')+1:])
+	return out.Invite.ID
+}
+
 // make creates a new resource of kind for an allowed cell that consumes
 // it, shaped as the cell's ownership says.
 func (w *permWorld) make(kind, caller string, own int) int64 {
@@ -670,6 +702,8 @@ func (w *permWorld) make(kind, caller string, own int) int64 {
 		return w.channel(proj)
 	case "webhook":
 		return w.webhook(proj)
+	case "invite":
+		return w.invite()
 	}
 	w.t.Fatalf("no maker for %q", kind)
 	return 0
@@ -708,6 +742,7 @@ func (c *permCell) path() string {
 		"{tag_id}", itoa(w.tag),
 		"{delivery}", itoa(w.delivery[c.own]),
 		"{file}", "1",
+		"{token}", "no-such-token",
 		"{user_id}", itoa(c.userParam()),
 	)
 	p = r.Replace(p)

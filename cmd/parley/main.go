@@ -302,7 +302,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	m.presence = presence.New(m.store, m.bus, log)
 	m.Accounts = accounts.New(m.store, accounts.Options{Argon2: argon2(cfg), Logger: log,
-		LoginRate: rate.Limit(cfg.LoginRate / 60), LoginBurst: max(1, int(cfg.LoginRate))})
+		LoginRate: rate.Limit(cfg.LoginRate / 60), LoginBurst: max(1, int(cfg.LoginRate)), Mailer: m.Mailer, PublicURL: cfg.PublicURL})
 	m.Messaging = messaging.New(m.store, m.bus, blobs, m.presence, messaging.Config{
 		MaxMessageLength: cfg.MaxMessageLength, MaxFileSize: cfg.MaxFileSize,
 		SendRate: rate.Limit(cfg.SendRate), SendBurst: cfg.SendBurst, Now: cfg.Now, Logger: log})
@@ -504,6 +504,9 @@ func (m *Main) close() error {
 	}
 	if m.gateway != nil {
 		m.gateway.Close()
+	}
+	if m.Accounts != nil {
+		m.Accounts.Close()
 	}
 	if m.Channels != nil {
 		m.Channels.Close()

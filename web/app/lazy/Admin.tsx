@@ -35,6 +35,8 @@ const TagsAdmin = lazy(() => import("./InboxTools").then((m) => m.TagsAdmin));
 const WebhooksTab = lazy(() => import("./Webhooks").then((m) => m.WebhooksTab));
 const BotsTab = lazy(() => import("./Webhooks").then((m) => m.BotsTab));
 const AuditTab = lazy(() => import("./Audit").then((m) => m.AuditTab));
+const InvitesCard = lazy(() => import("./Accounts").then((m) => m.InvitesCard));
+const ProviderCard = lazy(() => import("./Accounts").then((m) => m.ProviderCard));
 
 export function AdminPage(props: { tab: string; route?: Route }) {
   const tab = props.tab || "chat";
@@ -83,7 +85,10 @@ export function AdminPage(props: { tab: string; route?: Route }) {
       </nav>
       <div class="page-body">
         {tab === "users" ? (
-          <UsersTab />
+          <>
+            <InvitesCard />
+            <UsersTab />
+          </>
         ) : tab === "groups" ? (
           <GroupsTab />
         ) : tab === "tags" ? (
@@ -111,6 +116,7 @@ function ChatTab() {
       <ChatCard />
       <SMSSettingsCard />
       {me?.role === "admin" ? <SignInRules /> : null}
+      {me?.role === "admin" ? <ProviderCard /> : null}
     </>
   );
 }

@@ -1,6 +1,6 @@
 // The audit log (administrators, loaded on demand): sensitive actions,
-// newest first, filtered by action, with older pages on demand
-// (docs/api.md#the-audit-log).
+// newest first, filtered by action, with older pages on demand, and its
+// export as CSV or JSON lines (docs/api.md#the-audit-log).
 
 import { useEffect, useState } from "preact/hooks";
 import * as api from "../api";
@@ -13,6 +13,14 @@ const ACTIONS: [string, string][] = [
   ["contact.exported", "Customer exported"],
   ["contact.erased", "Customer erased"],
   ["retention.run", "Retention run"],
+  ["user.invited", "User invited"],
+  ["invite.resent", "Invitation resent"],
+  ["invite.revoked", "Invitation revoked"],
+  ["invite.accepted", "Invitation accepted"],
+  ["user.password_reset", "Password reset by e-mail"],
+  ["user.created_oidc", "Account created by the sign-in provider"],
+  ["oidc.settings_changed", "Sign-in provider changed"],
+  ["audit.exported", "Audit log exported"],
 ];
 
 const actionName = (a: string) => ACTIONS.find(([k]) => k === a)?.[1] || a;
@@ -65,6 +73,7 @@ export function AuditTab() {
           ))}
         </select>
       </label>
+      <Export action={action} />
       {err ? <p class="form-error">{err}</p> : null}
       {rows === null ? (
         <Spinner />
@@ -91,7 +100,7 @@ export function AuditTab() {
                   </td>
                   <td data-label="Who">{e.actor_name}</td>
                   <td data-label="Action">{actionName(e.action)}</td>
-                  <td data-label="Target">{e.target_type ? `${e.target_type} #${e.target_id}` : "—"}</td>
+                  <td data-label="Target">{e.target_type ? `${e.target_type}${e.target_id ? ` #${e.target_id}` : ""}` : "—"}</td>
                   <td data-label="Detail" class="small">
                     {detailText(e.detail)}
                   </td>
@@ -108,5 +117,38 @@ export function AuditTab() {
         </button>
       ) : null}
     </section>
+  );
+}
+
+/** Export downloads the log (the action filter shown, and a period) as a file the browser saves. */
+function Export(props: { action: string }) {
+  const [from, setFrom] = useState("");
+  const [to, setTo] = useState("");
+  const [format, setFormat] = useState("csv");
+  // Dates are the administrator's local days: from the start of "from" to the end of "to".
+  const since = from ? new Date(from + "T00:00:00").toISOString() : undefined;
+  const until = to ? new Date(new Date(to + "T00:00:00").getTime() + 86400000).toISOString() : undefined;
+  const href = "/api/v1/audit/export" + api.qs({ format, action: props.action || undefined, since, until });
+  return (
+    <div class="audit-export" role="group" aria-label="Export">
+      <label class="field inline">
+        <span>From</span>
+        <input class="input small" type="date" name="audit-from" value={from} max={to || undefined} onInput={(e) => setFrom(e.currentTarget.value)} />
+      </label>
+      <label class="field inline">
+        <span>To</span>
+        <input class="input small" type="date" name="audit-to" value={to} min={from || undefined} onInput={(e) => setTo(e.currentTarget.value)} />
+      </label>
+      <label class="field inline">
+        <span>Format</span>
+        <select class="input small" name="audit-format" value={format} onChange={(e) => setFormat(e.currentTarget.value)}>
+          <option value="csv">CSV (spreadsheets)</option>
+          <option value="jsonl">JSON lines</option>
+        </select>
+      </label>
+      <a class="btn small" href={href} download>
+        Export
+      </a>
+    </div>
   );
 }

@@ -9,7 +9,7 @@ import { use } from "../sig";
 import * as store from "../store";
 import * as notify from "../notify";
 import { messagePreview } from "../util";
-import { SignIn, Logo } from "./Auth";
+import { SignIn, Logo, linkPage } from "./Auth";
 import { Spinner } from "./common";
 import { ConversationView } from "./Conversation";
 import { DialogView } from "./Dialog";
@@ -37,7 +37,7 @@ export function App() {
     );
   return (
     <>
-      {me === null ? <SignIn /> : setup ? <ForcedSetup /> : <Main />}
+      {me === null || linkPage() ? <SignIn /> : setup ? <ForcedSetup /> : <Main />}
       <Toasts />
     </>
   );

@@ -1,11 +1,34 @@
 // The sign-in screen and the first-run screen that creates the first
-// administrator.
+// administrator; the pages of e-mail links (lazy/Links.tsx) are routed
+// from here too.
 
 import { useEffect, useRef, useState } from "preact/hooks";
+import * as api from "../api";
 import type { ApiError } from "../api";
 import * as store from "../store";
 import { sentence } from "../util";
-import { use } from "../sig";
+import { Sig, use } from "../sig";
+import { lazy } from "./lazy";
+
+const AcceptInvite = lazy(() => import("../lazy/Links").then((m) => m.AcceptInvite));
+const ResetPassword = lazy(() => import("../lazy/Links").then((m) => m.ResetPassword));
+const ForgotPassword = lazy(() => import("../lazy/Links").then((m) => m.ForgotPassword));
+
+/** authPath is the path of the page shown before signing in. */
+const authPath = new Sig(location.pathname);
+addEventListener("popstate", () => (authPath.value = location.pathname));
+
+/** goAuth moves between the sign-in page and the link pages. */
+export function goAuth(path: string, replace = false) {
+  if (replace) history.replaceState(null, "", path);
+  else history.pushState(null, "", path);
+  authPath.value = path;
+}
+
+/** linkPage reports whether the address is an e-mail link's page, shown signed in or not. */
+export function linkPage(): boolean {
+  return /^\/(invite|reset)\/[^/]+\/?$/.test(location.pathname);
+}
 
 function Field(props: { label: string; type?: string; value: string; onInput: (v: string) => void; autoComplete?: string; autoFocus?: boolean; name: string }) {
   return (
@@ -26,7 +49,34 @@ function Field(props: { label: string; type?: string; value: string; onInput: (v
 
 export function SignIn() {
   const needsSetup = use(store.needsSetup);
+  const path = use(authPath);
+  let m = path.match(/^\/invite\/([^/]+)\/?$/);
+  if (m) return <AcceptInvite token={decodeURIComponent(m[1])} />;
+  m = path.match(/^\/reset\/([^/]+)\/?$/);
+  if (m) return <ResetPassword token={decodeURIComponent(m[1])} />;
+  if (/^\/forgot\/?$/.test(path)) return <ForgotPassword />;
   return needsSetup ? <Setup /> : <Login />;
+}
+
+/** Provider is the sign-in provider the page offers, if any. */
+function useProvider(): { enabled: boolean; label?: string } | null {
+  const [p, setP] = useState<{ enabled: boolean; label?: string } | null>(null);
+  useEffect(() => {
+    api.get<{ enabled: boolean; label?: string }>("/auth/oidc", { quiet401: true }).then(setP, () => setP(null));
+  }, []);
+  return p;
+}
+
+/** signInError is why a sign-in with the provider failed (?sign_in_error=), taken from the address once. */
+function takeSignInError(): string {
+  const q = new URLSearchParams(location.search);
+  const e = q.get("sign_in_error") || "";
+  if (e) {
+    q.delete("sign_in_error");
+    const rest = q.toString();
+    history.replaceState(null, "", location.pathname + (rest ? "?" + rest : ""));
+  }
+  return e;
 }
 
 function Login() {
@@ -36,7 +86,8 @@ function Login() {
   const [askCode, setAskCode] = useState(false);
   const [code, setCode] = useState("");
   const [recovery, setRecovery] = useState(false);
-  const [error, setError] = useState("");
+  const [error, setError] = useState(() => sentence(takeSignInError()));
+  const provider = useProvider();
   const [busy, setBusy] = useState(false);
   // Refused for too many failures: no retry before this time (ms).
   const [waitUntil, setWaitUntil] = useState(0);
@@ -147,7 +198,32 @@ function Login() {
           <button type="button" class="btn block auth-back" onClick={back}>
             Use another account
           </button>
-        ) : null}
+        ) : (
+          <>
+            <p class="auth-forgot">
+              <a
+                href="/forgot"
+                class="link"
+                onClick={(e) => {
+                  e.preventDefault();
+                  goAuth("/forgot");
+                }}
+              >
+                Forgot password?
+              </a>
+            </p>
+            {provider?.enabled ? (
+              <>
+                <div class="auth-or" role="separator">
+                  <span>or</span>
+                </div>
+                <a class="btn block sso-btn" href="/api/v1/auth/oidc/start">
+                  Sign in with {provider.label}
+                </a>
+              </>
+            ) : null}
+          </>
+        )}
       </form>
     </main>
   );
