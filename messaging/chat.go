@@ -28,42 +28,56 @@ const (
 
 var errTeamChatOnly = parley.Invalid("conversation_id", "mentions, reactions, threads and mutes are for team chats, not dialogs with customers")
 
-// validEmoji reports whether e is one emoji grapheme: an emoji (or a
-// regional-indicator flag, or a keycap) possibly joined (ZWJ) with more,
-// with variation selectors, skin tones and tag characters; no letters,
-// spaces or control characters.
+// validEmoji reports whether e is one emoji grapheme: one pictograph (or
+// a regional-indicator flag, or a keycap), or several joined by ZWJ, with
+// variation selectors, skin tones and tag characters; no letters, spaces,
+// control characters or two emoji side by side.
 func validEmoji(e string) bool {
 	if e == "" || len(e) > maxEmojiBytes || !utf8.ValidString(e) {
 		return false
 	}
 	runes := []rune(e)
-	pictographs := 0
+	clusters := 0
+	joined := false   // the previous rune was a ZWJ
+	regional := false // the previous pictograph was a lone regional indicator
 	for i, r := range runes {
 		switch {
 		case r == 0x200D: // zero-width joiner: between two pictographs
-			if i == 0 || i == len(runes)-1 {
+			if i == 0 || i == len(runes)-1 || joined {
 				return false
 			}
+			joined = true
+			continue
 		case r == 0xFE0F || r == 0xFE0E || r == 0x20E3: // variation selectors, keycap
 		case r >= 0x1F3FB && r <= 0x1F3FF: // skin tones
 		case r >= 0xE0020 && r <= 0xE007F: // tags (subdivision flags)
-		case r >= 0x1F1E6 && r <= 0x1F1FF: // regional indicators (flags)
-			pictographs++
+		case r >= 0x1F1E6 && r <= 0x1F1FF: // regional indicators: two make a flag
+			if regional {
+				regional = false
+			} else {
+				regional = true
+				if !joined {
+					clusters++
+				}
+			}
 		case (r == '#' || r == '*' || (r >= '0' && r <= '9')) && i == 0 && slices.Contains(runes, 0x20E3):
-			pictographs++
+			clusters++
 		case r >= 0x1F000 && r <= 0x1FAFF, r >= 0x2600 && r <= 0x27BF, r >= 0x2190 && r <= 0x21FF,
 			r >= 0x2300 && r <= 0x23FF, r >= 0x2B00 && r <= 0x2BFF, r >= 0x2900 && r <= 0x297F,
 			r == 0x00A9 || r == 0x00AE || r == 0x203C || r == 0x2049 || r == 0x2122 || r == 0x2139 || r == 0x3030 || r == 0x303D || r == 0x3297 || r == 0x3299:
 			if !unicode.IsGraphic(r) {
 				return false
 			}
-			pictographs++
+			regional = false
+			if !joined {
+				clusters++
+			}
 		default:
 			return false
 		}
+		joined = false
 	}
-	// A flag is two regional indicators; a ZWJ sequence joins several.
-	return pictographs >= 1 && pictographs <= 8
+	return clusters == 1
 }
 
 // ReactionsEvent is the payload of message.reactions: the change and the
