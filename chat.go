@@ -72,8 +72,9 @@ type ChatReader interface {
 	// Reactions returns the reactions of the given messages, by message,
 	// emoji in the order first used.
 	Reactions(ctx context.Context, messageIDs []int64) (map[int64][]Reaction, error)
-	// Mutes returns userID's mutes of the given conversations (expired
-	// ones too: the caller compares with the time).
+	// Mutes returns userID's mutes of the given conversations (nil: of
+	// every conversation; expired ones too: the caller compares with the
+	// time).
 	Mutes(ctx context.Context, userID int64, convIDs []int64) (map[int64]*Mute, error)
 	// UnreadMentions counts, per conversation of convIDs, the mentions of
 	// userID after their read pointer.

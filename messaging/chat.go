@@ -262,6 +262,54 @@ func (s *Service) fillChatState(ctx context.Context, r parley.Reader, viewer int
 	return nil
 }
 
+// leaveOutMuted takes the actor's muted chats out of their unread total
+// (Slack's rule: a muted chat makes no badge), but for their unread
+// mentions there, which count.
+func (s *Service) leaveOutMuted(ctx context.Context, actor *parley.User, u *Unread) error {
+	mutes, err := s.store.Mutes(ctx, actor.ID, nil)
+	if err != nil || len(mutes) == 0 {
+		return err
+	}
+	now := s.now()
+	var ids []int64
+	for id, m := range mutes {
+		if m.Active(now) {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	members, err := s.store.MembersOf(ctx, actor.ID, ids)
+	if err != nil {
+		return err
+	}
+	mentions, err := s.store.UnreadMentions(ctx, actor.ID, ids)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		m := members[id]
+		if m == nil {
+			continue
+		}
+		c, err := s.store.ConversationByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		if n := m.Unread(c.LastSeq); n > 0 {
+			u.Messages -= n
+			u.Conversations--
+			if k := mentions[id]; k > 0 {
+				u.Messages += min(k, n)
+				u.Conversations++
+			}
+		}
+	}
+	u.Messages, u.Conversations = max(u.Messages, 0), max(u.Conversations, 0)
+	return nil
+}
+
 // ThreadPage is a thread: its first message and a page of its replies.
 type ThreadPage struct {
 	Root    *parley.Message   `json:"root"`
@@ -474,6 +522,9 @@ func (s *Service) storedChat(ctx context.Context, tx parley.Tx, c *parley.Conver
 		return err
 	}
 	root.Thread = t
+	if err := s.fillReactions(ctx, tx, root); err != nil {
+		return err
+	}
 	e := parley.NewEvent(parley.EventMessageUpdated, root.ConversationID, 0, root)
 	e.Seq = root.Seq
 	tx.Emit(e)

@@ -167,6 +167,16 @@ func TestMute(t *testing.T) {
 		if ok, _ := f.svc.Muted(f.ctx, f.bea.ID, f.group); !ok {
 			t.Error("Muted says no")
 		}
+		// The muted chat leaves Bea's total, but for a mention of her.
+		f.send(t, f.ann, messaging.SendInput{ConversationID: f.group, Text: "one"})
+		f.send(t, f.ann, messaging.SendInput{ConversationID: f.direct, Text: "two"})
+		if u, _ := f.svc.UnreadTotal(f.ctx, f.bea); u.Messages != 1 || u.Conversations != 1 {
+			t.Errorf("total with a muted chat %+v, want the direct chat's 1", u)
+		}
+		f.send(t, f.ann, messaging.SendInput{ConversationID: f.group, Text: "@Bea Lee see"})
+		if u, _ := f.svc.UnreadTotal(f.ctx, f.bea); u.Messages != 2 || u.Conversations != 2 {
+			t.Errorf("total with a mention in the muted chat %+v, want 2 in 2", u)
+		}
 		// It ends by itself.
 		f.now = f.now.Add(2 * time.Hour)
 		if v := f.view(t, f.bea, f.group); v.Muted {

@@ -621,6 +621,10 @@ func (s *Service) Delete(ctx context.Context, actor *parley.User, msgID int64) (
 // emitUpdated announces an edited or deleted message, to the visitor too
 // in a support conversation.
 func (s *Service) emitUpdated(ctx context.Context, tx parley.Tx, m *parley.Message) error {
+	// The update replaces the message on clients: with its reactions.
+	if err := s.fillReactions(ctx, tx, m); err != nil {
+		return err
+	}
 	e := parley.NewEvent(parley.EventMessageUpdated, m.ConversationID, 0, m)
 	e.Seq = m.Seq
 	tx.Emit(e)

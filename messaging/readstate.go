@@ -75,7 +75,11 @@ type Unread struct {
 // UnreadTotal returns the actor's unread messages over all conversations.
 func (s *Service) UnreadTotal(ctx context.Context, actor *parley.User) (Unread, error) {
 	m, c, err := s.store.UnreadTotal(ctx, actor.ID)
-	return Unread{m, c}, err
+	if err != nil {
+		return Unread{}, err
+	}
+	u := Unread{m, c}
+	return u, s.leaveOutMuted(ctx, actor, &u)
 }
 
 // MarkRead moves the actor's read pointer to seq (the newest message when

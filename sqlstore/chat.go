@@ -114,11 +114,17 @@ func (q *q) Reactions(ctx context.Context, messageIDs []int64) (map[int64][]parl
 
 func (q *q) Mutes(ctx context.Context, userID int64, convIDs []int64) (map[int64]*parley.Mute, error) {
 	out := make(map[int64]*parley.Mute)
-	if len(convIDs) == 0 {
+	if convIDs != nil && len(convIDs) == 0 {
 		return out, nil
 	}
-	rows, err := q.few(ctx, len(convIDs), `SELECT conversation_id, until FROM mutes
+	var rows *sql.Rows
+	var err error
+	if convIDs == nil {
+		rows, err = q.query(ctx, "SELECT conversation_id, until FROM mutes WHERE user_id = $1", userID)
+	} else {
+		rows, err = q.few(ctx, len(convIDs), `SELECT conversation_id, until FROM mutes
 		WHERE user_id = $1 AND conversation_id IN (`+placeholders(2, len(convIDs))+")", append([]any{userID}, int64Args(convIDs)...)...)
+	}
 	if err != nil {
 		return nil, err
 	}

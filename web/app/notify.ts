@@ -6,6 +6,7 @@ import { convURL, navigate } from "./router";
 import * as store from "./store";
 import type { Conversation, Message, Reminder } from "./types";
 import { messagePreview } from "./util";
+import { quiet } from "./chat";
 
 const BASE_TITLE = "Parley";
 
@@ -105,6 +106,8 @@ function desktop(title: string, body: string, tag: string, onClick: () => void) 
 export function incoming(c: Conversation, m: Message, looking: boolean) {
   // A customer's message in a dialog has its own notice (customerMessage).
   if (looking || (c.kind === "support" && m.contact_id && !m.sender_id)) return;
+  // A muted chat is quiet but for mentions of you; a thread, but for those in it.
+  if (quiet(c, m)) return;
   sound();
   desktop(store.senderName(m) + " · " + store.convTitle(c), messagePreview(m), "conv-" + c.id, () =>
     navigate(c.kind === "support" ? `/d/${c.id}` : convURL(c.id)),
