@@ -5,6 +5,7 @@
 // says when a message must stay quiet (notify.ts).
 
 import * as api from "./api";
+import { quietRules } from "./notify";
 import { Sig, Version } from "./sig";
 import * as store from "./store";
 import type { Conversation, Frame, Message } from "./types";
@@ -238,3 +239,4 @@ function onEvent(f: Frame) {
 }
 
 store.eventHooks.add(onEvent);
+quietRules.add(quiet);

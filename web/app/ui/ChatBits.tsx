@@ -3,6 +3,7 @@
 // first message, and the hover buttons "React" and "Reply in thread".
 
 import type { ComponentChildren } from "preact";
+import { createPortal } from "preact/compat";
 import { useState } from "preact/hooks";
 import * as api from "../api";
 import * as chat from "../chat";
@@ -120,34 +121,50 @@ export function ThreadLink(props: { m: Message }) {
 /** ChatActions: the hover buttons of a team-chat message. */
 export function ChatActions(props: { m: Message; inThread?: boolean }) {
   const m = props.m;
-  const [picking, setPicking] = useState(false);
+  // Where the reaction picker opens: beside the button, kept on screen
+  // (drawn over everything, outside the message list, which clips).
+  const [at, setAt] = useState<{ x: number; y: number } | null>(null);
+  const open = (e: MouseEvent) => {
+    if (at) return setAt(null);
+    const r = (e.currentTarget as HTMLElement).getBoundingClientRect();
+    const w = Math.min(340, window.innerWidth - 16),
+      h = 420;
+    const x = Math.max(8, Math.min(r.left - w / 2, window.innerWidth - w - 8));
+    const y = r.bottom + h + 8 < window.innerHeight ? r.bottom + 4 : Math.max(8, r.top - h - 4);
+    setAt({ x, y });
+  };
+  const pick = (e: string) => {
+    setAt(null);
+    chat.react(m, e);
+  };
   return (
     <>
-      <span class="react-wrap">
-        <button
-          class="icon-btn small"
-          title="React"
-          aria-label="React"
-          aria-expanded={picking}
-          onClick={() => setPicking(!picking)}
-          onMouseEnter={EmojiPicker.preload}
-          tabIndex={-1}
-        >
-          <Smile size={16} />
-        </button>
-        {picking ? (
-          <div class="react-pop">
-            <div class="quick-reactions" role="group" aria-label="Quick reactions">
-              {chat.QUICK.map((e) => (
-                <button key={e} class="quick-reaction" aria-label={"React with " + e} onClick={() => (setPicking(false), chat.react(m, e))}>
-                  {e}
-                </button>
-              ))}
-            </div>
-            <EmojiPicker onPick={(e: string) => (setPicking(false), chat.react(m, e))} onClose={() => setPicking(false)} />
-          </div>
-        ) : null}
-      </span>
+      <button
+        class="icon-btn small"
+        title="React"
+        aria-label="React"
+        aria-expanded={!!at}
+        onClick={open}
+        onMouseEnter={EmojiPicker.preload}
+        tabIndex={-1}
+      >
+        <Smile size={16} />
+      </button>
+      {at
+        ? createPortal(
+            <div class="react-pop emoji-wrap" style={{ left: `${at.x}px`, top: `${at.y}px` }}>
+              <div class="quick-reactions" role="group" aria-label="Quick reactions">
+                {chat.QUICK.map((e) => (
+                  <button key={e} class="quick-reaction" aria-label={"React with " + e} onClick={() => pick(e)}>
+                    {e}
+                  </button>
+                ))}
+              </div>
+              <EmojiPicker onPick={pick} onClose={() => setAt(null)} />
+            </div>,
+            document.body,
+          )
+        : null}
       {!props.inThread && !m.thread_id ? (
         <button class="icon-btn small" title="Reply in thread" aria-label="Reply in thread" onClick={() => chat.openThread(m)} tabIndex={-1}>
           <ThreadIcon />

@@ -484,12 +484,14 @@ const ConvRow = memo(function ConvRow(props: { id: number; row: number; active: 
         </span>
         <span class="conv-end">
           <span class="conv-when">{shortWhen(c.last_message_at)}</span>
-          <ChatMarks c={c} />
-          {unread ? (
-            <span class={"badge" + (mutedNow(c) ? " muted" : "")} aria-label={`${unread} unread`}>
-              {unread > 999 ? "999+" : unread}
-            </span>
-          ) : null}
+          <span class="conv-marks">
+            <ChatMarks c={c} />
+            {unread ? (
+              <span class={"badge" + (mutedNow(c) ? " muted" : "")} aria-label={`${unread} unread`}>
+                {unread > 999 ? "999+" : unread}
+              </span>
+            ) : null}
+          </span>
         </span>
       </a>
     </div>

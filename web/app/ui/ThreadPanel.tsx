@@ -115,7 +115,8 @@ export function ThreadPanel(props: { c: Conversation }) {
           <MessageRow
             key={r.key}
             r={r}
-            prev={rows[i - 1]?.m}
+            // The first reply follows the root's day, never compact under it.
+            prev={rows[i - 1]?.m || { ...t.root, sender_id: -1 }}
             status={r.pending ? undefined : store.statusOf(c, r.m)}
             group={c.kind !== "direct"}
             flash={false}
