@@ -96,7 +96,7 @@ function setReactions(convId: number, id: number, seq: number, threadId: number,
 export function messageChoices(m: Message): { label: string; onSelect: () => void }[] {
   if (!m.id || m.deleted_at) return [];
   const out = QUICK.slice(0, 3).map((e) => ({ label: "React " + e, onSelect: () => react(m, e) }));
-  if (!m.thread_id) out.unshift({ label: "Reply in thread", onSelect: () => openThread(m) });
+  if (!m.thread_id) out.unshift({ label: m.thread ? "Open the thread" : "Open a thread", onSelect: () => openThread(m) });
   return out;
 }
 
