@@ -59,6 +59,15 @@ type Message struct {
 	// stored, the channel's id of it (kept with the channel's record of
 	// the message, not on the message).
 	ExternalID string `json:"-"`
+
+	// Team-chat basics (chat.go). ThreadID is the first message of the
+	// thread a reply is in; InChannel, that the reply was also sent to the
+	// main timeline. Thread is a thread's summary on its first message.
+	ThreadID  int64          `json:"thread_id,omitempty"`
+	InChannel bool           `json:"in_channel,omitempty"`
+	Mentions  *Mentions      `json:"mentions,omitempty"`
+	Thread    *ThreadSummary `json:"thread,omitempty"`
+	Reactions []Reaction     `json:"reactions,omitempty"`
 }
 
 // Deleted reports whether the message was deleted; its text and files are

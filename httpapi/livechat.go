@@ -23,6 +23,7 @@ func (s *Server) routes() []route {
 		s.dataRightsRoutes(),
 		s.smsRoutes(),
 		s.accountRoutes(),
+		s.chatRoutes(),
 	)
 }
 

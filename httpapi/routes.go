@@ -115,6 +115,11 @@ type (
 		FileIDs  []int64 `json:"file_ids" max:"10"`
 		// Whisper: in a dialog with a visitor, a text only staff see.
 		Whisper bool `json:"whisper"`
+		// A reply in a thread (also to the main timeline with in_channel),
+		// and the user ids the client resolved as mentions (chat.go).
+		ThreadID  int64   `json:"thread_id"`
+		InChannel bool    `json:"in_channel"`
+		Mentions  []int64 `json:"mentions" max:"100"`
 	}
 	TextInput struct {
 		Text string `json:"text"`
@@ -529,7 +534,8 @@ func (s *Server) coreRoutes() []route {
 				}
 				client, version := clientOf(r)
 				m, err := s.Messaging.Send(r.Context(), actor(r), messaging.SendInput{ConversationID: id, ClientID: in.ClientID,
-					Text: in.Text, QuoteID: in.QuoteID, FileIDs: in.FileIDs, Whisper: in.Whisper, Client: client, ClientVersion: version})
+					Text: in.Text, QuoteID: in.QuoteID, FileIDs: in.FileIDs, Whisper: in.Whisper, Client: client, ClientVersion: version,
+					ThreadID: in.ThreadID, InChannel: in.InChannel, Mentions: in.Mentions})
 				if err != nil {
 					return err
 				}

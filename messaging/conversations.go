@@ -26,6 +26,11 @@ type ConversationView struct {
 	// AskAgainAt, on a declined direct request, is when the requester may
 	// ask again; absent when they cannot (only the other user can start).
 	AskAgainAt time.Time `json:"ask_again_at,omitzero"`
+	// The viewer's mute (MutedUntil zero: until they unmute) and their
+	// mentions after their read pointer (chat.go).
+	Muted      bool      `json:"muted,omitempty"`
+	MutedUntil time.Time `json:"muted_until,omitzero"`
+	Mentions   int64     `json:"mentions,omitempty"`
 }
 
 // MemberView is a member with what clients show of them.
@@ -99,7 +104,7 @@ func (s *Service) views(ctx context.Context, r parley.Reader, viewer int64, conv
 		}
 		out[i] = v
 	}
-	return out, nil
+	return out, s.fillChatState(ctx, r, viewer, out)
 }
 
 // emitConversation emits conversation.updated to every member.

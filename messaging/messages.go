@@ -27,6 +27,12 @@ type SendInput struct {
 	// ExternalID is a channel's id of a customer's message (see
 	// parley.Message.ExternalID).
 	ExternalID string `json:"-"`
+	// ThreadID makes the message a reply in the thread of that message;
+	// InChannel sends it to the main timeline too. Mentions are user ids
+	// the client resolved (the server also finds @Name in the text).
+	ThreadID  int64   `json:"thread_id"`
+	InChannel bool    `json:"in_channel"`
+	Mentions  []int64 `json:"mentions"`
 }
 
 const maxClientID = 64
@@ -504,6 +510,9 @@ func (s *Service) compose(ctx context.Context, tx parley.Tx, c *parley.Conversat
 		}
 		m.Kind, m.Files = parley.MsgFile, fs
 	}
+	if err := s.composeChat(ctx, tx, c, r, m); err != nil {
+		return nil, err
+	}
 	return m, nil
 }
 
@@ -520,6 +529,9 @@ func (s *Service) stored(ctx context.Context, tx parley.Tx, c *parley.Conversati
 	}
 	if m.Status == "" {
 		m.Status = parley.StatusSent
+	}
+	if err := s.storedChat(ctx, tx, c, m); err != nil {
+		return err
 	}
 	e := parley.NewEvent(parley.EventMessageCreated, c.ID, 0, m)
 	e.Seq = m.Seq
@@ -609,6 +621,10 @@ func (s *Service) Delete(ctx context.Context, actor *parley.User, msgID int64) (
 // emitUpdated announces an edited or deleted message, to the visitor too
 // in a support conversation.
 func (s *Service) emitUpdated(ctx context.Context, tx parley.Tx, m *parley.Message) error {
+	// The update replaces the message on clients: with its reactions.
+	if err := s.fillReactions(ctx, tx, m); err != nil {
+		return err
+	}
 	e := parley.NewEvent(parley.EventMessageUpdated, m.ConversationID, 0, m)
 	e.Seq = m.Seq
 	tx.Emit(e)
@@ -660,6 +676,9 @@ func (s *Service) Message(ctx context.Context, actor *parley.User, id int64) (*p
 		return nil, err
 	}
 	m.Status = m.StatusFor(parley.ReceiptsOf(ms))
+	if err := s.fillReactions(ctx, s.store, m); err != nil {
+		return nil, err
+	}
 	return m, nil
 }
 
@@ -682,6 +701,9 @@ func (s *Service) History(ctx context.Context, actor *parley.User, convID int64,
 	r := parley.ReceiptsOf(ms)
 	for _, m := range msgs {
 		m.Status = m.StatusFor(r)
+	}
+	if err := s.fillReactions(ctx, s.store, msgs...); err != nil {
+		return nil, err
 	}
 	return msgs, nil
 }

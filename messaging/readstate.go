@@ -18,6 +18,8 @@ type ReadState struct {
 	ReadSeq        int64 `json:"read_seq"`
 	MarkedUnread   bool  `json:"marked_unread"`
 	Unread         int64 `json:"unread"`
+	// Mentions are the user's unread mentions (chat.go).
+	Mentions int64 `json:"mentions"`
 }
 
 // receiptsEvent is the payload of conversation.receipts.
@@ -53,8 +55,13 @@ func (s *Service) movePointers(ctx context.Context, tx parley.Tx, c *parley.Conv
 		}
 	}
 	if notifySelf {
+		mentions, err := tx.UnreadMentions(ctx, userID, []int64{c.ID})
+		if err != nil {
+			return err
+		}
 		tx.Emit(parley.NewEvent(parley.EventReadState, c.ID, userID, ReadState{ConversationID: c.ID,
-			DeliveredSeq: m.DeliveredSeq, ReadSeq: m.ReadSeq, MarkedUnread: m.MarkedUnread, Unread: m.Unread(c.LastSeq)}))
+			DeliveredSeq: m.DeliveredSeq, ReadSeq: m.ReadSeq, MarkedUnread: m.MarkedUnread, Unread: m.Unread(c.LastSeq),
+			Mentions: mentions[c.ID]}))
 	}
 	return nil
 }
@@ -68,7 +75,11 @@ type Unread struct {
 // UnreadTotal returns the actor's unread messages over all conversations.
 func (s *Service) UnreadTotal(ctx context.Context, actor *parley.User) (Unread, error) {
 	m, c, err := s.store.UnreadTotal(ctx, actor.ID)
-	return Unread{m, c}, err
+	if err != nil {
+		return Unread{}, err
+	}
+	u := Unread{m, c}
+	return u, s.leaveOutMuted(ctx, actor, &u)
 }
 
 // MarkRead moves the actor's read pointer to seq (the newest message when

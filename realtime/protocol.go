@@ -40,6 +40,10 @@ type clientFrame struct {
 	Seq            int64   `json:"seq"`
 	Status         string  `json:"status"`
 	Whisper        bool    `json:"whisper"`
+	// A send's thread and mentions (messaging.SendInput).
+	ThreadID  int64   `json:"thread_id"`
+	InChannel bool    `json:"in_channel"`
+	Mentions  []int64 `json:"mentions"`
 }
 
 // appendEvent encodes an event as a frame without re-validating its Data,

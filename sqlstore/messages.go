@@ -12,15 +12,21 @@ import (
 	"github.com/parley-chat/parley"
 )
 
-const msgCols = "m.id, m.conversation_id, m.seq, m.sender_id, m.contact_id, m.kind, m.text, m.quote, m.client_id, m.files, m.event, m.created_at, m.edited_at, m.deleted_at, m.status, m.status_error"
+const msgCols = "m.id, m.conversation_id, m.seq, m.sender_id, m.contact_id, m.kind, m.text, m.quote, m.client_id, m.files, m.event, m.created_at, m.edited_at, m.deleted_at, m.status, m.status_error, m.thread_id, m.in_channel, m.mentions, m.reply_count, m.last_reply_at, m.thread_users"
 
 func scanMessage(r scanner) (*parley.Message, error) {
 	var m parley.Message
 	var quote, files, event string
 	var clientID *string
 	var created, edited, deleted int64
+	var inChannel, replies, lastReply int64
+	var mentions, threadUsers string
 	if err := r.Scan(&m.ID, &m.ConversationID, &m.Seq, &m.SenderID, &m.ContactID, &m.Kind, &m.Text, &quote, &clientID,
-		&files, &event, &created, &edited, &deleted, &m.Status, &m.StatusError); err != nil {
+		&files, &event, &created, &edited, &deleted, &m.Status, &m.StatusError,
+		&m.ThreadID, &inChannel, &mentions, &replies, &lastReply, &threadUsers); err != nil {
+		return nil, err
+	}
+	if err := scanChat(&m, inChannel, mentions, replies, lastReply, threadUsers); err != nil {
 		return nil, err
 	}
 	if clientID != nil {
@@ -71,7 +77,9 @@ func (q *q) MessageByContactClientID(ctx context.Context, contactID int64, clien
 
 func (q *q) Messages(ctx context.Context, convID int64, p parley.MessagePage) ([]*parley.Message, error) {
 	args := []any{convID}
-	query := "SELECT " + msgCols + " FROM messages m WHERE m.conversation_id = $1"
+	// The main timeline: a thread's replies are in their thread, but
+	// those also sent to the timeline.
+	query := "SELECT " + msgCols + " FROM messages m WHERE m.conversation_id = $1 AND (m.thread_id = 0 OR m.in_channel <> 0)"
 	add := func(cond string, v any) {
 		args = append(args, v)
 		query += " AND " + cond + " $" + strconv.Itoa(len(args))
@@ -257,9 +265,9 @@ func (q *q) InsertMessages(ctx context.Context, ms []*parley.Message) error {
 		m.ID, m.Seq = ids[i], c.last
 	}
 	// An empty client id is none (NULL): the index of client ids skips it.
-	err = q.multi(ctx, len(ms), []string{"BIGINT", "BIGINT", "BIGINT", "BIGINT", "BIGINT", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "BIGINT", "TEXT"}, func(rows string) string {
-		return `INSERT INTO messages (id, conversation_id, seq, sender_id, contact_id, kind, text, quote, client_id, files, event, created_at, status)
-			SELECT column1, column2, column3, column4, column5, column6, column7, column8, NULLIF(column9, ''), column10, column11, column12, column13 FROM (` + rows + ") v"
+	err = q.multi(ctx, len(ms), []string{"BIGINT", "BIGINT", "BIGINT", "BIGINT", "BIGINT", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "BIGINT", "TEXT", "BIGINT", "BIGINT", "TEXT"}, func(rows string) string {
+		return `INSERT INTO messages (id, conversation_id, seq, sender_id, contact_id, kind, text, quote, client_id, files, event, created_at, status, thread_id, in_channel, mentions)
+			SELECT column1, column2, column3, column4, column5, column6, column7, column8, NULLIF(column9, ''), column10, column11, column12, column13, column14, column15, column16 FROM (` + rows + ") v"
 	}, func(dst []any, i int) []any {
 		m := ms[i]
 		var quote, event string
@@ -270,7 +278,8 @@ func (q *q) InsertMessages(ctx context.Context, ms []*parley.Message) error {
 			event = jsonText(m.Event)
 		}
 		return append(dst, m.ID, m.ConversationID, m.Seq, m.SenderID, m.ContactID, string(m.Kind), m.Text, quote,
-			m.ClientID, jsonText(m.Files), event, parley.Millis(m.CreatedAt), storedStatus(m.Status))
+			m.ClientID, jsonText(m.Files), event, parley.Millis(m.CreatedAt), storedStatus(m.Status),
+			m.ThreadID, boolInt(m.InChannel), mentionsText(m.Mentions))
 	}, nil)
 	return mapErr(err, "message with this client id")
 }

@@ -198,6 +198,12 @@ var permTable = []permEntry{
 	}},
 	{key: "POST /api/v1/messages/{id}/reminder/snooze", kind: "msg", grid: "AAN AAN AAN AAN AAN UUU UUU", body: map[string]any{"hours": 1}},
 	{key: "DELETE /api/v1/messages/{id}/reminder", kind: "msg", grid: "AAN AAN AAN AAN AAN UUU UUU"},
+	// Team-chat basics (httpapi/chat.go): members only.
+	{key: "PUT /api/v1/messages/{id}/reactions/{emoji}", kind: "msg", grid: "AAN AAN AAN AAN AAN UUU UUU"},
+	{key: "DELETE /api/v1/messages/{id}/reactions/{emoji}", kind: "msg", grid: "AAN AAN AAN AAN AAN UUU UUU"},
+	{key: "GET /api/v1/messages/{id}/thread", kind: "msg", grid: "AAN AAN AAN AAN AAN UUU UUU"},
+	{key: "PUT /api/v1/conversations/{id}/mute", kind: "conv", grid: "ANN ANN ANN ANN ANN UUU UUU", body: map[string]any{}},
+	{key: "DELETE /api/v1/conversations/{id}/mute", kind: "conv", grid: "ANN ANN ANN ANN ANN UUU UUU"},
 	{key: "GET /api/v1/reminders", grid: staffOnly},
 	{key: "GET /api/v1/search", kind: "conv", query: "q=hello&conversation_id={id}", grid: "ANN ANN ANN ANN ANN UUU UUU"},
 	{key: "POST /api/v1/files", query: "name=a.txt", grid: staffOnly, body: "raw"},
@@ -743,6 +749,8 @@ func (c *permCell) path() string {
 		"{delivery}", itoa(w.delivery[c.own]),
 		"{file}", "1",
 		"{token}", "no-such-token",
+
+		"{emoji}", "%F0%9F%91%8D",
 		"{user_id}", itoa(c.userParam()),
 	)
 	p = r.Replace(p)

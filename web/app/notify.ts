@@ -7,6 +7,9 @@ import * as store from "./store";
 import type { Conversation, Message, Reminder } from "./types";
 import { messagePreview } from "./util";
 
+/** quietRules say a new message makes no sound or notification (chat.ts: muted chats, threads). */
+export const quietRules = new Set<(c: Conversation, m: Message) => boolean>();
+
 const BASE_TITLE = "Parley";
 
 let lastCount = -1;
@@ -105,6 +108,8 @@ function desktop(title: string, body: string, tag: string, onClick: () => void) 
 export function incoming(c: Conversation, m: Message, looking: boolean) {
   // A customer's message in a dialog has its own notice (customerMessage).
   if (looking || (c.kind === "support" && m.contact_id && !m.sender_id)) return;
+  // A muted chat is quiet but for mentions of you; a thread, but for those in it.
+  for (const quiet of quietRules) if (quiet(c, m)) return;
   sound();
   desktop(store.senderName(m) + " · " + store.convTitle(c), messagePreview(m), "conv-" + c.id, () =>
     navigate(c.kind === "support" ? `/d/${c.id}` : convURL(c.id)),

@@ -383,6 +383,10 @@ export interface Pending {
   error?: string;
   /** A whisper (support dialogs): text only, seen by consultants only; sent over HTTP. */
   whisper?: boolean;
+  /** A reply in a thread (also sent to the chat with in_channel), and the members it mentions (chat.ts). */
+  thread_id?: number;
+  in_channel?: boolean;
+  mentions?: number[];
   /** The req of the send frame on the current connection, 0 if not sent on it. */
   req?: number;
   sentAt?: number;
@@ -427,12 +431,17 @@ export function uuid(): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-export function pendingFor(convId: number): Pending[] {
-  return outbox.filter((p) => p.conversation_id === convId);
+export function pendingFor(convId: number, threadId = 0): Pending[] {
+  // The main timeline shows no thread reply but those also sent to it.
+  return outbox.filter((p) => p.conversation_id === convId && (threadId ? p.thread_id === threadId : !p.thread_id || p.in_channel));
 }
 
 /** send queues a message; it leaves at once if connected, else on reconnect. */
-export function send(convId: number, text: string, opts: { quote?: Message; files?: FileInfo[]; whisper?: boolean } = {}) {
+export function send(
+  convId: number,
+  text: string,
+  opts: { quote?: Message; files?: FileInfo[]; whisper?: boolean; thread_id?: number; in_channel?: boolean; mentions?: number[] } = {},
+) {
   const p: Pending = {
     client_id: uuid(),
     conversation_id: convId,
@@ -444,6 +453,9 @@ export function send(convId: number, text: string, opts: { quote?: Message; file
     created_at: new Date().toISOString(),
     status: "queued",
     whisper: opts.whisper || undefined,
+    thread_id: opts.thread_id || undefined,
+    in_channel: opts.in_channel || undefined,
+    mentions: opts.mentions?.length ? opts.mentions : undefined,
   };
   if (opts.whisper) p.file_ids = [];
   outbox = [...outbox, p];
@@ -487,6 +499,9 @@ function flushOutbox() {
       text: p.text,
       quote_id: p.quote_id || 0,
       file_ids: p.file_ids,
+      thread_id: p.thread_id || 0,
+      in_channel: !!p.in_channel,
+      mentions: p.mentions || [],
     });
     if (!req) break;
     inflight.set(req, p.client_id);
@@ -869,7 +884,7 @@ function putConv(c: Conversation, bulk = false) {
   }
 }
 
-function patchConv(id: number, fn: (c: Conversation) => Partial<Conversation>) {
+export function patchConv(id: number, fn: (c: Conversation) => Partial<Conversation>) {
   const c = convs.get(id);
   if (!c) return;
   const next = { ...c, ...fn(c) };
@@ -1008,7 +1023,7 @@ function applyEvent(f: Frame) {
     case "message.updated": {
       const m = d as Message;
       const h = histories.get(m.conversation_id);
-      if (h && h.put(m)) h.v.bump();
+      if (h && !(m.thread_id && !m.in_channel) && h.put(m)) h.v.bump();
       ext.message(m);
       const c = convs.get(m.conversation_id);
       if (c?.last_message?.id === m.id) patchConv(c.id, () => ({ last_message: m }));
@@ -1163,7 +1178,8 @@ function applyMessage(m: Message, fromAck: boolean) {
   const uid = me.value?.id;
   const c = convs.get(m.conversation_id);
   const h = histories.get(m.conversation_id);
-  if (h && h.started && h.put(m)) h.v.bump();
+  // A thread's reply goes to its thread (chat.ts), not the main timeline.
+  if (h && h.started && !(m.thread_id && !m.in_channel) && h.put(m)) h.v.bump();
   notePeopleOf(m);
   const writer = m.sender_id || (m.contact_id ? -m.contact_id : 0);
   const t = writer ? typing.get(m.conversation_id) : undefined;

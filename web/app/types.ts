@@ -96,6 +96,10 @@ export interface Conversation {
   declines?: number;
   declined_at?: string;
   ask_again_at?: string;
+  /** Your mute of this chat (muted_until absent: until you unmute) and your unread mentions in it. */
+  muted?: boolean;
+  muted_until?: string;
+  mentions?: number;
 }
 
 export type MsgKind = "text" | "file" | "event" | "whisper";
@@ -153,6 +157,12 @@ export interface Message {
   status?: MsgStatus;
   /** Why the channel failed to carry it, in the service's words. */
   status_error?: string;
+  /** Team-chat basics (chat.ts): the thread a reply is in, whether it was also sent to the chat, who it mentions, its thread's summary, its reactions. */
+  thread_id?: number;
+  in_channel?: boolean;
+  mentions?: { user_ids?: number[]; all?: boolean };
+  thread?: { replies: number; last_reply_at: string; user_ids: number[] };
+  reactions?: { emoji: string; count: number; user_ids: number[] }[];
 }
 
 export interface Reminder {

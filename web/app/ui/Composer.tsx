@@ -16,6 +16,7 @@ import { chars, isPhone, messagePreview, size } from "../util";
 import { Spinner } from "./common";
 import { Clip, Close, Mic, Send, Smile, Stop, Zap } from "./icons";
 import { lazy } from "./lazy";
+import { useMentionPicker } from "./Mentions";
 
 const EmojiPicker = lazy(() => import("../lazy/Emoji").then((m) => m.EmojiPicker));
 const ScanDialog = lazy(() => import("../lazy/Scan").then((m) => m.ScanDialog));
@@ -79,6 +80,7 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
   const [rec, setRec] = useState<{ started: number; stop: (send: boolean) => void } | null>(null);
   const [now, setNow] = useState(0);
   const ta = useRef<HTMLTextAreaElement>(null);
+  const mentions = useMentionPicker(c, ta, text, (v) => change(v));
   const filesRef = useRef(files);
   filesRef.current = files;
   const whisperRef = useRef(whisper);
@@ -126,6 +128,7 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
 
   const change = (v: string) => {
     setText(v);
+    if (!dlg) mentions.onInput(v);
     if (dlg?.replies.length) findShortcut(v);
     if (editing) return;
     texts.set(c.id, v);
@@ -250,7 +253,7 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
     if (whisper && !text.trim()) return;
     if (!props.h.atLatest) store.loadLatest(props.h);
     if (whisper) store.send(c.id, text.trim(), { whisper: true, quote: quote || undefined });
-    else store.send(c.id, text.trim(), { quote: quote || undefined, files: ready.map((f) => f.info!) });
+    else store.send(c.id, text.trim(), { quote: quote || undefined, files: ready.map((f) => f.info!), mentions: dlg ? undefined : mentions.take(text) });
     setText("");
     texts.delete(c.id);
     setQuote(null);
@@ -267,6 +270,7 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
   };
 
   const onKey = (e: KeyboardEvent) => {
+    if (mentions.onKeyDown(e)) return;
     if (pick && matches.length) {
       if (e.key === "ArrowDown" || e.key === "ArrowUp") {
         e.preventDefault();
@@ -431,6 +435,7 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
           ))}
         </ul>
       ) : null}
+      {mentions.popup}
       {whisper ? <div class="whisper-note">Whisper — only consultants see this. Text only.</div> : null}
       {quote || editing ? (
         <div class="composer-ctx">

@@ -19,6 +19,9 @@ import { StatusIcon } from "./Sidebar";
 import { UserPanel, MembersPanel } from "./UserPanel";
 import { VirtualList, type VirtualListHandle } from "./VirtualList";
 import { UserPicker } from "./People";
+import { ThreadPanel } from "./ThreadPanel";
+import { MutedIcon } from "./ChatBits";
+import * as chat from "../chat";
 
 const ReminderDialog = lazy(() => import("../lazy/Reminder").then((m) => m.ReminderDialog));
 const SMSWindow = lazy(() => import("../lazy/SMS").then((m) => m.SMSWindow));
@@ -80,6 +83,7 @@ function Chat(props: { c: Conversation; messageId?: number; snooze?: boolean }) 
   const composer = useRef<ComposerHandle>(null);
   const menu = useMenu();
   const settings = use(store.settings);
+  const thread = use(chat.thread);
   use(store.presenceV);
   const dragDepth = useRef(0);
 
@@ -127,6 +131,7 @@ function Chat(props: { c: Conversation; messageId?: number; snooze?: boolean }) 
       onSelect: () => store.saveSettings({ ...settings, always_scroll_to_end: !settings.always_scroll_to_end }),
     },
     { label: "Mark as unread", onSelect: () => store.markUnread(c.id) },
+    ...chat.muteChoices(c),
     ...PERIODS.map(([v, l]) => ({ label: "Show: " + l.toLowerCase(), checked: h.period === v, onSelect: () => store.setPeriod(h, v) })),
   ];
   if (c.kind === "direct" && c.state === "allowed") convMenu.push({ label: "Add interlocutors…", onSelect: () => setAdding("interlocutors") });
@@ -151,7 +156,7 @@ function Chat(props: { c: Conversation; messageId?: number; snooze?: boolean }) 
 
   return (
     <section
-      class={"pane chat" + (panel ? " with-panel" : "")}
+      class={"pane chat" + (panel || thread?.root.conversation_id === c.id ? " with-panel" : "")}
       aria-label={title}
       onDragEnter={(e) => {
         if (!e.dataTransfer?.types.includes("Files")) return;
@@ -198,7 +203,10 @@ function Chat(props: { c: Conversation; messageId?: number; snooze?: boolean }) 
               </span>
             )}
             <span class="chat-title">
-              <h1>{title}</h1>
+              <h1>
+                {title}
+                {chat.mutedNow(c) ? <MutedIcon size={16} /> : null}
+              </h1>
               <span class="chat-sub">
                 {c.kind === "direct"
                   ? c.state !== "allowed"
@@ -286,6 +294,7 @@ function Chat(props: { c: Conversation; messageId?: number; snooze?: boolean }) 
       ) : null}
       {smsTo ? <SMSWindow userId={smsTo} onClose={() => setSmsTo(0)} /> : null}
       {panel === "members" ? <MembersPanel c={c} onClose={() => setPanel("")} onUser={openUser} onAdd={() => setAdding("members")} /> : null}
+      <ThreadPanel c={c} />
       {adding === "interlocutors" ? (
         <UserPicker
           title="Add interlocutors"
@@ -667,6 +676,7 @@ export function HistoryList(props: {
     const m = menuRow.m;
     const mine = m.sender_id === me.id;
     if (m.kind !== "whisper") menuItems.push({ label: "Reply", onSelect: () => props.composer.current?.quote(m) });
+    if (!props.dialog) menuItems.push(...chat.messageChoices(m));
     if (m.text) menuItems.push({ label: "Copy text", onSelect: () => copyText(m.text).catch(store.fail) });
     const rem = store.reminders.get(m.id);
     menuItems.push({ label: rem ? "Reminder… (change)" : "Reminder…", onSelect: () => props.onReminder(m) });

@@ -10,6 +10,8 @@ import type { FileInfo, Message, MsgStatus, Reminder } from "../types";
 import { dayLabel, eventText, fullTime, links, sameDay, size, time } from "../util";
 import { Avatar } from "./common";
 import { lazy } from "./lazy";
+import { ChatActions, MessageText, Reactions, ThreadLink } from "./ChatBits";
+import { mentionsMe } from "../chat";
 import { Bell, Clock, Cross, File as FileIcon, More, Pause, Play, Reply, Sent, Tick, Ticks, Zap } from "./icons";
 
 const RoutingWhy = lazy(() => import("../lazy/Routing").then((m) => m.RoutingWhy));
@@ -285,6 +287,8 @@ export const MessageRow = memo(function MessageRow(props: {
   readOnly?: boolean;
   /** A connected channel's dialog: the channel's name; statuses are the message's own, as the channel reported them. */
   via?: string;
+  /** Shown in a thread's panel (no "Reply in thread", no replies line). */
+  inThread?: boolean;
 }) {
   const { r, prev, a } = props;
   const m = r.m;
@@ -325,7 +329,8 @@ export const MessageRow = memo(function MessageRow(props: {
     (props.flash ? " flash" : "") +
     (whisper ? " whisper" : "") +
     (fromVisitor ? " visitor" : "") +
-    (status === "failed" ? " failed" : "");
+    (status === "failed" ? " failed" : "") +
+    (mentionsMe(m) ? " mentioned" : "");
   const name = store.senderName(m);
   const avatarId = fromVisitor ? m.contact_id! * 31 + 7 : m.sender_id || 0;
   return (
@@ -361,6 +366,7 @@ export const MessageRow = memo(function MessageRow(props: {
           {whisper ? <span class="whisper-label">Whisper — only consultants see this</span> : null}
           {!r.pending && !deleted && !props.readOnly ? (
             <span class="msg-actions">
+              {props.visitor === undefined && !whisper ? <ChatActions m={m} inThread={props.inThread} /> : null}
               <button class="icon-btn small" title="Reply" aria-label="Reply" onClick={() => a.reply(m)} tabIndex={-1}>
                 <Reply size={16} />
               </button>
@@ -398,11 +404,13 @@ export const MessageRow = memo(function MessageRow(props: {
               ) : null}
               {m.text ? (
                 <p class="text">
-                  <Text text={m.text} highlight={props.highlight} />
+                  <MessageText m={m} highlight={props.highlight} />
                 </p>
               ) : null}
+              <Reactions m={m} />
             </>
           )}
+          {!props.inThread ? <ThreadLink m={m} /> : null}
           <span class="meta">
             {props.reminder ? (
               <span class="rem-mark" title={"Reminder: " + fullTime(props.reminder.remind_at)}>

@@ -19,6 +19,8 @@ import { DialogRow } from "./DialogRow";
 import { SideTabs } from "./Inbox";
 import { FriendStar, NewMessage, UserPicker } from "./People";
 import { VirtualList, type VirtualListHandle } from "./VirtualList";
+import { ChatMarks } from "./ChatBits";
+import { mutedNow } from "../chat";
 
 type Item =
   | { t: "head"; key: string; label: string; section: string; count: number; action?: { label: string; run: () => void; icon?: "cases" } }
@@ -487,11 +489,14 @@ const ConvRow = memo(function ConvRow(props: { id: number; row: number; active: 
         </span>
         <span class="conv-end">
           <span class="conv-when">{shortWhen(c.last_message_at)}</span>
-          {unread ? (
-            <span class="badge" aria-label={`${unread} unread`}>
-              {unread > 999 ? "999+" : unread}
-            </span>
-          ) : null}
+          <span class="conv-marks">
+            <ChatMarks c={c} />
+            {unread ? (
+              <span class={"badge" + (mutedNow(c) ? " muted" : "")} aria-label={`${unread} unread`}>
+                {unread > 999 ? "999+" : unread}
+              </span>
+            ) : null}
+          </span>
         </span>
       </a>
     </div>
