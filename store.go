@@ -56,6 +56,7 @@ type Batcher interface {
 // Reader is every query, available both on the Store and inside a Tx. Each
 // method returning one thing returns ENOTFOUND when there is none.
 type Reader interface {
+	TaskReader // task.go
 	UserByID(ctx context.Context, id int64) (*User, error)
 	// UserByEmail also returns the stored password hash.
 	UserByEmail(ctx context.Context, email string) (*User, string, error)
@@ -282,6 +283,7 @@ type Reader interface {
 // the ID on their argument.
 type Tx interface {
 	Reader
+	TaskWriter // task.go
 
 	CreateUser(ctx context.Context, u *User, passwordHash string) error // ECONFLICT on a taken e-mail
 	UpdateUser(ctx context.Context, u *User) error
