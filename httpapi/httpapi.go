@@ -31,6 +31,7 @@ import (
 	"github.com/parley-chat/parley/realtime"
 	"github.com/parley-chat/parley/reminders"
 	"github.com/parley-chat/parley/routing"
+	"github.com/parley-chat/parley/tasks"
 	"github.com/parley-chat/parley/webhooks"
 )
 
@@ -58,6 +59,7 @@ type Server struct {
 	Channels  *channel.Service  // nil: no channel routes
 	Webhooks  *webhooks.Service // nil: no webhook routes
 	Routing   *routing.Service  // nil: no distribution routes
+	Tasks     *tasks.Service    // nil: no task routes
 	Gateway   *realtime.Gateway
 	// Ready reports whether the node can serve (database, bus).
 	Ready func(ctx context.Context) error

@@ -61,7 +61,8 @@ type Input struct {
 	Title       *string    `json:"title"`
 	Description *string    `json:"description"`
 	AssigneeID  *int64     `json:"assignee_id"`
-	DueAt       *time.Time `json:"due_at"` // zero time: no due date
+	DueAt       *time.Time `json:"due_at"`
+	NoDue       bool       `json:"no_due,omitempty"` // clears the due date
 	Status      *string    `json:"status"` // open, in_progress, closed (done)
 	// On creation only: the case the task belongs to, or the chat it was
 	// made from (its project's when it is a dialog).
@@ -120,6 +121,12 @@ func (s *Service) apply(ctx context.Context, r parley.Reader, k *parley.Case, in
 			return err
 		}
 		k.AssigneeID = u.ID
+	}
+	if in.NoDue {
+		if in.DueAt != nil {
+			return parley.Invalid("no_due", "give a due time or no_due, not both")
+		}
+		in.DueAt = &time.Time{}
 	}
 	if in.DueAt != nil {
 		due := in.DueAt.UTC().Truncate(time.Millisecond)
