@@ -63,7 +63,7 @@ type Input struct {
 	AssigneeID  *int64     `json:"assignee_id"`
 	DueAt       *time.Time `json:"due_at"`
 	NoDue       bool       `json:"no_due,omitempty"` // clears the due date
-	Status      *string    `json:"status"` // open, in_progress, closed (done)
+	Status      *string    `json:"status"`           // open, in_progress, closed (done)
 	// On creation only: the case the task belongs to, or the chat it was
 	// made from (its project's when it is a dialog).
 	CaseID         int64 `json:"case_id,omitempty"`
