@@ -8,6 +8,7 @@ import * as api from "../api";
 import { convURL, navigate } from "../router";
 import { use, useSelect } from "../sig";
 import * as store from "../store";
+import * as tasks from "../tasks";
 import type { Conversation, FileInfo, Message } from "../types";
 import { copyText, debounce, fullTime } from "../util";
 import { Avatar, Menu, Modal, Spinner, useMenu, type MenuItem } from "./common";
@@ -21,6 +22,7 @@ import { VirtualList, type VirtualListHandle } from "./VirtualList";
 import { UserPicker } from "./People";
 
 const ReminderDialog = lazy(() => import("../lazy/Reminder").then((m) => m.ReminderDialog));
+const MoveDialog = lazy(() => import("../lazy/Tasks").then((m) => m.MoveDialog));
 const SnoozeDialog = lazy(() => import("../lazy/Reminder").then((m) => m.SnoozeDialog));
 
 const PERIODS: [string, string][] = [
@@ -552,6 +554,8 @@ export function HistoryList(props: {
   const [flash, setFlash] = useState(0);
   const [image, setImage] = useState<FileInfo | null>(null);
   const [confirmDelete, setConfirmDelete] = useState<Message | null>(null);
+  const [moving, setMoving] = useState<Message | null>(null);
+  useEffect(() => tasks.loadLinks(c.id), [c.id]);
   const [newCount, setNewCount] = useState(0);
   const [atBottom, setAtBottom] = useState(true);
   // Where the "New messages" line goes: fixed when the conversation opens.
@@ -667,6 +671,7 @@ export function HistoryList(props: {
     const rem = store.reminders.get(m.id);
     menuItems.push({ label: rem ? "Reminder… (change)" : "Reminder…", onSelect: () => props.onReminder(m) });
     if (rem) menuItems.push({ label: "Do not notify", onSelect: () => store.clearReminder(m.id).catch(store.fail) });
+    if (m.id > 0 && m.kind !== "event" && !m.deleted_at) menuItems.push({ label: "Move to task…", onSelect: () => setMoving(m) });
     if (mine && m.kind === "text") menuItems.push({ label: "Edit", onSelect: () => props.composer.current?.edit(m) });
     if (mine) menuItems.push({ label: "Delete", danger: true, onSelect: () => setConfirmDelete(m) });
   }
@@ -768,6 +773,7 @@ export function HistoryList(props: {
         <Menu x={menu.at.x} y={menu.at.y} items={menuItems} onClose={menu.close} label="Message actions" />
       ) : null}
       {image ? <Lightbox f={image} onClose={() => setImage(null)} /> : null}
+      {moving ? <MoveDialog message={moving} onClose={() => setMoving(null)} /> : null}
       {confirmDelete ? (
         <Modal
           title="Delete the message?"

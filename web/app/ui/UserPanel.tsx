@@ -10,6 +10,9 @@ import type { Conversation, User } from "../types";
 import { copyText } from "../util";
 import { Avatar, Spinner } from "./common";
 import { Close } from "./icons";
+import { lazy } from "./lazy";
+
+const TaskForm = lazy(() => import("../lazy/Tasks").then((m) => m.TaskForm));
 
 const ROLE: Record<string, string> = { admin: "Administrator", supervisor: "Chat administrator", agent: "Agent", member: "Member" };
 
@@ -29,6 +32,7 @@ export function UserPanel(props: { userId: number; conv: Conversation; onClose: 
   const [u, setU] = useState<User | null>(null);
   const [err, setErr] = useState("");
   const [copied, setCopied] = useState(false);
+  const [tasking, setTasking] = useState(false);
   use(store.presenceV);
   const me = store.me.value!;
   useEffect(() => {
@@ -91,7 +95,13 @@ export function UserPanel(props: { userId: number; conv: Conversation; onClose: 
                 Write
               </button>
             ) : null}
+            {u.active && !u.bot ? (
+              <button class="btn small" onClick={() => setTasking(true)}>
+                Create a task
+              </button>
+            ) : null}
           </div>
+          {tasking ? <TaskForm assignee={u} conversationId={props.conv.id} onClose={() => setTasking(false)} onDone={() => setTasking(false)} /> : null}
           <h3 class="user-name">{u.name}</h3>
           <dl class="facts">
             <dt>E-mail</dt>
