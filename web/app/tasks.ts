@@ -133,9 +133,10 @@ store.eventHooks.add((f) => {
   }
 });
 
-// A reload (sign-in, resync) forgets what it knew of links.
+// A reload (sign-in, resync) may have missed links: the conversations
+// already asked for are asked again.
 store.loadHooks.push(() => {
-  links.clear();
+  const again = [...linksLoaded];
   linksLoaded.clear();
-  linksV.bump();
+  for (const id of again) loadLinks(id);
 });

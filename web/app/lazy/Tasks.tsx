@@ -27,9 +27,9 @@ const FILTERS: [string, string][] = [
   ["all", "All"],
 ];
 
-function dueText(t: Task): string {
+function dueText(t: Task, prefix = true): string {
   if (!t.due_at) return "";
-  return (tasks.overdue(t) ? "Overdue since " : "Due ") + fullTime(t.due_at);
+  return (tasks.overdue(t) ? "Overdue since " : prefix ? "Due " : "") + fullTime(t.due_at);
 }
 
 /** msgURL links to a message in its chat (a dialog's, for a customer's). */
@@ -134,7 +134,7 @@ function TaskList(props: { role: string; status: string }) {
                       <strong class="ellipsis">{t.title}</strong>
                       <span class="muted ellipsis">
                         {role === "assigned" ? "From " + store.personName(t.created_by) : "For " + store.personName(t.assignee_id)}
-                        {t.due_at ? " · " + dueText(t) : ""} · {shortWhen(t.created_at)}
+                        {t.due_at ? " · " + dueText(t) : ""} · created {shortWhen(t.created_at)}
                       </span>
                     </span>
                     {tasks.overdue(t) ? <span class="pill bad">Overdue</span> : null}
@@ -236,7 +236,7 @@ function TaskDetail(props: { id: number }) {
             by {store.personName(t.created_by)}, {fullTime(t.created_at)}
           </dd>
           <dt>Due</dt>
-          <dd class={tasks.overdue(t) ? "due overdue" : "due"}>{t.due_at ? dueText(t) : <span class="muted">No due date</span>}</dd>
+          <dd class={tasks.overdue(t) ? "due overdue" : "due"}>{t.due_at ? dueText(t, false) : <span class="muted">No due date</span>}</dd>
           {t.closed_at ? (
             <>
               <dt>Done</dt>
@@ -587,7 +587,7 @@ export function MoveDialog(props: { message: Message; onClose: () => void }) {
     setErr("");
     try {
       const out = await api.post<{ link: tasks.MessageLink }>(`/messages/${m.id}/move`, body);
-      store.toast(`Moved to ${tasks.linkLabel(out.link).replace("Customer card", "the customer's card")}.`);
+      store.toast(out.link.target === "contact" ? "Moved to the customer's card." : `Moved to ${out.link.target} #${out.link.target_id}.`);
       props.onClose();
     } catch (x) {
       setErr((x as Error).message);
