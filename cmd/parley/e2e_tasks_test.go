@@ -112,5 +112,12 @@ func TestTasks(t *testing.T) {
 			t.Errorf("notes = %+v", notes.Notes)
 		}
 		a.do("GET", fmt.Sprintf("/api/v1/contacts/%d/notes", d.Contact.ID), nil).wantErr(http.StatusNotFound, parley.ENOTFOUND)
+
+		// Erasing the customer erases their card's history.
+		admin.do("POST", fmt.Sprintf("/api/v1/contacts/%d/erase", d.Contact.ID), nil).want(http.StatusOK)
+		admin.get(fmt.Sprintf("/api/v1/contacts/%d/notes", d.Contact.ID), &notes)
+		if len(notes.Notes) != 0 {
+			t.Errorf("notes after erasure = %+v", notes.Notes)
+		}
 	})
 }
