@@ -133,6 +133,18 @@ describe("tasks", { skip: skip || false, timeout: 300_000 }, () => {
     await s.shot(boris, "tk-04-task-detail-desktop");
     await c.getByRole("link", { name: "Original message" }).click();
     await msg(boris, "The supplier wants the contract signed by Friday").waitFor();
+
+    // From the chat's own menu: a task for yourself, made in this chat.
+    await boris.getByRole("button", { name: "Conversation menu" }).click();
+    await boris.getByRole("menuitem", { name: "Create a task…" }).click();
+    const form = boris.getByRole("dialog", { name: "New task" });
+    await form.getByLabel("Title").fill("Buy a pen");
+    await form.locator(".user-select-value", { hasText: BORIS.name }).waitFor();
+    await form.getByRole("button", { name: "Create task" }).click();
+    await boris.getByText(/Task #\d+ created for you/).waitFor();
+    const mine = (await s.api(borisT, "GET", "/tasks?role=created")).tasks.find((t) => t.title === "Buy a pen");
+    assert.equal(mine.assignee_id, ids[BORIS.name]);
+    assert.equal(mine.conversation_id, ids.direct);
   });
 
   test("Move to task → To table: into a customer's card", async () => {

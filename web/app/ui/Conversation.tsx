@@ -22,6 +22,7 @@ import { VirtualList, type VirtualListHandle } from "./VirtualList";
 import { UserPicker } from "./People";
 
 const ReminderDialog = lazy(() => import("../lazy/Reminder").then((m) => m.ReminderDialog));
+const TaskForm = lazy(() => import("../lazy/Tasks").then((m) => m.TaskForm));
 const MoveDialog = lazy(() => import("../lazy/Tasks").then((m) => m.MoveDialog));
 const SnoozeDialog = lazy(() => import("../lazy/Reminder").then((m) => m.SnoozeDialog));
 
@@ -74,7 +75,7 @@ function Chat(props: { c: Conversation; messageId?: number; snooze?: boolean }) 
   const [query, setQuery] = useState("");
   const [searchOpen, setSearchOpen] = useState(false);
   const [dragging, setDragging] = useState(false);
-  const [adding, setAdding] = useState<"" | "interlocutors" | "members" | "rename">("");
+  const [adding, setAdding] = useState<"" | "interlocutors" | "members" | "rename" | "task">("");
   const [reminderFor, setReminderFor] = useState<Message | null>(null);
   const [snoozeFor, setSnoozeFor] = useState<number>(props.snooze && props.messageId ? props.messageId : 0);
   const composer = useRef<ComposerHandle>(null);
@@ -127,6 +128,7 @@ function Chat(props: { c: Conversation; messageId?: number; snooze?: boolean }) 
       onSelect: () => store.saveSettings({ ...settings, always_scroll_to_end: !settings.always_scroll_to_end }),
     },
     { label: "Mark as unread", onSelect: () => store.markUnread(c.id) },
+    { label: "Create a task…", onSelect: () => setAdding("task") },
     ...PERIODS.map(([v, l]) => ({ label: "Show: " + l.toLowerCase(), checked: h.period === v, onSelect: () => store.setPeriod(h, v) })),
   ];
   if (c.kind === "direct" && c.state === "allowed") convMenu.push({ label: "Add interlocutors…", onSelect: () => setAdding("interlocutors") });
@@ -310,6 +312,7 @@ function Chat(props: { c: Conversation; messageId?: number; snooze?: boolean }) 
         />
       ) : null}
       {adding === "rename" ? <Rename c={c} onClose={() => setAdding("")} /> : null}
+      {adding === "task" ? <TaskForm conversationId={c.id} onClose={() => setAdding("")} onDone={() => setAdding("")} /> : null}
       {reminderFor ? <ReminderDialog message={reminderFor} onClose={() => setReminderFor(null)} /> : null}
       {snoozeFor ? (
         <SnoozeDialog
