@@ -245,8 +245,10 @@ const (
 	CaseFromOffline      = "offline"      // a visitor wrote while nobody could answer
 	CaseFromConversation = "conversation" // a consultant converted a dialog
 	CaseFromChannel      = "channel"      // a channel's new dialog, with automatic case creation
+	CaseFromTask         = "task"         // a user created a task (team chat, user panel, a message)
 	CaseOpen             = "open"
-	CaseClosed           = "closed"
+	CaseInProgress       = "in_progress" // a task someone works on
+	CaseClosed           = "closed"      // a case closed, a task done
 )
 
 // Case is a ticket made from a chat (seed 004).
@@ -266,6 +268,14 @@ type Case struct {
 	CreatedAt   time.Time         `json:"created_at"`
 	ClosedAt    time.Time         `json:"closed_at,omitzero"`
 	ClosedBy    int64             `json:"closed_by,omitempty"`
+	// Kind is "case" or "task" (task.go): a task is a case with an
+	// assignee and a due date, possibly in no project (ProjectID 0).
+	Kind       string    `json:"kind"`
+	AssigneeID int64     `json:"assignee_id,omitempty"`
+	DueAt      time.Time `json:"due_at,omitzero"`
+	DueFiredAt time.Time `json:"due_fired_at,omitzero"`
+	ParentID   int64     `json:"parent_id,omitempty"` // the case a task belongs to
+	UpdatedAt  time.Time `json:"updated_at,omitzero"`
 }
 
 // CaseComment is a note on a case: a specialist's, or a visitor's later
@@ -277,6 +287,10 @@ type CaseComment struct {
 	ContactID int64     `json:"contact_id,omitempty"` // or the visitor
 	Text      string    `json:"text"`
 	CreatedAt time.Time `json:"created_at"`
+	// MessageID and ConversationID link back to the message the comment
+	// was moved from.
+	MessageID      int64 `json:"message_id,omitempty"`
+	ConversationID int64 `json:"conversation_id,omitempty"`
 }
 
 // CaseFilter selects cases.

@@ -57,6 +57,7 @@ type Batcher interface {
 // method returning one thing returns ENOTFOUND when there is none.
 type Reader interface {
 	ChatReader
+	TaskReader // task.go
 	UserByID(ctx context.Context, id int64) (*User, error)
 	// UserByEmail also returns the stored password hash.
 	UserByEmail(ctx context.Context, email string) (*User, string, error)
@@ -300,6 +301,7 @@ type Reader interface {
 type Tx interface {
 	Reader
 	ChatWriter
+	TaskWriter // task.go
 
 	CreateUser(ctx context.Context, u *User, passwordHash string) error // ECONFLICT on a taken e-mail
 	UpdateUser(ctx context.Context, u *User) error

@@ -32,6 +32,7 @@ import (
 	"github.com/parley-chat/parley/reminders"
 	"github.com/parley-chat/parley/routing"
 	"github.com/parley-chat/parley/staffsms"
+	"github.com/parley-chat/parley/tasks"
 	"github.com/parley-chat/parley/webhooks"
 )
 
@@ -60,6 +61,7 @@ type Server struct {
 	Webhooks  *webhooks.Service // nil: no webhook routes
 	Routing   *routing.Service  // nil: no distribution routes
 	SMS       *staffsms.Service // nil: no staff SMS routes
+	Tasks     *tasks.Service    // nil: no task routes
 	Gateway   *realtime.Gateway
 	// Ready reports whether the node can serve (database, bus).
 	Ready func(ctx context.Context) error

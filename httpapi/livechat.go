@@ -24,6 +24,7 @@ func (s *Server) routes() []route {
 		s.smsRoutes(),
 		s.accountRoutes(),
 		s.chatRoutes(),
+		s.taskRoutes(),
 	)
 }
 

@@ -177,7 +177,20 @@ func (x *ContactExport) WriteTo(ctx context.Context, w io.Writer) error {
 		}
 		before = cases[len(cases)-1].ID
 	}
-	out.raw(`],"staff":{`)
+	// The customer card's history (messages moved there, issue 14).
+	notes, err := s.store.ContactNotes(ctx, k.ID)
+	if err != nil {
+		return err
+	}
+	if notes == nil {
+		notes = []*parley.ContactNote{}
+	}
+	for _, nt := range notes {
+		staff[nt.AuthorID] = true
+	}
+	out.raw(`],"notes":`)
+	out.value(notes)
+	out.raw(`,"staff":{`)
 	n := 0
 	for id := range staff {
 		u, err := s.store.UserByID(ctx, id)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/internal/schedule"
 	"github.com/parley-chat/parley/presence"
 )
 
@@ -19,9 +20,7 @@ type Service struct {
 	presence *presence.Tracker
 	log      *slog.Logger
 	now      func() time.Time
-	wake     chan struct{}
-	stop     chan struct{}
-	done     chan struct{}
+	loop     *schedule.Loop
 }
 
 // New returns the service and starts its scheduler; Close stops it.
@@ -29,17 +28,15 @@ func New(store parley.Store, pres *presence.Tracker, log *slog.Logger) *Service 
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Service{store: store, presence: pres, log: log, now: parley.Now,
-		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
-	go s.run()
+	s := &Service{store: store, presence: pres, log: log, now: parley.Now}
+	s.loop = &schedule.Loop{Name: "reminder", Next: store.NextReminderAt, Now: s.now, Log: log,
+		Fire: func(ctx context.Context) { s.fireDue(ctx, 0) }}
+	s.loop.Start()
 	return s
 }
 
 // Close stops the scheduler.
-func (s *Service) Close() {
-	close(s.stop)
-	<-s.done
-}
+func (s *Service) Close() { s.loop.Close() }
 
 // maxAhead bounds how far ahead a reminder may be set.
 const maxAhead = 5 * 365 * 24 * time.Hour
@@ -139,38 +136,7 @@ func (s *Service) Connected(ctx context.Context, userID int64) {
 	s.fireDue(ctx, userID)
 }
 
-func (s *Service) poke() {
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
-}
-
-// run sleeps until the next reminder is due (at most a minute, a safety
-// net for reminders written by other nodes), then fires what is due.
-func (s *Service) run() {
-	defer close(s.done)
-	for {
-		ctx := context.Background()
-		now := s.now()
-		s.fireDue(ctx, 0)
-		wait := time.Minute
-		if next, err := s.store.NextReminderAt(ctx, now); err != nil {
-			s.log.Warn("next reminder", "err", err)
-		} else if !next.IsZero() && next.Sub(now) < wait {
-			wait = max(next.Sub(now), 5*time.Millisecond)
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-s.stop:
-			t.Stop()
-			return
-		case <-s.wake:
-		case <-t.C:
-		}
-		t.Stop()
-	}
-}
+func (s *Service) poke() { s.loop.Poke() }
 
 // fireDue fires due reminders of connected users (of one user if userID is
 // set). Reminders of users with no device stay due until one connects.

@@ -25,6 +25,7 @@ func (q *q) EraseContact(ctx context.Context, id int64, at time.Time) ([]parley.
 		"DELETE FROM cases WHERE contact_id = $1",
 		"DELETE FROM ratings WHERE contact_id = $1",
 		"DELETE FROM contact_tags WHERE contact_id = $1",
+		"DELETE FROM contact_notes WHERE contact_id = $1",
 		"DELETE FROM events WHERE contact_id = $1 AND contact_id <> 0",
 	} {
 		if _, err := q.exec(ctx, st, id); err != nil {

@@ -546,18 +546,21 @@ func (q *q) DeleteCaseTemplate(ctx context.Context, id int64) error {
 
 // Cases.
 
-const caseCols = "id, project_id, conversation_id, contact_id, source, status, title, description, fields, created_by, created_at, closed_at, closed_by"
+// project_id is NULL for a task in no project (read as 0).
+const caseCols = "id, COALESCE(project_id, 0), conversation_id, contact_id, source, status, title, description, fields, created_by, created_at, closed_at, closed_by, " +
+	"kind, assignee_id, due_at, due_fired_at, parent_id, updated_at"
 
 func scanCase(r scanner) (*parley.Case, error) {
 	var c parley.Case
 	var fields string
-	var created, closed int64
+	var created, closed, due, fired, updated int64
 	if err := r.Scan(&c.ID, &c.ProjectID, &c.ConversationID, &c.ContactID, &c.Source, &c.Status, &c.Title, &c.Description,
-		&fields, &c.CreatedBy, &created, &closed, &c.ClosedBy); err != nil {
+		&fields, &c.CreatedBy, &created, &closed, &c.ClosedBy, &c.Kind, &c.AssigneeID, &due, &fired, &c.ParentID, &updated); err != nil {
 		return nil, err
 	}
 	c.Fields = map[string]string{}
 	c.CreatedAt, c.ClosedAt = parley.TimeFromMillis(created), parley.TimeFromMillis(closed)
+	c.DueAt, c.DueFiredAt, c.UpdatedAt = parley.TimeFromMillis(due), parley.TimeFromMillis(fired), parley.TimeFromMillis(updated)
 	return &c, decodeJSON(fields, &c.Fields)
 }
 
@@ -606,26 +609,36 @@ func (q *q) Cases(ctx context.Context, f parley.CaseFilter) ([]*parley.Case, err
 
 func (q *q) CreateCase(ctx context.Context, c *parley.Case) error {
 	c.CreatedAt = parley.Now()
-	return q.row(ctx, "case", `INSERT INTO cases (project_id, conversation_id, contact_id, source, status, title, description, fields, created_by, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
-		[]any{c.ProjectID, c.ConversationID, c.ContactID, c.Source, c.Status, c.Title, c.Description, encodeJSON(c.Fields),
-			c.CreatedBy, parley.Millis(c.CreatedAt)}, &c.ID)
+	if c.Kind == "" {
+		c.Kind = parley.KindCase
+	}
+	var project any // NULL: a task in no project
+	if c.ProjectID != 0 {
+		project = c.ProjectID
+	}
+	return q.row(ctx, "case", `INSERT INTO cases (project_id, conversation_id, contact_id, source, status, title, description, fields, created_by, created_at,
+		kind, assignee_id, due_at, parent_id, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
+		[]any{project, c.ConversationID, c.ContactID, c.Source, c.Status, c.Title, c.Description, encodeJSON(c.Fields),
+			c.CreatedBy, parley.Millis(c.CreatedAt), c.Kind, c.AssigneeID, parley.Millis(c.DueAt), c.ParentID, parley.Millis(c.UpdatedAt)}, &c.ID)
 }
 
 func (q *q) UpdateCase(ctx context.Context, c *parley.Case) error {
-	return q.execOne(ctx, "case", "UPDATE cases SET status = $2, title = $3, fields = $4, closed_at = $5, closed_by = $6 WHERE id = $1",
-		c.ID, c.Status, c.Title, encodeJSON(c.Fields), parley.Millis(c.ClosedAt), c.ClosedBy)
+	return q.execOne(ctx, "case", `UPDATE cases SET status = $2, title = $3, fields = $4, closed_at = $5, closed_by = $6,
+		description = $7, assignee_id = $8, due_at = $9, due_fired_at = $10, updated_at = $11 WHERE id = $1`,
+		c.ID, c.Status, c.Title, encodeJSON(c.Fields), parley.Millis(c.ClosedAt), c.ClosedBy,
+		c.Description, c.AssigneeID, parley.Millis(c.DueAt), parley.Millis(c.DueFiredAt), parley.Millis(c.UpdatedAt))
 }
 
 func (q *q) CaseComments(ctx context.Context, caseID int64) ([]*parley.CaseComment, error) {
-	rows, err := q.query(ctx, "SELECT id, case_id, author_id, contact_id, text, created_at FROM case_comments WHERE case_id = $1 ORDER BY id", caseID)
+	rows, err := q.query(ctx, "SELECT id, case_id, author_id, contact_id, text, created_at, message_id, conversation_id FROM case_comments WHERE case_id = $1 ORDER BY id", caseID)
 	if err != nil {
 		return nil, err
 	}
 	return collect(rows, func(r scanner) (*parley.CaseComment, error) {
 		var c parley.CaseComment
 		var at int64
-		err := r.Scan(&c.ID, &c.CaseID, &c.AuthorID, &c.ContactID, &c.Text, &at)
+		err := r.Scan(&c.ID, &c.CaseID, &c.AuthorID, &c.ContactID, &c.Text, &at, &c.MessageID, &c.ConversationID)
 		c.CreatedAt = parley.TimeFromMillis(at)
 		return &c, err
 	})
@@ -633,8 +646,9 @@ func (q *q) CaseComments(ctx context.Context, caseID int64) ([]*parley.CaseComme
 
 func (q *q) AddCaseComment(ctx context.Context, c *parley.CaseComment) error {
 	c.CreatedAt = parley.Now()
-	return q.row(ctx, "comment", `INSERT INTO case_comments (case_id, author_id, contact_id, text, created_at)
-		VALUES ($1, $2, $3, $4, $5) RETURNING id`, []any{c.CaseID, c.AuthorID, c.ContactID, c.Text, parley.Millis(c.CreatedAt)}, &c.ID)
+	return q.row(ctx, "comment", `INSERT INTO case_comments (case_id, author_id, contact_id, text, created_at, message_id, conversation_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, []any{c.CaseID, c.AuthorID, c.ContactID, c.Text, parley.Millis(c.CreatedAt),
+		c.MessageID, c.ConversationID}, &c.ID)
 }
 
 // Ratings.

@@ -12,7 +12,7 @@ package main
 // One line per route: its key as the route table spells it ("METHOD
 // /path/{param}"), what its {id} names (a kind of the world below: user,
 // token, group, conv, msg, file, project, template, dialog, case, contact,
-// tag, qr, channel, webhook, vfile, line; or "" for none), a grid of the
+// tag, qr, channel, webhook, vfile, line, task; or "" for none), a grid of the
 // expected answers, and the request body (nil, a value, "raw" for a few
 // bytes, or a func(*permCell) any that builds it per cell). Optional
 // fields: query (the query string; {id} is filled as in the path), fresh
@@ -357,6 +357,22 @@ var permTable = []permEntry{
 	// real decisions).
 	{key: "GET /api/v1/messages/{id}/routing", kind: "line", grid: "NNN NNN NNN NNN NNN UUU UUU"},
 	{key: "GET /api/v1/projects/{id}/queue", kind: "project", grid: "AAA AAA FFF FFF FFF UUU UUU"},
+
+	// Tasks (a task: your own, one of a colleague's in no project, one in
+	// project B's case, which those who see project B's cases see).
+	{key: "GET /api/v1/tasks", grid: staffOnly},
+	{key: "POST /api/v1/tasks", grid: staffOnly, body: func(c *permCell) any {
+		return map[string]any{"title": "Call back", "assignee_id": c.w.colleague.id()}
+	}},
+	{key: "GET /api/v1/tasks/{id}", kind: "task", grid: "ANA ANA ANN ANN ANN UUU UUU"},
+	{key: "PATCH /api/v1/tasks/{id}", kind: "task", grid: "ANA ANA ANN ANN ANN UUU UUU", body: map[string]any{"status": "in_progress"}},
+	{key: "POST /api/v1/tasks/{id}/comments", kind: "task", grid: "ANA ANA ANN ANN ANN UUU UUU", body: map[string]any{"text": "a note"}},
+	// Moving needs the message readable (here into a new task of yours).
+	{key: "POST /api/v1/messages/{id}/move", kind: "msg", grid: "AAA AAA AAN AAN AAN UUU UUU", body: func(c *permCell) any {
+		return map[string]any{"target": "task", "task": map[string]any{"title": "From a message", "assignee_id": c.w.colleague.id()}}
+	}},
+	{key: "GET /api/v1/conversations/{id}/links", kind: "conv", grid: "ANA ANA ANN ANN ANN UUU UUU"},
+	{key: "GET /api/v1/contacts/{id}/notes", kind: "contact", grid: "AAA AAA AAN NNN AAN UUU UUU"},
 }
 
 // Texts no answer may show: a message of a team conversation none of the
@@ -480,6 +496,15 @@ func newPermWorld(t *testing.T, opts ...serverOption) *permWorld {
 		w.set("token", name, w.token(c), w.token(w.colleague), outToken)
 		w.set("qr", name, w.quickReply(c), w.quickReply(w.colleague), outQR)
 		w.set("user", name, c.id(), w.colleague.id(), w.outsider.id())
+	}
+
+	// Tasks: each caller's own (for the colleague), the colleague's for
+	// the spare in no project, and one in project B's case.
+	colTask := w.task(w.colleague, map[string]any{"title": "Theirs", "assignee_id": w.spare.id()})
+	outTask := w.task(w.outsider, map[string]any{"title": "B's", "assignee_id": w.outsider.id(), "case_id": cases[2]})
+	for _, name := range []string{"admin", "supervisor", "agent", "member", "bot"} {
+		own := w.task(w.callers[name], map[string]any{"title": "Mine", "assignee_id": w.colleague.id()})
+		w.set("task", name, own, colTask, outTask)
 	}
 
 	w.byOwner["project"] = [3]int64{w.projA.ID, w.projA.ID, w.projB.ID}
@@ -629,6 +654,12 @@ func (w *permWorld) caseOf(i int) int64 {
 func (w *permWorld) line(conv int64) int64 {
 	msgs := w.callers["admin"].history(conv, "")
 	return msgs[len(msgs)-1].ID
+}
+
+func (w *permWorld) task(c *client, body map[string]any) int64 {
+	var k parley.Case
+	c.do("POST", "/api/v1/tasks", body).want(http.StatusCreated).decode(&k)
+	return k.ID
 }
 
 func (w *permWorld) channel(project int64) int64 {

@@ -58,6 +58,7 @@ import (
 	"github.com/parley-chat/parley/routing"
 	"github.com/parley-chat/parley/sqlstore"
 	"github.com/parley-chat/parley/staffsms"
+	"github.com/parley-chat/parley/tasks"
 	"github.com/parley-chat/parley/web"
 	"github.com/parley-chat/parley/webhooks"
 	_ "time/tzdata" // time zones for history period filters on any machine
@@ -217,6 +218,7 @@ type Main struct {
 	Accounts  *accounts.Service
 	Messaging *messaging.Service
 	LiveChat  *livechat.Service
+	Tasks     *tasks.Service
 	Channels  *channel.Service
 	Webhooks  *webhooks.Service
 	Routing   *routing.Service
@@ -310,6 +312,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if m.LiveChat, err = livechat.New(ctx, m.store, m.bus, blobs, m.Messaging, m.presence, livechat.Config{TokenTTL: cfg.VisitorTokenTTL, Now: cfg.Now, Logger: log}); err != nil {
 		return err
 	}
+	m.Tasks = tasks.New(m.store, m.LiveChat, log)
 	m.Channels = channel.New(m.store, m.bus, blobs, m.Messaging, m.LiveChat,
 		channel.Config{PublicURL: cfg.PublicURL, Now: cfg.Now, Logger: log}, adapters()...)
 	if err := m.Channels.Start(ctx); err != nil {
@@ -358,7 +361,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		reg.MustRegister(collectors.NewDBStatsCollector(db, name))
 	}
 	api := &httpapi.Server{Accounts: m.Accounts, Messaging: m.Messaging, LiveChat: m.LiveChat, Channels: m.Channels, Webhooks: m.Webhooks, Routing: m.Routing, SMS: m.SMS,
-		Reminders: m.reminders, Presence: m.presence, Gateway: m.gateway, Logger: log, Registry: reg,
+		Tasks: m.Tasks, Reminders: m.reminders, Presence: m.presence, Gateway: m.gateway, Logger: log, Registry: reg,
 		TrustProxy: cfg.TrustProxy, PublicURL: cfg.PublicURL, UploadTempDir: filepath.Join(cfg.DataDir, "tmp"),
 		SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), Ready: m.ready, Web: web.Handler()}
 	m.server = &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
@@ -525,6 +528,9 @@ func (m *Main) close() error {
 	}
 	if m.reminders != nil {
 		m.reminders.Close()
+	}
+	if m.Tasks != nil {
+		m.Tasks.Close()
 	}
 	if m.presence != nil {
 		m.presence.Close() // the other nodes drop this one's devices at once

@@ -147,3 +147,10 @@ export function openReminder(r: Reminder) {
   for (const t of store.toasts.value) if (t.reminder?.message_id === r.message_id) store.dismiss(t.id);
   navigate(convURL(r.conversation_id, r.message_id, true));
 }
+
+/** taskNotice announces a task assigned to the user or falling due: a toast that opens it, the sound, a desktop notification. */
+export function taskNotice(title: string, text: string, tag: string, open: () => void) {
+  store.toast(`${title}: ${text}`, "message", undefined, 10000, open);
+  sound();
+  desktop(title, text, tag, open);
+}

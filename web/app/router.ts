@@ -19,11 +19,12 @@
 //   /cases, /cases/{id}   cases made from chats; ?status=open|closed|all
 //   /queue, /queue/{id}   the distribution's queue of a project (supervisors)
 //   /people, /people/org  My friends; the organisation's contact tree
+//   /tasks, /tasks/{id}   my tasks; ?role=assigned|created&status=active|open|in_progress|closed|all
 
 import { Sig } from "./sig";
 
 export interface Route {
-  name: "home" | "conv" | "settings" | "admin" | "dialog" | "cases" | "inbox" | "queue" | "people";
+  name: "home" | "conv" | "settings" | "admin" | "dialog" | "cases" | "inbox" | "queue" | "people" | "tasks";
   convId?: number;
   /** dialog: its conversation id; cases: the open case; admin projects, queue: the project; admin webhooks: the webhook. */
   id?: number;
@@ -54,6 +55,8 @@ export function parse(path: string, search: string): Route {
   if (m) return { name: "inbox", id: m[1] ? Number(m[1]) : undefined, query: search.replace(/^\?/, "") };
   m = path.match(/^\/queue(?:\/(\d+))?\/?$/);
   if (m) return { name: "queue", id: m[1] ? Number(m[1]) : undefined };
+  m = path.match(/^\/tasks(?:\/(\d+))?\/?$/);
+  if (m) return { name: "tasks", id: m[1] ? Number(m[1]) : undefined, tab: q.get("role") || "assigned", section: q.get("status") || "active" };
   m = path.match(/^\/cases(?:\/(\d+))?\/?$/);
   if (m) return { name: "cases", id: m[1] ? Number(m[1]) : undefined, section: q.get("status") || "open" };
   m = path.match(/^\/admin\/projects(?:\/(\d+)(?:\/([a-z-]+)(?:\/(\d+))?)?)?\/?$/);

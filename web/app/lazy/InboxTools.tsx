@@ -3,6 +3,7 @@
 // quick replies panel and the tags' administration (seed 003).
 
 import { useEffect, useMemo, useState } from "preact/hooks";
+import { ContactHistory } from "./Tasks";
 import * as api from "../api";
 import * as inbox from "../inbox";
 import * as live from "../livechat";
@@ -347,6 +348,7 @@ export function CustomerCard(props: { d: Dialog; onClose: () => void; onUnpin: (
           Add an attribute
         </button>
       ) : null}
+      <ContactHistory contactId={k.id} />
       <h4>Tags</h4>
       <div class="card-tags" aria-label="Customer tags">
         {(c.tags || []).map((t) => (

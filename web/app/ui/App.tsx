@@ -8,6 +8,7 @@ import { route } from "../router";
 import { use } from "../sig";
 import * as store from "../store";
 import * as notify from "../notify";
+import "../tasks";
 import { messagePreview } from "../util";
 import { SignIn, Logo, linkPage } from "./Auth";
 import { Spinner } from "./common";
@@ -21,6 +22,7 @@ import { Sidebar } from "./Sidebar";
 
 const AdminPage = lazy(() => import("../lazy/Admin").then((m) => m.AdminPage));
 const CasesPage = lazy(() => import("../lazy/Cases").then((m) => m.CasesPage));
+const TasksPage = lazy(() => import("../lazy/Tasks").then((m) => m.TasksPage));
 const QueuePage = lazy(() => import("../lazy/Queue").then((m) => m.QueuePage));
 const PeoplePage = lazy(() => import("../lazy/Contacts").then((m) => m.PeoplePage));
 const ForcedSetup = lazy(() => import("../lazy/Security").then((m) => m.ForcedSetup));
@@ -71,6 +73,9 @@ function Main() {
       break;
     case "people":
       pane = <PeoplePage tab={r.tab === "org" ? "org" : "friends"} />;
+      break;
+    case "tasks":
+      pane = <TasksPage id={r.id} role={r.tab || "assigned"} status={r.section || "active"} />;
       break;
     case "inbox":
       pane = r.id ? (

@@ -8,6 +8,7 @@ import * as api from "../api";
 import { convURL, navigate } from "../router";
 import { use, useSelect } from "../sig";
 import * as store from "../store";
+import * as tasks from "../tasks";
 import type { Conversation, FileInfo, Message } from "../types";
 import { copyText, debounce, fullTime } from "../util";
 import { Avatar, Menu, Modal, Spinner, useMenu, type MenuItem } from "./common";
@@ -25,6 +26,8 @@ import * as chat from "../chat";
 
 const ReminderDialog = lazy(() => import("../lazy/Reminder").then((m) => m.ReminderDialog));
 const SMSWindow = lazy(() => import("../lazy/SMS").then((m) => m.SMSWindow));
+const TaskForm = lazy(() => import("../lazy/Tasks").then((m) => m.TaskForm));
+const MoveDialog = lazy(() => import("../lazy/Tasks").then((m) => m.MoveDialog));
 const SnoozeDialog = lazy(() => import("../lazy/Reminder").then((m) => m.SnoozeDialog));
 
 const PERIODS: [string, string][] = [
@@ -76,7 +79,7 @@ function Chat(props: { c: Conversation; messageId?: number; snooze?: boolean }) 
   const [query, setQuery] = useState("");
   const [searchOpen, setSearchOpen] = useState(false);
   const [dragging, setDragging] = useState(false);
-  const [adding, setAdding] = useState<"" | "interlocutors" | "members" | "rename">("");
+  const [adding, setAdding] = useState<"" | "interlocutors" | "members" | "rename" | "task">("");
   const [smsTo, setSmsTo] = useState(0);
   const [reminderFor, setReminderFor] = useState<Message | null>(null);
   const [snoozeFor, setSnoozeFor] = useState<number>(props.snooze && props.messageId ? props.messageId : 0);
@@ -132,6 +135,7 @@ function Chat(props: { c: Conversation; messageId?: number; snooze?: boolean }) 
     },
     { label: "Mark as unread", onSelect: () => store.markUnread(c.id) },
     ...chat.muteChoices(c),
+    { label: "Create a task…", onSelect: () => setAdding("task") },
     ...PERIODS.map(([v, l]) => ({ label: "Show: " + l.toLowerCase(), checked: h.period === v, onSelect: () => store.setPeriod(h, v) })),
   ];
   if (c.kind === "direct" && c.state === "allowed") convMenu.push({ label: "Add interlocutors…", onSelect: () => setAdding("interlocutors") });
@@ -321,6 +325,7 @@ function Chat(props: { c: Conversation; messageId?: number; snooze?: boolean }) 
         />
       ) : null}
       {adding === "rename" ? <Rename c={c} onClose={() => setAdding("")} /> : null}
+      {adding === "task" ? <TaskForm conversationId={c.id} onClose={() => setAdding("")} onDone={() => setAdding("")} /> : null}
       {reminderFor ? <ReminderDialog message={reminderFor} onClose={() => setReminderFor(null)} /> : null}
       {snoozeFor ? (
         <SnoozeDialog
@@ -565,6 +570,8 @@ export function HistoryList(props: {
   const [flash, setFlash] = useState(0);
   const [image, setImage] = useState<FileInfo | null>(null);
   const [confirmDelete, setConfirmDelete] = useState<Message | null>(null);
+  const [moving, setMoving] = useState<Message | null>(null);
+  useEffect(() => tasks.loadLinks(c.id), [c.id]);
   const [newCount, setNewCount] = useState(0);
   const [atBottom, setAtBottom] = useState(true);
   // Where the "New messages" line goes: fixed when the conversation opens.
@@ -681,6 +688,7 @@ export function HistoryList(props: {
     const rem = store.reminders.get(m.id);
     menuItems.push({ label: rem ? "Reminder… (change)" : "Reminder…", onSelect: () => props.onReminder(m) });
     if (rem) menuItems.push({ label: "Do not notify", onSelect: () => store.clearReminder(m.id).catch(store.fail) });
+    if (m.id > 0 && m.kind !== "event" && !m.deleted_at) menuItems.push({ label: "Move to task…", onSelect: () => setMoving(m) });
     if (mine && m.kind === "text") menuItems.push({ label: "Edit", onSelect: () => props.composer.current?.edit(m) });
     if (mine) menuItems.push({ label: "Delete", danger: true, onSelect: () => setConfirmDelete(m) });
   }
@@ -782,6 +790,7 @@ export function HistoryList(props: {
         <Menu x={menu.at.x} y={menu.at.y} items={menuItems} onClose={menu.close} label="Message actions" />
       ) : null}
       {image ? <Lightbox f={image} onClose={() => setImage(null)} /> : null}
+      {moving ? <MoveDialog message={moving} onClose={() => setMoving(null)} /> : null}
       {confirmDelete ? (
         <Modal
           title="Delete the message?"

@@ -4,8 +4,9 @@
 import type { ComponentChildren } from "preact";
 import { useRef, useState } from "preact/hooks";
 import { fileURL, thumbURL } from "../api";
-import { memo } from "../sig";
+import { memo, use } from "../sig";
 import * as store from "../store";
+import * as tasks from "../tasks";
 import type { FileInfo, Message, MsgStatus, Reminder } from "../types";
 import { dayLabel, eventText, fullTime, links, sameDay, size, time } from "../util";
 import { Avatar } from "./common";
@@ -412,6 +413,7 @@ export const MessageRow = memo(function MessageRow(props: {
           )}
           {!props.inThread ? <ThreadLink m={m} /> : null}
           <span class="meta">
+            {m.id > 0 ? <LinkMark id={m.id} /> : null}
             {props.reminder ? (
               <span class="rem-mark" title={"Reminder: " + fullTime(props.reminder.remind_at)}>
                 <Bell size={12} />
@@ -443,3 +445,19 @@ export const MessageRow = memo(function MessageRow(props: {
     </>
   );
 });
+
+/** LinkMark shows where a message was moved to ("Move to task"); a click opens it. */
+function LinkMark(props: { id: number }) {
+  use(tasks.linksV);
+  const ls = tasks.links.get(props.id);
+  if (!ls?.length) return null;
+  return (
+    <>
+      {ls.map((l) => (
+        <button key={l.id} class="link-mark" title={"Moved to " + tasks.linkLabel(l).toLowerCase()} onClick={() => tasks.openLink(l)}>
+          ↗ {tasks.linkLabel(l)}
+        </button>
+      ))}
+    </>
+  );
+}

@@ -167,6 +167,7 @@ export function Sidebar() {
     ...(assistance ? [{ label: "Assistance", onSelect: () => store.openAssistance().catch(store.fail) }] : []),
     { label: "People", onSelect: () => navigate("/people") },
     { label: "Settings", onSelect: () => navigate("/settings") },
+    { label: "My tasks", onSelect: () => navigate("/tasks") },
     ...(specialist || store.canManageChat(me) ? [{ label: "Cases", onSelect: () => navigate("/cases") }] : []),
     ...(store.canAdminister(me) ? [{ label: "Administration", onSelect: () => navigate("/admin") }] : []),
     { label: "Sign out", onSelect: () => store.logout() },

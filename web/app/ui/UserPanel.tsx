@@ -15,6 +15,8 @@ import { FriendStar } from "./People";
 
 const PhoneFacts = lazy(() => import("../lazy/SMS").then((m) => m.PhoneFacts));
 
+const TaskForm = lazy(() => import("../lazy/Tasks").then((m) => m.TaskForm));
+
 const ROLE: Record<string, string> = { admin: "Administrator", supervisor: "Chat administrator", agent: "Agent", member: "Member" };
 
 export function userInfo(u: User): string {
@@ -33,6 +35,7 @@ export function UserPanel(props: { userId: number; conv: Conversation; onClose: 
   const [u, setU] = useState<User | null>(null);
   const [err, setErr] = useState("");
   const [copied, setCopied] = useState(false);
+  const [tasking, setTasking] = useState(false);
   use(store.presenceV);
   const me = store.me.value!;
   useEffect(() => {
@@ -96,7 +99,13 @@ export function UserPanel(props: { userId: number; conv: Conversation; onClose: 
               </button>
             ) : null}
             <FriendStar user={u} labelled />
+            {u.active && !u.bot ? (
+              <button class="btn small" onClick={() => setTasking(true)}>
+                Create a task
+              </button>
+            ) : null}
           </div>
+          {tasking ? <TaskForm assignee={u} conversationId={props.conv.id} onClose={() => setTasking(false)} onDone={() => setTasking(false)} /> : null}
           <h3 class="user-name">{u.name}</h3>
           <dl class="facts">
             <dt>E-mail</dt>
