@@ -27,6 +27,7 @@ import (
 	"github.com/parley-chat/parley/internal/jsontext"
 	"github.com/parley-chat/parley/livechat"
 	"github.com/parley-chat/parley/messaging"
+	"github.com/parley-chat/parley/notify"
 	"github.com/parley-chat/parley/presence"
 	"github.com/parley-chat/parley/realtime"
 	"github.com/parley-chat/parley/reminders"
@@ -58,6 +59,7 @@ type Server struct {
 	Channels  *channel.Service  // nil: no channel routes
 	Webhooks  *webhooks.Service // nil: no webhook routes
 	Routing   *routing.Service  // nil: no distribution routes
+	Notify    *notify.Service   // nil: no notification routes
 	Gateway   *realtime.Gateway
 	// Ready reports whether the node can serve (database, bus).
 	Ready func(ctx context.Context) error

@@ -51,6 +51,7 @@ import (
 	"github.com/parley-chat/parley/livechat"
 	"github.com/parley-chat/parley/messaging"
 	"github.com/parley-chat/parley/natsbus"
+	"github.com/parley-chat/parley/notify"
 	"github.com/parley-chat/parley/presence"
 	"github.com/parley-chat/parley/realtime"
 	"github.com/parley-chat/parley/reminders"
@@ -220,6 +221,7 @@ type Main struct {
 	Webhooks  *webhooks.Service
 	Routing   *routing.Service
 	Retention *retention.Service
+	Notify    *notify.Service
 	reminders *reminders.Service
 	gateway   *realtime.Gateway
 	presence  *presence.Tracker
@@ -325,6 +327,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := m.Retention.Start(); err != nil {
 		return err
 	}
+	if err := m.startNotify(ctx); err != nil {
+		return err
+	}
 	var origins []string
 	if cfg.PublicURL != "" {
 		origins = append(origins, strings.TrimPrefix(strings.TrimPrefix(cfg.PublicURL, "https://"), "http://"))
@@ -354,7 +359,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	for name, db := range m.store.Pools() {
 		reg.MustRegister(collectors.NewDBStatsCollector(db, name))
 	}
-	api := &httpapi.Server{Accounts: m.Accounts, Messaging: m.Messaging, LiveChat: m.LiveChat, Channels: m.Channels, Webhooks: m.Webhooks, Routing: m.Routing,
+	api := &httpapi.Server{Accounts: m.Accounts, Messaging: m.Messaging, LiveChat: m.LiveChat, Channels: m.Channels, Webhooks: m.Webhooks, Routing: m.Routing, Notify: m.Notify,
 		Reminders: m.reminders, Presence: m.presence, Gateway: m.gateway, Logger: log, Registry: reg,
 		TrustProxy: cfg.TrustProxy, PublicURL: cfg.PublicURL, UploadTempDir: filepath.Join(cfg.DataDir, "tmp"),
 		SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), Ready: m.ready, Web: web.Handler()}
@@ -513,6 +518,9 @@ func (m *Main) close() error {
 	}
 	if m.Retention != nil {
 		m.Retention.Close()
+	}
+	if m.Notify != nil {
+		m.Notify.Close()
 	}
 	if m.Messaging != nil {
 		m.Messaging.Close()
