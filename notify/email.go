@@ -63,7 +63,7 @@ func (s *Service) emails(ctx context.Context) error {
 
 type digestLine struct {
 	title, preview, url string
-	unread             int64
+	unread              int64
 }
 
 func (s *Service) digest(ctx context.Context, now time.Time, userID int64, cs []parley.NotifyCandidate, rs []*parley.Reminder) error {

@@ -168,7 +168,7 @@ func New(ctx context.Context, store parley.Store, bus parley.Bus, pres *presence
 	s.client = cfg.HTTPClient
 	if s.client == nil {
 		s.client = &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{
-			DialContext: (&net.Dialer{Timeout: 10 * time.Second, Control: s.dialControl}).DialContext,
+			DialContext:         (&net.Dialer{Timeout: 10 * time.Second, Control: s.dialControl}).DialContext,
 			TLSHandshakeTimeout: 10 * time.Second, MaxIdleConnsPerHost: 4}}
 	}
 	switch {
