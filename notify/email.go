@@ -86,15 +86,28 @@ func (s *Service) digest(ctx context.Context, now time.Time, userID int64, cs []
 		return nil // after the hours
 	}
 	cutoff := now.Add(-time.Duration(after) * s.cfg.EmailUnit)
+	// Missed: the first message of some conversation not yet read nor
+	// mailed is older than the user's delay. The digest then lists every
+	// conversation unread, so that one e-mail covers the batch.
+	missed := false
+	for _, c := range cs {
+		first, err := s.store.MessageBySeq(ctx, c.ConversationID, max(c.ReadSeq, c.DoneSeq)+1)
+		if err == nil && !first.CreatedAt.After(cutoff) {
+			missed = true
+			break
+		}
+	}
+	for _, r := range rs {
+		if !r.RemindAt.After(cutoff) {
+			missed = true
+		}
+	}
+	if !missed {
+		return nil
+	}
 	var lines []digestLine
 	var listed []parley.NotifyCandidate
 	for _, c := range cs {
-		// Missed: the first message not yet read nor mailed is older
-		// than the user's delay.
-		first, err := s.store.MessageBySeq(ctx, c.ConversationID, max(c.ReadSeq, c.DoneSeq)+1)
-		if err != nil || first.CreatedAt.After(cutoff) {
-			continue
-		}
 		conv, err := s.store.ConversationByID(ctx, c.ConversationID)
 		if err != nil {
 			continue
@@ -113,9 +126,6 @@ func (s *Service) digest(ctx context.Context, now time.Time, userID int64, cs []
 	var remLines []digestLine
 	var remListed []*parley.Reminder
 	for _, r := range rs {
-		if r.RemindAt.After(cutoff) {
-			continue
-		}
 		if done, err := s.store.ReminderNotified(ctx, "email", r.ID, r.RemindAt); err != nil || done {
 			continue
 		}

@@ -50,7 +50,6 @@ type reader interface {
 	PushSubscriptions(ctx context.Context, userID int64) ([]*parley.PushSubscription, error)
 	PushSubscriptionByEndpoint(ctx context.Context, endpoint string) (*parley.PushSubscription, error)
 	NotifySettings(ctx context.Context, userID int64) (parley.NotifySettings, error)
-	InitSetting(ctx context.Context, key string, v any) error
 	NotifyCandidates(ctx context.Context, channel string, since, before time.Time, n int) ([]parley.NotifyCandidate, error)
 	ReminderNotified(ctx context.Context, channel string, reminderID int64, at time.Time) (bool, error)
 	QueuedNotes(ctx context.Context, n int) ([]*parley.NotifyNote, error)
@@ -60,6 +59,7 @@ type reader interface {
 type Tx interface {
 	parley.Tx
 	reader
+	InitSetting(ctx context.Context, key string, v any) error
 	PutPushSubscription(ctx context.Context, p *parley.PushSubscription) error
 	DeletePushSubscription(ctx context.Context, userID, id int64) error
 	SetNotifySettings(ctx context.Context, userID int64, s parley.NotifySettings) error
@@ -183,15 +183,22 @@ func New(ctx context.Context, store parley.Store, bus parley.Bus, pres *presence
 			return nil, err
 		}
 		s.vapid = vapidKeys{Public: pub, Private: priv}
-		if err := st.InitSetting(ctx, "vapid_keys", &s.vapid); err != nil {
+		if err := s.initSetting(ctx, "vapid_keys", &s.vapid); err != nil {
 			return nil, err
 		}
 	}
 	s.since = cfg.Now()
-	if err := st.InitSetting(ctx, "notify_since", &s.since); err != nil {
+	if err := s.initSetting(ctx, "notify_since", &s.since); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// initSetting keeps v under key unless a node did first, and reads what
+// is kept.
+func (s *Service) initSetting(ctx context.Context, key string, v any) error {
+	_, err := s.store.Write(ctx, func(tx parley.Tx) error { return tx.(Tx).InitSetting(ctx, key, v) })
+	return err
 }
 
 // checkVAPID checks that the keys are a P-256 pair.
