@@ -2,9 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"mime/quotedprintable"
-	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -190,7 +190,7 @@ func TestPushRefusals(t *testing.T) {
 	}
 	good := ps.Subscribe()
 	for name, body := range map[string]map[string]any{
-		"http, not an allowed host": {"endpoint": "http://push.example.com/x", "keys": map[string]string{"p256dh": good.P256DH, "auth": good.Auth}},
+		"http, not an allowed host":  {"endpoint": "http://push.example.com/x", "keys": map[string]string{"p256dh": good.P256DH, "auth": good.Auth}},
 		"https on a private address": {"endpoint": "https://10.0.0.1/x", "keys": map[string]string{"p256dh": good.P256DH, "auth": good.Auth}},
 		"not a URL":                  {"endpoint": "push service", "keys": map[string]string{"p256dh": good.P256DH, "auth": good.Auth}},
 		"credentials":                {"endpoint": "https://u:p@push.example.com/x", "keys": map[string]string{"p256dh": good.P256DH, "auth": good.Auth}},
