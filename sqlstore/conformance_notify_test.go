@@ -146,7 +146,10 @@ func TestNotifyStore(t *testing.T) {
 		// The lease: one holder at a time until it expires.
 		lease := func(owner string, now time.Time) bool {
 			var ok bool
-			mustWrite(t, s, func(tx parley.Tx) error { ok, err = ntx(tx).LeaseNotify(ctx, 1, owner, now, now.Add(15*time.Second)); return err })
+			mustWrite(t, s, func(tx parley.Tx) error {
+				ok, err = ntx(tx).LeaseNotify(ctx, 1, owner, now, now.Add(15*time.Second))
+				return err
+			})
 			return ok
 		}
 		if !lease("n1", baseTime) || lease("n2", baseTime.Add(time.Second)) || !lease("n1", baseTime.Add(2*time.Second)) ||
