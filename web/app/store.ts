@@ -28,6 +28,7 @@ import type {
   User,
 } from "./types";
 import * as notify from "./notify";
+import * as push from "./push";
 
 // ---- state ---------------------------------------------------------------
 
@@ -1085,6 +1086,9 @@ function applyEvent(f: Frame) {
       notify.reminderDue(r);
       break;
     }
+    case "notify.settings":
+      push.settingsChanged(d);
+      break;
     case "settings.updated":
       if (d.chat) chatSettings.value = d.chat;
       else if (d.security) {

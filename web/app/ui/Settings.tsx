@@ -14,6 +14,7 @@ import { Back } from "./icons";
 import { lazy } from "./lazy";
 
 const SecuritySection = lazy(() => import("../lazy/Security").then((m) => m.SecuritySection));
+const NotificationsSection = lazy(() => import("../lazy/Notifications").then((m) => m.NotificationsSection));
 
 export function SettingsPage() {
   const s = use(store.settings);
@@ -72,6 +73,7 @@ export function SettingsPage() {
             Play the sound
           </button>
         </section>
+        <NotificationsSection />
         <Profile me={me} />
         <SecuritySection />
         <section class="card">
