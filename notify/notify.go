@@ -419,8 +419,11 @@ const maxPause = 7 * 24 * time.Hour
 // SetSettings checks and stores the actor's settings and tells their
 // devices.
 func (s *Service) SetSettings(ctx context.Context, actor *parley.User, in parley.NotifySettings) (*SettingsView, error) {
-	if !slices.Contains(EmailChoices, in.EmailAfterMinutes) {
-		return nil, parley.Invalid("email_after_minutes", "choose one of %v", EmailChoices)
+	// -1 is the server's default (60 with a mailer): what an app that
+	// cannot offer e-mail sends, so that the user still gets it once an
+	// operator configures a mailer.
+	if in.EmailAfterMinutes != -1 && !slices.Contains(EmailChoices, in.EmailAfterMinutes) {
+		return nil, parley.Invalid("email_after_minutes", "choose one of %v, or -1 for the server's default", EmailChoices)
 	}
 	if in.EmailAfterMinutes > 0 && s.cfg.Mailer == nil {
 		return nil, parley.Invalid("email_after_minutes", "this server cannot send e-mail")

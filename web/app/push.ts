@@ -58,15 +58,40 @@ export async function loadSettings(): Promise<NotifySettings> {
 }
 
 export async function saveSettings(s: NotifySettings): Promise<NotifySettings> {
-  const out = await api.put<NotifySettings>("/me/notifications", s);
+  // What the server shows but does not take.
+  const { email_available, email_choices: _c, subscriptions: _n, ...body } = s;
+  // Without a mailer the choice is not the user's to make: keep the
+  // server's default, so that e-mail starts once one is configured.
+  if (!email_available) body.email_after_minutes = -1;
+  // Not paused: null (the server reads "" as no time at all).
+  const out = await api.put<NotifySettings>("/me/notifications", { ...body, paused_until: body.paused_until || null });
   notifySettings.value = out;
   return out;
 }
 
-/** settingsChanged takes the settings another device saved. */
-export function settingsChanged(s: NotifySettings) {
-  const cur = notifySettings.value;
-  notifySettings.value = cur ? { ...cur, ...s } : s;
+let saving: Promise<unknown> = Promise.resolve();
+
+/**
+ * savePatch changes some settings: saves run one after another, each on
+ * what the one before stored, so quick changes never undo each other.
+ */
+export function savePatch(patch: Partial<NotifySettings>): Promise<NotifySettings> {
+  const run = saving.catch(() => {}).then(() => {
+    const cur = notifySettings.value;
+    if (!cur) throw new Error("The settings are not loaded yet.");
+    return saveSettings({ ...cur, ...patch });
+  });
+  saving = run;
+  return run;
+}
+
+/**
+ * settingsChanged hears that some device saved the settings. The event
+ * may be older than this device's own last save, so the settings are read
+ * again, after the saves under way.
+ */
+export function settingsChanged(_s: NotifySettings) {
+  saving = saving.catch(() => {}).then(() => loadSettings().catch(() => {}));
 }
 
 export function pushSupported(): boolean {

@@ -55,11 +55,11 @@ export function NotificationsSection() {
     if (!s) return;
     setErr("");
     setMsg("");
-    const next = { ...s, ...patch };
+    const next = { ...patch };
     // The hours are the user's where they are now.
     if (patch.dnd_enabled && (!s.time_zone || s.time_zone === "UTC")) next.time_zone = localZone();
     try {
-      await push.saveSettings(next);
+      await push.savePatch(next);
       setMsg(ok);
     } catch (e) {
       setErr((e as api.ApiError).message);
@@ -194,7 +194,8 @@ export function NotificationsSection() {
                       checked={s.dnd_days.includes(d)}
                       onChange={(e) => {
                         const on = (e.currentTarget as HTMLInputElement).checked;
-                        save({ dnd_days: on ? [...s.dnd_days, d] : s.dnd_days.filter((x) => x !== d) });
+                        const days = push.notifySettings.value?.dnd_days ?? s.dnd_days;
+                        save({ dnd_days: on ? [...days.filter((x) => x !== d), d] : days.filter((x) => x !== d) });
                       }}
                     />
                     {name}
