@@ -319,3 +319,58 @@ func mailText(t testing.TB, m emailtest.Mail) string {
 	}
 	return head + "\n\n" + string(text)
 }
+
+// Pushes across a cluster: whichever node holds the notifier's lease
+// sends each push once (never once per node), a tab open on another node
+// counts, and when a node stops another takes the deliveries over.
+func TestPushAcrossNodes(t *testing.T) {
+	cluster := newCluster(t)
+	ps := pushtest.New(t)
+	quick := withNotify(100*time.Millisecond, time.Minute)
+	n1 := newServer(t, cluster, quick)
+	n2 := newServer(t, cluster, quick)
+	n3 := newServer(t, cluster, quick)
+	ann := n1.newUser(t, parley.RoleMember, "Ann")
+	bob := n2.login(t, n1.newUser(t, parley.RoleMember, "Bob").user.Email, testPassword)
+	var k1, k2 httpapi_VAPID
+	ann.do("GET", "/api/v1/push/vapid-key", nil).want(http.StatusOK).decode(&k1)
+	bob.do("GET", "/api/v1/push/vapid-key", nil).want(http.StatusOK).decode(&k2)
+	if k1.PublicKey == "" || k1 != k2 {
+		t.Fatalf("the nodes sign with different keys: %q, %q", k1.PublicKey, k2.PublicKey)
+	}
+	ps.ExpectVAPIDKey(k1.PublicKey)
+	subscribe(bob, ps.Subscribe())
+	dm := ann.directAllowed(bob)
+	for i := range 3 {
+		ann.send(dm.ID, fmt.Sprintf("message %d", i))
+		ps.Wait(t, i+1, 15*time.Second)
+		time.Sleep(300 * time.Millisecond) // time for a duplicate to show
+		if n := len(ps.Pushes()); n != i+1 {
+			t.Fatalf("%d pushes after %d messages: sent by more than one node", n, i+1)
+		}
+	}
+	// A tab on node 3: no node pushes.
+	tab := n3.login(t, bob.user.Email, testPassword).connect()
+	tab.waitFor("hello")
+	eventually(t, "every node seeing Bob online", func() bool {
+		return n1.m.presence.Online(bob.id()) && n2.m.presence.Online(bob.id()) && n3.m.presence.Online(bob.id())
+	})
+	ann.send(dm.ID, "while the tab is open")
+	time.Sleep(600 * time.Millisecond)
+	if n := len(ps.Pushes()); n != 3 {
+		t.Fatalf("%d pushes with a tab open on another node, want 3", n)
+	}
+	tab.ws.CloseNow()
+	eventually(t, "Bob offline everywhere", func() bool {
+		return !n1.m.presence.Online(bob.id()) && !n2.m.presence.Online(bob.id())
+	})
+	// Node 1 stops (giving its lease up if it held it): another delivers.
+	n1.stop()
+	ann2 := n2.login(t, ann.user.Email, testPassword)
+	ann2.send(dm.ID, "after a node left")
+	got := payloads(t, ps.Wait(t, 4, 20*time.Second))
+	time.Sleep(300 * time.Millisecond)
+	if n := len(ps.Pushes()); n != 4 || got[3].Body != "after a node left" {
+		t.Fatalf("%d pushes, the last %+v", n, got[len(got)-1])
+	}
+}
