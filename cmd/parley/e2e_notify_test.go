@@ -374,3 +374,35 @@ func TestPushAcrossNodes(t *testing.T) {
 		t.Fatalf("%d pushes, the last %+v", n, got[len(got)-1])
 	}
 }
+
+// A reminder that comes due while its user has no tab open is pushed
+// once, and listed in the e-mail digest once.
+func TestReminderNotifications(t *testing.T) {
+	ps := pushtest.New(t)
+	smtp := emailtest.NewSMTP(t, emailtest.SMTPOptions{NoAuth: true})
+	s := newServer(t, withMailer(smtp), withNotify(time.Hour, 20*time.Millisecond))
+	ann, bob := s.newUser(t, parley.RoleMember, "Ann"), s.newUser(t, parley.RoleMember, "Bob")
+	subscribe(bob, ps.Subscribe())
+	dm := ann.directAllowed(bob)
+	m := ann.send(dm.ID, "send the contract on Monday")
+	bob.do("POST", fmt.Sprintf("/api/v1/conversations/%d/read", dm.ID), map[string]int64{"seq": 0}).want(http.StatusNoContent)
+	var set notify.SettingsView
+	bob.do("GET", "/api/v1/me/notifications", nil).want(http.StatusOK).decode(&set)
+	set.EmailAfterMinutes = 15 // 300 ms here
+	bob.do("PUT", "/api/v1/me/notifications", set.NotifySettings).want(http.StatusOK)
+	bob.do("PUT", fmt.Sprintf("/api/v1/messages/%d/reminder", m.ID), map[string]any{"remind_at": time.Now().Add(time.Second)}).want(http.StatusOK)
+	got := payloads(t, ps.Wait(t, 1, 15*time.Second))
+	want := fmt.Sprintf("/c/%d?m=%d&snooze=1", dm.ID, m.ID)
+	if got[0].Kind != "reminder" || got[0].Title != "Reminder" || got[0].Body != "send the contract on Monday" || got[0].URL != want {
+		t.Fatalf("reminder push %+v", got[0])
+	}
+	mail := mailText(t, smtp.WaitSent(t, 1)[0])
+	if !strings.Contains(mail, "Reminders that came due while you were away") || !strings.Contains(mail, "send the contract on Monday") ||
+		!strings.Contains(mail, "Subject: 1 reminder due in Parley") {
+		t.Errorf("digest:\n%s", mail)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if p, n := len(ps.Pushes()), len(smtp.Sent()); p != 1 || n != 1 {
+		t.Errorf("%d pushes and %d mails, want one of each", p, n)
+	}
+}
