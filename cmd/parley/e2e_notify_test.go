@@ -257,7 +257,9 @@ func TestEmailDigest(t *testing.T) {
 		if !set.EmailAvailable || set.EmailAfterMinutes != 60 {
 			t.Fatalf("default settings with a mailer: %+v", set)
 		}
-		set.EmailAfterMinutes = 15
+		// Paused while the messages come, so that one digest has them all
+		// however slowly they are sent.
+		set.EmailAfterMinutes, set.PausedUntil = 15, time.Now().Add(time.Hour)
 		bob.do("PUT", "/api/v1/me/notifications", set.NotifySettings).want(http.StatusOK)
 		// Cat is in do-not-disturb hours all day, every day.
 		var cs notify.SettingsView
@@ -273,6 +275,12 @@ func TestEmailDigest(t *testing.T) {
 		ann.send(dm.ID, "first")
 		ann.send(dm.ID, strings.Repeat("long text ", 60)+"THE END")
 		ann.send(group.ID, "all hands at ten")
+		time.Sleep(900 * time.Millisecond) // older than the delay
+		if n := len(smtp.Sent()); n != 0 {
+			t.Fatalf("%d mails while paused", n)
+		}
+		set.PausedUntil = time.Time{}
+		bob.do("PUT", "/api/v1/me/notifications", set.NotifySettings).want(http.StatusOK)
 		sent := smtp.WaitSent(t, 1)
 		time.Sleep(500 * time.Millisecond)
 		if n := len(smtp.Sent()); n != 1 {
