@@ -314,6 +314,10 @@ func (s *Service) reminders(ctx context.Context) error {
 // push sends a payload to every browser of the user; a subscription the
 // push service says is gone (404, 410) is deleted.
 func (s *Service) push(ctx context.Context, userID int64, p Payload, urgency webpush.Urgency) {
+	// A deactivated account's browsers get nothing more.
+	if u, err := s.store.UserByID(ctx, userID); err != nil || !u.Active {
+		return
+	}
 	subs, err := s.store.PushSubscriptions(ctx, userID)
 	if err != nil {
 		s.log.Warn("notify: subscriptions", "user_id", userID, "err", err)

@@ -695,6 +695,8 @@ export async function setup(name: string, email: string, password: string) {
 }
 
 export async function logout() {
+  // This browser stops receiving the user's pushes (push.ts).
+  await push.disablePush().catch(() => {});
   try {
     await api.post("/auth/logout");
   } catch {
