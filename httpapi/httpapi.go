@@ -27,6 +27,7 @@ import (
 	"github.com/parley-chat/parley/internal/jsontext"
 	"github.com/parley-chat/parley/livechat"
 	"github.com/parley-chat/parley/messaging"
+	"github.com/parley-chat/parley/notify"
 	"github.com/parley-chat/parley/presence"
 	"github.com/parley-chat/parley/realtime"
 	"github.com/parley-chat/parley/reminders"
@@ -62,6 +63,7 @@ type Server struct {
 	Routing   *routing.Service  // nil: no distribution routes
 	SMS       *staffsms.Service // nil: no staff SMS routes
 	Tasks     *tasks.Service    // nil: no task routes
+	Notify    *notify.Service   // nil: no notification routes
 	Gateway   *realtime.Gateway
 	// Ready reports whether the node can serve (database, bus).
 	Ready func(ctx context.Context) error

@@ -25,6 +25,7 @@ func (s *Server) routes() []route {
 		s.accountRoutes(),
 		s.chatRoutes(),
 		s.taskRoutes(),
+		s.notifyRoutes(),
 	)
 }
 

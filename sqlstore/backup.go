@@ -272,7 +272,7 @@ func (l *Loader) LatestSchemaVersion() (int64, error) {
 // signed up yet: the secrets it generates (settings). A database with rows
 // there alone is still empty; the restore replaces them with the backup's,
 // which the restored visitor tokens and file links were signed with.
-var startTables = []string{"settings"}
+var startTables = []string{"settings", "notify_lease"} // notify_lease: its row comes with the migration
 
 // Empty returns nil if the database holds no rows, other than those the
 // migrations and a server's first start write, and otherwise an error

@@ -12,7 +12,8 @@ const pkg = JSON.parse(readFileSync(new URL("./package.json", import.meta.url), 
 export default defineConfig({
   root: "app",
   base: "/",
-  publicDir: false,
+  // public/: the service worker, the manifest and icons, served at the root.
+  publicDir: "public",
   plugins: [preact({ devToolsEnabled: false, prefreshEnabled: true })],
   define: {
     __APP_VERSION__: JSON.stringify(pkg.version),

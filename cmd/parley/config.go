@@ -53,6 +53,8 @@ type Config struct {
 	// from MailFrom (PARLEY_MAIL_FROM); empty: no such mail.
 	SMTPURL  string
 	MailFrom string
+	// Notify configures Web Push and the e-mail digests (notify.go).
+	Notify NotifyConfig
 
 	// PasswordCost is the argon2id memory in KiB (PARLEY_PASSWORD_MEMORY);
 	// lowered only by tests and benchmarks.
@@ -141,6 +143,7 @@ func (c *Config) bind(fs *flag.FlagSet) {
 	str(&c.MailFrom, "mail-from", "PARLEY_MAIL_FROM", "sender of Parley's own mail, e.g. \"Parley <noreply@example.com>\"")
 	integer(&c.PasswordMemoryKiB, "password-memory", "PARLEY_PASSWORD_MEMORY", "argon2id memory in KiB (default 19456)")
 	c.maxFileSize = &maxFile
+	c.Notify.bind(fs)
 }
 
 // finish applies values that depend on others, after flags are parsed.

@@ -65,8 +65,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ecdh"
+	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -373,6 +376,15 @@ var permTable = []permEntry{
 	}},
 	{key: "GET /api/v1/conversations/{id}/links", kind: "conv", grid: "ANA ANA ANN ANN ANN UUU UUU"},
 	{key: "GET /api/v1/contacts/{id}/notes", kind: "contact", grid: "AAA AAA AAN NNN AAN UUU UUU"},
+	// Notifications: a browser's subscription is its user's alone.
+	{key: "GET /api/v1/push/vapid-key", grid: staffOnly},
+	{key: "GET /api/v1/push/subscriptions", grid: staffOnly},
+	{key: "POST /api/v1/push/subscriptions", grid: staffOnly, body: func(*permCell) any { return pushSubBody() }},
+	{key: "DELETE /api/v1/push/subscriptions/{id}", kind: "push", grid: "ANN ANN ANN ANN ANN UUU UUU", fresh: true},
+	{key: "POST /api/v1/push/test", grid: staffOnly},
+	{key: "GET /api/v1/me/notifications", grid: staffOnly},
+	{key: "PUT /api/v1/me/notifications", grid: staffOnly, body: map[string]any{"email_after_minutes": 0, "dnd_from": "22:00", "dnd_to": "07:00",
+		"dnd_days": []int{1, 2}, "time_zone": "Europe/Madrid"}},
 }
 
 // Texts no answer may show: a message of a team conversation none of the
@@ -483,6 +495,7 @@ func newPermWorld(t *testing.T, opts ...serverOption) *permWorld {
 	outConv, outMsg, outFile := dialogs[2], lines[2], vfiles[2]
 	outToken := w.token(w.outsider)
 	outQR := w.quickReply(w.outsider)
+	outPush := w.pushSub(w.outsider)
 	for _, name := range []string{"admin", "supervisor", "agent", "member", "bot"} {
 		c := w.callers[name]
 		conv := w.conv(c)
@@ -496,6 +509,7 @@ func newPermWorld(t *testing.T, opts ...serverOption) *permWorld {
 		w.set("token", name, w.token(c), w.token(w.colleague), outToken)
 		w.set("qr", name, w.quickReply(c), w.quickReply(w.colleague), outQR)
 		w.set("user", name, c.id(), w.colleague.id(), w.outsider.id())
+		w.set("push", name, w.pushSub(c), w.pushSub(w.colleague), outPush)
 	}
 
 	// Tasks: each caller's own (for the colleague), the colleague's for
@@ -605,6 +619,26 @@ func (w *permWorld) token(c *client) int64 {
 	c.do("POST", "/api/v1/me/tokens", map[string]any{"name": "script"}).want(http.StatusCreated).decode(&out)
 	w.s.logs.secret(out.Token)
 	return out.Session.ID
+}
+
+// pushSub subscribes a browser of c to pushes.
+func (w *permWorld) pushSub(c *client) int64 {
+	var out parley.PushSubscription
+	c.do("POST", "/api/v1/push/subscriptions", pushSubBody()).want(http.StatusCreated).decode(&out)
+	return out.ID
+}
+
+// pushSubBody is a new browser's PushSubscription, at a push service
+// that is never reached (the world's pushes wait longer than its tests).
+func pushSubBody() map[string]any {
+	k, err := ecdh.P256().GenerateKey(rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	auth := make([]byte, 16)
+	rand.Read(auth)
+	return map[string]any{"endpoint": "https://push.example.com/" + rand.Text(), "keys": map[string]string{
+		"p256dh": base64.RawURLEncoding.EncodeToString(k.PublicKey().Bytes()), "auth": base64.RawURLEncoding.EncodeToString(auth)}}
 }
 
 func (w *permWorld) quickReply(c *client) int64 {
@@ -735,6 +769,8 @@ func (w *permWorld) make(kind, caller string, own int) int64 {
 		return t.ID
 	case "qr":
 		return w.quickReply(c)
+	case "push":
+		return w.pushSub(c)
 	case "channel":
 		return w.channel(proj)
 	case "webhook":
@@ -895,7 +931,7 @@ func (p *permDB) fingerprint() string {
 		"webhooks.error_at": true, "channels.last_error": true, "channels.error_at": true}
 	var b strings.Builder
 	for _, tb := range p.tables {
-		if tb.Name == "webhook_deliveries" {
+		if tb.Name == "webhook_deliveries" || strings.HasPrefix(tb.Name, "notify_") { // the notifier's records
 			continue
 		}
 		var cols []string

@@ -51,6 +51,7 @@ import (
 	"github.com/parley-chat/parley/livechat"
 	"github.com/parley-chat/parley/messaging"
 	"github.com/parley-chat/parley/natsbus"
+	"github.com/parley-chat/parley/notify"
 	"github.com/parley-chat/parley/presence"
 	"github.com/parley-chat/parley/realtime"
 	"github.com/parley-chat/parley/reminders"
@@ -224,6 +225,7 @@ type Main struct {
 	Routing   *routing.Service
 	Retention *retention.Service
 	SMS       *staffsms.Service
+	Notify    *notify.Service
 	reminders *reminders.Service
 	gateway   *realtime.Gateway
 	presence  *presence.Tracker
@@ -331,6 +333,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := m.Retention.Start(); err != nil {
 		return err
 	}
+	if err := m.startNotify(ctx); err != nil {
+		return err
+	}
 	var origins []string
 	if cfg.PublicURL != "" {
 		origins = append(origins, strings.TrimPrefix(strings.TrimPrefix(cfg.PublicURL, "https://"), "http://"))
@@ -360,7 +365,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	for name, db := range m.store.Pools() {
 		reg.MustRegister(collectors.NewDBStatsCollector(db, name))
 	}
-	api := &httpapi.Server{Accounts: m.Accounts, Messaging: m.Messaging, LiveChat: m.LiveChat, Channels: m.Channels, Webhooks: m.Webhooks, Routing: m.Routing, SMS: m.SMS,
+	api := &httpapi.Server{Accounts: m.Accounts, Messaging: m.Messaging, LiveChat: m.LiveChat, Channels: m.Channels, Webhooks: m.Webhooks, Routing: m.Routing, SMS: m.SMS, Notify: m.Notify,
 		Tasks: m.Tasks, Reminders: m.reminders, Presence: m.presence, Gateway: m.gateway, Logger: log, Registry: reg,
 		TrustProxy: cfg.TrustProxy, PublicURL: cfg.PublicURL, UploadTempDir: filepath.Join(cfg.DataDir, "tmp"),
 		SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), Ready: m.ready, Web: web.Handler()}
@@ -522,6 +527,9 @@ func (m *Main) close() error {
 	}
 	if m.Retention != nil {
 		m.Retention.Close()
+	}
+	if m.Notify != nil {
+		m.Notify.Close()
 	}
 	if m.Messaging != nil {
 		m.Messaging.Close()

@@ -3,6 +3,7 @@
 // and the reminder toasts.
 
 import { convURL, navigate } from "./router";
+import { quiet } from "./push";
 import * as store from "./store";
 import type { Conversation, Message, Reminder } from "./types";
 import { messagePreview } from "./util";
@@ -58,7 +59,7 @@ let audio: AudioContext | null = null;
 
 /** sound plays two short tones; it needs no audio file. */
 export function sound() {
-  if (!store.settings.value.sound) return;
+  if (!store.settings.value.sound || quiet()) return;
   try {
     audio = audio || new AudioContext();
     const t = audio.currentTime;
@@ -90,7 +91,7 @@ export async function askPermission(): Promise<NotificationPermission | "unsuppo
 
 function desktop(title: string, body: string, tag: string, onClick: () => void) {
   if (!canNotify() || Notification.permission !== "granted") return;
-  if (!store.settings.value.desktop_notifications) return;
+  if (!store.settings.value.desktop_notifications || quiet()) return;
   if (!document.hidden) return;
   try {
     const n = new Notification(title, { body, tag, icon: favicon(0) });

@@ -28,6 +28,7 @@ import type {
   User,
 } from "./types";
 import * as notify from "./notify";
+import * as push from "./push";
 
 // ---- state ---------------------------------------------------------------
 
@@ -709,6 +710,8 @@ export async function setup(name: string, email: string, password: string) {
 }
 
 export async function logout() {
+  // This browser stops receiving the user's pushes (push.ts).
+  await push.disablePush().catch(() => {});
   try {
     await api.post("/auth/logout");
   } catch {
@@ -1100,6 +1103,9 @@ function applyEvent(f: Frame) {
       notify.reminderDue(r);
       break;
     }
+    case "notify.settings":
+      push.settingsChanged(d);
+      break;
     case "settings.updated":
       if (d.chat) chatSettings.value = d.chat;
       else if (d.security) {

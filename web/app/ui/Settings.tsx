@@ -15,6 +15,7 @@ import { lazy } from "./lazy";
 
 const PhoneCard = lazy(() => import("../lazy/SMS").then((m) => m.PhoneCard));
 const SecuritySection = lazy(() => import("../lazy/Security").then((m) => m.SecuritySection));
+const NotificationsSection = lazy(() => import("../lazy/Notifications").then((m) => m.NotificationsSection));
 
 export function SettingsPage() {
   const s = use(store.settings);
@@ -73,6 +74,7 @@ export function SettingsPage() {
             Play the sound
           </button>
         </section>
+        <NotificationsSection />
         <Profile me={me} />
         <PhoneCard />
         <SecuritySection />
