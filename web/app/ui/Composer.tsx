@@ -5,6 +5,7 @@
 // upload), voice messages recorded with MediaRecorder, the emoji picker,
 // the typing notice, and the draft kept on the server.
 
+import { formatKey, wrap } from "../markup";
 import type { Ref } from "preact";
 import { useEffect, useImperativeHandle, useLayoutEffect, useRef, useState } from "preact/hooks";
 import * as api from "../api";
@@ -282,6 +283,16 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
         setPick(null);
         return;
       }
+    }
+    const fmt = (e.ctrlKey || e.metaKey) && !e.altKey ? formatKey(e.key, e.shiftKey) : "";
+    if (fmt) {
+      // Ctrl+B bold, Ctrl+I italic, Ctrl+E code, Ctrl+Shift+X strike (markup.ts).
+      e.preventDefault();
+      const el = e.currentTarget as HTMLTextAreaElement;
+      const w = wrap(text, el.selectionStart, el.selectionEnd, fmt);
+      change(w.text);
+      requestAnimationFrame(() => el.setSelectionRange(w.start, w.end));
+      return;
     }
     if (e.key === "Enter" && !e.isComposing) {
       const ctrl = e.ctrlKey || e.metaKey;
@@ -561,6 +572,7 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
                     : "Write a message… (Ctrl+Enter to send)"
             }
             aria-label="Message"
+            title="**bold** _italic_ ~~strike~~ `code`, > quote, - list (Ctrl+B, Ctrl+I, Ctrl+E, Ctrl+Shift+X)"
             aria-describedby={showCount ? "char-count" : undefined}
             onInput={(e) => change((e.currentTarget as HTMLTextAreaElement).value)}
             onKeyDown={onKey}

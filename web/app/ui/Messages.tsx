@@ -7,6 +7,7 @@ import { fileURL, thumbURL } from "../api";
 import { memo } from "../sig";
 import * as store from "../store";
 import type { FileInfo, Message, MsgStatus, Reminder } from "../types";
+import { Formatted } from "./Markup";
 import { dayLabel, eventText, fullTime, links, sameDay, size, time } from "../util";
 import { Avatar } from "./common";
 import { lazy } from "./lazy";
@@ -397,9 +398,9 @@ export const MessageRow = memo(function MessageRow(props: {
                 </div>
               ) : null}
               {m.text ? (
-                <p class="text">
-                  <Text text={m.text} highlight={props.highlight} />
-                </p>
+                <div class="text md">
+                  <Formatted text={m.text} highlight={props.highlight} />
+                </div>
               ) : null}
             </>
           )}

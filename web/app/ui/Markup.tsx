@@ -1,0 +1,81 @@
+// The web app's rendering of a formatted message text (see ../markup.ts):
+// Preact elements and text nodes only, never HTML. Search words are marked
+// in the text pieces, as the plain Text component marks them.
+
+import type { ComponentChildren } from "preact";
+import { parse, type Block, type Inline } from "../markup";
+
+type Mark = (s: string, key: string) => ComponentChildren;
+
+function marker(highlight?: string): Mark {
+  const words = highlight
+    ?.toLowerCase()
+    .split(/\s+/)
+    .filter((w) => w.length > 0);
+  if (!words?.length) return (s) => s;
+  const re = new RegExp("(" + words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|") + ")", "gi");
+  return (s, k) => s.split(re).map((part, i) => (i % 2 ? <mark key={k + "-" + i}>{part}</mark> : part));
+}
+
+function inlines(xs: Inline[], mark: Mark, key: string): ComponentChildren[] {
+  return xs.map((x, i) => {
+    const k = key + "." + i;
+    switch (x.t) {
+      case "text":
+        return mark(x.s, k);
+      case "code":
+        return <code key={k}>{x.s}</code>;
+      case "link":
+        return (
+          <a key={k} href={x.href} target="_blank" rel="noopener noreferrer">
+            {x.s}
+          </a>
+        );
+      case "b":
+        return <strong key={k}>{inlines(x.c, mark, k)}</strong>;
+      case "i":
+        return <em key={k}>{inlines(x.c, mark, k)}</em>;
+      case "s":
+        return <del key={k}>{inlines(x.c, mark, k)}</del>;
+    }
+  });
+}
+
+function blocks(bs: Block[], mark: Mark, key: string): ComponentChildren[] {
+  return bs.map((b, i) => {
+    const k = key + "/" + i;
+    switch (b.t) {
+      case "p":
+        return <p key={k}>{inlines(b.c, mark, k)}</p>;
+      case "pre":
+        return (
+          <pre key={k}>
+            <code>{b.s}</code>
+          </pre>
+        );
+      case "quote":
+        return <blockquote key={k}>{blocks(b.c, mark, k)}</blockquote>;
+      case "ul":
+        return (
+          <ul key={k}>
+            {b.items.map((it, j) => (
+              <li key={j}>{inlines(it, mark, k + "-" + j)}</li>
+            ))}
+          </ul>
+        );
+      case "ol":
+        return (
+          <ol key={k} start={b.start}>
+            {b.items.map((it, j) => (
+              <li key={j}>{inlines(it, mark, k + "-" + j)}</li>
+            ))}
+          </ol>
+        );
+    }
+  });
+}
+
+/** Formatted renders a message text with its formatting. */
+export function Formatted(props: { text: string; highlight?: string }) {
+  return <>{blocks(parse(props.text), marker(props.highlight), "m")}</>;
+}
