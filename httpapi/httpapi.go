@@ -23,6 +23,7 @@ import (
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/accounts"
+	"github.com/parley-chat/parley/cards"
 	"github.com/parley-chat/parley/channel"
 	"github.com/parley-chat/parley/internal/jsontext"
 	"github.com/parley-chat/parley/livechat"
@@ -58,6 +59,7 @@ type Server struct {
 	Channels  *channel.Service  // nil: no channel routes
 	Webhooks  *webhooks.Service // nil: no webhook routes
 	Routing   *routing.Service  // nil: no distribution routes
+	Cards     *cards.Service    // nil: no card routes
 	Gateway   *realtime.Gateway
 	// Ready reports whether the node can serve (database, bus).
 	Ready func(ctx context.Context) error

@@ -112,6 +112,8 @@ type (
 		FileIDs  []int64 `json:"file_ids" max:"10"`
 		// Whisper: in a dialog with a visitor, a text only staff see.
 		Whisper bool `json:"whisper"`
+		// Cards: records the message refers to (GET /api/v1/cards).
+		Cards []parley.CardRef `json:"cards,omitempty" max:"5"`
 	}
 	TextInput struct {
 		Text string `json:"text"`
@@ -526,7 +528,7 @@ func (s *Server) coreRoutes() []route {
 				}
 				client, version := clientOf(r)
 				m, err := s.Messaging.Send(r.Context(), actor(r), messaging.SendInput{ConversationID: id, ClientID: in.ClientID,
-					Text: in.Text, QuoteID: in.QuoteID, FileIDs: in.FileIDs, Whisper: in.Whisper, Client: client, ClientVersion: version})
+					Text: in.Text, QuoteID: in.QuoteID, FileIDs: in.FileIDs, Whisper: in.Whisper, Cards: in.Cards, Client: client, ClientVersion: version})
 				if err != nil {
 					return err
 				}

@@ -313,7 +313,7 @@ func (c *conn) handle(f *clientFrame, device *presence.Device) {
 	case "send":
 		req := f.Req
 		c.g.msgs.SendAsync(ctx, c.user, messaging.SendInput{ConversationID: f.ConversationID, ClientID: f.ClientID,
-			Text: f.Text, QuoteID: f.QuoteID, FileIDs: f.FileIDs, Whisper: f.Whisper, Client: c.client, ClientVersion: c.version},
+			Text: f.Text, QuoteID: f.QuoteID, FileIDs: f.FileIDs, Whisper: f.Whisper, Cards: f.Cards, Client: c.client, ClientVersion: c.version},
 			func(m *parley.Message, err error) {
 				if err != nil {
 					c.pushFrame(errorFrame(req, err))

@@ -30,16 +30,17 @@ const (
 
 // clientFrame is anything a client sends.
 type clientFrame struct {
-	Type           string  `json:"type"`
-	Req            int64   `json:"req"`
-	ConversationID int64   `json:"conversation_id"`
-	ClientID       string  `json:"client_id"`
-	Text           string  `json:"text"`
-	QuoteID        int64   `json:"quote_id"`
-	FileIDs        []int64 `json:"file_ids"`
-	Seq            int64   `json:"seq"`
-	Status         string  `json:"status"`
-	Whisper        bool    `json:"whisper"`
+	Type           string           `json:"type"`
+	Req            int64            `json:"req"`
+	ConversationID int64            `json:"conversation_id"`
+	ClientID       string           `json:"client_id"`
+	Text           string           `json:"text"`
+	QuoteID        int64            `json:"quote_id"`
+	FileIDs        []int64          `json:"file_ids"`
+	Seq            int64            `json:"seq"`
+	Status         string           `json:"status"`
+	Whisper        bool             `json:"whisper"`
+	Cards          []parley.CardRef `json:"cards,omitempty"` // send: records the message refers to
 }
 
 // appendEvent encodes an event as a frame without re-validating its Data,

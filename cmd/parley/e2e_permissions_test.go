@@ -197,6 +197,10 @@ var permTable = []permEntry{
 	}},
 	{key: "POST /api/v1/messages/{id}/reminder/snooze", kind: "msg", grid: "AAN AAN AAN AAN AAN UUU UUU", body: map[string]any{"hours": 1}},
 	{key: "DELETE /api/v1/messages/{id}/reminder", kind: "msg", grid: "AAN AAN AAN AAN AAN UUU UUU"},
+	{key: "DELETE /api/v1/messages/{id}/preview", kind: "msg", grid: "AFN AFN AFN AFN AFN UUU UUU"},
+	{key: "GET /api/v1/link-images/{key}", grid: "N N N N N U U"},        // {key} is no image's: an image is anyone's who signed in (e2e_format_test.go)
+	{key: "GET /api/v1/cards", grid: staffOnly, query: "kind=user&id=1"}, // a record you cannot open is a card saying so (e2e_format_test.go)
+	{key: "GET /api/v1/cards/search", grid: staffOnly, query: "q=a"},
 	{key: "GET /api/v1/reminders", grid: staffOnly},
 	{key: "GET /api/v1/search", kind: "conv", query: "q=hello&conversation_id={id}", grid: "ANN ANN ANN ANN ANN UUU UUU"},
 	{key: "POST /api/v1/files", query: "name=a.txt", grid: staffOnly, body: "raw"},

@@ -40,6 +40,7 @@ import (
 	"github.com/parley-chat/parley/blob"
 	"github.com/parley-chat/parley/channel"
 
+	"github.com/parley-chat/parley/cards"
 	"github.com/parley-chat/parley/channel/api"
 	"github.com/parley-chat/parley/channel/email"
 	"github.com/parley-chat/parley/channel/meta"
@@ -219,6 +220,7 @@ type Main struct {
 	Channels  *channel.Service
 	Webhooks  *webhooks.Service
 	Routing   *routing.Service
+	cards     *cards.Service
 	Retention *retention.Service
 	reminders *reminders.Service
 	gateway   *realtime.Gateway
@@ -303,7 +305,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		LoginRate: rate.Limit(cfg.LoginRate / 60), LoginBurst: max(1, int(cfg.LoginRate))})
 	m.Messaging = messaging.New(m.store, m.bus, blobs, m.presence, messaging.Config{
 		MaxMessageLength: cfg.MaxMessageLength, MaxFileSize: cfg.MaxFileSize,
-		SendRate: rate.Limit(cfg.SendRate), SendBurst: cfg.SendBurst, Now: cfg.Now, Logger: log})
+		SendRate: rate.Limit(cfg.SendRate), SendBurst: cfg.SendBurst, Now: cfg.Now, Logger: log, LinkPreviews: linkPreviews(cfg)})
 	m.reminders = reminders.New(m.store, m.presence, log)
 	if m.LiveChat, err = livechat.New(ctx, m.store, m.bus, blobs, m.Messaging, m.presence, livechat.Config{TokenTTL: cfg.VisitorTokenTTL, Now: cfg.Now, Logger: log}); err != nil {
 		return err
@@ -317,6 +319,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := m.Webhooks.Start(); err != nil {
 		return err
 	}
+	m.cards = cards.New(m.store, m.Messaging, m.LiveChat)
 	m.Routing = routing.New(m.store, m.bus, m.LiveChat, m.presence, routing.Config{Now: cfg.Now, Log: log})
 	if err := m.Routing.Start(); err != nil {
 		return err
@@ -354,7 +357,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	for name, db := range m.store.Pools() {
 		reg.MustRegister(collectors.NewDBStatsCollector(db, name))
 	}
-	api := &httpapi.Server{Accounts: m.Accounts, Messaging: m.Messaging, LiveChat: m.LiveChat, Channels: m.Channels, Webhooks: m.Webhooks, Routing: m.Routing,
+	api := &httpapi.Server{Accounts: m.Accounts, Messaging: m.Messaging, LiveChat: m.LiveChat, Channels: m.Channels, Webhooks: m.Webhooks, Routing: m.Routing, Cards: m.cards,
 		Reminders: m.reminders, Presence: m.presence, Gateway: m.gateway, Logger: log, Registry: reg,
 		TrustProxy: cfg.TrustProxy, PublicURL: cfg.PublicURL, UploadTempDir: filepath.Join(cfg.DataDir, "tmp"),
 		SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), Ready: m.ready, Web: web.Handler()}

@@ -48,42 +48,6 @@ export function safeURL(u: string): string {
   return /^(https?:\/\/[^\s<>"'`]+|mailto:[^\s<>"'`]+)$/i.test(u) ? u : "";
 }
 
-/** firstLink is the first http(s) address of a text, as the server's link preview picks it. */
-export function firstLink(text: string): string {
-  for (const b of parse(text)) {
-    const u = firstIn(b);
-    if (u) return u;
-  }
-  return "";
-}
-
-function firstIn(b: Block): string {
-  const inl = (xs: Inline[]): string => {
-    for (const x of xs) {
-      if (x.t === "link" && /^https?:/i.test(x.href)) return x.href;
-      if (x.t === "b" || x.t === "i" || x.t === "s") {
-        const u = inl(x.c);
-        if (u) return u;
-      }
-    }
-    return "";
-  };
-  switch (b.t) {
-    case "p":
-      return inl(b.c);
-    case "ul":
-    case "ol":
-      for (const it of b.items) {
-        const u = inl(it);
-        if (u) return u;
-      }
-      return "";
-    case "quote":
-      return ""; // a quote is someone else's words: not this message's link
-  }
-  return "";
-}
-
 const FENCE = /^\s*```/;
 const QUOTE = /^\s*>\s?/;
 const BULLET = /^\s*[-*•+]\s+/;

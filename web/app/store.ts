@@ -12,6 +12,7 @@ import { Sig, Version } from "./sig";
 import type {
   ChatSettings,
   Conversation,
+  CardRef,
   FileInfo,
   Frame,
   Group,
@@ -383,6 +384,8 @@ export interface Pending {
   error?: string;
   /** A whisper (support dialogs): text only, seen by consultants only; sent over HTTP. */
   whisper?: boolean;
+  /** Cards of records the message refers to (ui/Cards.tsx). */
+  cards?: CardRef[];
   /** The req of the send frame on the current connection, 0 if not sent on it. */
   req?: number;
   sentAt?: number;
@@ -432,7 +435,7 @@ export function pendingFor(convId: number): Pending[] {
 }
 
 /** send queues a message; it leaves at once if connected, else on reconnect. */
-export function send(convId: number, text: string, opts: { quote?: Message; files?: FileInfo[]; whisper?: boolean } = {}) {
+export function send(convId: number, text: string, opts: { quote?: Message; files?: FileInfo[]; whisper?: boolean; cards?: CardRef[] } = {}) {
   const p: Pending = {
     client_id: uuid(),
     conversation_id: convId,
@@ -444,6 +447,7 @@ export function send(convId: number, text: string, opts: { quote?: Message; file
     created_at: new Date().toISOString(),
     status: "queued",
     whisper: opts.whisper || undefined,
+    cards: opts.cards?.length ? opts.cards : undefined,
   };
   if (opts.whisper) p.file_ids = [];
   outbox = [...outbox, p];
@@ -487,6 +491,7 @@ function flushOutbox() {
       text: p.text,
       quote_id: p.quote_id || 0,
       file_ids: p.file_ids,
+      cards: p.cards,
     });
     if (!req) break;
     inflight.set(req, p.client_id);
@@ -507,7 +512,7 @@ function sendWhisper(p: Pending, now: number) {
   p.req = req;
   p.sentAt = now;
   api
-    .post<Message>(`/conversations/${p.conversation_id}/messages`, { text: p.text, client_id: p.client_id, quote_id: p.quote_id || 0, file_ids: [], whisper: true })
+    .post<Message>(`/conversations/${p.conversation_id}/messages`, { text: p.text, client_id: p.client_id, quote_id: p.quote_id || 0, file_ids: [], whisper: true, cards: p.cards })
     .then(
       (m) => {
         inflight.delete(req);

@@ -63,11 +63,6 @@ describe("markup: each form", () => {
     assert.equal(M.plain("**b** _i_ `c` [docs](https://x.y)\n- one\n> q"), "b i c docs\n• one\nq");
   });
 
-  test("firstLink is the first http(s) address outside quotes", () => {
-    assert.equal(M.firstLink("> https://quoted.example\nmailto:a@b.c then **https://x.example/p** and https://y.example"), "https://x.example/p");
-    assert.equal(M.firstLink("`https://in.code` nothing"), "");
-  });
-
   test("wrap and unwrap the selection", () => {
     assert.deepEqual(M.wrap("say hi", 4, 6, "**"), { text: "say **hi**", start: 6, end: 8 });
     assert.deepEqual(M.wrap("say **hi**", 6, 8, "**"), { text: "say hi", start: 4, end: 6 });

@@ -14,8 +14,9 @@ import { use } from "../sig";
 import * as store from "../store";
 import type { Conversation, Dialog, FileInfo, Message, QuickReply } from "../types";
 import { chars, isPhone, messagePreview, size } from "../util";
+import { CardChips, CardPicker, type CardSummary } from "./Cards";
 import { Spinner } from "./common";
-import { Clip, Close, Mic, Send, Smile, Stop, Zap } from "./icons";
+import { Clip, Close, Db, Mic, Send, Smile, Stop, Zap } from "./icons";
 import { lazy } from "./lazy";
 
 const EmojiPicker = lazy(() => import("../lazy/Emoji").then((m) => m.EmojiPicker));
@@ -74,6 +75,8 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
   const [editing, setEditing] = useState<Message | null>(null);
   const [files, setFiles] = useState<Attachment[]>([]);
   const [emoji, setEmoji] = useState(false);
+  const [cards, setCards] = useState<CardSummary[]>([]);
+  const [picker, setPicker] = useState(false);
   const [qr, setQr] = useState<{ create?: string } | null>(null);
   const [rec, setRec] = useState<{ started: number; stop: (send: boolean) => void } | null>(null);
   const [now, setNow] = useState(0);
@@ -227,7 +230,7 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
   const over = count - maxLen;
   const uploading = files.some((f) => f.state === "uploading");
   const ready = files.filter((f) => f.state === "done" && f.info);
-  const canSend = over <= 0 && !uploading && (text.trim() !== "" || ready.length > 0);
+  const canSend = over <= 0 && !uploading && (text.trim() !== "" || ready.length > 0 || cards.length > 0);
 
   const submit = async () => {
     if (over > 0 || uploading) return;
@@ -248,9 +251,11 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
     if (!canSend) return;
     if (whisper && !text.trim()) return;
     if (!props.h.atLatest) store.loadLatest(props.h);
-    if (whisper) store.send(c.id, text.trim(), { whisper: true, quote: quote || undefined });
-    else store.send(c.id, text.trim(), { quote: quote || undefined, files: ready.map((f) => f.info!) });
+    const refs = cards.map((k) => ({ kind: k.kind, id: k.id }));
+    if (whisper) store.send(c.id, text.trim(), { whisper: true, quote: quote || undefined, cards: refs });
+    else store.send(c.id, text.trim(), { quote: quote || undefined, files: ready.map((f) => f.info!), cards: refs });
     setText("");
+    setCards([]);
     texts.delete(c.id);
     setQuote(null);
     setEmoji(false); // the picker was for this message
@@ -470,6 +475,7 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
           ))}
         </ul>
       ) : null}
+      <CardChips cards={cards} onRemove={(i) => setCards(cards.filter((_, j) => j !== i))} />
       {rec ? (
         <div class="recording" role="status">
           <span class="rec-dot" aria-hidden="true" />
@@ -542,6 +548,30 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
             </div>
           ) : null}
           <div class="emoji-wrap">
+            <button
+              class="icon-btn"
+              aria-label="Insert information from the database"
+              title="Insert information from the database: a user, customer, case or chat"
+              aria-expanded={picker}
+              onClick={() => setPicker(!picker)}
+            >
+              <Db />
+            </button>
+            {picker ? (
+              <CardPicker
+                onPick={(k) => {
+                  setPicker(false);
+                  if (cards.length < 5 && !cards.some((x) => x.kind === k.kind && x.id === k.id)) setCards([...cards, k]);
+                  ta.current?.focus();
+                }}
+                onClose={() => {
+                  setPicker(false);
+                  ta.current?.focus();
+                }}
+              />
+            ) : null}
+          </div>
+          <div class="emoji-wrap">
             <button class="icon-btn" aria-label="Emoji" title="Emoji" aria-expanded={emoji} onClick={() => setEmoji(!emoji)} onMouseEnter={EmojiPicker.preload}>
               <Smile />
             </button>
@@ -580,7 +610,7 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
             onBlur={() => setTimeout(() => setPick(null), 150)}
             aria-autocomplete={dlg ? "list" : undefined}
           />
-          {text.trim() || (ready.length && !whisper) || editing || whisper ? (
+          {text.trim() || (ready.length && !whisper) || editing || whisper || cards.length ? (
             <button class="icon-btn send" aria-label={editing ? "Save" : "Send"} title={editing ? "Save" : "Send"} disabled={!canSend && !editing} onClick={submit}>
               {uploading ? <Spinner label="Uploading" /> : <Send />}
             </button>

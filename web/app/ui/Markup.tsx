@@ -3,7 +3,10 @@
 // in the text pieces, as the plain Text component marks them.
 
 import type { ComponentChildren } from "preact";
+import { del } from "../api";
 import { parse, type Block, type Inline } from "../markup";
+import { toast } from "../store";
+import type { LinkPreview, Message } from "../types";
 
 type Mark = (s: string, key: string) => ComponentChildren;
 
@@ -78,4 +81,36 @@ function blocks(bs: Block[], mark: Mark, key: string): ComponentChildren[] {
 /** Formatted renders a message text with its formatting. */
 export function Formatted(props: { text: string; highlight?: string }) {
   return <>{blocks(parse(props.text), marker(props.highlight), "m")}</>;
+}
+
+/** PreviewCard is a message's link preview: the page's site, title, description and image, all kept by Parley. */
+export function PreviewCard(props: { m: Message; p: LinkPreview; mine: boolean }) {
+  const { m, p } = props;
+  const host = (() => {
+    try {
+      return new URL(p.url).host;
+    } catch {
+      return "";
+    }
+  })();
+  return (
+    <div class="link-card">
+      <a class="link-card-body" href={p.url} target="_blank" rel="noopener noreferrer">
+        <span class="link-card-site">{p.site_name || host}</span>
+        {p.title ? <span class="link-card-title">{p.title}</span> : null}
+        {p.description ? <span class="link-card-desc">{p.description}</span> : null}
+      </a>
+      {p.image ? <img class="link-card-img" src={"/api/v1/link-images/" + encodeURIComponent(p.image)} alt="" loading="lazy" /> : null}
+      {props.mine ? (
+        <button
+          class="icon-btn small link-card-x"
+          title="Remove the preview"
+          aria-label="Remove the preview"
+          onClick={() => del(`/messages/${m.id}/preview`).catch((e) => toast(String(e?.message || e), "error"))}
+        >
+          ×
+        </button>
+      ) : null}
+    </div>
+  );
 }

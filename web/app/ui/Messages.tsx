@@ -7,7 +7,8 @@ import { fileURL, thumbURL } from "../api";
 import { memo } from "../sig";
 import * as store from "../store";
 import type { FileInfo, Message, MsgStatus, Reminder } from "../types";
-import { Formatted } from "./Markup";
+import { MessageCards } from "./Cards";
+import { Formatted, PreviewCard } from "./Markup";
 import { dayLabel, eventText, fullTime, links, sameDay, size, time } from "../util";
 import { Avatar } from "./common";
 import { lazy } from "./lazy";
@@ -62,6 +63,7 @@ export function pendingRow(p: store.Pending): Row {
       files: p.files,
       created_at: p.created_at,
       client_id: p.client_id,
+      cards: p.cards,
     },
   };
 }
@@ -402,6 +404,8 @@ export const MessageRow = memo(function MessageRow(props: {
                   <Formatted text={m.text} highlight={props.highlight} />
                 </div>
               ) : null}
+              {m.preview && !m.preview.hidden && m.preview.title ? <PreviewCard m={m} p={m.preview} mine={mine && !props.readOnly} /> : null}
+              {m.cards?.length ? <MessageCards cards={m.cards} onUser={a.user} /> : null}
             </>
           )}
           <span class="meta">
