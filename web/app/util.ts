@@ -1,6 +1,7 @@
 // Formatting helpers: times in the user's zone, sizes, previews, links.
 
 import type { Message } from "./types";
+import { plain } from "./markup";
 import { ext, people, personName } from "./store";
 
 /** chars counts Unicode code points, as the server's message limit does. */
@@ -156,7 +157,7 @@ function dialogEventText(m: Message, actor: string, users: string): string {
 export function messagePreview(m: Message): string {
   if (m.deleted_at) return "Message deleted";
   if (m.kind === "event") return eventText(m);
-  const t = m.text.replace(/\s+/g, " ").trim();
+  const t = plain(m.text).replace(/\s+/g, " ").trim();
   if (t) return t;
   const f = m.files?.[0];
   if (!f) return "";

@@ -19,7 +19,19 @@ export interface CardSummary {
 }
 
 const NOUN: Record<CardRef["kind"], string> = { user: "user", contact: "customer", case: "case", conversation: "conversation" };
-const ICON: Record<CardRef["kind"], string> = { user: "👤", contact: "🧑‍💼", case: "📋", conversation: "💬" };
+// Icons as SVG paths (emoji need a font the device may lack).
+const PATHS: Record<CardRef["kind"] | "lock", string> = {
+  user: "M20 21v-2a4 4 0 0 0-4-4H8a4 4 0 0 0-4 4v2M12 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8z",
+  contact: "M16 21v-2a4 4 0 0 0-4-4H6a4 4 0 0 0-4 4v2M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM19 8v6M22 11h-6",
+  case: "M9 2h6v4H9zM16 4h2a2 2 0 0 1 2 2v14a2 2 0 0 1-2 2H6a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2h2M9 12h6M9 16h4",
+  conversation: "M21 15a2 2 0 0 1-2 2H7l-4 4V5a2 2 0 0 1 2-2h14a2 2 0 0 1 2 2z",
+  lock: "M5 11h14v10H5zM8 11V7a4 4 0 0 1 8 0v4",
+};
+const Icon = (props: { k: CardRef["kind"] | "lock" }) => (
+  <svg class="icon" width="18" height="18" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true">
+    <path d={PATHS[props.k]} />
+  </svg>
+);
 
 // Summaries are asked once per page load and record; a card's record can
 // change (a case closes), which the next load shows.
@@ -45,8 +57,8 @@ function CardBody(props: { s: CardSummary; onUser?: (id: number) => void }) {
   if (!s.visible) {
     return (
       <span class="db-card hidden" data-kind={s.kind}>
-        <span class="db-card-icon" aria-hidden="true">
-          🔒
+        <span class="db-card-icon">
+          <Icon k="lock" />
         </span>
         <span class="db-card-text">
           <span class="db-card-title">A {NOUN[s.kind]} you cannot open</span>
@@ -60,8 +72,8 @@ function CardBody(props: { s: CardSummary; onUser?: (id: number) => void }) {
   };
   return (
     <button class="db-card" data-kind={s.kind} onClick={open} title={`Open this ${NOUN[s.kind]}`}>
-      <span class="db-card-icon" aria-hidden="true">
-        {ICON[s.kind]}
+      <span class="db-card-icon">
+        <Icon k={s.kind} />
       </span>
       <span class="db-card-text">
         <span class="db-card-title">{s.title || `${NOUN[s.kind]} ${s.id}`}</span>
@@ -103,7 +115,7 @@ export function CardChips(props: { cards: CardSummary[]; onRemove: (i: number) =
     <div class="card-chips">
       {props.cards.map((c, i) => (
         <span class="card-chip" key={c.kind + c.id}>
-          {ICON[c.kind]} {c.title}
+          <Icon k={c.kind} /> {c.title}
           <button class="icon-btn small" aria-label={`Remove the card ${c.title}`} onClick={() => props.onRemove(i)}>
             ×
           </button>
@@ -162,10 +174,13 @@ export function CardPicker(props: { onPick: (s: CardSummary) => void; onClose: (
                   props.onPick(s);
                 }}
               >
-                <span aria-hidden="true">{ICON[s.kind]}</span> <b>{s.title}</b>{" "}
-                <span class="muted">
-                  {NOUN[s.kind]}
-                  {s.subtitle ? " · " + s.subtitle : ""}
+                <Icon k={s.kind} />
+                <span>
+                  <b>{s.title}</b>{" "}
+                  <span class="muted">
+                    {NOUN[s.kind]}
+                    {s.subtitle ? " · " + s.subtitle : ""}
+                  </span>
                 </span>
               </button>
             </li>
