@@ -55,6 +55,11 @@ type Message struct {
 	// conversation's receipts.
 	Status      MsgStatus `json:"status,omitempty"`
 	StatusError string    `json:"status_error,omitempty"`
+	// Preview is the preview of the message's first web link, once the
+	// server fetched it (a message.updated event brings it).
+	Preview *LinkPreview `json:"preview,omitempty"`
+	// Cards are the records the message refers to (see CardRef).
+	Cards []CardRef `json:"cards,omitempty"`
 	// ExternalID is, while a customer's message from a channel is being
 	// stored, the channel's id of it (kept with the channel's record of
 	// the message, not on the message).

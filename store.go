@@ -138,6 +138,14 @@ type Reader interface {
 	// Search returns matching, undeleted messages from conversations the
 	// user is a member of, newest first.
 	Search(ctx context.Context, q SearchQuery) ([]*Message, error)
+	// LinkPreviewCache returns the cached preview of a page (ENOTFOUND
+	// when it was never fetched).
+	LinkPreviewCache(ctx context.Context, url string) (*CachedLinkPreview, error)
+	// FindContactIDs and FindCaseIDs find customers (by name, e-mail,
+	// phone) and cases (by title or number) for the composer's card
+	// search, newest first; callers check what the searcher may see.
+	FindContactIDs(ctx context.Context, text string, limit int) ([]int64, error)
+	FindCaseIDs(ctx context.Context, text string, limit int) ([]int64, error)
 
 	FileByID(ctx context.Context, id int64) (*File, error)
 	Files(ctx context.Context, ids []int64) ([]File, error)
@@ -380,6 +388,10 @@ type Tx interface {
 	// MessagesByClientIDs); a taken one fails the call.
 	InsertMessages(ctx context.Context, ms []*Message) error
 	UpdateMessage(ctx context.Context, m *Message) error
+	// SetMessagePreview stores a message's link preview (nil: none).
+	SetMessagePreview(ctx context.Context, messageID int64, p *LinkPreview) error
+	// PutLinkPreviewCache caches a fetched page's preview.
+	PutLinkPreviewCache(ctx context.Context, url string, c *CachedLinkPreview) error
 
 	CreateFile(ctx context.Context, f *File) error
 	// AttachFile binds an unbound file to a conversation and message.

@@ -23,6 +23,7 @@ import (
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/accounts"
+	"github.com/parley-chat/parley/cards"
 	"github.com/parley-chat/parley/channel"
 	"github.com/parley-chat/parley/internal/jsontext"
 	"github.com/parley-chat/parley/livechat"
@@ -64,6 +65,7 @@ type Server struct {
 	SMS       *staffsms.Service // nil: no staff SMS routes
 	Tasks     *tasks.Service    // nil: no task routes
 	Notify    *notify.Service   // nil: no notification routes
+	Cards     *cards.Service    // nil: no card routes
 	Gateway   *realtime.Gateway
 	// Ready reports whether the node can serve (database, bus).
 	Ready func(ctx context.Context) error

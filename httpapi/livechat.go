@@ -26,6 +26,7 @@ func (s *Server) routes() []route {
 		s.chatRoutes(),
 		s.taskRoutes(),
 		s.notifyRoutes(),
+		s.formatRoutes(),
 	)
 }
 

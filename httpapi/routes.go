@@ -120,6 +120,8 @@ type (
 		ThreadID  int64   `json:"thread_id"`
 		InChannel bool    `json:"in_channel"`
 		Mentions  []int64 `json:"mentions" max:"100"`
+		// Cards: records the message refers to (GET /api/v1/cards).
+		Cards []parley.CardRef `json:"cards,omitempty" max:"5"`
 	}
 	TextInput struct {
 		Text string `json:"text"`
@@ -535,7 +537,7 @@ func (s *Server) coreRoutes() []route {
 				client, version := clientOf(r)
 				m, err := s.Messaging.Send(r.Context(), actor(r), messaging.SendInput{ConversationID: id, ClientID: in.ClientID,
 					Text: in.Text, QuoteID: in.QuoteID, FileIDs: in.FileIDs, Whisper: in.Whisper, Client: client, ClientVersion: version,
-					ThreadID: in.ThreadID, InChannel: in.InChannel, Mentions: in.Mentions})
+					Cards: in.Cards, ThreadID: in.ThreadID, InChannel: in.InChannel, Mentions: in.Mentions})
 				if err != nil {
 					return err
 				}

@@ -21,6 +21,8 @@ type SendInput struct {
 	FileIDs        []int64 `json:"file_ids"`
 	// Whisper sends a text only the staff of a support conversation see.
 	Whisper bool `json:"whisper"`
+	// Cards refer to records the sender may see (see CardChecker).
+	Cards []parley.CardRef `json:"cards,omitempty"`
 	// Client and ClientVersion name the app the message was written from.
 	Client        string `json:"-"`
 	ClientVersion string `json:"-"`
@@ -49,7 +51,7 @@ func (s *Service) validateSend(in *SendInput, visitor bool) error {
 	if err := s.validText(in.Text); err != nil {
 		return err
 	}
-	if strings.TrimSpace(in.Text) == "" && len(in.FileIDs) == 0 {
+	if strings.TrimSpace(in.Text) == "" && len(in.FileIDs) == 0 && len(in.Cards) == 0 {
 		return parley.Invalid("text", "a message needs text or a file")
 	}
 	if in.Whisper && len(in.FileIDs) > 0 {
@@ -59,7 +61,7 @@ func (s *Service) validateSend(in *SendInput, visitor bool) error {
 		return parley.Invalid("file_ids", "at most %d files per message", s.cfg.MaxFilesPerMsg)
 	}
 	in.FileIDs = dedupe(in.FileIDs)
-	return nil
+	return validCards(in.Cards, visitor)
 }
 
 func (s *Service) validText(t string) error {
@@ -131,6 +133,10 @@ func (s *Service) SendAsync(ctx context.Context, actor *parley.User, in SendInpu
 		done(nil, parley.Errorf(parley.ERATELIMITED, "you are sending too fast; slow down"))
 		return
 	}
+	if err := s.checkCards(ctx, actor, in.Cards); err != nil {
+		done(nil, err)
+		return
+	}
 	s.submit(ctx, &sendReq{actor: actor, in: in, done: done})
 }
 
@@ -138,6 +144,9 @@ func (s *Service) submit(ctx context.Context, r *sendReq) {
 	s.store.Submit(ctx, s.batch, r, func(err error) {
 		switch {
 		case err == nil:
+			if r.err == nil {
+				s.previews.queue(r.msg)
+			}
 			r.done(r.msg, r.err)
 		case parley.ErrorCode(err) == parley.EUNAVAILABLE || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 			r.done(nil, err) // busy, closing, or the sender has gone
@@ -473,6 +482,7 @@ func (s *Service) compose(ctx context.Context, tx parley.Tx, c *parley.Conversat
 	if in.Whisper {
 		m.Kind = parley.MsgWhisper
 	}
+	m.Cards = in.Cards
 	if in.QuoteID != 0 {
 		q, err := tx.MessageByID(ctx, in.QuoteID)
 		if err != nil && parley.ErrorCode(err) != parley.ENOTFOUND {
@@ -583,11 +593,15 @@ func (s *Service) Edit(ctx context.Context, actor *parley.User, msgID int64, tex
 			return parley.Invalid("text", "the text cannot be empty; delete the message instead")
 		}
 		m.Text, m.EditedAt = text, s.now()
+		previewAfterEdit(m)
 		if err := tx.UpdateMessage(ctx, m); err != nil {
 			return err
 		}
 		return s.emitUpdated(ctx, tx, m)
 	})
+	if err == nil {
+		s.previews.queue(m)
+	}
 	return m, err
 }
 
@@ -602,7 +616,7 @@ func (s *Service) Delete(ctx context.Context, actor *parley.User, msgID int64) (
 			return err
 		}
 		files = m.Files
-		m.Text, m.Files, m.DeletedAt = "", nil, s.now()
+		m.Text, m.Files, m.DeletedAt, m.Preview, m.Cards = "", nil, s.now(), nil, nil
 		if err := tx.UpdateMessage(ctx, m); err != nil {
 			return err
 		}

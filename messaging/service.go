@@ -13,6 +13,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/linkpreview"
 	"github.com/parley-chat/parley/presence"
 	"github.com/parley-chat/parley/ratelimit"
 )
@@ -33,6 +34,9 @@ type Config struct {
 	// time.Now); tests set it to script a day.
 	Now    func() time.Time
 	Logger *slog.Logger
+	// LinkPreviews fetches the previews of messages' first links; nil
+	// turns link previews off.
+	LinkPreviews *linkpreview.Client
 }
 
 // Service implements team chat.
@@ -49,6 +53,8 @@ type Service struct {
 	// lastClients: user ID → the lastClient this node last recorded.
 	lastClients sync.Map
 	support     SupportHook
+	previews    *previewer // nil: link previews are off
+	cards       CardChecker
 }
 
 // SupportHook is live chat's part in messaging: called inside the
@@ -115,6 +121,9 @@ func New(store parley.Store, bus parley.Bus, blobs parley.Blobs, pres *presence.
 		sends: ratelimit.New(cfg.SendRate, cfg.SendBurst)}
 	s.batch = &sendBatch{s}
 	s.receipts = newDeliveries(s)
+	if cfg.LinkPreviews != nil {
+		s.previews = newPreviewer(s, cfg.LinkPreviews)
+	}
 	return s
 }
 
@@ -127,6 +136,7 @@ func (s *Service) Config() Config { return s.cfg }
 // Close flushes pending receipts and stops the background writer. Sends
 // already queued are the store's: it commits them before it closes.
 func (s *Service) Close() {
+	s.previews.close()
 	s.receipts.close()
 }
 

@@ -314,7 +314,7 @@ func (c *conn) handle(f *clientFrame, device *presence.Device) {
 		req := f.Req
 		c.g.msgs.SendAsync(ctx, c.user, messaging.SendInput{ConversationID: f.ConversationID, ClientID: f.ClientID,
 			Text: f.Text, QuoteID: f.QuoteID, FileIDs: f.FileIDs, Whisper: f.Whisper, Client: c.client, ClientVersion: c.version,
-			ThreadID: f.ThreadID, InChannel: f.InChannel, Mentions: f.Mentions},
+			Cards: f.Cards, ThreadID: f.ThreadID, InChannel: f.InChannel, Mentions: f.Mentions},
 			func(m *parley.Message, err error) {
 				if err != nil {
 					c.pushFrame(errorFrame(req, err))

@@ -44,6 +44,8 @@ type clientFrame struct {
 	ThreadID  int64   `json:"thread_id"`
 	InChannel bool    `json:"in_channel"`
 	Mentions  []int64 `json:"mentions"`
+	// Cards: records the message refers to (send).
+	Cards []parley.CardRef `json:"cards,omitempty"`
 }
 
 // appendEvent encodes an event as a frame without re-validating its Data,

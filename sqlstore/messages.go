@@ -12,22 +12,33 @@ import (
 	"github.com/parley-chat/parley"
 )
 
-const msgCols = "m.id, m.conversation_id, m.seq, m.sender_id, m.contact_id, m.kind, m.text, m.quote, m.client_id, m.files, m.event, m.created_at, m.edited_at, m.deleted_at, m.status, m.status_error, m.thread_id, m.in_channel, m.mentions, m.reply_count, m.last_reply_at, m.thread_users"
+const msgCols = "m.id, m.conversation_id, m.seq, m.sender_id, m.contact_id, m.kind, m.text, m.quote, m.client_id, m.files, m.event, m.created_at, m.edited_at, m.deleted_at, m.status, m.status_error, m.thread_id, m.in_channel, m.mentions, m.reply_count, m.last_reply_at, m.thread_users, m.link_preview, m.cards"
 
 func scanMessage(r scanner) (*parley.Message, error) {
 	var m parley.Message
-	var quote, files, event string
+	var quote, files, event, preview, cards string
 	var clientID *string
 	var created, edited, deleted int64
 	var inChannel, replies, lastReply int64
 	var mentions, threadUsers string
 	if err := r.Scan(&m.ID, &m.ConversationID, &m.Seq, &m.SenderID, &m.ContactID, &m.Kind, &m.Text, &quote, &clientID,
 		&files, &event, &created, &edited, &deleted, &m.Status, &m.StatusError,
-		&m.ThreadID, &inChannel, &mentions, &replies, &lastReply, &threadUsers); err != nil {
+		&m.ThreadID, &inChannel, &mentions, &replies, &lastReply, &threadUsers, &preview, &cards); err != nil {
 		return nil, err
 	}
 	if err := scanChat(&m, inChannel, mentions, replies, lastReply, threadUsers); err != nil {
 		return nil, err
+	}
+	if preview != "" {
+		m.Preview = new(parley.LinkPreview)
+		if err := json.Unmarshal([]byte(preview), m.Preview); err != nil {
+			return nil, err
+		}
+	}
+	if cards != "" {
+		if err := json.Unmarshal([]byte(cards), &m.Cards); err != nil {
+			return nil, err
+		}
 	}
 	if clientID != nil {
 		m.ClientID = *clientID
@@ -265,9 +276,9 @@ func (q *q) InsertMessages(ctx context.Context, ms []*parley.Message) error {
 		m.ID, m.Seq = ids[i], c.last
 	}
 	// An empty client id is none (NULL): the index of client ids skips it.
-	err = q.multi(ctx, len(ms), []string{"BIGINT", "BIGINT", "BIGINT", "BIGINT", "BIGINT", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "BIGINT", "TEXT", "BIGINT", "BIGINT", "TEXT"}, func(rows string) string {
-		return `INSERT INTO messages (id, conversation_id, seq, sender_id, contact_id, kind, text, quote, client_id, files, event, created_at, status, thread_id, in_channel, mentions)
-			SELECT column1, column2, column3, column4, column5, column6, column7, column8, NULLIF(column9, ''), column10, column11, column12, column13, column14, column15, column16 FROM (` + rows + ") v"
+	err = q.multi(ctx, len(ms), []string{"BIGINT", "BIGINT", "BIGINT", "BIGINT", "BIGINT", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "BIGINT", "TEXT", "BIGINT", "BIGINT", "TEXT", "TEXT"}, func(rows string) string {
+		return `INSERT INTO messages (id, conversation_id, seq, sender_id, contact_id, kind, text, quote, client_id, files, event, created_at, status, thread_id, in_channel, mentions, cards)
+			SELECT column1, column2, column3, column4, column5, column6, column7, column8, NULLIF(column9, ''), column10, column11, column12, column13, column14, column15, column16, column17 FROM (` + rows + ") v"
 	}, func(dst []any, i int) []any {
 		m := ms[i]
 		var quote, event string
@@ -277,9 +288,13 @@ func (q *q) InsertMessages(ctx context.Context, ms []*parley.Message) error {
 		if m.Event != nil {
 			event = jsonText(m.Event)
 		}
+		var cards string
+		if len(m.Cards) > 0 {
+			cards = jsonText(m.Cards)
+		}
 		return append(dst, m.ID, m.ConversationID, m.Seq, m.SenderID, m.ContactID, string(m.Kind), m.Text, quote,
 			m.ClientID, jsonText(m.Files), event, parley.Millis(m.CreatedAt), storedStatus(m.Status),
-			m.ThreadID, boolInt(m.InChannel), mentionsText(m.Mentions))
+			m.ThreadID, boolInt(m.InChannel), mentionsText(m.Mentions), cards)
 	}, nil)
 	return mapErr(err, "message with this client id")
 }
@@ -298,8 +313,15 @@ func (q *q) SetMessageStatus(ctx context.Context, id int64, status parley.MsgSta
 }
 
 func (q *q) UpdateMessage(ctx context.Context, m *parley.Message) error {
-	if err := q.execOne(ctx, "message", "UPDATE messages SET text = $2, files = $3, edited_at = $4, deleted_at = $5 WHERE id = $1",
-		m.ID, m.Text, jsonText(m.Files), parley.Millis(m.EditedAt), parley.Millis(m.DeletedAt)); err != nil {
+	var preview, cards string
+	if m.Preview != nil {
+		preview = jsonText(m.Preview)
+	}
+	if len(m.Cards) > 0 {
+		cards = jsonText(m.Cards)
+	}
+	if err := q.execOne(ctx, "message", "UPDATE messages SET text = $2, files = $3, edited_at = $4, deleted_at = $5, link_preview = $6, cards = $7 WHERE id = $1",
+		m.ID, m.Text, jsonText(m.Files), parley.Millis(m.EditedAt), parley.Millis(m.DeletedAt), preview, cards); err != nil {
 		return err
 	}
 	return q.s.dialect.reindex(ctx, q, m.ID)
@@ -430,4 +452,32 @@ func (q *q) DeleteReminder(ctx context.Context, userID, messageID int64) error {
 
 func (q *q) MarkReminderFired(ctx context.Context, id int64, at time.Time) error {
 	return q.execOne(ctx, "reminder", "UPDATE reminders SET fired_at = $2 WHERE id = $1 AND fired_at = 0", id, parley.Millis(at))
+}
+
+func (q *q) SetMessagePreview(ctx context.Context, id int64, p *parley.LinkPreview) error {
+	var data string
+	if p != nil {
+		data = jsonText(p)
+	}
+	return q.execOne(ctx, "message", "UPDATE messages SET link_preview = $2 WHERE id = $1", id, data)
+}
+
+func (q *q) LinkPreviewCache(ctx context.Context, url string) (*parley.CachedLinkPreview, error) {
+	var data string
+	var at int64
+	if err := q.row(ctx, "link preview", "SELECT data, fetched_at FROM link_previews WHERE url = $1", []any{url}, &data, &at); err != nil {
+		return nil, err
+	}
+	var c parley.CachedLinkPreview
+	if err := json.Unmarshal([]byte(data), &c); err != nil {
+		return nil, err
+	}
+	c.FetchedAt = parley.TimeFromMillis(at)
+	return &c, nil
+}
+
+func (q *q) PutLinkPreviewCache(ctx context.Context, url string, c *parley.CachedLinkPreview) error {
+	_, err := q.exec(ctx, `INSERT INTO link_previews (url, data, fetched_at) VALUES ($1, $2, $3)
+		ON CONFLICT (url) DO UPDATE SET data = excluded.data, fetched_at = excluded.fetched_at`, url, jsonText(c), parley.Millis(c.FetchedAt))
+	return err
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -56,6 +57,13 @@ type Config struct {
 	// Notify configures Web Push and the e-mail digests (notify.go).
 	Notify NotifyConfig
 
+	// LinkPreviews turns the server's link previews on (PARLEY_LINK_PREVIEWS,
+	// default true); PreviewAllowCIDRs (PARLEY_PREVIEW_ALLOW_CIDRS) lists
+	// inside ranges the fetcher may reach anyway, comma-separated.
+	LinkPreviews      bool
+	PreviewAllowCIDRs string
+	previewAllow      []netip.Prefix
+
 	// PasswordCost is the argon2id memory in KiB (PARLEY_PASSWORD_MEMORY);
 	// lowered only by tests and benchmarks.
 	PasswordMemoryKiB int
@@ -74,7 +82,7 @@ func DefaultConfig() Config {
 		Addr: ":8080", DataDir: "data", SQLiteSync: "FULL", NATSSubject: "parley.events",
 		MaxMessageLength: 2000, MaxFileSize: 50 << 20, SendRate: 20, SendBurst: 60, LoginRate: 10,
 		EventRetention: 7 * 24 * time.Hour, VisitorTokenTTL: 365 * 24 * time.Hour, ShutdownTimeout: 15 * time.Second, DrainDelay: 5 * time.Second,
-		LogLevel: "info", LogFormat: "text",
+		LogLevel: "info", LogFormat: "text", LinkPreviews: true,
 	}
 }
 
@@ -141,6 +149,8 @@ func (c *Config) bind(fs *flag.FlagSet) {
 	str(&c.SMTPAddr, "smtp-addr", "PARLEY_SMTP_ADDR", "address to receive e-mail for e-mail channels set to SMTP, e.g. :25 (default: off)")
 	str(&c.SMTPURL, "smtp-url", "PARLEY_SMTP_URL", "submission server for Parley's own mail (invitations, password resets, missed messages): smtps://user:password@host:465 (default: off)")
 	str(&c.MailFrom, "mail-from", "PARLEY_MAIL_FROM", "sender of Parley's own mail, e.g. \"Parley <noreply@example.com>\"")
+	boolean(&c.LinkPreviews, "link-previews", "PARLEY_LINK_PREVIEWS", "fetch previews of the links in messages (title, description, image) from the server")
+	str(&c.PreviewAllowCIDRs, "preview-allow-cidrs", "PARLEY_PREVIEW_ALLOW_CIDRS", "private address ranges link previews may fetch from anyway, comma-separated, e.g. 10.0.0.0/8 (default: none)")
 	integer(&c.PasswordMemoryKiB, "password-memory", "PARLEY_PASSWORD_MEMORY", "argon2id memory in KiB (default 19456)")
 	c.maxFileSize = &maxFile
 	c.Notify.bind(fs)
@@ -159,6 +169,17 @@ func (c *Config) finish() error {
 	}
 	if c.MaxFileSize < 1 {
 		return fmt.Errorf("max-file-size must be positive")
+	}
+	c.previewAllow = nil
+	for _, f := range strings.Split(c.PreviewAllowCIDRs, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			return fmt.Errorf("preview-allow-cidrs: %q is not an address range such as 10.0.0.0/8", f)
+		}
+		c.previewAllow = append(c.previewAllow, p.Masked())
 	}
 	switch strings.ToUpper(c.SQLiteSync) {
 	case "FULL", "NORMAL":

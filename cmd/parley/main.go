@@ -40,6 +40,7 @@ import (
 	"github.com/parley-chat/parley/blob"
 	"github.com/parley-chat/parley/channel"
 
+	"github.com/parley-chat/parley/cards"
 	"github.com/parley-chat/parley/channel/api"
 	"github.com/parley-chat/parley/channel/email"
 	"github.com/parley-chat/parley/channel/meta"
@@ -223,6 +224,7 @@ type Main struct {
 	Channels  *channel.Service
 	Webhooks  *webhooks.Service
 	Routing   *routing.Service
+	cards     *cards.Service
 	Retention *retention.Service
 	SMS       *staffsms.Service
 	Notify    *notify.Service
@@ -309,7 +311,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		LoginRate: rate.Limit(cfg.LoginRate / 60), LoginBurst: max(1, int(cfg.LoginRate)), Mailer: m.Mailer, PublicURL: cfg.PublicURL})
 	m.Messaging = messaging.New(m.store, m.bus, blobs, m.presence, messaging.Config{
 		MaxMessageLength: cfg.MaxMessageLength, MaxFileSize: cfg.MaxFileSize,
-		SendRate: rate.Limit(cfg.SendRate), SendBurst: cfg.SendBurst, Now: cfg.Now, Logger: log})
+		SendRate: rate.Limit(cfg.SendRate), SendBurst: cfg.SendBurst, Now: cfg.Now, Logger: log, LinkPreviews: linkPreviews(cfg)})
 	m.reminders = reminders.New(m.store, m.presence, log)
 	if m.LiveChat, err = livechat.New(ctx, m.store, m.bus, blobs, m.Messaging, m.presence, livechat.Config{TokenTTL: cfg.VisitorTokenTTL, Now: cfg.Now, Logger: log}); err != nil {
 		return err
@@ -325,6 +327,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := m.Webhooks.Start(); err != nil {
 		return err
 	}
+	m.cards = cards.New(m.store, m.Messaging, m.LiveChat)
 	m.Routing = routing.New(m.store, m.bus, m.LiveChat, m.presence, routing.Config{Now: cfg.Now, Log: log})
 	if err := m.Routing.Start(); err != nil {
 		return err
@@ -365,7 +368,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	for name, db := range m.store.Pools() {
 		reg.MustRegister(collectors.NewDBStatsCollector(db, name))
 	}
-	api := &httpapi.Server{Accounts: m.Accounts, Messaging: m.Messaging, LiveChat: m.LiveChat, Channels: m.Channels, Webhooks: m.Webhooks, Routing: m.Routing, SMS: m.SMS, Notify: m.Notify,
+	api := &httpapi.Server{Accounts: m.Accounts, Messaging: m.Messaging, LiveChat: m.LiveChat, Channels: m.Channels, Webhooks: m.Webhooks, Routing: m.Routing, SMS: m.SMS, Notify: m.Notify, Cards: m.cards,
 		Tasks: m.Tasks, Reminders: m.reminders, Presence: m.presence, Gateway: m.gateway, Logger: log, Registry: reg,
 		TrustProxy: cfg.TrustProxy, PublicURL: cfg.PublicURL, UploadTempDir: filepath.Join(cfg.DataDir, "tmp"),
 		SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), Ready: m.ready, Web: web.Handler()}

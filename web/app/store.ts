@@ -12,6 +12,7 @@ import { Sig, Version } from "./sig";
 import type {
   ChatSettings,
   Conversation,
+  CardRef,
   FileInfo,
   Frame,
   Group,
@@ -388,6 +389,8 @@ export interface Pending {
   thread_id?: number;
   in_channel?: boolean;
   mentions?: number[];
+  /** Cards of records the message refers to (ui/Cards.tsx). */
+  cards?: CardRef[];
   /** The req of the send frame on the current connection, 0 if not sent on it. */
   req?: number;
   sentAt?: number;
@@ -441,7 +444,7 @@ export function pendingFor(convId: number, threadId = 0): Pending[] {
 export function send(
   convId: number,
   text: string,
-  opts: { quote?: Message; files?: FileInfo[]; whisper?: boolean; thread_id?: number; in_channel?: boolean; mentions?: number[] } = {},
+  opts: { quote?: Message; files?: FileInfo[]; whisper?: boolean; thread_id?: number; in_channel?: boolean; mentions?: number[]; cards?: CardRef[] } = {},
 ) {
   const p: Pending = {
     client_id: uuid(),
@@ -457,6 +460,7 @@ export function send(
     thread_id: opts.thread_id || undefined,
     in_channel: opts.in_channel || undefined,
     mentions: opts.mentions?.length ? opts.mentions : undefined,
+    cards: opts.cards?.length ? opts.cards : undefined,
   };
   if (opts.whisper) p.file_ids = [];
   outbox = [...outbox, p];
@@ -503,6 +507,7 @@ function flushOutbox() {
       thread_id: p.thread_id || 0,
       in_channel: !!p.in_channel,
       mentions: p.mentions || [],
+      cards: p.cards,
     });
     if (!req) break;
     inflight.set(req, p.client_id);
@@ -523,7 +528,7 @@ function sendWhisper(p: Pending, now: number) {
   p.req = req;
   p.sentAt = now;
   api
-    .post<Message>(`/conversations/${p.conversation_id}/messages`, { text: p.text, client_id: p.client_id, quote_id: p.quote_id || 0, file_ids: [], whisper: true })
+    .post<Message>(`/conversations/${p.conversation_id}/messages`, { text: p.text, client_id: p.client_id, quote_id: p.quote_id || 0, file_ids: [], whisper: true, cards: p.cards })
     .then(
       (m) => {
         inflight.delete(req);

@@ -163,6 +163,25 @@ export interface Message {
   mentions?: { user_ids?: number[]; all?: boolean };
   thread?: { replies: number; last_reply_at: string; user_ids: number[] };
   reactions?: { emoji: string; count: number; user_ids: number[] }[];
+  /** The preview of its first web link, fetched by the server after it was sent (hidden: the sender removed it). */
+  preview?: LinkPreview;
+  /** Records it refers to: each reader asks for the card's summary (GET /api/v1/cards/{kind}/{id}). */
+  cards?: CardRef[];
+}
+
+export interface LinkPreview {
+  url: string;
+  title?: string;
+  description?: string;
+  site_name?: string;
+  /** Parley's thumbnail of the page's image: /api/v1/link-images/{image}. */
+  image?: string;
+  hidden?: boolean;
+}
+
+export interface CardRef {
+  kind: "user" | "contact" | "case" | "conversation";
+  id: number;
 }
 
 export interface Reminder {

@@ -1,6 +1,7 @@
 // Formatting helpers: times in the user's zone, sizes, previews, links.
 
 import type { Message } from "./types";
+import { plain } from "./markup";
 import { ext, people, personName } from "./store";
 
 /** chars counts Unicode code points, as the server's message limit does. */
@@ -156,7 +157,7 @@ function dialogEventText(m: Message, actor: string, users: string): string {
 export function messagePreview(m: Message): string {
   if (m.deleted_at) return "Message deleted";
   if (m.kind === "event") return eventText(m);
-  const t = m.text.replace(/\s+/g, " ").trim();
+  const t = plain(m.text).replace(/\s+/g, " ").trim();
   if (t) return t;
   const f = m.files?.[0];
   if (!f) return "";
@@ -165,24 +166,7 @@ export function messagePreview(m: Message): string {
   return "📎 " + f.name;
 }
 
-export type Piece = string | { url: string };
-
-/** links splits text into plain pieces and web links (http, https, www., mailto). */
-export function links(text: string): Piece[] {
-  const out: Piece[] = [];
-  const re = /\b((?:https?:\/\/|www\.)[^\s<>"']+[^\s<>"'.,;:!?)\]}]|mailto:[^\s<>"']+)/gi;
-  let last = 0;
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    if (m.index > last) out.push(text.slice(last, m.index));
-    const u = m[0];
-    // The match ignores case: "WWW." needs its scheme too, or the link
-    // would be relative, to a page of the app itself.
-    out.push({ url: /^www\./i.test(u) ? "https://" + u : u });
-    last = m.index + u.length;
-  }
-  if (last < text.length) out.push(text.slice(last));
-  return out;
-}
+export { links, type Piece } from "./markup";
 
 /** copyText writes text to the clipboard, with a fallback for plain-http pages. */
 export async function copyText(text: string): Promise<void> {

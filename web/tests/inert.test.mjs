@@ -466,7 +466,9 @@ describe("untrusted content is inert", { skip: skip || false, timeout: 600_000 }
         await s.api(malT, "POST", `/conversations/${d.conversation.id}/messages`, { client_id: randomUUID(), ...body });
       await inspect(v, `widget (${label}): the answers`, [seen(T.staffReply), "Links https://example.com/", T.storedFileName, "Chatting with Mallory"]);
       const hrefs = await v.evaluate(() => [...document.querySelector("#parley-chat").shadowRoot.querySelectorAll("a[href]")].map((a) => a.getAttribute("href")));
-      for (const h of hrefs) assert.match(h, /^(https:\/\/example\.com\/|http:\/\/127\.0\.0\.1:\d+\/api\/v1\/widget\/files\/)/, "widget link " + h);
+      // The widget links as the app does (markup.ts): http, https, www. and mailto only.
+      for (const h of hrefs)
+        assert.match(h, /^(https:\/\/(www\.)?example\.com\/|mailto:x@example\.com$|http:\/\/127\.0\.0\.1:\d+\/api\/v1\/widget\/files\/)/, "widget link " + h);
       await s.shot(v, `inert-09-widget-${label}`);
       await s.api(malT, "POST", `/dialogs/${d.conversation.id}/close`);
       await ctx.close();

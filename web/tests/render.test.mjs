@@ -1,10 +1,12 @@
 // Property test of the message text renderers (the web app's Text
-// component and the widget's text()), in Chromium: for any text, what they
+// component, its formatted message rows, and the widget's text()), in
+// Chromium. The plain Text (search results): for any text, what they
 // render is the text itself, in text nodes, plus the only markup they make
 // — links (<a href target rel>, to http, https or mailto only) and, in the
 // app, <mark> around the words of a search. Nothing in a message can add
 // markup or an attribute, or a link to another scheme (javascript:,
-// data:). fast-check makes the texts: FC_RUNS of them per renderer (1000;
+// data:). The formatted renderers (markup.ts) make only its elements, with
+// no attribute but a link's: see checkFormatted. fast-check makes the texts: FC_RUNS of them per renderer (1000;
 // more for a longer run), FC_SEED to replay a failure.
 
 import assert from "node:assert/strict";
@@ -56,6 +58,7 @@ describe("message text rendering", { skip: skip || false, timeout: 600_000 }, ()
           : { tag: n.nodeName.toLowerCase(), attrs: Object.fromEntries([...n.attributes].map((a) => [a.name, a.value])), kids: [...n.childNodes].map(tree) };
       window.renderApp = (t, hl) => tree(window.R.appText(t, hl)).kids;
       window.renderWidget = (t) => tree(window.R.widgetText(t)).kids;
+      window.renderFormatted = (t, hl) => tree(window.R.appFormatted(t, hl)).kids;
     });
   });
 
@@ -104,6 +107,64 @@ describe("message text rendering", { skip: skip || false, timeout: 600_000 }, ()
     assert.equal(pos, text.length, `only ${pos} of ${text.length} characters of ${JSON.stringify(text)} rendered`);
   }
 
+  // checkFormatted checks what the formatted renderers made (the app's
+  // message rows, the widget): only the elements of markup.ts, with no
+  // attribute but a link's href, target and rel (http, https or mailto)
+  // and a numbered list's start; each text node is the message's own
+  // text, found in order (formatting takes the marks away).
+  const FORMAT_TAGS = new Set(["p", "strong", "em", "del", "code", "pre", "blockquote", "ul", "ol", "li", "a", "mark"]);
+  function checkFormatted(text, nodes, { marks = false } = {}) {
+    let pos = 0;
+    const walk = (ns, inLink) => {
+      for (const n of ns) {
+        if (n.text !== undefined) {
+          for (const line of n.text.split("\n")) {
+            // A www. link shows its address as written; its href adds https://.
+            const at = text.indexOf(line, pos);
+            assert.ok(at >= 0, `text ${JSON.stringify(line)} is not in ${JSON.stringify(text)} after ${pos}`);
+            pos = at + line.length;
+          }
+          continue;
+        }
+        assert.ok(FORMAT_TAGS.has(n.tag) && (marks || n.tag !== "mark"), `a <${n.tag}> in ${JSON.stringify(text)}`);
+        const attrs = Object.keys(n.attrs).sort();
+        if (n.tag === "a") {
+          assert.ok(!inLink, `a link in a link in ${JSON.stringify(text)}`);
+          assert.deepEqual(attrs, ["href", "rel", "target"], `link attributes in ${JSON.stringify(text)}`);
+          assert.equal(n.attrs.target, "_blank");
+          assert.equal(n.attrs.rel, "noopener noreferrer");
+          const scheme = n.attrs.href.replace(/^[\u0000-\u0020]+/, "").replace(/[\t\n\r]/g, "").toLowerCase();
+          assert.match(scheme, /^(https?:\/\/|mailto:)/, `a link to ${n.attrs.href} in ${JSON.stringify(text)}`);
+        } else if (n.tag === "ol") {
+          assert.ok(attrs.length === 0 || (attrs.length === 1 && attrs[0] === "start" && /^\d+$/.test(n.attrs.start)), `ol attributes in ${JSON.stringify(text)}`);
+        } else {
+          assert.deepEqual(attrs, [], `<${n.tag}> attributes in ${JSON.stringify(text)}`);
+        }
+        walk(n.kids, inLink || n.tag === "a");
+      }
+    };
+    walk(nodes, false);
+  }
+
+  const fpiece = fc.oneof(piece, fc.constantFrom("**", "*", "_", "~~", "```", "\n> ", "\n- ", "\n1. ", "[x](", "](javascript:", "](https://a.b)"));
+  const formatted = fc.array(fpiece, { maxLength: 30 }).map((p) => p.join(""));
+
+  test("the web app's message rows, formatted", async () => {
+    await fc.assert(
+      fc.asyncProperty(formatted, async (text) => checkFormatted(text, await page.evaluate(([t]) => window.renderFormatted(t), [text]))),
+      { numRuns: runs, seed, examples: [["[x](javascript:alert(1))"], ["**<b>www.example.com</b>**"], ["> ```\n<script>alert(1)</script>"]] },
+    );
+  });
+
+  test("the web app's message rows, formatted, highlighting search words", async () => {
+    await fc.assert(
+      fc.asyncProperty(formatted, fc.constantFrom("a", "href", "http", "strong"), async (text, hl) =>
+        checkFormatted(text, await page.evaluate(([t, h]) => window.renderFormatted(t, h), [text, hl]), { marks: true }),
+      ),
+      { numRuns: runs, seed },
+    );
+  });
+
   // Examples run first, each time (they count in numRuns): wWw.## was a
   // relative link in the app.
   const params = { numRuns: runs, seed, examples: [["javascript:alert(1)//https://x.y"], ["<b>www.example.com</b>"], ["mailto:a@b.c?x=<script>"], ["https://a.b/\"onmouseover=alert(1)"], ["wWw.##"]] };
@@ -126,9 +187,9 @@ describe("message text rendering", { skip: skip || false, timeout: 600_000 }, ()
     );
   });
 
-  test("the widget", async () => {
+  test("the widget, formatted", async () => {
     await fc.assert(
-      fc.asyncProperty(message, async (text) => check(text, await page.evaluate(([t]) => window.renderWidget(t), [text]))),
+      fc.asyncProperty(formatted, async (text) => checkFormatted(text, await page.evaluate(([t]) => window.renderWidget(t), [text]))),
       params,
     );
   });

@@ -40,6 +40,13 @@ svg{width:20px;height:20px;fill:none;stroke:currentColor;stroke-width:2;stroke-l
 .v .b{background:#3457d5;color:#fff;border-color:#3457d5;border-radius:16px 16px 5px 16px}
 .v .b a{color:#fff}
 .b a{color:#3457d5}
+.b p{margin:0}
+.b pre{margin:4px 0;padding:5px 7px;background:rgba(127,127,127,.14);border-radius:6px;overflow-x:auto;white-space:pre}
+.b code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.92em}
+.b :not(pre)>code{background:rgba(127,127,127,.14);padding:0 3px;border-radius:3px}
+.b ul,.b ol{margin:2px 0;padding-left:1.3em;white-space:normal}
+.b li{white-space:pre-wrap}
+.b blockquote{margin:4px 0;padding-left:7px;border-left:3px solid currentColor;opacity:.8}
 .b i{opacity:.7}
 .b.media{padding:0;background:none;border:0}
 .b.media .img{margin:0}

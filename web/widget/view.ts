@@ -2,6 +2,7 @@
 // root. Plain DOM, no framework: render() reconciles the message log by key
 // and rebuilds only the items whose content changed.
 
+import { parse, type Block, type Inline } from "../app/markup";
 import { fileURL } from "./api";
 import { live, S, type Actions } from "./state";
 import { CSS } from "./style";
@@ -194,9 +195,41 @@ const time = (s: string) => {
 
 const size = (n: number) => (n < 1e3 ? n + " B" : n < 1e6 ? Math.round(n / 1e3) + " KB" : (n / 1e6).toFixed(1) + " MB");
 
-/** text appends the text with its web addresses as links. */
+/** text appends the text, formatted (see app/markup.ts): elements and text nodes, never HTML. */
 export function text(el: HTMLElement, t: string) {
-  t.split(/(https?:\/\/[^\s<>"]+[^\s<>".,;:!?)\]'])/).forEach((p, i) => el.append(i % 2 ? h("a", { href: p, target: "_blank", rel: "noopener noreferrer" }, p) : p));
+  el.append(...blocks(parse(t)));
+}
+
+function inlines(xs: Inline[]): (Node | string)[] {
+  return xs.map((x) => {
+    switch (x.t) {
+      case "text":
+        return x.s;
+      case "code":
+        return h("code", null, x.s);
+      case "link":
+        return h("a", { href: x.href, target: "_blank", rel: "noopener noreferrer" }, x.s);
+      default:
+        return h(x.t === "b" ? "strong" : x.t === "i" ? "em" : "del", null, inlines(x.c));
+    }
+  });
+}
+
+function blocks(bs: Block[]): Node[] {
+  return bs.map((b) => {
+    switch (b.t) {
+      case "p":
+        return h("p", null, inlines(b.c));
+      case "pre":
+        return h("pre", null, h("code", null, b.s));
+      case "quote":
+        return h("blockquote", null, blocks(b.c));
+      case "ul":
+        return h("ul", null, b.items.map((it) => h("li", null, inlines(it))));
+      case "ol":
+        return h("ol", { start: String(b.start) }, b.items.map((it) => h("li", null, inlines(it))));
+    }
+  });
 }
 
 function viewer(f: WFile) {

@@ -13,21 +13,22 @@ import { fullTime, time } from "../util";
 import { Avatar } from "./common";
 import { Smile } from "./icons";
 import { lazy } from "./lazy";
-import { Text } from "./Messages";
+import { Formatted, marker } from "./Markup";
 
 const EmojiPicker = lazy(() => import("../lazy/Emoji").then((m) => m.EmojiPicker));
 
 const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
-/** MessageText is a message's text with its mentions as chips; yours stand out. */
+/** MessageText is a message's formatted text with its mentions as chips; yours stand out. */
 export function MessageText(props: { m: Message; highlight?: string }) {
   const m = props.m;
   const ids = m.mentions?.user_ids || [];
   const names = new Map<string, number>();
   for (const id of ids) names.set(store.personName(id), id);
   if (m.mentions?.all) names.set("all", 0);
-  if (!names.size) return <Text text={m.text} highlight={props.highlight} />;
+  if (!names.size) return <Formatted text={m.text} highlight={props.highlight} />;
   const me = store.me.value?.id;
+  const hl = marker(props.highlight);
   const re = new RegExp(
     "(@(?:" +
       [...names.keys()]
@@ -37,21 +38,20 @@ export function MessageText(props: { m: Message; highlight?: string }) {
       "))(?![\\p{L}\\p{N}_])",
     "gu",
   );
-  const out: ComponentChildren[] = [];
-  m.text.split(re).forEach((part, i) => {
-    if (i % 2 === 0) {
-      if (part) out.push(<Text key={i} text={part} highlight={props.highlight} />);
-      return;
-    }
-    const id = names.get(part.slice(1));
-    const mine = id === me || (id === 0 && m.sender_id !== me);
-    out.push(
-      <span key={i} class={"mention" + (mine ? " me" : "")} data-user-id={id || undefined} title={id ? store.personName(id) : "Everyone in this chat"}>
-        {part}
-      </span>,
-    );
-  });
-  return <>{out}</>;
+  // Mentions are found in the text pieces the formatter leaves, so a
+  // mention inside bold text is still a chip and one inside code is not.
+  const mark = (s: string, key: string): ComponentChildren =>
+    s.split(re).map((part, i) => {
+      if (i % 2 === 0) return part ? hl(part, key + "~" + i) : null;
+      const id = names.get(part.slice(1));
+      const mine = id === me || (id === 0 && m.sender_id !== me);
+      return (
+        <span key={key + "~" + i} class={"mention" + (mine ? " me" : "")} data-user-id={id || undefined} title={id ? store.personName(id) : "Everyone in this chat"}>
+          {part}
+        </span>
+      );
+    });
+  return <Formatted text={m.text} mark={mark} />;
 }
 
 /** Reactions: one chip per emoji with its count; a click adds or takes back yours. */

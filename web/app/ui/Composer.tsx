@@ -5,6 +5,7 @@
 // upload), voice messages recorded with MediaRecorder, the emoji picker,
 // the typing notice, and the draft kept on the server.
 
+import { formatKey, wrap } from "../markup";
 import type { Ref } from "preact";
 import { useEffect, useImperativeHandle, useLayoutEffect, useRef, useState } from "preact/hooks";
 import * as api from "../api";
@@ -13,8 +14,9 @@ import { use } from "../sig";
 import * as store from "../store";
 import type { Conversation, Dialog, FileInfo, Message, QuickReply } from "../types";
 import { chars, isPhone, messagePreview, size } from "../util";
+import { CardChips, CardPicker, type CardSummary } from "./Cards";
 import { Spinner } from "./common";
-import { Clip, Close, Mic, Send, Smile, Stop, Zap } from "./icons";
+import { Clip, Close, Db, Mic, Send, Smile, Stop, Zap } from "./icons";
 import { lazy } from "./lazy";
 import { useMentionPicker } from "./Mentions";
 
@@ -76,6 +78,8 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
   const [files, setFiles] = useState<Attachment[]>([]);
   const [scan, setScan] = useState(false);
   const [emoji, setEmoji] = useState(false);
+  const [cards, setCards] = useState<CardSummary[]>([]);
+  const [picker, setPicker] = useState(false);
   const [qr, setQr] = useState<{ create?: string } | null>(null);
   const [rec, setRec] = useState<{ started: number; stop: (send: boolean) => void } | null>(null);
   const [now, setNow] = useState(0);
@@ -231,7 +235,7 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
   const over = count - maxLen;
   const uploading = files.some((f) => f.state === "uploading");
   const ready = files.filter((f) => f.state === "done" && f.info);
-  const canSend = over <= 0 && !uploading && (text.trim() !== "" || ready.length > 0);
+  const canSend = over <= 0 && !uploading && (text.trim() !== "" || ready.length > 0 || cards.length > 0);
 
   const submit = async () => {
     if (over > 0 || uploading) return;
@@ -252,9 +256,11 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
     if (!canSend) return;
     if (whisper && !text.trim()) return;
     if (!props.h.atLatest) store.loadLatest(props.h);
-    if (whisper) store.send(c.id, text.trim(), { whisper: true, quote: quote || undefined });
-    else store.send(c.id, text.trim(), { quote: quote || undefined, files: ready.map((f) => f.info!), mentions: dlg ? undefined : mentions.take(text) });
+    const refs = cards.map((k) => ({ kind: k.kind, id: k.id }));
+    if (whisper) store.send(c.id, text.trim(), { whisper: true, quote: quote || undefined, cards: refs });
+    else store.send(c.id, text.trim(), { quote: quote || undefined, files: ready.map((f) => f.info!), mentions: dlg ? undefined : mentions.take(text), cards: refs });
     setText("");
+    setCards([]);
     texts.delete(c.id);
     setQuote(null);
     setEmoji(false); // the picker was for this message
@@ -288,6 +294,16 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
         setPick(null);
         return;
       }
+    }
+    const fmt = (e.ctrlKey || e.metaKey) && !e.altKey ? formatKey(e.key, e.shiftKey) : "";
+    if (fmt) {
+      // Ctrl+B bold, Ctrl+I italic, Ctrl+E code, Ctrl+Shift+X strike (markup.ts).
+      e.preventDefault();
+      const el = e.currentTarget as HTMLTextAreaElement;
+      const w = wrap(text, el.selectionStart, el.selectionEnd, fmt);
+      change(w.text);
+      requestAnimationFrame(() => el.setSelectionRange(w.start, w.end));
+      return;
     }
     if (e.key === "Enter" && !e.isComposing) {
       const ctrl = e.ctrlKey || e.metaKey;
@@ -466,6 +482,7 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
           ))}
         </ul>
       ) : null}
+      <CardChips cards={cards} onRemove={(i) => setCards(cards.filter((_, j) => j !== i))} />
       {rec ? (
         <div class="recording" role="status">
           <span class="rec-dot" aria-hidden="true" />
@@ -554,6 +571,30 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
             </div>
           ) : null}
           <div class="emoji-wrap">
+            <button
+              class="icon-btn"
+              aria-label="Insert information from the database"
+              title="Insert information from the database: a user, customer, case or chat"
+              aria-expanded={picker}
+              onClick={() => setPicker(!picker)}
+            >
+              <Db />
+            </button>
+            {picker ? (
+              <CardPicker
+                onPick={(k) => {
+                  setPicker(false);
+                  if (cards.length < 5 && !cards.some((x) => x.kind === k.kind && x.id === k.id)) setCards([...cards, k]);
+                  ta.current?.focus();
+                }}
+                onClose={() => {
+                  setPicker(false);
+                  ta.current?.focus();
+                }}
+              />
+            ) : null}
+          </div>
+          <div class="emoji-wrap">
             <button class="icon-btn" aria-label="Emoji" title="Emoji" aria-expanded={emoji} onClick={() => setEmoji(!emoji)} onMouseEnter={EmojiPicker.preload}>
               <Smile />
             </button>
@@ -584,6 +625,7 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
                     : "Write a message… (Ctrl+Enter to send)"
             }
             aria-label="Message"
+            title="**bold** _italic_ ~~strike~~ `code`, > quote, - list (Ctrl+B, Ctrl+I, Ctrl+E, Ctrl+Shift+X)"
             aria-describedby={showCount ? "char-count" : undefined}
             onInput={(e) => change((e.currentTarget as HTMLTextAreaElement).value)}
             onKeyDown={onKey}
@@ -591,7 +633,7 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
             onBlur={() => setTimeout(() => setPick(null), 150)}
             aria-autocomplete={dlg ? "list" : undefined}
           />
-          {text.trim() || (ready.length && !whisper) || editing || whisper ? (
+          {text.trim() || (ready.length && !whisper) || editing || whisper || cards.length ? (
             <button class="icon-btn send" aria-label={editing ? "Save" : "Send"} title={editing ? "Save" : "Send"} disabled={!canSend && !editing} onClick={submit}>
               {uploading ? <Spinner label="Uploading" /> : <Send />}
             </button>

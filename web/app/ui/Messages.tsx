@@ -8,6 +8,8 @@ import { memo, use } from "../sig";
 import * as store from "../store";
 import * as tasks from "../tasks";
 import type { FileInfo, Message, MsgStatus, Reminder } from "../types";
+import { MessageCards } from "./Cards";
+import { PreviewCard } from "./Markup";
 import { dayLabel, eventText, fullTime, links, sameDay, size, time } from "../util";
 import { Avatar } from "./common";
 import { lazy } from "./lazy";
@@ -64,6 +66,7 @@ export function pendingRow(p: store.Pending): Row {
       files: p.files,
       created_at: p.created_at,
       client_id: p.client_id,
+      cards: p.cards,
     },
   };
 }
@@ -404,10 +407,12 @@ export const MessageRow = memo(function MessageRow(props: {
                 </div>
               ) : null}
               {m.text ? (
-                <p class="text">
+                <div class="text md">
                   <MessageText m={m} highlight={props.highlight} />
-                </p>
+                </div>
               ) : null}
+              {m.preview && !m.preview.hidden && m.preview.title ? <PreviewCard m={m} p={m.preview} mine={mine && !props.readOnly} /> : null}
+              {m.cards?.length ? <MessageCards cards={m.cards} onUser={a.user} /> : null}
               <Reactions m={m} />
             </>
           )}

@@ -84,3 +84,5 @@ export const Ticks = (p: P) => svg([<path d="M1.5 12.5l5 5L17.5 6.5" />, <path d
 export const Cross = (p: P) => svg([<circle cx="12" cy="12" r="9" />, <path d="m15 9-6 6M9 9l6 6" />], { size: 14, ...p });
 /** Sent (committed, not yet delivered): a hollow tick. */
 export const Sent = (p: P) => svg(<path d="M4 12.5l5 5L20 6.5" stroke-dasharray="2 2.5" />, { size: 16, ...p });
+export const Db = (p: P) =>
+  svg([<ellipse cx="12" cy="5" rx="8" ry="3" />, <path d="M4 5v14c0 1.7 3.6 3 8 3s8-1.3 8-3V5" />, <path d="M4 12c0 1.7 3.6 3 8 3s8-1.3 8-3" />], p);
