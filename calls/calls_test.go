@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/webrtc/v4"
+
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/calls"
 	"github.com/parley-chat/parley/messaging"
@@ -354,4 +356,62 @@ func mustInt(t *testing.T, s string) int64 {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// Two nodes on one bus and database: a call hosted by node A is answered,
+// signalled and hung up by a user whose socket is on node B; B relays
+// each frame to A over the bus, and lists A's call.
+func TestCallAcrossNodes(t *testing.T) {
+	e := newEnv(t, calls.Config{})
+	ctx := context.Background()
+	nodeB, err := calls.New(e.store, e.bus, e.msgs, calls.Config{Loopback: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nodeB.Close() })
+	alice, bob := e.user("Alice"), e.user("Bob")
+	conv := e.direct(alice, bob)
+
+	j, err := e.calls.Start(ctx, alice, conv, true)
+	a := e.join(alice, j, err)
+	var list []*calls.Call
+	for deadline := time.Now().Add(5 * time.Second); len(list) == 0 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		list, _ = nodeB.Active(ctx, bob)
+	}
+	if len(list) != 1 || list[0].ID != j.Call.ID || list[0].Node != j.Call.Node {
+		t.Fatalf("node B lists %+v", list)
+	}
+	if _, err := nodeB.Frame(ctx, bob, "call.start", []byte(`{"conversation_id":`+itoa(conv)+`}`)); parley.ErrorCode(err) != parley.ECONFLICT {
+		t.Fatalf("a second call from node B: %v", err)
+	}
+	res, err := nodeB.Frame(ctx, bob, "call.accept", []byte(`{"call_id":"`+j.Call.ID+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(res)
+	var acc calls.Joined
+	if err := json.Unmarshal(raw, &acc); err != nil || acc.Offer == nil {
+		t.Fatalf("accept relayed: %s %v", raw, err)
+	}
+	b := e.client(bob, j.Call.ID, acc.PeerID, acc.Offer, func(d webrtc.SessionDescription) error {
+		f, _ := json.Marshal(map[string]any{"call_id": j.Call.ID, "peer_id": acc.PeerID, "sdp": d})
+		_, err := nodeB.Frame(ctx, bob, "call.sdp", f)
+		return err
+	})
+	b.waitTracks(trackIDs(alice, "audio", "video")...)
+	a.waitTracks(trackIDs(bob, "audio", "video")...)
+	// Refusals come back from the hosting node.
+	if _, err := nodeB.Frame(ctx, bob, "call.media", []byte(`{"call_id":"`+j.Call.ID+`","peer_id":"nope"}`)); parley.ErrorCode(err) != parley.ENOTFOUND {
+		t.Fatalf("a relayed frame for another peer: %v", err)
+	}
+	if _, err := nodeB.Frame(ctx, bob, "call.leave", []byte(`{"call_id":"`+j.Call.ID+`"}`)); err != nil {
+		t.Fatal(err)
+	}
+	e.waitLine(alice, conv, calls.ActionEnded)
+	for deadline := time.Now().Add(5 * time.Second); len(list) != 0 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		list, _ = nodeB.Active(ctx, bob)
+	}
+	if len(list) != 0 {
+		t.Fatalf("node B still lists %+v", list)
+	}
 }
