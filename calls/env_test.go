@@ -36,6 +36,8 @@ type env struct {
 	msgs  *messaging.Service
 	calls *calls.Service
 	seq   atomic.Int64
+	// videoSize is the payload size of the clients' video packets.
+	videoSize int
 
 	mu     sync.Mutex
 	events map[int64][]parley.Event
@@ -200,6 +202,8 @@ type peer struct {
 	audio  *webrtc.TrackLocalStaticRTP
 	video  *webrtc.TrackLocalStaticRTP
 	level  atomic.Uint32 // the audio level it sends (0 loudest … 127 silence)
+	// videoSize is the size of its video packets' payload (default 10).
+	videoSize int
 	offers chan parley.Event
 	stop   chan struct{}
 	done   sync.WaitGroup
@@ -254,7 +258,7 @@ func (e *env) client(u *parley.User, callID, peerID string, offer *webrtc.Sessio
 		t.Fatal(err)
 	}
 	p := &peer{t: t, e: e, user: u, callID: callID, peerID: peerID, pc: pc, offers: make(chan parley.Event, 16), stop: make(chan struct{}),
-		got: map[string]int{}, first: map[string]time.Time{}, received: make(chan string, 16)}
+		got: map[string]int{}, first: map[string]time.Time{}, received: make(chan string, 16), videoSize: e.videoSize}
 	p.level.Store(127)
 	if p.audio, err = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "mic", "me"); err != nil {
 		t.Fatal(err)
@@ -358,6 +362,10 @@ func (p *peer) send() {
 	defer tick.Stop()
 	var seq uint16
 	var levelID uint8
+	video := []byte{0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a, 1, 2, 3, 4}
+	if p.videoSize > len(video) {
+		video = append(video, make([]byte, p.videoSize-len(video))...)
+	}
 	for {
 		select {
 		case <-p.stop:
@@ -380,7 +388,7 @@ func (p *peer) send() {
 		}
 		p.audio.WriteRTP(a)
 		p.video.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: uint32(seq) * 3000, Marker: true},
-			Payload: []byte{0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a, 1, 2, 3, 4}})
+			Payload: video})
 	}
 }
 
