@@ -415,3 +415,62 @@ func TestCallAcrossNodes(t *testing.T) {
 		t.Fatalf("node B still lists %+v", list)
 	}
 }
+
+// The built-in TURN server relays a call: the callee's client may only
+// use relay candidates, with the credentials GET /calls/ice-servers hands
+// out.
+func TestCallThroughTURN(t *testing.T) {
+	turn, err := calls.StartTURN(calls.TURNConfig{Addr: "127.0.0.1:0", PublicIP: "127.0.0.1", RelayAddr: "127.0.0.1", Secret: "s3cret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { turn.Close() })
+	e := newEnv(t, calls.Config{TURNURLs: []string{"turn:" + turn.Addr().String() + "?transport=udp"}, TURNSecret: "s3cret"})
+	ctx := context.Background()
+	alice, bob := e.user("Alice"), e.user("Bob")
+	conv := e.direct(alice, bob)
+	j, err := e.calls.Start(ctx, alice, conv, false)
+	a := e.join(alice, j, err)
+
+	ice, err := e.calls.ICEServers(ctx, bob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.rtc = webrtc.Configuration{ICETransportPolicy: webrtc.ICETransportPolicyRelay}
+	for _, s := range ice.ICEServers {
+		e.rtc.ICEServers = append(e.rtc.ICEServers, webrtc.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
+	}
+	b := e.as(bob)(e.calls.Accept(ctx, bob, j.Call.ID))
+	b.waitTracks(trackIDs(alice, "audio")...)
+	a.waitTracks(trackIDs(bob, "audio")...)
+	if !strings.Contains(b.pc.LocalDescription().SDP, "typ relay") || strings.Contains(b.pc.LocalDescription().SDP, "typ host") {
+		t.Fatalf("the callee's candidates are not relayed:\n%s", b.pc.LocalDescription().SDP)
+	}
+
+	// Wrong credentials are refused by the TURN server: no relay.
+	bad := e.rtc
+	bad.ICEServers = []webrtc.ICEServer{{URLs: ice.ICEServers[0].URLs, Username: ice.ICEServers[0].Username, Credential: "wrong"}}
+	pc, err := clientAPI(t).NewPeerConnection(bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio); err != nil {
+		t.Fatal(err)
+	}
+	o, err := pc.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(o); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-gathered:
+	case <-time.After(3 * time.Second): // a right one is relayed within milliseconds here
+	}
+	if strings.Contains(pc.LocalDescription().SDP, "typ relay") {
+		t.Fatal("the TURN server relayed for wrong credentials")
+	}
+}

@@ -38,6 +38,8 @@ type env struct {
 	seq   atomic.Int64
 	// videoSize is the payload size of the clients' video packets.
 	videoSize int
+	// rtc is the clients' PeerConnection configuration (ICE servers).
+	rtc webrtc.Configuration
 
 	mu     sync.Mutex
 	events map[int64][]parley.Event
@@ -253,7 +255,7 @@ func (e *env) as(u *parley.User) func(*calls.Joined, error) *peer {
 func (e *env) client(u *parley.User, callID, peerID string, offer *webrtc.SessionDescription, answer func(webrtc.SessionDescription) error) *peer {
 	t := e.t
 	t.Helper()
-	pc, err := clientAPI(t).NewPeerConnection(webrtc.Configuration{})
+	pc, err := clientAPI(t).NewPeerConnection(e.rtc)
 	if err != nil {
 		t.Fatal(err)
 	}

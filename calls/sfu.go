@@ -373,8 +373,8 @@ func (s *Service) onTrack(p *peer, t *webrtc.TrackRemote, r *webrtc.RTPReceiver)
 	}
 	p.published[slot] = f
 	c := p.call
+	s.wg.Add(1) // under s.mu: Close cannot be waiting yet, the peer is not gone
 	s.mu.Unlock()
-	s.wg.Add(1)
 	defer s.wg.Done()
 	s.reconcileAll(c, p)
 	s.pump(f, r)

@@ -73,7 +73,9 @@ func (s *callSocket) read() {
 		}
 		var batch []map[string]any
 		json.Unmarshal(data, &batch)
+		at := time.Now()
 		for _, f := range batch {
+			f["_at"] = at
 			if req, ok := f["req"].(float64); ok {
 				s.mu.Lock()
 				ch := s.acks[int64(req)]
@@ -313,21 +315,23 @@ func TestCallOverWebSocket(t *testing.T) {
 	ca := newRTCClient(t)
 	callID, _ := ca.join(sa, ack)
 	ring := sb.waitFor("call.ring", nil)
-	rung := time.Now()
+	rung := ring["_at"].(time.Time)
 	if ring["data"].(map[string]any)["id"] != callID {
 		t.Fatalf("ring: %v", ring)
 	}
 	cb := newRTCClient(t)
 	accepted := time.Now()
-	cb.join(sb, sb.do(map[string]any{"type": "call.accept", "call_id": callID}))
+	acc := sb.do(map[string]any{"type": "call.accept", "call_id": callID})
+	acked := acc["_at"].(time.Time)
+	cb.join(sb, acc)
 	aliceAudio, bobAudio := itoa(alice.id())+"-audio", itoa(bob.id())+"-audio"
 	cb.waitTracks(aliceAudio, itoa(alice.id())+"-video")
 	ca.waitTracks(bobAudio, itoa(bob.id())+"-video")
 	cb.mu.Lock()
 	firstAtCallee := cb.first[aliceAudio]
 	cb.mu.Unlock()
-	t.Logf("set-up on loopback: start→ring %v, accept→first packet at the callee %v (start→first packet %v)",
-		rung.Sub(start).Round(time.Microsecond), firstAtCallee.Sub(accepted).Round(time.Microsecond), firstAtCallee.Sub(start).Round(time.Microsecond))
+	t.Logf("set-up on loopback: call.start sent → call.ring at the callee %v; call.accept sent → its ack (with the offer) %v; → first media packet at the callee %v",
+		rung.Sub(start).Round(time.Microsecond), acked.Sub(accepted).Round(time.Microsecond), firstAtCallee.Sub(accepted).Round(time.Microsecond))
 
 	// Another member's socket gets no ring; a third user cannot join.
 	carol := s.newUser(t, "member", "Carol")
