@@ -206,9 +206,9 @@ type peer struct {
 	level  atomic.Uint32 // the audio level it sends (0 loudest … 127 silence)
 	// videoSize is the size of its video packets' payload (default 10).
 	videoSize int
-	offers chan parley.Event
-	stop   chan struct{}
-	done   sync.WaitGroup
+	offers    chan parley.Event
+	stop      chan struct{}
+	done      sync.WaitGroup
 
 	mu       sync.Mutex
 	got      map[string]int // track id → packets
