@@ -90,9 +90,11 @@ type Config struct {
 	// (default 45 s).
 	RingTimeout time.Duration
 	// LostTimeout is how long a participant's media transport may be
-	// failed, disconnected or not yet connected before they leave the call
-	// (default 20 s).
+	// failed or disconnected before they leave the call (default 20 s).
 	LostTimeout time.Duration
+	// ConnectTimeout is how long a new participant's transport may take
+	// to connect before they leave (default 30 s).
+	ConnectTimeout time.Duration
 	// SpeakingInterval is the least time between two call.speaking events
 	// of a call (default 300 ms).
 	SpeakingInterval time.Duration
@@ -176,6 +178,9 @@ func New(store parley.Store, bus parley.Bus, msgs *messaging.Service, cfg Config
 	}
 	if cfg.LostTimeout <= 0 {
 		cfg.LostTimeout = 20 * time.Second
+	}
+	if cfg.ConnectTimeout <= 0 {
+		cfg.ConnectTimeout = 30 * time.Second
 	}
 	if cfg.SpeakingInterval <= 0 {
 		cfg.SpeakingInterval = 300 * time.Millisecond

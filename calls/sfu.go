@@ -216,7 +216,7 @@ func (s *Service) addPeer(c *call, user int64) (*Joined, error) {
 	if !slices.Contains(c.took, user) {
 		c.took = append(c.took, user)
 	}
-	p.lost = time.AfterFunc(s.cfg.LostTimeout, func() { s.lostPeer(p) })
+	p.lost = time.AfterFunc(s.cfg.ConnectTimeout, func() { s.lostPeer(p) })
 	s.mu.Unlock()
 	if old != nil {
 		old.close()
