@@ -206,6 +206,7 @@ type peer struct {
 	level  atomic.Uint32 // the audio level it sends (0 loudest … 127 silence)
 	// videoSize is the size of its video packets' payload (default 10).
 	videoSize int
+	sent      atomic.Int64 // packets written, audio and video
 	offers    chan parley.Event
 	stop      chan struct{}
 	done      sync.WaitGroup
@@ -389,6 +390,7 @@ func (p *peer) send() {
 			a.Header.SetExtension(levelID, []byte{uint8(p.level.Load())})
 		}
 		p.audio.WriteRTP(a)
+		p.sent.Add(2)
 		p.video.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: uint32(seq) * 3000, Marker: true},
 			Payload: video})
 	}
@@ -397,7 +399,7 @@ func (p *peer) send() {
 // waitTracks waits until packets arrived on every track id in ids.
 func (p *peer) waitTracks(ids ...string) {
 	p.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		p.mu.Lock()
 		all := true
