@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/parley-chat/parley"
@@ -473,4 +474,69 @@ func TestCallThroughTURN(t *testing.T) {
 	if strings.Contains(pc.LocalDescription().SDP, "typ relay") {
 		t.Fatal("the TURN server relayed for wrong credentials")
 	}
+}
+
+// A screen share is a third track, forwarded while the sharer says so;
+// a receiver's keyframe request reaches the publisher.
+func TestScreenShareAndKeyframes(t *testing.T) {
+	e := newEnv(t, calls.Config{})
+	ctx := context.Background()
+	alice, bob := e.user("Alice"), e.user("Bob")
+	conv := e.direct(alice, bob)
+	e.screen = true
+	j, err := e.calls.Start(ctx, alice, conv, true)
+	a := e.join(alice, j, err)
+	e.screen = false
+	b := e.as(bob)(e.calls.Accept(ctx, bob, j.Call.ID))
+	b.waitTracks(trackIDs(alice, "audio", "video")...)
+	screen := trackIDs(alice, "screen")[0]
+	time.Sleep(300 * time.Millisecond)
+	if n := b.count(screen); n != 0 {
+		t.Fatalf("the screen is forwarded before it is shared: %d packets", n)
+	}
+	if err := e.calls.Media(ctx, alice, j.Call.ID, j.PeerID, true, true, true); err != nil {
+		t.Fatal(err)
+	}
+	b.waitTracks(screen)
+	if !sends(b.pc.RemoteDescription().SDP, screen) {
+		t.Fatal("the screen's m-line is not live in Bob's session")
+	}
+
+	// Bob asks for a keyframe of Alice's camera; Alice's client gets it.
+	time.Sleep(600 * time.Millisecond) // past the SFU's limit of one request per 500 ms
+	before := a.plis.Load()
+	b.mu.Lock()
+	ssrc := b.ssrc[trackIDs(alice, "video")[0]]
+	b.mu.Unlock()
+	if err := b.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(ssrc)}}); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); a.plis.Load() == before; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the keyframe request did not reach the publisher")
+		}
+	}
+
+	// Sharing stops: the screen leaves Bob's session.
+	if err := e.calls.Media(ctx, alice, j.Call.ID, j.PeerID, true, true, false); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if rd := b.pc.RemoteDescription(); rd != nil && !sends(rd.SDP, screen) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the screen is still in Bob's session")
+		}
+	}
+}
+
+// sends reports whether an SDP sends the track on a live m-line.
+func sends(s, track string) bool {
+	for _, m := range strings.Split(s, "m=")[1:] {
+		if strings.Contains(m, " "+track+"\r\n") && (strings.Contains(m, "a=sendonly") || strings.Contains(m, "a=sendrecv")) {
+			return true
+		}
+	}
+	return false
 }

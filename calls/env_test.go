@@ -15,6 +15,7 @@ import (
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
@@ -40,6 +41,8 @@ type env struct {
 	videoSize int
 	// rtc is the clients' PeerConnection configuration (ICE servers).
 	rtc webrtc.Configuration
+	// screen gives the next clients a third track, a screen share.
+	screen bool
 
 	mu     sync.Mutex
 	events map[int64][]parley.Event
@@ -207,6 +210,9 @@ type peer struct {
 	// videoSize is the size of its video packets' payload (default 10).
 	videoSize int
 	sent      atomic.Int64 // packets written, audio and video
+	screen    *webrtc.TrackLocalStaticRTP
+	plis      atomic.Int64           // keyframe requests that reached its video senders
+	ssrc      map[string]webrtc.SSRC // received track id → its SSRC
 	offers    chan parley.Event
 	stop      chan struct{}
 	done      sync.WaitGroup
@@ -269,15 +275,29 @@ func (e *env) client(u *parley.User, callID, peerID string, offer *webrtc.Sessio
 	if p.video, err = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "cam", "me"); err != nil {
 		t.Fatal(err)
 	}
-	for _, tr := range []webrtc.TrackLocal{p.audio, p.video} {
+	tracks := []webrtc.TrackLocal{p.audio, p.video}
+	if e.screen {
+		if p.screen, err = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "screen", "me"); err != nil {
+			t.Fatal(err)
+		}
+		tracks = append(tracks, p.screen)
+	}
+	p.ssrc = map[string]webrtc.SSRC{}
+	for _, tr := range tracks {
 		snd, err := pc.AddTrack(tr)
 		if err != nil {
 			t.Fatal(err)
 		}
 		go func() {
 			for {
-				if _, _, err := snd.ReadRTCP(); err != nil {
+				pkts, _, err := snd.ReadRTCP()
+				if err != nil {
 					return
+				}
+				for _, pkt := range pkts {
+					if _, ok := pkt.(*rtcp.PictureLossIndication); ok {
+						p.plis.Add(1)
+					}
 				}
 			}
 		}()
@@ -290,6 +310,7 @@ func (e *env) client(u *parley.User, callID, peerID string, offer *webrtc.Sessio
 			}
 			p.mu.Lock()
 			if p.got[id] == 0 {
+				p.ssrc[id] = tr.SSRC()
 				p.first[id] = time.Now()
 				p.received <- id
 			}
@@ -393,6 +414,10 @@ func (p *peer) send() {
 		p.sent.Add(2)
 		p.video.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: uint32(seq) * 3000, Marker: true},
 			Payload: video})
+		if p.screen != nil {
+			p.screen.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: uint32(seq) * 3000, Marker: true},
+				Payload: video})
+		}
 	}
 }
 
