@@ -3,6 +3,7 @@ package calls_test
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"slices"
 	"strconv"
 	"strings"
@@ -539,4 +540,33 @@ func sends(s, track string) bool {
 		}
 	}
 	return false
+}
+
+// --rtc-udp-port and --rtc-public-ip: all media on one UDP port, announced
+// at the public address (here 127.0.0.1, as a browser test on one machine
+// would set it).
+func TestUDPPortAndPublicIP(t *testing.T) {
+	conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := conn.LocalAddr().(*net.UDPAddr).Port
+	conn.Close()
+	e := newEnv(t, calls.Config{UDPPort: port, PublicIP: "127.0.0.1"})
+	ctx := context.Background()
+	alice, bob := e.user("Alice"), e.user("Bob")
+	conv := e.direct(alice, bob)
+	j, err := e.calls.Start(ctx, alice, conv, false)
+	a := e.join(alice, j, err)
+	b := e.as(bob)(e.calls.Accept(ctx, bob, j.Call.ID))
+	b.waitTracks(trackIDs(alice, "audio")...)
+	a.waitTracks(trackIDs(bob, "audio")...)
+	for _, line := range strings.Split(j.Offer.SDP, "\r\n") {
+		if strings.HasPrefix(line, "a=candidate:") && !strings.Contains(line, " 127.0.0.1 "+itoa(int64(port))+" ") {
+			t.Errorf("a candidate off the public address and port: %s", line)
+		}
+	}
+	if !strings.Contains(j.Offer.SDP, "a=candidate:") {
+		t.Fatal("no candidates in the offer")
+	}
 }

@@ -66,7 +66,10 @@ func newEnv(t testing.TB, cfg calls.Config) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Loopback, cfg.Logger = true, log
+	if cfg.PublicIP == "" {
+		cfg.Loopback = true // else the test announces 127.0.0.1 as the public address
+	}
+	cfg.Logger = log
 	if e.calls, err = calls.New(e.store, e.bus, e.msgs, cfg); err != nil {
 		t.Fatal(err)
 	}
