@@ -435,3 +435,46 @@ func TestCallRefusedOverWebSocket(t *testing.T) {
 		return false
 	})
 }
+
+// Two nodes on PostgreSQL and NATS: Ann's call is hosted by her node; Bob,
+// connected to the other, is rung, answers and hangs up through his own
+// node, which relays his frames to Ann's over NATS. The media goes to the
+// hosting node.
+func TestCallAcrossNodesOverNATS(t *testing.T) {
+	cluster := newCluster(t)
+	n1 := newServer(t, cluster, withCalls(t))
+	n2 := newServer(t, cluster, withCalls(t))
+	ann := n1.newUser(t, "member", "Ann")
+	bob := n2.login(t, n1.newUser(t, "member", "Bob").user.Email, testPassword)
+	conv := ann.directAllowed(bob)
+	sa, sb := ann.callSocket(), bob.callSocket()
+	time.Sleep(200 * time.Millisecond)
+
+	ack := sa.do(map[string]any{"type": "call.start", "conversation_id": conv.ID, "video": true})
+	ca := newRTCClient(t)
+	callID, _ := ca.join(sa, ack)
+	sb.waitFor("call.ring", nil)
+	var list struct {
+		Calls []struct {
+			ID string `json:"id"`
+		} `json:"calls"`
+	}
+	eventually(t, "node 2 lists the call", func() bool {
+		bob.get("/api/v1/calls", &list)
+		return len(list.Calls) == 1 && list.Calls[0].ID == callID
+	})
+	cb := newRTCClient(t)
+	cb.join(sb, sb.do(map[string]any{"type": "call.accept", "call_id": callID}))
+	cb.waitTracks(itoa(ann.id())+"-audio", itoa(ann.id())+"-video")
+	ca.waitTracks(itoa(bob.id())+"-audio", itoa(bob.id())+"-video")
+	sb.do(map[string]any{"type": "call.leave", "call_id": callID})
+	sa.waitFor("call.updated", func(d map[string]any) bool { return d["state"] == "ended" })
+	eventually(t, "the call's line", func() bool {
+		for _, m := range ann.history(conv.ID, "") {
+			if m.Event != nil && m.Event.Action == "call_ended" {
+				return true
+			}
+		}
+		return false
+	})
+}
