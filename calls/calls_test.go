@@ -269,6 +269,20 @@ func TestRefused(t *testing.T) {
 		t.Fatalf("calling in Assistance: %v", err)
 	}
 
+	// A support dialog has no calls (staff calls only).
+	sup := &parley.Conversation{Kind: parley.KindSupport, State: parley.StateAllowed, CreatedBy: alice.ID}
+	if _, err := e.store.Write(ctx, func(tx parley.Tx) error {
+		if err := tx.CreateConversation(ctx, sup); err != nil {
+			return err
+		}
+		return tx.AddMember(ctx, &parley.Member{ConversationID: sup.ID, UserID: alice.ID, Role: parley.MemberRegular})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.calls.Start(ctx, alice, sup.ID, false); parley.ErrorCode(err) != parley.EFORBIDDEN {
+		t.Fatalf("calling in a support dialog: %v", err)
+	}
+
 	// Only the callee accepts or declines; outsiders see no call.
 	j, err := e.calls.Start(ctx, alice, conv, false)
 	if err != nil {
