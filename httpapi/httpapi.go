@@ -23,6 +23,7 @@ import (
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/accounts"
+	"github.com/parley-chat/parley/calls"
 	"github.com/parley-chat/parley/cards"
 	"github.com/parley-chat/parley/channel"
 	"github.com/parley-chat/parley/internal/jsontext"
@@ -67,6 +68,7 @@ type Server struct {
 	Notify    *notify.Service   // nil: no notification routes
 	Cards     *cards.Service    // nil: no card routes
 	Gateway   *realtime.Gateway
+	Calls     *calls.Service // nil: no call routes
 	// Ready reports whether the node can serve (database, bus).
 	Ready func(ctx context.Context) error
 	// SecureCookies marks cookies Secure (the public URL is https).

@@ -27,6 +27,7 @@ func (s *Server) routes() []route {
 		s.taskRoutes(),
 		s.notifyRoutes(),
 		s.formatRoutes(),
+		s.callRoutes(),
 	)
 }
 

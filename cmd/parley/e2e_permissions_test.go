@@ -389,6 +389,10 @@ var permTable = []permEntry{
 	{key: "GET /api/v1/me/notifications", grid: staffOnly},
 	{key: "PUT /api/v1/me/notifications", grid: staffOnly, body: map[string]any{"email_after_minutes": 0, "dnd_from": "22:00", "dnd_to": "07:00",
 		"dnd_days": []int{1, 2}, "time_zone": "Europe/Madrid"}},
+
+	// Calls (docs/calls.md): a bot sees no calls and gets no TURN credentials.
+	{key: "GET /api/v1/calls", grid: staffOnly},
+	{key: "GET /api/v1/calls/ice-servers", grid: "A A A A F U U"},
 }
 
 // Texts no answer may show: a message of a team conversation none of the
