@@ -115,28 +115,40 @@ func (s *Service) messages(ctx context.Context) error {
 		return err
 	}
 	for user, cs := range byUser(cands) {
-		quiet := s.presence.Online(user)
-		if !quiet {
-			set, err := s.store.NotifySettings(ctx, user)
-			if err != nil {
+		online := s.presence.Online(user)
+		var set parley.NotifySettings
+		var loud []parley.NotifyCandidate
+		var mentioned map[int64]bool
+		if !online {
+			if set, err = s.store.NotifySettings(ctx, user); err != nil {
 				return err
 			}
-			quiet = Quiet(set, now, false)
-		}
-		var pays []Payload
-		for i, c := range cs {
-			if !quiet && i < perUser {
-				p, err := s.messagePayload(ctx, user, c)
-				if err != nil {
-					s.log.Warn("notify: a message to push", "conversation_id", c.ConversationID, "err", err)
-				} else if p != nil {
-					pays = append(pays, *p)
-				}
+			if loud, mentioned, err = s.audible(ctx, user, cs, now); err != nil {
+				return err
 			}
 		}
-		if !quiet && len(cs) > perUser {
+		var pays []Payload
+		n := 0
+		for _, c := range loud {
+			if Quiet(set, now, mentioned[c.ConversationID]) {
+				continue
+			}
+			if n++; n > perUser {
+				continue
+			}
+			p, err := s.messagePayload(ctx, user, c)
+			if err != nil {
+				s.log.Warn("notify: a message to push", "conversation_id", c.ConversationID, "err", err)
+			} else if p != nil {
+				if mentioned[c.ConversationID] {
+					p.Kind = "mention"
+				}
+				pays = append(pays, *p)
+			}
+		}
+		if n > perUser {
 			pays = append(pays, Payload{Kind: "message", Title: "Parley",
-				Body: fmt.Sprintf("New messages in %d more conversations", len(cs)-perUser), URL: "/", Tag: "more"})
+				Body: fmt.Sprintf("New messages in %d more conversations", n-perUser), URL: "/", Tag: "more"})
 		}
 		// Recorded before sending: a node that takes over does not send
 		// them again.
@@ -155,6 +167,37 @@ func (s *Service) messages(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// audible is what of a user's candidates may make a sound: conversations
+// they muted are left out unless they hold an unread mention of the user,
+// which is marked (a mention passes do-not-disturb hours for those who let
+// it, docs/decisions.md "Team-chat basics").
+func (s *Service) audible(ctx context.Context, user int64, cs []parley.NotifyCandidate, now time.Time) ([]parley.NotifyCandidate, map[int64]bool, error) {
+	ids := make([]int64, len(cs))
+	for i, c := range cs {
+		ids[i] = c.ConversationID
+	}
+	mutes, err := s.store.Mutes(ctx, user, ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	unread, err := s.store.UnreadMentions(ctx, user, ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	var keep []parley.NotifyCandidate
+	mentioned := map[int64]bool{}
+	for _, c := range cs {
+		switch {
+		case unread[c.ConversationID] > 0:
+			mentioned[c.ConversationID] = true
+		case mutes[c.ConversationID].Active(now):
+			continue
+		}
+		keep = append(keep, c)
+	}
+	return keep, mentioned, nil
 }
 
 func later(a, b time.Time) time.Time {

@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -84,6 +85,24 @@ func (s *Service) digest(ctx context.Context, now time.Time, userID int64, cs []
 	}
 	if Quiet(set, now, false) {
 		return nil // after the hours
+	}
+	// Muted conversations are not mailed (unless they mention the user),
+	// nor considered again.
+	loud, _, err := s.audible(ctx, userID, cs, now)
+	if err != nil {
+		return err
+	}
+	if len(loud) < len(cs) {
+		var muted []parley.NotifyCandidate
+		for _, c := range cs {
+			if !slices.ContainsFunc(loud, func(l parley.NotifyCandidate) bool { return l.ConversationID == c.ConversationID }) {
+				muted = append(muted, c)
+			}
+		}
+		if err := s.markMailed(ctx, userID, muted, nil); err != nil {
+			return err
+		}
+		cs = loud
 	}
 	cutoff := now.Add(-time.Duration(after) * s.cfg.EmailUnit)
 	// Missed: the first message of some conversation not yet read nor

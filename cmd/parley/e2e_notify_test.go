@@ -140,6 +140,21 @@ func TestPushNotifications(t *testing.T) {
 			t.Errorf("third push %+v", got[2])
 		}
 
+		// A chat Bob muted is not pushed, unless a message mentions him:
+		// that one is, as a mention.
+		grp := ann.group("Launch", bob)
+		bob.do("PUT", fmt.Sprintf("/api/v1/conversations/%d/mute", grp.ID), map[string]any{}).want(http.StatusOK)
+		ann.send(grp.ID, "muted chatter")
+		time.Sleep(400 * time.Millisecond)
+		if n := len(ps.Pushes()); n != 3 {
+			t.Fatalf("%d pushes after a message in a muted chat, want still 3", n)
+		}
+		ann.send(grp.ID, "@Bob Stone can you look?")
+		got = payloads(t, ps.Wait(t, 4, 10*time.Second))
+		if got[3].Kind != "mention" || got[3].URL != fmt.Sprintf("/c/%d", grp.ID) {
+			t.Errorf("push for a mention in a muted chat: %+v", got[3])
+		}
+
 		// A test notification, and the hook other services call (an
 		// incoming call), which a tab-less user gets at once.
 		bob.do("POST", "/api/v1/push/test", nil).want(http.StatusNoContent)
@@ -147,12 +162,12 @@ func TestPushNotifications(t *testing.T) {
 			URL: fmt.Sprintf("/c/%d", dm.ID), Tag: "call"}); err != nil {
 			t.Fatal(err)
 		}
-		got = payloads(t, ps.Wait(t, 5, 10*time.Second))
-		kinds := map[string]bool{got[3].Kind: true, got[4].Kind: true}
+		got = payloads(t, ps.Wait(t, 6, 10*time.Second))
+		kinds := map[string]bool{got[4].Kind: true, got[5].Kind: true}
 		if !kinds["test"] || !kinds["call"] {
-			t.Errorf("pushes %+v, want a test and a call", got[3:])
+			t.Errorf("pushes %+v, want a test and a call", got[4:])
 		}
-		for _, p := range ps.Pushes()[3:] {
+		for _, p := range ps.Pushes()[4:] {
 			if p.Payload != nil && strings.Contains(string(p.Payload), `"call"`) && p.Urgency != "high" {
 				t.Errorf("a call's push has urgency %q, want high", p.Urgency)
 			}
