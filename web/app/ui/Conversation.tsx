@@ -19,6 +19,7 @@ import { StatusIcon } from "./Sidebar";
 import { UserPanel, MembersPanel } from "./UserPanel";
 import { VirtualList, type VirtualListHandle } from "./VirtualList";
 import { UserPicker } from "./People";
+import { CallBar, CallButtons } from "./Calls";
 
 const ReminderDialog = lazy(() => import("../lazy/Reminder").then((m) => m.ReminderDialog));
 const SnoozeDialog = lazy(() => import("../lazy/Reminder").then((m) => m.SnoozeDialog));
@@ -218,6 +219,7 @@ function Chat(props: { c: Conversation; messageId?: number; snooze?: boolean }) 
             </span>
           </button>
           <div class="chat-tools">
+            <CallButtons c={c} />
             <select
               class="period"
               aria-label="Period"
@@ -249,6 +251,7 @@ function Chat(props: { c: Conversation; messageId?: number; snooze?: boolean }) 
           </div>
         </header>
         {menu.at ? <Menu x={menu.at.x} y={menu.at.y} items={convMenu} onClose={menu.close} label="Conversation menu" /> : null}
+        <CallBar c={c} />
         {c.state !== "allowed" ? <RequestBanner c={c} mine={requestedByMe} name={other?.name || "this user"} /> : null}
         {query.trim() ? (
           <SearchResults c={c} q={query} onPick={(m) => (setQuery(""), store.jumpTo(h, m))} />

@@ -10,6 +10,7 @@ import type { Conversation, User } from "../types";
 import { copyText } from "../util";
 import { Avatar, Spinner } from "./common";
 import { Close } from "./icons";
+import { PanelCallButtons } from "./Calls";
 
 const ROLE: Record<string, string> = { admin: "Administrator", supervisor: "Chat administrator", agent: "Agent", member: "Member" };
 
@@ -81,6 +82,7 @@ export function UserPanel(props: { userId: number; conv: Conversation; onClose: 
             >
               {copied ? "Copied" : "Copy"}
             </button>
+            <PanelCallButtons userId={u.id} name={u.name} conv={props.conv} />
             {isDirect && props.conv.state === "allowed" ? (
               <button class="btn small" onClick={props.onAddInterlocutors}>
                 Add interlocutors
