@@ -7,7 +7,7 @@
 import { Sig, Version } from "./sig";
 import * as store from "./store";
 import type { Frame } from "./types";
-import { startTone, stopTone } from "./ring";
+import { ringing, startTone, stopTone } from "./ring";
 
 /** One device in a call (docs/calls.md, "The call object"). */
 export interface Participant {
@@ -203,4 +203,4 @@ store.rt.info.subscribe(() => {
 });
 
 /** The test and debugging hook. */
-(window as any).__calls = { session, incoming, byConv };
+(window as any).__calls = { session, incoming, byConv, tone: ringing };

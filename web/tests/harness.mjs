@@ -220,7 +220,8 @@ export async function servesApp(parleyURL) {
   }
 }
 
-export async function launchBrowser() {
+/** launchBrowser starts Chromium; extraArgs are added to the usual flags (a test's own needs). */
+export async function launchBrowser(extraArgs = []) {
   const { chromium } = await import("playwright-core");
   return chromium.launch({
     executablePath: chromiumPath,
@@ -239,6 +240,7 @@ export async function launchBrowser() {
       "--use-fake-device-for-media-stream",
       "--use-fake-ui-for-media-stream",
       "--autoplay-policy=no-user-gesture-required",
+      ...extraArgs,
     ],
   });
 }
@@ -246,16 +248,17 @@ export async function launchBrowser() {
 /**
  * stack starts everything a test needs: a Parley server with users, the web
  * front (proxy or direct), and a browser. It returns helpers and a close().
- * addr fixes the server's address (a test that gives it --public-url).
+ * addr fixes the server's address (a test that gives it --public-url);
+ * browserArgs are more Chromium flags.
  */
-export async function stack({ users = [], serverArgs = [], addr } = {}) {
+export async function stack({ users = [], serverArgs = [], addr, browserArgs = [] } = {}) {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "parley-web-test-"));
   for (const u of users) createUser(dataDir, u);
   let parley = await startParley(dataDir, { addr, extra: serverArgs });
   const mode = process.env.PARLEY_WEB || "auto";
   const direct = mode === "direct" || (mode === "auto" && (await servesApp(parley.url)));
   const web = direct ? null : await startWeb(parley.url);
-  const browser = await launchBrowser();
+  const browser = await launchBrowser(browserArgs);
   mkdirSync(shotsDir, { recursive: true });
   const base = () => (web ? web.url : parley.url);
   const s = {
