@@ -186,6 +186,12 @@ async function loadCalls() {
     const res = await (await import("./api")).get<{ calls: Call[] | null }>("/calls");
     byConv.clear();
     for (const c of res.calls || []) putCall(c);
+    // A call that rang here and ended while the socket was away.
+    const inc = incoming.value;
+    if (inc && !(res.calls || []).some((c) => c.id === inc.id)) {
+      incoming.value = null;
+      stopTone();
+    }
     callsV.bump();
   } catch {
     /* the server may not have calls; buttons still try */
@@ -198,7 +204,11 @@ store.loadHooks.push(loadCalls);
 let wasOnline = false;
 store.rt.info.subscribe(() => {
   const on = store.rt.info.value.state === "online";
-  if (on && !wasOnline && session.value) engine.reconnected();
+  if (on && !wasOnline) {
+    // Call events are not replayed on resume: ask what is under way now.
+    if (store.ready.value) loadCalls();
+    if (session.value) engine.reconnected();
+  }
   wasOnline = on;
 });
 

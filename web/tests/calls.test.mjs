@@ -47,7 +47,7 @@ describe("calls", { skip: skip || false, timeout: 300_000 }, () => {
     group = 0;
 
   before(async () => {
-    s = await stack({ users: [ALICE, BOB, CLEO], browserArgs: ["--auto-accept-this-tab-capture", "--auto-select-desktop-capture-source=Entire screen"] });
+    s = await stack({ users: [ALICE, BOB, CLEO], browserArgs: ["--allow-loopback-in-peer-connection", "--auto-accept-this-tab-capture", "--auto-select-desktop-capture-source=Entire screen"] });
     const tokens = {};
     for (const [k, u] of Object.entries({ alice: ALICE, bob: BOB, cleo: CLEO })) {
       tokens[k] = await s.login(u.email, u.password);
