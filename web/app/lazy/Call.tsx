@@ -26,6 +26,7 @@ const CamOff = (p?: P) => icon([<path d="M1 1l22 22" />, <path d="M21 17V7l-5 4M
 const Screen = (p?: P) => icon([<rect x="2" y="3" width="20" height="14" rx="2" />, <path d="M8 21h8M12 17v4" />], p);
 const HangUpIcon = (p?: P) =>
   icon(<path d="M10.7 13.3a16 16 0 0 0 3.4 2.6l1.3-1.3a2 2 0 0 1 2.1-.4c.9.3 1.8.6 2.8.7a2 2 0 0 1 1.7 2v3a2 2 0 0 1-2.2 2A19.8 19.8 0 0 1 2.1 4.2 2 2 0 0 1 4.1 2h3a2 2 0 0 1 2 1.7c.1 1 .4 1.9.7 2.8a2 2 0 0 1-.5 2.1L8 9.9M23 1 1 23" />, p);
+const ChatIcon = (p?: P) => icon(<path d="M21 15a2 2 0 0 1-2 2H7l-4 4V5a2 2 0 0 1 2-2h14a2 2 0 0 1 2 2z" />, p);
 const Minimise = (p?: P) => icon(<path d="M5 12h14" />, p);
 const Enlarge = (p?: P) => icon(<path d="M15 3h6v6M9 21H3v-6M21 3l-7 7M3 21l7-7" />, p);
 const Shrink = (p?: P) => icon(<path d="M4 14h6v6M20 10h-6V4M14 10l7-7M3 21l7-7" />, p);
@@ -172,8 +173,17 @@ export function CallWindow() {
           <strong>{title}</strong>
           <Status s={s} />
         </div>
-        <button class="icon-btn" aria-label="Go to the conversation" title="Go to the conversation" onClick={() => navigate(convURL(s.convId))}>
-          <PhoneIcon size={16} />
+        <button
+          class="icon-btn"
+          aria-label="Go to the conversation"
+          title="Go to the conversation"
+          onClick={() => {
+            navigate(convURL(s.convId));
+            // On a phone the window covers the conversation: make room.
+            if (matchMedia("(max-width: 760px)").matches) calls.view.value = "min";
+          }}
+        >
+          <ChatIcon />
         </button>
         <button class="icon-btn" aria-label="Minimise the call" title="Minimise (the call goes on)" onClick={() => (calls.view.value = "min")}>
           <Minimise />
