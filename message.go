@@ -110,6 +110,16 @@ type SystemEvent struct {
 	// Routing is the distribution's decision in brief, on ActionRouted
 	// lines.
 	Routing *RoutingLine `json:"routing,omitempty"`
+	// Call is the call a call_* line is about (docs/calls.md).
+	Call *CallSummary `json:"call,omitempty"`
+}
+
+// CallSummary describes a call on its system line.
+type CallSummary struct {
+	ID    string `json:"id"`
+	Video bool   `json:"video,omitempty"`
+	// Duration is the call's length in seconds, on call_ended lines.
+	Duration int64 `json:"duration,omitempty"`
 }
 
 // System line actions.

@@ -3,6 +3,7 @@ package realtime
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"sync"
 	"time"
 
@@ -293,7 +294,7 @@ func (c *conn) readLoop(device *presence.Device) {
 			c.pushFrame(errorFrame(0, parley.Invalid("frame", "the frame is not valid JSON")))
 			continue
 		}
-		c.handle(&f, device)
+		c.handle(&f, data, device)
 	}
 }
 
@@ -301,7 +302,7 @@ func (c *conn) readLoop(device *presence.Device) {
 // the connection closes meanwhile: a send waiting for room in the commit
 // queue is still committed, and a client that retries it with its client
 // id gets that message.
-func (c *conn) handle(f *clientFrame, device *presence.Device) {
+func (c *conn) handle(f *clientFrame, data []byte, device *presence.Device) {
 	ctx := context.Background()
 	var err error
 	if c.contact != nil && f.Type != "ping" {
@@ -339,6 +340,18 @@ func (c *conn) handle(f *clientFrame, device *presence.Device) {
 		c.pushFrame(controlFrame("pong", f.Req, nil))
 		return
 	default:
+		if strings.HasPrefix(f.Type, "call.") && c.g.cfg.Calls != nil {
+			// Calls (docs/calls.md) take their frames whole.
+			res, err := c.g.cfg.Calls.Frame(ctx, c.user, f.Type, data)
+			if err != nil {
+				c.pushFrame(errorFrame(f.Req, err))
+			} else if res != nil {
+				c.pushFrame(controlFrame("ack", f.Req, res))
+			} else if f.Req != 0 {
+				c.pushFrame(controlFrame("ok", f.Req, nil))
+			}
+			return
+		}
 		err = parley.Invalid("type", "unknown frame type %q", f.Type)
 	}
 	if err != nil {

@@ -31,6 +31,14 @@ type Config struct {
 	// session cookie (the server's own origin always is).
 	OriginPatterns []string
 	Logger         *slog.Logger
+	// Calls takes the call.* frames of users' sockets (nil: none).
+	Calls CallFrames
+}
+
+// CallFrames acts on a user's call.* frame (docs/calls.md); a non-nil
+// result is answered as an ack with its fields, nil as ok.
+type CallFrames interface {
+	Frame(ctx context.Context, actor *parley.User, typ string, raw []byte) (map[string]any, error)
 }
 
 // Gateway holds every WebSocket connection of this node.
