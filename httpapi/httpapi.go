@@ -23,6 +23,7 @@ import (
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/accounts"
+	"github.com/parley-chat/parley/calls"
 	"github.com/parley-chat/parley/channel"
 	"github.com/parley-chat/parley/internal/jsontext"
 	"github.com/parley-chat/parley/livechat"
@@ -59,6 +60,7 @@ type Server struct {
 	Webhooks  *webhooks.Service // nil: no webhook routes
 	Routing   *routing.Service  // nil: no distribution routes
 	Gateway   *realtime.Gateway
+	Calls     *calls.Service // nil: no call routes
 	// Ready reports whether the node can serve (database, bus).
 	Ready func(ctx context.Context) error
 	// SecureCookies marks cookies Secure (the public URL is https).

@@ -14,7 +14,8 @@ import (
 // routes is every endpoint: team chat's, then live chat's.
 func (s *Server) routes() []route {
 	return slices.Concat(s.coreRoutes(), s.liveChatRoutes(), s.inboxRoutes(), s.channelRoutes(), s.webhookRoutes(), s.routingRoutes(),
-		s.dataRightsRoutes())
+		s.dataRightsRoutes(),
+		s.callRoutes())
 }
 
 // Live chat bodies.

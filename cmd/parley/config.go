@@ -54,6 +54,28 @@ type Config struct {
 	SMTPURL  string
 	MailFrom string
 
+	// Calls (docs/calls.md): Calls turns them on (PARLEY_CALLS); the
+	// STUN/TURN servers handed to clients (PARLEY_STUN_URLS,
+	// PARLEY_TURN_URLS, comma-separated) with time-limited credentials
+	// signed by TURNSecret (PARLEY_TURN_SECRET) for TURNTTL
+	// (PARLEY_TURN_TTL); the built-in TURN server on TURNAddr
+	// (PARLEY_TURN_ADDR) relaying on TURNPublicIP (PARLEY_TURN_PUBLIC_IP);
+	// the SFU's one UDP port (PARLEY_RTC_UDP_PORT) and public address
+	// (PARLEY_RTC_PUBLIC_IP).
+	Calls        bool
+	STUNURLs     string
+	TURNURLs     string
+	TURNSecret   string
+	TURNTTL      time.Duration
+	TURNAddr     string
+	TURNPublicIP string
+	TURNRealm    string
+	RTCUDPPort   int
+	RTCPublicIP  string
+	// CallsLoopback keeps the SFU's media on 127.0.0.1 (end-to-end tests;
+	// not a flag).
+	CallsLoopback bool
+
 	// PasswordCost is the argon2id memory in KiB (PARLEY_PASSWORD_MEMORY);
 	// lowered only by tests and benchmarks.
 	PasswordMemoryKiB int
@@ -73,6 +95,7 @@ func DefaultConfig() Config {
 		MaxMessageLength: 2000, MaxFileSize: 50 << 20, SendRate: 20, SendBurst: 60, LoginRate: 10,
 		EventRetention: 7 * 24 * time.Hour, VisitorTokenTTL: 365 * 24 * time.Hour, ShutdownTimeout: 15 * time.Second, DrainDelay: 5 * time.Second,
 		LogLevel: "info", LogFormat: "text",
+		Calls: true, TURNTTL: 12 * time.Hour, TURNRealm: "parley",
 	}
 }
 
@@ -139,6 +162,16 @@ func (c *Config) bind(fs *flag.FlagSet) {
 	str(&c.SMTPAddr, "smtp-addr", "PARLEY_SMTP_ADDR", "address to receive e-mail for e-mail channels set to SMTP, e.g. :25 (default: off)")
 	str(&c.SMTPURL, "smtp-url", "PARLEY_SMTP_URL", "submission server for Parley's own mail (invitations, password resets, missed messages): smtps://user:password@host:465 (default: off)")
 	str(&c.MailFrom, "mail-from", "PARLEY_MAIL_FROM", "sender of Parley's own mail, e.g. \"Parley <noreply@example.com>\"")
+	boolean(&c.Calls, "calls", "PARLEY_CALLS", "voice and video calls (docs/calls.md)")
+	str(&c.STUNURLs, "stun-urls", "PARLEY_STUN_URLS", "STUN servers for calls, comma-separated, e.g. stun:stun.example.org:3478")
+	str(&c.TURNURLs, "turn-urls", "PARLEY_TURN_URLS", "TURN servers for calls, comma-separated, e.g. turn:turn.example.org:3478?transport=udp")
+	str(&c.TURNSecret, "turn-secret", "PARLEY_TURN_SECRET", "shared secret for time-limited TURN credentials (coturn's static-auth-secret; also the built-in TURN server's)")
+	duration(&c.TURNTTL, "turn-ttl", "PARLEY_TURN_TTL", "how long TURN credentials handed to clients stay valid")
+	str(&c.TURNAddr, "turn-addr", "PARLEY_TURN_ADDR", "UDP address of the built-in TURN server, e.g. :3478 (default: off)")
+	str(&c.TURNPublicIP, "turn-public-ip", "PARLEY_TURN_PUBLIC_IP", "public IP the built-in TURN server relays on")
+	str(&c.TURNRealm, "turn-realm", "PARLEY_TURN_REALM", "realm of the built-in TURN server")
+	integer(&c.RTCUDPPort, "rtc-udp-port", "PARLEY_RTC_UDP_PORT", "one UDP port for all call media (default 0: an ephemeral port per connection)")
+	str(&c.RTCPublicIP, "rtc-public-ip", "PARLEY_RTC_PUBLIC_IP", "public IP of this node for call media, behind 1:1 NAT")
 	integer(&c.PasswordMemoryKiB, "password-memory", "PARLEY_PASSWORD_MEMORY", "argon2id memory in KiB (default 19456)")
 	c.maxFileSize = &maxFile
 }

@@ -322,6 +322,10 @@ var permTable = []permEntry{
 	// real decisions).
 	{key: "GET /api/v1/messages/{id}/routing", kind: "line", grid: "NNN NNN NNN NNN NNN UUU UUU"},
 	{key: "GET /api/v1/projects/{id}/queue", kind: "project", grid: "AAA AAA FFF FFF FFF UUU UUU"},
+
+	// Calls (docs/calls.md): a bot sees no calls and gets no TURN credentials.
+	{key: "GET /api/v1/calls", grid: staffOnly},
+	{key: "GET /api/v1/calls/ice-servers", grid: "A A A A F U U"},
 }
 
 // Texts no answer may show: a message of a team conversation none of the

@@ -38,6 +38,7 @@ import (
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/accounts"
 	"github.com/parley-chat/parley/blob"
+	"github.com/parley-chat/parley/calls"
 	"github.com/parley-chat/parley/channel"
 
 	"github.com/parley-chat/parley/channel/api"
@@ -222,6 +223,8 @@ type Main struct {
 	Retention *retention.Service
 	reminders *reminders.Service
 	gateway   *realtime.Gateway
+	Calls     *calls.Service    // nil with --calls=false
+	turn      *calls.TURNServer // the built-in TURN server (Config.TURNAddr)
 	presence  *presence.Tracker
 	server    *http.Server
 	ln        net.Listener
@@ -329,8 +332,11 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if cfg.PublicURL != "" {
 		origins = append(origins, strings.TrimPrefix(strings.TrimPrefix(cfg.PublicURL, "https://"), "http://"))
 	}
+	if err := m.startCalls(); err != nil {
+		return err
+	}
 	if m.gateway, err = realtime.New(m.store, m.bus, m.Messaging, m.reminders, m.presence,
-		realtime.Config{OriginPatterns: origins, Logger: log}); err != nil {
+		realtime.Config{OriginPatterns: origins, Logger: log, Calls: m.callFrames()}); err != nil {
 		return err
 	}
 	reg := prometheus.NewRegistry()
@@ -355,7 +361,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		reg.MustRegister(collectors.NewDBStatsCollector(db, name))
 	}
 	api := &httpapi.Server{Accounts: m.Accounts, Messaging: m.Messaging, LiveChat: m.LiveChat, Channels: m.Channels, Webhooks: m.Webhooks, Routing: m.Routing,
-		Reminders: m.reminders, Presence: m.presence, Gateway: m.gateway, Logger: log, Registry: reg,
+		Reminders: m.reminders, Presence: m.presence, Gateway: m.gateway, Calls: m.Calls, Logger: log, Registry: reg,
 		TrustProxy: cfg.TrustProxy, PublicURL: cfg.PublicURL, UploadTempDir: filepath.Join(cfg.DataDir, "tmp"),
 		SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), Ready: m.ready, Web: web.Handler()}
 	m.server = &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
@@ -502,6 +508,7 @@ func (m *Main) close() error {
 	if m.gateway != nil {
 		m.gateway.Close()
 	}
+	m.closeCalls()
 	if m.Channels != nil {
 		m.Channels.Close()
 	}

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/parley-chat/parley/calls"
+	"github.com/parley-chat/parley/realtime"
+)
+
+// startCalls starts the calls service and, if configured, the built-in
+// TURN server (docs/calls.md, "Operating calls").
+func (m *Main) startCalls() error {
+	cfg := m.Config
+	if !cfg.Calls {
+		return nil
+	}
+	if cfg.TURNAddr != "" {
+		t, err := calls.StartTURN(calls.TURNConfig{Addr: cfg.TURNAddr, PublicIP: cfg.TURNPublicIP, Secret: cfg.TURNSecret,
+			Realm: cfg.TURNRealm, Logger: m.Logger})
+		if err != nil {
+			return err
+		}
+		m.turn = t
+		m.Logger.Info("TURN server listening", "addr", t.Addr().String(), "relay_ip", cfg.TURNPublicIP)
+	}
+	if cfg.TURNURLs != "" && cfg.TURNSecret == "" {
+		return fmt.Errorf("turn-urls needs turn-secret: clients get time-limited credentials signed with it")
+	}
+	svc, err := calls.New(m.store, m.bus, m.Messaging, calls.Config{STUNURLs: list(cfg.STUNURLs), TURNURLs: list(cfg.TURNURLs),
+		TURNSecret: cfg.TURNSecret, TURNTTL: cfg.TURNTTL, UDPPort: cfg.RTCUDPPort, PublicIP: cfg.RTCPublicIP,
+		Loopback: cfg.CallsLoopback, Logger: m.Logger})
+	if err != nil {
+		return err
+	}
+	m.Calls = svc
+	return nil
+}
+
+// callFrames is what the gateway hands call.* frames to (nil: none).
+func (m *Main) callFrames() realtime.CallFrames {
+	if m.Calls == nil {
+		return nil
+	}
+	return m.Calls
+}
+
+// closeCalls ends this node's calls (writing their lines) and stops TURN.
+func (m *Main) closeCalls() {
+	if m.Calls != nil {
+		m.Calls.Close()
+	}
+	if m.turn != nil {
+		m.turn.Close()
+	}
+}
+
+func list(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
