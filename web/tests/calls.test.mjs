@@ -9,7 +9,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { skipReason, stack, until } from "./harness.mjs";
+import { shotsDir, skipReason, stack, until } from "./harness.mjs";
 
 // The test cuts the WebSocket through the harness's proxy.
 process.env.PARLEY_WEB = "proxy";
@@ -39,7 +39,14 @@ const remoteVideo = (uid) => `.call-window .call-grid > .tile[data-user="${uid}"
 const remoteTiles = (p) => p.locator(".call-window .call-grid > .tile:not([data-screen])");
 const tone = (p) => p.evaluate(() => window.__calls.tone());
 
-describe("calls", { skip: skip || false, timeout: 300_000 }, () => {
+/** The pages a test opened, closed after it whatever happens (video pages are heavy). */
+let opened = [];
+async function closeAll() {
+  for (const p of opened) await p.context().close().catch(() => {});
+  opened = [];
+}
+
+describe("calls", { skip: skip || false, timeout: 900_000 }, () => {
   /** @type {Awaited<ReturnType<typeof stack>>} */
   let s;
   const ids = {};
@@ -59,11 +66,16 @@ describe("calls", { skip: skip || false, timeout: 300_000 }, () => {
   });
 
   after(async () => {
+    await closeAll();
     await s?.close();
   });
 
+  /** shot takes a screenshot with room for a machine busy encoding video. */
+  const shot = (p, name) => p.screenshot({ path: `${shotsDir}/${name}.png`, timeout: 120_000 });
+
   async function open(user, { viewport, path } = {}) {
     const p = await s.page({ viewport });
+    opened.push(p);
     await s.signIn(p, user.email, user.password);
     if (path) {
       await p.evaluate((u) => {
@@ -81,16 +93,19 @@ describe("calls", { skip: skip || false, timeout: 300_000 }, () => {
     await a.getByRole("button", { name: "Video call" }).waitFor();
     assert.equal(await a.getByRole("button", { name: "Call", exact: true }).count(), 1, "a voice Call button beside Video call");
 
+    const started = Date.now();
     await a.getByRole("button", { name: "Video call" }).click();
     // Both of Bob's devices ring, with the sound.
     for (const p of [b, b2]) await p.getByRole("alertdialog", { name: `${ALICE.name} is calling` }).waitFor();
+    console.log(`# click → ringing on both devices: ${Date.now() - started} ms`);
     assert.equal(await tone(b), "ring");
     assert.equal(await tone(b2), "ring");
     await until(async () => (await tone(a)) === "ringback");
     await a.locator(".call-window .tile-note", { hasText: "Ringing…" }).waitFor();
-    await s.shot(b, "calls-01-incoming-desktop");
-    await s.shot(b2, "calls-02-incoming-phone");
-    await s.shot(a, "calls-03-calling");
+    await shot(b, "calls-01-incoming-desktop");
+    await shot(b2, "calls-02-incoming-phone");
+    await shot(a, "calls-03-calling");
+    console.log(`# screenshots taken: ${Date.now() - started} ms after the click (a call rings 45 s)`);
 
     const t0 = Date.now();
     await b.getByRole("button", { name: "Accept with video" }).click();
@@ -99,8 +114,8 @@ describe("calls", { skip: skip || false, timeout: 300_000 }, () => {
     assert.equal(await tone(b2), "");
     assert.equal(await tone(b), "");
     // Media both ways: each sees the other's camera playing.
-    await until(() => playing(a, remoteVideo(ids.bob)), 20_000);
-    await until(() => playing(b, remoteVideo(ids.alice)), 20_000);
+    await until(() => playing(a, remoteVideo(ids.bob)), 60_000);
+    await until(() => playing(b, remoteVideo(ids.alice)), 60_000);
     console.log(`# call set-up, accept → both videos playing: ${Date.now() - t0} ms`);
     assert.equal(await tone(a), "", "the ringback stops once answered");
     await until(async () => /^\d+:\d\d$/.test((await a.locator(".call-status").textContent()) || ""));
@@ -115,14 +130,14 @@ describe("calls", { skip: skip || false, timeout: 300_000 }, () => {
     await a.getByRole("button", { name: "Turn the camera off" }).click();
     await until(async () => !(await b.locator(`.tile[data-user="${ids.alice}"]`).getAttribute("class")).includes("has-video"));
     await a.getByRole("button", { name: "Turn the camera on" }).click();
-    await until(() => playing(b, remoteVideo(ids.alice)), 20_000);
+    await until(() => playing(b, remoteVideo(ids.alice)), 60_000);
 
-    await s.shot(a, "calls-04-window-desktop");
+    await shot(a, "calls-04-window-desktop");
     await a.getByRole("button", { name: "Enlarge the call" }).click();
-    await s.shot(a, "calls-05-window-large");
+    await shot(a, "calls-05-window-large");
     await a.getByRole("button", { name: "Make the call smaller" }).click();
     await b.setViewportSize(PHONE);
-    await s.shot(b, "calls-06-window-phone");
+    await shot(b, "calls-06-window-phone");
 
     // The call goes on while Alice moves around the app, minimised.
     await a.getByRole("button", { name: "Minimise the call" }).click();
@@ -131,7 +146,7 @@ describe("calls", { skip: skip || false, timeout: 300_000 }, () => {
       history.pushState(null, "", "/settings");
       dispatchEvent(new PopStateEvent("popstate"));
     });
-    await s.shot(a, "calls-07-minimised");
+    await shot(a, "calls-07-minimised");
     assert.ok(await until(() => playing(b, remoteVideo(ids.alice))), "Alice's video still reaches Bob");
     await a.locator(".call-mini-main").click();
 
@@ -157,7 +172,7 @@ describe("calls", { skip: skip || false, timeout: 300_000 }, () => {
       assert.match(await line.textContent(), /Video call ended · \d+:\d\d/);
     }
     await b.setViewportSize({ width: 1280, height: 800 });
-    await s.shot(b, "calls-08-history-line");
+    await shot(b, "calls-08-history-line");
     assert.equal(await b.evaluate(() => document.querySelectorAll("audio[data-call-voice]").length), 0, "voices gone");
 
     // A declined call: the caller is told, and the history says so.
@@ -170,10 +185,11 @@ describe("calls", { skip: skip || false, timeout: 300_000 }, () => {
     await a.locator(".toast", { hasText: "declined" }).waitFor();
     await a.locator('.sysline[data-action="call_declined"]').waitFor();
     assert.equal(await tone(b), "");
-    for (const p of [a, b, b2]) await p.context().close();
+    await closeAll();
   });
 
   test("3-person videoconference in a multi-chat: join, two remote tiles each, one leaves", async () => {
+    await closeAll();
     const a = await open(ALICE, { path: `/c/${group}` });
     const b = await open(BOB, { path: `/c/${group}` });
     const c = await open(CLEO, { path: `/c/${group}` });
@@ -184,27 +200,27 @@ describe("calls", { skip: skip || false, timeout: 300_000 }, () => {
       await p.locator(".call-bar", { hasText: "Call in progress" }).waitFor();
       await p.locator(".call-bar").getByRole("button", { name: "Join", exact: true }).click();
     }
-    await s.shot(b, "calls-09-conference-joining");
+    await shot(b, "calls-09-conference-joining");
     const others = { alice: [ids.bob, ids.cleo], bob: [ids.alice, ids.cleo], cleo: [ids.alice, ids.bob] };
     const pages = { alice: a, bob: b, cleo: c };
     for (const [who, p] of Object.entries(pages)) {
-      await until(async () => (await remoteTiles(p).count()) === 2, 20_000);
-      for (const uid of others[who]) assert.ok(await until(() => playing(p, remoteVideo(uid)), 20_000), `${who} sees ${uid}'s video`);
+      await until(async () => (await remoteTiles(p).count()) === 2, 60_000);
+      for (const uid of others[who]) assert.ok(await until(() => playing(p, remoteVideo(uid)), 60_000), `${who} sees ${uid}'s video`);
     }
     // Someone speaks (the fake microphone beeps): a tile is highlighted somewhere.
     await until(async () => {
       for (const p of [a, b, c]) if (await p.locator(".call-window .tile.speaking").count()) return true;
       return false;
-    }, 20_000).catch(() => console.log("# no speaking highlight seen (the server sent no call.speaking)"));
-    await s.shot(a, "calls-10-conference-desktop");
+    }, 60_000).catch(() => console.log("# no speaking highlight seen (the server sent no call.speaking)"));
+    await shot(a, "calls-10-conference-desktop");
     await c.setViewportSize(PHONE);
-    await s.shot(c, "calls-11-conference-phone");
+    await shot(c, "calls-11-conference-phone");
 
     // Screen sharing: Alice's screen reaches Bob as an extra tile.
     await a.getByRole("button", { name: "Share the screen" }).click();
     const shared = await until(async () => (await b.locator(`.call-grid > .tile[data-screen][data-user="${ids.alice}"]`).count()) > 0, 15_000).catch(() => false);
     if (shared) {
-      await s.shot(b, "calls-12-screen-share");
+      await shot(b, "calls-12-screen-share");
       await a.getByRole("button", { name: "Stop sharing the screen" }).click();
       await b.locator(`.call-grid > .tile[data-screen]`).waitFor({ state: "detached" });
     } else {
@@ -213,13 +229,13 @@ describe("calls", { skip: skip || false, timeout: 300_000 }, () => {
 
     // Cleo leaves: the others see one remote tile.
     await c.getByRole("button", { name: "Hang up" }).click();
-    for (const p of [a, b]) await until(async () => (await remoteTiles(p).count()) === 1, 20_000);
+    for (const p of [a, b]) await until(async () => (await remoteTiles(p).count()) === 1, 60_000);
     await b.locator(".call-bar").waitFor({ state: "detached" }).catch(() => {});
     // Cleo can join again while it goes on.
     await c.locator(".call-bar", { hasText: "Call in progress · 2 people" }).waitFor();
     await a.getByRole("button", { name: "Hang up" }).click();
     await b.getByRole("button", { name: "Hang up" }).click();
     for (const p of [a, b, c]) await p.locator('.sysline[data-action="call_ended"]', { hasText: "Videoconference ended" }).waitFor();
-    for (const p of [a, b, c]) await p.context().close();
+    await closeAll();
   });
 });

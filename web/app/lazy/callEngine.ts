@@ -76,6 +76,17 @@ function deviceProblem(e: unknown, what: "camera" | "microphone" | "screen"): st
   return `The ${what} could not be used: ${(e as Error)?.message || e}`;
 }
 
+/** allowed reports whether the browser already lets the page use the devices (no prompt to wait for). */
+async function allowed(video: boolean): Promise<boolean> {
+  try {
+    const names = video ? ["microphone", "camera"] : ["microphone"];
+    const st = await Promise.all(names.map((n) => navigator.permissions.query({ name: n as PermissionName })));
+    return st.every((x) => x.state === "granted");
+  } catch {
+    return false;
+  }
+}
+
 function hasMedia(): boolean {
   return !!navigator.mediaDevices?.getUserMedia;
 }
@@ -178,22 +189,30 @@ async function begin(convId: number, video: boolean, frame: Record<string, unkno
     ringingFor: false,
   };
   const l = live;
-  const [{ stream, notice }, ice] = await Promise.all([getMedia(video), iceServers()]);
+  // With the devices already allowed, ring at once while they start; if
+  // the browser must ask, ask first (the server drops a peer whose
+  // transport is not up within 20 s, and people take time over a prompt).
+  const media = getMedia(video);
+  const ask = (await allowed(video)) ? Promise.resolve() : media.then(() => {});
+  const answer = ask.then(() => (l.ended ? Promise.reject(new CallError("", "ended")) : request(frame)));
+  const [{ stream, notice }, ice] = await Promise.all([media, iceServers()]);
   if (l.ended) {
     stream?.getTracks().forEach((t) => t.stop());
+    answer.then((f) => ackOf(f).call && store.rt.send({ type: "call.leave", call_id: ackOf(f).call!.id }), () => {});
     return;
   }
   set({ local: stream, notice, mic: !!stream?.getAudioTracks().length, cam: !!stream?.getVideoTracks().length });
   let ack;
   try {
-    ack = ackOf(await request(frame));
+    ack = ackOf(await answer);
   } catch (e) {
     const msg = (e as CallError).code === "forbidden" ? "You cannot call in this conversation: " + (e as Error).message : (e as Error).message;
     finish(msg);
     return;
   }
   if (l.ended || !ack.call || !ack.peer_id) {
-    if (!l.ended) finish("The server's answer had no call in it.");
+    if (ack.call && l.ended) store.rt.send({ type: "call.leave", call_id: ack.call.id });
+    else if (!l.ended) finish("The server's answer had no call in it.");
     return;
   }
   l.callId = ack.call.id;
@@ -536,3 +555,6 @@ function finish(why: string, isError = true) {
   session.value = null;
   if (why) store.toast(why, isError ? "error" : "info");
 }
+
+/** The test and debugging hook: the peer connection of the call, if any. */
+(window as any).__callPC = () => live?.pc || null;
