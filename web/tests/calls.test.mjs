@@ -102,10 +102,8 @@ describe("calls", { skip: skip || false, timeout: 900_000 }, () => {
     assert.equal(await tone(b2), "ring");
     await until(async () => (await tone(a)) === "ringback");
     await a.locator(".call-window .tile-note", { hasText: "Ringing…" }).waitFor();
+    // (On a busy machine a screenshot can take many seconds: the call rings 45 s.)
     await shot(b, "calls-01-incoming-desktop");
-    await shot(b2, "calls-02-incoming-phone");
-    await shot(a, "calls-03-calling");
-    console.log(`# screenshots taken: ${Date.now() - started} ms after the click (a call rings 45 s)`);
 
     const t0 = Date.now();
     await b.getByRole("button", { name: "Accept with video" }).click();
@@ -178,7 +176,8 @@ describe("calls", { skip: skip || false, timeout: 900_000 }, () => {
     // A declined call: the caller is told, and the history says so.
     await a.evaluate(() => history.back());
     await a.getByRole("button", { name: "Call", exact: true }).click();
-    await b.getByRole("alertdialog").waitFor();
+    await b2.getByRole("alertdialog").waitFor();
+    await shot(b2, "calls-02-incoming-phone");
     await b.getByRole("button", { name: "Decline the call" }).click();
     await b2.getByRole("alertdialog").waitFor({ state: "detached" });
     await a.locator(".call-window").waitFor({ state: "detached" });
@@ -204,7 +203,11 @@ describe("calls", { skip: skip || false, timeout: 900_000 }, () => {
     const others = { alice: [ids.bob, ids.cleo], bob: [ids.alice, ids.cleo], cleo: [ids.alice, ids.bob] };
     const pages = { alice: a, bob: b, cleo: c };
     for (const [who, p] of Object.entries(pages)) {
-      await until(async () => (await remoteTiles(p).count()) === 2, 60_000);
+      await until(async () => (await remoteTiles(p).count()) === 2, 90_000).catch(async (e) => {
+        for (const [n, x] of Object.entries(pages))
+          console.log(`# ${n}: ` + (await x.evaluate(() => JSON.stringify({ s: window.__calls.session.value?.phase, remotes: window.__calls.session.value?.remotes.length, calls: [...window.__calls.byConv.values()].map((c) => c.participants?.map((p) => p.user_id)), toasts: [...document.querySelectorAll(".toast")].map((t) => t.textContent) }))));
+        throw e;
+      });
       for (const uid of others[who]) assert.ok(await until(() => playing(p, remoteVideo(uid)), 60_000), `${who} sees ${uid}'s video`);
     }
     // Someone speaks (the fake microphone beeps): a tile is highlighted somewhere.

@@ -222,8 +222,8 @@ async function begin(convId: number, video: boolean, frame: Record<string, unkno
   byConv.set(ack.call.conversation_id, ack.call);
   callsV.bump();
   l.pc = makePC(l, ice);
-  if (ack.offer) await takeOffer(l, ack.offer);
   updateFromCall(ack.call);
+  if (ack.offer) await takeOffer(l, ack.offer);
   if (outgoing && ack.call.kind === "direct" && ack.call.state === "ringing") startTone("ringback");
 }
 
