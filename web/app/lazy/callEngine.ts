@@ -275,8 +275,12 @@ function takeOffer(l: Live, offer: RTCSessionDescriptionInit): Promise<void> {
       if (!l.slots.length) attachSlots(l, pc);
       const answer = await pc.createAnswer();
       await pc.setLocalDescription(answer);
-      await request({ type: "call.sdp", call_id: l.callId, peer_id: l.peerId, sdp: { type: "answer", sdp: pc.localDescription!.sdp } });
       refreshRemotes(l);
+      // Not awaited: a slow answer must not hold the next offer (the server
+      // sends the offer again on call.sync if this one was lost).
+      request({ type: "call.sdp", call_id: l.callId, peer_id: l.peerId, sdp: { type: "answer", sdp: pc.localDescription!.sdp } }).catch((e) => {
+        if (!l.ended) console.error("call: the answer was not taken", e);
+      });
     } catch (e) {
       if (!l.ended) console.error("call: answering the offer failed", e);
     }
@@ -337,10 +341,11 @@ function refreshRemotes(l: Live) {
   }
   const remotes: Remote[] = [];
   for (const [key, e] of byKey) {
+    // A new stream when the tracks change: a video element does not
+    // reliably show a track added to the stream it already plays.
     let ms = l.streams.get(key);
-    if (!ms) l.streams.set(key, (ms = new MediaStream()));
-    for (const old of ms.getTracks()) if (!e.tracks.includes(old)) ms.removeTrack(old);
-    for (const t of e.tracks) if (!ms.getTracks().includes(t)) ms.addTrack(t);
+    const same = ms && ms.getTracks().length === e.tracks.length && e.tracks.every((t) => ms!.getTracks().includes(t));
+    if (!ms || !same) l.streams.set(key, (ms = new MediaStream(e.tracks)));
     remotes.push({ key, userId: e.userId, stream: ms, screen: e.screen });
   }
   for (const key of [...l.streams.keys()]) if (!byKey.has(key)) l.streams.delete(key);
