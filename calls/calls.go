@@ -69,6 +69,8 @@ type Call struct {
 	EndedAt        time.Time     `json:"ended_at,omitzero"`
 	EndReason      string        `json:"end_reason,omitempty"`
 	Participants   []Participant `json:"participants"`
+	// Node names the server node that hosts the call (its media).
+	Node string `json:"node"`
 }
 
 // Participant is a user in a call, on one device (PeerID).
@@ -88,12 +90,18 @@ type Config struct {
 	// (default 45 s).
 	RingTimeout time.Duration
 	// LostTimeout is how long a participant's media transport may be
-	// failed, disconnected or not yet connected before they leave the call
-	// (default 20 s).
+	// failed or disconnected before they leave the call (default 20 s).
 	LostTimeout time.Duration
+	// ConnectTimeout is how long a new participant's transport may take
+	// to connect before they leave (default 30 s).
+	ConnectTimeout time.Duration
 	// SpeakingInterval is the least time between two call.speaking events
 	// of a call (default 300 ms).
 	SpeakingInterval time.Duration
+	// BeaconInterval is how often a node tells the others which calls it
+	// hosts (default 10 s); a node silent for three intervals is
+	// forgotten.
+	BeaconInterval time.Duration
 
 	// STUNURLs and TURNURLs are handed to clients; TURNSecret signs their
 	// time-limited TURN credentials (TURN REST API, as coturn's
@@ -132,11 +140,19 @@ type Service struct {
 	byConv map[int64]*call
 	closed bool
 	wg     sync.WaitGroup
+
+	// The other nodes' calls (cluster.go).
+	node        string
+	dirMu       sync.Mutex
+	remote      map[string]*remoteCall
+	waiting     map[string]chan replyMsg
+	stopCluster func()
 }
 
 // call is the state of one call; its fields are guarded by Service.mu.
 type call struct {
 	id         string
+	node       string
 	convID     int64
 	kind       string
 	video      bool
@@ -163,8 +179,14 @@ func New(store parley.Store, bus parley.Bus, msgs *messaging.Service, cfg Config
 	if cfg.LostTimeout <= 0 {
 		cfg.LostTimeout = 20 * time.Second
 	}
+	if cfg.ConnectTimeout <= 0 {
+		cfg.ConnectTimeout = 30 * time.Second
+	}
 	if cfg.SpeakingInterval <= 0 {
 		cfg.SpeakingInterval = 300 * time.Millisecond
+	}
+	if cfg.BeaconInterval <= 0 {
+		cfg.BeaconInterval = 10 * time.Second
 	}
 	if cfg.TURNTTL <= 0 {
 		cfg.TURNTTL = 12 * time.Hour
@@ -176,8 +198,15 @@ func New(store parley.Store, bus parley.Bus, msgs *messaging.Service, cfg Config
 		cfg.Logger = slog.Default()
 	}
 	s := &Service{store: store, bus: bus, msgs: msgs, cfg: cfg, log: cfg.Logger,
-		calls: make(map[string]*call), byConv: make(map[int64]*call)}
+		calls: make(map[string]*call), byConv: make(map[int64]*call),
+		node: newID(), remote: make(map[string]*remoteCall), waiting: make(map[string]chan replyMsg)}
 	if err := s.setupRTC(); err != nil {
+		return nil, err
+	}
+	if err := s.startCluster(); err != nil {
+		if s.rtc != nil {
+			s.rtc.close()
+		}
 		return nil, err
 	}
 	return s, nil
@@ -185,6 +214,7 @@ func New(store parley.Store, bus parley.Bus, msgs *messaging.Service, cfg Config
 
 // Close ends every call of this node and releases the SFU.
 func (s *Service) Close() error {
+	s.stopCluster()
 	s.mu.Lock()
 	s.closed = true
 	var ended []*endedCall
@@ -212,7 +242,7 @@ func newID() string {
 
 // view is the call as clients see it; s.mu is held.
 func (c *call) view() *Call {
-	v := &Call{ID: c.id, ConversationID: c.convID, Kind: c.kind, State: c.state, Video: c.video, CreatedBy: c.createdBy,
+	v := &Call{ID: c.id, Node: c.node, ConversationID: c.convID, Kind: c.kind, State: c.state, Video: c.video, CreatedBy: c.createdBy,
 		CreatedAt: c.createdAt, AnsweredAt: c.answeredAt, EndedAt: c.endedAt, EndReason: c.endReason, Participants: []Participant{}}
 	for _, p := range c.peers {
 		v.Participants = append(v.Participants, Participant{UserID: p.user, PeerID: p.id, JoinedAt: p.joinedAt,
@@ -263,6 +293,11 @@ func (s *Service) Active(ctx context.Context, actor *parley.User) ([]*Call, erro
 		}
 	}
 	s.mu.Unlock()
+	for _, c := range s.remoteFor(actor) {
+		if !slices.ContainsFunc(out, func(l *Call) bool { return l.ID == c.ID }) {
+			out = append(out, c)
+		}
+	}
 	slices.SortFunc(out, func(a, b *Call) int { return a.CreatedAt.Compare(b.CreatedAt) })
 	if out == nil {
 		out = []*Call{}
@@ -276,6 +311,9 @@ func (s *Service) Get(ctx context.Context, actor *parley.User, id string) (*Call
 	defer s.mu.Unlock()
 	c := s.calls[id]
 	if c == nil || !slices.Contains(c.members, actor.ID) {
+		if r := s.remoteByID(actor, id); r != nil {
+			return r.call, nil
+		}
 		return nil, parley.Errorf(parley.ENOTFOUND, "call not found (it ended, or never was)")
 	}
 	return c.view(), nil
@@ -366,7 +404,7 @@ func (s *Service) Start(ctx context.Context, actor *parley.User, convID int64, v
 		return nil, parley.Errorf(parley.ECONFLICT, "a call is already under way in this conversation")
 	}
 	now := s.now()
-	c := &call{id: newID(), convID: conv.ID, kind: KindGroup, video: video, createdBy: actor.ID, createdAt: now,
+	c := &call{id: newID(), node: s.node, convID: conv.ID, kind: KindGroup, video: video, createdBy: actor.ID, createdAt: now,
 		state: StateActive, members: members, peers: make(map[int64]*peer)}
 	if conv.Kind == parley.KindDirect {
 		c.kind, c.callee, c.state = KindDirect, callee, StateRinging

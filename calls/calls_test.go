@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/rtcp"
+	"github.com/pion/webrtc/v4"
+
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/calls"
 	"github.com/parley-chat/parley/messaging"
@@ -354,4 +357,186 @@ func mustInt(t *testing.T, s string) int64 {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// Two nodes on one bus and database: a call hosted by node A is answered,
+// signalled and hung up by a user whose socket is on node B; B relays
+// each frame to A over the bus, and lists A's call.
+func TestCallAcrossNodes(t *testing.T) {
+	e := newEnv(t, calls.Config{})
+	ctx := context.Background()
+	nodeB, err := calls.New(e.store, e.bus, e.msgs, calls.Config{Loopback: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nodeB.Close() })
+	alice, bob := e.user("Alice"), e.user("Bob")
+	conv := e.direct(alice, bob)
+
+	j, err := e.calls.Start(ctx, alice, conv, true)
+	a := e.join(alice, j, err)
+	var list []*calls.Call
+	for deadline := time.Now().Add(5 * time.Second); len(list) == 0 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		list, _ = nodeB.Active(ctx, bob)
+	}
+	if len(list) != 1 || list[0].ID != j.Call.ID || list[0].Node != j.Call.Node {
+		t.Fatalf("node B lists %+v", list)
+	}
+	if _, err := nodeB.Frame(ctx, bob, "call.start", []byte(`{"conversation_id":`+itoa(conv)+`}`)); parley.ErrorCode(err) != parley.ECONFLICT {
+		t.Fatalf("a second call from node B: %v", err)
+	}
+	res, err := nodeB.Frame(ctx, bob, "call.accept", []byte(`{"call_id":"`+j.Call.ID+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(res)
+	var acc calls.Joined
+	if err := json.Unmarshal(raw, &acc); err != nil || acc.Offer == nil {
+		t.Fatalf("accept relayed: %s %v", raw, err)
+	}
+	b := e.client(bob, j.Call.ID, acc.PeerID, acc.Offer, func(d webrtc.SessionDescription) error {
+		f, _ := json.Marshal(map[string]any{"call_id": j.Call.ID, "peer_id": acc.PeerID, "sdp": d})
+		_, err := nodeB.Frame(ctx, bob, "call.sdp", f)
+		return err
+	})
+	b.waitTracks(trackIDs(alice, "audio", "video")...)
+	a.waitTracks(trackIDs(bob, "audio", "video")...)
+	// Refusals come back from the hosting node.
+	if _, err := nodeB.Frame(ctx, bob, "call.media", []byte(`{"call_id":"`+j.Call.ID+`","peer_id":"nope"}`)); parley.ErrorCode(err) != parley.ENOTFOUND {
+		t.Fatalf("a relayed frame for another peer: %v", err)
+	}
+	if _, err := nodeB.Frame(ctx, bob, "call.leave", []byte(`{"call_id":"`+j.Call.ID+`"}`)); err != nil {
+		t.Fatal(err)
+	}
+	e.waitLine(alice, conv, calls.ActionEnded)
+	for deadline := time.Now().Add(5 * time.Second); len(list) != 0 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		list, _ = nodeB.Active(ctx, bob)
+	}
+	if len(list) != 0 {
+		t.Fatalf("node B still lists %+v", list)
+	}
+}
+
+// The built-in TURN server relays a call: the callee's client may only
+// use relay candidates, with the credentials GET /calls/ice-servers hands
+// out.
+func TestCallThroughTURN(t *testing.T) {
+	turn, err := calls.StartTURN(calls.TURNConfig{Addr: "127.0.0.1:0", PublicIP: "127.0.0.1", RelayAddr: "127.0.0.1", Secret: "s3cret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { turn.Close() })
+	e := newEnv(t, calls.Config{TURNURLs: []string{"turn:" + turn.Addr().String() + "?transport=udp"}, TURNSecret: "s3cret"})
+	ctx := context.Background()
+	alice, bob := e.user("Alice"), e.user("Bob")
+	conv := e.direct(alice, bob)
+	j, err := e.calls.Start(ctx, alice, conv, false)
+	a := e.join(alice, j, err)
+
+	ice, err := e.calls.ICEServers(ctx, bob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.rtc = webrtc.Configuration{ICETransportPolicy: webrtc.ICETransportPolicyRelay}
+	for _, s := range ice.ICEServers {
+		e.rtc.ICEServers = append(e.rtc.ICEServers, webrtc.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
+	}
+	b := e.as(bob)(e.calls.Accept(ctx, bob, j.Call.ID))
+	b.waitTracks(trackIDs(alice, "audio")...)
+	a.waitTracks(trackIDs(bob, "audio")...)
+	if !strings.Contains(b.pc.LocalDescription().SDP, "typ relay") || strings.Contains(b.pc.LocalDescription().SDP, "typ host") {
+		t.Fatalf("the callee's candidates are not relayed:\n%s", b.pc.LocalDescription().SDP)
+	}
+
+	// Wrong credentials are refused by the TURN server: no relay.
+	bad := e.rtc
+	bad.ICEServers = []webrtc.ICEServer{{URLs: ice.ICEServers[0].URLs, Username: ice.ICEServers[0].Username, Credential: "wrong"}}
+	pc, err := clientAPI(t).NewPeerConnection(bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio); err != nil {
+		t.Fatal(err)
+	}
+	o, err := pc.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(o); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-gathered:
+	case <-time.After(3 * time.Second): // a right one is relayed within milliseconds here
+	}
+	if strings.Contains(pc.LocalDescription().SDP, "typ relay") {
+		t.Fatal("the TURN server relayed for wrong credentials")
+	}
+}
+
+// A screen share is a third track, forwarded while the sharer says so;
+// a receiver's keyframe request reaches the publisher.
+func TestScreenShareAndKeyframes(t *testing.T) {
+	e := newEnv(t, calls.Config{})
+	ctx := context.Background()
+	alice, bob := e.user("Alice"), e.user("Bob")
+	conv := e.direct(alice, bob)
+	e.screen = true
+	j, err := e.calls.Start(ctx, alice, conv, true)
+	a := e.join(alice, j, err)
+	e.screen = false
+	b := e.as(bob)(e.calls.Accept(ctx, bob, j.Call.ID))
+	b.waitTracks(trackIDs(alice, "audio", "video")...)
+	screen := trackIDs(alice, "screen")[0]
+	time.Sleep(300 * time.Millisecond)
+	if n := b.count(screen); n != 0 {
+		t.Fatalf("the screen is forwarded before it is shared: %d packets", n)
+	}
+	if err := e.calls.Media(ctx, alice, j.Call.ID, j.PeerID, true, true, true); err != nil {
+		t.Fatal(err)
+	}
+	b.waitTracks(screen)
+	if !sends(b.pc.RemoteDescription().SDP, screen) {
+		t.Fatal("the screen's m-line is not live in Bob's session")
+	}
+
+	// Bob asks for a keyframe of Alice's camera; Alice's client gets it.
+	time.Sleep(600 * time.Millisecond) // past the SFU's limit of one request per 500 ms
+	before := a.plis.Load()
+	b.mu.Lock()
+	ssrc := b.ssrc[trackIDs(alice, "video")[0]]
+	b.mu.Unlock()
+	if err := b.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(ssrc)}}); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); a.plis.Load() == before; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the keyframe request did not reach the publisher")
+		}
+	}
+
+	// Sharing stops: the screen leaves Bob's session.
+	if err := e.calls.Media(ctx, alice, j.Call.ID, j.PeerID, true, true, false); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if rd := b.pc.RemoteDescription(); rd != nil && !sends(rd.SDP, screen) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the screen is still in Bob's session")
+		}
+	}
+}
+
+// sends reports whether an SDP sends the track on a live m-line.
+func sends(s, track string) bool {
+	for _, m := range strings.Split(s, "m=")[1:] {
+		if strings.Contains(m, " "+track+"\r\n") && (strings.Contains(m, "a=sendonly") || strings.Contains(m, "a=sendrecv")) {
+			return true
+		}
+	}
+	return false
 }

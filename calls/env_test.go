@@ -15,6 +15,7 @@ import (
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
@@ -36,6 +37,12 @@ type env struct {
 	msgs  *messaging.Service
 	calls *calls.Service
 	seq   atomic.Int64
+	// videoSize is the payload size of the clients' video packets.
+	videoSize int
+	// rtc is the clients' PeerConnection configuration (ICE servers).
+	rtc webrtc.Configuration
+	// screen gives the next clients a third track, a screen share.
+	screen bool
 
 	mu     sync.Mutex
 	events map[int64][]parley.Event
@@ -200,9 +207,15 @@ type peer struct {
 	audio  *webrtc.TrackLocalStaticRTP
 	video  *webrtc.TrackLocalStaticRTP
 	level  atomic.Uint32 // the audio level it sends (0 loudest … 127 silence)
-	offers chan parley.Event
-	stop   chan struct{}
-	done   sync.WaitGroup
+	// videoSize is the size of its video packets' payload (default 10).
+	videoSize int
+	sent      atomic.Int64 // packets written, audio and video
+	screen    *webrtc.TrackLocalStaticRTP
+	plis      atomic.Int64           // keyframe requests that reached its video senders
+	ssrc      map[string]webrtc.SSRC // received track id → its SSRC
+	offers    chan parley.Event
+	stop      chan struct{}
+	done      sync.WaitGroup
 
 	mu       sync.Mutex
 	got      map[string]int // track id → packets
@@ -249,12 +262,12 @@ func (e *env) as(u *parley.User) func(*calls.Joined, error) *peer {
 func (e *env) client(u *parley.User, callID, peerID string, offer *webrtc.SessionDescription, answer func(webrtc.SessionDescription) error) *peer {
 	t := e.t
 	t.Helper()
-	pc, err := clientAPI(t).NewPeerConnection(webrtc.Configuration{})
+	pc, err := clientAPI(t).NewPeerConnection(e.rtc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := &peer{t: t, e: e, user: u, callID: callID, peerID: peerID, pc: pc, offers: make(chan parley.Event, 16), stop: make(chan struct{}),
-		got: map[string]int{}, first: map[string]time.Time{}, received: make(chan string, 16)}
+		got: map[string]int{}, first: map[string]time.Time{}, received: make(chan string, 16), videoSize: e.videoSize}
 	p.level.Store(127)
 	if p.audio, err = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "mic", "me"); err != nil {
 		t.Fatal(err)
@@ -262,15 +275,29 @@ func (e *env) client(u *parley.User, callID, peerID string, offer *webrtc.Sessio
 	if p.video, err = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "cam", "me"); err != nil {
 		t.Fatal(err)
 	}
-	for _, tr := range []webrtc.TrackLocal{p.audio, p.video} {
+	tracks := []webrtc.TrackLocal{p.audio, p.video}
+	if e.screen {
+		if p.screen, err = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "screen", "me"); err != nil {
+			t.Fatal(err)
+		}
+		tracks = append(tracks, p.screen)
+	}
+	p.ssrc = map[string]webrtc.SSRC{}
+	for _, tr := range tracks {
 		snd, err := pc.AddTrack(tr)
 		if err != nil {
 			t.Fatal(err)
 		}
 		go func() {
 			for {
-				if _, _, err := snd.ReadRTCP(); err != nil {
+				pkts, _, err := snd.ReadRTCP()
+				if err != nil {
 					return
+				}
+				for _, pkt := range pkts {
+					if _, ok := pkt.(*rtcp.PictureLossIndication); ok {
+						p.plis.Add(1)
+					}
 				}
 			}
 		}()
@@ -283,6 +310,7 @@ func (e *env) client(u *parley.User, callID, peerID string, offer *webrtc.Sessio
 			}
 			p.mu.Lock()
 			if p.got[id] == 0 {
+				p.ssrc[id] = tr.SSRC()
 				p.first[id] = time.Now()
 				p.received <- id
 			}
@@ -358,6 +386,10 @@ func (p *peer) send() {
 	defer tick.Stop()
 	var seq uint16
 	var levelID uint8
+	video := []byte{0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a, 1, 2, 3, 4}
+	if p.videoSize > len(video) {
+		video = append(video, make([]byte, p.videoSize-len(video))...)
+	}
 	for {
 		select {
 		case <-p.stop:
@@ -379,15 +411,20 @@ func (p *peer) send() {
 			a.Header.SetExtension(levelID, []byte{uint8(p.level.Load())})
 		}
 		p.audio.WriteRTP(a)
+		p.sent.Add(2)
 		p.video.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: uint32(seq) * 3000, Marker: true},
-			Payload: []byte{0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a, 1, 2, 3, 4}})
+			Payload: video})
+		if p.screen != nil {
+			p.screen.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: uint32(seq) * 3000, Marker: true},
+				Payload: video})
+		}
 	}
 }
 
 // waitTracks waits until packets arrived on every track id in ids.
 func (p *peer) waitTracks(ids ...string) {
 	p.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		p.mu.Lock()
 		all := true

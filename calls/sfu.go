@@ -216,7 +216,7 @@ func (s *Service) addPeer(c *call, user int64) (*Joined, error) {
 	if !slices.Contains(c.took, user) {
 		c.took = append(c.took, user)
 	}
-	p.lost = time.AfterFunc(s.cfg.LostTimeout, func() { s.lostPeer(p) })
+	p.lost = time.AfterFunc(s.cfg.ConnectTimeout, func() { s.lostPeer(p) })
 	s.mu.Unlock()
 	if old != nil {
 		old.close()
@@ -373,8 +373,8 @@ func (s *Service) onTrack(p *peer, t *webrtc.TrackRemote, r *webrtc.RTPReceiver)
 	}
 	p.published[slot] = f
 	c := p.call
+	s.wg.Add(1) // under s.mu: Close cannot be waiting yet, the peer is not gone
 	s.mu.Unlock()
-	s.wg.Add(1)
 	defer s.wg.Done()
 	s.reconcileAll(c, p)
 	s.pump(f, r)
