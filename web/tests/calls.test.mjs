@@ -75,6 +75,8 @@ describe("calls", { skip: skip || false, timeout: 900_000 }, () => {
 
   async function open(user, { viewport, path } = {}) {
     const p = await s.page({ viewport });
+    // Three pages encoding and decoding video on a small machine are slow to answer.
+    p.setDefaultTimeout(90_000);
     opened.push(p);
     await s.signIn(p, user.email, user.password);
     if (path) {
@@ -147,6 +149,7 @@ describe("calls", { skip: skip || false, timeout: 900_000 }, () => {
     await shot(a, "calls-07-minimised");
     assert.ok(await until(() => playing(b, remoteVideo(ids.alice))), "Alice's video still reaches Bob");
     await a.locator(".call-mini-main").click();
+    await a.evaluate(() => history.back());
 
     // The WebSocket drops: the peer connection stays, media keeps flowing,
     // and signalling goes on after the reconnect (a mute reaches Bob).
@@ -174,7 +177,6 @@ describe("calls", { skip: skip || false, timeout: 900_000 }, () => {
     assert.equal(await b.evaluate(() => document.querySelectorAll("audio[data-call-voice]").length), 0, "voices gone");
 
     // A declined call: the caller is told, and the history says so.
-    await a.evaluate(() => history.back());
     await a.getByRole("button", { name: "Call", exact: true }).click();
     await b2.getByRole("alertdialog").waitFor();
     await shot(b2, "calls-02-incoming-phone");

@@ -135,7 +135,7 @@ export function CallBar(props: { c: Conversation }) {
   const call = calls.byConv.get(props.c.id);
   if (!call || call.state !== "active") return null;
   const n = call.participants?.length || 0;
-  if (s?.callId === call.id) {
+  if (s && (s.callId === call.id || s.convId === props.c.id)) {
     return (
       <div class="call-bar in" role="status">
         <VideoIcon size={16} />
