@@ -572,6 +572,7 @@ export const rt = new Realtime({
     else applyEvents(frames);
   },
   reply(f) {
+    for (const fn of replyHooks) fn(f);
     if (f.type === "ack" && f.message) {
       if (f.req) inflight.delete(f.req);
       applyMessage(f.message, true);
@@ -1003,6 +1004,8 @@ export const viewing = { convId: 0, atBottom: false };
  * without the store knowing them.
  */
 export const eventHooks = new Set<(f: Frame) => void>();
+/** replyHooks hear every answer to a frame (ack, ok, error), matched by req (calls' requests). */
+export const replyHooks = new Set<(f: Frame) => void>();
 /** loadHooks run whenever the state is (re)loaded: at sign-in and after a resync. */
 export const loadHooks: (() => void)[] = [];
 

@@ -134,6 +134,8 @@ export interface SystemEvent {
   name?: string;
   /** "routed" lines: the distribution's decision in brief (staff only); the whole is GET /messages/{id}/routing. */
   routing?: RoutingLine;
+  /** call_* lines (docs/calls.md, "History"): the call, and its length in seconds when it ended. */
+  call?: { id?: string; video?: boolean; duration?: number };
 }
 
 export interface Message {

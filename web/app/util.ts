@@ -2,7 +2,8 @@
 
 import type { Message } from "./types";
 import { plain } from "./markup";
-import { ext, people, personName } from "./store";
+import { convs, ext, people, personName } from "./store";
+import { callLine } from "./callText";
 
 /** chars counts Unicode code points, as the server's message limit does. */
 export function chars(s: string): number {
@@ -70,6 +71,7 @@ export function eventText(m: Message): string {
   const actor = e.actor_id ? personName(e.actor_id) : e.name || personName(e.actor_id);
   const users = (e.user_ids || []).map(personName).join(", ");
   if (ext.isDialog(m.conversation_id)) return dialogEventText(m, actor, users || e.name || "");
+  if (e.action.startsWith("call_")) return callLine(m, personName, convs.get(m.conversation_id)?.kind === "group");
   switch (e.action) {
     case "created":
       return `${actor} created the chat` + (e.title ? ` “${e.title}”` : "");

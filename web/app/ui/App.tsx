@@ -19,6 +19,7 @@ import { InboxSide } from "./Inbox";
 import { lazy } from "./lazy";
 import { SettingsPage } from "./Settings";
 import { Sidebar } from "./Sidebar";
+import { CallLayer } from "./Calls";
 
 const AdminPage = lazy(() => import("../lazy/Admin").then((m) => m.AdminPage));
 const CasesPage = lazy(() => import("../lazy/Cases").then((m) => m.CasesPage));
@@ -100,6 +101,7 @@ function Main() {
   return (
     <div class={"layout " + (r.name === "home" || (r.name === "inbox" && !r.id) ? "at-list" : "at-pane")}>
       <Connection />
+      <CallLayer />
       {ready ? (
         <>
           {r.name === "inbox" || r.name === "queue" ? <InboxSide /> : <Sidebar />}

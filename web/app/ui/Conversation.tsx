@@ -23,6 +23,7 @@ import { UserPicker } from "./People";
 import { ThreadPanel } from "./ThreadPanel";
 import { MutedIcon } from "./ChatBits";
 import * as chat from "../chat";
+import { CallBar, CallButtons } from "./Calls";
 
 const ReminderDialog = lazy(() => import("../lazy/Reminder").then((m) => m.ReminderDialog));
 const SMSWindow = lazy(() => import("../lazy/SMS").then((m) => m.SMSWindow));
@@ -233,6 +234,7 @@ function Chat(props: { c: Conversation; messageId?: number; snooze?: boolean }) 
             </span>
           </button>
           <div class="chat-tools">
+            <CallButtons c={c} />
             <select
               class="period"
               aria-label="Period"
@@ -264,6 +266,7 @@ function Chat(props: { c: Conversation; messageId?: number; snooze?: boolean }) 
           </div>
         </header>
         {menu.at ? <Menu x={menu.at.x} y={menu.at.y} items={convMenu} onClose={menu.close} label="Conversation menu" /> : null}
+        <CallBar c={c} />
         {c.state !== "allowed" ? <RequestBanner c={c} mine={requestedByMe} name={other?.name || "this user"} /> : null}
         {query.trim() ? (
           <SearchResults c={c} q={query} onPick={(m) => (setQuery(""), store.jumpTo(h, m))} />

@@ -16,6 +16,7 @@ import { FriendStar } from "./People";
 const PhoneFacts = lazy(() => import("../lazy/SMS").then((m) => m.PhoneFacts));
 
 const TaskForm = lazy(() => import("../lazy/Tasks").then((m) => m.TaskForm));
+import { PanelCallButtons } from "./Calls";
 
 const ROLE: Record<string, string> = { admin: "Administrator", supervisor: "Chat administrator", agent: "Agent", member: "Member" };
 
@@ -88,6 +89,7 @@ export function UserPanel(props: { userId: number; conv: Conversation; onClose: 
             >
               {copied ? "Copied" : "Copy"}
             </button>
+            <PanelCallButtons userId={u.id} name={u.name} conv={props.conv} />
             {isDirect && props.conv.state === "allowed" ? (
               <button class="btn small" onClick={props.onAddInterlocutors}>
                 Add interlocutors
