@@ -119,6 +119,9 @@ type Config struct {
 	PublicIP string
 	// Loopback limits the SFU to 127.0.0.1 (tests).
 	Loopback bool
+	// OnRing, if set, hears each 1:1 call that starts ringing, after its
+	// ring event was published: Web Push reaches a callee with no tab open.
+	OnRing func(call *Call, callee int64)
 
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -432,8 +435,12 @@ func (s *Service) Start(ctx context.Context, actor *parley.User, convID int64, v
 		events = append(events, c.event(EventRing, []int64{c.callee}, c.view()))
 	}
 	j.Call = c.view()
+	ringing, callee := c.kind == KindDirect && c.state == StateRinging, c.callee
 	s.mu.Unlock()
 	s.publish(events...)
+	if ringing && s.cfg.OnRing != nil {
+		s.cfg.OnRing(j.Call, callee)
+	}
 	return j, nil
 }
 

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
+	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/calls"
 	"github.com/parley-chat/parley/realtime"
 )
@@ -29,12 +31,35 @@ func (m *Main) startCalls() error {
 	}
 	svc, err := calls.New(m.store, m.bus, m.Messaging, calls.Config{STUNURLs: list(cfg.STUNURLs), TURNURLs: list(cfg.TURNURLs),
 		TURNSecret: cfg.TURNSecret, TURNTTL: cfg.TURNTTL, UDPPort: cfg.RTCUDPPort, PublicIP: cfg.RTCPublicIP,
-		Loopback: cfg.CallsLoopback, Logger: m.Logger})
+		Loopback: cfg.CallsLoopback, OnRing: m.pushRing, Logger: m.Logger})
 	if err != nil {
 		return err
 	}
 	m.Calls = svc
 	return nil
+}
+
+// pushRing tells a callee with no tab open that they are called, by Web
+// Push (it passes their do-not-disturb hours only if they let calls
+// through).
+func (m *Main) pushRing(c *calls.Call, callee int64) {
+	if m.Notify == nil {
+		return
+	}
+	ctx := context.Background()
+	name := "Someone"
+	if u, err := m.store.UserByID(ctx, c.CreatedBy); err == nil {
+		name = u.Name
+	}
+	body := "Voice call"
+	if c.Video {
+		body = "Video call"
+	}
+	note := parley.NotifyNote{UserID: callee, Kind: "call", Title: name + " is calling", Body: body,
+		URL: fmt.Sprintf("/c/%d", c.ConversationID), Tag: "call-" + c.ID}
+	if err := m.Notify.Notify(ctx, note); err != nil {
+		m.Logger.Warn("calls: a ring's push", "call", c.ID, "err", err)
+	}
 }
 
 // callFrames is what the gateway hands call.* frames to (nil: none).

@@ -422,3 +422,28 @@ func TestReminderNotifications(t *testing.T) {
 		t.Errorf("%d pushes and %d mails, want one of each", p, n)
 	}
 }
+
+// A 1:1 call rings a callee with no tab open through Web Push.
+func TestCallRingPush(t *testing.T) {
+	ps := pushtest.New(t)
+	s := newServer(t, withCalls(t), withNotify(time.Hour, time.Minute))
+	alice, bob := s.newUser(t, parley.RoleMember, "Alice Hart"), s.newUser(t, parley.RoleMember, "Bob Stone")
+	var key httpapi_VAPID
+	bob.do("GET", "/api/v1/push/vapid-key", nil).want(http.StatusOK).decode(&key)
+	ps.ExpectVAPIDKey(key.PublicKey)
+	subscribe(bob, ps.Subscribe())
+	conv := alice.directAllowed(bob)
+	sa := alice.callSocket()
+	ack := sa.do(map[string]any{"type": "call.start", "conversation_id": conv.ID, "video": true})
+	if ack["type"] != "ack" {
+		t.Fatalf("call.start: %v", ack)
+	}
+	got := payloads(t, ps.Wait(t, 1, 10*time.Second))
+	if p := got[0]; p.Kind != "call" || p.Title != "Alice Hart is calling" || p.Body != "Video call" || p.URL != fmt.Sprintf("/c/%d", conv.ID) {
+		t.Errorf("ring push %+v", p)
+	}
+	callID := ack["call"].(map[string]any)["id"]
+	if r := sa.do(map[string]any{"type": "call.leave", "call_id": callID}); r["type"] != "ok" {
+		t.Fatalf("call.leave: %v", r)
+	}
+}
