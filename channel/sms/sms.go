@@ -547,6 +547,12 @@ func (a *Adapter) Send(ctx context.Context, ch *parley.Channel, out *channel.Out
 	if cb != "" {
 		form.Set("StatusCallback", cb)
 	}
+	return a.create(ctx, ch, form)
+}
+
+// create posts a new message to Twilio's Messages resource and returns
+// its SID.
+func (a *Adapter) create(ctx context.Context, ch *parley.Channel, form url.Values) (string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.accountURL(ch)+"/Messages.json", strings.NewReader(form.Encode()))
 	if err != nil {
 		return "", channel.Refused("", "the API URL is not a URL")

@@ -2,7 +2,6 @@ package sms
 
 import (
 	"context"
-	"net/http"
 	"net/url"
 	"strings"
 
@@ -36,19 +35,7 @@ func (a *Adapter) SendText(ctx context.Context, ch *parley.Channel, to, text, st
 	if statusURL != "" {
 		form.Set("StatusCallback", statusURL)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.accountURL(ch)+"/Messages.json", strings.NewReader(form.Encode()))
-	if err != nil {
-		return "", channel.Refused("", "the API URL is not a URL")
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	var m message
-	if err := a.do(req, ch, &m); err != nil {
-		return "", err
-	}
-	if m.SID == "" {
-		return "", channel.Retry(0, "", "Twilio accepted the message without giving its SID")
-	}
-	return m.SID, nil
+	return a.create(ctx, ch, form)
 }
 
 // TextStatus is a status callback for a text sent with SendText.

@@ -9,7 +9,7 @@ import * as live from "../livechat";
 import { navigate, onLink } from "../router";
 import * as store from "../store";
 import type { Case, CaseComment, CaseTemplate, Contact, Project, User } from "../types";
-import { Avatar, Spinner } from "../ui/common";
+import { Avatar, CommentForm, Spinner } from "../ui/common";
 import { Back } from "../ui/icons";
 import { fullTime, shortWhen } from "../util";
 
@@ -302,24 +302,7 @@ function CaseDetail(props: { id: number; names: Map<number, string> }) {
             </li>
           ))}
         </ul>
-        <form class="comment-form" onSubmit={comment}>
-          <textarea
-            class="input"
-            rows={2}
-            aria-label="Comment"
-            placeholder="Add a comment…"
-            value={text}
-            onInput={(e) => setText((e.currentTarget as HTMLTextAreaElement).value)}
-            onKeyDown={(e) => {
-              if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) comment(e);
-            }}
-          />
-          <div class="row-end">
-            <button class="btn primary" disabled={busy || !text.trim()}>
-              Add comment
-            </button>
-          </div>
-        </form>
+        <CommentForm text={text} busy={busy} onText={setText} onSubmit={comment} />
       </section>
     </div>
   );

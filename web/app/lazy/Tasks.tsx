@@ -13,7 +13,7 @@ import * as store from "../store";
 import * as tasks from "../tasks";
 import type { Task, TaskComment, TaskStatus, TaskView } from "../tasks";
 import type { Case, Dialog, Message, User } from "../types";
-import { Avatar, Modal, Spinner } from "../ui/common";
+import { Avatar, CommentForm, Modal, Spinner } from "../ui/common";
 import { Back } from "../ui/icons";
 import { fullTime, messagePreview, shortWhen } from "../util";
 
@@ -296,24 +296,7 @@ function TaskDetail(props: { id: number }) {
             </li>
           ))}
         </ul>
-        <form class="comment-form" onSubmit={comment}>
-          <textarea
-            class="input"
-            rows={2}
-            aria-label="Comment"
-            placeholder="Add a comment…"
-            value={text}
-            onInput={(e) => setText((e.currentTarget as HTMLTextAreaElement).value)}
-            onKeyDown={(e) => {
-              if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) comment(e);
-            }}
-          />
-          <div class="row-end">
-            <button class="btn primary" disabled={busy || !text.trim()}>
-              Add comment
-            </button>
-          </div>
-        </form>
+        <CommentForm text={text} busy={busy} onText={setText} onSubmit={comment} />
       </section>
       {editing ? (
         <TaskForm

@@ -239,3 +239,27 @@ export function Toggle(props: { label: string; checked: boolean; onChange: (v: b
 export function Spinner(props: { label?: string }) {
   return <span class="spinner" role="status" aria-label={props.label || "Loading"} />;
 }
+
+/** CommentForm is the "Add a comment" box under a case or a task; Ctrl+Enter sends. */
+export function CommentForm(props: { text: string; busy: boolean; onText: (s: string) => void; onSubmit: (e: Event) => void }) {
+  return (
+    <form class="comment-form" onSubmit={props.onSubmit}>
+      <textarea
+        class="input"
+        rows={2}
+        aria-label="Comment"
+        placeholder="Add a comment…"
+        value={props.text}
+        onInput={(e) => props.onText((e.currentTarget as HTMLTextAreaElement).value)}
+        onKeyDown={(e) => {
+          if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) props.onSubmit(e);
+        }}
+      />
+      <div class="row-end">
+        <button class="btn primary" disabled={props.busy || !props.text.trim()}>
+          Add comment
+        </button>
+      </div>
+    </form>
+  );
+}
