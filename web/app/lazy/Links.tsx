@@ -5,7 +5,7 @@
 import { useEffect, useState } from "preact/hooks";
 import * as api from "../api";
 import * as store from "../store";
-import { Logo, goAuth } from "../ui/Auth";
+import { Field, Logo, goAuth } from "../ui/Auth";
 import { Spinner } from "../ui/common";
 import { fullTime, sentence } from "../util";
 
@@ -49,23 +49,6 @@ function Card(props: { title: string; children: preact.ComponentChildren; onSubm
         </section>
       )}
     </main>
-  );
-}
-
-function Input(props: { name: string; label: string; type?: string; value: string; onInput: (v: string) => void; autoComplete?: string; autoFocus?: boolean }) {
-  return (
-    <label class="field">
-      <span>{props.label}</span>
-      <input
-        name={props.name}
-        type={(props.type || "text") as "text"}
-        value={props.value}
-        required
-        autoComplete={props.autoComplete}
-        autoFocus={props.autoFocus}
-        onInput={(e) => props.onInput((e.currentTarget as HTMLInputElement).value)}
-      />
-    </label>
   );
 }
 
@@ -129,9 +112,9 @@ export function AcceptInvite(props: { token: string }) {
       {info.two_factor_required ? (
         <p class="muted small">The organisation requires administrators to use two-factor sign-in: you set it up with an authenticator app right after this.</p>
       ) : null}
-      <Input name="name" label="Full name" value={name} onInput={setName} autoComplete="name" autoFocus />
-      <Input name="password" label="Password (at least 8 characters)" type="password" value={password} onInput={setPassword} autoComplete="new-password" />
-      <Input name="password2" label="Password again" type="password" value={again} onInput={setAgain} autoComplete="new-password" />
+      <Field name="name" label="Full name" value={name} onInput={setName} autoComplete="name" autoFocus />
+      <Field name="password" label="Password (at least 8 characters)" type="password" value={password} onInput={setPassword} autoComplete="new-password" />
+      <Field name="password2" label="Password again" type="password" value={again} onInput={setAgain} autoComplete="new-password" />
       {err ? (
         <p class="form-error" role="alert">
           {err}
@@ -199,7 +182,7 @@ export function ForgotPassword() {
   return (
     <Card title="Forgot your password?" id="forgot-title" onSubmit={submit}>
       <p class="muted">Enter the e-mail address of your account: we send a link to set a new password.</p>
-      <Input name="email" label="E-mail" type="email" value={email} onInput={setEmail} autoComplete="username" autoFocus />
+      <Field name="email" label="E-mail" type="email" value={email} onInput={setEmail} autoComplete="username" autoFocus />
       {err ? (
         <p class="form-error" role="alert">
           {err}
@@ -264,8 +247,8 @@ export function ResetPassword(props: { token: string }) {
       <p class="muted">
         For <strong>{info.email}</strong>. Setting it signs you out on every device; two-factor sign-in, if you use it, stays on.
       </p>
-      <Input name="password" label="New password (at least 8 characters)" type="password" value={password} onInput={setPassword} autoComplete="new-password" autoFocus />
-      <Input name="password2" label="New password again" type="password" value={again} onInput={setAgain} autoComplete="new-password" />
+      <Field name="password" label="New password (at least 8 characters)" type="password" value={password} onInput={setPassword} autoComplete="new-password" autoFocus />
+      <Field name="password2" label="New password again" type="password" value={again} onInput={setAgain} autoComplete="new-password" />
       {err ? (
         <p class="form-error" role="alert">
           {err}

@@ -30,7 +30,8 @@ export function linkPage(): boolean {
   return /^\/(invite|reset)\/[^/]+\/?$/.test(location.pathname);
 }
 
-function Field(props: { label: string; type?: string; value: string; onInput: (v: string) => void; autoComplete?: string; autoFocus?: boolean; name: string }) {
+/** Field is a required labelled input of the sign-in and account-link pages. */
+export function Field(props: { label: string; type?: string; value: string; onInput: (v: string) => void; autoComplete?: string; autoFocus?: boolean; name: string }) {
   return (
     <label class="field">
       <span>{props.label}</span>
