@@ -290,6 +290,13 @@ function fileEl(f: WFile): HTMLElement {
   return h("a", { class: "fl", href: fileURL(f.id), title: f.name, onclick: get }, ic(I.file), h("span", null, f.name), h("small", null, size(f.size)));
 }
 
+/** offline is the server's line when a message came while nobody was online: the admin's text (or ours) and the case number ("(case #12)"), said in the widget's language. */
+function offline(s: string): string {
+  const m = /^([^]*?)\s*\(case (#\d+)\)$/.exec(s);
+  const text = (m ? m[1] : s) || S.cfg?.messages?.offline || t("widget.note.offlineSaved");
+  return m ? t("widget.note.offlineCase", { text, case: m[2] }) : text;
+}
+
 function sysEl(m: WMsg): HTMLElement {
   const e = m.event || { action: "" };
   const name = e.name || m.name || "";
@@ -308,7 +315,7 @@ function sysEl(m: WMsg): HTMLElement {
               ? // Said mid-chat too: nobody is leaving, the chat is kept to follow it up.
                 t(e.name ? "widget.event.caseCreated" : "widget.event.weCaseCreated", p)
               : a === "offline"
-                ? e.text || S.cfg?.messages?.offline || t("widget.note.offlineSaved")
+                ? offline(e.text || "")
                 : e.text || m.text || a;
   return h("div", { class: a === "offline" ? "note" : "sys", "data-event": a }, s);
 }

@@ -23,6 +23,7 @@ export default {
   "widget.note.disabled": "The chat is closed at the moment.",
   "widget.note.offline": "We are offline right now. Leave a message and we will get back to you.",
   "widget.note.offlineSaved": "Nobody is available right now. We will get back to you as soon as we can.",
+  "widget.note.offlineCase": "{text} (case {case})",
   "widget.note.specialistAsked": "{name} has been asked to join and will be with you shortly.",
   "widget.note.someSpecialistAsked": "A specialist has been asked to join and will be with you shortly.",
   "widget.note.colleagueAsked": "We have asked a colleague to take over; they will be with you shortly.",

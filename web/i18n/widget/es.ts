@@ -25,6 +25,7 @@ const es: Record<keyof typeof en, string> = {
   "widget.note.disabled": "El chat está cerrado en este momento.",
   "widget.note.offline": "En este momento no estamos conectados. Déjenos un mensaje y le responderemos.",
   "widget.note.offlineSaved": "No hay nadie disponible en este momento. Le responderemos lo antes posible.",
+  "widget.note.offlineCase": "{text} (solicitud {case})",
   "widget.note.specialistAsked": "Hemos pedido a {name} que se una; le atenderá en breve.",
   "widget.note.someSpecialistAsked": "Hemos pedido a un especialista que se una; le atenderá en breve.",
   "widget.note.colleagueAsked": "Hemos pedido a un compañero que continúe la conversación; le atenderá en breve.",
@@ -58,7 +59,7 @@ const es: Record<keyof typeof en, string> = {
 
   "widget.composer.label": "Mensaje",
   "widget.composer.placeholder": "Escriba un mensaje…",
-  "widget.composer.placeholderNew": "Escriba para iniciar un nuevo chat…",
+  "widget.composer.placeholderNew": "Escriba para iniciar otro chat…",
   "widget.composer.attach": "Adjuntar un archivo",
   "widget.composer.send": "Enviar",
   "widget.composer.drop": "Suelte los archivos para enviarlos",

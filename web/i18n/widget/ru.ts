@@ -25,6 +25,7 @@ const ru: Record<keyof typeof en, string> = {
   "widget.note.disabled": "Чат сейчас закрыт.",
   "widget.note.offline": "Сейчас мы не в сети. Оставьте сообщение, и мы Вам ответим.",
   "widget.note.offlineSaved": "Сейчас никого нет на месте. Мы ответим Вам, как только сможем.",
+  "widget.note.offlineCase": "{text} (обращение {case})",
   "widget.note.specialistAsked": "Мы пригласили в чат специалиста ({name}), он скоро Вам ответит.",
   "widget.note.someSpecialistAsked": "Мы пригласили в чат специалиста, он скоро Вам ответит.",
   "widget.note.colleagueAsked": "Мы попросили коллегу продолжить разговор, он скоро Вам ответит.",
@@ -58,7 +59,7 @@ const ru: Record<keyof typeof en, string> = {
 
   "widget.composer.label": "Сообщение",
   "widget.composer.placeholder": "Напишите сообщение…",
-  "widget.composer.placeholderNew": "Напишите, чтобы начать новый чат…",
+  "widget.composer.placeholderNew": "Начните новый чат…",
   "widget.composer.attach": "Прикрепить файл",
   "widget.composer.send": "Отправить",
   "widget.composer.drop": "Отпустите файлы, чтобы отправить их",
