@@ -2,7 +2,7 @@
 // A host page on another origin embeds the snippet; a visitor chats in
 // Chromium while a consultant acts through the HTTP API with a bearer token
 // (and is online through the staff app, so the chat is). Also measures the
-// widget: its gzipped size (asserted: at most 15 KB) and the time from a
+// widget: its gzipped size (asserted: at most 16 KB) and the time from a
 // click on the bubble to a usable panel (printed, not asserted).
 // Screenshots go to $PARLEY_SCREENSHOTS (w*.png), outside the repository.
 
@@ -26,11 +26,13 @@ const TEXTS = {
   waiting: "Thanks! A consultant will be with you shortly.",
 };
 
-test("widget.js stays within 15 KB of gzipped JavaScript", { skip: existsSync(widgetJS) ? false : "not built" }, () => {
+// 16 KB since the widget speaks Russian and Spanish too (English built in: +1.4 KB;
+// another language's catalogue is its own file, widget-<lang>.js: docs/decisions.md, "Languages").
+test("widget.js stays within 16 KB of gzipped JavaScript", { skip: existsSync(widgetJS) ? false : "not built" }, () => {
   const js = readFileSync(widgetJS);
   const gz = gzipSync(js).length; // zlib's default level, as servers use
-  console.log(`# widget widget.js: ${(js.length / 1024).toFixed(1)} KB, ${(gz / 1024).toFixed(2)} KB gzipped (budget 15 KB)`);
-  assert.ok(gz <= 15 * 1024, `widget.js is ${gz} bytes gzipped`);
+  console.log(`# widget widget.js: ${(js.length / 1024).toFixed(1)} KB, ${(gz / 1024).toFixed(2)} KB gzipped (budget 16 KB)`);
+  assert.ok(gz <= 16 * 1024, `widget.js is ${gz} bytes gzipped`);
 });
 
 /** A host page: someone's shop, with hostile CSS, embedding the snippet; it records the widget's events. */

@@ -2,6 +2,7 @@
 // visitor token as a bearer token. One error type for every failure.
 
 import { parseJSON } from "../app/bidi";
+import { t } from "../i18n/i18n";
 
 export class ApiErr extends Error {
   constructor(
@@ -31,11 +32,11 @@ export async function call<T>(method: string, path: string, body?: unknown, raw?
       credentials: "omit",
     });
   } catch {
-    throw new ApiErr(0, "network", "The chat server cannot be reached. Check your connection.");
+    throw new ApiErr(0, "network", t("widget.error.network"));
   }
   if (!res.ok) {
     let code = "http_" + res.status;
-    let msg = res.statusText || "The request failed.";
+    let msg = res.statusText || t("widget.error.failed");
     try {
       const j = parseJSON(await res.text());
       if (j.error) {
@@ -52,14 +53,14 @@ export async function call<T>(method: string, path: string, body?: unknown, raw?
 
 /** plain turns an error into a sentence for the visitor. */
 export function plain(e: unknown): string {
-  if (!(e instanceof ApiErr)) return "Something went wrong.";
-  const t = e.message;
-  const m = (/^\w+:\/\//.test(t) ? t : t.charAt(0).toUpperCase() + t.slice(1)) + (/[.!?]$/.test(t) ? "" : ".");
+  if (!(e instanceof ApiErr)) return t("widget.error.unknown");
+  const s = e.message;
+  const m = (/^\w+:\/\//.test(s) ? s : s.charAt(0).toUpperCase() + s.slice(1)) + (/[.!?]$/.test(s) ? "" : ".");
   // The server's 413 speaks in bytes; the caller says the limit in words.
   return e.status === 413
-    ? "This file is too large to send."
+    ? t("widget.error.fileTooLarge")
     : e.status === 429
-      ? "You are sending messages too quickly. Please wait a moment."
+      ? t("widget.error.flood")
       : m;
 }
 

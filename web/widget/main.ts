@@ -14,7 +14,9 @@
 // while a quarter of its life is left; the socket opened with the old one
 // ends at its expiry (4401) and resumes at once with the new one.
 
+import { t } from "../i18n/i18n";
 import { ApiErr, call, net, plain } from "./api";
+import { load as loadLang, pick } from "./lang";
 import { Sock } from "./socket";
 import { live, S, type Actions } from "./state";
 import type { Frame, Kind, Out, WConv, WFile, WMsg, WProject } from "./types";
@@ -36,12 +38,12 @@ interface Saved {
 }
 
 /** What a visitor may send: the limits in words ("Files up to 10 MB"), checked before sending, as the staff app does. */
-const KINDS: Record<Kind, string> = { image: "Images", audio: "Audio files", video: "Videos", other: "Files" };
 const kindOf = (type: string): Kind => (/^(image|audio|video)\//.exec(type)?.[1] as Kind) || "other";
 const limitOf = (k: Kind) => S.cfg?.attachment_limits?.[k] || S.cfg?.max_file_size || 0;
-const words = (n: number) => (n >= 1 << 20 ? +(n / (1 << 20)).toFixed(1) + " MB" : n >= 1024 ? Math.round(n / 1024) + " KB" : n + " bytes");
-const num = (n: number) => n.toLocaleString("en");
-const tooBig = (name: string, k: Kind) => `“${name}” is too large to send. ${KINDS[k]} up to ${words(limitOf(k))}.`;
+const words = (n: number) =>
+  n >= 1 << 20 ? t("widget.size.mb", { n: +(n / (1 << 20)).toFixed(1) }) : n >= 1024 ? t("widget.size.kb", { n: Math.round(n / 1024) }) : t("widget.size.bytes", { n });
+const TOO_BIG: Record<Kind, string> = { image: "widget.tooBig.image", audio: "widget.tooBig.audio", video: "widget.tooBig.video", other: "widget.tooBig.other" };
+const tooBig = (name: string, k: Kind) => t(TOO_BIG[k], { name, size: words(limitOf(k)) });
 
 
 type Fn = (arg?: unknown) => void;
@@ -137,7 +139,7 @@ function boot() {
       S.cfg = await call<WProject>("GET", "projects/" + encodeURIComponent(key));
       cfgErr = "";
     } catch (e) {
-      if (!S.cfg) cfgErr = e instanceof ApiErr && e.status === 403 ? "Chat is not available on this website. " + plain(e) : plain(e);
+      if (!S.cfg) cfgErr = e instanceof ApiErr && e.status === 403 ? t("widget.error.notHere") + " " + plain(e) : plain(e);
       if (cfgErr) console.warn("Parley: " + cfgErr);
     }
     draw();
@@ -414,7 +416,7 @@ function boot() {
         S.out = S.out.filter((x) => x !== o);
         save();
         wait = 1000;
-        if (S.alert.startsWith("You are sending")) S.alert = "";
+        if (S.alert === t("widget.error.flood")) S.alert = "";
         if (c) m.c = c;
         add(m, false);
         if (!c) {
@@ -515,7 +517,7 @@ function boot() {
       const max = S.cfg?.max_message_length || 2000;
       const n = [...text].length;
       if (n > max) {
-        S.alert = `Messages can be up to ${num(max)} characters; this one has ${num(n)}. Shorten it or send it in parts.`;
+        S.alert = t("widget.tooLong", { max, n });
         draw();
         return false;
       }
@@ -658,8 +660,10 @@ function boot() {
       }
     });
   };
-  if (document.body) start();
-  else addEventListener("DOMContentLoaded", start);
+  // The language first (its catalogue may have to load), then the widget.
+  const go = () => void loadLang(pick(me, w.ParleySettings), net.base).then(start);
+  if (document.body) go();
+  else addEventListener("DOMContentLoaded", go);
 }
 
 boot();

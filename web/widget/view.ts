@@ -5,6 +5,7 @@
 import { parse, type Block, type Inline } from "../app/markup";
 import { fileURL } from "./api";
 import { live, S, type Actions } from "./state";
+import { locale, num, t, time } from "../i18n/i18n";
 import { CSS } from "./style";
 import type { Out, WFile, WMsg } from "./types";
 
@@ -52,10 +53,10 @@ let toBottom = false;
 
 export function mount(a: Actions) {
   A = a;
-  const host = h("div", { id: "parley-chat" });
+  const host = h("div", { id: "parley-chat", lang: locale() });
   const root = host.attachShadow({ mode: "open" });
   badge = h("span", { class: "badge", "aria-hidden": "true", hidden: true });
-  bub = h("button", { class: "bub", type: "button", "aria-label": "Open chat", "aria-expanded": "false", onclick: () => A.toggle() }, ic(I.chat), ic(I.down), badge);
+  bub = h("button", { class: "bub", type: "button", "aria-label": t("widget.bubble.open"), "aria-expanded": "false", onclick: () => A.toggle() }, ic(I.chat), ic(I.down), badge);
   wrap = h("div", { class: "w" }, bub);
   root.append(h("style", null, CSS), wrap);
   document.body.append(host);
@@ -69,13 +70,13 @@ function build() {
     class: "log",
     role: "log",
     "aria-live": "polite",
-    "aria-label": "Messages",
+    "aria-label": t("widget.log.label"),
     // Near the top: fetch the older messages before the visitor gets there.
     onscroll: () => log.scrollTop < 300 && A.older(),
   });
   typ = h("div", { class: "typ", "aria-live": "polite" });
   errText = h("span");
-  err = h("div", { class: "err", role: "alert", hidden: true }, errText, h("button", { type: "button", "aria-label": "Dismiss", onclick: () => A.dismiss() }, ic(I.x)));
+  err = h("div", { class: "err", role: "alert", hidden: true }, errText, h("button", { type: "button", "aria-label": t("widget.error.dismiss"), onclick: () => A.dismiss() }, ic(I.x)));
   const fin = h("input", {
     type: "file",
     multiple: true,
@@ -97,8 +98,8 @@ function build() {
   };
   ta = h("textarea", {
     rows: "1",
-    "aria-label": "Message",
-    placeholder: "Write a message…",
+    "aria-label": t("widget.composer.label"),
+    placeholder: t("widget.composer.placeholder"),
     maxlength: "10000",
     onkeydown: (e: KeyboardEvent) => {
       if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
@@ -121,16 +122,16 @@ function build() {
   cmp = h(
     "div",
     { class: "cmp" },
-    h("button", { class: "ib", type: "button", "aria-label": "Attach a file", title: "Attach a file", onclick: () => fin.click() }, ic(I.clip)),
+    h("button", { class: "ib", type: "button", "aria-label": t("widget.composer.attach"), title: t("widget.composer.attach"), onclick: () => fin.click() }, ic(I.clip)),
     ta,
-    h("button", { class: "ib snd", type: "button", "aria-label": "Send", title: "Send", onclick: send }, ic(I.send)),
+    h("button", { class: "ib snd", type: "button", "aria-label": t("widget.composer.send"), title: t("widget.composer.send"), onclick: send }, ic(I.send)),
     fin,
   );
-  drop = h("div", { class: "drop", hidden: true }, "Drop files to send them");
+  drop = h("div", { class: "drop", hidden: true }, t("widget.composer.drop"));
   pan = h(
     "div",
-    { class: "pan", role: "dialog", "aria-label": "Chat", hidden: true, onkeydown: (e: KeyboardEvent) => e.key === "Escape" && A.close() },
-    h("div", { class: "hd" }, av, h("div", { class: "ht" }, title, sub), h("button", { class: "hb", type: "button", "aria-label": "Close chat", title: "Close", onclick: () => A.close() }, ic(I.down))),
+    { class: "pan", role: "dialog", "aria-label": t("widget.panel.label"), hidden: true, onkeydown: (e: KeyboardEvent) => e.key === "Escape" && A.close() },
+    h("div", { class: "hd" }, av, h("div", { class: "ht" }, title, sub), h("button", { class: "hb", type: "button", "aria-label": t("widget.panel.close"), title: t("widget.panel.closeTitle"), onclick: () => A.close() }, ic(I.down))),
     log,
     typ,
     err,
@@ -188,12 +189,8 @@ const initials = (n: string) =>
     .map((w) => [...w][0].toUpperCase())
     .join("") || "?";
 
-const time = (s: string) => {
-  const d = new Date(s);
-  return isNaN(+d) ? "" : d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-};
-
-const size = (n: number) => (n < 1e3 ? n + " B" : n < 1e6 ? Math.round(n / 1e3) + " KB" : (n / 1e6).toFixed(1) + " MB");
+const size = (n: number) =>
+  n < 1e3 ? t("widget.size.b", { n }) : n < 1e6 ? t("widget.size.kb", { n: Math.round(n / 1e3) }) : t("widget.size.mb", { n: num(+(n / 1e6).toFixed(1), locale(), { minimumFractionDigits: 1 }) });
 
 /** text appends the text, formatted (see app/markup.ts): elements and text nodes, never HTML. */
 export function text(el: HTMLElement, t: string) {
@@ -238,7 +235,7 @@ function viewer(f: WFile) {
     v.remove();
     back?.focus();
   };
-  const x = h("button", { class: "hb", type: "button", "aria-label": "Close image", onclick: close }, ic(I.x));
+  const x = h("button", { class: "hb", type: "button", "aria-label": t("widget.image.close"), onclick: close }, ic(I.x));
   const v = h(
     "div",
     {
@@ -266,7 +263,7 @@ function fileEl(f: WFile): HTMLElement {
   if (/^image\//.test(f.content_type) && f.has_thumbnail) {
     // crossorigin: the request then carries the page's Origin, which the server checks.
     const img = h("img", { src: fileURL(f.id, true), alt: f.name, crossorigin: "anonymous" });
-    const b = h("button", { class: "img", type: "button", "aria-label": "Open image " + f.name, onclick: () => viewer(f) }, img);
+    const b = h("button", { class: "img", type: "button", "aria-label": t("widget.image.open", { name: f.name }), onclick: () => viewer(f) }, img);
     if (f.width && f.height) {
       const k = Math.min(1, 230 / f.width, 230 / f.height);
       b.style.width = Math.max(48, Math.round(f.width * k)) + "px";
@@ -293,33 +290,41 @@ function fileEl(f: WFile): HTMLElement {
   return h("a", { class: "fl", href: fileURL(f.id), title: f.name, onclick: get }, ic(I.file), h("span", null, f.name), h("small", null, size(f.size)));
 }
 
+/** offline is the server's line when a message came while nobody was online: the admin's text (or ours) and the case number ("(case #12)"), said in the widget's language. */
+function offline(s: string): string {
+  const m = /^([^]*?)\s*\(case (#\d+)\)$/.exec(s);
+  const text = (m ? m[1] : s) || S.cfg?.messages?.offline || t("widget.note.offlineSaved");
+  return m ? t("widget.note.offlineCase", { text, case: m[2] }) : text;
+}
+
 function sysEl(m: WMsg): HTMLElement {
   const e = m.event || { action: "" };
-  const n = e.name || m.name || "A consultant";
+  const name = e.name || m.name || "";
+  const p = { name, to: e.to || "", case: e.text || "" };
   const a = e.action;
-  const t =
+  const s =
     a === "joined" || a === "connected"
-      ? n + " joined the chat"
+      ? t(name ? "widget.event.joined" : "widget.event.joinedAnon", p)
       : a === "left" || a === "disconnected"
-        ? n + " left the chat"
+        ? t(name ? "widget.event.left" : "widget.event.leftAnon", p)
         : a === "transferred"
-          ? (e.name ? e.name + " passed" : "We passed") + " the chat to " + (e.to ? e.to + ", a specialist" : "a specialist")
+          ? t(e.name ? (e.to ? "widget.event.transferredTo" : "widget.event.transferred") : e.to ? "widget.event.weTransferredTo" : "widget.event.weTransferred", p)
           : a === "closed"
-            ? "The chat has ended"
+            ? t("widget.event.closed")
             : a === "case_created"
               ? // Said mid-chat too: nobody is leaving, the chat is kept to follow it up.
-                (e.name ? e.name + " saved" : "We saved") + " this chat as request " + (e.text || "") + " to follow it up"
+                t(e.name ? "widget.event.caseCreated" : "widget.event.weCaseCreated", p)
               : a === "offline"
-                ? e.text || S.cfg?.messages?.offline || "Nobody is available right now. We will get back to you as soon as we can."
+                ? offline(e.text || "")
                 : e.text || m.text || a;
-  return h("div", { class: a === "offline" ? "note" : "sys", "data-event": a }, t);
+  return h("div", { class: a === "offline" ? "note" : "sys", "data-event": a }, s);
 }
 
 function msgEl(m: WMsg, name: string, st: string): HTMLElement {
   const mine = m.from === "visitor";
   const media = !m.deleted && !m.text && !!m.files?.length && m.files.every((f) => /^image\//.test(f.content_type));
   const b = h("div", { class: media ? "b media" : "b" });
-  if (m.deleted) b.append(h("i", null, "This message was deleted"));
+  if (m.deleted) b.append(h("i", null, t("widget.message.deleted")));
   else {
     if (m.text) text(b, m.text);
     for (const f of m.files || []) b.append(fileEl(f));
@@ -333,8 +338,8 @@ function msgEl(m: WMsg, name: string, st: string): HTMLElement {
       "div",
       { class: "meta" },
       time(m.created_at),
-      m.edited_at && !m.deleted && " · edited",
-      mine && (st === "read" ? ic(I.ticks, "Read") : ic(I.tick, "Sent")),
+      m.edited_at && !m.deleted && " · " + t("widget.message.edited"),
+      mine && (st === "read" ? ic(I.ticks, t("widget.message.read")) : ic(I.tick, t("widget.message.sent"))),
     ),
   );
 }
@@ -342,10 +347,10 @@ function msgEl(m: WMsg, name: string, st: string): HTMLElement {
 function outEl(o: Out): HTMLElement {
   const b = h("div", { class: "b" });
   if (o.text) text(b, o.text);
-  if (o.file || o.name) b.append(h("span", { class: "fl" }, ic(I.file), h("span", null, o.file?.name || o.name || "file"), o.file && h("small", null, size(o.file.size))));
+  if (o.file || o.name) b.append(h("span", { class: "fl" }, ic(I.file), h("span", null, o.file?.name || o.name || t("widget.message.file")), o.file && h("small", null, size(o.file.size))));
   const meta = o.fail
     ? [
-        h("span", { title: o.fail }, "Not sent"),
+        h("span", { title: o.fail }, t("widget.message.notSent")),
         // Refused for good (too long, too large): no Retry that can never work; the text can be taken back to edit.
         o.perm
           ? o.text &&
@@ -361,19 +366,19 @@ function outEl(o: Out): HTMLElement {
                   ta.focus();
                 },
               },
-              "Edit",
+              t("widget.message.edit"),
             )
-          : h("button", { class: "lk", type: "button", onclick: () => A.retry(o.cid) }, "Retry"),
-        h("button", { class: "lk", type: "button", onclick: () => A.retry(o.cid, true) }, "Remove"),
+          : h("button", { class: "lk", type: "button", onclick: () => A.retry(o.cid) }, t("widget.message.retry")),
+        h("button", { class: "lk", type: "button", onclick: () => A.retry(o.cid, true) }, t("widget.message.remove")),
       ]
-    : [ic(I.clock), o.file && !o.fid ? "Uploading…" : "Sending…"];
+    : [ic(I.clock), t(o.file && !o.fid ? "widget.message.uploading" : "widget.message.sending")];
   const st = o.fail ? "failed" : "pending";
   return h("div", { class: "m v " + st, "data-status": st }, b, h("div", { class: "meta" }, meta));
 }
 
 function rateEl(): HTMLElement {
   let score = 0;
-  const ok = h("button", { class: "pri", type: "submit", disabled: true }, "Send rating");
+  const ok = h("button", { class: "pri", type: "submit", disabled: true }, t("widget.rate.send"));
   const stars = [1, 2, 3, 4, 5].map((i) =>
     h(
       "button",
@@ -381,7 +386,7 @@ function rateEl(): HTMLElement {
         type: "button",
         role: "radio",
         "aria-checked": "false",
-        "aria-label": i + (i > 1 ? " stars" : " star"),
+        "aria-label": t("widget.rate.star", { n: i }),
         onclick: () => {
           score = i;
           stars.forEach((s, j) => {
@@ -394,21 +399,21 @@ function rateEl(): HTMLElement {
       ic(I.star),
     ),
   );
-  const com = h("textarea", { rows: "2", "aria-label": "Comment", placeholder: "Add a comment (optional)", maxlength: "2000" });
+  const com = h("textarea", { rows: "2", "aria-label": t("widget.rate.comment"), placeholder: t("widget.rate.commentPlaceholder"), maxlength: "2000" });
   return h(
     "form",
     {
       class: "card",
-      "aria-label": "Rate this chat",
+      "aria-label": t("widget.rate.label"),
       onsubmit: (e: Event) => {
         e.preventDefault();
         ok.disabled = true;
         A.rate(score, com.value.trim()).then((done) => (ok.disabled = done));
       },
     },
-    h("h3", null, "How was your chat?"),
-    h("p", null, "Your rating helps us improve."),
-    h("div", { class: "stars", role: "radiogroup", "aria-label": "Rating" }, stars),
+    h("h3", null, t("widget.rate.title")),
+    h("p", null, t("widget.rate.text")),
+    h("div", { class: "stars", role: "radiogroup", "aria-label": t("widget.rate.stars") }, stars),
     com,
     ok,
   );
@@ -430,7 +435,7 @@ function prechatEl(): HTMLElement {
     "form",
     {
       class: "card",
-      "aria-label": "Before we start",
+      "aria-label": t("widget.prechat.title"),
       onsubmit: (e: Event) => {
         e.preventDefault();
         const v: Record<string, string> = {};
@@ -438,10 +443,10 @@ function prechatEl(): HTMLElement {
         A.prechat(v);
       },
     },
-    h("h3", null, "Before we start"),
-    h("p", null, "Tell us a little about yourself so we can help you better."),
+    h("h3", null, t("widget.prechat.title")),
+    h("p", null, t("widget.prechat.text")),
     fs.map((f, i) => h("label", null, f.label + (f.required ? " *" : ""), inputs[i])),
-    h("button", { class: "pri", type: "submit" }, "Start chat"),
+    h("button", { class: "pri", type: "submit" }, t("widget.prechat.start")),
   );
 }
 
@@ -452,25 +457,28 @@ function emailEl(): HTMLElement {
     "form",
     {
       class: "card",
-      "aria-label": "Where can we reply?",
+      "aria-label": t("widget.email.title"),
       onsubmit: (e: Event) => {
         e.preventDefault();
         A.replyTo(i.value.trim());
       },
     },
-    h("h3", null, "Where can we reply?"),
-    h("p", null, "Nobody can answer right now. Leave your e-mail and your message, and we will write back."),
-    h("label", null, "E-mail *", i),
-    h("button", { class: "pri", type: "submit" }, "Continue"),
-    h("button", { class: "lk", type: "button", onclick: () => A.replyTo("") }, "Continue without e-mail"),
+    h("h3", null, t("widget.email.title")),
+    h("p", null, t("widget.email.text")),
+    h("label", null, t("widget.email.label") + " *", i),
+    h("button", { class: "pri", type: "submit" }, t("widget.email.continue")),
+    h("button", { class: "lk", type: "button", onclick: () => A.replyTo("") }, t("widget.email.skip")),
   );
 }
+
+/** list joins names the locale's way ("A, B and C", "A, B y C", "A, B и C"). */
+const list = (xs: string[]) => new Intl.ListFormat(locale(), { type: "conjunction" }).format(xs);
 
 export function render() {
   const n = S.unread;
   badge.hidden = !n || S.open;
   badge.textContent = n > 99 ? "99+" : String(n);
-  bub.setAttribute("aria-label", S.open ? "Minimize chat" : n ? `Open chat (${n} unread)` : "Open chat");
+  bub.setAttribute("aria-label", S.open ? t("widget.bubble.minimize") : n ? t("widget.bubble.openUnread", { n }) : t("widget.bubble.open"));
   bub.setAttribute("aria-expanded", String(S.open));
   bub.hidden = !!S.cfg && !S.cfg.chat_enabled && !S.conv;
   wrap.classList.toggle("open", S.open);
@@ -484,15 +492,17 @@ export function render() {
   const cfg = S.cfg;
   const c = S.conv;
   const cons = (c?.status === "open" && c.consultants) || [];
-  const name = cfg?.name || "Chat";
-  pan!.setAttribute("aria-label", cfg ? "Chat with " + name : "Chat");
+  const name = cfg?.name || t("widget.panel.defaultName");
+  pan!.setAttribute("aria-label", cfg ? t("widget.panel.labelWith", { name }) : t("widget.panel.label"));
   title.textContent = name;
   av.textContent = initials(cons[0]?.name || name);
   // Whether someone can answer this dialog now (a level-2 specialist after a transfer), not only level 1.
   const on = !S.fatal && !!cfg && live();
   sub.replaceChildren(
     h("span", { class: "dot" + (on ? " on" : "") }),
-    cons.length ? "Chatting with " + cons.map((x) => x.name).join(", ") : S.fatal ? "Unavailable" : !cfg ? "Connecting…" : on ? "Online now" : "Offline · leave us a message",
+    cons.length
+      ? t("widget.status.chattingWith", { names: list(cons.map((x) => x.name)) })
+      : t(S.fatal ? "widget.status.unavailable" : !cfg ? "widget.status.connecting" : on ? "widget.status.online" : "widget.status.offline"),
   );
 
   const items: HTMLElement[] = [];
@@ -505,19 +515,19 @@ export function render() {
   };
   const texts = cfg?.messages || {};
   if (S.fatal) put("fatal", S.fatal, () => h("div", { class: "fatal" }, S.fatal));
-  else if (!cfg) put("load", "", () => h("div", { class: "note" }, "Connecting…"));
+  else if (!cfg) put("load", "", () => h("div", { class: "note" }, t("widget.status.connecting")));
   else {
     if (texts.greeting) put("greet", texts.greeting + name, () => msgEl({ text: texts.greeting, from: "consultant", created_at: "" } as WMsg, name, ""));
-    if (!cfg.chat_enabled) put("off", "", () => h("div", { class: "note" }, "The chat is closed at the moment."));
+    if (!cfg.chat_enabled) put("off", "", () => h("div", { class: "note" }, t("widget.note.disabled")));
     // (Not again once the server has said it in the dialog, with the case number.)
-    else if (!on && ![...S.msgs.values()].some((m) => m.event?.action === "offline" && m.c === c?.id)) put("offline", texts.offline || "", () => h("div", { class: "note" }, texts.offline || "We are offline right now. Leave a message and we will get back to you."));
+    else if (!on && ![...S.msgs.values()].some((m) => m.event?.action === "offline" && m.c === c?.id)) put("offline", texts.offline || "", () => h("div", { class: "note" }, texts.offline || t("widget.note.offline")));
     if (S.prechat) put("prechat", JSON.stringify(cfg.prechat_fields), prechatEl);
     // Older messages to fetch: fetched when scrolled up to here, or on a click.
     if (c && S.top !== c.id && [...S.msgs.values()].some((m) => m.c === c.id))
       put("more", S.older ? "1" : "", () =>
         S.older
-          ? h("div", { class: "more", role: "status" }, "Loading…")
-          : h("div", { class: "more" }, h("button", { class: "lk", type: "button", onclick: () => A.older() }, "Show earlier messages")),
+          ? h("div", { class: "more", role: "status" }, t("widget.log.loading"))
+          : h("div", { class: "more" }, h("button", { class: "lk", type: "button", onclick: () => A.older() }, t("widget.log.earlier"))),
       );
     let prev = texts.greeting ? "c" + name : "";
     let mineInConv = false;
@@ -540,15 +550,17 @@ export function render() {
       const a = left?.event?.action;
       const w =
         a === "transferred"
-          ? (left!.event!.to || "A specialist") + " has been asked to join and will be with you shortly."
+          ? left!.event!.to
+            ? t("widget.note.specialistAsked", { name: left!.event!.to })
+            : t("widget.note.someSpecialistAsked")
           : a === "disconnected"
-            ? "We have asked a colleague to take over; they will be with you shortly."
+            ? t("widget.note.colleagueAsked")
             : texts.waiting;
       if (w) put("wait", w, () => h("div", { class: "note" }, w));
     }
     if (S.askEmail) put("email", "", emailEl);
     if (c?.status === "closed") {
-      if (S.rated === c.id) put("thx" + c.id, "", () => h("div", { class: "card thx", role: "status" }, h("h3", null, "Thank you for your feedback!"), h("p", null, "Need anything else? Just write below.")));
+      if (S.rated === c.id) put("thx" + c.id, "", () => h("div", { class: "card thx", role: "status" }, h("h3", null, t("widget.rate.thanks")), h("p", null, t("widget.rate.more"))));
       else if (!c.rated) put("rate" + c.id, "", rateEl);
     }
   }
@@ -573,10 +585,10 @@ export function render() {
   else if (anchor) log.scrollTop += anchor.getBoundingClientRect().top - y;
   toBottom = false;
 
-  const t = S.typing;
-  typ.textContent = t.length ? t.join(", ") + (t.length > 1 ? " are" : " is") + " typing…" : "";
+  const ty = S.typing;
+  typ.textContent = ty.length ? t("widget.typing", { n: ty.length, names: list(ty) }) : "";
   err.hidden = !S.alert;
   errText.textContent = S.alert;
   cmp.hidden = !cfg || !!S.fatal || !cfg.chat_enabled || S.prechat || S.askEmail;
-  ta.placeholder = c?.status === "closed" ? "Write to start a new chat…" : "Write a message…";
+  ta.placeholder = t(c?.status === "closed" ? "widget.composer.placeholderNew" : "widget.composer.placeholder");
 }
