@@ -29,7 +29,7 @@ type NotifySettings struct {
 	DNDEnabled bool   `json:"dnd_enabled"`
 	DNDFrom    string `json:"dnd_from"`
 	DNDTo      string `json:"dnd_to"`
-	DNDDays    []int  `json:"dnd_days"`
+	DNDDays    []int  `json:"dnd_days" max:"7"`
 	TimeZone   string `json:"time_zone"`
 	// PausedUntil pauses every notification until then (zero: not
 	// paused).

@@ -419,6 +419,9 @@ const maxPause = 7 * 24 * time.Hour
 // SetSettings checks and stores the actor's settings and tells their
 // devices.
 func (s *Service) SetSettings(ctx context.Context, actor *parley.User, in parley.NotifySettings) (*SettingsView, error) {
+	if err := parley.AtMost("dnd_days", len(in.DNDDays), 7, "days"); err != nil {
+		return nil, err
+	}
 	// -1 is the server's default (60 with a mailer): what an app that
 	// cannot offer e-mail sends, so that the user still gets it once an
 	// operator configures a mailer.

@@ -106,6 +106,9 @@ func (s *Service) settings(ctx context.Context, r parley.Reader) (Settings, erro
 // SetSettings changes them (the chat settings right). The channel must be
 // an SMS channel.
 func (s *Service) SetSettings(ctx context.Context, actor *parley.User, in Settings) (Settings, error) {
+	if err := parley.AtMost("roles", len(in.Roles), 4, "roles"); err != nil {
+		return Settings{}, err
+	}
 	if in.PerHour < 0 || in.PerHour > 10000 {
 		return Settings{}, parley.Invalid("per_hour", "per_hour is 0 (the default, %d) to 10000", DefaultPerHour)
 	}

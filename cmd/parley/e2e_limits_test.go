@@ -170,6 +170,8 @@ func TestListCaps(t *testing.T) {
 			"PATCH /api/v1/webhooks/{id}":  {admin, "/api/v1/webhooks/" + itoa(hook.ID), nil},
 			"POST /api/v1/bots":            {admin, "", map[string]any{"name": "Big bot"}},
 			"POST /api/v1/invites":         {admin, "", map[string]any{"email": "big@example.com"}},
+			"PUT /api/v1/sms/settings":     {admin, "", nil},
+			"PUT /api/v1/me/notifications": {admin, "", map[string]any{"dnd_from": "22:00", "dnd_to": "07:00"}},
 			"POST /api/v1/widget/sessions": {s.anon(t), "", map[string]any{"project": lc.project.Key}},
 			"PATCH /api/v1/widget/contact": {v.client, "", nil},
 			"POST /api/v1/widget/messages": {v.client, "", map[string]any{"client_id": "c1", "text": "hi"}},
