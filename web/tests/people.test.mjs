@@ -273,12 +273,29 @@ describe("people, SMS and scanning", { skip: skip || false, timeout: 600_000 }, 
     await twilio.report(m, "delivered");
     await line.getByText("Delivered").waitFor();
     await s.shot(alice, "people-07-sms-delivered");
-    // A failure shows its reason.
+    // A failure shows its reason, even when its report's event reaches the
+    // window before the answer to the send does (held back here): the
+    // answer's older "queued" does not overwrite it.
+    let release;
+    const held = new Promise((r) => (release = r));
+    const sendURL = /\/api\/v1\/users\/\d+\/sms$/;
+    await alice.route(sendURL, async (route) => {
+      if (route.request().method() !== "POST") return route.continue();
+      const answer = await route.fetch();
+      await held;
+      await route.fulfill({ response: answer });
+    });
     await text.fill("Second try");
     await win.getByRole("button", { name: "Send SMS" }).click();
     await until(() => twilio.sent.length === 2);
     await twilio.report(twilio.sent[1], "undelivered", "30003");
-    await win.locator(".sms-history li", { hasText: "Second try" }).getByText(/Not delivered: unreachable/).waitFor();
+    const failed = win.locator(".sms-history li", { hasText: "Second try" });
+    await failed.getByText(/Not delivered: unreachable/).waitFor();
+    release();
+    await win.getByRole("button", { name: "Sending…" }).waitFor({ state: "detached" });
+    await alice.unroute(sendURL);
+    assert.equal(await failed.locator(".sms-status").textContent(), "Failed");
+    assert.equal(await win.locator(".sms-history li").count(), 2, "one line per text");
     await s.shot(alice, "people-08-sms-failed");
     await win.getByRole("button", { name: "Close" }).first().click();
 

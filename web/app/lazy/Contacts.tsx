@@ -308,7 +308,12 @@ function OrgTree(props: { query: string }) {
   const current = nodes.find((n) => n.key === focus) ? focus : nodes[0]?.key || "";
   const focusKey = (key: string) => {
     setFocus(key);
-    requestAnimationFrame(() => tree.current?.querySelector<HTMLElement>(`[data-key="${key}"]`)?.focus());
+    // A row already drawn takes focus now (a key pressed next goes to it);
+    // one that appears with this render, after it.
+    const row = () => tree.current?.querySelector<HTMLElement>(`[data-key="${key}"]`);
+    const now = row();
+    if (now) now.focus();
+    else requestAnimationFrame(() => row()?.focus());
   };
   const toggle = (g: Group, to?: boolean) => setOpen((o) => ({ ...o, [g.id]: to ?? !o[g.id] }));
 

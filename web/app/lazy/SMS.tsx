@@ -55,6 +55,23 @@ export function count(text: string): { units: number; segments: number; unicode:
 
 const STATUS: Record<StaffSMS["status"], string> = { queued: "Queued", sent: "Sent", delivered: "Delivered", failed: "Failed" };
 
+const RANK: Record<StaffSMS["status"], number> = { queued: 0, sent: 1, delivered: 2, failed: 2 };
+
+/** later tells whether a is a later state of a text than b: by update time (parsed: the server's times
+ * drop trailing zeros, so they do not compare as strings), then by status, which only moves forward. */
+function later(a: StaffSMS, b: StaffSMS): boolean {
+  const d = Date.parse(a.updated_at) - Date.parse(b.updated_at);
+  return d > 0 || (d === 0 && RANK[a.status] >= RANK[b.status]);
+}
+
+/** merge puts a state of a text into the list, unless the list already has a later one (a status
+ * callback's event can arrive before the answer to the send). */
+function merge(l: StaffSMS[], m: StaffSMS): StaffSMS[] {
+  const old = l.find((x) => x.id === m.id);
+  if (!old) return [m, ...l].sort((a, b) => b.id - a.id);
+  return later(m, old) ? l.map((x) => (x.id === m.id ? m : x)) : l;
+}
+
 /** useLive keeps a list of texts up to date from the sms.updated events. */
 function useLive(setList: (fn: (l: StaffSMS[]) => StaffSMS[]) => void, recipient: number) {
   useEffect(() => {
@@ -62,7 +79,7 @@ function useLive(setList: (fn: (l: StaffSMS[]) => StaffSMS[]) => void, recipient
       if (f.type !== "sms.updated") return;
       const m = f.data as StaffSMS;
       if (m.recipient_id !== recipient) return;
-      setList((l) => (l.some((x) => x.id === m.id) ? l.map((x) => (x.id === m.id && x.updated_at <= m.updated_at ? m : x)) : [m, ...l]));
+      setList((l) => merge(l, m));
     };
     store.eventHooks.add(hook);
     return () => {
@@ -107,7 +124,7 @@ export function SMSWindow(props: { userId: number; onClose: () => void }) {
     setErr("");
     try {
       const m = await api.post<StaffSMS>(`/users/${props.userId}/sms`, { text });
-      setList((l) => [m, ...l.filter((x) => x.id !== m.id)]);
+      setList((l) => merge(l, m));
       setText("");
     } catch (e) {
       setErr((e as Error).message);
