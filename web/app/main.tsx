@@ -1,6 +1,7 @@
 // The entry point: render the app into #app.
 import { render } from "preact";
 import { boot } from "./store";
+import { start as startLanguage } from "./lang";
 import { start as startPush } from "./push";
 import { App } from "./ui/App";
 import "./styles.css";
@@ -8,4 +9,6 @@ import "./styles.css";
 // Ask the server who we are before the first render: it saves a frame.
 boot();
 startPush();
-render(<App />, document.getElementById("app")!);
+// The first render waits for the language (at once for English; one small
+// chunk for another).
+startLanguage().then(() => render(<App />, document.getElementById("app")!));

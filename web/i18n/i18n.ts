@@ -36,6 +36,26 @@ export function t(key: string, params?: Params): string {
   return m == null ? key : format(m, params || {}, lang);
 }
 
+/**
+ * tp is t for a message with elements in it (a name in bold, a link): the
+ * arguments that are not strings or numbers come back in their place, in
+ * an array of parts to render ("Assigned to {who} by {how}").
+ */
+export function tp(key: string, params: Record<string, unknown>): unknown[] {
+  const text: Params = {};
+  const parts: unknown[] = [];
+  for (const [k, v] of Object.entries(params))
+    if (typeof v === "string" || typeof v === "number") text[k] = v;
+    else {
+      text[k] = "\u0000" + parts.length + "\u0000";
+      parts.push(v);
+    }
+  return t(key, text)
+    .split(/\u0000(\d+)\u0000/)
+    .map((s, i) => (i % 2 ? parts[Number(s)] : s))
+    .filter((s) => s !== "");
+}
+
 /** format fills in a message's arguments (see the file's comment). */
 export function format(msg: string, p: Params, l: string): string {
   let out = "";

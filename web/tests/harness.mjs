@@ -273,8 +273,9 @@ export async function stack({ users = [], serverArgs = [], addr, browserArgs = [
     web,
     browser,
     /** page opens a fresh browser context (its own cookies) at the app. */
-    async page({ viewport = { width: 1280, height: 800 }, path: p = "/", permissions = [] } = {}) {
-      const ctx = await browser.newContext({ viewport, baseURL: base(), permissions: ["notifications", "microphone", ...permissions] });
+    /** The browser speaks English unless locale says otherwise (the app follows it for a user with no language set). */
+    async page({ viewport = { width: 1280, height: 800 }, path: p = "/", permissions = [], locale = "en-US" } = {}) {
+      const ctx = await browser.newContext({ viewport, locale, baseURL: base(), permissions: ["notifications", "microphone", ...permissions] });
       const page = await ctx.newPage();
       page.on("pageerror", (e) => console.error("[page error]", e.message));
       await page.goto(base() + p);

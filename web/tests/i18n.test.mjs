@@ -11,10 +11,11 @@ import path from "node:path";
 import { before, describe, test } from "node:test";
 import { build } from "vite";
 import { webDir } from "./harness.mjs";
+import { scan } from "./i18n-scan.mjs";
 
 const LANGS = ["en", "ru", "es"];
 /** The catalogue namespaces: a directory in i18n/ each, and the sources that use it. */
-const NS = { widget: ["widget"] };
+const NS = { widget: ["widget"], app: ["app"] };
 
 /** load bundles one TypeScript module with vite and imports it. */
 async function load(entry) {
@@ -52,7 +53,7 @@ function used(ns) {
     for (const m of src.matchAll(new RegExp(`(["'\`])(${ns}\\.[\\w.]+)\\1`, "g")))
       if (!/\.(js|ts|mjs)$/.test(m[2])) keys.set(m[2], rel);
     // t("…" + x), t(`…${x}`): a key made up at run time cannot be checked (nor shortened by the build).
-    for (const m of src.matchAll(/\bt\(\s*(["'`])[^"'`]*(\1\s*\+|\$\{)/g)) dynamic.push(rel + ": " + m[0]);
+    for (const m of src.matchAll(/\btp?\(\s*(["'`])[^"'`]*(\1\s*\+|\$\{)/g)) dynamic.push(rel + ": " + m[0]);
   }
   return { keys, dynamic };
 }
@@ -102,6 +103,26 @@ describe("catalogues", () => {
     });
   }
 
+  test("app: no text in the sources outside the catalogues (tests/i18n-scan.mjs)", () => {
+    const found = files(path.join(webDir, "app")).flatMap((f) => scan(path.relative(webDir, f), readFileSync(f, "utf8")));
+    assert.deepEqual(found, [], "text written in the code, not taken from i18n/app/*: use t()");
+  });
+
+  test("the scan finds text in JSX, text attributes and prose, and passes over code", () => {
+    const src = `import x from "./a.css";
+      const cls = "btn primary";
+      export function A(p) {
+        if (p.e.key === "Enter") go("ArrowDown");
+        const m = { ok: "Saved the settings.", code: "queued" };
+        return <div class="btn small" title="Open the chat" data-x="Some thing" aria-label={t("app.core.x")}>
+          Hello there {p.name}<Modal heading="Delete this case?" />{t("app.core.y", { who: "Ann" })}
+          <span aria-hidden="true">·</span>
+        </div>;
+      }`;
+    const found = scan("a.tsx", src).map((f) => f.replace(/^a\.tsx:\d+: /, ""));
+    assert.deepEqual(found.sort(), ['"Delete this case?"', '"Hello there"', '"Open the chat"', '"Saved the settings."'].sort());
+  });
+
   test("a key missing from a catalogue is caught", () => {
     // The check above, on a catalogue with one key taken out.
     const { keys } = used("widget");
@@ -142,6 +163,15 @@ describe("plurals and formats", () => {
     const at = new Date(2026, 0, 2, 15, 7);
     assert.equal(I.time(at, "ru"), "15:07");
     assert.match(I.time(at, "en"), /^03:07\sPM$/);
+  });
+
+  test("tp puts elements in their place in the sentence of the language", () => {
+    const el = { el: "b" };
+    I.use("ru", { k: "Назначено: {who}, {n, plural, one {# раз} few {# раза} many {# раз} other {# раза}}" }, { k: "{who} was assigned {n} times" });
+    assert.deepEqual(I.tp("k", { who: el, n: 3 }), ["Назначено: ", el, ", 3 раза"]);
+    I.use("en", {}, { k: "{who} was assigned {n} times" });
+    assert.deepEqual(I.tp("k", { who: el, n: 3 }), [el, " was assigned 3 times"]);
+    I.use("en", {}, {});
   });
 
   test("t falls back to English for a key the language lacks, and says the key when none has it", () => {

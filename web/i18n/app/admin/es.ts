@@ -1,0 +1,8 @@
+// The staff app's messages in Spanish, area "admin" (source: en.ts).
+
+import type en from "./en";
+
+const es: Record<keyof typeof en, string> = {
+};
+
+export default es;

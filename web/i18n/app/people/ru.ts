@@ -1,0 +1,8 @@
+// The staff app's messages in Russian, area "people" (source: en.ts).
+
+import type en from "./en";
+
+const ru: Record<keyof typeof en, string> = {
+};
+
+export default ru;
