@@ -22,6 +22,8 @@ export interface User {
   two_factor?: boolean;
   last_client?: string;
   last_client_version?: string;
+  /** The app's language for this user: "en", "ru", "es"; absent for the browser's (app/lang.ts). Only in your own user. */
+  language?: "" | "en" | "ru" | "es";
   created_at: string;
   updated_at: string;
   presence?: Presence;
