@@ -75,6 +75,20 @@ type Settings struct {
 	SendOnEnter       bool `json:"send_on_enter"`
 	Sound             bool `json:"sound"`
 	AlwaysScrollToEnd bool `json:"always_scroll_to_end"`
+	// Language is the web app's language: one of Languages, or "" for the
+	// browser's (web/app/lang.ts).
+	Language string `json:"language"`
+}
+
+// Languages are the languages the web app and the widget speak.
+var Languages = []string{"en", "ru", "es"}
+
+// Validate checks the preferences a user sends.
+func (s Settings) Validate() error {
+	if s.Language != "" && !slices.Contains(Languages, s.Language) {
+		return Invalid("language", "language must be \"\" (the browser's language), en, ru or es")
+	}
+	return nil
 }
 
 // DefaultSettings are what a new user starts with.

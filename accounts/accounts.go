@@ -503,6 +503,9 @@ func (s *Service) Settings(ctx context.Context, actor *parley.User) (parley.Sett
 
 // SetSettings stores the actor's preferences and tells their other devices.
 func (s *Service) SetSettings(ctx context.Context, actor *parley.User, set parley.Settings) error {
+	if err := set.Validate(); err != nil {
+		return err
+	}
 	return s.write(ctx, func(tx parley.Tx) error {
 		if err := tx.SetUserSettings(ctx, actor.ID, set); err != nil {
 			return err

@@ -258,3 +258,31 @@ func TestOIDCSignIn(t *testing.T) {
 		t.Fatalf("audit %+v", page.Entries)
 	}
 }
+
+// TestLanguageSetting: a user's language is one of their preferences
+// (GET/PUT /me/settings); a language the app does not speak is refused
+// with the field named and changes nothing; each user has their own.
+func TestLanguageSetting(t *testing.T) {
+	s := newServer(t)
+	ann := s.newUser(t, parley.RoleAgent, "Ann Agent")
+	bob := s.newUser(t, parley.RoleMember, "Bob Member")
+	var set parley.Settings
+	ann.get("/api/v1/me/settings", &set)
+	if set.Language != "" {
+		t.Fatalf("a new user's language is the browser's (\"\"), got %q", set.Language)
+	}
+	set.Language = "ru"
+	ann.do("PUT", "/api/v1/me/settings", set).want(http.StatusOK)
+	for _, bad := range []string{"de", "RU", "ru-RU", " en"} {
+		set.Language = bad
+		if d := ann.do("PUT", "/api/v1/me/settings", set).wantErr(http.StatusBadRequest, parley.EINVALID); d.Field != "language" {
+			t.Fatalf("language %q: the error names %q, not language", bad, d.Field)
+		}
+	}
+	var got, other parley.Settings
+	ann.get("/api/v1/me/settings", &got)
+	bob.get("/api/v1/me/settings", &other)
+	if got.Language != "ru" || other.Language != "" {
+		t.Fatalf("Ann's language %q (want ru), Bob's %q (want \"\")", got.Language, other.Language)
+	}
+}

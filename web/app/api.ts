@@ -2,6 +2,7 @@
 // request that changes something, and one error type for every failure.
 
 import { parseJSON } from "./bidi";
+import { t } from "../i18n/i18n";
 
 declare const __APP_VERSION__: string;
 export const APP_VERSION: string = typeof __APP_VERSION__ === "string" ? __APP_VERSION__ : "dev";
@@ -56,7 +57,7 @@ export function headers(extra?: Record<string, string>): Record<string, string> 
 
 async function failure(res: Response): Promise<ApiError> {
   let code = "http_" + res.status;
-  let message = res.statusText || "Request failed";
+  let message = res.statusText || t("app.core.api.failed");
   let field: string | undefined;
   try {
     const body = parseJSON(await res.text());
@@ -82,7 +83,7 @@ export async function request<T>(method: string, path: string, body?: unknown, o
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch {
-    throw new ApiError(0, "network", "The server cannot be reached. Check your connection.");
+    throw new ApiError(0, "network", t("app.core.api.unreachable"));
   }
   if (!res.ok) {
     const err = await failure(res);
@@ -144,11 +145,11 @@ export function upload(file: Blob, name: string, onProgress: (fraction: number) 
       } else {
         if (xhr.status === 401) unauthorized();
         const e = body?.error;
-        reject(new ApiError(xhr.status, e?.code || "http_" + xhr.status, e?.message || "Upload failed", e?.field));
+        reject(new ApiError(xhr.status, e?.code || "http_" + xhr.status, e?.message || t("app.core.upload.failed"), e?.field));
       }
     };
-    xhr.onerror = () => reject(new ApiError(0, "network", "The upload failed: the server cannot be reached."));
-    xhr.onabort = () => reject(new ApiError(0, "aborted", "Upload cancelled"));
+    xhr.onerror = () => reject(new ApiError(0, "network", t("app.core.upload.unreachable")));
+    xhr.onabort = () => reject(new ApiError(0, "aborted", t("app.core.upload.cancelled")));
     xhr.send(file);
   });
   return { promise, abort: () => xhr.abort() };

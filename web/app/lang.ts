@@ -11,6 +11,10 @@ import en from "../i18n/app/en";
 
 const KEY = "parley.language";
 
+// English from the start: what runs before the first render (sign-in
+// check, its errors) already has its texts.
+use("en", en, en);
+
 /** start loads the language to draw the first screen in. */
 export async function start(): Promise<void> {
   let saved: string | null = null;
@@ -22,8 +26,12 @@ export async function start(): Promise<void> {
   await load(choose(saved, navigator.languages));
 }
 
+/** chosen is the language this page was started in (even if its chunk did not load). */
+let chosen: Lang = "en";
+
 /** load makes l the language of t(), falling back to English if its chunk does not load. */
 async function load(l: Lang): Promise<void> {
+  chosen = l;
   use("en", en, en);
   try {
     if (l === "ru") use(l, (await import("../i18n/app/ru")).default, en);
@@ -45,5 +53,7 @@ export function follow(setting: string | undefined): void {
   } catch {
     // not remembered: the next start asks the browser again.
   }
-  if (choose(setting, navigator.languages) !== locale()) location.reload();
+  // Against the language chosen, not the one loaded: a chunk that failed
+  // must not reload the page again and again.
+  if (choose(setting, navigator.languages) !== chosen) location.reload();
 }

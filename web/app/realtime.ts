@@ -7,6 +7,7 @@ import { APP_VERSION, get, ApiError } from "./api";
 import { Sig } from "./sig";
 import type { Frame } from "./types";
 import { parseJSON } from "./bidi";
+import { t } from "../i18n/i18n";
 
 export type ConnState = "connecting" | "online" | "offline" | "stopped";
 
@@ -132,7 +133,7 @@ export class Realtime {
           return;
         case 1009:
         case 4400:
-          this.info.value = { state: "offline", attempts: 0, fatal: `The server refused a frame (${ev.code}). Reload the page.` };
+          this.info.value = { state: "offline", attempts: 0, fatal: t("app.core.realtime.refused", { code: String(ev.code) }) };
           return;
         case 4008:
           this.backoff = 500;

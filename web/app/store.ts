@@ -7,6 +7,8 @@
 import * as api from "./api";
 import { ApiError } from "./api";
 import { Realtime } from "./realtime";
+import { follow } from "./lang";
+import { t } from "../i18n/i18n";
 import { navigate, route, convURL } from "./router";
 import { Sig, Version } from "./sig";
 import type {
@@ -48,6 +50,7 @@ export const settings = new Sig<Settings>({
   send_on_enter: true,
   sound: true,
   always_scroll_to_end: true,
+  language: "",
 });
 export const chatSettings = new Sig<ChatSettings>({ assistance_enabled: false, assistance_admin_id: 0 });
 /** The rights the signed-in user holds through groups (admins hold all). */
@@ -92,14 +95,14 @@ export const toasts = new Sig<Toast[]>([]);
 let toastSeq = 0;
 
 export function toast(text: string, kind: Toast["kind"] = "info", reminder?: Reminder, ms = 5000, open?: () => void) {
-  const t: Toast = { id: ++toastSeq, kind, text, reminder, open };
-  toasts.value = [...toasts.value, t];
-  if (kind !== "reminder") setTimeout(() => dismiss(t.id), ms);
-  return t.id;
+  const item: Toast = { id: ++toastSeq, kind, text, reminder, open };
+  toasts.value = [...toasts.value, item];
+  if (kind !== "reminder") setTimeout(() => dismiss(item.id), ms);
+  return item.id;
 }
 
 export function dismiss(id: number) {
-  toasts.value = toasts.value.filter((t) => t.id !== id);
+  toasts.value = toasts.value.filter((x) => x.id !== id);
 }
 
 export function fail(e: unknown) {
@@ -587,7 +590,7 @@ export const rt = new Realtime({
           p.req = 0; // try again on the next flush
         } else {
           p.status = "failed";
-          p.error = f.error?.message || "The message could not be sent";
+          p.error = f.error?.message || t("app.core.message.notSent");
           outbox = [...outbox];
         }
         saveOutbox();
@@ -595,7 +598,7 @@ export const rt = new Realtime({
     }
   },
   signedOut() {
-    signedOut("Your session has ended. Please sign in again.");
+    signedOut(t("app.core.session.ended"));
   },
   opened() {
     inflight.clear();
@@ -635,7 +638,7 @@ function setMe(u: User) {
 // ---- sign-in -------------------------------------------------------------
 
 api.onUnauthorized(() => {
-  if (me.value) signedOut("Your session has ended. Please sign in again.");
+  if (me.value) signedOut(t("app.core.session.ended"));
 });
 
 api.onSetupRequired(() => {
@@ -777,6 +780,7 @@ async function loadState() {
     throw e;
   });
   settings.value = s;
+  follow(s.language);
   chatSettings.value = cs;
   reminders.clear();
   for (const r of rem.reminders || []) reminders.set(r.message_id, r);
@@ -949,15 +953,15 @@ function wantPeople(ids: number[]) {
 }
 
 export function personName(id: number | undefined): string {
-  if (!id) return "System";
+  if (!id) return t("app.core.name.system");
   // Negative ids stand for website visitors (contacts) in typing lines.
-  if (id < 0) return ext.contactName(-id) || "Visitor";
-  return people.get(id)?.name || "Someone";
+  if (id < 0) return ext.contactName(-id) || t("app.core.name.visitor");
+  return people.get(id)?.name || t("app.core.name.someone");
 }
 
 /** senderName names a message's author: a user, a website visitor, or the system. */
 export function senderName(m: Message): string {
-  if (m.contact_id && !m.sender_id) return ext.contactName(m.contact_id, m.conversation_id) || "Visitor";
+  if (m.contact_id && !m.sender_id) return ext.contactName(m.contact_id, m.conversation_id) || t("app.core.name.visitor");
   return personName(m.sender_id);
 }
 
@@ -969,16 +973,16 @@ export function other(c: Conversation) {
 
 export function convTitle(c: Conversation): string {
   const uid = me.value?.id;
-  if (c.kind === "support") return ext.title(c) || c.title || "Visitor";
-  if (c.kind === "direct") return other(c)?.name || "Direct message";
+  if (c.kind === "support") return ext.title(c) || c.title || t("app.core.name.visitor");
+  if (c.kind === "direct") return other(c)?.name || t("app.core.title.direct");
   if (c.kind === "assistance") {
-    if (c.created_by === uid) return "Assistance";
+    if (c.created_by === uid) return t("app.core.title.assistance");
     const asker = c.members?.find((m) => m.user_id === c.created_by);
-    return "Assistance: " + (asker?.name || "user");
+    return asker?.name ? t("app.core.title.assistanceOf", { name: asker.name }) : t("app.core.title.assistanceOfSomeone");
   }
   if (c.title) return c.title;
   const names = (c.members || []).filter((m) => m.user_id !== uid).map((m) => m.name);
-  return names.length ? names.join(", ") : "Multi-chat";
+  return names.length ? names.join(", ") : t("app.core.title.multi");
 }
 
 export function presenceOf(uid: number | undefined): Presence {
@@ -1072,7 +1076,7 @@ function applyEvent(f: Frame) {
       orderV.bump();
       convsV.bump();
       if (route.value.convId === id) {
-        toast("You are no longer a member of that conversation.");
+        toast(t("app.core.conversation.removed"));
         navigate("/", true);
       }
       refreshUnread();
@@ -1120,7 +1124,10 @@ function applyEvent(f: Frame) {
         // The organisation now requires two-factor sign-in of administrators.
         const u = me.value;
         if (d.security.require_admin_two_factor && u && u.role === "admin" && !u.two_factor && !u.bot) holdForSetup(u);
-      } else settings.value = d;
+      } else {
+        settings.value = d;
+        follow(d.language); // changed on another device: this one follows
+      }
       break;
     case "user.updated": {
       const u = d as User;
@@ -1148,9 +1155,9 @@ function applyEvent(f: Frame) {
       if (d.user_id === me.value?.id) break;
       const who = d.user_id || (d.contact_id ? -d.contact_id : 0);
       if (!who) break;
-      let t = typing.get(d.conversation_id);
-      if (!t) typing.set(d.conversation_id, (t = new Map()));
-      t.set(who, Date.now() + 5000);
+      let writers = typing.get(d.conversation_id);
+      if (!writers) typing.set(d.conversation_id, (writers = new Map()));
+      writers.set(who, Date.now() + 5000);
       typingV.bump();
       scheduleTypingPrune();
       break;
@@ -1196,8 +1203,8 @@ function applyMessage(m: Message, fromAck: boolean) {
   if (h && h.started && !(m.thread_id && !m.in_channel) && h.put(m)) h.v.bump();
   notePeopleOf(m);
   const writer = m.sender_id || (m.contact_id ? -m.contact_id : 0);
-  const t = writer ? typing.get(m.conversation_id) : undefined;
-  if (t?.delete(writer)) typingV.bump();
+  const writers = writer ? typing.get(m.conversation_id) : undefined;
+  if (writers?.delete(writer)) typingV.bump();
   const owned = ext.message(m);
   if (!c) {
     // A dialog this user watches without being a member: live chat keeps it.
@@ -1358,6 +1365,7 @@ export async function saveSettings(s: Settings) {
   settings.value = s;
   try {
     settings.value = await api.put<Settings>("/me/settings", s);
+    follow(settings.value.language);
   } catch (e) {
     settings.value = prev;
     fail(e);

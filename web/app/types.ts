@@ -22,8 +22,6 @@ export interface User {
   two_factor?: boolean;
   last_client?: string;
   last_client_version?: string;
-  /** The app's language for this user: "en", "ru", "es"; absent for the browser's (app/lang.ts). Only in your own user. */
-  language?: "" | "en" | "ru" | "es";
   created_at: string;
   updated_at: string;
   presence?: Presence;
@@ -45,6 +43,8 @@ export interface Settings {
   send_on_enter: boolean;
   sound: boolean;
   always_scroll_to_end: boolean;
+  /** The app's language: "en", "ru", "es", or "" for the browser's (app/lang.ts). */
+  language: "" | "en" | "ru" | "es";
 }
 
 export interface ChatSettings {

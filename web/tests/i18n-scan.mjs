@@ -44,8 +44,8 @@ export function prose(s) {
   if (!/\p{L}{2}/u.test(v)) return false;
   if (/^[a-z][\w-]*(\.[\w-]+)+$/.test(v)) return false; // a key, a file name, a dotted path
   if (/^(https?:|mailto:|tel:|data:|blob:|\/|\.\/|#|\?|&|[\w-]+=)/.test(v)) return false; // URLs and paths
-  if (/^[\w-]+$/.test(v)) return /^[A-Z][a-z]+$/.test(v) && !CODE_WORDS.has(v); // "Save", not "ArrowDown"
-  if (/^[A-Z][a-z']+[\s,]/.test(v)) return true; // "Save changes", "Not found, ..."
+  if (/^[\w-]+$/.test(v)) return /^[A-Z][a-z]+(-[a-z]+)*$/.test(v) && !CODE_WORDS.has(v); // "Save", "Multi-chat", not "ArrowDown"
+  if (/^[A-Z][a-z']+[\s,:]/.test(v)) return true; // "Save changes", "Not found, ...", "Assistance: "
   if (/\s/.test(v) && /[.…?!]$/.test(v) && /\p{L}{3}/u.test(v)) return true; // a sentence
   return /\s/.test(v) && PROSE.test(v);
 }
