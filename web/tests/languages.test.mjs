@@ -1,0 +1,205 @@
+// Browser tests of the staff app's languages (issue 14, item 15;
+// docs/decisions.md "Languages"): with no setting the app follows the
+// browser's language; every screen in Russian and Spanish is read for words
+// left in English (the data is in Cyrillic, so any Latin word that is not a
+// product name is a string that did not come from the catalogue); dates and
+// plurals are the language's; the Language setting switches the app and a
+// second device follows; nothing sticks out at phone width.
+// Screenshots: languages-*.png in $PARLEY_SCREENSHOTS.
+
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { skipReason, stack, until } from "./harness.mjs";
+
+const skip = skipReason();
+if (skip) console.log("# language browser tests skipped: " + skip);
+
+const ALICE = { email: "alice@example.com", name: "Алиса Админова", password: "alice-password", role: "admin" };
+const BORIS = { email: "boris@example.com", name: "Борис Строев", password: "boris-password", role: "agent" };
+const PHONE = { width: 390, height: 844 };
+
+/**
+ * Latin words that are allowed on a Russian or Spanish screen: product and
+ * protocol names, and the test's own data (e-mail addresses).
+ */
+const ALLOWED = new Set(
+  (
+    "Parley SMS SLA PDF JPEG PNG URL API HTTP HTTPS CSV JSON Twilio Telegram WhatsApp Messenger Instagram Meta VAPID TURN STUN " +
+    "SMTP IMAP OIDC OpenID Connect Web Push PWA Markdown WebSocket Enter Ctrl Shift Esc Tab Alt Cmd " +
+    "alice boris example com English Español Русский"
+  ).split(" "),
+);
+
+/** english lists the texts on the screen (visible text, labels, titles, placeholders) that have Latin words left. */
+function english(page) {
+  return page.evaluate((allowed) => {
+    const found = new Set();
+    const latin = (s) => (s.match(/[A-Za-z][A-Za-z']{2,}/g) || []).filter((w) => !allowed.includes(w));
+    const shown = (el) => !!el && el.getClientRects().length > 0 && getComputedStyle(el).visibility !== "hidden";
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const el = n.parentElement;
+      if (!shown(el) || el.closest("script, style, code, pre, .text.md")) continue;
+      if (latin(n.textContent).length) found.add(n.textContent.trim().slice(0, 90));
+    }
+    for (const el of document.querySelectorAll("[aria-label], [title], [placeholder], [alt]")) {
+      if (!shown(el) && el.tagName !== "INPUT") continue;
+      for (const a of ["aria-label", "title", "placeholder", "alt"]) {
+        const v = el.getAttribute(a);
+        if (v && latin(v).length) found.add(`${a}="${v.slice(0, 90)}"`);
+      }
+    }
+    return [...found];
+  }, [...ALLOWED]);
+}
+
+/** overflow names the elements that stick out of the window sideways. */
+function overflow(page) {
+  return page.evaluate(() => {
+    const w = document.documentElement.clientWidth;
+    const out = [];
+    if (document.documentElement.scrollWidth > w) out.push("the page scrolls sideways: " + document.documentElement.scrollWidth + "px");
+    for (const el of document.querySelectorAll("button, h1, h2, label, [role=tab], .btn")) {
+      const r = el.getBoundingClientRect();
+      if (r.width && r.right > w + 1 && getComputedStyle(el).position !== "fixed") out.push(`${el.tagName} "${el.textContent.trim().slice(0, 40)}" ends at ${Math.round(r.right)}px`);
+    }
+    return out;
+  });
+}
+
+describe("the staff app in Russian and Spanish", { skip: skip || false, timeout: 900_000 }, () => {
+  /** @type {Awaited<ReturnType<typeof stack>>} */
+  let s;
+  let token;
+  const ids = {};
+  /** the screens every language is read on */
+  let screens;
+
+  before(async () => {
+    s = await stack({ users: [ALICE, BORIS] });
+    token = await s.login(ALICE.email, ALICE.password);
+    for (const u of (await s.api(token, "GET", "/users?limit=50")).users) ids[u.email] = u.id;
+    const group = await s.api(token, "POST", "/conversations/group", { title: "План на неделю", user_ids: [ids[BORIS.email]] });
+    for (const text of ["Доброе утро", "Созвон в 11:00", "Договорились"]) await s.api(token, "POST", `/conversations/${group.id}/messages`, { text, client_id: crypto.randomUUID() });
+    const project = await s.api(token, "POST", "/projects", { name: "Магазин" });
+    await s.api(token, "POST", "/tasks", { title: "Проверить отчёт", assignee_id: ids[BORIS.email], due_at: new Date(Date.now() - 3600_000).toISOString() });
+    await s.api(token, "POST", "/groups", { name: "Продажи", rights: [], member_ids: [ids[BORIS.email]] });
+    screens = [
+      ["/", "the chat list"],
+      [`/c/${group.id}`, "a multi-chat"],
+      ["/settings", "settings"],
+      ["/people", "my friends"],
+      ["/people/org", "the organisation"],
+      ["/tasks", "my tasks"],
+      ["/cases", "cases"],
+      ["/inbox", "the inbox"],
+      ["/admin", "administration"],
+      ["/admin/users", "users"],
+      ["/admin/groups", "groups"],
+      ["/admin/chat", "chat settings"],
+      ["/admin/tags", "tags"],
+      ["/admin/bots", "bots"],
+      ["/admin/webhooks", "webhooks"],
+      ["/admin/audit", "the audit log"],
+      ["/admin/projects", "projects"],
+      ...["general", "channels", "messages", "specialists", "cases", "inbox", "distribution", "embed", "metrics"].map((sec) => [
+        `/admin/projects/${project.id}/${sec}`,
+        "project: " + sec,
+      ]),
+    ];
+  });
+
+  after(async () => {
+    await s?.close();
+  });
+
+  /** signIn fills the sign-in form whatever its language. */
+  async function signIn(page, u) {
+    await page.locator('input[type="email"]').fill(u.email);
+    await page.locator('input[type="password"]').fill(u.password);
+    await page.locator('button[type="submit"]').click();
+    await page.locator(".sidebar").waitFor();
+  }
+
+  /** read visits every screen and returns what was left in English on each. */
+  async function read(page, lang) {
+    const left = [];
+    for (const [path, what] of screens) {
+      await page.goto(s.url + path);
+      await page.locator(".sidebar").waitFor();
+      // Let the screen's data come in (spinners gone).
+      await until(async () => (await page.locator(".spinner").count()) === 0, 10_000).catch(() => {});
+      await page.waitForTimeout(150);
+      for (const e of await english(page)) left.push(`${lang} ${what} (${path}): ${e}`);
+    }
+    return left;
+  }
+
+  test("Russian from the browser's language: every screen, dates and plurals, no English left", async () => {
+    const page = await s.page({ locale: "ru-RU" });
+    assert.equal(await page.evaluate(() => document.documentElement.lang), "ru");
+    await page.getByRole("button", { name: "Войти" }).waitFor();
+    await s.shot(page, "languages-01-sign-in-ru");
+    await signIn(page, ALICE);
+    const left = await read(page, "ru");
+    assert.deepEqual(left, [], "English on Russian screens");
+
+    // A day in the history and an overdue task, in Russian.
+    await page.goto(s.url + "/");
+    await page.locator(".conv-row", { hasText: "План на неделю" }).click();
+    await page.getByText("Сегодня").first().waitFor();
+    await s.shot(page, "languages-02-chat-ru");
+    await page.goto(s.url + "/tasks?role=created");
+    await page.getByText("Проверить отчёт").waitFor();
+    await s.shot(page, "languages-03-tasks-ru");
+    await page.goto(s.url + "/settings");
+    await s.shot(page, "languages-04-settings-ru");
+    await page.context().close();
+  });
+
+  test("the Language setting switches the app to Spanish, and a second device follows", async () => {
+    const one = await s.page({ locale: "ru-RU" });
+    await signIn(one, ALICE);
+    const two = await s.page({ locale: "ru-RU" });
+    await signIn(two, ALICE);
+    await one.goto(s.url + "/settings");
+    const select = one.locator("select").filter({ has: one.locator('option[value="es"]') });
+    await select.selectOption("es");
+    // The page draws itself again in Spanish; so does the other device.
+    await until(async () => (await one.evaluate(() => document.documentElement.lang)) === "es");
+    await until(async () => (await two.evaluate(() => document.documentElement.lang)) === "es");
+    const saved = await s.api(token, "GET", "/me/settings");
+    assert.equal(saved.language, "es");
+    await one.locator(".sidebar").waitFor();
+    const left = await read(one, "es");
+    assert.deepEqual(left, [], "English on Spanish screens");
+    await one.goto(s.url + "/settings");
+    await s.shot(one, "languages-05-settings-es");
+    // Back to the browser's language: Russian again.
+    await one.locator("select").filter({ has: one.locator('option[value="es"]') }).selectOption("");
+    await until(async () => (await one.evaluate(() => document.documentElement.lang)) === "ru");
+    await one.context().close();
+    await two.context().close();
+  });
+
+  test("Russian at phone width: nothing sticks out", async () => {
+    await s.api(token, "PUT", "/me/settings", { ...(await s.api(token, "GET", "/me/settings")), language: "ru" });
+    const page = await s.page({ viewport: PHONE, locale: "en-US" });
+    await signIn(page, ALICE);
+    await until(async () => (await page.evaluate(() => document.documentElement.lang)) === "ru");
+    await page.locator(".sidebar").waitFor();
+    const bad = [];
+    for (const [path, what] of screens) {
+      await page.goto(s.url + path);
+      await page.waitForLoadState("networkidle").catch(() => {});
+      await page.waitForTimeout(150);
+      for (const o of await overflow(page)) bad.push(`${what} (${path}): ${o}`);
+    }
+    await page.goto(s.url + "/");
+    await s.shot(page, "languages-06-list-phone-ru");
+    await page.goto(s.url + "/settings");
+    await s.shot(page, "languages-07-settings-phone-ru");
+    assert.deepEqual(bad, []);
+    await page.context().close();
+  });
+});
