@@ -5,6 +5,7 @@
 // The queue view and the "Why?" explanation are loaded on demand
 // (lazy/Queue.tsx, lazy/Routing.tsx).
 
+import { t } from "../i18n/i18n";
 import * as api from "./api";
 import { ApiError } from "./api";
 import { Sig } from "./sig";
@@ -14,10 +15,35 @@ import type { Agent, Availability } from "./types";
 /** The user's availability; null until known, or when the server has no distribution. */
 export const availability = new Sig<Agent | null>(null);
 
-export const AVAILABILITIES: { value: Availability; label: string; hint: string }[] = [
-  { value: "available", label: "Available", hint: "The distribution gives you dialogs" },
-  { value: "busy", label: "Busy", hint: "No new dialogs for now" },
-  { value: "break", label: "Break", hint: "Away for a while: no new dialogs" },
+/** The availabilities with their words (getters: read in the language in use, at render time). */
+export const AVAILABILITIES: { value: Availability; readonly label: string; readonly hint: string }[] = [
+  {
+    value: "available",
+    get label() {
+      return t("app.projects.availability.available");
+    },
+    get hint() {
+      return t("app.projects.availability.availableHint");
+    },
+  },
+  {
+    value: "busy",
+    get label() {
+      return t("app.projects.availability.busy");
+    },
+    get hint() {
+      return t("app.projects.availability.busyHint");
+    },
+  },
+  {
+    value: "break",
+    get label() {
+      return t("app.projects.availability.break");
+    },
+    get hint() {
+      return t("app.projects.availability.breakHint");
+    },
+  },
 ];
 
 export function availabilityLabel(a: string | undefined): string {

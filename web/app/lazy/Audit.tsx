@@ -3,27 +3,32 @@
 // export as CSV or JSON lines (docs/api.md#the-audit-log).
 
 import { useEffect, useState } from "preact/hooks";
+import { t } from "../../i18n/i18n";
 import * as api from "../api";
 import type { AuditEntry } from "../types";
 import { Spinner } from "../ui/common";
 import { fullTime } from "../util";
 
+/** The actions with their names (message keys). */
 const ACTIONS: [string, string][] = [
-  ["", "Every action"],
-  ["contact.exported", "Customer exported"],
-  ["contact.erased", "Customer erased"],
-  ["retention.run", "Retention run"],
-  ["user.invited", "User invited"],
-  ["invite.resent", "Invitation resent"],
-  ["invite.revoked", "Invitation revoked"],
-  ["invite.accepted", "Invitation accepted"],
-  ["user.password_reset", "Password reset by e-mail"],
-  ["user.created_oidc", "Account created by the sign-in provider"],
-  ["oidc.settings_changed", "Sign-in provider changed"],
-  ["audit.exported", "Audit log exported"],
+  ["", "app.projects.audit.action.every"],
+  ["contact.exported", "app.projects.audit.action.contactExported"],
+  ["contact.erased", "app.projects.audit.action.contactErased"],
+  ["retention.run", "app.projects.audit.action.retentionRun"],
+  ["user.invited", "app.projects.audit.action.userInvited"],
+  ["invite.resent", "app.projects.audit.action.inviteResent"],
+  ["invite.revoked", "app.projects.audit.action.inviteRevoked"],
+  ["invite.accepted", "app.projects.audit.action.inviteAccepted"],
+  ["user.password_reset", "app.projects.audit.action.passwordReset"],
+  ["user.created_oidc", "app.projects.audit.action.createdOidc"],
+  ["oidc.settings_changed", "app.projects.audit.action.oidcChanged"],
+  ["audit.exported", "app.projects.audit.action.auditExported"],
 ];
 
-const actionName = (a: string) => ACTIONS.find(([k]) => k === a)?.[1] || a;
+const actionName = (a: string) => {
+  const k = ACTIONS.find(([c]) => c === a)?.[1];
+  return k ? t(k) : a;
+};
 
 /** detailText shows an entry's detail as "dialogs 3 · files 1". */
 function detailText(d: Record<string, unknown>): string {
@@ -59,16 +64,16 @@ export function AuditTab() {
   return (
     <section class="card audit-card">
       <div class="card-head">
-        <h2>Audit log</h2>
-        <span class="muted small">Newest first</span>
+        <h2>{t("app.projects.audit.title")}</h2>
+        <span class="muted small">{t("app.projects.audit.newestFirst")}</span>
       </div>
-      <p class="muted small">Sensitive actions: who did what, to what, from which address. Entries hold counts and ids, never the data an action removed.</p>
+      <p class="muted small">{t("app.projects.audit.intro")}</p>
       <label class="field inline">
-        <span>Action</span>
+        <span>{t("app.projects.audit.action")}</span>
         <select class="input small" name="audit-action" value={action} onChange={(e) => setAction(e.currentTarget.value)}>
           {ACTIONS.map(([k, l]) => (
             <option key={k} value={k}>
-              {l}
+              {t(l)}
             </option>
           ))}
         </select>
@@ -78,33 +83,33 @@ export function AuditTab() {
       {rows === null ? (
         <Spinner />
       ) : !rows.length ? (
-        <p class="muted">Nothing recorded yet.</p>
+        <p class="muted">{t("app.projects.audit.empty")}</p>
       ) : (
         <div class="table-wrap">
-          <table class="table audit-log" aria-label="Audit log">
+          <table class="table audit-log" aria-label={t("app.projects.audit.title")}>
             <thead>
               <tr>
-                <th>Time</th>
-                <th>Who</th>
-                <th>Action</th>
-                <th>Target</th>
-                <th>Detail</th>
-                <th>Address</th>
+                <th>{t("app.projects.audit.time")}</th>
+                <th>{t("app.projects.audit.who")}</th>
+                <th>{t("app.projects.audit.action")}</th>
+                <th>{t("app.projects.audit.target")}</th>
+                <th>{t("app.projects.audit.detail")}</th>
+                <th>{t("app.projects.audit.address")}</th>
               </tr>
             </thead>
             <tbody>
               {rows.map((e) => (
                 <tr key={e.id} data-action={e.action}>
-                  <td data-label="Time">
+                  <td data-label={t("app.projects.audit.time")}>
                     <time dateTime={e.at}>{fullTime(e.at)}</time>
                   </td>
-                  <td data-label="Who">{e.actor_name}</td>
-                  <td data-label="Action">{actionName(e.action)}</td>
-                  <td data-label="Target">{e.target_type ? `${e.target_type}${e.target_id ? ` #${e.target_id}` : ""}` : "—"}</td>
-                  <td data-label="Detail" class="small">
+                  <td data-label={t("app.projects.audit.who")}>{e.actor_name}</td>
+                  <td data-label={t("app.projects.audit.action")}>{actionName(e.action)}</td>
+                  <td data-label={t("app.projects.audit.target")}>{e.target_type ? `${e.target_type}${e.target_id ? ` #${e.target_id}` : ""}` : "—"}</td>
+                  <td data-label={t("app.projects.audit.detail")} class="small">
                     {detailText(e.detail)}
                   </td>
-                  <td data-label="Address">{e.client_addr || "—"}</td>
+                  <td data-label={t("app.projects.audit.address")}>{e.client_addr || "—"}</td>
                 </tr>
               ))}
             </tbody>
@@ -113,7 +118,7 @@ export function AuditTab() {
       )}
       {next ? (
         <button class="btn small center-btn" onClick={() => load(next)} disabled={busy}>
-          Show older
+          {t("app.projects.audit.older")}
         </button>
       ) : null}
     </section>
@@ -130,24 +135,24 @@ function Export(props: { action: string }) {
   const until = to ? new Date(new Date(to + "T00:00:00").getTime() + 86400000).toISOString() : undefined;
   const href = "/api/v1/audit/export" + api.qs({ format, action: props.action || undefined, since, until });
   return (
-    <div class="audit-export" role="group" aria-label="Export">
+    <div class="audit-export" role="group" aria-label={t("app.projects.audit.export")}>
       <label class="field inline">
-        <span>From</span>
+        <span>{t("app.projects.audit.from")}</span>
         <input class="input small" type="date" name="audit-from" value={from} max={to || undefined} onInput={(e) => setFrom(e.currentTarget.value)} />
       </label>
       <label class="field inline">
-        <span>To</span>
+        <span>{t("app.projects.audit.to")}</span>
         <input class="input small" type="date" name="audit-to" value={to} min={from || undefined} onInput={(e) => setTo(e.currentTarget.value)} />
       </label>
       <label class="field inline">
-        <span>Format</span>
+        <span>{t("app.projects.audit.format")}</span>
         <select class="input small" name="audit-format" value={format} onChange={(e) => setFormat(e.currentTarget.value)}>
-          <option value="csv">CSV (spreadsheets)</option>
-          <option value="jsonl">JSON lines</option>
+          <option value="csv">{t("app.projects.audit.csv")}</option>
+          <option value="jsonl">{t("app.projects.audit.jsonl")}</option>
         </select>
       </label>
       <a class="btn small" href={href} download>
-        Export
+        {t("app.projects.audit.export")}
       </a>
     </div>
   );

@@ -13,6 +13,7 @@
 
 import type { ComponentChildren } from "preact";
 import { useEffect, useMemo, useState } from "preact/hooks";
+import { date, locale, num, t, tp } from "../../i18n/i18n";
 import * as api from "../api";
 import { ApiError } from "../api";
 import * as live from "../livechat";
@@ -30,19 +31,23 @@ import { copyText, fullTime } from "../util";
 
 const ChannelsSection = lazy(() => import("./Channels").then((m) => m.ChannelsSection));
 
+/** The project's sections with their names (message keys). */
 const SECTIONS: [string, string][] = [
-  ["general", "General"],
-  ["channels", "Channels"],
-  ["messages", "Messages and shortcuts"],
-  ["specialists", "Associate specialists"],
-  ["cases", "Chat cases"],
-  ["inbox", "Inbox limits"],
-  ["distribution", "Distribution"],
-  ["embed", "Embed"],
-  ["metrics", "Metrics"],
+  ["general", "app.projects.section.general"],
+  ["channels", "app.projects.section.channels"],
+  ["messages", "app.projects.section.messages"],
+  ["specialists", "app.projects.section.specialists"],
+  ["cases", "app.projects.section.cases"],
+  ["inbox", "app.projects.section.inbox"],
+  ["distribution", "app.projects.section.distribution"],
+  ["embed", "app.projects.section.embed"],
+  ["metrics", "app.projects.section.metrics"],
 ];
 
-const WEEKDAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+/** weekday is a day's name in the language in use (0 Sunday … 6 Saturday): "Monday", "понедельник". */
+const weekday = (w: number) => date(new Date(2024, 0, 7 + w), { weekday: "long" });
+/** upper starts a name with a capital, as an option of a list shows it ("Понедельник"). */
+const upper = (s: string) => s.charAt(0).toLocaleUpperCase(locale()) + s.slice(1);
 
 function arr<T>(res: unknown, key: string): T[] {
   if (Array.isArray(res)) return res as T[];
@@ -72,25 +77,25 @@ function ProjectList() {
   return (
     <section class="card">
       <div class="card-head">
-        <h2>Chat projects</h2>
+        <h2>{t("app.projects.list.title")}</h2>
         <button class="btn primary" onClick={() => setCreating(true)}>
-          Create project
+          {t("app.projects.list.create")}
         </button>
       </div>
-      <p class="muted">A project is one support line: the chat on a website, its consultants and its settings.</p>
+      <p class="muted">{t("app.projects.list.intro")}</p>
       {err ? <p class="form-error">{err}</p> : null}
       {list === null ? (
         <Spinner />
       ) : !list.length ? (
-        <p class="muted">No projects yet. Create one to put the chat on a website.</p>
+        <p class="muted">{t("app.projects.list.empty")}</p>
       ) : (
         <ul class="group-list project-list">
           {list.map((p) => (
             <li key={p.id}>
               <a class="group-row" href={base(p.id)} onClick={onLink}>
                 <strong class="ellipsis">{p.name}</strong>
-                <span class={"pill " + (p.chat_enabled ? "on" : "off")}>{p.chat_enabled ? "Chat on" : "Chat off"}</span>
-                <span class="muted ellipsis">{(p.origins || []).join(", ") || "no websites allowed yet"}</span>
+                <span class={"pill " + (p.chat_enabled ? "on" : "off")}>{p.chat_enabled ? t("app.projects.chatOn") : t("app.projects.chatOff")}</span>
+                <span class="muted ellipsis">{(p.origins || []).join(", ") || t("app.projects.list.noOrigins")}</span>
               </a>
             </li>
           ))}
@@ -120,14 +125,14 @@ function CreateProject(props: { onClose: () => void }) {
     }
   };
   return (
-    <Modal title="Create a chat project" onClose={props.onClose}>
+    <Modal title={t("app.projects.create.title")} onClose={props.onClose}>
       <form onSubmit={submit}>
         <label class="field">
-          <span>Name</span>
+          <span>{t("app.projects.name")}</span>
           <input class="input" name="name" required maxLength={100} value={name} data-autofocus onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)} />
         </label>
         <label class="field">
-          <span>Allowed websites, one per line (e.g. https://shop.example, or * for any)</span>
+          <span>{t("app.projects.create.origins")}</span>
           <textarea class="input" name="origins" rows={3} value={origins} onInput={(e) => setOrigins((e.currentTarget as HTMLTextAreaElement).value)} />
         </label>
         {err ? (
@@ -137,10 +142,10 @@ function CreateProject(props: { onClose: () => void }) {
         ) : null}
         <div class="row-end">
           <button type="button" class="btn" onClick={props.onClose}>
-            Cancel
+            {t("app.projects.cancel")}
           </button>
           <button class="btn primary" disabled={busy || !name.trim()}>
-            Create
+            {t("app.projects.create.create")}
           </button>
         </div>
       </form>
@@ -171,7 +176,7 @@ function ProjectPage(props: { id: number; section: string; sub?: number }) {
       <section class="card">
         <p class="form-error">{err}</p>
         <a href="/admin/projects" onClick={onLink}>
-          All projects
+          {t("app.projects.page.all")}
         </a>
       </section>
     );
@@ -215,16 +220,16 @@ function ProjectPage(props: { id: number; section: string; sub?: number }) {
     <div class="project">
       <div class="project-head">
         <a class="link-back" href="/admin/projects" onClick={onLink}>
-          ‹ All projects
+          {t("app.projects.page.back")}
         </a>
         <h2 class="ellipsis">{p.name}</h2>
-        <span class={"pill " + (p.chat_enabled ? "on" : "off")}>{p.chat_enabled ? "Chat on" : "Chat off"}</span>
+        <span class={"pill " + (p.chat_enabled ? "on" : "off")}>{p.chat_enabled ? t("app.projects.chatOn") : t("app.projects.chatOff")}</span>
         <span class="grow" />
-        <a class="btn small" href={`/queue/${p.id}`} onClick={onLink} title="Waiting dialogs and the managers' load">
-          Queue
+        <a class="btn small" href={`/queue/${p.id}`} onClick={onLink} title={t("app.projects.page.queueTitle")}>
+          {t("app.projects.page.queue")}
         </a>
       </div>
-      <nav class="subtabs" aria-label="Project settings">
+      <nav class="subtabs" aria-label={t("app.projects.page.settings")}>
         {SECTIONS.map(([k, l]) => (
           <a
             key={k}
@@ -233,7 +238,7 @@ function ProjectPage(props: { id: number; section: string; sub?: number }) {
             aria-current={sec === k ? "page" : undefined}
             onClick={onLink}
           >
-            {l}
+            {t(l)}
           </a>
         ))}
       </nav>
@@ -260,11 +265,11 @@ function useSave(p: Project, onSaved: (p: Project) => void) {
   const status = (
     <span class="save-state" role="status">
       {state.err ? (
-        <span class="form-error">Not saved: {state.err}</span>
+        <span class="form-error">{t("app.projects.save.failed", { error: state.err })}</span>
       ) : state.ok ? (
-        <span class="ok-text">Saved</span>
+        <span class="ok-text">{t("app.projects.save.saved")}</span>
       ) : state.busy ? (
-        <Spinner label="Saving" />
+        <Spinner label={t("app.projects.save.saving")} />
       ) : null}
     </span>
   );
@@ -296,18 +301,18 @@ function GeneralSection(props: { p: Project; onSaved: (p: Project) => void }) {
     <section class="card">
       <form onSubmit={submit}>
         <label class="field">
-          <span>Name</span>
+          <span>{t("app.projects.name")}</span>
           <input class="input" name="name" required maxLength={100} value={name} onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)} />
         </label>
         <label class="field">
-          <span>Allowed websites (origins), one per line: https://shop.example, or * for any</span>
+          <span>{t("app.projects.general.origins")}</span>
           <textarea class="input" name="origins" rows={3} value={origins} onInput={(e) => setOrigins((e.currentTarget as HTMLTextAreaElement).value)} />
         </label>
-        <Toggle label="Chat enabled" hint="Visitors of the allowed websites see the chat button." checked={enabled} onChange={setEnabled} />
+        <Toggle label={t("app.projects.general.enabled")} hint={t("app.projects.general.enabledHint")} checked={enabled} onChange={setEnabled} />
         <fieldset>
-          <legend>Working hours</legend>
+          <legend>{t("app.projects.general.hours")}</legend>
           <label class="field">
-            <span>Time zone</span>
+            <span>{t("app.projects.general.timeZone")}</span>
             <input class="input" name="time_zone" list="tz-list" value={tz} onInput={(e) => setTz((e.currentTarget as HTMLInputElement).value)} />
             <datalist id="tz-list">
               {zones.map((z) => (
@@ -315,21 +320,21 @@ function GeneralSection(props: { p: Project; onSaved: (p: Project) => void }) {
               ))}
             </datalist>
           </label>
-          {!days.length ? <p class="muted">No working hours: the chat is always open.</p> : null}
+          {!days.length ? <p class="muted">{t("app.projects.general.noHours")}</p> : null}
           <ul class="hours">
             {days.map((d, i) => (
               <li key={i}>
-                <select class="input" aria-label="Day" value={String(d.weekday)} onChange={(e) => setDay(i, { weekday: Number((e.currentTarget as HTMLSelectElement).value) })}>
+                <select class="input" aria-label={t("app.projects.general.day")} value={String(d.weekday)} onChange={(e) => setDay(i, { weekday: Number((e.currentTarget as HTMLSelectElement).value) })}>
                   {[1, 2, 3, 4, 5, 6, 0].map((w) => (
                     <option key={w} value={String(w)}>
-                      {WEEKDAYS[w]}
+                      {upper(weekday(w))}
                     </option>
                   ))}
                 </select>
-                <input class="input" type="time" aria-label="From" value={d.from} onInput={(e) => setDay(i, { from: (e.currentTarget as HTMLInputElement).value })} />
-                <span class="muted">to</span>
-                <input class="input" type="time" aria-label="To" value={d.to} onInput={(e) => setDay(i, { to: (e.currentTarget as HTMLInputElement).value })} />
-                <button type="button" class="icon-btn small" aria-label={`Remove ${WEEKDAYS[d.weekday]}`} onClick={() => setDays(days.filter((_, j) => j !== i))}>
+                <input class="input" type="time" aria-label={t("app.projects.general.from")} value={d.from} onInput={(e) => setDay(i, { from: (e.currentTarget as HTMLInputElement).value })} />
+                <span class="muted">{t("app.projects.general.to")}</span>
+                <input class="input" type="time" aria-label={t("app.projects.general.toLabel")} value={d.to} onInput={(e) => setDay(i, { to: (e.currentTarget as HTMLInputElement).value })} />
+                <button type="button" class="icon-btn small" aria-label={t("app.projects.general.removeDay", { day: weekday(d.weekday) })} onClick={() => setDays(days.filter((_, j) => j !== i))}>
                   ×
                 </button>
               </li>
@@ -337,42 +342,42 @@ function GeneralSection(props: { p: Project; onSaved: (p: Project) => void }) {
           </ul>
           <div class="row-start">
             <button type="button" class="btn small" onClick={() => setDays([...days, { weekday: 1, from: "09:00", to: "18:00" }])}>
-              Add a period
+              {t("app.projects.general.addPeriod")}
             </button>
             <button
               type="button"
               class="btn small"
               onClick={() => setDays([1, 2, 3, 4, 5].map((w) => ({ weekday: w, from: "09:00", to: "18:00" })))}
             >
-              Monday to Friday, 9:00–18:00
+              {t("app.projects.general.weekdays")}
             </button>
             {days.length ? (
               <button type="button" class="btn small" onClick={() => setDays([])}>
-                Always open
+                {t("app.projects.general.alwaysOpen")}
               </button>
             ) : null}
           </div>
         </fieldset>
         <div class="row-end">
           {status}
-          <button class="btn primary">Save</button>
+          <button class="btn primary">{t("app.projects.save.button")}</button>
         </div>
       </form>
       <hr class="sep" />
       <div class="row-end">
-        <span class="muted grow">Deleting the project removes its chat from the websites.</span>
+        <span class="muted grow">{t("app.projects.general.deleteHint")}</span>
         <button class="btn danger" onClick={() => setDeleting(true)}>
-          Delete project
+          {t("app.projects.general.delete")}
         </button>
       </div>
       {deleting ? (
         <Modal
-          title="Delete the project?"
+          title={t("app.projects.general.deleteTitle")}
           onClose={() => setDeleting(false)}
           footer={
             <>
               <button class="btn" onClick={() => setDeleting(false)}>
-                Cancel
+                {t("app.projects.cancel")}
               </button>
               <button
                 class="btn danger"
@@ -386,14 +391,12 @@ function GeneralSection(props: { p: Project; onSaved: (p: Project) => void }) {
                   }
                 }}
               >
-                Delete
+                {t("app.projects.delete")}
               </button>
             </>
           }
         >
-          <p>
-            <strong>{p.name}</strong> and its settings will be removed. Its chat disappears from the websites.
-          </p>
+          <p>{tp("app.projects.general.deleteText", { name: <strong>{p.name}</strong> })}</p>
         </Modal>
       ) : null}
     </section>
@@ -432,57 +435,57 @@ function MessagesSection(props: { p: Project; onSaved: (p: Project) => void }) {
   return (
     <section class="card">
       <form onSubmit={submit}>
-        {area("Greeting", "shown when the visitor opens the chat", greeting, setGreeting, "greeting")}
-        {area("Offline message", "when nobody can answer; the message becomes a case", offline, setOffline, "offline")}
-        {area("Waiting message", "while the visitor waits for a consultant", waiting, setWaiting, "waiting")}
+        {area(t("app.projects.messages.greeting"), t("app.projects.messages.greetingHint"), greeting, setGreeting, "greeting")}
+        {area(t("app.projects.messages.offline"), t("app.projects.messages.offlineHint"), offline, setOffline, "offline")}
+        {area(t("app.projects.messages.waiting"), t("app.projects.messages.waitingHint"), waiting, setWaiting, "waiting")}
         <fieldset>
-          <legend>Shortcuts</legend>
-          <p class="muted small">Consultants type “/” and the name in a dialog to insert the text.</p>
+          <legend>{t("app.projects.messages.shortcuts")}</legend>
+          <p class="muted small">{t("app.projects.messages.shortcutsHint")}</p>
           <ul class="kv-list">
             {shortcuts.map((s, i) => (
               <li key={i}>
                 <input
                   class="input sc-name"
-                  aria-label="Shortcut name"
-                  placeholder="name"
+                  aria-label={t("app.projects.messages.shortcutName")}
+                  placeholder={t("app.projects.messages.shortcutNamePlaceholder")}
                   value={s.name}
                   onInput={(e) => setShortcuts(shortcuts.map((x, j) => (j === i ? { ...x, name: (e.currentTarget as HTMLInputElement).value } : x)))}
                 />
                 <textarea
                   class="input"
                   rows={1}
-                  aria-label="Shortcut text"
-                  placeholder="The text inserted"
+                  aria-label={t("app.projects.messages.shortcutText")}
+                  placeholder={t("app.projects.messages.shortcutTextPlaceholder")}
                   value={s.text}
                   onInput={(e) => setShortcuts(shortcuts.map((x, j) => (j === i ? { ...x, text: (e.currentTarget as HTMLTextAreaElement).value } : x)))}
                 />
-                <button type="button" class="icon-btn small" aria-label={`Remove the shortcut ${s.name}`} onClick={() => setShortcuts(shortcuts.filter((_, j) => j !== i))}>
+                <button type="button" class="icon-btn small" aria-label={t("app.projects.messages.removeShortcut", { name: s.name })} onClick={() => setShortcuts(shortcuts.filter((_, j) => j !== i))}>
                   ×
                 </button>
               </li>
             ))}
           </ul>
           <button type="button" class="btn small" onClick={() => setShortcuts([...shortcuts, { name: "", text: "" }])}>
-            Add a shortcut
+            {t("app.projects.messages.addShortcut")}
           </button>
         </fieldset>
         <fieldset>
-          <legend>Pre-chat questions</legend>
-          <p class="muted small">Asked before the first message. “name” and “email” fill the contact; others become its attributes.</p>
+          <legend>{t("app.projects.messages.prechat")}</legend>
+          <p class="muted small">{t("app.projects.messages.prechatHint")}</p>
           <ul class="kv-list">
             {fields.map((f, i) => (
               <li key={i}>
                 <input
                   class="input sc-name"
-                  aria-label="Field name"
-                  placeholder="name"
+                  aria-label={t("app.projects.fieldName")}
+                  placeholder={t("app.projects.fieldNamePlaceholder")}
                   value={f.name}
                   onInput={(e) => setFields(fields.map((x, j) => (j === i ? { ...x, name: (e.currentTarget as HTMLInputElement).value } : x)))}
                 />
                 <input
                   class="input"
-                  aria-label="Question"
-                  placeholder="Label shown to the visitor"
+                  aria-label={t("app.projects.messages.question")}
+                  placeholder={t("app.projects.messages.questionPlaceholder")}
                   value={f.label}
                   onInput={(e) => setFields(fields.map((x, j) => (j === i ? { ...x, label: (e.currentTarget as HTMLInputElement).value } : x)))}
                 />
@@ -492,21 +495,21 @@ function MessagesSection(props: { p: Project; onSaved: (p: Project) => void }) {
                     checked={f.required}
                     onChange={(e) => setFields(fields.map((x, j) => (j === i ? { ...x, required: (e.currentTarget as HTMLInputElement).checked } : x)))}
                   />
-                  required
+                  {t("app.projects.required")}
                 </label>
-                <button type="button" class="icon-btn small" aria-label={`Remove the question ${f.name}`} onClick={() => setFields(fields.filter((_, j) => j !== i))}>
+                <button type="button" class="icon-btn small" aria-label={t("app.projects.messages.removeQuestion", { name: f.name })} onClick={() => setFields(fields.filter((_, j) => j !== i))}>
                   ×
                 </button>
               </li>
             ))}
           </ul>
           <button type="button" class="btn small" onClick={() => setFields([...fields, { name: "", label: "", required: false }])}>
-            Add a question
+            {t("app.projects.messages.addQuestion")}
           </button>
         </fieldset>
         <div class="row-end">
           {status}
-          <button class="btn primary">Save</button>
+          <button class="btn primary">{t("app.projects.save.button")}</button>
         </div>
       </form>
     </section>
@@ -556,17 +559,19 @@ function SpecialistsSection(props: { p: Project }) {
   };
   const levelPicker = (
     <fieldset class="level-pick">
-      <legend>Level</legend>
+      <legend>{t("app.projects.specialists.levelTerm")}</legend>
       <label class="toggle">
         <input type="radio" name="level" checked={level === 1} onChange={() => setLevel(1)} />
         <span class="toggle-text">
-          Level 1<small>Serves the conversations visitors start.</small>
+          {t("app.projects.level", { n: 1 })}
+          <small>{t("app.projects.specialists.level1Hint")}</small>
         </span>
       </label>
       <label class="toggle">
         <input type="radio" name="level" checked={level === 2} onChange={() => setLevel(2)} />
         <span class="toggle-text">
-          Level 2<small>Only serves conversations another specialist transfers.</small>
+          {t("app.projects.level", { n: 2 })}
+          <small>{t("app.projects.specialists.level2Hint")}</small>
         </span>
       </label>
     </fieldset>
@@ -576,18 +581,18 @@ function SpecialistsSection(props: { p: Project }) {
   return (
     <section class="card">
       <div class="card-head">
-        <h2>Specialists</h2>
+        <h2>{t("app.projects.specialists.title")}</h2>
         <button class="btn" onClick={() => (setLevel(1), setAdding("users"))}>
-          Add users
+          {t("app.projects.specialists.addUsers")}
         </button>
         <button class="btn" onClick={() => (setLevel(1), setGroupId(groups[0]?.id || 0), setAdding("group"))} disabled={!groups.length}>
-          Add a group
+          {t("app.projects.specialists.addGroup")}
         </button>
         <button class="btn danger" disabled={!sel.length} onClick={erase}>
-          Erase{sel.length ? ` (${sel.length})` : ""}
+          {sel.length ? t("app.projects.specialists.eraseN", { n: sel.length }) : t("app.projects.specialists.erase")}
         </button>
       </div>
-      <p class="muted small">A group associates all its members, now and later. Someone associated twice serves at the lower level.</p>
+      <p class="muted small">{t("app.projects.specialists.intro")}</p>
       {err ? (
         <p class="form-error" role="alert">
           {err}
@@ -596,18 +601,18 @@ function SpecialistsSection(props: { p: Project }) {
       {list === null ? (
         <Spinner />
       ) : !list.length ? (
-        <p class="muted">No specialists yet: nobody answers this project's visitors.</p>
+        <p class="muted">{t("app.projects.specialists.empty")}</p>
       ) : (
         <div class="table-wrap">
           <table class="table specialists">
             <thead>
               <tr>
                 <th class="check-col">
-                  <input type="checkbox" aria-label="Select all" checked={allOn} onChange={() => setSel(allOn ? [] : all.map((s) => s.id))} />
+                  <input type="checkbox" aria-label={t("app.projects.specialists.selectAll")} checked={allOn} onChange={() => setSel(allOn ? [] : all.map((s) => s.id))} />
                 </th>
-                <th>Name</th>
-                <th>Kind</th>
-                <th>Level</th>
+                <th>{t("app.projects.name")}</th>
+                <th>{t("app.projects.specialists.kind")}</th>
+                <th>{t("app.projects.specialists.levelTerm")}</th>
               </tr>
             </thead>
             <tbody>
@@ -616,7 +621,7 @@ function SpecialistsSection(props: { p: Project }) {
                   <td class="check-col">
                     <input
                       type="checkbox"
-                      aria-label={`Select ${s.name}`}
+                      aria-label={t("app.projects.specialists.select", { name: s.name })}
                       checked={sel.includes(s.id)}
                       onChange={() => setSel(sel.includes(s.id) ? sel.filter((x) => x !== s.id) : [...sel, s.id])}
                     />
@@ -627,9 +632,9 @@ function SpecialistsSection(props: { p: Project }) {
                       <span class="ellipsis">{s.name}</span>
                     </span>
                   </td>
-                  <td>{s.group_id ? "Group" : "User"}</td>
+                  <td>{s.group_id ? t("app.projects.specialists.group") : t("app.projects.specialists.user")}</td>
                   <td>
-                    <span class={"pill level" + s.level}>Level {s.level}</span>
+                    <span class={"pill level" + s.level}>{t("app.projects.level", { n: s.level })}</span>
                   </td>
                 </tr>
               ))}
@@ -639,8 +644,8 @@ function SpecialistsSection(props: { p: Project }) {
       )}
       {adding === "users" ? (
         <UserPicker
-          title="Add specialists"
-          confirm="Add"
+          title={t("app.projects.specialists.addTitle")}
+          confirm={t("app.projects.specialists.add")}
           includeMe
           exclude={all.filter((s) => s.user_id).map((s) => s.user_id!)}
           onClose={() => setAdding("")}
@@ -654,12 +659,12 @@ function SpecialistsSection(props: { p: Project }) {
       ) : null}
       {adding === "group" ? (
         <Modal
-          title="Add a group of specialists"
+          title={t("app.projects.specialists.addGroupTitle")}
           onClose={() => setAdding("")}
           footer={
             <>
               <button class="btn" onClick={() => setAdding("")}>
-                Cancel
+                {t("app.projects.cancel")}
               </button>
               <button
                 class="btn primary"
@@ -669,17 +674,17 @@ function SpecialistsSection(props: { p: Project }) {
                   setAdding("");
                 }}
               >
-                Add
+                {t("app.projects.specialists.add")}
               </button>
             </>
           }
         >
           <label class="field">
-            <span>Group</span>
+            <span>{t("app.projects.specialists.group")}</span>
             <select class="input" name="group_id" value={String(groupId)} onChange={(e) => setGroupId(Number((e.currentTarget as HTMLSelectElement).value))}>
               {groups.map((g) => (
                 <option key={g.id} value={String(g.id)}>
-                  {g.name} ({g.member_ids?.length || 0} members)
+                  {t("app.projects.specialists.groupOption", { name: g.name, n: g.member_ids?.length || 0 })}
                 </option>
               ))}
             </select>
@@ -693,7 +698,7 @@ function SpecialistsSection(props: { p: Project }) {
 
 // ---- chat cases -------------------------------------------------------------------
 
-const mandatory = (t: CaseTemplate) => (t.fields || []).some((f) => f.required && !f.default);
+const mandatory = (tpl: CaseTemplate) => (tpl.fields || []).some((f) => f.required && !f.default);
 
 function CasesSection(props: { p: Project; onSaved: (p: Project) => void }) {
   const p = props.p;
@@ -713,11 +718,8 @@ function CasesSection(props: { p: Project; onSaved: (p: Project) => void }) {
   return (
     <>
       <section class="card">
-        <h2>Cases created from chat</h2>
-        <p class="muted small">
-          A case is made when a visitor writes while nobody can answer, and when a consultant converts a dialog. Only a template without mandatory fields (a
-          required field with no default) can be used: chat cannot fill them.
-        </p>
+        <h2>{t("app.projects.cases.title")}</h2>
+        <p class="muted small">{t("app.projects.cases.intro")}</p>
         <form
           class="inline-form"
           onSubmit={(e) => {
@@ -726,7 +728,7 @@ function CasesSection(props: { p: Project; onSaved: (p: Project) => void }) {
           }}
         >
           <label class="field">
-            <span>Case template</span>
+            <span>{t("app.projects.cases.template")}</span>
             <select
               class={"input" + (state.field === "case_template_id" ? " invalid" : "")}
               name="case_template_id"
@@ -734,40 +736,39 @@ function CasesSection(props: { p: Project; onSaved: (p: Project) => void }) {
               aria-invalid={state.field === "case_template_id" || undefined}
               onChange={(e) => setChoice(Number((e.currentTarget as HTMLSelectElement).value))}
             >
-              <option value="0">Built-in (no fields)</option>
-              {(templates || []).map((t) => (
-                <option key={t.id} value={String(t.id)}>
-                  {t.name}
-                  {mandatory(t) ? " — has mandatory fields" : ""}
+              <option value="0">{t("app.projects.cases.builtIn")}</option>
+              {(templates || []).map((tpl) => (
+                <option key={tpl.id} value={String(tpl.id)}>
+                  {mandatory(tpl) ? t("app.projects.cases.optionMandatory", { name: tpl.name }) : tpl.name}
                 </option>
               ))}
             </select>
           </label>
-          <button class="btn primary">Save</button>
+          <button class="btn primary">{t("app.projects.save.button")}</button>
         </form>
         {status}
       </section>
       <section class="card">
         <div class="card-head">
-          <h2>Case templates</h2>
+          <h2>{t("app.projects.cases.templates")}</h2>
           <button class="btn" onClick={() => setEdit("new")}>
-            New template
+            {t("app.projects.cases.newTemplate")}
           </button>
         </div>
         {err ? <p class="form-error">{err}</p> : null}
         {templates === null ? (
           <Spinner />
         ) : !templates.length ? (
-          <p class="muted">No templates yet: cases get the built-in one, with no fields.</p>
+          <p class="muted">{t("app.projects.cases.empty")}</p>
         ) : (
           <ul class="group-list">
-            {templates.map((t) => (
-              <li key={t.id}>
-                <button class="group-row" onClick={() => setEdit(t)}>
-                  <strong class="ellipsis">{t.name}</strong>
-                  {mandatory(t) ? <span class="pill warn">mandatory fields</span> : null}
+            {templates.map((tpl) => (
+              <li key={tpl.id}>
+                <button class="group-row" onClick={() => setEdit(tpl)}>
+                  <strong class="ellipsis">{tpl.name}</strong>
+                  {mandatory(tpl) ? <span class="pill warn">{t("app.projects.cases.mandatory")}</span> : null}
                   <span class="muted ellipsis">
-                    {(t.fields || []).map((f) => f.label || f.name).join(", ") || "no fields"}
+                    {(tpl.fields || []).map((f) => f.label || f.name).join(", ") || t("app.projects.cases.noFields")}
                   </span>
                 </button>
               </li>
@@ -777,7 +778,7 @@ function CasesSection(props: { p: Project; onSaved: (p: Project) => void }) {
       </section>
       {edit ? (
         <TemplateEditor
-          t={edit === "new" ? null : edit}
+          tpl={edit === "new" ? null : edit}
           onClose={() => setEdit(null)}
           onSaved={() => {
             setEdit(null);
@@ -789,10 +790,10 @@ function CasesSection(props: { p: Project; onSaved: (p: Project) => void }) {
   );
 }
 
-function TemplateEditor(props: { t: CaseTemplate | null; onClose: () => void; onSaved: () => void }) {
-  const t = props.t;
-  const [name, setName] = useState(t?.name || "");
-  const [fields, setFields] = useState<CaseField[]>(t?.fields || []);
+function TemplateEditor(props: { tpl: CaseTemplate | null; onClose: () => void; onSaved: () => void }) {
+  const tpl = props.tpl;
+  const [name, setName] = useState(tpl?.name || "");
+  const [fields, setFields] = useState<CaseField[]>(tpl?.fields || []);
   const [err, setErr] = useState("");
   const setField = (i: number, patch: Partial<CaseField>) => setFields(fields.map((f, j) => (j === i ? { ...f, ...patch } : f)));
   const submit = async (e: Event) => {
@@ -805,7 +806,7 @@ function TemplateEditor(props: { t: CaseTemplate | null; onClose: () => void; on
         .map((f) => ({ name: f.name.trim(), label: (f.label || "").trim() || f.name.trim(), required: !!f.required, default: f.default || "" })),
     };
     try {
-      if (t) await api.patch(`/case-templates/${t.id}`, body);
+      if (tpl) await api.patch(`/case-templates/${tpl.id}`, body);
       else await api.post("/case-templates", body);
       props.onSaved();
     } catch (x) {
@@ -814,45 +815,45 @@ function TemplateEditor(props: { t: CaseTemplate | null; onClose: () => void; on
   };
   const remove = async () => {
     try {
-      await api.del(`/case-templates/${t!.id}`);
+      await api.del(`/case-templates/${tpl!.id}`);
       props.onSaved();
     } catch (x) {
       setErr((x as Error).message);
     }
   };
   return (
-    <Modal title={t ? "Edit the case template" : "New case template"} onClose={props.onClose} wide>
+    <Modal title={tpl ? t("app.projects.template.editTitle") : t("app.projects.template.newTitle")} onClose={props.onClose} wide>
       <form onSubmit={submit}>
         <label class="field">
-          <span>Name</span>
+          <span>{t("app.projects.name")}</span>
           <input class="input" name="name" required maxLength={100} value={name} data-autofocus onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)} />
         </label>
         <fieldset>
-          <legend>Fields</legend>
+          <legend>{t("app.projects.template.fields")}</legend>
           <ul class="kv-list fields">
             {fields.map((f, i) => (
               <li key={i}>
-                <input class="input sc-name" aria-label="Field name" placeholder="name" value={f.name} onInput={(e) => setField(i, { name: (e.currentTarget as HTMLInputElement).value })} />
-                <input class="input" aria-label="Field label" placeholder="Label" value={f.label} onInput={(e) => setField(i, { label: (e.currentTarget as HTMLInputElement).value })} />
+                <input class="input sc-name" aria-label={t("app.projects.fieldName")} placeholder={t("app.projects.fieldNamePlaceholder")} value={f.name} onInput={(e) => setField(i, { name: (e.currentTarget as HTMLInputElement).value })} />
+                <input class="input" aria-label={t("app.projects.template.fieldLabel")} placeholder={t("app.projects.template.labelPlaceholder")} value={f.label} onInput={(e) => setField(i, { label: (e.currentTarget as HTMLInputElement).value })} />
                 <input
                   class="input"
-                  aria-label="Default value"
-                  placeholder="Default"
+                  aria-label={t("app.projects.template.default")}
+                  placeholder={t("app.projects.template.defaultPlaceholder")}
                   value={f.default || ""}
                   onInput={(e) => setField(i, { default: (e.currentTarget as HTMLInputElement).value })}
                 />
                 <label class="inline-check">
                   <input type="checkbox" checked={f.required} onChange={(e) => setField(i, { required: (e.currentTarget as HTMLInputElement).checked })} />
-                  required
+                  {t("app.projects.required")}
                 </label>
-                <button type="button" class="icon-btn small" aria-label={`Remove the field ${f.name}`} onClick={() => setFields(fields.filter((_, j) => j !== i))}>
+                <button type="button" class="icon-btn small" aria-label={t("app.projects.template.removeField", { name: f.name })} onClick={() => setFields(fields.filter((_, j) => j !== i))}>
                   ×
                 </button>
               </li>
             ))}
           </ul>
           <button type="button" class="btn small" onClick={() => setFields([...fields, { name: "", label: "", required: false, default: "" }])}>
-            Add a field
+            {t("app.projects.template.addField")}
           </button>
         </fieldset>
         {err ? (
@@ -861,16 +862,16 @@ function TemplateEditor(props: { t: CaseTemplate | null; onClose: () => void; on
           </p>
         ) : null}
         <div class="row-end">
-          {t ? (
+          {tpl ? (
             <button type="button" class="btn danger" onClick={remove}>
-              Delete template
+              {t("app.projects.template.delete")}
             </button>
           ) : null}
           <span class="grow" />
           <button type="button" class="btn" onClick={props.onClose}>
-            Cancel
+            {t("app.projects.cancel")}
           </button>
-          <button class="btn primary">Save</button>
+          <button class="btn primary">{t("app.projects.save.button")}</button>
         </div>
       </form>
     </Modal>
@@ -878,6 +879,9 @@ function TemplateEditor(props: { t: CaseTemplate | null; onClose: () => void; on
 }
 
 // ---- embed -------------------------------------------------------------------------
+
+/** The call that identifies a verified visitor, as a site writes it (code, the same in every language). */
+const IDENTIFY = 'Parley.identify({ user_id: "42", user_hash: hex(HMAC-SHA256(secret, "42")) })';
 
 function EmbedSection(props: { p: Project; onSaved: (p: Project) => void }) {
   const p = props.p;
@@ -907,59 +911,57 @@ function EmbedSection(props: { p: Project; onSaved: (p: Project) => void }) {
   return (
     <>
       <section class="card">
-        <h2>Put the chat on your website</h2>
-        <p class="muted small">Paste this line before &lt;/body&gt; on every page of the allowed websites. It loads without blocking the page.</p>
-        <pre class="code" aria-label="Embed snippet">
+        <h2>{t("app.projects.embed.title")}</h2>
+        <p class="muted small">{t("app.projects.embed.paste")}</p>
+        <pre class="code" aria-label={t("app.projects.embed.snippet")}>
           <code>{snippet}</code>
         </pre>
         <div class="row-end">
-          {copied === "snippet" ? <span class="ok-text">Copied</span> : null}
+          {copied === "snippet" ? <span class="ok-text">{t("app.projects.embed.copied")}</span> : null}
           <button class="btn primary" onClick={() => copy("snippet", snippet)}>
-            Copy
+            {t("app.projects.embed.copy")}
           </button>
         </div>
         <p class="muted small">
-          Allowed websites: {(p.origins || []).length ? (p.origins || []).join(", ") : <strong>none yet — add them under General</strong>}.
+          {tp("app.projects.embed.allowed", {
+            list: (p.origins || []).length ? (p.origins || []).join(", ") : <strong>{t("app.projects.embed.noOrigins")}</strong>,
+          })}
         </p>
       </section>
       <section class="card">
-        <h2>Verified visitors</h2>
-        <p class="muted small">
-          A site that knows its user passes its id signed with this secret, so every device of that user is the same contact:{" "}
-          <code>Parley.identify({"{"} user_id: "42", user_hash: hex(HMAC-SHA256(secret, "42")) {"}"})</code>. Compute the hash on your server; never put the secret
-          in a page.
-        </p>
+        <h2>{t("app.projects.embed.verified")}</h2>
+        <p class="muted small">{tp("app.projects.embed.verifiedText", { code: <code>{IDENTIFY}</code> })}</p>
         <div class="secret-row">
-          <code class="secret" aria-label="Secret">
+          <code class="secret" aria-label={t("app.projects.embed.secret")}>
             {p.secret ? (show ? p.secret : "•".repeat(Math.min(32, p.secret.length))) : "—"}
           </code>
           <button class="btn small" onClick={() => setShow(!show)} disabled={!p.secret}>
-            {show ? "Hide" : "Show"}
+            {show ? t("app.projects.embed.hide") : t("app.projects.embed.show")}
           </button>
           <button class="btn small" onClick={() => copy("secret", p.secret || "")} disabled={!p.secret}>
-            {copied === "secret" ? "Copied" : "Copy"}
+            {copied === "secret" ? t("app.projects.embed.copied") : t("app.projects.embed.copy")}
           </button>
           <button class="btn small danger" onClick={() => setRotating(true)}>
-            Rotate
+            {t("app.projects.embed.rotate")}
           </button>
         </div>
       </section>
       {rotating ? (
         <Modal
-          title="Rotate the secret?"
+          title={t("app.projects.embed.rotateTitle")}
           onClose={() => setRotating(false)}
           footer={
             <>
               <button class="btn" onClick={() => setRotating(false)}>
-                Cancel
+                {t("app.projects.cancel")}
               </button>
               <button class="btn danger" onClick={rotate}>
-                Rotate
+                {t("app.projects.embed.rotate")}
               </button>
             </>
           }
         >
-          <p>A new secret is made at once. Visitors signed with the old one are refused until your website uses the new one.</p>
+          <p>{t("app.projects.embed.rotateText")}</p>
         </Modal>
       ) : null}
     </>
@@ -968,16 +970,17 @@ function EmbedSection(props: { p: Project; onSaved: (p: Project) => void }) {
 
 // ---- metrics ---------------------------------------------------------------------------
 
+/** The kinds of attachment with their names (message keys). */
 const KINDS: [keyof AttachmentLimits, string][] = [
-  ["image", "Images"],
-  ["audio", "Audio"],
-  ["video", "Video"],
-  ["other", "Other files"],
+  ["image", "app.projects.limits.kind.image"],
+  ["audio", "app.projects.limits.kind.audio"],
+  ["video", "app.projects.limits.kind.video"],
+  ["other", "app.projects.limits.kind.other"],
 ];
 const MB = 1 << 20;
 
 /** A limit field's text: minutes or megabytes, "" for none. */
-const num = (v: number | undefined, unit: number) => (v ? String(Math.round((v / unit) * 10) / 10) : "");
+const unitText = (v: number | undefined, unit: number) => (v ? String(Math.round((v / unit) * 10) / 10) : "");
 
 /**
  * Seed 003's time limits (a warning, then the time to process, counted from
@@ -987,10 +990,10 @@ const num = (v: number | undefined, unit: number) => (v ? String(Math.round((v /
 function InboxLimitsSection(props: { p: Project; onSaved: (p: Project) => void }) {
   const p = props.p;
   const rl = p.reply_limits || { warn_s: 0, limit_s: 0 };
-  const [warn, setWarn] = useState(num(rl.warn_s, 60));
-  const [limit, setLimit] = useState(num(rl.limit_s, 60));
+  const [warn, setWarn] = useState(unitText(rl.warn_s, 60));
+  const [limit, setLimit] = useState(unitText(rl.limit_s, 60));
   const widget = p.attachment_limits?.widget || { image: 0, audio: 0, video: 0, other: 0 };
-  const [sizes, setSizes] = useState<Record<string, string>>(Object.fromEntries(KINDS.map(([k]) => [k, num(widget[k], MB)])));
+  const [sizes, setSizes] = useState<Record<string, string>>(Object.fromEntries(KINDS.map(([k]) => [k, unitText(widget[k], MB)])));
   const times = useSave(p, props.onSaved);
   const files = useSave(p, props.onSaved);
   const minutes = (v: string) => Math.round(Number(v || "0") * 60);
@@ -999,11 +1002,8 @@ function InboxLimitsSection(props: { p: Project; onSaved: (p: Project) => void }
   return (
     <>
       <section class="card">
-        <h2>Reply time limits</h2>
-        <p class="muted small">
-          Counted from the customer's first unanswered message. The inbox turns a dialog yellow after the warning and red after the limit, and offers the
-          processing order (most overdue first). Leave the limit empty for none.
-        </p>
+        <h2>{t("app.projects.limits.replyTitle")}</h2>
+        <p class="muted small">{t("app.projects.limits.replyIntro")}</p>
         <form
           class="inline-form"
           onSubmit={(e) => {
@@ -1013,23 +1013,20 @@ function InboxLimitsSection(props: { p: Project; onSaved: (p: Project) => void }
           }}
         >
           <label class="field">
-            <span>Warning after (minutes)</span>
+            <span>{t("app.projects.limits.warn")}</span>
             <input class={"input" + (bad(warn) ? " invalid" : "")} inputMode="decimal" name="warn" value={warn} onInput={(e) => setWarn(e.currentTarget.value)} />
           </label>
           <label class="field">
-            <span>Time to process (minutes)</span>
+            <span>{t("app.projects.limits.limit")}</span>
             <input class={"input" + (bad(limit) ? " invalid" : "")} inputMode="decimal" name="limit" value={limit} onInput={(e) => setLimit(e.currentTarget.value)} />
           </label>
-          <button class="btn primary">Save</button>
+          <button class="btn primary">{t("app.projects.save.button")}</button>
         </form>
         {times.status}
       </section>
       <section class="card">
-        <h2>Widget attachment limits</h2>
-        <p class="muted small">
-          The largest file a visitor or a manager can send through the website widget, by kind, in MB. Empty means the server's own limit. Files over the
-          limit are refused before they are uploaded. Messenger channels start from their services' own limits.
-        </p>
+        <h2>{t("app.projects.limits.filesTitle")}</h2>
+        <p class="muted small">{t("app.projects.limits.filesIntro")}</p>
         <form
           class="inline-form"
           onSubmit={(e) => {
@@ -1041,7 +1038,7 @@ function InboxLimitsSection(props: { p: Project; onSaved: (p: Project) => void }
         >
           {KINDS.map(([k, label]) => (
             <label class="field" key={k}>
-              <span>{label} (MB)</span>
+              <span>{t("app.projects.limits.mb", { kind: t(label) })}</span>
               <input
                 class={"input" + (bad(sizes[k]) ? " invalid" : "")}
                 inputMode="decimal"
@@ -1051,7 +1048,7 @@ function InboxLimitsSection(props: { p: Project; onSaved: (p: Project) => void }
               />
             </label>
           ))}
-          <button class="btn primary">Save</button>
+          <button class="btn primary">{t("app.projects.save.button")}</button>
         </form>
         {files.status}
       </section>
@@ -1067,11 +1064,8 @@ function RetentionCard(props: { p: Project; onSaved: (p: Project) => void }) {
   const bad = days.trim() !== "" && !/^\d+$/.test(days.trim());
   return (
     <section class="card">
-      <h2>Data retention</h2>
-      <p class="muted small">
-        Dialogs closed longer ago than this are deleted for good, with their messages and files, by a background job (hourly). Open dialogs are never deleted.
-        Leave it empty to keep dialogs forever. Each run is recorded in the audit log.
-      </p>
+      <h2>{t("app.projects.retention.title")}</h2>
+      <p class="muted small">{t("app.projects.retention.intro")}</p>
       <form
         class="inline-form"
         onSubmit={(e) => {
@@ -1080,10 +1074,10 @@ function RetentionCard(props: { p: Project; onSaved: (p: Project) => void }) {
         }}
       >
         <label class="field">
-          <span>Delete closed dialogs after (days)</span>
+          <span>{t("app.projects.retention.days")}</span>
           <input class={"input" + (bad ? " invalid" : "")} inputMode="numeric" name="retention_days" value={days} onInput={(e) => setDays(e.currentTarget.value)} />
         </label>
-        <button class="btn primary">Save</button>
+        <button class="btn primary">{t("app.projects.save.button")}</button>
       </form>
       {keep.status}
     </section>
@@ -1092,10 +1086,11 @@ function RetentionCard(props: { p: Project; onSaved: (p: Project) => void }) {
 
 // ---- distribution ------------------------------------------------------------------
 
+/** The policies: name and what it does (message keys). */
 const POLICY_CHOICES: [Policy, string, string][] = [
-  ["off", "Off", "Managers take dialogs themselves: the first to connect is in charge."],
-  ["round_robin", "Round robin", "Each new dialog goes to the free manager who has waited longest since their last one."],
-  ["fewest_open", "Fewest open", "Each new dialog goes to the free manager with the fewest open dialogs (ties: longest since their last one)."],
+  ["off", "app.projects.policy.off", "app.projects.dist.policyHint.off"],
+  ["round_robin", "app.projects.policy.roundRobin", "app.projects.dist.policyHint.roundRobin"],
+  ["fewest_open", "app.projects.policy.fewestOpen", "app.projects.dist.policyHint.fewestOpen"],
 ];
 
 const NO_DISTRIBUTION: Distribution = { policy: "off", capacity: 0, managers: [], project_capacity: 0, burst: 0, channels: {}, reassign_overdue: false };
@@ -1141,7 +1136,7 @@ function DistributionSection(props: { p: Project; onSaved: (p: Project) => void 
       (e) => setPeopleErr((e as Error).message),
     );
   }, [p.id]);
-  const nameOf = (id: number) => people?.find((x) => x.id === id)?.name || `User ${id}`;
+  const nameOf = (id: number) => people?.find((x) => x.id === id)?.name || t("app.projects.dist.user", { id: String(id) });
   const rl = p.reply_limits;
   const hasLimits = !!rl && (rl.limit_s > 0 || Object.values(rl.channels || {}).some((c) => c.limit_s > 0));
   /** The error about a field: the browser's own check first, then the server's. */
@@ -1149,25 +1144,25 @@ function DistributionSection(props: { p: Project; onSaved: (p: Project) => void 
   const submit = (e: Event) => {
     e.preventDefault();
     const bad: Record<string, string> = {};
-    const num = (f: string, v: string) => {
+    const read = (f: string, v: string) => {
       const n = whole(v);
-      if (Number.isNaN(n)) bad[f] = "Enter a whole number, or leave it empty for no limit.";
+      if (Number.isNaN(n)) bad[f] = t("app.projects.dist.errWhole");
       return n;
     };
     const out: Distribution = {
       policy,
-      capacity: num("capacity", capacity),
-      project_capacity: num("project_capacity", projectCap),
-      burst: num("burst", burst),
+      capacity: read("capacity", capacity),
+      project_capacity: read("project_capacity", projectCap),
+      burst: read("burst", burst),
       managers: managers.map((m) => {
         const n = whole(m.capacity);
-        if (Number.isNaN(n) || m.capacity.trim() === "") bad.managers = "Give each manager a capacity (a whole number).";
+        if (Number.isNaN(n) || m.capacity.trim() === "") bad.managers = t("app.projects.dist.errManagers");
         return { user_id: m.user_id, capacity: n };
       }),
       channels: Object.fromEntries(rules.map((r) => [r.kind, r.ids])),
       reassign_overdue: reassign,
     };
-    if (rules.some((r) => !r.ids.length)) bad.channels = "Choose at least one manager for each channel rule, or remove the rule.";
+    if (rules.some((r) => !r.ids.length)) bad.channels = t("app.projects.dist.errChannels");
     setLocal(bad);
     if (Object.keys(bad).length) return;
     save({ distribution: out });
@@ -1182,7 +1177,7 @@ function DistributionSection(props: { p: Project; onSaved: (p: Project) => void 
           class={"input" + (err(f) ? " invalid" : "")}
           name={f}
           inputMode="numeric"
-          placeholder="No limit"
+          placeholder={t("app.projects.dist.noLimit")}
           value={v}
           onInput={(e) => set((e.currentTarget as HTMLInputElement).value)}
         />
@@ -1191,20 +1186,26 @@ function DistributionSection(props: { p: Project; onSaved: (p: Project) => void 
   );
   return (
     <section class="card dist">
-      <h2>Auto-distribution of dialogs</h2>
+      <h2>{t("app.projects.dist.title")}</h2>
       <p class="muted small">
-        The distribution gives each waiting dialog to a free manager of its level: online, <em>Available</em>, and under their capacity. Dialogs nobody can
-        take wait in the <a href={`/queue/${p.id}`} onClick={onLink}>queue</a>, oldest (or most overdue) first, and go out as soon as a place frees.
+        {tp("app.projects.dist.intro", {
+          available: <em>{t("app.projects.availability.available")}</em>,
+          queue: (
+            <a href={`/queue/${p.id}`} onClick={onLink}>
+              {t("app.projects.dist.queueLink")}
+            </a>
+          ),
+        })}
       </p>
-      <form onSubmit={submit} aria-label="Distribution settings" noValidate>
+      <form onSubmit={submit} aria-label={t("app.projects.dist.form")} noValidate>
         <fieldset class="level-pick dist-policy">
-          <legend>Policy</legend>
+          <legend>{t("app.projects.dist.policy")}</legend>
           {POLICY_CHOICES.map(([v, label, hint]) => (
             <label class="toggle" key={v}>
               <input type="radio" name="policy" value={v} checked={policy === v} onChange={() => setPolicy(v)} />
               <span class="toggle-text">
-                {label}
-                <small>{hint}</small>
+                {t(label)}
+                <small>{t(hint)}</small>
               </span>
             </label>
           ))}
@@ -1215,13 +1216,13 @@ function DistributionSection(props: { p: Project; onSaved: (p: Project) => void 
           ) : null}
         </fieldset>
         <div class="dist-limits">
-          {limitField("capacity", "Capacity per manager", capacity, setCapacity, "Open dialogs a manager may have in charge, in every project. Empty: no limit.")}
-          {limitField("project_capacity", "Project capacity", projectCap, setProjectCap, "Open dialogs of this project with a manager in charge. Empty: no limit.")}
-          {limitField("burst", "Burst limit", burst, setBurst, "Dialogs a manager gets from the distribution in a minute. Empty: no limit.")}
+          {limitField("capacity", t("app.projects.dist.capacity"), capacity, setCapacity, t("app.projects.dist.capacityHelp"))}
+          {limitField("project_capacity", t("app.projects.dist.projectCapacity"), projectCap, setProjectCap, t("app.projects.dist.projectCapacityHelp"))}
+          {limitField("burst", t("app.projects.dist.burst"), burst, setBurst, t("app.projects.dist.burstHelp"))}
         </div>
         <fieldset class={"dist-managers" + (err("managers") ? " has-error" : "")}>
-          <legend>Capacity per person</legend>
-          <p class="muted small">Overrides the capacity above for some managers (at least 1).</p>
+          <legend>{t("app.projects.dist.perPerson")}</legend>
+          <p class="muted small">{t("app.projects.dist.perPersonHint")}</p>
           {peopleErr ? <p class="form-error">{peopleErr}</p> : null}
           {managers.length ? (
             <ul class="kv-list">
@@ -1229,11 +1230,11 @@ function DistributionSection(props: { p: Project; onSaved: (p: Project) => void 
                 <li key={i}>
                   <select
                     class="input"
-                    aria-label="Manager"
+                    aria-label={t("app.projects.dist.manager")}
                     value={String(m.user_id)}
                     onChange={(e) => setManagers(managers.map((x, j) => (j === i ? { ...x, user_id: Number((e.currentTarget as HTMLSelectElement).value) } : x)))}
                   >
-                    {people && !people.some((x) => x.id === m.user_id) ? <option value={String(m.user_id)}>{nameOf(m.user_id)} (not a specialist)</option> : null}
+                    {people && !people.some((x) => x.id === m.user_id) ? <option value={String(m.user_id)}>{t("app.projects.dist.notSpecialist", { name: nameOf(m.user_id) })}</option> : null}
                     {freeUsers(m.user_id).map((x) => (
                       <option key={x.id} value={String(x.id)}>
                         {x.name}
@@ -1243,11 +1244,11 @@ function DistributionSection(props: { p: Project; onSaved: (p: Project) => void 
                   <input
                     class="input dist-cap"
                     inputMode="numeric"
-                    aria-label={`Capacity of ${nameOf(m.user_id)}`}
+                    aria-label={t("app.projects.dist.capacityOf", { name: nameOf(m.user_id) })}
                     value={m.capacity}
                     onInput={(e) => setManagers(managers.map((x, j) => (j === i ? { ...x, capacity: (e.currentTarget as HTMLInputElement).value } : x)))}
                   />
-                  <button type="button" class="icon-btn small" aria-label={`Remove ${nameOf(m.user_id)}`} onClick={() => setManagers(managers.filter((_, j) => j !== i))}>
+                  <button type="button" class="icon-btn small" aria-label={t("app.projects.dist.removeManager", { name: nameOf(m.user_id) })} onClick={() => setManagers(managers.filter((_, j) => j !== i))}>
                     ×
                   </button>
                 </li>
@@ -1263,9 +1264,9 @@ function DistributionSection(props: { p: Project; onSaved: (p: Project) => void 
               if (u) setManagers([...managers, { user_id: u.id, capacity: limitText(whole(capacity) || 5) }]);
             }}
           >
-            Add a manager
+            {t("app.projects.dist.addManager")}
           </button>
-          {people && !people.length ? <span class="muted small"> The project has no specialists yet.</span> : null}
+          {people && !people.length ? <span class="muted small"> {t("app.projects.dist.noSpecialists")}</span> : null}
           {err("managers") ? (
             <p class="form-error" role="alert">
               {err("managers")}
@@ -1273,8 +1274,8 @@ function DistributionSection(props: { p: Project; onSaved: (p: Project) => void 
           ) : null}
         </fieldset>
         <fieldset class={"dist-channels" + (err("channels") ? " has-error" : "")}>
-          <legend>Managers per channel</legend>
-          <p class="muted small">A channel with a rule goes only to the managers chosen; the others go to every manager of the level.</p>
+          <legend>{t("app.projects.dist.perChannel")}</legend>
+          <p class="muted small">{t("app.projects.dist.perChannelHint")}</p>
           {rules.length ? (
             <ul class="dist-rules">
               {rules.map((r, i) => (
@@ -1283,7 +1284,7 @@ function DistributionSection(props: { p: Project; onSaved: (p: Project) => void 
                     <ChannelIcon channel={r.kind} size={14} />
                     <select
                       class="input small"
-                      aria-label="Channel"
+                      aria-label={t("app.projects.dist.channel")}
                       value={r.kind}
                       onChange={(e) => setRules(rules.map((x, j) => (j === i ? { ...x, kind: (e.currentTarget as HTMLSelectElement).value } : x)))}
                     >
@@ -1294,24 +1295,24 @@ function DistributionSection(props: { p: Project; onSaved: (p: Project) => void 
                       ))}
                     </select>
                     <span class="grow" />
-                    <button type="button" class="icon-btn small" aria-label={`Remove the rule for ${CHANNELS[r.kind] || r.kind}`} onClick={() => setRules(rules.filter((_, j) => j !== i))}>
+                    <button type="button" class="icon-btn small" aria-label={t("app.projects.dist.removeRule", { channel: CHANNELS[r.kind] || r.kind })} onClick={() => setRules(rules.filter((_, j) => j !== i))}>
                       ×
                     </button>
                   </div>
                   <PickList
-                    label={`Managers of ${CHANNELS[r.kind] || r.kind}`}
-                    options={(people || []).map((x) => ({ value: x.id, label: x.name, hint: `level ${x.level}`, icon: <Avatar id={x.id} name={x.name} size={22} /> }))}
+                    label={t("app.projects.dist.managersOf", { channel: CHANNELS[r.kind] || r.kind })}
+                    options={(people || []).map((x) => ({ value: x.id, label: x.name, hint: t("app.projects.dist.levelHint", { n: x.level }), icon: <Avatar id={x.id} name={x.name} size={22} /> }))}
                     selected={r.ids}
                     onChange={(ids) => setRules(rules.map((x, j) => (j === i ? { ...x, ids } : x)))}
                     search={8}
-                    empty="The project has no specialists yet"
+                    empty={t("app.projects.dist.noSpecialistsShort")}
                   />
                 </li>
               ))}
             </ul>
           ) : null}
           <button type="button" class="btn small" disabled={!freeKinds().length} onClick={() => setRules([...rules, { kind: freeKinds()[0], ids: [] }])}>
-            Add a channel rule
+            {t("app.projects.dist.addRule")}
           </button>
           {err("channels") ? (
             <p class="form-error" role="alert">
@@ -1320,17 +1321,14 @@ function DistributionSection(props: { p: Project; onSaved: (p: Project) => void 
           ) : null}
         </fieldset>
         <Toggle
-          label="Reassign overdue dialogs"
-          hint={
-            "When the manager in charge has not answered within the reply time limit, the dialog goes to another free manager (never back to one who missed it); the customer's clock keeps running." +
-            (hasLimits ? "" : " Needs reply time limits: set them under Inbox limits.")
-          }
+          label={t("app.projects.dist.reassign")}
+          hint={t("app.projects.dist.reassignHint") + (hasLimits ? "" : " " + t("app.projects.dist.reassignNeedsLimits"))}
           checked={reassign}
           onChange={setReassign}
         />
         <div class="row-end">
           {status}
-          <button class="btn primary">Save</button>
+          <button class="btn primary">{t("app.projects.save.button")}</button>
         </div>
       </form>
     </section>
@@ -1339,13 +1337,13 @@ function DistributionSection(props: { p: Project; onSaved: (p: Project) => void 
 
 function duration(ms: number | null | undefined): string {
   if (!ms || ms < 0) return "—";
-  if (ms < 1000) return "< 1 s";
+  if (ms < 1000) return t("app.projects.duration.underSecond");
   const s = Math.round(ms / 1000);
-  if (s < 60) return `${s} s`;
+  if (s < 60) return t("app.projects.duration.s", { s });
   const m = Math.floor(s / 60);
-  if (m < 60) return `${m} min ${s % 60 ? (s % 60) + " s" : ""}`.trim();
+  if (m < 60) return s % 60 ? t("app.projects.duration.minS", { m, s: s % 60 }) : t("app.projects.duration.min", { m });
   const h = Math.floor(m / 60);
-  return `${h} h ${m % 60 ? (m % 60) + " min" : ""}`.trim();
+  return m % 60 ? t("app.projects.duration.hMin", { h, m: m % 60 }) : t("app.projects.duration.h", { h });
 }
 
 const day = (d: Date) => d.toISOString().slice(0, 10);
@@ -1359,10 +1357,10 @@ function MetricsSection(props: { p: Project }) {
   useEffect(() => {
     setErr("");
     const f = new Date(from + "T00:00:00");
-    const t = new Date(to + "T00:00:00");
-    t.setDate(t.getDate() + 1);
-    if (isNaN(f.getTime()) || isNaN(t.getTime())) return;
-    api.get<unknown>(`/projects/${p.id}/metrics` + api.qs({ from: f.toISOString(), to: t.toISOString() })).then(
+    const end = new Date(to + "T00:00:00");
+    end.setDate(end.getDate() + 1);
+    if (isNaN(f.getTime()) || isNaN(end.getTime())) return;
+    api.get<unknown>(`/projects/${p.id}/metrics` + api.qs({ from: f.toISOString(), to: end.toISOString() })).then(
       (r) => {
         const list = arr<SpecialistMetrics>(r, "specialists");
         setRows(list.length ? list : arr<SpecialistMetrics>(r, "metrics"));
@@ -1373,13 +1371,13 @@ function MetricsSection(props: { p: Project }) {
   return (
     <section class="card wide-card">
       <div class="card-head">
-        <h2>Specialists' metrics</h2>
+        <h2>{t("app.projects.metrics.title")}</h2>
         <label class="date-field">
-          <span>From</span>
+          <span>{t("app.projects.metrics.from")}</span>
           <input class="input" type="date" value={from} max={to} onInput={(e) => setFrom((e.currentTarget as HTMLInputElement).value)} />
         </label>
         <label class="date-field">
-          <span>To</span>
+          <span>{t("app.projects.metrics.to")}</span>
           <input class="input" type="date" value={to} min={from} onInput={(e) => setTo((e.currentTarget as HTMLInputElement).value)} />
         </label>
       </div>
@@ -1387,18 +1385,18 @@ function MetricsSection(props: { p: Project }) {
       {rows === null ? (
         <Spinner />
       ) : !rows.length ? (
-        <p class="muted">No conversations in this period.</p>
+        <p class="muted">{t("app.projects.metrics.empty")}</p>
       ) : (
         <div class="table-wrap">
           <table class="table metrics">
             <thead>
               <tr>
-                <th class="name-col">Specialist</th>
-                <th>Conversations</th>
-                <th>Median first response</th>
-                <th>Median handling</th>
-                <th>Ratings</th>
-                <th>Average rating</th>
+                <th class="name-col">{t("app.projects.metrics.specialist")}</th>
+                <th>{t("app.projects.metrics.conversations")}</th>
+                <th>{t("app.projects.metrics.firstResponse")}</th>
+                <th>{t("app.projects.metrics.handling")}</th>
+                <th>{t("app.projects.metrics.ratings")}</th>
+                <th>{t("app.projects.metrics.average")}</th>
                 <th class="act-col" />
               </tr>
             </thead>
@@ -1411,24 +1409,24 @@ function MetricsSection(props: { p: Project }) {
                       <span class="ellipsis">{r.name}</span>
                     </span>
                   </td>
-                  <td class="num" data-label="Conversations">
+                  <td class="num" data-label={t("app.projects.metrics.conversations")}>
                     {r.conversations}
                   </td>
-                  <td class="num" data-label="Median first response">
+                  <td class="num" data-label={t("app.projects.metrics.firstResponse")}>
                     {duration(r.median_first_response_ms)}
                   </td>
-                  <td class="num" data-label="Median handling">
+                  <td class="num" data-label={t("app.projects.metrics.handling")}>
                     {duration(r.median_handling_ms)}
                   </td>
-                  <td class="num" data-label="Ratings">
+                  <td class="num" data-label={t("app.projects.metrics.ratings")}>
                     {r.ratings}
                   </td>
-                  <td class="num" data-label="Average rating">
+                  <td class="num" data-label={t("app.projects.metrics.average")}>
                     {r.ratings ? <Stars n={r.average_rating} /> : "—"}
                   </td>
                   <td class="act-col">
                     <a class="btn small" href={`${base(p.id)}/metrics/${r.user_id}`} onClick={onLink}>
-                      View detail
+                      {t("app.projects.metrics.detail")}
                     </a>
                   </td>
                 </tr>
@@ -1444,8 +1442,8 @@ function MetricsSection(props: { p: Project }) {
 function Stars(props: { n: number }) {
   const v = Math.round(props.n * 10) / 10;
   return (
-    <span class="stars" title={`${v} out of 5`} aria-label={`${v} out of 5`}>
-      <span aria-hidden="true">★</span> {v.toFixed(1)}
+    <span class="stars" title={t("app.projects.metrics.stars", { n: v })} aria-label={t("app.projects.metrics.stars", { n: v })}>
+      <span aria-hidden="true">★</span> {num(v, locale(), { minimumFractionDigits: 1, maximumFractionDigits: 1 })}
     </span>
   );
 }
@@ -1465,16 +1463,16 @@ function MetricsDetail(props: { p: Project; userId: number }) {
   return (
     <section class="card wide-card">
       <div class="card-head">
-        <h2>Conversations of {name || "the specialist"}</h2>
+        <h2>{name ? t("app.projects.metrics.of", { name }) : t("app.projects.metrics.ofSpecialist")}</h2>
         <a class="btn small" href={`${base(p.id)}/metrics`} onClick={onLink}>
-          Back to metrics
+          {t("app.projects.metrics.back")}
         </a>
       </div>
       {err ? <p class="form-error">{err}</p> : null}
       {list === null ? (
         <Spinner />
       ) : !list.length ? (
-        <p class="muted">No conversations.</p>
+        <p class="muted">{t("app.projects.metrics.none")}</p>
       ) : (
         <ul class="record-list">
           {list.map((d) => (
@@ -1490,7 +1488,7 @@ function MetricsDetail(props: { p: Project; userId: number }) {
                 </span>
                 <span class="record-end">
                   {d.rating ? <Stars n={d.rating.score} /> : null}
-                  <span class={"pill " + (d.support.status === "open" ? "on" : "off")}>{d.support.status === "open" ? "Open" : "Closed"}</span>
+                  <span class={"pill " + (d.support.status === "open" ? "on" : "off")}>{d.support.status === "open" ? t("app.projects.metrics.open") : t("app.projects.metrics.closed")}</span>
                 </span>
               </a>
             </li>

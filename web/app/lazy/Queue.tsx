@@ -8,6 +8,7 @@
 // reconnect fetch it again, at most every 500 ms.
 
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { date, t, tp } from "../../i18n/i18n";
 import * as api from "../api";
 import { ApiError } from "../api";
 import * as inbox from "../inbox";
@@ -19,7 +20,7 @@ import type { Frame, ManagerLoad, Project, QueuedDialog, QueueView } from "../ty
 import { ChannelIcon, channelName } from "../ui/channels";
 import { Avatar, Spinner } from "../ui/common";
 import { Back, Clock } from "../ui/icons";
-import { POLICIES } from "./Routing";
+import { policyName } from "./Routing";
 
 function arr<T>(res: unknown, key: string): T[] {
   if (Array.isArray(res)) return res as T[];
@@ -27,15 +28,18 @@ function arr<T>(res: unknown, key: string): T[] {
   return Array.isArray(v) ? (v as T[]) : [];
 }
 
+/** What each policy does, in a sentence (message keys). */
 const POLICY_HINT: Record<string, string> = {
-  off: "The distribution is off: managers take dialogs themselves.",
-  round_robin: "Round robin: the free manager who has waited longest since their last dialog gets the next one.",
-  fewest_open: "Fewest open: the free manager with the fewest open dialogs gets the next one.",
+  off: "app.projects.queue.policyHint.off",
+  round_robin: "app.projects.queue.policyHint.roundRobin",
+  fewest_open: "app.projects.queue.policyHint.fewestOpen",
 };
 
 /** The events that can change a queue view. */
 const WATCHED = new Set(["dialog.updated", "dialog.deleted", "agent.updated", "presence", "queue.updated", "project.updated"]);
 const THROTTLE = 500;
+/** A moment with its date and time, as toLocaleString() writes it (in the app's language). */
+const LOCAL_TIME: Intl.DateTimeFormatOptions = { year: "numeric", month: "numeric", day: "numeric", hour: "numeric", minute: "numeric", second: "numeric" };
 
 /** wait is how long since iso, in words that tick: 0:42, 12:05, 1 h 02 min. */
 export function wait(ms: number): string {
@@ -43,15 +47,15 @@ export function wait(ms: number): string {
   const m = Math.floor(s / 60);
   if (m < 60) return `${m}:${String(s % 60).padStart(2, "0")}`;
   const h = Math.floor(m / 60);
-  if (h < 48) return `${h} h ${String(m % 60).padStart(2, "0")} min`;
-  return `${Math.floor(h / 24)} days`;
+  if (h < 48) return t("app.projects.queue.waitHours", { h, m: String(m % 60).padStart(2, "0") });
+  return t("app.projects.queue.waitDays", { n: Math.floor(h / 24) });
 }
 
 /** since is when a dialog started waiting for a manager (ms), or NaN when the server did not say. */
 function since(d: QueuedDialog): number {
   for (const iso of [d.queued_at, d.waiting_since]) {
-    const t = iso ? Date.parse(iso) : NaN;
-    if (t > Date.UTC(2000, 0)) return t;
+    const at = iso ? Date.parse(iso) : NaN;
+    if (at > Date.UTC(2000, 0)) return at;
   }
   return NaN;
 }
@@ -60,11 +64,11 @@ function since(d: QueuedDialog): number {
 function ago(iso: string | undefined, now: number): string {
   if (!iso) return "";
   const s = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
-  if (s < 60) return `${s} s ago`;
+  if (s < 60) return t("app.projects.queue.agoSeconds", { n: s });
   const m = Math.round(s / 60);
-  if (m < 60) return `${m} min ago`;
+  if (m < 60) return t("app.projects.queue.agoMinutes", { n: m });
   const h = Math.round(m / 60);
-  return h < 48 ? `${h} h ago` : `${Math.round(h / 24)} days ago`;
+  return h < 48 ? t("app.projects.queue.agoHours", { n: h }) : t("app.projects.queue.agoDays", { n: Math.round(h / 24) });
 }
 
 export function QueuePage(props: { id?: number }) {
@@ -91,14 +95,14 @@ export function QueuePage(props: { id?: number }) {
   return (
     <section class="pane page queue-page" aria-labelledby="queue-title">
       <header class="page-head">
-        <button class="icon-btn back" aria-label="Back to the inbox" onClick={back}>
+        <button class="icon-btn back" aria-label={t("app.projects.queue.back")} onClick={back}>
           <Back />
         </button>
-        <h1 id="queue-title">Queue</h1>
+        <h1 id="queue-title">{t("app.projects.queue.title")}</h1>
         {projects && projects.length > 1 ? (
           <select
             class="input small queue-project"
-            aria-label="Project"
+            aria-label={t("app.projects.queue.project")}
             value={String(props.id || "")}
             onChange={(e) => navigate(`/queue/${(e.currentTarget as HTMLSelectElement).value}`)}
           >
@@ -114,14 +118,14 @@ export function QueuePage(props: { id?: number }) {
         <span class="grow" />
         {props.id ? (
           <a class="btn small" href={`/admin/projects/${props.id}/distribution`} onClick={onLink}>
-            Settings
+            {t("app.projects.queue.settings")}
           </a>
         ) : null}
       </header>
       <div class="page-body">
         {!allowed ? (
           <section class="card">
-            <p class="muted">Watching the queue needs the chat settings right.</p>
+            <p class="muted">{t("app.projects.queue.needsRight")}</p>
           </section>
         ) : err ? (
           <section class="card">
@@ -131,7 +135,7 @@ export function QueuePage(props: { id?: number }) {
           <Spinner />
         ) : !projects.length ? (
           <section class="card">
-            <p class="muted">No chat projects yet.</p>
+            <p class="muted">{t("app.projects.queue.noProjects")}</p>
           </section>
         ) : props.id ? (
           <QueueBody key={props.id} id={props.id} />
@@ -174,7 +178,7 @@ function useQueue(id: number) {
         if (v.at) setSkew(Date.parse(v.at) - Date.now());
       } catch (e) {
         if (!s.alive) return;
-        setErr(e instanceof ApiError && e.status === 403 ? "Watching the queue needs the chat settings right." : (e as Error).message);
+        setErr(e instanceof ApiError && e.status === 403 ? t("app.projects.queue.needsRight") : (e as Error).message);
       } finally {
         s.inflight = false;
         if (s.alive && s.dirty) ask();
@@ -231,8 +235,8 @@ function QueueBody(props: { id: number }) {
   const { view, err, skew } = useQueue(props.id);
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
-    const t = setInterval(() => setNow(Date.now()), 1000);
-    return () => clearInterval(t);
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
   }, []);
   const levels = useMemo(() => {
     if (!view) return [];
@@ -254,7 +258,7 @@ function QueueBody(props: { id: number }) {
         </p>
       </section>
     );
-  if (!view) return <Spinner label="Loading the queue" />;
+  if (!view) return <Spinner label={t("app.projects.queue.loading")} />;
   const serverNow = now + skew;
   const managers = view.managers || [];
   const total = levels.reduce((n, l) => n + l.waiting, 0);
@@ -267,28 +271,28 @@ function QueueBody(props: { id: number }) {
           {err}
         </p>
       ) : null}
-      <section class="card queue-summary" aria-label="Summary">
+      <section class="card queue-summary" aria-label={t("app.projects.queue.summary")}>
         <div class="queue-stats">
           <span class={"pill " + (view.policy === "off" ? "off" : "on")} data-policy={view.policy}>
-            {view.policy === "off" ? "Distribution off" : POLICIES[view.policy] || view.policy}
+            {view.policy === "off" ? t("app.projects.queue.distributionOff") : policyName(view.policy)}
           </span>
           <span class="queue-stat" data-waiting={total}>
-            <strong>{total}</strong> waiting
+            {tp("app.projects.queue.waiting", { count: <strong>{total}</strong> })}
           </span>
-          <span class="queue-stat" title="Open dialogs of this project with a manager in charge">
-            <strong>{view.project_capacity ? `${view.project_load}/${view.project_capacity}` : view.project_load}</strong> in charge
+          <span class="queue-stat" title={t("app.projects.queue.inChargeTitle")}>
+            {tp("app.projects.queue.inCharge", {
+              count: <strong>{view.project_capacity ? `${view.project_load}/${view.project_capacity}` : view.project_load}</strong>,
+            })}
           </span>
         </div>
-        <p class="muted small">{POLICY_HINT[view.policy] || ""}</p>
+        <p class="muted small">{POLICY_HINT[view.policy] ? t(POLICY_HINT[view.policy]) : ""}</p>
       </section>
       <section class="card" aria-labelledby="queue-waiting">
-        <h2 id="queue-waiting">Waiting dialogs</h2>
+        <h2 id="queue-waiting">{t("app.projects.queue.waitingTitle")}</h2>
         {levels.map((l) => (
           <div class="queue-level" key={l.level} data-level={l.level}>
             {levels.length > 1 ? (
-              <h3 class="sub-title">
-                Level {l.level} · {l.waiting} waiting
-              </h3>
+              <h3 class="sub-title">{t("app.projects.queue.levelWaiting", { level: l.level, n: l.waiting })}</h3>
             ) : null}
             {l.note ? (
               <p class="queue-note" role="status">
@@ -296,9 +300,9 @@ function QueueBody(props: { id: number }) {
               </p>
             ) : null}
             {l.dialogs.length ? (
-              <ol class="queue-list" aria-label={`Level ${l.level} queue`}>
+              <ol class="queue-list" aria-label={t("app.projects.queue.levelQueue", { level: l.level })}>
                 {l.dialogs.map((d) => {
-                  const name = d.contact_name || `Visitor (dialog ${d.id})`;
+                  const name = d.contact_name || t("app.projects.queue.visitor", { id: String(d.id) });
                   return (
                     <li key={d.id}>
                       <a class="queue-row" href={`/inbox/${d.id}${inboxQuery}`} onClick={onLink} data-dialog={d.id}>
@@ -307,10 +311,12 @@ function QueueBody(props: { id: number }) {
                           <strong class="ellipsis">{name}</strong>
                           <span class="muted small ellipsis">
                             <ChannelIcon channel={d.channel} size={12} /> {channelName(d.channel)}
-                            {d.transfer_to ? ` · transferred to ${names.get(d.transfer_to) || store.personName(d.transfer_to)}` : ""}
+                            {d.transfer_to
+                              ? " · " + t("app.projects.queue.transferredTo", { name: names.get(d.transfer_to) || store.personName(d.transfer_to) })
+                              : ""}
                           </span>
                         </span>
-                        <span class="queue-wait" title={Number.isNaN(since(d)) ? undefined : `Waiting since ${new Date(since(d)).toLocaleString()}`}>
+                        <span class="queue-wait" title={Number.isNaN(since(d)) ? undefined : t("app.projects.queue.waitingSince", { at: date(since(d), LOCAL_TIME) })}>
                           <time dateTime={d.queued_at}>{Number.isNaN(since(d)) ? "—" : wait(serverNow - since(d))}</time>
                         </span>
                       </a>
@@ -319,16 +325,16 @@ function QueueBody(props: { id: number }) {
                 })}
               </ol>
             ) : (
-              <p class="muted queue-empty">No dialogs are waiting{levels.length > 1 ? " at this level" : ""}.</p>
+              <p class="muted queue-empty">{levels.length > 1 ? t("app.projects.queue.emptyLevel") : t("app.projects.queue.empty")}</p>
             )}
-            {l.waiting > l.dialogs.length ? <p class="muted small">…and {l.waiting - l.dialogs.length} more.</p> : null}
+            {l.waiting > l.dialogs.length ? <p class="muted small">{t("app.projects.queue.more", { n: l.waiting - l.dialogs.length })}</p> : null}
           </div>
         ))}
       </section>
       <section class="card" aria-labelledby="queue-managers">
-        <h2 id="queue-managers">Managers</h2>
+        <h2 id="queue-managers">{t("app.projects.queue.managers")}</h2>
         {!managers.length ? (
-          <p class="muted">No specialists: associate some under the project's settings.</p>
+          <p class="muted">{t("app.projects.queue.noManagers")}</p>
         ) : (
           <ul class="queue-managers">
             {managers.map((m) => (
@@ -352,7 +358,7 @@ function ManagerRow(props: { m: ManagerLoad; now: number }) {
         <span class="qm-name">
           <strong class="ellipsis">{m.name}</strong>
           <span class="muted small">
-            {m.online ? "Online" : "Offline"} · level {m.level || 1}
+            {m.online ? t("app.projects.queue.onlineLevel", { level: m.level || 1 }) : t("app.projects.queue.offlineLevel", { level: m.level || 1 })}
           </span>
         </span>
       </span>
@@ -360,9 +366,9 @@ function ManagerRow(props: { m: ManagerLoad; now: number }) {
         <span class={"avail-dot " + m.availability} aria-hidden="true" />
         {availabilityLabel(m.availability)}
       </span>
-      <span class="qm-load" title={m.capacity ? "Open dialogs in charge (every project) against capacity" : "Open dialogs in charge (every project); no limit"}>
+      <span class="qm-load" title={m.capacity ? t("app.projects.queue.loadTitle") : t("app.projects.queue.loadTitleNoLimit")}>
         <span class="qm-count" data-load={`${m.load}/${m.capacity}`}>
-          {m.capacity ? `${m.load}/${m.capacity}` : `${m.load} open`}
+          {m.capacity ? `${m.load}/${m.capacity}` : t("app.projects.queue.open", { n: m.load })}
         </span>
         {m.capacity ? (
           <span class="qm-bar" aria-hidden="true">
@@ -370,8 +376,8 @@ function ManagerRow(props: { m: ManagerLoad; now: number }) {
           </span>
         ) : null}
       </span>
-      <span class="qm-last muted small" title="Last dialog from the distribution">
-        {m.last_assigned_at ? "last dialog " + ago(m.last_assigned_at, props.now) : "no dialog from the distribution yet"}
+      <span class="qm-last muted small" title={t("app.projects.queue.lastTitle")}>
+        {m.last_assigned_at ? t("app.projects.queue.last", { ago: ago(m.last_assigned_at, props.now) }) : t("app.projects.queue.noLast")}
       </span>
     </li>
   );
