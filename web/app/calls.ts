@@ -4,6 +4,7 @@
 // window load on demand (lazy/callEngine.ts, lazy/Call.tsx) when a call
 // starts or rings.
 
+import { t } from "../i18n/i18n";
 import { Sig, Version } from "./sig";
 import * as store from "./store";
 import type { Frame } from "./types";
@@ -97,7 +98,7 @@ const loadEngine = () => import("./lazy/callEngine");
 /** startCall calls the other member of a direct chat, or starts a multi-chat's conference. */
 export async function startCall(convId: number, video: boolean) {
   if (session.value) {
-    store.toast("You are already in a call. Hang up first.", "error");
+    store.toast(t("app.people.calls.alreadyInCall"), "error");
     return;
   }
   const e = await loadEngine();
@@ -121,7 +122,7 @@ export async function join(call: Call, video: boolean) {
 export function decline(call: Call) {
   if (incoming.value?.id === call.id) incoming.value = null;
   stopTone();
-  if (!store.rt.send({ type: "call.decline", call_id: call.id })) store.toast("Not connected: the call could not be declined.", "error");
+  if (!store.rt.send({ type: "call.decline", call_id: call.id })) store.toast(t("app.people.calls.declineOffline"), "error");
 }
 
 export async function hangUp() {
@@ -155,7 +156,8 @@ function desktopNotice(c: Call) {
   if (!store.settings.value.desktop_notifications) return;
   try {
     notice?.close();
-    notice = new Notification(`${store.personName(c.created_by)} is calling`, { body: c.video ? "Video call" : "Voice call", tag: "call-" + c.id, requireInteraction: true });
+    notice = new Notification(t("app.people.calls.isCalling", { name: store.personName(c.created_by) }), {
+      body: c.video ? t("app.people.calls.videoCall") : t("app.people.calls.voiceCall"), tag: "call-" + c.id, requireInteraction: true });
     notice.onclick = () => {
       window.focus();
       notice?.close();

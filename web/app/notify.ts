@@ -2,6 +2,7 @@
 // sound, desktop notifications (Notification API) while the tab is hidden,
 // and the reminder toasts.
 
+import { t } from "../i18n/i18n";
 import { convURL, navigate } from "./router";
 import { quiet } from "./push";
 import * as store from "./store";
@@ -62,17 +63,17 @@ export function sound() {
   if (!store.settings.value.sound || quiet()) return;
   try {
     audio = audio || new AudioContext();
-    const t = audio.currentTime;
+    const t0 = audio.currentTime;
     for (const [i, f] of [880, 1320].entries()) {
       const o = audio.createOscillator();
       const v = audio.createGain();
       o.frequency.value = f;
-      v.gain.setValueAtTime(0.0001, t + i * 0.12);
-      v.gain.exponentialRampToValueAtTime(0.15, t + i * 0.12 + 0.02);
-      v.gain.exponentialRampToValueAtTime(0.0001, t + i * 0.12 + 0.15);
+      v.gain.setValueAtTime(0.0001, t0 + i * 0.12);
+      v.gain.exponentialRampToValueAtTime(0.15, t0 + i * 0.12 + 0.02);
+      v.gain.exponentialRampToValueAtTime(0.0001, t0 + i * 0.12 + 0.15);
       o.connect(v).connect(audio.destination);
-      o.start(t + i * 0.12);
-      o.stop(t + i * 0.12 + 0.16);
+      o.start(t0 + i * 0.12);
+      o.stop(t0 + i * 0.12 + 0.16);
     }
   } catch {
     /* no audio output */
@@ -126,7 +127,7 @@ let customerToasts: number[] = [];
  */
 export function customerMessage(name: string, m: Message, open: () => void) {
   const text = messagePreview(m);
-  const live = new Set(store.toasts.value.map((t) => t.id));
+  const live = new Set(store.toasts.value.map((x) => x.id));
   customerToasts = customerToasts.filter((id) => live.has(id));
   while (customerToasts.length >= 3) store.dismiss(customerToasts.shift()!);
   customerToasts.push(store.toast(`${name}: ${text}`, "message", undefined, 8000, open));
@@ -136,16 +137,16 @@ export function customerMessage(name: string, m: Message, open: () => void) {
 
 /** reminderDue shows a due reminder: a toast that stays, a sound, a desktop notification. */
 export function reminderDue(r: Reminder) {
-  const text = r.message ? messagePreview(r.message) : "A message";
-  if (store.toasts.value.some((t) => t.reminder?.id === r.id && t.reminder.remind_at === r.remind_at)) return;
+  const text = r.message ? messagePreview(r.message) : t("app.people.notify.aMessage");
+  if (store.toasts.value.some((x) => x.reminder?.id === r.id && x.reminder.remind_at === r.remind_at)) return;
   store.toast(text, "reminder", r);
   sound();
-  desktop("Reminder", text, "reminder-" + r.id, () => openReminder(r));
+  desktop(t("app.people.notify.reminder"), text, "reminder-" + r.id, () => openReminder(r));
 }
 
 /** openReminder goes to the reminded message and opens its snooze window. */
 export function openReminder(r: Reminder) {
-  for (const t of store.toasts.value) if (t.reminder?.message_id === r.message_id) store.dismiss(t.id);
+  for (const x of store.toasts.value) if (x.reminder?.message_id === r.message_id) store.dismiss(x.id);
   navigate(convURL(r.conversation_id, r.message_id, true));
 }
 

@@ -3,6 +3,7 @@
 // use; adding and removing update it at once.
 
 import * as api from "./api";
+import { t } from "../i18n/i18n";
 import { Sig } from "./sig";
 import * as store from "./store";
 import type { Presence, User } from "./types";
@@ -32,18 +33,25 @@ export function isFriend(id: number): boolean {
 export async function addFriend(u: User) {
   await api.put(`/friends/${u.id}`);
   if (!isFriend(u.id)) friends.value = [...(friends.value || []), u].sort((a, b) => a.name.localeCompare(b.name));
-  store.toast(`${u.name} is in your friends`);
+  store.toast(t("app.people.friends.added", { name: u.name }));
 }
 
 export async function removeFriend(u: User) {
   await api.del(`/friends/${u.id}`);
   friends.value = (friends.value || []).filter((f) => f.id !== u.id);
-  store.toast(`${u.name} was removed from your friends`);
+  store.toast(t("app.people.friends.removed", { name: u.name }));
 }
 
 /** presence is the live presence when the app hears it, else what the directory said. */
 export function presence(u: User): Presence {
   return store.presence.get(u.id) || u.presence || "offline";
+}
+
+const PRESENCE = { online: "app.people.presence.online", away: "app.people.presence.away", offline: "app.people.presence.offline" } as const;
+
+/** presenceLabel is a presence in words ("online"), in the app's language. */
+export function presenceLabel(p: Presence): string {
+  return PRESENCE[p] ? t(PRESENCE[p]) : p;
 }
 
 // A new sign-in starts from the server's list again.

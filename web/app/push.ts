@@ -4,6 +4,7 @@
 // (e-mail digest, do-not-disturb hours, pause), which also quiet the
 // in-app sounds.
 
+import { t } from "../i18n/i18n";
 import * as api from "./api";
 import { navigate } from "./router";
 import { Sig } from "./sig";
@@ -78,7 +79,7 @@ let saving: Promise<unknown> = Promise.resolve();
 export function savePatch(patch: Partial<NotifySettings>): Promise<NotifySettings> {
   const run = saving.catch(() => {}).then(() => {
     const cur = notifySettings.value;
-    if (!cur) throw new Error("The settings are not loaded yet.");
+    if (!cur) throw new Error(t("app.people.push.notLoaded"));
     return saveSettings({ ...cur, ...patch });
   });
   saving = run;
@@ -173,7 +174,7 @@ export function inHours(s: NotifySettings, now = new Date()): boolean {
   } catch {
     return false;
   }
-  const get = (t: string) => parts.find((p) => p.type === t)?.value || "";
+  const get = (type: string) => parts.find((p) => p.type === type)?.value || "";
   const day = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"].indexOf(get("weekday"));
   const m = Number(get("hour")) * 60 + Number(get("minute"));
   const mins = (hm: string) => Number(hm.slice(0, 2)) * 60 + Number(hm.slice(3, 5));

@@ -5,6 +5,7 @@
 // from the tiles: hiding the window silences nobody.
 
 import { useEffect, useRef, useState } from "preact/hooks";
+import { t } from "../../i18n/i18n";
 import * as calls from "../calls";
 import type { Call, Participant } from "../calls";
 import { convURL, navigate } from "../router";
@@ -32,10 +33,10 @@ const Enlarge = (p?: P) => icon(<path d="M15 3h6v6M9 21H3v-6M21 3l-7 7M3 21l7-7"
 const Shrink = (p?: P) => icon(<path d="M4 14h6v6M20 10h-6V4M14 10l7-7M3 21l7-7" />, p);
 
 function clock(ms: number): string {
-  const t = Math.max(0, Math.floor(ms / 1000));
-  const h = Math.floor(t / 3600),
-    m = Math.floor((t % 3600) / 60),
-    s = t % 60;
+  const sec = Math.max(0, Math.floor(ms / 1000));
+  const h = Math.floor(sec / 3600),
+    m = Math.floor((sec % 3600) / 60),
+    s = sec % 60;
   const mm = String(m).padStart(h ? 2 : 1, "0"),
     ss = String(s).padStart(2, "0");
   return h ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
@@ -45,12 +46,18 @@ function clock(ms: number): string {
 function Status(props: { s: calls.Session }) {
   const [, tick] = useState(0);
   useEffect(() => {
-    const t = setInterval(() => tick((n) => n + 1), 1000);
-    return () => clearInterval(t);
+    const timer = setInterval(() => tick((n) => n + 1), 1000);
+    return () => clearInterval(timer);
   }, []);
   const s = props.s;
   const text =
-    s.phase === "calling" ? "Ringing…" : s.phase === "connecting" ? "Connecting…" : s.phase === "reconnecting" ? "Reconnecting…" : clock(Date.now() - s.startedAt);
+    s.phase === "calling"
+      ? t("app.people.call.ringing")
+      : s.phase === "connecting"
+        ? t("app.people.call.connecting")
+        : s.phase === "reconnecting"
+          ? t("app.people.call.reconnecting")
+          : clock(Date.now() - s.startedAt);
   return (
     <span class={"call-status " + s.phase} role="timer" aria-live="off">
       {text}
@@ -73,15 +80,15 @@ interface TileInfo {
  * count says whether pictures arrive, whatever the flags claim.
  */
 function Tile(props: { t: TileInfo; speaking: boolean; mine?: boolean; mirror?: boolean }) {
-  const { t } = props;
+  const { t: tile } = props;
   const ref = useRef<HTMLVideoElement>(null);
   const [frames, setFrames] = useState(false);
   use(store.peopleV);
   useEffect(() => {
     const v = ref.current;
     if (!v) return;
-    if (v.srcObject !== t.stream) v.srcObject = t.stream;
-    if (t.stream) v.play().catch(() => {});
+    if (v.srcObject !== tile.stream) v.srcObject = tile.stream;
+    if (tile.stream) v.play().catch(() => {});
     let last = -1,
       still = 0;
     const check = () => {
@@ -94,23 +101,23 @@ function Tile(props: { t: TileInfo; speaking: boolean; mine?: boolean; mirror?: 
     };
     const timer = setInterval(check, 500);
     return () => clearInterval(timer);
-  }, [t.stream]);
-  const camOff = !t.screen && t.p && !t.p.video;
+  }, [tile.stream]);
+  const camOff = !tile.screen && tile.p && !tile.p.video;
   const show = frames && !camOff;
-  const name = props.mine ? "You" : store.personName(t.userId);
-  const label = t.screen ? `${name}${props.mine ? "r" : "’s"} screen` : name;
+  const name = props.mine ? t("app.people.call.you") : store.personName(tile.userId);
+  const label = tile.screen ? (props.mine ? t("app.people.call.myScreen") : t("app.people.call.screenOf", { name })) : name;
   return (
-    <div class={"tile" + (props.speaking ? " speaking" : "") + (t.screen ? " screen" : "") + (show ? " has-video" : "")} data-user={t.userId} data-screen={t.screen ? "1" : undefined} aria-label={label}>
+    <div class={"tile" + (props.speaking ? " speaking" : "") + (tile.screen ? " screen" : "") + (show ? " has-video" : "")} data-user={tile.userId} data-screen={tile.screen ? "1" : undefined} aria-label={label}>
       <video ref={ref} autoPlay playsInline muted class={props.mirror ? "mirror" : ""} />
       {!show ? (
         <div class="tile-face">
-          <Avatar id={t.userId} name={store.personName(t.userId)} photo={store.people.get(t.userId)?.photo_file_id} size={72} />
-          {t.note ? <span class="tile-note">{t.note}</span> : null}
+          <Avatar id={tile.userId} name={store.personName(tile.userId)} photo={store.people.get(tile.userId)?.photo_file_id} size={72} />
+          {tile.note ? <span class="tile-note">{tile.note}</span> : null}
         </div>
       ) : null}
       <span class="tile-name">
-        {t.p && !t.p.audio && !t.screen ? (
-          <span class="tile-muted" title="Microphone off">
+        {tile.p && !tile.p.audio && !tile.screen ? (
+          <span class="tile-muted" title={t("app.people.call.micOff")}>
             <MicOff size={14} />
           </span>
         ) : null}
@@ -129,7 +136,7 @@ export function CallWindow() {
   const me = store.me.value?.id || 0;
   const call = calls.byConv.get(s.convId);
   const conv = store.convs.get(s.convId);
-  const title = conv ? store.convTitle(conv) : "Call";
+  const title = conv ? store.convTitle(conv) : t("app.people.call.region");
   const parts = (call?.id === s.callId ? call.participants || [] : []).filter((p) => p.user_id !== me);
   const tiles: TileInfo[] = parts.map((p) => ({
     key: String(p.user_id),
@@ -137,27 +144,28 @@ export function CallWindow() {
     stream: s.remotes.find((r) => r.userId === p.user_id && !r.screen)?.stream || null,
     screen: false,
     p,
-    note: !p.connected ? "Connecting…" : !p.video ? undefined : undefined,
+    note: !p.connected ? t("app.people.call.connecting") : !p.video ? undefined : undefined,
   }));
   for (const r of s.remotes) if (r.screen) tiles.push({ key: r.key, userId: r.userId, stream: r.stream, screen: true, p: parts.find((p) => p.user_id === r.userId) });
   if (!parts.length && conv?.kind === "direct") {
     const o = store.other(conv);
-    if (o) tiles.push({ key: "callee", userId: o.user_id, stream: null, screen: false, note: s.phase === "calling" ? "Ringing…" : s.phase === "connecting" ? "Connecting…" : "Waiting…" });
+    if (o) tiles.push({ key: "callee", userId: o.user_id, stream: null, screen: false, note: s.phase === "calling" ? t("app.people.call.ringing") : s.phase === "connecting" ? t("app.people.call.connecting") : t("app.people.call.waiting"),
+      });
   }
-  if (!tiles.length) tiles.push({ key: "alone", userId: me, stream: null, screen: false, note: "Waiting for others to join…" });
+  if (!tiles.length) tiles.push({ key: "alone", userId: me, stream: null, screen: false, note: t("app.people.call.waitingOthers") });
   const speaking = new Set(s.speaking);
   const hangUp = () => engine.hangUp();
   if (view === "min") {
     return (
-      <div class="call-mini" role="region" aria-label="Call">
+      <div class="call-mini" role="region" aria-label={t("app.people.call.region")}>
         <span class={"call-dot" + (s.speaking.length ? " speaking" : "")} />
-        <button class="call-mini-main" onClick={() => (calls.view.value = "float")} title="Show the call">
+        <button class="call-mini-main" onClick={() => (calls.view.value = "float")} title={t("app.people.calls.showCall")}>
           <strong>{title}</strong> <Status s={s} />
         </button>
-        <button class={"round small" + (s.mic ? "" : " off")} aria-label={s.mic ? "Mute" : "Unmute"} aria-pressed={!s.mic} onClick={() => engine.setMic(!s.mic)}>
+        <button class={"round small" + (s.mic ? "" : " off")} aria-label={s.mic ? t("app.people.call.mute") : t("app.people.call.unmute")} aria-pressed={!s.mic} onClick={() => engine.setMic(!s.mic)}>
           {s.mic ? <MicOn size={16} /> : <MicOff size={16} />}
         </button>
-        <button class="round small hang" aria-label="Hang up" onClick={hangUp}>
+        <button class="round small hang" aria-label={t("app.people.call.hangUp")} onClick={hangUp}>
           <HangUpIcon size={16} />
         </button>
       </div>
@@ -166,8 +174,9 @@ export function CallWindow() {
   const n = tiles.length;
   const cols = n <= 1 ? 1 : n <= 4 ? 2 : n <= 9 ? 3 : 4;
   const selfShown = s.cam && s.local;
+  const large = view === "large";
   return (
-    <div class={"call-window " + view} role="region" aria-label={"Call: " + title}>
+    <div class={"call-window " + view} role="region" aria-label={t("app.people.call.regionOf", { title })}>
       <header class="call-head">
         <div class="call-title">
           <strong>{title}</strong>
@@ -175,8 +184,8 @@ export function CallWindow() {
         </div>
         <button
           class="icon-btn"
-          aria-label="Go to the conversation"
-          title="Go to the conversation"
+          aria-label={t("app.people.call.goToConversation")}
+          title={t("app.people.call.goToConversation")}
           onClick={() => {
             navigate(convURL(s.convId));
             // On a phone the window covers the conversation: make room.
@@ -185,10 +194,10 @@ export function CallWindow() {
         >
           <ChatIcon />
         </button>
-        <button class="icon-btn" aria-label="Minimise the call" title="Minimise (the call goes on)" onClick={() => (calls.view.value = "min")}>
+        <button class="icon-btn" aria-label={t("app.people.call.minimise")} title={t("app.people.call.minimiseTitle")} onClick={() => (calls.view.value = "min")}>
           <Minimise />
         </button>
-        <button class="icon-btn enlarge" aria-label={view === "large" ? "Make the call smaller" : "Enlarge the call"} onClick={() => (calls.view.value = view === "large" ? "float" : "large")}>
+        <button class="icon-btn enlarge" aria-label={large ? t("app.people.call.shrink") : t("app.people.call.enlarge")} onClick={() => (calls.view.value = view === "large" ? "float" : "large")}>
           {view === "large" ? <Shrink /> : <Enlarge />}
         </button>
       </header>
@@ -196,13 +205,13 @@ export function CallWindow() {
         <p class="call-notice" role="alert">
           {s.notice}
           <button class="link" onClick={() => calls.patch(s.callId, { notice: "" })}>
-            Dismiss
+            {t("app.people.call.dismiss")}
           </button>
         </p>
       ) : null}
       <div class="call-grid" style={{ "--cols": String(cols), "--rows": String(Math.ceil(n / cols)) }} data-count={n}>
-        {tiles.map((t) => (
-          <Tile key={t.key} t={t} speaking={speaking.has(t.userId) && !t.screen} />
+        {tiles.map((x) => (
+          <Tile key={x.key} t={x} speaking={speaking.has(x.userId) && !x.screen} />
         ))}
         {selfShown || s.sharing ? (
           <div class="self-view">
@@ -212,16 +221,16 @@ export function CallWindow() {
         ) : null}
       </div>
       <footer class="call-controls">
-        <button class={"round" + (s.mic ? "" : " off")} aria-label={s.mic ? "Mute" : "Unmute"} aria-pressed={!s.mic} title={s.mic ? "Mute the microphone" : "Unmute the microphone"} onClick={() => engine.setMic(!s.mic)}>
+        <button class={"round" + (s.mic ? "" : " off")} aria-label={s.mic ? t("app.people.call.mute") : t("app.people.call.unmute")} aria-pressed={!s.mic} title={s.mic ? t("app.people.call.muteMic") : t("app.people.call.unmuteMic")} onClick={() => engine.setMic(!s.mic)}>
           {s.mic ? <MicOn /> : <MicOff />}
         </button>
-        <button class={"round" + (s.cam ? "" : " off")} aria-label={s.cam ? "Turn the camera off" : "Turn the camera on"} aria-pressed={!s.cam} onClick={() => engine.setCam(!s.cam)}>
+        <button class={"round" + (s.cam ? "" : " off")} aria-label={s.cam ? t("app.people.call.camOff") : t("app.people.call.camOn")} aria-pressed={!s.cam} onClick={() => engine.setCam(!s.cam)}>
           {s.cam ? <VideoIcon size={20} /> : <CamOff />}
         </button>
-        <button class={"round" + (s.sharing ? " sharing" : "")} aria-label={s.sharing ? "Stop sharing the screen" : "Share the screen"} aria-pressed={s.sharing} onClick={() => engine.setSharing(!s.sharing)}>
+        <button class={"round" + (s.sharing ? " sharing" : "")} aria-label={s.sharing ? t("app.people.call.stopSharing") : t("app.people.call.share")} aria-pressed={s.sharing} onClick={() => engine.setSharing(!s.sharing)}>
           <Screen />
         </button>
-        <button class="round hang" aria-label="Hang up" title="Hang up" onClick={hangUp}>
+        <button class="round hang" aria-label={t("app.people.call.hangUp")} title={t("app.people.call.hangUp")} onClick={hangUp}>
           <HangUpIcon />
         </button>
       </footer>
@@ -240,25 +249,25 @@ export function IncomingCall(props: { call: Call }) {
     ref.current?.querySelector<HTMLElement>("[data-autofocus]")?.focus();
   }, []);
   return (
-    <div class="incoming-call" role="alertdialog" aria-modal="false" aria-label={`${name} is calling`} ref={ref}>
+    <div class="incoming-call" role="alertdialog" aria-modal="false" aria-label={t("app.people.calls.isCalling", { name })} ref={ref}>
       <div class="incoming-who">
         <span class="ringing-avatar">
           <Avatar id={c.created_by} name={name} photo={store.people.get(c.created_by)?.photo_file_id} size={64} />
         </span>
         <div>
           <strong>{name}</strong>
-          <span class="muted">{c.video ? "Video call…" : "Voice call…"}</span>
+          <span class="muted">{c.video ? t("app.people.call.incomingVideo") : t("app.people.call.incomingVoice")}</span>
         </div>
       </div>
       <div class="incoming-actions">
-        <button class="btn decline" aria-label="Decline the call" onClick={() => calls.decline(c)}>
-          <HangUpIcon size={16} /> Decline
+        <button class="btn decline" aria-label={t("app.people.call.declineLabel")} onClick={() => calls.decline(c)}>
+          <HangUpIcon size={16} /> {t("app.people.call.decline")}
         </button>
-        <button class={"btn accept" + (c.video ? "" : " primary-accept")} aria-label="Accept with voice only" onClick={() => accept(false)} data-autofocus={c.video ? undefined : true}>
-          <PhoneIcon size={16} /> Voice
+        <button class={"btn accept" + (c.video ? "" : " primary-accept")} aria-label={t("app.people.call.acceptVoiceLabel")} onClick={() => accept(false)} data-autofocus={c.video ? undefined : true}>
+          <PhoneIcon size={16} /> {t("app.people.call.acceptVoice")}
         </button>
-        <button class={"btn accept" + (c.video ? " primary-accept" : "")} aria-label="Accept with video" onClick={() => accept(true)} data-autofocus={c.video ? true : undefined}>
-          <VideoIcon size={16} /> Video
+        <button class={"btn accept" + (c.video ? " primary-accept" : "")} aria-label={t("app.people.call.acceptVideoLabel")} onClick={() => accept(true)} data-autofocus={c.video ? true : undefined}>
+          <VideoIcon size={16} /> {t("app.people.call.acceptVideo")}
         </button>
       </div>
     </div>

@@ -10,6 +10,7 @@
 // department).
 
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { t } from "../../i18n/i18n";
 import * as api from "../api";
 import * as people from "../people";
 import { navigate } from "../router";
@@ -43,38 +44,39 @@ export function PeoplePage(props: { tab: Tab }) {
   const [q, setQ] = useState("");
   const query = q.trim().toLowerCase();
   const tabs: { id: Tab; label: string; href: string }[] = [
-    { id: "friends", label: "My friends", href: "/people" },
-    { id: "org", label: "Organisation", href: "/people/org" },
+    { id: "friends", label: t("app.people.page.friends"), href: "/people" },
+    { id: "org", label: t("app.people.page.org"), href: "/people/org" },
   ];
+  const search = tab === "org" ? t("app.people.page.searchOrg") : t("app.people.page.searchFriends");
   const tabKeys = (e: KeyboardEvent) => {
     if (e.key !== "ArrowLeft" && e.key !== "ArrowRight") return;
     e.preventDefault();
-    const next = tabs[(tabs.findIndex((t) => t.id === tab) + 1) % tabs.length];
+    const next = tabs[(tabs.findIndex((x) => x.id === tab) + 1) % tabs.length];
     navigate(next.href, true);
     requestAnimationFrame(() => document.getElementById("people-tab-" + next.id)?.focus());
   };
   return (
     <section class="pane page people-page" aria-labelledby="people-title">
       <header class="page-head">
-        <button class="icon-btn back" aria-label="Back" onClick={() => navigate("/")}>
+        <button class="icon-btn back" aria-label={t("app.people.page.back")} onClick={() => navigate("/")}>
           <Back />
         </button>
-        <h1 id="people-title">People</h1>
+        <h1 id="people-title">{t("app.people.page.title")}</h1>
       </header>
       <div class="people-bar">
-        <div class="people-tabs" role="tablist" aria-label="People" onKeyDown={tabKeys}>
-          {tabs.map((t) => (
+        <div class="people-tabs" role="tablist" aria-label={t("app.people.page.tabs")} onKeyDown={tabKeys}>
+          {tabs.map((x) => (
             <button
-              key={t.id}
-              id={"people-tab-" + t.id}
+              key={x.id}
+              id={"people-tab-" + x.id}
               role="tab"
-              aria-selected={tab === t.id}
+              aria-selected={tab === x.id}
               aria-controls="people-panel"
-              tabIndex={tab === t.id ? 0 : -1}
-              class={tab === t.id ? "on" : ""}
-              onClick={() => navigate(t.href, true)}
+              tabIndex={tab === x.id ? 0 : -1}
+              class={tab === x.id ? "on" : ""}
+              onClick={() => navigate(x.href, true)}
             >
-              {t.label}
+              {x.label}
             </button>
           ))}
         </div>
@@ -82,8 +84,8 @@ export function PeoplePage(props: { tab: Tab }) {
           <Search size={16} />
           <input
             type="search"
-            placeholder={tab === "org" ? "Search people and departments" : "Search your friends"}
-            aria-label={tab === "org" ? "Search people and departments" : "Search your friends"}
+            placeholder={search}
+            aria-label={search}
             value={q}
             onInput={(e) => setQ((e.currentTarget as HTMLInputElement).value)}
             onKeyDown={(e) => {
@@ -109,20 +111,20 @@ function PersonActions(props: { u: User }) {
   const me = store.me.value!;
   const u = props.u;
   const friend = people.isFriend(u.id);
-  if (u.id === me.id) return <span class="muted small">you</span>;
+  if (u.id === me.id) return <span class="muted small">{t("app.people.page.you")}</span>;
   return (
     <span class="person-actions">
-      <button class="btn small" tabIndex={-1} onClick={() => store.openDirect(u.id).catch(store.fail)} title="Start a chat (Enter)">
-        Chat
+      <button class="btn small" tabIndex={-1} onClick={() => store.openDirect(u.id).catch(store.fail)} title={t("app.people.page.chatTitle")}>
+        {t("app.people.page.chat")}
       </button>
       <button
         class={"btn small" + (friend ? " on" : "")}
         tabIndex={-1}
         aria-pressed={friend}
-        title={friend ? "Remove from your friends (Delete)" : "Add to your friends (Insert or +)"}
+        title={friend ? t("app.people.page.removeTitle") : t("app.people.page.addTitle")}
         onClick={() => (friend ? people.removeFriend(u) : people.addFriend(u)).catch(store.fail)}
       >
-        {friend ? "★ Friend" : "☆ Add friend"}
+        {friend ? "★ " + t("app.people.page.friend") : "☆ " + t("app.people.page.addFriend")}
       </button>
     </span>
   );
@@ -155,7 +157,7 @@ function PersonRow(props: { u: User; sub?: string }) {
       <span class="person-main">
         <span class="person-name">{u.name}</span>
         <span class="person-sub">
-          <span class={"presence-word " + p}>{p}</span> · {props.sub ?? u.email}
+          <span class={"presence-word " + p}>{people.presenceLabel(p)}</span> · {props.sub ?? u.email}
         </span>
       </span>
       <PersonActions u={u} />
@@ -190,31 +192,31 @@ function Friends(props: { query: string }) {
     people.loadFriends(true).catch((e) => setErr((e as Error).message));
   }, []);
   if (err) return <p class="form-error">{err}</p>;
-  if (!list) return <Spinner label="Loading your friends" />;
+  if (!list) return <Spinner label={t("app.people.page.loadingFriends")} />;
   const shown = list.filter((u) => matches(u, props.query));
   if (!list.length)
     return (
       <div class="people-empty">
-        <p>You have no friends in your list yet.</p>
-        <p class="muted">Add people from the Organisation tab, from search results or from a user's information panel.</p>
+        <p>{t("app.people.page.noFriends")}</p>
+        <p class="muted">{t("app.people.page.noFriendsHint")}</p>
         <button class="btn" onClick={() => navigate("/people/org", true)}>
-          Browse the organisation
+          {t("app.people.page.browse")}
         </button>
       </div>
     );
-  if (!shown.length) return <p class="muted people-empty">None of your friends matches “{props.query}”.</p>;
+  if (!shown.length) return <p class="muted people-empty">{t("app.people.page.noFriendMatches", { q: props.query })}</p>;
   // Online first, then away, then the rest; by name within each.
   const order = { online: 0, away: 1, offline: 2 };
   shown.sort((a, b) => order[people.presence(a)] - order[people.presence(b)] || a.name.localeCompare(b.name));
   return (
-    <ul class="people friends-list" aria-label="My friends" onKeyDown={(e) => listNav(e) && e.preventDefault()}>
+    <ul class="people friends-list" aria-label={t("app.people.page.friends")} onKeyDown={(e) => listNav(e) && e.preventDefault()}>
       {shown.map((u, i) => (
         <li key={u.id}>
           <div
             class="person"
             data-nav
             tabIndex={i === 0 ? 0 : -1}
-            aria-label={`${u.name}, ${people.presence(u)}`}
+            aria-label={t("app.people.page.row", { name: u.name, presence: people.presenceLabel(people.presence(u)) })}
             onDblClick={() => store.openDirect(u.id).catch(store.fail)}
             onKeyDown={(e) => personKey(e, u) && e.preventDefault()}
           >
@@ -296,7 +298,7 @@ function OrgTree(props: { query: string }) {
     for (const g of children.get(0) || []) walk(g, 0, undefined, false);
     const looseShown = loose.filter((u) => matches(u, q));
     if (looseShown.length) {
-      const g: Group = { id: NO_DEPT, name: "Not in a department", rights: [], member_ids: looseShown.map((u) => u.id), created_at: "" };
+      const g: Group = { id: NO_DEPT, name: t("app.people.page.noDepartment"), rights: [], member_ids: looseShown.map((u) => u.id), created_at: "" };
       const isOpen = q ? true : !!open[NO_DEPT];
       out.push({ t: "group", key: "g-none", g, depth: 0, open: isOpen, count: looseShown.length });
       if (isOpen) for (const u of looseShown.sort((a, b) => a.name.localeCompare(b.name))) out.push({ t: "user", key: "g-noneu" + u.id, u, depth: 1, parent: "g-none" });
@@ -360,11 +362,11 @@ function OrgTree(props: { query: string }) {
   };
 
   if (err) return <p class="form-error">{err}</p>;
-  if (!groups || !users) return <Spinner label="Loading the organisation" />;
+  if (!groups || !users) return <Spinner label={t("app.people.page.loadingOrg")} />;
   if (!nodes.length)
-    return <p class="muted people-empty">{props.query ? `Nobody and no department matches “${props.query}”.` : "The organisation has nobody in it yet."}</p>;
+    return <p class="muted people-empty">{props.query ? t("app.people.page.nothingMatches", { q: props.query }) : t("app.people.page.emptyOrg")}</p>;
   return (
-    <ul class="org-tree" role="tree" aria-label="The organisation's departments and people" ref={tree} onKeyDown={onKey}>
+    <ul class="org-tree" role="tree" aria-label={t("app.people.page.tree")} ref={tree} onKeyDown={onKey}>
       {nodes.map((n) =>
         n.t === "group" ? (
           <li
@@ -387,7 +389,7 @@ function OrgTree(props: { query: string }) {
               {n.open ? "▾" : "▸"}
             </span>
             <span class="tree-name">{n.g.name}</span>
-            <span class="count" aria-label={`${n.count} people`}>
+            <span class="count" aria-label={t("app.people.page.count", { n: n.count })}>
               {n.count}
             </span>
           </li>
@@ -396,7 +398,7 @@ function OrgTree(props: { query: string }) {
             key={n.key}
             role="treeitem"
             aria-level={n.depth + 1}
-            aria-label={`${n.u.name}, ${people.presence(n.u)}`}
+            aria-label={t("app.people.page.row", { name: n.u.name, presence: people.presenceLabel(people.presence(n.u)) })}
             data-key={n.key}
             data-nav
             tabIndex={n.key === current ? 0 : -1}

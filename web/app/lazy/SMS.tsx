@@ -5,6 +5,7 @@
 // reason), and the organisation's SMS settings (Administration → Chat).
 
 import { useEffect, useRef, useState } from "preact/hooks";
+import { date, t, tp } from "../../i18n/i18n";
 import * as api from "../api";
 import { use } from "../sig";
 import * as store from "../store";
@@ -53,7 +54,12 @@ export function count(text: string): { units: number; segments: number; unicode:
   return { units, segments: n <= one ? 1 : Math.ceil(n / part), unicode: !gsm };
 }
 
-const STATUS: Record<StaffSMS["status"], string> = { queued: "Queued", sent: "Sent", delivered: "Delivered", failed: "Failed" };
+const STATUS = {
+  queued: "app.people.sms.queued",
+  sent: "app.people.sms.sent",
+  delivered: "app.people.sms.delivered",
+  failed: "app.people.sms.failed",
+} as const satisfies Record<StaffSMS["status"], string>;
 
 const RANK: Record<StaffSMS["status"], number> = { queued: 0, sent: 1, delivered: 2, failed: 2 };
 
@@ -89,9 +95,11 @@ function useLive(setList: (fn: (l: StaffSMS[]) => StaffSMS[]) => void, recipient
 }
 
 function StatusBadge(props: { m: StaffSMS }) {
+  const status = t(STATUS[props.m.status]);
+  const label = props.m.error ? t("app.people.sms.statusLabelError", { status, error: props.m.error }) : t("app.people.sms.statusLabel", { status });
   return (
-    <span class={"sms-status " + props.m.status} role="status" aria-label={"Status: " + STATUS[props.m.status] + (props.m.error ? ": " + props.m.error : "")}>
-      {STATUS[props.m.status]}
+    <span class={"sms-status " + props.m.status} role="status" aria-label={label}>
+      {status}
     </span>
   );
 }
@@ -132,19 +140,18 @@ export function SMSWindow(props: { userId: number; onClose: () => void }) {
       setBusy(false);
     }
   };
-  const name = user?.name || "this user";
   return (
     <Modal
-      title={"Send SMS to " + (user?.name || "…")}
+      title={t("app.people.sms.title", { name: user?.name || "…" })}
       onClose={props.onClose}
       class="sms-window"
       footer={
         <>
           <button class="btn" onClick={props.onClose}>
-            Close
+            {t("app.people.sms.close")}
           </button>
           <button class="btn primary" onClick={send} disabled={!info?.can_send || busy || !text.trim() || over}>
-            {busy ? "Sending…" : "Send SMS"}
+            {busy ? t("app.people.sms.sending") : t("app.people.sms.send")}
           </button>
         </>
       }
@@ -160,16 +167,16 @@ export function SMSWindow(props: { userId: number; onClose: () => void }) {
       ) : (
         <>
           <p class="sms-to">
-            To: <strong>{info.phone || "no phone number"}</strong>
+            {tp("app.people.sms.to", { phone: <strong>{info.phone || t("app.people.sms.noPhone")}</strong> })}
           </p>
           {!info.can_send ? (
             <p class="form-error" role="alert">
-              {info.why || `You cannot send an SMS to ${name}.`}
+              {info.why || (user?.name ? t("app.people.sms.cannotSendTo", { name: user.name }) : t("app.people.sms.cannotSend"))}
             </p>
           ) : (
             <>
               <label class="field">
-                <span>Text</span>
+                <span>{t("app.people.sms.text")}</span>
                 <textarea
                   ref={area}
                   class={"input sms-text" + (over ? " over" : "")}
@@ -186,8 +193,8 @@ export function SMSWindow(props: { userId: number; onClose: () => void }) {
                 />
               </label>
               <p id="sms-count" class={"sms-count" + (over ? " over" : "")} aria-live="polite">
-                {c.units} / {MAX} characters · {c.segments} SMS{c.segments === 1 ? "" : " segments"}
-                {c.unicode ? " (Unicode: 70 characters per SMS)" : ""} · Ctrl+Enter sends
+                {/* the counts as digits, never "1,600": the English text is the one the tests read */}
+                {t(c.unicode ? "app.people.sms.counterUnicode" : "app.people.sms.counter", { units: String(c.units), max: String(MAX), segments: c.segments })}
               </p>
             </>
           )}
@@ -196,19 +203,19 @@ export function SMSWindow(props: { userId: number; onClose: () => void }) {
               {err}
             </p>
           ) : null}
-          <h3 class="sms-history-title">{list.length ? "Sent" : "No SMS sent yet"}</h3>
-          <ul class="sms-history" aria-label="SMS sent">
+          <h3 class="sms-history-title">{list.length ? t("app.people.sms.history") : t("app.people.sms.noneSent")}</h3>
+          <ul class="sms-history" aria-label={t("app.people.sms.historyLabel")}>
             {list.map((m) => (
               <li key={m.id}>
                 <div class="sms-line">
                   <span class="sms-when">
-                    {new Date(m.created_at).toLocaleString([], { dateStyle: "medium", timeStyle: "short" })}
-                    {m.sender_id !== store.me.value?.id ? " · by " + store.personName(m.sender_id) : ""}
+                    {date(m.created_at, { dateStyle: "medium", timeStyle: "short" })}
+                    {m.sender_id !== store.me.value?.id ? " · " + t("app.people.sms.by", { name: store.personName(m.sender_id) }) : ""}
                   </span>
                   <StatusBadge m={m} />
                 </div>
                 <p class="sms-body">{m.text}</p>
-                {m.status === "failed" && m.error ? <p class="sms-reason">Not delivered: {m.error}</p> : null}
+                {m.status === "failed" && m.error ? <p class="sms-reason">{t("app.people.sms.notDelivered", { error: m.error })}</p> : null}
               </li>
             ))}
           </ul>
@@ -232,7 +239,7 @@ export function PhoneFacts(props: { userId: number }) {
   return (
     <div class="phone-facts">
       <div class="phone-line">
-        <span class="phone-label">Phone</span>
+        <span class="phone-label">{t("app.people.phone.label")}</span>
         {editing ? (
           <PhoneEditor
             userId={props.userId}
@@ -244,18 +251,18 @@ export function PhoneFacts(props: { userId: number }) {
           />
         ) : (
           <>
-            <span class="phone-value">{info.phone ? <a href={"tel:" + info.phone}>{info.phone}</a> : <span class="muted">None</span>}</span>
+            <span class="phone-value">{info.phone ? <a href={"tel:" + info.phone}>{info.phone}</a> : <span class="muted">{t("app.people.phone.none")}</span>}</span>
             {info.can_edit ? (
               <button class="btn small" onClick={() => setEditing(true)}>
-                {info.phone ? "Edit" : "Add"}
+                {info.phone ? t("app.people.phone.edit") : t("app.people.phone.add")}
               </button>
             ) : null}
           </>
         )}
       </div>
       {info.can_send || info.phone ? (
-        <button class="btn small" onClick={() => setOpen(true)} title={info.can_send ? "Send a text message to this phone" : info.why}>
-          Send SMS
+        <button class="btn small" onClick={() => setOpen(true)} title={info.can_send ? t("app.people.phone.sendTitle") : info.why}>
+          {t("app.people.sms.send")}
         </button>
       ) : null}
       {open ? (
@@ -301,8 +308,8 @@ export function PhoneEditor(props: { userId: number; phone: string; onDone: (pho
         type="tel"
         inputMode="tel"
         autoComplete="tel"
-        placeholder="+44 20 7946 0958"
-        aria-label="Phone number, in international form"
+        placeholder="+44 20 7946 0958" // i18n-ignore: an example number, the same in every language
+        aria-label={t("app.people.phone.input")}
         aria-invalid={!!err}
         value={v}
         autoFocus
@@ -310,10 +317,10 @@ export function PhoneEditor(props: { userId: number; phone: string; onDone: (pho
         onKeyDown={(e) => e.key === "Escape" && (e.stopPropagation(), props.onDone())}
       />
       <button class="btn small primary" disabled={busy}>
-        Save
+        {t("app.people.phone.save")}
       </button>
       <button type="button" class="btn small" onClick={() => props.onDone()}>
-        Cancel
+        {t("app.people.phone.cancel")}
       </button>
       {err ? (
         <p class="form-error" role="alert">
@@ -334,8 +341,8 @@ export function PhoneCard() {
   }, [me.id]);
   return (
     <section class="card" aria-labelledby="phone-title">
-      <h2 id="phone-title">Phone</h2>
-      <p class="muted">Colleagues can send you an SMS (Send SMS in a chat or your information panel). International form: + and the country code.</p>
+      <h2 id="phone-title">{t("app.people.phone.cardTitle")}</h2>
+      <p class="muted">{t("app.people.phone.cardHint")}</p>
       {phone === null ? (
         <Spinner />
       ) : editing ? (
@@ -349,9 +356,9 @@ export function PhoneCard() {
         />
       ) : (
         <div class="phone-line">
-          <span class="phone-value">{phone || <span class="muted">No phone number</span>}</span>
+          <span class="phone-value">{phone || <span class="muted">{t("app.people.phone.noPhone")}</span>}</span>
           <button class="btn small" onClick={() => setEditing(true)}>
-            {phone ? "Change" : "Add a phone number"}
+            {phone ? t("app.people.phone.change") : t("app.people.phone.addPhone")}
           </button>
         </div>
       )}
@@ -365,12 +372,12 @@ interface Settings {
   per_hour: number;
 }
 
-const ROLES: [Role, string][] = [
-  ["admin", "Administrators"],
-  ["supervisor", "Chat administrators"],
-  ["agent", "Agents"],
-  ["member", "Members"],
-];
+const ROLES = [
+  ["admin", "app.people.smsSettings.admins"],
+  ["supervisor", "app.people.smsSettings.supervisors"],
+  ["agent", "app.people.smsSettings.agents"],
+  ["member", "app.people.smsSettings.members"],
+] as const satisfies readonly (readonly [Role, string])[];
 
 /** SMSSettingsCard picks the SMS channel staff texts go out through, who may send, and the hourly limit. */
 export function SMSSettingsCard() {
@@ -400,8 +407,8 @@ export function SMSSettingsCard() {
   };
   return (
     <section class="card" aria-labelledby="sms-settings-title">
-      <h2 id="sms-settings-title">Staff SMS</h2>
-      <p class="muted">"Send SMS" texts colleagues' phones through one of the organisation's SMS channels (Twilio or a compatible service).</p>
+      <h2 id="sms-settings-title">{t("app.people.smsSettings.title")}</h2>
+      <p class="muted">{t("app.people.smsSettings.intro")}</p>
       {!s ? (
         err ? (
           <p class="form-error">{err}</p>
@@ -411,9 +418,9 @@ export function SMSSettingsCard() {
       ) : (
         <>
           <label class="field">
-            <span>Send through</span>
+            <span>{t("app.people.smsSettings.sendThrough")}</span>
             <select value={s.channel_id} onChange={(e) => save({ ...s, channel_id: Number((e.currentTarget as HTMLSelectElement).value) })}>
-              <option value={0}>Off: nobody can send SMS</option>
+              <option value={0}>{t("app.people.smsSettings.off")}</option>
               {channels.map((c) => (
                 <option key={c.id} value={c.id}>
                   {c.name}
@@ -422,9 +429,9 @@ export function SMSSettingsCard() {
               ))}
             </select>
           </label>
-          {!channels.length ? <p class="muted">No SMS channel is connected yet: connect one in a chat project's Channels first.</p> : null}
+          {!channels.length ? <p class="muted">{t("app.people.smsSettings.noChannel")}</p> : null}
           <fieldset class="field sms-roles">
-            <legend>Who may send</legend>
+            <legend>{t("app.people.smsSettings.whoMay")}</legend>
             {ROLES.map(([r, label]) => (
               <label key={r} class="check">
                 <input
@@ -436,12 +443,12 @@ export function SMSSettingsCard() {
                     if (roles.length) save({ ...s, roles });
                   }}
                 />{" "}
-                {label}
+                {t(label)}
               </label>
             ))}
           </fieldset>
           <label class="field">
-            <span>At most per person and hour</span>
+            <span>{t("app.people.smsSettings.perHour")}</span>
             <input
               type="number"
               min={1}
@@ -456,7 +463,7 @@ export function SMSSettingsCard() {
             </p>
           ) : saved ? (
             <p class="muted" role="status">
-              Saved.
+              {t("app.people.smsSettings.saved")}
             </p>
           ) : null}
         </>

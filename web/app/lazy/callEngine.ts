@@ -6,6 +6,7 @@
 // -video or -screen. Camera and screen go on and off with replaceTrack and
 // a call.media frame, without renegotiating.
 
+import { t } from "../../i18n/i18n";
 import * as api from "../api";
 import { engine, patch, session, byConv, callsV, view, type Call, type Remote, type Session } from "../calls";
 import { startTone, stopTone } from "../ring";
@@ -33,7 +34,7 @@ store.replyHooks.add((f) => {
   if (!w) return;
   waiting.delete(f.req!);
   clearTimeout(w.timer);
-  if (f.type === "error") w.fail(new CallError(f.error?.message || "The call failed", f.error?.code || ""));
+  if (f.type === "error") w.fail(new CallError(f.error?.message || t("app.people.engine.failed"), f.error?.code || ""));
   else w.ok(f);
 });
 
@@ -41,10 +42,10 @@ store.replyHooks.add((f) => {
 function request(frame: Record<string, unknown>): Promise<Frame & Record<string, any>> {
   return new Promise((ok, fail) => {
     const req = store.rt.send(frame);
-    if (!req) return fail(new CallError("Not connected to the server. Try again when the connection is back.", "network"));
+    if (!req) return fail(new CallError(t("app.people.engine.notConnected"), "network"));
     const timer = window.setTimeout(() => {
       waiting.delete(req);
-      fail(new CallError("The server did not answer in time.", "timeout"));
+      fail(new CallError(t("app.people.engine.timeout"), "timeout"));
     }, 15_000);
     waiting.set(req, { ok, fail, timer });
   });
@@ -58,22 +59,43 @@ function ackOf(f: Frame & Record<string, any>): { call?: Call; peer_id?: string;
 
 // ---- media ---------------------------------------------------------------
 
+/** The device problems' messages, by device (the device's name changes the sentence's grammar). */
+const PROBLEM = {
+  camera: {
+    denied: "app.people.engine.cameraDenied",
+    notFound: "app.people.engine.cameraNotFound",
+    busy: "app.people.engine.cameraBusy",
+    unusable: "app.people.engine.cameraUnusable",
+  },
+  microphone: {
+    denied: "app.people.engine.microphoneDenied",
+    notFound: "app.people.engine.microphoneNotFound",
+    busy: "app.people.engine.microphoneBusy",
+    unusable: "app.people.engine.microphoneUnusable",
+  },
+  screen: {
+    denied: "app.people.engine.screenDenied",
+    notFound: "app.people.engine.screenNotFound",
+    busy: "app.people.engine.screenBusy",
+    unusable: "app.people.engine.screenUnusable",
+  },
+} as const;
+
 function deviceProblem(e: unknown, what: "camera" | "microphone" | "screen"): string {
   const name = (e as DOMException)?.name || "";
+  const msg = PROBLEM[what];
   switch (name) {
     case "NotAllowedError":
     case "SecurityError":
-      return what === "screen"
-        ? "Screen sharing was not allowed."
-        : `Parley may not use your ${what}: allow it in the browser's site settings (the icon beside the address), then try again.`;
+      return t(msg.denied);
     case "NotFoundError":
     case "OverconstrainedError":
-      return `No ${what} was found.`;
+      return t(msg.notFound);
     case "NotReadableError":
     case "AbortError":
-      return `Your ${what} is in use by another application or could not be started.`;
+      return t(msg.busy);
   }
-  return `The ${what} could not be used: ${(e as Error)?.message || e}`;
+  return t(msg.unusable, { error: String((e as Error)?.message || e) });
 }
 
 /** allowed reports whether the browser already lets the page use the devices (no prompt to wait for). */
@@ -98,19 +120,19 @@ function hasMedia(): boolean {
  * happened.
  */
 async function getMedia(video: boolean): Promise<{ stream: MediaStream | null; notice: string }> {
-  if (!hasMedia()) return { stream: null, notice: "This browser cannot use a microphone or camera on this page (calls need https). You can listen only." };
+  if (!hasMedia()) return { stream: null, notice: t("app.people.engine.noMedia") };
   try {
     return { stream: await navigator.mediaDevices.getUserMedia({ audio: AUDIO, video: video ? VIDEO : false }), notice: "" };
   } catch (e) {
     if (video) {
       try {
         const s = await navigator.mediaDevices.getUserMedia({ audio: AUDIO });
-        return { stream: s, notice: deviceProblem(e, "camera") + " You are in the call with voice only." };
+        return { stream: s, notice: t("app.people.engine.voiceOnly", { problem: deviceProblem(e, "camera") }) };
       } catch (e2) {
         e = e2;
       }
     }
-    return { stream: null, notice: deviceProblem(e, "microphone") + " The others cannot hear you." };
+    return { stream: null, notice: t("app.people.engine.unheard", { problem: deviceProblem(e, "microphone") }) };
   }
 }
 
@@ -197,7 +219,7 @@ async function begin(convId: number, video: boolean, frame: Record<string, unkno
   const answer = ask.then(() => (l.ended ? Promise.reject(new CallError("", "ended")) : request(frame)));
   const [{ stream, notice }, ice] = await Promise.all([media, iceServers()]);
   if (l.ended) {
-    stream?.getTracks().forEach((t) => t.stop());
+    stream?.getTracks().forEach((tr) => tr.stop());
     answer.then((f) => ackOf(f).call && store.rt.send({ type: "call.leave", call_id: ackOf(f).call!.id }), () => {});
     return;
   }
@@ -206,13 +228,13 @@ async function begin(convId: number, video: boolean, frame: Record<string, unkno
   try {
     ack = ackOf(await answer);
   } catch (e) {
-    const msg = (e as CallError).code === "forbidden" ? "You cannot call in this conversation: " + (e as Error).message : (e as Error).message;
+    const msg = (e as CallError).code === "forbidden" ? t("app.people.engine.forbidden", { error: (e as Error).message }) : (e as Error).message;
     finish(msg);
     return;
   }
   if (l.ended || !ack.call || !ack.peer_id) {
     if (ack.call && l.ended) store.rt.send({ type: "call.leave", call_id: ack.call.id });
-    else if (!l.ended) finish("The server's answer had no call in it.");
+    else if (!l.ended) finish(t("app.people.engine.noCall"));
     return;
   }
   l.callId = ack.call.id;
@@ -295,9 +317,9 @@ function attachSlots(l: Live, pc: RTCPeerConnection) {
   const cur = s();
   const local = cur?.local;
   const tracks = [local?.getAudioTracks()[0] || null, local?.getVideoTracks()[0] || null, cur?.screen?.getVideoTracks()[0] || null];
-  l.slots.forEach((t, i) => {
-    t.direction = "sendonly";
-    t.sender.replaceTrack(tracks[i]).catch(() => {});
+  l.slots.forEach((tx, i) => {
+    tx.direction = "sendonly";
+    tx.sender.replaceTrack(tracks[i]).catch(() => {});
   });
   sendMedia();
 }
@@ -325,11 +347,11 @@ function refreshRemotes(l: Live) {
   const pc = l.pc;
   if (!pc || l.ended) return;
   const byKey = new Map<string, { userId: number; screen: boolean; tracks: MediaStreamTrack[] }>();
-  for (const t of pc.getTransceivers()) {
-    if (l.slots.includes(t) || !t.mid) continue;
-    const dir = t.currentDirection;
+  for (const tx of pc.getTransceivers()) {
+    if (l.slots.includes(tx) || !tx.mid) continue;
+    const dir = tx.currentDirection;
     if (dir !== "recvonly" && dir !== "sendrecv") continue;
-    const tid = l.mids.get(t.mid) || t.receiver.track.id;
+    const tid = l.mids.get(tx.mid) || tx.receiver.track.id;
     const m = /^(\d+)-(audio|video|screen)$/.exec(tid);
     if (!m) continue;
     const userId = Number(m[1]);
@@ -337,14 +359,14 @@ function refreshRemotes(l: Live) {
     const key = `${userId}${screen ? ":screen" : ""}`;
     let e = byKey.get(key);
     if (!e) byKey.set(key, (e = { userId, screen, tracks: [] }));
-    e.tracks.push(t.receiver.track);
+    e.tracks.push(tx.receiver.track);
   }
   const remotes: Remote[] = [];
   for (const [key, e] of byKey) {
     // A new stream when the tracks change: a video element does not
     // reliably show a track added to the stream it already plays.
     let ms = l.streams.get(key);
-    const same = ms && ms.getTracks().length === e.tracks.length && e.tracks.every((t) => ms!.getTracks().includes(t));
+    const same = ms && ms.getTracks().length === e.tracks.length && e.tracks.every((tr) => ms!.getTracks().includes(tr));
     if (!ms || !same) l.streams.set(key, (ms = new MediaStream(e.tracks)));
     remotes.push({ key, userId: e.userId, stream: ms, screen: e.screen });
   }
@@ -387,9 +409,9 @@ function updateFromCall(c: Call) {
   if (c.state === "ended") {
     const conv = store.convs.get(c.conversation_id);
     const why: Record<string, string> = {
-      missed: "No answer.",
-      declined: `${conv ? store.convTitle(conv) : "They"} declined the call.`,
-      failed: "The call failed.",
+      missed: t("app.people.engine.noAnswer"),
+      declined: conv ? t("app.people.engine.declinedBy", { name: store.convTitle(conv) }) : t("app.people.engine.declined"),
+      failed: t("app.people.engine.callFailed"),
     };
     finish(c.end_reason && why[c.end_reason] ? why[c.end_reason] : "");
     return;
@@ -397,7 +419,7 @@ function updateFromCall(c: Call) {
   const parts = c.participants || [];
   // Another device of ours took the call over.
   if (l.peerId && !parts.some((p) => p.peer_id === l.peerId)) {
-    finish("The call continues on another of your devices.", false);
+    finish(t("app.people.engine.elsewhere"), false);
     return;
   }
   const cur = s();
@@ -423,7 +445,7 @@ async function sync(l: Live, iceRestart: boolean) {
     if (ack.offer) await takeOffer(l, ack.offer);
     sendMedia();
   } catch (e) {
-    if ((e as CallError).code === "not_found") finish("The call ended while you were disconnected.");
+    if ((e as CallError).code === "not_found") finish(t("app.people.engine.endedAway"));
   }
 }
 
@@ -464,7 +486,7 @@ export async function setMic(on: boolean) {
   if (!l || !cur) return;
   let track = cur.local?.getAudioTracks()[0];
   if (on && !track) {
-    if (!hasMedia()) return set({ notice: "This browser cannot use a microphone on this page." });
+    if (!hasMedia()) return set({ notice: t("app.people.engine.noMic") });
     try {
       const got = await navigator.mediaDevices.getUserMedia({ audio: AUDIO });
       track = got.getAudioTracks()[0];
@@ -487,7 +509,7 @@ export async function setCam(on: boolean) {
   if (!l || !cur) return;
   const audio = cur.local?.getAudioTracks() || [];
   if (on) {
-    if (!hasMedia()) return set({ notice: "This browser cannot use a camera on this page." });
+    if (!hasMedia()) return set({ notice: t("app.people.engine.noCam") });
     try {
       const got = await navigator.mediaDevices.getUserMedia({ video: VIDEO });
       const v = got.getVideoTracks()[0];
@@ -499,7 +521,7 @@ export async function setCam(on: boolean) {
     }
   } else {
     await l.slots[1]?.sender.replaceTrack(null);
-    cur.local?.getVideoTracks().forEach((t) => t.stop());
+    cur.local?.getVideoTracks().forEach((tr) => tr.stop());
     set({ local: audio.length ? new MediaStream(audio) : null, cam: false });
   }
   sendMedia();
@@ -511,7 +533,7 @@ export async function setSharing(on: boolean) {
     cur = s();
   if (!l || !cur) return;
   if (on) {
-    if (!navigator.mediaDevices?.getDisplayMedia) return set({ notice: "This browser cannot share the screen." });
+    if (!navigator.mediaDevices?.getDisplayMedia) return set({ notice: t("app.people.engine.noScreen") });
     try {
       const scr = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
       const v = scr.getVideoTracks()[0];
@@ -524,7 +546,7 @@ export async function setSharing(on: boolean) {
     }
   } else {
     await l.slots[2]?.sender.replaceTrack(null);
-    cur.screen?.getTracks().forEach((t) => t.stop());
+    cur.screen?.getTracks().forEach((tr) => tr.stop());
     set({ screen: null, sharing: false });
   }
   sendMedia();
@@ -546,8 +568,8 @@ function finish(why: string, isError = true) {
   live = null;
   stopTone();
   const cur = s();
-  cur?.local?.getTracks().forEach((t) => t.stop());
-  cur?.screen?.getTracks().forEach((t) => t.stop());
+  cur?.local?.getTracks().forEach((tr) => tr.stop());
+  cur?.screen?.getTracks().forEach((tr) => tr.stop());
   for (const el of l.audios.values()) {
     el.srcObject = null;
     el.remove();

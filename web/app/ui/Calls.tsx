@@ -5,6 +5,7 @@
 // loads on demand).
 
 import { useState } from "preact/hooks";
+import { t } from "../../i18n/i18n";
 import * as calls from "../calls";
 import { route } from "../router";
 import { use } from "../sig";
@@ -54,17 +55,18 @@ export function CallButtons(props: { c: Conversation }) {
   if (c.kind === "group") {
     const under = calls.byConv.get(c.id);
     return (
-      <button class="icon-btn call-btn" aria-label={under ? "Join the videoconference" : "Videoconference"} title={under ? "Join the videoconference" : "Start a videoconference"} onClick={() => (under ? calls.join(under, true).catch(store.fail) : go(c.id, true))}>
+      <button class="icon-btn call-btn" aria-label={under ? t("app.people.calls.joinConference") : t("app.people.calls.videoconference")}
+        title={under ? t("app.people.calls.joinConference") : t("app.people.calls.startConference")} onClick={() => (under ? calls.join(under, true).catch(store.fail) : go(c.id, true))}>
         <VideoIcon />
       </button>
     );
   }
   return (
     <>
-      <button class="icon-btn call-btn" aria-label="Call" title="Voice call" onClick={() => go(c.id, false)}>
+      <button class="icon-btn call-btn" aria-label={t("app.people.calls.call")} title={t("app.people.calls.voiceCall")} onClick={() => go(c.id, false)}>
         <PhoneIcon />
       </button>
-      <button class="icon-btn call-btn" aria-label="Video call" title="Video call" onClick={() => go(c.id, true)}>
+      <button class="icon-btn call-btn" aria-label={t("app.people.calls.videoCall")} title={t("app.people.calls.videoCall")} onClick={() => go(c.id, true)}>
         <VideoIcon />
       </button>
     </>
@@ -90,7 +92,7 @@ export function PanelCallButtons(props: { userId: number; name: string; conv: Co
       }
       const c = store.convs.get(id);
       if (c && c.state !== "allowed") {
-        store.toast(`${props.name} has not accepted your messages yet: you can call once they allow the conversation.`, "error");
+        store.toast(t("app.people.calls.notAllowed", { name: props.name }), "error");
         return;
       }
       if (id) await calls.startCall(id, video);
@@ -101,23 +103,23 @@ export function PanelCallButtons(props: { userId: number; name: string; conv: Co
   return (
     <>
       <button class="btn small" onClick={() => direct(false)}>
-        <PhoneIcon size={14} /> Call
+        <PhoneIcon size={14} /> {t("app.people.calls.call")}
       </button>
       <button class="btn small" onClick={() => direct(true)}>
-        <VideoIcon size={14} /> Video call
+        <VideoIcon size={14} /> {t("app.people.calls.videoCall")}
       </button>
       <button class="btn small" onClick={() => setPicking(true)}>
-        Videoconference
+        {t("app.people.calls.videoconference")}
       </button>
       {picking ? (
         <UserPicker
-          title="Videoconference"
-          confirm="Start the videoconference"
+          title={t("app.people.calls.videoconference")}
+          confirm={t("app.people.calls.startTheConference")}
           askTitle
           exclude={[me.id, props.userId]}
           onClose={() => setPicking(false)}
           onPick={async (ids, title) => {
-            await store.createGroup(title || `Videoconference with ${props.name}`, [props.userId, ...ids]);
+            await store.createGroup(title || t("app.people.calls.conferenceWith", { name: props.name }), [props.userId, ...ids]);
             setPicking(false);
             const id = route.value.convId;
             if (id) await calls.startCall(id, true);
@@ -139,9 +141,9 @@ export function CallBar(props: { c: Conversation }) {
     return (
       <div class="call-bar in" role="status">
         <VideoIcon size={16} />
-        <span>You are in this call.</span>
+        <span>{t("app.people.calls.inThisCall")}</span>
         <button class="btn small" onClick={() => (calls.view.value = "float")}>
-          Show the call
+          {t("app.people.calls.showCall")}
         </button>
       </div>
     );
@@ -152,14 +154,12 @@ export function CallBar(props: { c: Conversation }) {
   return (
     <div class="call-bar" role="status">
       <VideoIcon size={16} />
-      <span>
-        Call in progress · {n} {n === 1 ? "person" : "people"}
-      </span>
+      <span>{t("app.people.calls.inProgress", { n })}</span>
       <button class="btn small primary" onClick={() => calls.join(call, true).catch(store.fail)}>
-        Join
+        {t("app.people.calls.join")}
       </button>
       <button class="btn small" onClick={() => calls.join(call, false).catch(store.fail)}>
-        Join with voice only
+        {t("app.people.calls.joinVoice")}
       </button>
     </div>
   );

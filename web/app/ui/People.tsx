@@ -5,6 +5,7 @@
 
 import type { ComponentChildren } from "preact";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { t } from "../../i18n/i18n";
 import * as api from "../api";
 import * as people from "../people";
 import "../people.css";
@@ -79,25 +80,25 @@ export function NewMessage(props: { onClose: () => void }) {
     }
   };
   return (
-    <Modal title="New message" onClose={props.onClose}>
+    <Modal title={t("app.people.find.newMessage")} onClose={props.onClose}>
       <div onKeyDown={listKeys}>
         <input
           type="search"
           class="input block"
-          placeholder="Search by full name or e-mail"
-          aria-label="Search by full name or e-mail"
+          placeholder={t("app.people.find.search")}
+          aria-label={t("app.people.find.search")}
           value={q}
           data-autofocus
           onInput={(e) => setQ((e.currentTarget as HTMLInputElement).value)}
         />
         {error ? <p class="form-error">{error}</p> : null}
-        <ul class="people" aria-label="People">
+        <ul class="people" aria-label={t("app.people.find.list")}>
           {users === null ? (
             <li class="muted">
               <Spinner />
             </li>
           ) : users.length === 0 ? (
-            <li class="muted">Nobody matches “{q}”.</li>
+            <li class="muted">{t("app.people.find.nobodyMatchesQuery", { q })}</li>
           ) : (
             users.map((u) => (
               <li key={u.id}>
@@ -154,7 +155,7 @@ export function UserPicker(props: {
       footer={
         <>
           <button class="btn" onClick={props.onClose}>
-            Cancel
+            {t("app.people.find.cancel")}
           </button>
           <button class="btn primary" onClick={submit} disabled={busy || !picked.length}>
             {props.confirm}
@@ -166,15 +167,15 @@ export function UserPicker(props: {
       <div onKeyDown={listKeys}>
         {props.askTitle ? (
           <label class="field">
-            <span>Title (optional)</span>
+            <span>{t("app.people.find.titleOptional")}</span>
             <input class="input" value={title} maxLength={100} onInput={(e) => setTitle((e.currentTarget as HTMLInputElement).value)} />
           </label>
         ) : null}
         {props.children}
         {picked.length ? (
-          <div class="chips" aria-label="Chosen">
+          <div class="chips" aria-label={t("app.people.find.chosen")}>
             {picked.map((u) => (
-              <button key={u.id} class="chip" onClick={() => toggle(u)} aria-label={`Remove ${u.name}`}>
+              <button key={u.id} class="chip" onClick={() => toggle(u)} aria-label={t("app.people.find.remove", { name: u.name })}>
                 {u.name} ×
               </button>
             ))}
@@ -184,19 +185,19 @@ export function UserPicker(props: {
           ref={search}
           type="search"
           class="input block"
-          placeholder="Search by full name or e-mail"
-          aria-label="Search by full name or e-mail"
+          placeholder={t("app.people.find.search")}
+          aria-label={t("app.people.find.search")}
           value={q}
           data-autofocus={props.askTitle ? undefined : true}
           onInput={(e) => setQ((e.currentTarget as HTMLInputElement).value)}
         />
-        <ul class="people" aria-label="People">
+        <ul class="people" aria-label={t("app.people.find.list")}>
           {users === null ? (
             <li class="muted">
               <Spinner />
             </li>
           ) : users.length === 0 ? (
-            <li class="muted">Nobody matches.</li>
+            <li class="muted">{t("app.people.find.nobodyMatches")}</li>
           ) : (
             users.map((u) => {
               const on = picked.some((p) => p.id === u.id);
@@ -232,7 +233,7 @@ export function FriendStar(props: { user: User; labelled?: boolean }) {
   const u = props.user;
   if (u.id === store.me.value?.id || !list) return null;
   const on = people.isFriend(u.id);
-  const label = on ? `Remove ${u.name} from your friends` : `Add ${u.name} to your friends`;
+  const label = on ? t("app.people.star.remove", { name: u.name }) : t("app.people.star.add", { name: u.name });
   return (
     <button
       class={(props.labelled ? "btn small" : "icon-btn small") + " friend-star" + (on ? " on" : "")}
@@ -245,7 +246,7 @@ export function FriendStar(props: { user: User; labelled?: boolean }) {
       }}
     >
       <span aria-hidden="true">{on ? "★" : "☆"}</span>
-      {props.labelled ? (on ? " Friend" : " Add to friends") : null}
+      {props.labelled ? " " + (on ? t("app.people.star.friend") : t("app.people.star.addToFriends")) : null}
     </button>
   );
 }
