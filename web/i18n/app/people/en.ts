@@ -176,7 +176,7 @@ export default {
   "app.people.page.nothingMatches": "Nobody and no department matches “{q}”.",
   "app.people.page.emptyOrg": "The organisation has nobody in it yet.",
   "app.people.page.tree": "The organisation's departments and people",
-  "app.people.page.count": "{n, plural, other {# people}}",
+  "app.people.page.count": "{n, plural, one {# person} other {# people}}",
 
   // Staff SMS (lazy/SMS.tsx).
   "app.people.sms.queued": "Queued",
