@@ -8,6 +8,7 @@ import * as store from "../store";
 import type { Group, Role } from "../types";
 import { Spinner } from "../ui/common";
 import { copyText, fullTime, sentence } from "../util";
+import { t, tp } from "../../i18n/i18n";
 
 interface Invite {
   id: number;
@@ -26,7 +27,13 @@ interface InviteSent {
   link?: string;
 }
 
-const ROLE_LABELS: Record<string, string> = { member: "Member", agent: "Agent", supervisor: "Supervisor", admin: "Administrator" };
+/** ROLE_LABELS are the roles' names (keys: t() at render time). */
+const ROLE_LABELS: Record<string, string> = {
+  member: "app.account.roles.member",
+  agent: "app.account.roles.agent",
+  supervisor: "app.account.roles.supervisor",
+  admin: "app.account.roles.admin",
+};
 
 /** LinkToPass shows an invitation link the administrator must pass on, and why. */
 function LinkToPass(props: { sent: InviteSent; onClose: () => void }) {
@@ -34,11 +41,13 @@ function LinkToPass(props: { sent: InviteSent; onClose: () => void }) {
   return (
     <div class="notice" role="status" data-testid="invite-link">
       <p>
-        <strong>The invitation to {props.sent.invite.email} was not e-mailed:</strong> {sentence(props.sent.mail_error || "")} Send this link yourself; it works
-        once, for 7 days.
+        {tp("app.account.invites.notMailed", {
+          head: <strong>{t("app.account.invites.notMailedHead", { email: props.sent.invite.email })}</strong>,
+          error: sentence(props.sent.mail_error || ""),
+        })}
       </p>
       <div class="invite-link">
-        <input class="input" readOnly value={props.sent.link} aria-label="Invitation link" onFocus={(e) => (e.currentTarget as HTMLInputElement).select()} />
+        <input class="input" readOnly value={props.sent.link} aria-label={t("app.account.invites.link")} onFocus={(e) => (e.currentTarget as HTMLInputElement).select()} />
         <button
           type="button"
           class="btn small"
@@ -47,10 +56,10 @@ function LinkToPass(props: { sent: InviteSent; onClose: () => void }) {
             setCopied(true);
           }}
         >
-          {copied ? "Copied" : "Copy"}
+          {copied ? t("app.account.invites.copied") : t("app.account.invites.copy")}
         </button>
         <button type="button" class="btn small" onClick={props.onClose}>
-          Done
+          {t("app.account.invites.done")}
         </button>
       </div>
     </div>
@@ -84,10 +93,10 @@ export function InvitesCard() {
       () => {},
     );
   }, []);
-  const sent = (out: InviteSent, verb: string) => {
+  const sent = (out: InviteSent, again: boolean) => {
     if (out.mailed) {
       setPass(null);
-      store.toast(`${verb} to ${out.invite.email}`);
+      store.toast(again ? t("app.account.invites.sentAgain", { email: out.invite.email }) : t("app.account.invites.mailed", { email: out.invite.email }));
     } else setPass(out);
     load();
   };
@@ -98,7 +107,7 @@ export function InvitesCard() {
     try {
       const out = await api.post<InviteSent>("/invites", { email: email.trim(), role, group_ids: group ? [group] : [] });
       setEmail("");
-      sent(out, "Invitation e-mailed");
+      sent(out, false);
     } catch (x) {
       setErr(sentence((x as Error).message));
     } finally {
@@ -107,13 +116,13 @@ export function InvitesCard() {
   };
   const resend = async (inv: Invite) => {
     try {
-      sent(await api.post<InviteSent>(`/invites/${inv.id}/resend`), "Invitation sent again");
+      sent(await api.post<InviteSent>(`/invites/${inv.id}/resend`), true);
     } catch (x) {
       store.fail(x);
     }
   };
   const revoke = async (inv: Invite) => {
-    if (!confirm(`Revoke the invitation to ${inv.email}? Its link stops working.`)) return;
+    if (!confirm(t("app.account.invites.revokeConfirm", { email: inv.email }))) return;
     try {
       await api.del(`/invites/${inv.id}`);
       if (pass?.invite.id === inv.id) setPass(null);
@@ -127,33 +136,29 @@ export function InvitesCard() {
   return (
     <section class="card" aria-labelledby="invites-title">
       <div class="card-head">
-        <h2 id="invites-title">Invitations</h2>
+        <h2 id="invites-title">{t("app.account.invites.title")}</h2>
       </div>
-      <p class="muted small">
-        {mailer
-          ? "The invitee receives an e-mail with a link to choose a name and password. The link works once, for 7 days."
-          : "No mail server is configured (--smtp-url), so you get each invitation's link to send yourself. It works once, for 7 days."}
-      </p>
+      <p class="muted small">{mailer ? t("app.account.invites.introMailer") : t("app.account.invites.introNoMailer")}</p>
       <form class="invite-form" onSubmit={invite}>
         <label class="field">
-          <span>E-mail</span>
+          <span>{t("app.account.invites.email")}</span>
           <input class="input" name="invite-email" type="email" required value={email} onInput={(e) => setEmail((e.currentTarget as HTMLInputElement).value)} />
         </label>
         <label class="field">
-          <span>Role</span>
+          <span>{t("app.account.invites.role")}</span>
           <select class="input" name="invite-role" value={role} onChange={(e) => setRole((e.currentTarget as HTMLSelectElement).value as Role)}>
             {Object.entries(ROLE_LABELS).map(([r, l]) => (
               <option key={r} value={r} disabled={r === "admin" && me.role !== "admin"}>
-                {l}
+                {t(l)}
               </option>
             ))}
           </select>
         </label>
         {groups.length ? (
           <label class="field">
-            <span>Group</span>
+            <span>{t("app.account.invites.group")}</span>
             <select class="input" name="invite-group" value={group} onChange={(e) => setGroup(Number((e.currentTarget as HTMLSelectElement).value))}>
-              <option value={0}>None</option>
+              <option value={0}>{t("app.account.invites.noGroup")}</option>
               {groups.map((g) => (
                 <option key={g.id} value={g.id}>
                   {g.name}
@@ -163,7 +168,7 @@ export function InvitesCard() {
           </label>
         ) : null}
         <button class="btn primary" disabled={busy}>
-          {busy ? "Inviting…" : "Invite"}
+          {busy ? t("app.account.invites.busy") : t("app.account.invites.invite")}
         </button>
       </form>
       {err ? (
@@ -175,16 +180,16 @@ export function InvitesCard() {
       {list === null ? (
         <Spinner />
       ) : !list.length ? (
-        <p class="muted">No pending invitations.</p>
+        <p class="muted">{t("app.account.invites.none")}</p>
       ) : (
         <div class="table-wrap">
-          <table class="table" aria-label="Pending invitations">
+          <table class="table" aria-label={t("app.account.invites.pending")}>
             <thead>
               <tr>
-                <th>E-mail</th>
-                <th>Role</th>
-                <th>Sent</th>
-                <th>Link works until</th>
+                <th>{t("app.account.invites.email")}</th>
+                <th>{t("app.account.invites.role")}</th>
+                <th>{t("app.account.invites.sent")}</th>
+                <th>{t("app.account.invites.until")}</th>
                 <th></th>
               </tr>
             </thead>
@@ -193,23 +198,25 @@ export function InvitesCard() {
                 const expired = new Date(inv.expires_at).getTime() <= now;
                 return (
                   <tr key={inv.id} data-email={inv.email}>
-                    <td class="ellipsis" data-label="E-mail">
+                    <td class="ellipsis" data-label={t("app.account.invites.email")}>
                       {inv.email}
                     </td>
-                    <td data-label="Role">
-                      {ROLE_LABELS[inv.role] || inv.role}
+                    <td data-label={t("app.account.invites.role")}>
+                      {ROLE_LABELS[inv.role] ? t(ROLE_LABELS[inv.role]) : inv.role}
                       {inv.group_ids.length ? <span class="muted small"> · {inv.group_ids.map(groupName).join(", ")}</span> : null}
                     </td>
-                    <td data-label="Sent">{inv.sent_at ? fullTime(inv.sent_at) : <span class="muted">not e-mailed</span>}</td>
-                    <td data-label="Until" class={expired ? "expired" : ""}>
-                      {expired ? "Expired" : fullTime(inv.expires_at)}
+                    <td data-label={t("app.account.invites.sent")}>
+                      {inv.sent_at ? fullTime(inv.sent_at) : <span class="muted">{t("app.account.invites.notSent")}</span>}
+                    </td>
+                    <td data-label={t("app.account.invites.untilShort")} class={expired ? "expired" : ""}>
+                      {expired ? t("app.account.invites.expired") : fullTime(inv.expires_at)}
                     </td>
                     <td class="row-actions">
                       <button class="btn small" onClick={() => resend(inv)}>
-                        {mailer ? "Resend" : "New link"}
+                        {mailer ? t("app.account.invites.resend") : t("app.account.invites.newLink")}
                       </button>{" "}
                       <button class="btn small danger" onClick={() => revoke(inv)}>
-                        Revoke
+                        {t("app.account.invites.revoke")}
                       </button>
                     </td>
                   </tr>
@@ -272,44 +279,41 @@ export function ProviderCard() {
   );
   return (
     <section class="card" aria-labelledby="oidc-title">
-      <h2 id="oidc-title">Sign-in provider (OpenID Connect)</h2>
-      <p class="muted small">
-        Let people sign in with your organisation's identity provider (Keycloak, Google, Microsoft Entra ID, Authentik…). Register Parley there as a
-        confidential client with the redirect URI <code>{callback}</code>. People are matched to accounts by their verified e-mail address.
-      </p>
+      <h2 id="oidc-title">{t("app.account.oidc.title")}</h2>
+      <p class="muted small">{tp("app.account.oidc.intro", { uri: <code>{callback}</code> })}</p>
       <form onSubmit={save}>
-        {text("issuer", "Issuer URL", "https://id.example.com/realms/staff")}
-        {text("client_id", "Client ID", "parley")}
+        {text("issuer", t("app.account.oidc.issuer"), "https://id.example.com/realms/staff")}
+        {text("client_id", t("app.account.oidc.clientId"), "parley")}
         <label class="field">
-          <span>Client secret</span>
+          <span>{t("app.account.oidc.secret")}</span>
           <input
             class="input"
             name="oidc-client_secret"
             type="password"
             autoComplete="off"
             value={secret}
-            placeholder={s.client_secret_set ? "Stored — leave empty to keep it" : ""}
+            placeholder={s.client_secret_set ? t("app.account.oidc.secretStored") : ""}
             onInput={(e) => {
               setSecret((e.currentTarget as HTMLInputElement).value);
               setSaved(false);
             }}
           />
         </label>
-        {text("button_label", "Button label (“Sign in with …”)", "Company SSO")}
+        {text("button_label", t("app.account.oidc.buttonLabel"), t("app.account.oidc.buttonExample"))}
         <label class="toggle">
           <input type="checkbox" name="oidc-allow_signup" checked={s.allow_signup} onChange={(e) => set({ allow_signup: (e.currentTarget as HTMLInputElement).checked })} />
           <span class="toggle-text">
-            Create accounts on first sign-in
-            <small>Off: only people who already have an account (or an invitation they accepted) can sign in with the provider.</small>
+            {t("app.account.oidc.signup")}
+            <small>{t("app.account.oidc.signupHint")}</small>
           </span>
         </label>
         {s.allow_signup ? (
           <label class="field">
-            <span>Role of new accounts</span>
+            <span>{t("app.account.oidc.signupRole")}</span>
             <select class="input" name="oidc-signup_role" value={s.signup_role} onChange={(e) => set({ signup_role: (e.currentTarget as HTMLSelectElement).value as Role })}>
               {["member", "agent", "supervisor"].map((r) => (
                 <option key={r} value={r}>
-                  {ROLE_LABELS[r]}
+                  {t(ROLE_LABELS[r])}
                 </option>
               ))}
             </select>
@@ -318,14 +322,11 @@ export function ProviderCard() {
         <label class="toggle">
           <input type="checkbox" name="oidc-enabled" checked={s.enabled} onChange={(e) => set({ enabled: (e.currentTarget as HTMLInputElement).checked })} />
           <span class="toggle-text">
-            Offer it on the sign-in page
-            <small>Saving checks that the provider's discovery document can be read.</small>
+            {t("app.account.oidc.enabled")}
+            <small>{t("app.account.oidc.enabledHint")}</small>
           </span>
         </label>
-        <p class="muted small">
-          Two-factor sign-in: the provider's own second factor counts. An account with Parley's two-factor sign-in on is let in through the provider only when the
-          provider reports a second factor (the ID token's amr claim); otherwise it signs in with its password and code.
-        </p>
+        <p class="muted small">{t("app.account.oidc.twoFactor")}</p>
         {err ? (
           <p class="form-error" role="alert">
             {err}
@@ -334,11 +335,11 @@ export function ProviderCard() {
         <div class="row-end">
           {saved ? (
             <span class="muted small" role="status">
-              Saved
+              {t("app.account.oidc.saved")}
             </span>
           ) : null}
           <button class="btn primary" disabled={busy}>
-            {busy ? "Saving…" : "Save"}
+            {busy ? t("app.account.oidc.saving") : t("app.account.oidc.save")}
           </button>
         </div>
       </form>

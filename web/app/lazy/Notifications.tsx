@@ -8,23 +8,19 @@ import * as push from "../push";
 import type { NotifySettings, PushState } from "../push";
 import { use } from "../sig";
 import { Toggle } from "../ui/common";
+import { date, t } from "../../i18n/i18n";
 
-const DAYS = [
-  [1, "Mon"],
-  [2, "Tue"],
-  [3, "Wed"],
-  [4, "Thu"],
-  [5, "Fri"],
-  [6, "Sat"],
-  [0, "Sun"],
-] as const;
+/** DAYS are the week's days (0 is Sunday), Monday first. */
+const DAYS = [1, 2, 3, 4, 5, 6, 0] as const;
+
+/** dayName is a day's short name in the app's language ("Mon"); 5 January 2025 was a Sunday. */
+const dayName = (d: number) => date(new Date(2025, 0, 5 + d), { weekday: "short" });
 
 function emailLabel(m: number): string {
-  if (m === 0) return "Never";
-  if (m < 60) return `After ${m} minutes`;
-  if (m === 60) return "After 1 hour";
-  if (m < 1440) return `After ${m / 60} hours`;
-  return "After 1 day";
+  if (m === 0) return t("app.account.notify.never");
+  if (m < 60) return t("app.account.notify.afterMinutes", { n: m });
+  if (m < 1440) return t("app.account.notify.afterHours", { n: m / 60 });
+  return t("app.account.notify.afterDay");
 }
 
 function localZone(): string {
@@ -35,10 +31,11 @@ function localZone(): string {
   }
 }
 
-function time(iso: string): string {
+/** when is a moment's hour and minute, with the weekday if it is not today. */
+function when(iso: string): string {
   const d = new Date(iso);
   const sameDay = d.toDateString() === new Date().toDateString();
-  return d.toLocaleString(undefined, sameDay ? { hour: "2-digit", minute: "2-digit" } : { weekday: "short", hour: "2-digit", minute: "2-digit" });
+  return date(d, sameDay ? { hour: "2-digit", minute: "2-digit" } : { weekday: "short", hour: "2-digit", minute: "2-digit" });
 }
 
 export function NotificationsSection() {
@@ -51,7 +48,7 @@ export function NotificationsSection() {
     push.loadSettings().catch((e) => setErr((e as Error).message));
   }, []);
 
-  const save = async (patch: Partial<NotifySettings>, ok = "Saved.") => {
+  const save = async (patch: Partial<NotifySettings>, ok = t("app.account.notify.saved")) => {
     if (!s) return;
     setErr("");
     setMsg("");
@@ -73,7 +70,7 @@ export function NotificationsSection() {
     try {
       setState(on ? await push.enablePush() : await push.disablePush());
     } catch (e) {
-      setErr(`This browser could not subscribe to notifications: ${(e as Error).message}`);
+      setErr(t("app.account.notify.subscribeFailed", { error: (e as Error).message }));
       setState(await push.pushState());
     }
   };
@@ -89,16 +86,16 @@ export function NotificationsSection() {
 
   return (
     <section class="card" aria-labelledby="notifications-title" id="notifications">
-      <h2 id="notifications-title">Notifications</h2>
+      <h2 id="notifications-title">{t("app.account.notify.title")}</h2>
       <Toggle
         id="set-push"
-        label="Notify me when Parley is closed"
+        label={t("app.account.notify.push")}
         hint={
           state === "unsupported"
-            ? "This browser cannot receive notifications while Parley is closed."
+            ? t("app.account.notify.pushUnsupported")
             : state === "denied"
-              ? "The browser blocks notifications for this site; allow them in its site settings."
-              : "New messages, reminders and calls reach this device when no Parley tab is open."
+              ? t("app.account.notify.pushDenied")
+              : t("app.account.notify.pushHint")
         }
         checked={state === "on"}
         onChange={(v) => (state === "unsupported" || state === "denied" || state === "busy" ? null : togglePush(v))}
@@ -110,19 +107,19 @@ export function NotificationsSection() {
             setErr("");
             try {
               await api.post("/push/test");
-              setMsg("A test notification is on its way.");
+              setMsg(t("app.account.notify.testSent"));
             } catch (e) {
               setErr((e as Error).message);
             }
           }}
         >
-          Send a test notification
+          {t("app.account.notify.test")}
         </button>
       ) : null}
       {s ? (
         <>
           <label class="field">
-            <span>E-mail me about unread messages</span>
+            <span>{t("app.account.notify.email")}</span>
             <select
               id="set-email"
               value={s.email_available ? String(s.email_after_minutes) : "0"}
@@ -134,42 +131,40 @@ export function NotificationsSection() {
               ))}
             </select>
             <small class="muted">
-              {s.email_available
-                ? "One e-mail lists the conversations still unread after this time; the same messages are never e-mailed twice."
-                : "E-mail is not available: this server has no mail server configured."}
+              {s.email_available ? t("app.account.notify.emailHint") : t("app.account.notify.emailUnavailable")}
             </small>
           </label>
 
-          <h3 class="sub-title">Do not disturb</h3>
+          <h3 class="sub-title">{t("app.account.notify.dnd")}</h3>
           <p class="muted" id="dnd-status" role="status">
             {paused
-              ? `Notifications are paused until ${time(s.paused_until)}.`
+              ? t("app.account.notify.pausedUntil", { when: when(s.paused_until) })
               : push.inHours(s)
-                ? "Do-not-disturb hours: notifications and sounds are held back now."
+                ? t("app.account.notify.inHours")
                 : s.dnd_enabled
-                  ? `Do not disturb from ${s.dnd_from} to ${s.dnd_to} (${s.time_zone}).`
-                  : "Notifications are on."}
+                  ? t("app.account.notify.dndFromTo", { from: s.dnd_from, to: s.dnd_to, zone: s.time_zone })
+                  : t("app.account.notify.on")}
           </p>
           <div class="btn-row">
             {paused ? (
-              <button class="btn small" onClick={() => save({ paused_until: "" }, "Notifications resumed.")}>
-                Resume notifications
+              <button class="btn small" onClick={() => save({ paused_until: "" }, t("app.account.notify.resumed"))}>
+                {t("app.account.notify.resume")}
               </button>
             ) : (
               <>
-                <button class="btn small" onClick={() => save({ paused_until: new Date(Date.now() + 3600e3).toISOString() }, "Paused for an hour.")}>
-                  Pause for 1 hour
+                <button class="btn small" onClick={() => save({ paused_until: new Date(Date.now() + 3600e3).toISOString() }, t("app.account.notify.pausedHour"))}>
+                  {t("app.account.notify.pauseHour")}
                 </button>
-                <button class="btn small" onClick={() => save({ paused_until: pauseUntilTomorrow().toISOString() }, "Paused until tomorrow.")}>
-                  Pause until tomorrow
+                <button class="btn small" onClick={() => save({ paused_until: pauseUntilTomorrow().toISOString() }, t("app.account.notify.pausedTomorrow"))}>
+                  {t("app.account.notify.pauseTomorrow")}
                 </button>
               </>
             )}
           </div>
           <Toggle
             id="set-dnd"
-            label="Do-not-disturb hours"
-            hint="No pushes, e-mail or sounds in these hours, every week on the days chosen. E-mail waits until they end."
+            label={t("app.account.notify.dndHours")}
+            hint={t("app.account.notify.dndHint")}
             checked={s.dnd_enabled}
             onChange={(v) => save({ dnd_enabled: v, dnd_days: v && s.dnd_days.length === 0 ? [1, 2, 3, 4, 5] : s.dnd_days })}
           />
@@ -177,17 +172,17 @@ export function NotificationsSection() {
             <div class="indent dnd">
               <div class="dnd-hours">
                 <label class="field">
-                  <span>From</span>
+                  <span>{t("app.account.notify.from")}</span>
                   <input id="dnd-from" class="input" type="time" value={s.dnd_from} onChange={(e) => save({ dnd_from: (e.currentTarget as HTMLInputElement).value })} />
                 </label>
                 <label class="field">
-                  <span>To</span>
+                  <span>{t("app.account.notify.to")}</span>
                   <input id="dnd-to" class="input" type="time" value={s.dnd_to} onChange={(e) => save({ dnd_to: (e.currentTarget as HTMLInputElement).value })} />
                 </label>
               </div>
               <fieldset class="dnd-days">
-                <legend>On</legend>
-                {DAYS.map(([d, name]) => (
+                <legend>{t("app.account.notify.onDays")}</legend>
+                {DAYS.map((d) => (
                   <label class="day">
                     <input
                       type="checkbox"
@@ -198,25 +193,25 @@ export function NotificationsSection() {
                         save({ dnd_days: on ? [...days.filter((x) => x !== d), d] : days.filter((x) => x !== d) });
                       }}
                     />
-                    {name}
+                    {dayName(d)}
                   </label>
                 ))}
               </fieldset>
               <p class="muted">
-                Time zone: {s.time_zone}
+                {t("app.account.notify.zone", { zone: s.time_zone })}
                 {s.time_zone !== localZone() ? (
                   <>
                     {" "}
                     <button class="link" onClick={() => save({ time_zone: localZone() })}>
-                      Use {localZone()}
+                      {t("app.account.notify.useZone", { zone: localZone() })}
                     </button>
                   </>
                 ) : null}
               </p>
               <Toggle
                 id="set-breakthrough"
-                label="Let calls and mentions through"
-                hint="An incoming call or a mention of you still notifies in these hours (not while paused)."
+                label={t("app.account.notify.breakthrough")}
+                hint={t("app.account.notify.breakthroughHint")}
                 checked={s.calls_break_through}
                 onChange={(v) => save({ calls_break_through: v })}
               />

@@ -14,6 +14,7 @@ import { copyText, fullTime, sentence } from "../util";
 import { Logo } from "../ui/Auth";
 import { Modal, Spinner } from "../ui/common";
 import { CopyRow } from "../ui/fields";
+import { t, tp } from "../../i18n/i18n";
 
 /** CodeField: a one-time code input (the phone offers the code it just received). */
 function CodeField(props: { id: string; label: string; value: string; onInput: (v: string) => void; autoFocus?: boolean; recovery?: boolean }) {
@@ -74,21 +75,19 @@ export function TwoFactorSetup(props: { onDone: () => void; onCancel?: () => voi
     <form class="tf-setup" onSubmit={enable}>
       <ol class="tf-steps">
         <li>
-          <p>
-            Open an authenticator app on your phone (Google Authenticator, Microsoft Authenticator, 1Password, Aegis…) and scan this QR code.
-          </p>
+          <p>{t("app.account.twoFactor.step1")}</p>
           {setup ? (
             <>
-              <img class="tf-qr" src={setup.qr} width={200} height={200} alt="QR code to scan with the authenticator app" />
-              <CopyRow label="Or enter this key by hand" value={setup.secret.replace(/(.{4})/g, "$1 ").trim()} />
+              <img class="tf-qr" src={setup.qr} width={200} height={200} alt={t("app.account.twoFactor.qr")} />
+              <CopyRow label={t("app.account.twoFactor.byHand")} value={setup.secret.replace(/(.{4})/g, "$1 ").trim()} />
             </>
           ) : err ? null : (
-            <Spinner label="Preparing the key" />
+            <Spinner label={t("app.account.twoFactor.preparing")} />
           )}
         </li>
         <li>
-          <p>Enter the 6-digit code the app shows for Parley.</p>
-          <CodeField id="tf-enable-code" label="Code from the app" value={code} onInput={setCode} />
+          <p>{t("app.account.twoFactor.step2")}</p>
+          <CodeField id="tf-enable-code" label={t("app.account.twoFactor.code")} value={code} onInput={setCode} />
         </li>
       </ol>
       {err ? (
@@ -99,11 +98,11 @@ export function TwoFactorSetup(props: { onDone: () => void; onCancel?: () => voi
       <div class="row-end">
         {props.onCancel ? (
           <button type="button" class="btn" onClick={props.onCancel}>
-            Cancel
+            {t("app.account.twoFactor.cancel")}
           </button>
         ) : null}
         <button class="btn primary" disabled={busy || !setup || code.replace(/\s/g, "").length !== 6}>
-          {busy ? "Checking…" : "Turn on two-factor sign-in"}
+          {busy ? t("app.account.twoFactor.checking") : t("app.account.twoFactor.turnOn")}
         </button>
       </div>
     </form>
@@ -126,7 +125,8 @@ function RecoveryCodes(props: { codes: string[]; onDone: () => void }) {
   };
   const download = () => {
     const who = store.me.value?.email || "";
-    const body = `Parley recovery codes${who ? " for " + who : ""} (${location.host})\nEach code signs you in once, instead of a code from the app.\n\n` + text;
+    const head = who ? t("app.account.recovery.fileTitleFor", { email: who, host: location.host }) : t("app.account.recovery.fileTitle", { host: location.host });
+    const body = head + "\n" + t("app.account.recovery.fileNote") + "\n\n" + text;
     const a = document.createElement("a");
     a.href = URL.createObjectURL(new Blob([body], { type: "text/plain" }));
     a.download = "parley-recovery-codes.txt";
@@ -138,13 +138,12 @@ function RecoveryCodes(props: { codes: string[]; onDone: () => void }) {
   return (
     <div class="tf-codes">
       <p class="ok-text">
-        <strong>Two-factor sign-in is on.</strong>
+        <strong>{t("app.account.recovery.on")}</strong>
       </p>
       <p>
-        Save these recovery codes somewhere safe. If you lose your phone, each one signs you in once instead of a code from the app.{" "}
-        <strong>They are shown only now.</strong>
+        {t("app.account.recovery.save")} <strong>{t("app.account.recovery.once")}</strong>
       </p>
-      <ul class="recovery-codes" aria-label="Recovery codes">
+      <ul class="recovery-codes" aria-label={t("app.account.recovery.label")}>
         {props.codes.map((c) => (
           <li key={c}>
             <code>{c}</code>
@@ -153,19 +152,19 @@ function RecoveryCodes(props: { codes: string[]; onDone: () => void }) {
       </ul>
       <div class="tf-code-actions">
         <button type="button" class="btn" onClick={copy}>
-          {copied ? "Copied" : "Copy codes"}
+          {copied ? t("app.account.recovery.copied") : t("app.account.recovery.copy")}
         </button>
         <button type="button" class="btn" onClick={download}>
-          Download
+          {t("app.account.recovery.download")}
         </button>
       </div>
       <label class="toggle">
         <input type="checkbox" checked={saved} onChange={(e) => setSaved((e.currentTarget as HTMLInputElement).checked)} />
-        <span class="toggle-text">I saved my recovery codes</span>
+        <span class="toggle-text">{t("app.account.recovery.saved")}</span>
       </label>
       <div class="row-end">
         <button type="button" class="btn primary" disabled={!saved} onClick={props.onDone}>
-          Continue
+          {t("app.account.recovery.continue")}
         </button>
       </div>
     </div>
@@ -181,23 +180,12 @@ export function ForcedSetup() {
         <div class="brand" aria-hidden="true">
           <Logo />
         </div>
-        <h1 id="tf-forced-title">
-          Set up two-factor <span class="nowrap">sign-in</span>
-        </h1>
-        <p class="muted">
-          Your organisation requires administrators to sign in with a code from an authenticator app as well as their password. Set it up to continue
-          {me ? (
-            <>
-              {" "}
-              as <strong>{me.email}</strong>
-            </>
-          ) : null}
-          .
-        </p>
+        <h1 id="tf-forced-title">{tp("app.account.forced.title", { signIn: <span class="nowrap">{t("app.account.forced.titleNowrap")}</span> })}</h1>
+        <p class="muted">{me ? tp("app.account.forced.textAs", { email: <strong>{me.email}</strong> }) : t("app.account.forced.text")}</p>
         <TwoFactorSetup onDone={() => store.setUpDone()} />
         <p class="tf-signout">
           <button type="button" class="link" onClick={() => store.logout()}>
-            Sign out
+            {t("app.account.forced.signOut")}
           </button>
         </p>
       </section>
@@ -209,7 +197,7 @@ export function ForcedSetup() {
 export function SecuritySection() {
   return (
     <section class="card" aria-labelledby="security-title">
-      <h2 id="security-title">Security</h2>
+      <h2 id="security-title">{t("app.account.security.title")}</h2>
       <ChangePassword />
       <TwoFactorCard />
       <Sessions />
@@ -232,7 +220,7 @@ function ChangePassword() {
       store.rotated(await api.post<Rotated>("/me/password", { current_password: current, password: next }));
       setCurrent("");
       setNext("");
-      setMsg("Password changed. Your other browser sessions were signed out.");
+      setMsg(t("app.account.password.changed"));
       sessionsChanged();
     } catch (e) {
       setErr(e as ApiError);
@@ -242,10 +230,10 @@ function ChangePassword() {
   };
   return (
     <form class="sec-block" onSubmit={submit} aria-labelledby="pw-title">
-      <h3 id="pw-title">Password</h3>
+      <h3 id="pw-title">{t("app.account.password.title")}</h3>
       <div class="sec-fields">
         <label class="field">
-          <span>Current password</span>
+          <span>{t("app.account.password.current")}</span>
           <input
             class="input"
             type="password"
@@ -257,7 +245,7 @@ function ChangePassword() {
           />
         </label>
         <label class="field">
-          <span>New password (at least 8 characters)</span>
+          <span>{t("app.account.password.new")}</span>
           <input
             class="input"
             type="password"
@@ -281,7 +269,7 @@ function ChangePassword() {
         </p>
       ) : null}
       <button class="btn" disabled={busy || !current || next.length < 8}>
-        {busy ? "Changing…" : "Change password"}
+        {busy ? t("app.account.password.busy") : t("app.account.password.change")}
       </button>
     </form>
   );
@@ -297,7 +285,7 @@ function TwoFactorCard() {
   }, []);
   return (
     <div class="sec-block" aria-labelledby="tf-title">
-      <h3 id="tf-title">Two-factor sign-in</h3>
+      <h3 id="tf-title">{t("app.account.twoFactor.title")}</h3>
       {!st ? (
         err ? (
           <p class="form-error">{err}</p>
@@ -307,31 +295,29 @@ function TwoFactorCard() {
       ) : st.enabled ? (
         <>
           <p>
-            <span class="pill on">On</span> You sign in with a code from your authenticator app as well as your password.{" "}
-            <span class={st.recovery_codes_left <= 2 ? "warn-text" : "muted"}>
-              {st.recovery_codes_left === 1 ? "1 recovery code left." : `${st.recovery_codes_left} recovery codes left.`}
-            </span>
+            <span class="pill on">{t("app.account.twoFactor.on")}</span> {t("app.account.twoFactor.onText")}{" "}
+            <span class={st.recovery_codes_left <= 2 ? "warn-text" : "muted"}>{t("app.account.twoFactor.codesLeft", { n: st.recovery_codes_left })}</span>
           </p>
           {st.required ? (
-            <p class="muted">Your organisation requires it of administrators, so it cannot be turned off.</p>
+            <p class="muted">{t("app.account.twoFactor.required")}</p>
           ) : (
             <button class="btn" onClick={() => setDialog("off")}>
-              Turn off…
+              {t("app.account.twoFactor.turnOffMore")}
             </button>
           )}
         </>
       ) : (
         <>
           <p>
-            <span class="pill">Off</span> Besides your password, ask for a code from an authenticator app on your phone when you sign in.
+            <span class="pill">{t("app.account.twoFactor.off")}</span> {t("app.account.twoFactor.offText")}
           </p>
           <button class="btn primary" onClick={() => setDialog("on")}>
-            Set up two-factor sign-in
+            {t("app.account.twoFactor.setUp")}
           </button>
         </>
       )}
       {dialog === "on" ? (
-        <Modal title="Set up two-factor sign-in" onClose={() => (setDialog(""), load())}>
+        <Modal title={t("app.account.twoFactor.setUp")} onClose={() => (setDialog(""), load())}>
           <TwoFactorSetup
             onCancel={() => setDialog("")}
             onDone={() => {
@@ -369,7 +355,7 @@ function TurnOff(props: { onClose: () => void; onDone: () => void }) {
       store.rotated(await api.post<Rotated>("/me/two-factor/disable", { password, code: code.trim() }));
       const u = store.me.value;
       if (u) store.me.value = { ...u, two_factor: false };
-      store.toast("Two-factor sign-in is off. Your other browser sessions were signed out.");
+      store.toast(t("app.account.turnOff.done"));
       props.onDone();
     } catch (e) {
       setErr(sentence((e as Error).message));
@@ -378,14 +364,14 @@ function TurnOff(props: { onClose: () => void; onDone: () => void }) {
     }
   };
   return (
-    <Modal title="Turn off two-factor sign-in" onClose={props.onClose}>
+    <Modal title={t("app.account.turnOff.title")} onClose={props.onClose}>
       <form onSubmit={submit}>
-        <p>Signing in will ask only for your password. Confirm with your password and a code from the app (or a recovery code).</p>
+        <p>{t("app.account.turnOff.text")}</p>
         <label class="field">
-          <span>Password</span>
+          <span>{t("app.account.turnOff.password")}</span>
           <input class="input" type="password" autoComplete="current-password" required value={password} onInput={(e) => setPassword((e.currentTarget as HTMLInputElement).value)} />
         </label>
-        <CodeField id="tf-off-code" label="Code from the app, or a recovery code" value={code} onInput={setCode} recovery />
+        <CodeField id="tf-off-code" label={t("app.account.turnOff.code")} value={code} onInput={setCode} recovery />
         {err ? (
           <p class="form-error" role="alert">
             {err}
@@ -393,10 +379,10 @@ function TurnOff(props: { onClose: () => void; onDone: () => void }) {
         ) : null}
         <div class="row-end">
           <button type="button" class="btn" onClick={props.onClose}>
-            Cancel
+            {t("app.account.turnOff.cancel")}
           </button>
           <button class="btn danger" disabled={busy || !password || !code.trim()}>
-            Turn off
+            {t("app.account.turnOff.submit")}
           </button>
         </div>
       </form>
@@ -441,7 +427,7 @@ function Sessions() {
     setBusy(-1);
     try {
       const out = await api.post<{ ended: number }>("/me/tokens/sign-out-others");
-      store.toast(out.ended === 1 ? "1 other session was signed out." : `${out.ended} other sessions were signed out.`);
+      store.toast(t("app.account.sessions.ended", { n: out.ended }));
       await load();
     } catch (e) {
       store.fail(e);
@@ -452,7 +438,7 @@ function Sessions() {
   const others = list ? list.filter((s) => !s.current).length : 0;
   return (
     <div class="sec-block" aria-labelledby="sessions-title">
-      <h3 id="sessions-title">Where you are signed in</h3>
+      <h3 id="sessions-title">{t("app.account.sessions.title")}</h3>
       {!list ? (
         err ? (
           <p class="form-error">{err}</p>
@@ -461,28 +447,37 @@ function Sessions() {
         )
       ) : (
         <>
-          <ul class="sessions" aria-label="Sessions">
+          <ul class="sessions" aria-label={t("app.account.sessions.label")}>
             {list.map((s) => (
               <li key={s.id} class={"session" + (s.current ? " current" : "")}>
                 <div class="session-main">
                   <strong class="session-client">{describeClient(s.client)}</strong>
-                  {s.current ? <span class="pill on">This device</span> : null}
+                  {s.current ? <span class="pill on">{t("app.account.sessions.thisDevice")}</span> : null}
                   <span class="session-meta muted">
                     {s.addr ? <span>{s.addr}</span> : null}
-                    <span>Signed in {fullTime(s.created_at)}</span>
-                    <span>Last active {fullTime(s.last_used_at)}</span>
+                    <span>{t("app.account.sessions.signedIn", { when: fullTime(s.created_at) })}</span>
+                    <span>{t("app.account.sessions.lastActive", { when: fullTime(s.last_used_at) })}</span>
                   </span>
                 </div>
                 {s.current ? null : (
-                  <button class="btn small" disabled={busy !== 0} onClick={() => end(s.id)} aria-label={`Sign out ${describeClient(s.client)}${s.addr ? " at " + s.addr : ""}`}>
-                    Sign out
+                  <button
+                    class="btn small"
+                    disabled={busy !== 0}
+                    onClick={() => end(s.id)}
+                    aria-label={
+                      s.addr
+                        ? t("app.account.sessions.signOutAt", { client: describeClient(s.client), addr: s.addr })
+                        : t("app.account.sessions.signOutClient", { client: describeClient(s.client) })
+                    }
+                  >
+                    {t("app.account.sessions.signOut")}
                   </button>
                 )}
               </li>
             ))}
           </ul>
           <button class="btn" disabled={busy !== 0 || others === 0} onClick={endOthers}>
-            Sign out all other sessions
+            {t("app.account.sessions.signOutOthers")}
           </button>
         </>
       )}
@@ -492,29 +487,29 @@ function Sessions() {
 
 /** describeClient turns a User-Agent into something a person recognises: "Chrome on Linux". */
 export function describeClient(ua: string | undefined): string {
-  if (!ua) return "Unknown browser";
+  if (!ua) return t("app.account.client.unknown");
   const m = (re: RegExp) => re.test(ua);
   let browser = "";
-  if (m(/Edg(e|A|iOS)?\//)) browser = "Edge";
-  else if (m(/OPR\/|Opera/)) browser = "Opera";
-  else if (m(/SamsungBrowser\//)) browser = "Samsung Internet";
-  else if (m(/Firefox\/|FxiOS\//)) browser = "Firefox";
-  else if (m(/HeadlessChrome\//)) browser = "Headless Chrome";
-  else if (m(/Chromium\//)) browser = "Chromium";
-  else if (m(/Chrome\/|CriOS\//)) browser = "Chrome";
-  else if (m(/Safari\//) && m(/Version\//)) browser = "Safari";
+  if (m(/Edg(e|A|iOS)?\//)) browser = "Edge"; // i18n-ignore: a browser's name
+  else if (m(/OPR\/|Opera/)) browser = "Opera"; // i18n-ignore: a browser's name
+  else if (m(/SamsungBrowser\//)) browser = "Samsung Internet"; // i18n-ignore: a browser's name
+  else if (m(/Firefox\/|FxiOS\//)) browser = "Firefox"; // i18n-ignore: a browser's name
+  else if (m(/HeadlessChrome\//)) browser = "Headless Chrome"; // i18n-ignore: a browser's name
+  else if (m(/Chromium\//)) browser = "Chromium"; // i18n-ignore: a browser's name
+  else if (m(/Chrome\/|CriOS\//)) browser = "Chrome"; // i18n-ignore: a browser's name
+  else if (m(/Safari\//) && m(/Version\//)) browser = "Safari"; // i18n-ignore: a browser's name
   else if (m(/^parley|^Parley/)) browser = ua.split(/[\s/]/)[0];
   else if (m(/^curl\//)) browser = "curl";
-  else if (m(/^Go-http-client/)) browser = "Go program";
-  else if (m(/^node|undici/)) browser = "Node.js program";
+  else if (m(/^Go-http-client/)) browser = t("app.account.client.go");
+  else if (m(/^node|undici/)) browser = t("app.account.client.node");
   let os = "";
   if (m(/iPhone|iPad|iPod/)) os = m(/iPad/) ? "iPad" : "iPhone";
-  else if (m(/Android/)) os = "Android";
-  else if (m(/Windows/)) os = "Windows";
+  else if (m(/Android/)) os = "Android"; // i18n-ignore: a system's name
+  else if (m(/Windows/)) os = "Windows"; // i18n-ignore: a system's name
   else if (m(/CrOS/)) os = "ChromeOS";
   else if (m(/Mac OS X|Macintosh/)) os = "macOS";
-  else if (m(/Linux|X11/)) os = "Linux";
+  else if (m(/Linux|X11/)) os = "Linux"; // i18n-ignore: a system's name
   if (!browser && !os) return ua.length > 40 ? ua.slice(0, 40) + "…" : ua;
-  if (!browser) return "Browser on " + os;
-  return os ? `${browser} on ${os}` : browser;
+  if (!browser) return t("app.account.client.browserOn", { os });
+  return os ? t("app.account.client.on", { browser, os }) : browser;
 }

@@ -20,6 +20,7 @@ import { lazy } from "./lazy";
 import { SettingsPage } from "./Settings";
 import { Sidebar } from "./Sidebar";
 import { CallLayer } from "./Calls";
+import { t } from "../../i18n/i18n";
 
 const AdminPage = lazy(() => import("../lazy/Admin").then((m) => m.AdminPage));
 const CasesPage = lazy(() => import("../lazy/Cases").then((m) => m.CasesPage));
@@ -84,8 +85,8 @@ function Main() {
       ) : (
         <section class="pane empty-pane welcome">
           <Logo />
-          <h1>Inbox</h1>
-          <p class="muted">Choose a dialog. Filters and the order are in the list's header.</p>
+          <h1>{t("app.account.frame.inbox")}</h1>
+          <p class="muted">{t("app.account.frame.inboxHint")}</p>
         </section>
       );
       break;
@@ -93,8 +94,9 @@ function Main() {
       pane = (
         <section class="pane empty-pane welcome">
           <Logo />
+          {/* i18n-ignore: the product's name */}
           <h1>Parley</h1>
-          <p class="muted">Choose a conversation, or use New message (the + beside Direct messages) to write to someone.</p>
+          <p class="muted">{t("app.account.frame.homeHint")}</p>
         </section>
       );
   }
@@ -109,7 +111,7 @@ function Main() {
         </>
       ) : (
         <div class="splash">
-          <Spinner label="Loading conversations" />
+          <Spinner label={t("app.account.frame.loadingConversations")} />
         </div>
       )}
     </div>
@@ -123,8 +125,8 @@ function Connection() {
   const queued = use(store.outboxV) && store.outbox.filter((p) => p.status === "queued").length;
   useEffect(() => {
     if (info.state !== "offline") return;
-    const t = setInterval(() => tick((n) => n + 1), 1000);
-    return () => clearInterval(t);
+    const timer = setInterval(() => tick((n) => n + 1), 1000);
+    return () => clearInterval(timer);
   }, [info.state]);
   if (info.state === "online" || info.state === "stopped") return null;
   if (info.state === "connecting" && info.attempts === 0) return null;
@@ -136,13 +138,15 @@ function Connection() {
         {info.fatal
           ? info.fatal
           : info.state === "connecting"
-            ? "Reconnecting…"
-            : `You are offline. Reconnecting${secs ? ` in ${secs} s` : ""}…`}
-        {queued ? ` ${queued} message${queued === 1 ? "" : "s"} will be sent when the connection is back.` : ""}
+            ? t("app.account.conn.reconnecting")
+            : secs
+              ? t("app.account.conn.offlineIn", { n: secs })
+              : t("app.account.conn.offline")}
+        {queued ? " " + t("app.account.conn.queued", { n: queued }) : ""}
       </span>
       {info.state === "offline" && !info.fatal ? (
         <button class="btn small" onClick={() => store.rt.retryNow()}>
-          Retry now
+          {t("app.account.conn.retry")}
         </button>
       ) : null}
     </div>
@@ -154,54 +158,54 @@ function Toasts() {
   if (!list.length) return null;
   return (
     <div class="toasts" aria-live="polite">
-      {list.map((t) =>
-        t.kind === "reminder" && t.reminder ? (
-          <div key={t.id} class="toast reminder" role="alert">
+      {list.map((toast) =>
+        toast.kind === "reminder" && toast.reminder ? (
+          <div key={toast.id} class="toast reminder" role="alert">
             <Bell size={18} />
             <div class="toast-body">
-              <button class="toast-main" onClick={() => notify.openReminder(t.reminder!)} title="Open the message">
-                <strong>Reminder</strong>
-                <span class="toast-text">{t.reminder.message ? messagePreview(t.reminder.message) : t.text}</span>
+              <button class="toast-main" onClick={() => notify.openReminder(toast.reminder!)} title={t("app.account.toast.openMessage")}>
+                <strong>{t("app.account.toast.reminder")}</strong>
+                <span class="toast-text">{toast.reminder.message ? messagePreview(toast.reminder.message) : toast.text}</span>
               </button>
               <div class="toast-actions">
                 <button
                   class="btn small"
                   onClick={() => {
-                    store.dismiss(t.id);
-                    store.snoozeReminder(t.reminder!.message_id, 1).catch(store.fail);
+                    store.dismiss(toast.id);
+                    store.snoozeReminder(toast.reminder!.message_id, 1).catch(store.fail);
                   }}
                 >
-                  Snooze 1 hour
+                  {t("app.account.toast.snoozeHour")}
                 </button>
-                <button class="btn small primary" onClick={() => notify.openReminder(t.reminder!)}>
-                  Open
+                <button class="btn small primary" onClick={() => notify.openReminder(toast.reminder!)}>
+                  {t("app.account.toast.open")}
                 </button>
               </div>
             </div>
-            <button class="icon-btn small" aria-label="Dismiss" onClick={() => store.dismiss(t.id)}>
+            <button class="icon-btn small" aria-label={t("app.account.toast.dismiss")} onClick={() => store.dismiss(toast.id)}>
               <Close size={14} />
             </button>
           </div>
-        ) : t.open ? (
-          <div key={t.id} class={"toast " + t.kind} role="status">
+        ) : toast.open ? (
+          <div key={toast.id} class={"toast " + toast.kind} role="status">
             <button
               class="toast-main"
               onClick={() => {
-                store.dismiss(t.id);
-                t.open!();
+                store.dismiss(toast.id);
+                toast.open!();
               }}
-              title="Open"
+              title={t("app.account.toast.open")}
             >
-              <span class="toast-text">{t.text}</span>
+              <span class="toast-text">{toast.text}</span>
             </button>
-            <button class="icon-btn small" aria-label="Dismiss" onClick={() => store.dismiss(t.id)}>
+            <button class="icon-btn small" aria-label={t("app.account.toast.dismiss")} onClick={() => store.dismiss(toast.id)}>
               <Close size={14} />
             </button>
           </div>
         ) : (
-          <div key={t.id} class={"toast " + t.kind} role={t.kind === "error" ? "alert" : "status"}>
-            <span class="toast-text">{t.text}</span>
-            <button class="icon-btn small" aria-label="Dismiss" onClick={() => store.dismiss(t.id)}>
+          <div key={toast.id} class={"toast " + toast.kind} role={toast.kind === "error" ? "alert" : "status"}>
+            <span class="toast-text">{toast.text}</span>
+            <button class="icon-btn small" aria-label={t("app.account.toast.dismiss")} onClick={() => store.dismiss(toast.id)}>
               <Close size={14} />
             </button>
           </div>

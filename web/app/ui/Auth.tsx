@@ -9,6 +9,7 @@ import * as store from "../store";
 import { sentence } from "../util";
 import { Sig, use } from "../sig";
 import { lazy } from "./lazy";
+import { t, tp } from "../../i18n/i18n";
 
 const AcceptInvite = lazy(() => import("../lazy/Links").then((m) => m.AcceptInvite));
 const ResetPassword = lazy(() => import("../lazy/Links").then((m) => m.ResetPassword));
@@ -97,8 +98,8 @@ function Login() {
   const waitLeft = Math.max(0, Math.ceil((waitUntil - Date.now()) / 1000));
   useEffect(() => {
     if (!waitLeft) return;
-    const t = setTimeout(() => tick((n) => n + 1), 1000);
-    return () => clearTimeout(t);
+    const timer = setTimeout(() => tick((n) => n + 1), 1000);
+    return () => clearTimeout(timer);
   });
   useEffect(() => {
     if (askCode) codeRef.current?.focus();
@@ -136,22 +137,16 @@ function Login() {
         <div class="brand" aria-hidden="true">
           <Logo />
         </div>
-        <h1 id="signin-title">{askCode ? "Two-factor sign-in" : "Sign in to Parley"}</h1>
+        <h1 id="signin-title">{askCode ? t("app.account.signIn.twoFactorTitle") : t("app.account.signIn.title")}</h1>
         {askCode ? (
           <>
             <p class="muted">
-              {recovery ? (
-                <>
-                  Enter one of the recovery codes you saved when you set up two-factor sign-in for <strong>{email.trim()}</strong>. Each works once.
-                </>
-              ) : (
-                <>
-                  Enter the 6-digit code from the authenticator app for <strong>{email.trim()}</strong>.
-                </>
-              )}
+              {recovery
+                ? tp("app.account.signIn.recoveryHint", { email: <strong>{email.trim()}</strong> })
+                : tp("app.account.signIn.codeHint", { email: <strong>{email.trim()}</strong> })}
             </p>
             <label class="field">
-              <span>{recovery ? "Recovery code" : "Code"}</span>
+              <span>{recovery ? t("app.account.signIn.recoveryCode") : t("app.account.signIn.code")}</span>
               <input
                 ref={codeRef}
                 name="code"
@@ -177,14 +172,14 @@ function Login() {
                   codeRef.current?.focus();
                 }}
               >
-                {recovery ? "Use the code from the app" : "No phone at hand? Use a recovery code"}
+                {recovery ? t("app.account.signIn.useApp") : t("app.account.signIn.useRecovery")}
               </button>
             </p>
           </>
         ) : (
           <>
-            <Field name="email" label="E-mail" type="email" value={email} onInput={setEmail} autoComplete="username" autoFocus />
-            <Field name="password" label="Password" type="password" value={password} onInput={setPassword} autoComplete="current-password" />
+            <Field name="email" label={t("app.account.signIn.email")} type="email" value={email} onInput={setEmail} autoComplete="username" autoFocus />
+            <Field name="password" label={t("app.account.signIn.password")} type="password" value={password} onInput={setPassword} autoComplete="current-password" />
           </>
         )}
         {error ? (
@@ -193,11 +188,17 @@ function Login() {
           </p>
         ) : null}
         <button class="btn primary block" type="submit" disabled={busy || waitLeft > 0}>
-          {busy ? "Signing in…" : waitLeft > 0 ? `Try again in ${waitText(waitLeft)}` : askCode ? "Verify" : "Sign in"}
+          {busy
+            ? t("app.account.signIn.busy")
+            : waitLeft > 0
+              ? t("app.account.signIn.tryAgainIn", { wait: waitText(waitLeft) })
+              : askCode
+                ? t("app.account.signIn.verify")
+                : t("app.account.signIn.submit")}
         </button>
         {askCode ? (
           <button type="button" class="btn block auth-back" onClick={back}>
-            Use another account
+            {t("app.account.signIn.otherAccount")}
           </button>
         ) : (
           <>
@@ -210,16 +211,16 @@ function Login() {
                   goAuth("/forgot");
                 }}
               >
-                Forgot password?
+                {t("app.account.signIn.forgot")}
               </a>
             </p>
             {provider?.enabled ? (
               <>
                 <div class="auth-or" role="separator">
-                  <span>or</span>
+                  <span>{t("app.account.signIn.or")}</span>
                 </div>
                 <a class="btn block sso-btn" href="/api/v1/auth/oidc/start">
-                  Sign in with {provider.label}
+                  {t("app.account.signIn.withProvider", { name: provider.label || "" })}
                 </a>
               </>
             ) : null}
@@ -232,7 +233,7 @@ function Login() {
 
 /** waitText: seconds as "42 s" or "3 min". */
 function waitText(s: number): string {
-  return s < 60 ? `${s} s` : `${Math.ceil(s / 60)} min`;
+  return s < 60 ? t("app.account.signIn.seconds", { n: s }) : t("app.account.signIn.minutes", { n: Math.ceil(s / 60) });
 }
 
 function Setup() {
@@ -245,7 +246,7 @@ function Setup() {
   const submit = async (e: Event) => {
     e.preventDefault();
     if (password !== again) {
-      setError("The two passwords differ.");
+      setError(t("app.account.setup.differ"));
       return;
     }
     setBusy(true);
@@ -263,19 +264,19 @@ function Setup() {
         <div class="brand" aria-hidden="true">
           <Logo />
         </div>
-        <h1 id="setup-title">Welcome to Parley</h1>
-        <p class="muted">This server has no users yet. Create the first administrator: you.</p>
-        <Field name="name" label="Full name" value={name} onInput={setName} autoComplete="name" autoFocus />
-        <Field name="email" label="E-mail" type="email" value={email} onInput={setEmail} autoComplete="username" />
-        <Field name="password" label="Password (at least 8 characters)" type="password" value={password} onInput={setPassword} autoComplete="new-password" />
-        <Field name="password2" label="Password again" type="password" value={again} onInput={setAgain} autoComplete="new-password" />
+        <h1 id="setup-title">{t("app.account.setup.title")}</h1>
+        <p class="muted">{t("app.account.setup.intro")}</p>
+        <Field name="name" label={t("app.account.setup.name")} value={name} onInput={setName} autoComplete="name" autoFocus />
+        <Field name="email" label={t("app.account.signIn.email")} type="email" value={email} onInput={setEmail} autoComplete="username" />
+        <Field name="password" label={t("app.account.setup.password")} type="password" value={password} onInput={setPassword} autoComplete="new-password" />
+        <Field name="password2" label={t("app.account.setup.again")} type="password" value={again} onInput={setAgain} autoComplete="new-password" />
         {error ? (
           <p class="form-error" role="alert">
             {error}
           </p>
         ) : null}
         <button class="btn primary block" type="submit" disabled={busy}>
-          {busy ? "Creating…" : "Create administrator and sign in"}
+          {busy ? t("app.account.setup.busy") : t("app.account.setup.submit")}
         </button>
       </form>
     </main>

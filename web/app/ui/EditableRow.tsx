@@ -6,6 +6,7 @@
 
 import type { ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
+import { t } from "../../i18n/i18n";
 
 export interface EditField {
   key: string;
@@ -51,7 +52,7 @@ export function EditableRow(props: {
     e?.preventDefault();
     for (const f of props.fields)
       if (f.required && !(v[f.key] || "").trim()) {
-        setErr(`${f.label} is required.`);
+        setErr(t("app.account.editRow.required", { field: f.label }));
         return;
       }
     setBusy(true);
@@ -109,10 +110,10 @@ export function EditableRow(props: {
           ))}
           <div class="edit-actions">
             <button class="btn small primary" disabled={busy}>
-              Save
+              {t("app.account.editRow.save")}
             </button>
             <button type="button" class="btn small" onClick={cancel}>
-              Cancel
+              {t("app.account.editRow.cancel")}
             </button>
           </div>
           {err ? (
@@ -131,20 +132,20 @@ export function EditableRow(props: {
         {sure ? (
           <>
             <button class="btn small danger" disabled={busy} onClick={del} data-autofocus>
-              Delete
+              {t("app.account.editRow.delete")}
             </button>
             <button class="btn small" onClick={() => setSure(false)}>
-              Keep
+              {t("app.account.editRow.keep")}
             </button>
           </>
         ) : (
           <>
-            <button class="btn small" onClick={start} aria-label={"Edit " + props.label}>
-              Edit
+            <button class="btn small" onClick={start} aria-label={t("app.account.editRow.editLabel", { label: props.label })}>
+              {t("app.account.editRow.edit")}
             </button>
             {props.onDelete ? (
-              <button class="btn small" onClick={() => setSure(true)} aria-label={"Delete " + props.label}>
-                Delete
+              <button class="btn small" onClick={() => setSure(true)} aria-label={t("app.account.editRow.deleteLabel", { label: props.label })}>
+                {t("app.account.editRow.delete")}
               </button>
             ) : null}
           </>

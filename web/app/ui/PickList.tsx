@@ -7,6 +7,7 @@
 
 import type { ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
+import { t } from "../../i18n/i18n";
 
 export interface PickOption<V> {
   value: V;
@@ -45,8 +46,8 @@ export function PickList<V extends string | number>(props: {
         <input
           class="input small pick-search"
           type="search"
-          placeholder={props.searchLabel || "Search"}
-          aria-label={props.searchLabel || "Search " + props.label}
+          placeholder={props.searchLabel || t("app.account.pick.search")}
+          aria-label={props.searchLabel || t("app.account.pick.searchIn", { label: props.label })}
           value={q}
           disabled={props.disabled}
           onInput={(e) => setQ((e.currentTarget as HTMLInputElement).value)}
@@ -85,7 +86,7 @@ export function PickList<V extends string | number>(props: {
             </li>
           );
         })}
-        {!shown.length ? <li class="pick-empty muted">{needle ? "No matches" : props.empty || "Nothing to choose"}</li> : null}
+        {!shown.length ? <li class="pick-empty muted">{needle ? t("app.account.pick.noMatches") : props.empty || t("app.account.pick.nothing")}</li> : null}
       </ul>
     </div>
   );

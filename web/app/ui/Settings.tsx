@@ -1,6 +1,7 @@
-// The settings page: chat preferences (desktop notifications, typing
-// notifications, send on Enter, sound, always scroll to the end), the
-// profile (name, photo) and security (password, two-factor sign-in, sessions).
+// The settings page: the app's language, chat preferences (desktop
+// notifications, typing notifications, send on Enter, sound, always scroll
+// to the end), the profile (name, photo) and security (password,
+// two-factor sign-in, sessions).
 
 import { useState } from "preact/hooks";
 import * as api from "../api";
@@ -12,6 +13,8 @@ import * as notify from "../notify";
 import { Avatar, Toggle } from "./common";
 import { Back } from "./icons";
 import { lazy } from "./lazy";
+import { t } from "../../i18n/i18n";
+import { follow } from "../lang";
 
 const PhoneCard = lazy(() => import("../lazy/SMS").then((m) => m.PhoneCard));
 const SecuritySection = lazy(() => import("../lazy/Security").then((m) => m.SecuritySection));
@@ -25,23 +28,24 @@ export function SettingsPage() {
   return (
     <section class="pane page" aria-labelledby="settings-title">
       <header class="page-head">
-        <button class="icon-btn back" aria-label="Back" onClick={() => navigate("/")}>
+        <button class="icon-btn back" aria-label={t("app.account.settings.back")} onClick={() => navigate("/")}>
           <Back />
         </button>
-        <h1 id="settings-title">Settings</h1>
+        <h1 id="settings-title">{t("app.account.settings.title")}</h1>
       </header>
       <div class="page-body">
+        <Language me={me} />
         <section class="card">
-          <h2>Chat</h2>
+          <h2>{t("app.account.settings.chat")}</h2>
           <Toggle
             id="set-desktop"
-            label="Desktop notifications"
+            label={t("app.account.settings.desktop")}
             hint={
               perm === "denied"
-                ? "The browser blocks notifications for this site; allow them in its site settings."
+                ? t("app.account.settings.desktopDenied")
                 : perm === "unsupported"
-                  ? "This browser has no desktop notifications."
-                  : "Shown while Parley is in a hidden tab or window."
+                  ? t("app.account.settings.desktopUnsupported")
+                  : t("app.account.settings.desktopHint")
             }
             checked={s.desktop_notifications}
             onChange={async (v) => {
@@ -51,27 +55,35 @@ export function SettingsPage() {
           />
           {s.desktop_notifications && perm === "default" ? (
             <button class="btn small indent" onClick={async () => setPerm(await notify.askPermission())}>
-              Allow notifications in this browser
+              {t("app.account.settings.allow")}
             </button>
           ) : null}
-          <Toggle id="set-typing" label="Typing notifications" hint="Show when others are typing." checked={s.typing_notifications} onChange={(v) => set({ typing_notifications: v })} />
+          <Toggle
+            id="set-typing"
+            label={t("app.account.settings.typing")}
+            hint={t("app.account.settings.typingHint")}
+            checked={s.typing_notifications} onChange={(v) => set({ typing_notifications: v })} />
           <Toggle
             id="set-enter"
-            label="Send messages with Enter"
-            hint={s.send_on_enter ? "Enter sends; Shift+Enter or Ctrl+Enter starts a new line." : "Ctrl+Enter sends; Enter starts a new line."}
+            label={t("app.account.settings.enter")}
+            hint={s.send_on_enter ? t("app.account.settings.enterOn") : t("app.account.settings.enterOff")}
             checked={s.send_on_enter}
             onChange={(v) => set({ send_on_enter: v })}
           />
-          <Toggle id="set-sound" label="Sound notifications" hint="A short sound for new messages and reminders." checked={s.sound} onChange={(v) => set({ sound: v })} />
+          <Toggle
+            id="set-sound"
+            label={t("app.account.settings.sound")}
+            hint={t("app.account.settings.soundHint")}
+            checked={s.sound} onChange={(v) => set({ sound: v })} />
           <Toggle
             id="set-scroll"
-            label="Always scroll to the end"
-            hint="When a message arrives, the conversation moves to it from any point of the history."
+            label={t("app.account.settings.scroll")}
+            hint={t("app.account.settings.scrollHint")}
             checked={s.always_scroll_to_end}
             onChange={(v) => set({ always_scroll_to_end: v })}
           />
           <button class="btn small indent" onClick={() => notify.sound()}>
-            Play the sound
+            {t("app.account.settings.play")}
           </button>
         </section>
         <NotificationsSection />
@@ -79,15 +91,61 @@ export function SettingsPage() {
         <PhoneCard />
         <SecuritySection />
         <section class="card">
-          <h2>Session</h2>
-          <p class="muted">
-            Parley web {api.APP_VERSION}. Signed in as {me.email}.
-          </p>
+          <h2>{t("app.account.settings.session")}</h2>
+          <p class="muted">{t("app.account.settings.signedInAs", { version: api.APP_VERSION, email: me.email })}</p>
           <button class="btn" onClick={() => store.logout()}>
-            Sign out
+            {t("app.account.settings.signOut")}
           </button>
         </section>
       </div>
+    </section>
+  );
+}
+
+/** LANGUAGES are the languages to choose from, each named in itself. */
+// i18n-ignore: a language's name is written in that language, the same in every language of the app
+const LANGUAGES = [["en", "English"], ["ru", "Русский"], ["es", "Español"]] as const;
+
+/**
+ * Language is the user's choice of the app's language ("" for the
+ * browser's), kept on the server (PATCH /me); a change reloads the page in
+ * the new language (lang.ts).
+ */
+function Language(props: { me: User }) {
+  const [err, setErr] = useState("");
+  const [busy, setBusy] = useState(false);
+  const change = async (language: string) => {
+    setErr("");
+    setBusy(true);
+    try {
+      const u = await api.patch<User>("/me", { language });
+      // No language in the answer is the browser's: it must not keep the one before.
+      store.me.value = { ...props.me, ...u, language: u.language };
+      follow(u.language);
+    } catch (e) {
+      setErr((e as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <section class="card">
+      <label class="field">
+        <span>{t("app.account.settings.language")}</span>
+        <select id="set-language" value={props.me.language ?? ""} disabled={busy} onChange={(e) => change((e.currentTarget as HTMLSelectElement).value)}>
+          <option value="">{t("app.account.settings.languageAuto")}</option>
+          {LANGUAGES.map(([code, name]) => (
+            <option key={code} value={code} lang={code}>
+              {name}
+            </option>
+          ))}
+        </select>
+      </label>
+      {err ? (
+        <p class="form-error" role="alert">
+          {err}
+        </p>
+      ) : null}
     </section>
   );
 }
@@ -110,12 +168,12 @@ function Profile(props: { me: User }) {
   };
   const photo = async (f: File | undefined) => {
     if (!f) return;
-    if (!f.type.startsWith("image/")) return setErr("Choose an image.");
-    if (f.size > store.limits.value.max_file_size) return setErr("The image is too large.");
+    if (!f.type.startsWith("image/")) return setErr(t("app.account.profile.notImage"));
+    if (f.size > store.limits.value.max_file_size) return setErr(t("app.account.profile.tooLarge"));
     setProgress(0);
     try {
       const info = await api.upload(f, f.name, setProgress).promise;
-      await save({ photo_file_id: info.id }, "Photo changed.");
+      await save({ photo_file_id: info.id }, t("app.account.profile.photoChanged"));
     } catch (e) {
       setErr((e as Error).message);
     } finally {
@@ -124,27 +182,27 @@ function Profile(props: { me: User }) {
   };
   return (
     <section class="card">
-      <h2>Profile</h2>
+      <h2>{t("app.account.profile.title")}</h2>
       <div class="profile-row">
         <Avatar id={props.me.id} name={props.me.name} photo={props.me.photo_file_id} size={72} />
         <label class="btn small">
-          Change photo
+          {t("app.account.profile.changePhoto")}
           <input type="file" accept="image/*" hidden onChange={(e) => photo((e.currentTarget as HTMLInputElement).files?.[0])} />
         </label>
-        {progress >= 0 ? <progress max={1} value={progress} aria-label="Uploading the photo" /> : null}
+        {progress >= 0 ? <progress max={1} value={progress} aria-label={t("app.account.profile.uploading")} /> : null}
       </div>
       <form
         class="inline-form"
         onSubmit={(e) => {
           e.preventDefault();
-          save({ name: name.trim() }, "Name saved.");
+          save({ name: name.trim() }, t("app.account.profile.nameSaved"));
         }}
       >
         <label class="field">
-          <span>Name</span>
+          <span>{t("app.account.profile.name")}</span>
           <input class="input" value={name} maxLength={100} onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)} />
         </label>
-        <button class="btn">Save name</button>
+        <button class="btn">{t("app.account.profile.saveName")}</button>
       </form>
       {msg ? <p class="ok-text">{msg}</p> : null}
       {err ? (

@@ -21,6 +21,7 @@ import { FriendStar, NewMessage, UserPicker } from "./People";
 import { VirtualList, type VirtualListHandle } from "./VirtualList";
 import { ChatMarks } from "./ChatBits";
 import { mutedNow } from "../chat";
+import { t, tp } from "../../i18n/i18n";
 
 type Item =
   | { t: "head"; key: string; label: string; section: string; count: number; action?: { label: string; run: () => void; icon?: "cases" } }
@@ -30,11 +31,11 @@ type Item =
   | { t: "msg"; key: string; msg: Message }
   | { t: "note"; key: string; text: string };
 
-const SECTIONS: { kind: Conversation["kind"]; label: string }[] = [
-  { kind: "direct", label: "Direct messages" },
-  { kind: "group", label: "Multi-chats" },
-  { kind: "assistance", label: "Assistance" },
-];
+const SECTIONS = [
+  { kind: "direct", label: "app.account.sidebar.direct" },
+  { kind: "group", label: "app.account.sidebar.groups" },
+  { kind: "assistance", label: "app.account.sidebar.assistance" },
+] as const satisfies readonly { kind: Conversation["kind"]; label: string }[];
 
 export function Sidebar() {
   const me = use(store.me)!;
@@ -107,14 +108,14 @@ export function Sidebar() {
       out.push({
         t: "head",
         key: "h-visitors",
-        label: "Visitors",
+        label: t("app.account.sidebar.visitors"),
         section: "visitors",
         count: ids.length,
-        action: { label: "Cases", run: () => navigate("/cases"), icon: "cases" },
+        action: { label: t("app.account.sidebar.cases"), run: () => navigate("/cases"), icon: "cases" },
       });
       if (!collapsed.visitors || query) for (const id of ids) out.push({ t: "dlg", key: "d-" + id, id });
       if (!ids.length && (!collapsed.visitors || query))
-        out.push({ t: "note", key: "n-visitors", text: query ? "No matches" : "No visitors are waiting. New dialogs appear here." });
+        out.push({ t: "note", key: "n-visitors", text: query ? t("app.account.sidebar.noMatches") : t("app.account.sidebar.noVisitors") });
     }
     for (const id of store.convOrder) {
       const c = store.convs.get(id)!;
@@ -131,27 +132,33 @@ export function Sidebar() {
       if (s.kind === "assistance" && !ids.length && !ask) continue;
       const action =
         s.kind === "direct"
-          ? { label: "New message", run: () => setModal("direct") }
+          ? { label: t("app.account.sidebar.newMessage"), run: () => setModal("direct") }
           : s.kind === "group"
-            ? { label: "New multi-chat", run: () => setModal("group") }
+            ? { label: t("app.account.sidebar.newGroup"), run: () => setModal("group") }
             : undefined;
-      out.push({ t: "head", key: "h-" + s.kind, label: s.label, section: s.kind, count: ids.length, action });
+      out.push({ t: "head", key: "h-" + s.kind, label: t(s.label), section: s.kind, count: ids.length, action });
       if (collapsed[s.kind] && !query) continue;
       for (const id of ids) out.push({ t: "conv", key: id, id });
       if (!ids.length)
         out.push({
           t: "note",
           key: "n-" + s.kind,
-          text: query ? "No matches" : s.kind === "direct" ? "No direct messages yet. Use New message to write to someone." : s.kind === "assistance" ? "Questions for the administrator: use Assistance above." : "No multi-chats yet.",
+          text: query
+            ? t("app.account.sidebar.noMatches")
+            : s.kind === "direct"
+              ? t("app.account.sidebar.noDirect")
+              : s.kind === "assistance"
+                ? t("app.account.sidebar.noAssistance")
+                : t("app.account.sidebar.noGroups"),
         });
     }
     if (query) {
       if (people.length) {
-        out.push({ t: "head", key: "h-people", label: "People", section: "people", count: people.length });
+        out.push({ t: "head", key: "h-people", label: t("app.account.sidebar.people"), section: "people", count: people.length });
         for (const u of people) out.push({ t: "user", key: "u-" + u.id, user: u });
       }
-      out.push({ t: "head", key: "h-msgs", label: "Messages", section: "msgs", count: found.length });
-      if (!found.length) out.push({ t: "note", key: "n-msgs", text: query.length < 2 ? "Type two letters or more" : "No messages found" });
+      out.push({ t: "head", key: "h-msgs", label: t("app.account.sidebar.messages"), section: "msgs", count: found.length });
+      if (!found.length) out.push({ t: "note", key: "n-msgs", text: query.length < 2 ? t("app.account.sidebar.typeMore") : t("app.account.sidebar.noMessages") });
       for (const m of found) out.push({ t: "msg", key: "m-" + m.id, msg: m });
     }
     return out;
@@ -164,13 +171,13 @@ export function Sidebar() {
   const assistance = cs.assistance_enabled && cs.assistance_admin_id !== me.id;
 
   const userMenu = [
-    ...(assistance ? [{ label: "Assistance", onSelect: () => store.openAssistance().catch(store.fail) }] : []),
-    { label: "People", onSelect: () => navigate("/people") },
-    { label: "Settings", onSelect: () => navigate("/settings") },
-    { label: "My tasks", onSelect: () => navigate("/tasks") },
-    ...(specialist || store.canManageChat(me) ? [{ label: "Cases", onSelect: () => navigate("/cases") }] : []),
-    ...(store.canAdminister(me) ? [{ label: "Administration", onSelect: () => navigate("/admin") }] : []),
-    { label: "Sign out", onSelect: () => store.logout() },
+    ...(assistance ? [{ label: t("app.account.sidebar.assistance"), onSelect: () => store.openAssistance().catch(store.fail) }] : []),
+    { label: t("app.account.sidebar.people"), onSelect: () => navigate("/people") },
+    { label: t("app.account.sidebar.settings"), onSelect: () => navigate("/settings") },
+    { label: t("app.account.sidebar.myTasks"), onSelect: () => navigate("/tasks") },
+    ...(specialist || store.canManageChat(me) ? [{ label: t("app.account.sidebar.cases"), onSelect: () => navigate("/cases") }] : []),
+    ...(store.canAdminister(me) ? [{ label: t("app.account.sidebar.administration"), onSelect: () => navigate("/admin") }] : []),
+    { label: t("app.account.sidebar.signOut"), onSelect: () => store.logout() },
   ];
 
   // Arrow keys move between results only: section headers and notes are
@@ -205,9 +212,9 @@ export function Sidebar() {
   };
 
   return (
-    <nav class="sidebar" aria-label="Conversations">
+    <nav class="sidebar" aria-label={t("app.account.sidebar.conversations")}>
       <div class="side-top">
-        <button class="me-btn" onClick={(e) => menu.open(e.currentTarget as HTMLElement)} aria-haspopup="menu" title="Your menu" aria-label={"Your menu: " + me.name}>
+        <button class="me-btn" onClick={(e) => menu.open(e.currentTarget as HTMLElement)} aria-haspopup="menu" title={t("app.account.sidebar.menu")} aria-label={t("app.account.sidebar.menuOf", { name: me.name })}>
           <Avatar id={me.id} name={me.name} photo={me.photo_file_id} size={32} presence="online" />
           <span class="me-name">{me.name}</span>
           <span class="chev" aria-hidden="true">
@@ -215,19 +222,19 @@ export function Sidebar() {
           </span>
         </button>
         {assistance ? (
-          <button class="btn small labelled-icon" title="Assistance: write to the administrator" onClick={() => store.openAssistance().catch(store.fail)}>
-            <Help size={16} /> Assistance
+          <button class="btn small labelled-icon" title={t("app.account.sidebar.assistanceTitle")} onClick={() => store.openAssistance().catch(store.fail)}>
+            <Help size={16} /> {t("app.account.sidebar.assistance")}
           </button>
         ) : null}
         <AvailabilityButton />
-        <button class={"icon-btn" + (r.name === "people" ? " on" : "")} title="People: my friends and the organisation" aria-label="People" onClick={() => navigate("/people")}>
+        <button class={"icon-btn" + (r.name === "people" ? " on" : "")} title={t("app.account.sidebar.peopleTitle")} aria-label={t("app.account.sidebar.people")} onClick={() => navigate("/people")}>
           <Users />
         </button>
-        <button class="icon-btn" title="Settings" aria-label="Settings" onClick={() => navigate("/settings")}>
+        <button class="icon-btn" title={t("app.account.sidebar.settings")} aria-label={t("app.account.sidebar.settings")} onClick={() => navigate("/settings")}>
           <Gear />
         </button>
       </div>
-      {menu.at ? <Menu x={menu.at.x} y={menu.at.y} items={userMenu} onClose={menu.close} label="Your menu" /> : null}
+      {menu.at ? <Menu x={menu.at.x} y={menu.at.y} items={userMenu} onClose={menu.close} label={t("app.account.sidebar.menu")} /> : null}
       {store.canAdminister(me) ? <AdminHint userId={me.id} at={r.name === "admin"} /> : null}
       <SideTabs />
       <div class="side-search">
@@ -235,8 +242,8 @@ export function Sidebar() {
         <input
           ref={search}
           type="search"
-          placeholder="Search (Ctrl+K)"
-          aria-label="Search conversations, people and messages"
+          placeholder={t("app.account.sidebar.search")}
+          aria-label={t("app.account.sidebar.searchLabel")}
           value={q}
           onInput={(e) => {
             const v = (e.currentTarget as HTMLInputElement).value;
@@ -265,7 +272,7 @@ export function Sidebar() {
         handle={list}
         class="conv-list"
         role="list"
-        label="Conversations"
+        label={t("app.account.sidebar.conversations")}
         count={items.length}
         version={items}
         keyAt={(i) => items[i].key}
@@ -289,7 +296,7 @@ export function Sidebar() {
                   </button>
                   {it.action ? (
                     it.action.icon === "cases" ? (
-                      <button class="btn small head-link" title="Cases made from chats" onClick={it.action.run}>
+                      <button class="btn small head-link" title={t("app.account.sidebar.casesTitle")} onClick={it.action.run}>
                         {it.action.label}
                       </button>
                     ) : (
@@ -329,7 +336,7 @@ export function Sidebar() {
                   >
                     <span class="conv-main">
                       <span class="conv-title">
-                        {store.senderName(it.msg)} · {c ? store.convTitle(c) : "conversation"}
+                        {store.senderName(it.msg)} · {c ? store.convTitle(c) : t("app.account.sidebar.conversation")}
                       </span>
                       <span class="conv-sub">{messagePreview(it.msg)}</span>
                     </span>
@@ -347,13 +354,13 @@ export function Sidebar() {
           }
         }}
       />
-      {loadingMore ? <div class="side-foot muted">Loading more conversations…</div> : null}
+      {loadingMore ? <div class="side-foot muted">{t("app.account.sidebar.loadingMore")}</div> : null}
       {modal === "direct" ? <NewMessage onClose={() => setModal("")} /> : null}
       {modal === "group" ? (
         <UserPicker
-          title="New multi-chat"
+          title={t("app.account.sidebar.newGroup")}
           askTitle
-          confirm="Create multi-chat"
+          confirm={t("app.account.sidebar.createGroup")}
           onClose={() => setModal("")}
           onPick={async (ids, title) => {
             await store.createGroup(title || "", ids);
@@ -393,18 +400,16 @@ function AdminHint(props: { userId: number; at: boolean }) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [props.at, seen]);
   if (seen || props.at) return null;
-  const what = "users, groups, chat settings" + (store.canManageChat(store.me.value) ? ", live chat projects" : "");
+  const what = store.canManageChat(store.me.value) ? t("app.account.adminHint.whatProjects") : t("app.account.adminHint.what");
   return (
-    <div class="admin-hint" role="note" aria-label="Where Administration is">
-      <p>
-        <strong>Administration</strong> ({what}) is in the menu under your name.
-      </p>
+    <div class="admin-hint" role="note" aria-label={t("app.account.adminHint.label")}>
+      <p>{tp("app.account.adminHint.text", { admin: <strong>{t("app.account.sidebar.administration")}</strong>, what })}</p>
       <div class="admin-hint-actions">
         <button class="btn small primary" onClick={() => navigate("/admin")}>
-          Open Administration
+          {t("app.account.adminHint.open")}
         </button>
         <button class="btn small" onClick={done}>
-          Got it
+          {t("app.account.adminHint.gotIt")}
         </button>
       </div>
     </div>
@@ -419,11 +424,17 @@ export function StatusIcon(props: { c: Conversation }) {
   const p = store.presenceOf(o?.user_id);
   const online = p !== "offline";
   const request = c.state !== "allowed";
-  const who = c.created_by === store.me.value?.id ? "you sent" : "you received";
-  const label =
-    (request ? (c.state === "cancelled" ? "Request withdrawn" : c.state === "declined" ? "Request declined" : `Request (${who})`) : "Allowed") +
-    ", " +
-    (p === "away" ? "away" : online ? "online" : "offline");
+  const state = !request
+    ? t("app.account.status.allowed")
+    : c.state === "cancelled"
+      ? t("app.account.status.withdrawn")
+      : c.state === "declined"
+        ? t("app.account.status.declined")
+        : c.created_by === store.me.value?.id
+          ? t("app.account.status.requestSent")
+          : t("app.account.status.requestReceived");
+  const presence = p === "away" ? t("app.account.status.away") : online ? t("app.account.status.online") : t("app.account.status.offline");
+  const label = t("app.account.status.label", { state, presence });
   return (
     <span class={`st ${request ? "request" : "allowed"} ${p} ${c.state}`} title={label} role="img" aria-label={label}>
       {request ? (
@@ -451,18 +462,23 @@ const ConvRow = memo(function ConvRow(props: { id: number; row: number; active: 
   const mine = last && last.sender_id === store.me.value?.id;
   const o = c.kind === "direct" || c.kind === "assistance" ? store.other(c) : undefined;
   let sub: ComponentChildren;
-  if (typingNow) sub = <em class="typing-sub">typing…</em>;
+  if (typingNow) sub = <em class="typing-sub">{t("app.account.row.typing")}</em>;
   else if (c.draft && !props.active)
     sub = (
       <>
-        <span class="draft-label">Draft:</span> {c.draft}
+        <span class="draft-label">{t("app.account.row.draft")}</span> {c.draft}
       </>
     );
-  else if (c.state === "requested") sub = c.created_by === store.me.value?.id ? "Request sent, waiting for review" : "Wants to write to you";
-  else if (c.state === "cancelled") sub = "Request withdrawn";
-  else if (c.state === "declined") sub = c.created_by === store.me.value?.id ? "Declined your request" : "You declined the request";
-  else if (last) sub = (mine ? "You: " : c.kind !== "direct" && last.sender_id ? store.personName(last.sender_id).split(" ")[0] + ": " : "") + messagePreview(last);
-  else sub = c.kind === "group" ? `${c.members?.length || 0} members` : "No messages yet";
+  else if (c.state === "requested") sub = c.created_by === store.me.value?.id ? t("app.account.row.requestSent") : t("app.account.row.wantsToWrite");
+  else if (c.state === "cancelled") sub = t("app.account.row.withdrawn");
+  else if (c.state === "declined") sub = c.created_by === store.me.value?.id ? t("app.account.row.declinedYours") : t("app.account.row.youDeclined");
+  else if (last)
+    sub = mine
+      ? t("app.account.row.you", { text: messagePreview(last) })
+      : c.kind !== "direct" && last.sender_id
+        ? t("app.account.row.from", { name: store.personName(last.sender_id).split(" ")[0], text: messagePreview(last) })
+        : messagePreview(last);
+  else sub = c.kind === "group" ? t("app.account.row.members", { n: c.members?.length || 0 }) : t("app.account.row.noMessages");
   const unread = c.unread || (c.marked_unread ? 1 : 0);
   return (
     <div role="listitem">
@@ -493,7 +509,7 @@ const ConvRow = memo(function ConvRow(props: { id: number; row: number; active: 
           <span class="conv-marks">
             <ChatMarks c={c} />
             {unread ? (
-              <span class={"badge" + (mutedNow(c) ? " muted" : "")} aria-label={`${unread} unread`}>
+              <span class={"badge" + (mutedNow(c) ? " muted" : "")} aria-label={t("app.account.row.unread", { n: unread })}>
                 {unread > 999 ? "999+" : unread}
               </span>
             ) : null}

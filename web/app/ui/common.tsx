@@ -6,6 +6,7 @@ import { thumbURL } from "../api";
 import { hue, initials } from "../util";
 import { Close } from "./icons";
 import type { Presence } from "../types";
+import { t } from "../../i18n/i18n";
 
 const FOCUSABLE = 'button:not([disabled]), [href], input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
 
@@ -72,6 +73,7 @@ export function Modal(props: {
 }) {
   const ref = useRef<HTMLDivElement>(null);
   useFocusTrap(ref, props.onClose);
+  const named = typeof props.title === "string" ? props.title : undefined;
   return (
     <div class="backdrop" onMouseDown={(e) => e.target === e.currentTarget && props.onClose()}>
       <div
@@ -79,12 +81,12 @@ export function Modal(props: {
         class={"modal " + (props.wide ? "wide " : "") + (props.class || "")}
         role="dialog"
         aria-modal="true"
-        aria-label={props.label || (typeof props.title === "string" ? props.title : undefined)}
+        aria-label={props.label || named}
         tabIndex={-1}
       >
         <header class="modal-head">
           <h2>{props.title}</h2>
-          <button class="icon-btn" onClick={props.onClose} aria-label="Close" title="Close (Esc)">
+          <button class="icon-btn" onClick={props.onClose} aria-label={t("app.account.common.close")} title={t("app.account.common.closeEsc")}>
             <Close />
           </button>
         </header>
@@ -104,7 +106,7 @@ export function Confirm(props: { title: string; action: string; onConfirm: () =>
       footer={
         <>
           <button class="btn" onClick={props.onClose}>
-            Cancel
+            {t("app.account.common.cancel")}
           </button>
           <button class="btn danger" data-autofocus onClick={props.onConfirm}>
             {props.action}
@@ -158,13 +160,13 @@ export function Menu(props: { x: number; y: number; items: MenuItem[]; onClose: 
     const away = (e: Event) => {
       if (!el.contains(e.target as Node)) props.onClose();
     };
-    const t = setTimeout(() => {
+    const timer = setTimeout(() => {
       document.addEventListener("mousedown", away);
       document.addEventListener("contextmenu", away);
       window.addEventListener("blur", props.onClose);
     });
     return () => {
-      clearTimeout(t);
+      clearTimeout(timer);
       document.removeEventListener("mousedown", away);
       document.removeEventListener("contextmenu", away);
       window.removeEventListener("blur", props.onClose);
@@ -237,7 +239,7 @@ export function Toggle(props: { label: string; checked: boolean; onChange: (v: b
 }
 
 export function Spinner(props: { label?: string }) {
-  return <span class="spinner" role="status" aria-label={props.label || "Loading"} />;
+  return <span class="spinner" role="status" aria-label={props.label || t("app.account.common.loading")} />;
 }
 
 /** CommentForm is the "Add a comment" box under a case or a task; Ctrl+Enter sends. */
@@ -247,8 +249,8 @@ export function CommentForm(props: { text: string; busy: boolean; onText: (s: st
       <textarea
         class="input"
         rows={2}
-        aria-label="Comment"
-        placeholder="Add a comment…"
+        aria-label={t("app.account.comment.label")}
+        placeholder={t("app.account.comment.placeholder")}
         value={props.text}
         onInput={(e) => props.onText((e.currentTarget as HTMLTextAreaElement).value)}
         onKeyDown={(e) => {
@@ -257,7 +259,7 @@ export function CommentForm(props: { text: string; busy: boolean; onText: (s: st
       />
       <div class="row-end">
         <button class="btn primary" disabled={props.busy || !props.text.trim()}>
-          Add comment
+          {t("app.account.comment.add")}
         </button>
       </div>
     </form>

@@ -6,6 +6,7 @@ import type { ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
 import * as store from "../store";
 import { copyText } from "../util";
+import { t } from "../../i18n/i18n";
 
 export type Attrs = { id: string; "aria-describedby"?: string; "aria-invalid"?: boolean };
 
@@ -25,7 +26,7 @@ export function FieldRow(props: {
     <div class={"field" + (props.error ? " has-error" : "")}>
       <label for={props.id}>
         {props.label}
-        {props.required ? <small> (required)</small> : null}
+        {props.required ? <small> {t("app.account.fields.required")}</small> : null}
         {props.badge}
       </label>
       {props.children({ id: props.id, "aria-describedby": desc || undefined, "aria-invalid": props.error ? true : undefined })}
@@ -63,8 +64,8 @@ export function CopyRow(props: { label: string; value: string }) {
         <code class="secret" aria-label={props.label}>
           {props.value}
         </code>
-        <button class="btn small" onClick={copy} aria-label={`Copy ${props.label}`}>
-          {copied ? "Copied" : "Copy"}
+        <button class="btn small" onClick={copy} aria-label={t("app.account.fields.copyLabel", { label: props.label })}>
+          {copied ? t("app.account.fields.copied") : t("app.account.fields.copy")}
         </button>
       </div>
     </div>
