@@ -8,13 +8,12 @@ import * as api from "../api";
 import { navigate } from "../router";
 import { use } from "../sig";
 import * as store from "../store";
-import type { User } from "../types";
+import type { Settings, User } from "../types";
 import * as notify from "../notify";
 import { Avatar, Toggle } from "./common";
 import { Back } from "./icons";
 import { lazy } from "./lazy";
 import { t } from "../../i18n/i18n";
-import { follow } from "../lang";
 
 const PhoneCard = lazy(() => import("../lazy/SMS").then((m) => m.PhoneCard));
 const SecuritySection = lazy(() => import("../lazy/Security").then((m) => m.SecuritySection));
@@ -34,7 +33,7 @@ export function SettingsPage() {
         <h1 id="settings-title">{t("app.account.settings.title")}</h1>
       </header>
       <div class="page-body">
-        <Language me={me} />
+        <Language value={s.language || ""} onChange={(language) => set({ language })} />
         <section class="card">
           <h2>{t("app.account.settings.chat")}</h2>
           <Toggle
@@ -108,31 +107,15 @@ const LANGUAGES = [["en", "English"], ["ru", "Русский"], ["es", "Español
 
 /**
  * Language is the user's choice of the app's language ("" for the
- * browser's), kept on the server (PATCH /me); a change reloads the page in
- * the new language (lang.ts).
+ * browser's), one of their settings (PUT /me/settings); saving it reloads
+ * the page in the new language, here and on their other devices (lang.ts).
  */
-function Language(props: { me: User }) {
-  const [err, setErr] = useState("");
-  const [busy, setBusy] = useState(false);
-  const change = async (language: string) => {
-    setErr("");
-    setBusy(true);
-    try {
-      const u = await api.patch<User>("/me", { language });
-      // No language in the answer is the browser's: it must not keep the one before.
-      store.me.value = { ...props.me, ...u, language: u.language };
-      follow(u.language);
-    } catch (e) {
-      setErr((e as Error).message);
-    } finally {
-      setBusy(false);
-    }
-  };
+function Language(props: { value: Settings["language"]; onChange: (l: Settings["language"]) => void }) {
   return (
     <section class="card">
       <label class="field">
         <span>{t("app.account.settings.language")}</span>
-        <select id="set-language" value={props.me.language ?? ""} disabled={busy} onChange={(e) => change((e.currentTarget as HTMLSelectElement).value)}>
+        <select id="set-language" value={props.value} onChange={(e) => props.onChange((e.currentTarget as HTMLSelectElement).value as Settings["language"])}>
           <option value="">{t("app.account.settings.languageAuto")}</option>
           {LANGUAGES.map(([code, name]) => (
             <option key={code} value={code} lang={code}>
@@ -141,11 +124,6 @@ function Language(props: { me: User }) {
           ))}
         </select>
       </label>
-      {err ? (
-        <p class="form-error" role="alert">
-          {err}
-        </p>
-      ) : null}
     </section>
   );
 }
