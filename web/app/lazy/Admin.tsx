@@ -564,7 +564,7 @@ function GroupEditor(props: { group: Group | null; groups: Group[]; onClose: () 
     <Modal title={g ? t("app.admin.groups.edit") : t("app.admin.groups.create")} onClose={props.onClose} wide>
       <form onSubmit={save}>
         <label class="field">
-          <span>{t("app.admin.common.name")}</span>
+          <span>{t("app.admin.groups.name")}</span>
           <input class="input" required value={name} onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)} />
         </label>
         <label class="field">

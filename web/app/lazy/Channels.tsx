@@ -265,7 +265,7 @@ function ChannelForm(props: {
   }, [err]);
   return (
     <form class="ch-form" onSubmit={submit}>
-      <FieldRow id={inputId("name")} label={t("app.admin.common.name")} required help={t("app.admin.channels.nameHelp")} error={errFor("name")}>
+      <FieldRow id={inputId("name")} label={t("app.admin.channels.name")} required help={t("app.admin.channels.nameHelp")} error={errFor("name")}>
         {(a) => <input class="input" {...a} maxLength={100} required value={name} onInput={(e) => setName(e.currentTarget.value)} />}
       </FieldRow>
       {(kind.settings || []).map((f) => (

@@ -89,6 +89,7 @@ export default {
   "app.admin.groups.edit": "Edit group",
   "app.admin.groups.empty": "No groups yet.",
   "app.admin.groups.memberCount": "{n} members",
+  "app.admin.groups.name": "Name",
   "app.admin.groups.parent": "Parent group (contact tree)",
   "app.admin.groups.none": "— none —",
   "app.admin.groups.rights": "Rights",
@@ -132,6 +133,7 @@ export default {
   "app.admin.channels.statuses": "Statuses: {list}",
   "app.admin.channels.statusesNone": "none",
   "app.admin.channels.files": "Files: {limits}",
+  "app.admin.channels.name": "Name",
   "app.admin.channels.nameHelp": "Shown beside the channel's icon in the dialog list, like “Shop bot”.",
   "app.admin.channels.autoCase": "Open a case for every new dialog",
   "app.admin.channels.autoCaseHint": "Each customer's new dialog through this channel gets a case, with where the customer came from.",
@@ -163,7 +165,7 @@ export default {
   "app.admin.channels.newSecrets": "New secrets",
   "app.admin.channels.copySecrets": "Copy {n, plural, =1 {this secret} other {these secrets}} now",
   "app.admin.channels.keepsSecrets":
-    "Parley keeps {n, plural, =1 {it} other {them}} but never shows {n, plural, =1 {it} other {them}} back; if lost, make a new one under Settings.",
+    "{n, plural, =1 {Parley keeps it but never shows it back; if lost, make a new one under Settings.} other {Parley keeps them but never shows them back; if lost, make a new one under Settings.}}",
 
   // A channel's setup (its webhook URL)
   "app.admin.setup.title": "Webhook",
