@@ -5,6 +5,7 @@
 // outgoing webhooks and bots (each loaded on demand).
 
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { t, tp } from "../../i18n/i18n";
 import * as api from "../api";
 import { navigate, type Route } from "../router";
 import { use } from "../sig";
@@ -18,17 +19,18 @@ import { debounce, sentence } from "../util";
 
 const SMSSettingsCard = lazy(() => import("./SMS").then((m) => m.SMSSettingsCard));
 
-const ROLES: [Role, string][] = [
-  ["member", "Member"],
-  ["agent", "Agent"],
-  ["supervisor", "Chat administrator (supervisor)"],
-  ["admin", "Administrator"],
-];
-const RIGHTS: [string, string][] = [
-  ["users.manage", "Manage users and groups"],
-  ["chat.settings", "Change chat settings"],
-  ["dialogs.delete", "Delete dialogs"],
-];
+// Each role and right with its label's key (the label is read at render time).
+const ROLES = [
+  ["member", "app.admin.roles.member"],
+  ["agent", "app.admin.roles.agent"],
+  ["supervisor", "app.admin.roles.supervisor"],
+  ["admin", "app.admin.roles.admin"],
+] as const satisfies readonly (readonly [Role, string])[];
+const RIGHTS = [
+  ["users.manage", "app.admin.rights.usersManage"],
+  ["chat.settings", "app.admin.rights.chatSettings"],
+  ["dialogs.delete", "app.admin.rights.dialogsDelete"],
+] as const;
 
 const ProjectsTab = lazy(() => import("./Projects").then((m) => m.ProjectsTab));
 const TagsAdmin = lazy(() => import("./InboxTools").then((m) => m.TagsAdmin));
@@ -44,30 +46,30 @@ export function AdminPage(props: { tab: string; route?: Route }) {
   // On a narrow screen the tabs scroll: the current one stays in sight.
   useEffect(() => nav.current?.querySelector(".on")?.scrollIntoView({ block: "nearest", inline: "nearest" }), [tab]);
   const tabs: [string, string][] = [
-    ["chat", "Chat"],
+    ["chat", t("app.admin.tabs.chat")],
     // The chat settings right: the API refuses the rest (403).
     ...(store.canManageChat(store.me.value)
       ? ([
-          ["projects", "Chat projects"],
-          ["tags", "Tags"],
-          ["webhooks", "Webhooks"],
-          ["bots", "Bots"],
+          ["projects", t("app.admin.tabs.projects")],
+          ["tags", t("app.admin.tabs.tags")],
+          ["webhooks", t("app.admin.tabs.webhooks")],
+          ["bots", t("app.admin.tabs.bots")],
         ] as [string, string][])
       : []),
-    ["users", "Users"],
-    ["groups", "Groups"],
+    ["users", t("app.admin.tabs.users")],
+    ["groups", t("app.admin.tabs.groups")],
     // Administrators only: the API refuses anyone else (403).
-    ...(store.me.value?.role === "admin" ? ([["audit", "Audit log"]] as [string, string][]) : []),
+    ...(store.me.value?.role === "admin" ? ([["audit", t("app.admin.tabs.audit")]] as [string, string][]) : []),
   ];
   return (
     <section class="pane page" aria-labelledby="admin-title">
       <header class="page-head">
-        <button class="icon-btn back" aria-label="Back" onClick={() => navigate("/")}>
+        <button class="icon-btn back" aria-label={t("app.admin.page.back")} onClick={() => navigate("/")}>
           <Back />
         </button>
-        <h1 id="admin-title">Administration</h1>
+        <h1 id="admin-title">{t("app.admin.page.title")}</h1>
       </header>
-      <nav ref={nav} class="tabs" aria-label="Administration">
+      <nav ref={nav} class="tabs" aria-label={t("app.admin.page.title")}>
         {tabs.map(([k, l]) => (
           <a
             key={k}
@@ -149,19 +151,15 @@ function SignInRules() {
   };
   return (
     <section class="card" aria-labelledby="signin-rules-title">
-      <h2 id="signin-rules-title">Sign-in</h2>
+      <h2 id="signin-rules-title">{t("app.admin.signIn.title")}</h2>
       {on === null && !err ? (
         <Spinner />
       ) : (
         <label class="toggle">
           <input type="checkbox" id="require-admin-2fa" checked={!!on} disabled={busy || on === null} onChange={(e) => change((e.currentTarget as HTMLInputElement).checked)} />
           <span class="toggle-text">
-            Require two-factor sign-in for administrators
-            <small>
-              Administrators then sign in with a code from an authenticator app as well as their password; one who has not set it up must do so
-              before anything else. Turn it on for your own account first
-              {me?.two_factor ? " (you have)" : ""}.
-            </small>
+            {t("app.admin.signIn.require2fa")}
+            <small>{me?.two_factor ? t("app.admin.signIn.require2faHintHave") : t("app.admin.signIn.require2faHint")}</small>
           </span>
         </label>
       )}
@@ -176,7 +174,7 @@ function SignInRules() {
                 navigate("/settings");
               }}
             >
-              Set up two-factor sign-in in your Settings
+              {t("app.admin.signIn.setUp")}
             </a>
           ) : null}
         </div>
@@ -195,19 +193,21 @@ function ChatCard() {
   }, [cs.assistance_admin_id]);
   return (
     <section class="card">
-      <h2>Chat</h2>
+      <h2>{t("app.admin.chat.title")}</h2>
       <p>
-        The <strong>Assistance</strong> menu is{" "}
-        {cs.assistance_enabled ? (
-          <>
-            <strong>enabled</strong>; questions go to {admin ? <strong>{admin.name}</strong> : "…"}.
-          </>
-        ) : (
-          <strong>disabled</strong>
-        )}
+        {cs.assistance_enabled
+          ? tp("app.admin.chat.stateOn", {
+              assistance: <strong>{t("app.admin.chat.assistance")}</strong>,
+              on: <strong>{t("app.admin.chat.enabled")}</strong>,
+              who: admin ? <strong>{admin.name}</strong> : "…",
+            })
+          : tp("app.admin.chat.stateOff", {
+              assistance: <strong>{t("app.admin.chat.assistance")}</strong>,
+              off: <strong>{t("app.admin.chat.disabled")}</strong>,
+            })}
       </p>
       <button class="btn primary" onClick={() => setOpen(true)}>
-        Chat Settings
+        {t("app.admin.chat.settings")}
       </button>
       {open ? <ChatSettingsWindow onClose={() => setOpen(false)} /> : null}
     </section>
@@ -237,7 +237,7 @@ function ChatSettingsWindow(props: { onClose: () => void }) {
     setBusy(true);
     setErr("");
     try {
-      if (enabled && !adminId) throw new Error("Choose the responsible administrator.");
+      if (enabled && !adminId) throw new Error(t("app.admin.chat.chooseAdmin"));
       store.chatSettings.value = await api.put<ChatSettings>("/chat/settings", { assistance_enabled: enabled, assistance_admin_id: adminId });
       props.onClose();
     } catch (e) {
@@ -247,15 +247,15 @@ function ChatSettingsWindow(props: { onClose: () => void }) {
   };
   return (
     <Modal
-      title="Chat Settings"
+      title={t("app.admin.chat.settings")}
       onClose={props.onClose}
       footer={
         <>
           <button class="btn" onClick={props.onClose}>
-            Cancel
+            {t("app.admin.common.cancel")}
           </button>
           <button class="btn primary" onClick={save} disabled={busy}>
-            Save
+            {t("app.admin.common.save")}
           </button>
         </>
       }
@@ -263,17 +263,17 @@ function ChatSettingsWindow(props: { onClose: () => void }) {
       <label class="toggle">
         <input type="checkbox" name="assistance_enabled" checked={enabled} onChange={(e) => setEnabled((e.currentTarget as HTMLInputElement).checked)} />
         <span class="toggle-text">
-          Enable the “Assistance” menu
-          <small>Users get an Assistance button that opens a chat with the responsible administrator, allowed at once.</small>
+          {t("app.admin.chat.enable")}
+          <small>{t("app.admin.chat.enableHint")}</small>
         </span>
       </label>
       <label class="field">
-        <span>Responsible administrator (only one)</span>
+        <span>{t("app.admin.chat.responsible")}</span>
         {admins === null ? (
           <Spinner />
         ) : (
           <select class="input" name="assistance_admin_id" value={String(adminId)} onChange={(e) => setAdminId(Number((e.currentTarget as HTMLSelectElement).value))}>
-            <option value="0">— choose —</option>
+            <option value="0">{t("app.admin.chat.choose")}</option>
             {admins.map((u) => (
               <option key={u.id} value={String(u.id)}>
                 {u.name} ({u.email})
@@ -323,12 +323,12 @@ function UsersTab() {
   return (
     <section class="card">
       <div class="card-head">
-        <h2>Users</h2>
+        <h2>{t("app.admin.users.title")}</h2>
         <button class="btn primary" onClick={() => setCreating(true)}>
-          Create user
+          {t("app.admin.users.create")}
         </button>
       </div>
-      <input class="input block" type="search" placeholder="Search by name or e-mail" aria-label="Search users" value={q} onInput={(e) => setQ((e.currentTarget as HTMLInputElement).value)} />
+      <input class="input block" type="search" placeholder={t("app.admin.users.search")} aria-label={t("app.admin.users.searchLabel")} value={q} onInput={(e) => setQ((e.currentTarget as HTMLInputElement).value)} />
       {err ? <p class="form-error">{err}</p> : null}
       {users === null ? (
         <Spinner />
@@ -337,10 +337,10 @@ function UsersTab() {
           <table class="table">
             <thead>
               <tr>
-                <th>Name</th>
-                <th>E-mail</th>
-                <th>Role</th>
-                <th>Status</th>
+                <th>{t("app.admin.common.name")}</th>
+                <th>{t("app.admin.users.email")}</th>
+                <th>{t("app.admin.users.role")}</th>
+                <th>{t("app.admin.users.status")}</th>
               </tr>
             </thead>
             <tbody>
@@ -356,24 +356,24 @@ function UsersTab() {
                   <td>
                     <select
                       class="input"
-                      aria-label={`Role of ${u.name}`}
+                      aria-label={t("app.admin.users.roleOf", { name: u.name })}
                       value={u.role}
                       disabled={u.id === me.id}
                       onChange={(e) => patch(u, { role: (e.currentTarget as HTMLSelectElement).value as Role })}
                     >
                       {ROLES.map(([r, l]) => (
                         <option key={r} value={r} disabled={r === "admin" && me.role !== "admin"}>
-                          {l}
+                          {t(l)}
                         </option>
                       ))}
                     </select>
                   </td>
                   <td>
                     {u.id === me.id ? (
-                      "You"
+                      t("app.admin.users.you")
                     ) : (
                       <button class={"btn small" + (u.active ? " danger" : "")} onClick={() => patch(u, { active: !u.active })}>
-                        {u.active ? "Deactivate" : "Activate"}
+                        {u.active ? t("app.admin.users.deactivate") : t("app.admin.users.activate")}
                       </button>
                     )}
                   </td>
@@ -383,7 +383,7 @@ function UsersTab() {
           </table>
           {next ? (
             <button class="btn small center-btn" onClick={() => load(q, next, users)}>
-              Show more
+              {t("app.admin.users.showMore")}
             </button>
           ) : null}
         </div>
@@ -423,17 +423,17 @@ function CreateUser(props: { onClose: () => void; onCreated: (u: User) => void }
     </label>
   );
   return (
-    <Modal title="Create user" onClose={props.onClose}>
+    <Modal title={t("app.admin.users.create")} onClose={props.onClose}>
       <form onSubmit={submit}>
-        {field("name", "Full name")}
-        {field("email", "E-mail", "email")}
-        {field("password", "Initial password (at least 8 characters)", "password")}
+        {field("name", t("app.admin.users.fullName"))}
+        {field("email", t("app.admin.users.email"), "email")}
+        {field("password", t("app.admin.users.password"), "password")}
         <label class="field">
-          <span>Role</span>
+          <span>{t("app.admin.users.role")}</span>
           <select class="input" name="role" value={f.role} onChange={(e) => setF({ ...f, role: (e.currentTarget as HTMLSelectElement).value as Role })}>
             {ROLES.map(([r, l]) => (
               <option key={r} value={r}>
-                {l}
+                {t(l)}
               </option>
             ))}
           </select>
@@ -445,10 +445,10 @@ function CreateUser(props: { onClose: () => void; onCreated: (u: User) => void }
         ) : null}
         <div class="row-end">
           <button type="button" class="btn" onClick={props.onClose}>
-            Cancel
+            {t("app.admin.common.cancel")}
           </button>
           <button class="btn primary" disabled={busy}>
-            Create
+            {t("app.admin.common.create")}
           </button>
         </div>
       </form>
@@ -482,16 +482,16 @@ function GroupsTab() {
   return (
     <section class="card">
       <div class="card-head">
-        <h2>Groups</h2>
+        <h2>{t("app.admin.groups.title")}</h2>
         <button class="btn primary" onClick={() => setEdit("new")}>
-          Create group
+          {t("app.admin.groups.create")}
         </button>
       </div>
       {err ? <p class="form-error">{err}</p> : null}
       {groups === null ? (
         <Spinner />
       ) : !groups.length ? (
-        <p class="muted">No groups yet.</p>
+        <p class="muted">{t("app.admin.groups.empty")}</p>
       ) : (
         <ul class="group-list">
           {ordered.map(({ g, depth }) => (
@@ -499,7 +499,8 @@ function GroupsTab() {
               <button class="group-row" onClick={() => setEdit(g)}>
                 <strong class="ellipsis">{g.name}</strong>
                 <span class="muted">
-                  {g.member_ids?.length || 0} members{g.rights?.length ? " · " + g.rights.join(", ") : ""}
+                  {t("app.admin.groups.memberCount", { n: g.member_ids?.length || 0 })}
+                  {g.rights?.length ? " · " + g.rights.join(", ") : ""}
                 </span>
               </button>
             </li>
@@ -560,16 +561,16 @@ function GroupEditor(props: { group: Group | null; groups: Group[]; onClose: () 
     }
   };
   return (
-    <Modal title={g ? "Edit group" : "Create group"} onClose={props.onClose} wide>
+    <Modal title={g ? t("app.admin.groups.edit") : t("app.admin.groups.create")} onClose={props.onClose} wide>
       <form onSubmit={save}>
         <label class="field">
-          <span>Name</span>
+          <span>{t("app.admin.groups.name")}</span>
           <input class="input" required value={name} onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)} />
         </label>
         <label class="field">
-          <span>Parent group (contact tree)</span>
+          <span>{t("app.admin.groups.parent")}</span>
           <select class="input" value={String(parent)} onChange={(e) => setParent(Number((e.currentTarget as HTMLSelectElement).value))}>
-            <option value="0">— none —</option>
+            <option value="0">{t("app.admin.groups.none")}</option>
             {props.groups
               .filter((x) => x.id !== g?.id)
               .map((x) => (
@@ -580,26 +581,26 @@ function GroupEditor(props: { group: Group | null; groups: Group[]; onClose: () 
           </select>
         </label>
         <fieldset class="rights">
-          <legend>Rights</legend>
+          <legend>{t("app.admin.groups.rights")}</legend>
           {RIGHTS.map(([r, l]) => (
             <label class="toggle" key={r}>
               <input type="checkbox" checked={rights.includes(r)} onChange={(e) => setRights((e.currentTarget as HTMLInputElement).checked ? [...rights, r] : rights.filter((x) => x !== r))} />
               <span class="toggle-text">
-                {l} <code>{r}</code>
+                {t(l)} <code>{r}</code>
               </span>
             </label>
           ))}
         </fieldset>
         <fieldset>
-          <legend>Members ({members.length})</legend>
+          <legend>{t("app.admin.groups.members", { n: members.length })}</legend>
           <div class="chips">
             {members.map((id) => (
-              <button type="button" key={id} class="chip" aria-label={`Remove ${names.get(id) || id}`} onClick={() => setMembers(members.filter((x) => x !== id))}>
+              <button type="button" key={id} class="chip" aria-label={t("app.admin.groups.removeMember", { name: names.get(id) || String(id) })} onClick={() => setMembers(members.filter((x) => x !== id))}>
                 {names.get(id) || "…"} ×
               </button>
             ))}
             <button type="button" class="btn small" onClick={() => setPicking(true)}>
-              Add members
+              {t("app.admin.groups.addMembers")}
             </button>
           </div>
         </fieldset>
@@ -611,20 +612,20 @@ function GroupEditor(props: { group: Group | null; groups: Group[]; onClose: () 
         <div class="row-end">
           {g ? (
             <button type="button" class="btn danger" onClick={remove}>
-              Delete group
+              {t("app.admin.groups.delete")}
             </button>
           ) : null}
           <span class="grow" />
           <button type="button" class="btn" onClick={props.onClose}>
-            Cancel
+            {t("app.admin.common.cancel")}
           </button>
-          <button class="btn primary">Save</button>
+          <button class="btn primary">{t("app.admin.common.save")}</button>
         </div>
       </form>
       {picking ? (
         <UserPicker
-          title="Add members"
-          confirm="Add"
+          title={t("app.admin.groups.addMembers")}
+          confirm={t("app.admin.common.add")}
           exclude={members.filter((id) => id !== store.me.value?.id)}
           onClose={() => setPicking(false)}
           onPick={async (ids) => {

@@ -12,6 +12,7 @@
 
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
+import { t, tp } from "../../i18n/i18n";
 import * as api from "../api";
 import { ApiError } from "../api";
 import { channelKinds } from "../inbox";
@@ -23,6 +24,7 @@ import { Confirm, Spinner, Toggle } from "../ui/common";
 import { CopyRow, FieldRow } from "../ui/fields";
 import { fullTime } from "../util";
 
+// The default the server gives a secret Parley makes (a code, never shown). i18n-ignore
 const GENERATED = "(generated)";
 
 const listURL = (p: Project) => `/admin/projects/${p.id}/channels`;
@@ -68,7 +70,7 @@ function ChannelList(props: { p: Project; kinds: ChannelKind[] }) {
     return (
       <section class="card">
         <h2 class="ch-form-title">
-          <ChannelIcon channel={connect.kind} size={20} /> Connect {connect.label}
+          <ChannelIcon channel={connect.kind} size={20} /> {t("app.admin.channels.connectKind", { kind: connect.label })}
         </h2>
         <ChannelForm
           p={p}
@@ -78,29 +80,26 @@ function ChannelList(props: { p: Project; kinds: ChannelKind[] }) {
             navigate(chURL(p, ch.id));
           }}
           onCancel={() => setConnect(true)}
-          cancelLabel="Back"
+          cancelLabel={t("app.admin.channels.back")}
         />
       </section>
     );
   return (
     <section class="card">
       <div class="card-head">
-        <h2>Channels</h2>
+        <h2>{t("app.admin.channels.title")}</h2>
         <button class="btn primary" onClick={() => setConnect(true)} disabled={!kinds.length}>
-          Connect a channel
+          {t("app.admin.channels.connectChannel")}
         </button>
       </div>
-      <p class="muted small">
-        Customers who write to a connected messenger, mailbox or number get a dialog in this project's inbox, like the website chat's; replies go back the
-        same way.
-      </p>
+      <p class="muted small">{t("app.admin.channels.intro")}</p>
       {err ? <p class="form-error">{err}</p> : null}
       {list === null ? (
         <Spinner />
       ) : !list.length ? (
-        <p class="muted">No channels yet. Connect one to answer customers where they write.</p>
+        <p class="muted">{t("app.admin.channels.empty")}</p>
       ) : (
-        <ul class="group-list ch-list" aria-label="Connected channels">
+        <ul class="group-list ch-list" aria-label={t("app.admin.channels.listLabel")}>
           {list.map((ch) => (
             <li key={ch.id}>
               <a class="group-row ch-row" href={chURL(p, ch.id)} onClick={onLink} data-channel={ch.id}>
@@ -122,9 +121,9 @@ function ChannelList(props: { p: Project; kinds: ChannelKind[] }) {
 
 function StatePill(props: { ch: Channel }) {
   const { ch } = props;
-  if (ch.paused) return <span class="pill">Paused</span>;
-  if (ch.last_error) return <span class="pill bad">Error</span>;
-  return <span class="pill on">Active</span>;
+  if (ch.paused) return <span class="pill">{t("app.admin.common.paused")}</span>;
+  if (ch.last_error) return <span class="pill bad">{t("app.admin.channels.error")}</span>;
+  return <span class="pill on">{t("app.admin.common.active")}</span>;
 }
 
 function ChannelError(props: { ch: Channel }) {
@@ -137,31 +136,33 @@ function ChannelError(props: { ch: Channel }) {
 }
 
 const MB = 1 << 20;
-const mb = (n: number) => (n ? (n >= MB ? `${Math.round((n / MB) * 10) / 10} MB` : `${Math.round(n / 1024)} KB`) : "the server's limit");
-const LIMITS: [keyof AttachmentLimits, string][] = [
-  ["image", "images"],
-  ["audio", "audio"],
-  ["video", "video"],
-  ["other", "other files"],
-];
+const mb = (n: number) =>
+  n ? (n >= MB ? t("app.admin.channels.mb", { n: Math.round((n / MB) * 10) / 10 }) : t("app.admin.channels.kb", { n: Math.round(n / 1024) })) : t("app.admin.channels.serverLimit");
+/** Each kind of attachment with its limit's message ("images {size}"). */
+const LIMITS = [
+  ["image", "app.admin.channels.limitImages"],
+  ["audio", "app.admin.channels.limitAudio"],
+  ["video", "app.admin.channels.limitVideo"],
+  ["other", "app.admin.channels.limitOther"],
+] as const satisfies readonly (readonly [keyof AttachmentLimits, string])[];
 
 /** limitsText: a kind's attachment limits in words. */
 function limitsText(l: AttachmentLimits | undefined): string {
-  if (!l || LIMITS.every(([k]) => !l[k])) return "the server's file limit";
-  return LIMITS.map(([k, w]) => `${w} ${mb(l[k])}`).join(", ");
+  if (!l || LIMITS.every(([k]) => !l[k])) return t("app.admin.channels.serverFileLimit");
+  return LIMITS.map(([k, w]) => t(w, { size: mb(l[k]) })).join(", ");
 }
 
 function KindPicker(props: { kinds: ChannelKind[]; onPick: (k: ChannelKind) => void; onCancel: () => void }) {
   return (
     <section class="card">
       <div class="card-head">
-        <h2>Connect a channel</h2>
+        <h2>{t("app.admin.channels.connectChannel")}</h2>
         <button class="btn" onClick={props.onCancel}>
-          Cancel
+          {t("app.admin.common.cancel")}
         </button>
       </div>
-      <p class="muted small">Where do your customers write from?</p>
-      <ul class="ch-kinds" aria-label="Kinds of channel">
+      <p class="muted small">{t("app.admin.channels.where")}</p>
+      <ul class="ch-kinds" aria-label={t("app.admin.channels.kindsLabel")}>
         {props.kinds.map((k) => (
           <li key={k.kind}>
             <button class="ch-kind" onClick={() => props.onPick(k)} data-kind={k.kind}>
@@ -169,11 +170,9 @@ function KindPicker(props: { kinds: ChannelKind[]; onPick: (k: ChannelKind) => v
                 <ChannelIcon channel={k.kind} size={22} />
                 <strong>{k.label}</strong>
               </span>
-              <span class="muted small">
-                Up to {k.rate >= 1 ? Math.round(k.rate) : k.rate} {k.rate === 1 ? "message" : "messages"} a second
-              </span>
-              <span class="muted small">Statuses: {(k.statuses || []).join(", ") || "none"}</span>
-              <span class="muted small">Files: {limitsText(k.limits)}</span>
+              <span class="muted small">{t("app.admin.channels.rate", { n: k.rate >= 1 ? Math.round(k.rate) : k.rate })}</span>
+              <span class="muted small">{t("app.admin.channels.statuses", { list: (k.statuses || []).join(", ") || t("app.admin.channels.statusesNone") })}</span>
+              <span class="muted small">{t("app.admin.channels.files", { limits: limitsText(k.limits) })}</span>
             </button>
           </li>
         ))}
@@ -190,7 +189,7 @@ function KindPicker(props: { kinds: ChannelKind[]; onPick: (k: ChannelKind) => v
  * there the field's label replaces the API's name.
  */
 function fieldError(e: unknown, kind: ChannelKind): { key: string; msg: string } {
-  const msg = (e as Error).message || "Not saved";
+  const msg = (e as Error).message || t("app.admin.common.notSaved");
   if (!(e instanceof ApiError)) return { key: "", msg };
   if (/^(settings|secrets)\b/.test(e.field || "")) {
     const m = msg.match(/\b(settings|secrets)\.([A-Za-z0-9_]+)(?: \([^)]*\))?/);
@@ -266,7 +265,7 @@ function ChannelForm(props: {
   }, [err]);
   return (
     <form class="ch-form" onSubmit={submit}>
-      <FieldRow id={inputId("name")} label="Name" required help="Shown beside the channel's icon in the dialog list, like “Shop bot”." error={errFor("name")}>
+      <FieldRow id={inputId("name")} label={t("app.admin.channels.name")} required help={t("app.admin.channels.nameHelp")} error={errFor("name")}>
         {(a) => <input class="input" {...a} maxLength={100} required value={name} onInput={(e) => setName(e.currentTarget.value)} />}
       </FieldRow>
       {(kind.settings || []).map((f) => (
@@ -294,8 +293,8 @@ function ChannelForm(props: {
         />
       ))}
       <Toggle
-        label="Open a case for every new dialog"
-        hint="Each customer's new dialog through this channel gets a case, with where the customer came from."
+        label={t("app.admin.channels.autoCase")}
+        hint={t("app.admin.channels.autoCaseHint")}
         checked={autoCase}
         onChange={setAutoCase}
       />
@@ -307,17 +306,17 @@ function ChannelForm(props: {
       <div class="row-end">
         {saved && ch ? (
           <span class="ok-text save-state" role="status">
-            Saved
+            {t("app.admin.common.saved")}
           </span>
         ) : null}
         {props.onCancel ? (
           <button type="button" class="btn" onClick={props.onCancel}>
-            {props.cancelLabel || "Cancel"}
+            {props.cancelLabel || t("app.admin.common.cancel")}
           </button>
         ) : null}
         <button class="btn primary" disabled={busy}>
-          {busy ? <Spinner label="Saving" /> : null}
-          {ch ? "Save" : "Connect"}
+          {busy ? <Spinner label={t("app.admin.common.saving")} /> : null}
+          {ch ? t("app.admin.common.save") : t("app.admin.channels.connect")}
         </button>
       </div>
     </form>
@@ -371,11 +370,11 @@ function SecretField(props: {
   const placeholder = props.isSet
     ? props.cleared
       ? generated
-        ? "A new one is made when you save"
-        : "Removed when you save"
-      : "Set — type to replace it"
+        ? t("app.admin.channels.secretNewOnSave")
+        : t("app.admin.channels.secretRemovedOnSave")
+      : t("app.admin.channels.secretSet")
     : generated
-      ? "Made by Parley if left empty"
+      ? t("app.admin.channels.secretGenerated")
       : "";
   // An optional secret can be removed, a generated one made again; a required one only replaced.
   const canClear = props.editing && props.isSet && (generated || !f.required);
@@ -388,13 +387,13 @@ function SecretField(props: {
       error={props.error}
       badge={
         props.isSet ? (
-          <span class={"pill small-pill" + (props.cleared ? "" : " on")}>{props.cleared ? (generated ? "new one on save" : "removed on save") : "set"}</span>
+          <span class={"pill small-pill" + (props.cleared ? "" : " on")}>{props.cleared ? (generated ? t("app.admin.channels.badgeNew") : t("app.admin.channels.badgeRemoved")) : t("app.admin.channels.badgeSet")}</span>
         ) : null
       }
       after={
         canClear ? (
           <button type="button" class="link small" onClick={() => props.onClear(!props.cleared)}>
-            {props.cleared ? "Keep the current one" : generated ? "Make a new one" : "Remove it"}
+            {props.cleared ? t("app.admin.channels.keepSecret") : generated ? t("app.admin.channels.makeNew") : t("app.admin.channels.removeSecret")}
           </button>
         ) : null
       }
@@ -433,7 +432,7 @@ function ChannelPage(props: { p: Project; id: number; kinds: ChannelKind[] }) {
       <section class="card">
         <p class="form-error">{err}</p>
         <a href={listURL(p)} onClick={onLink}>
-          All channels
+          {t("app.admin.channels.all")}
         </a>
       </section>
     );
@@ -450,7 +449,7 @@ function ChannelPage(props: { p: Project; id: number; kinds: ChannelKind[] }) {
       {secrets ? <NewSecrets kind={kind} secrets={secrets} /> : null}
       <Setup ch={ch} kind={kind} />
       <section class="card">
-        <h2>Settings</h2>
+        <h2>{t("app.admin.common.settings")}</h2>
         {kind ? (
           <ChannelForm
             p={p}
@@ -462,7 +461,7 @@ function ChannelPage(props: { p: Project; id: number; kinds: ChannelKind[] }) {
             }}
           />
         ) : (
-          <p class="muted">This server no longer connects {ch.kind} channels; the channel can only be removed.</p>
+          <p class="muted">{t("app.admin.channels.kindGone", { kind: ch.kind })}</p>
         )}
       </section>
     </>
@@ -496,57 +495,64 @@ function ChannelHead(props: { p: Project; ch: Channel; kinds: ChannelKind[]; onC
   const remove = run("remove", async () => {
     await api.del(`/channels/${ch.id}`);
     setRemoving(false);
-    store.toast(`${ch.name} was removed.`);
+    store.toast(t("app.admin.channels.removed", { name: ch.name }));
     navigate(listURL(p));
   });
   return (
     <section class="card ch-head">
       <a class="link-back small" href={listURL(p)} onClick={onLink}>
-        ‹ All channels
+        ‹ {t("app.admin.channels.all")}
       </a>
       <div class="ch-title">
         <ChannelIcon channel={ch.kind} size={28} />
         <span class="ch-row-main">
           <h2 class="ellipsis">{ch.name}</h2>
           <span class="muted small">
-            {kindLabel(props.kinds, ch.kind)} · connected {fullTime(ch.created_at)}
+            {t("app.admin.channels.connectedAt", { kind: kindLabel(props.kinds, ch.kind), time: fullTime(ch.created_at) })}
           </span>
         </span>
         <StatePill ch={ch} />
       </div>
       {ch.paused ? (
-        <p class="muted small">Paused: the service keeps customers' messages for later, and replies wait in the queue until you resume.</p>
+        <p class="muted small">{t("app.admin.channels.pausedNote")}</p>
       ) : null}
       {ch.last_error ? (
         <p class="ch-error form-error" role="status">
-          <strong>Last error:</strong> {ch.last_error}
+          <strong>{t("app.admin.common.lastError")}</strong> {ch.last_error}
           {ch.error_at ? <span class="ch-error-at"> · {fullTime(ch.error_at)}</span> : null}
         </p>
       ) : null}
       <div class="row-start">
         <button class="btn" onClick={testNow} disabled={!!busy}>
-          {busy === "test" ? <Spinner label="Testing" /> : null}
-          Test connection
+          {busy === "test" ? <Spinner label={t("app.admin.channels.testing")} /> : null}
+          {t("app.admin.channels.test")}
         </button>
         <button class="btn" onClick={pause} disabled={!!busy}>
-          {ch.paused ? "Resume" : "Pause"}
+          {ch.paused ? t("app.admin.common.resume") : t("app.admin.common.pause")}
         </button>
         <span class="grow" />
         <button class="btn danger" onClick={() => setRemoving(true)} disabled={!!busy}>
-          Remove
+          {t("app.admin.common.remove")}
         </button>
       </div>
       {test ? (
         <p class={"ch-test " + (test.ok ? "ok-text" : "form-error")} role="status">
-          {test.ok ? `Connected: ${test.detail || "the service answered"}` : `The test failed: ${test.error}`}
+          {test.ok
+            ? test.detail
+              ? t("app.admin.channels.testOk", { detail: test.detail })
+              : t("app.admin.channels.testOkDefault")
+            : t("app.admin.channels.testFailed", { error: test.error || "" })}
         </p>
       ) : null}
       {removing ? (
-        <Confirm title={`Remove ${ch.name}?`} action="Remove" onConfirm={remove} onClose={() => setRemoving(false)}>
-          <p>Customers can no longer write to this project through it.</p>
-          <p>
-            Its dialogs keep their history, but replies still waiting to be sent fail, and nothing more can be sent from those dialogs.
-          </p>
+        <Confirm
+          title={t("app.admin.channels.removeTitle", { name: ch.name })}
+          action={t("app.admin.common.remove")}
+          onConfirm={remove}
+          onClose={() => setRemoving(false)}
+        >
+          <p>{t("app.admin.channels.removeBody")}</p>
+          <p>{t("app.admin.channels.removeDialogs")}</p>
         </Confirm>
       ) : null}
     </section>
@@ -562,11 +568,10 @@ function NewSecrets(props: { kind?: ChannelKind; secrets: Record<string, string>
   if (!names.length) return null;
   const label = (n: string) => props.kind?.secrets.find((f) => f.name === n)?.label || n;
   return (
-    <section ref={ref} class="card ch-secrets" aria-label="New secrets">
-      <h2>Copy {names.length > 1 ? "these secrets" : "this secret"} now</h2>
+    <section ref={ref} class="card ch-secrets" aria-label={t("app.admin.channels.newSecrets")}>
+      <h2>{t("app.admin.channels.copySecrets", { n: names.length })}</h2>
       <p class="small">
-        <strong>It will not be shown again.</strong> Parley keeps {names.length > 1 ? "them" : "it"} but never shows {names.length > 1 ? "them" : "it"}{" "}
-        back; if lost, make a new one under Settings.
+        <strong>{t("app.admin.common.notShownAgain")}</strong> {t("app.admin.channels.keepsSecrets", { n: names.length })}
       </p>
       {names.map((n) => (
         <CopyRow key={n} label={label(n)} value={props.secrets[n]} />
@@ -588,12 +593,9 @@ function Setup(props: { ch: Channel; kind?: ChannelKind }) {
     case "telegram":
       how =
         s.mode === "polling" ? (
-          <p>Polling: Parley asks Telegram for new messages itself, so this URL is not used (Parley removed any webhook the bot had).</p>
+          <p>{t("app.admin.setup.telegramPolling")}</p>
         ) : (
-          <p>
-            Nothing to paste: Parley registered this URL as the bot's webhook with Telegram when you saved, with the webhook secret that proves each call is
-            Telegram's. If that failed, the error shows above; choose polling when Telegram cannot reach this server.
-          </p>
+          <p>{t("app.admin.setup.telegramWebhook")}</p>
         );
       break;
     case "whatsapp":
@@ -602,48 +604,49 @@ function Setup(props: { ch: Channel; kind?: ChannelKind }) {
       how = (
         <ol>
           <li>
-            In your Meta app, open the webhook settings (
-            {ch.kind === "whatsapp" ? "WhatsApp → Configuration" : ch.kind === "instagram" ? "Instagram → Webhooks" : "Messenger → Settings → Webhooks"}).
+            {t("app.admin.setup.metaOpen", {
+              path:
+                ch.kind === "whatsapp"
+                  ? t("app.admin.setup.pathWhatsapp")
+                  : ch.kind === "instagram"
+                    ? t("app.admin.setup.pathInstagram")
+                    : t("app.admin.setup.pathMessenger"),
+            })}
           </li>
           <li>
-            Paste this URL as the <strong>Callback URL</strong>, and the <strong>Verify token</strong>: the one Parley made (shown once, when it made it) or
-            the one you typed.
+            {tp("app.admin.setup.metaPaste", {
+              callback: <strong>{t("app.admin.setup.callbackUrl")}</strong>,
+              verify: <strong>{t("app.admin.setup.verifyToken")}</strong>,
+            })}
           </li>
           <li>
-            Subscribe to{" "}
-            {ch.kind === "whatsapp" ? "messages" : ch.kind === "instagram" ? "messages and messaging_seen" : "messages, message_deliveries and message_reads"}.
+            {ch.kind === "whatsapp"
+              ? t("app.admin.setup.subscribeWhatsapp")
+              : ch.kind === "instagram"
+                ? t("app.admin.setup.subscribeInstagram")
+                : t("app.admin.setup.subscribeMessenger")}
           </li>
         </ol>
       );
       break;
     case "sms":
       how = (
-        <p>
-          In the Twilio console, open the phone number (or its Messaging Service) and paste this URL as the messaging webhook (“A message comes in”, HTTP POST)
-          and as the status callback URL, so delivery statuses come back to the dialogs.
-        </p>
+        <p>{t("app.admin.setup.sms")}</p>
       );
       break;
     case "api":
       how = (
-        <p>
-          Your system sends customers' messages to this URL, with the channel's token; Parley signs what it sends your system with the signing secret. Both
-          are shown once, when Parley makes them.
-        </p>
+        <p>{t("app.admin.setup.api")}</p>
       );
       break;
     default:
-      how = <p>Give this URL to the service as its webhook.</p>;
+      how = <p>{t("app.admin.setup.other")}</p>;
   }
   return (
     <section class="card ch-setup">
-      <h2>Webhook</h2>
-      <CopyRow label="Webhook URL" value={url} />
-      {local ? (
-        <p class="small warn-text">
-          This server has no public URL (PARLEY_PUBLIC_URL), so this is the address your browser uses; the service must be able to reach it.
-        </p>
-      ) : null}
+      <h2>{t("app.admin.setup.title")}</h2>
+      <CopyRow label={t("app.admin.common.webhookUrl")} value={url} />
+      {local ? <p class="small warn-text">{t("app.admin.setup.local")}</p> : null}
       <div class="small">{how}</div>
     </section>
   );

@@ -12,6 +12,7 @@
 // once, with how a bot uses them.
 
 import { useEffect, useRef, useState } from "preact/hooks";
+import { date, t, tp } from "../../i18n/i18n";
 import * as api from "../api";
 import { ApiError } from "../api";
 import * as inbox from "../inbox";
@@ -30,23 +31,23 @@ const PAGE = 50;
 /** How often an open webhook's state and log are asked again. */
 const POLL_MS = 3000;
 
-/** The event types a webhook may choose (webhooks.eventTypes), with what each says. */
+/** The event types a webhook may choose (webhooks.eventTypes), with the key of what each says. */
 const EVENTS: [string, string][] = [
-  ["message.created", "A message is written: by a customer, a manager or a bot"],
-  ["message.updated", "A message is edited or deleted, or its delivery status changes"],
-  ["conversation.updated", "A conversation changes"],
-  ["conversation.removed", "A conversation is no longer visible"],
-  ["conversation.receipts", "Messages are delivered or read"],
-  ["dialog.updated", "A dialog is assigned, transferred, closed or reopened"],
-  ["dialog.deleted", "A dialog is deleted"],
-  ["read_state", "A dialog is read or marked as unread"],
-  ["draft", "A reply draft changes"],
-  ["reminder.due", "A reminder is due"],
-  ["reminder.updated", "A reminder is set or changed"],
-  ["user.updated", "A user changes"],
-  ["tag.updated", "A customer tag is created or changed"],
-  ["tag.deleted", "A customer tag is deleted"],
-  ["settings.updated", "Settings change"],
+  ["message.created", "app.admin.events.messageCreated"],
+  ["message.updated", "app.admin.events.messageUpdated"],
+  ["conversation.updated", "app.admin.events.conversationUpdated"],
+  ["conversation.removed", "app.admin.events.conversationRemoved"],
+  ["conversation.receipts", "app.admin.events.conversationReceipts"],
+  ["dialog.updated", "app.admin.events.dialogUpdated"],
+  ["dialog.deleted", "app.admin.events.dialogDeleted"],
+  ["read_state", "app.admin.events.readState"],
+  ["draft", "app.admin.events.draft"],
+  ["reminder.due", "app.admin.events.reminderDue"],
+  ["reminder.updated", "app.admin.events.reminderUpdated"],
+  ["user.updated", "app.admin.events.userUpdated"],
+  ["tag.updated", "app.admin.events.tagUpdated"],
+  ["tag.deleted", "app.admin.events.tagDeleted"],
+  ["settings.updated", "app.admin.events.settingsUpdated"],
 ];
 
 /**
@@ -63,11 +64,10 @@ const arr = <T,>(res: unknown, key: string): T[] => {
 };
 
 /** logTime: an attempt's time to the second (retries are seconds apart); the full date is its title. */
-const logFmt = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", hour: "numeric", minute: "2-digit", second: "2-digit" });
-const logTime = (iso: string) => logFmt.format(new Date(iso));
+const logTime = (iso: string) => date(iso, { month: "short", day: "numeric", hour: "numeric", minute: "2-digit", second: "2-digit" });
 
 /** dotted: an event type that may break at its dots only. */
-const dotted = (t: string) => t.split(".").flatMap((part, i) => (i ? [".", <wbr key={i} />, part] : [part]));
+const dotted = (type: string) => type.split(".").flatMap((part, i) => (i ? [".", <wbr key={i} />, part] : [part]));
 
 /** Names: the projects and bots a webhook's scope names. */
 interface Names {
@@ -90,14 +90,14 @@ function useNames(): [Names | null, () => void] {
 
 /** scopeText: whose events a webhook delivers, in words. */
 function scopeText(w: Webhook, n: Names | null): string {
-  if (w.user_id) return "Bot: " + (n?.bots.find((b) => b.id === w.user_id)?.name || `#${w.user_id}`);
-  if (w.project_id) return "Project: " + (n?.projects.find((p) => p.id === w.project_id)?.name || `#${w.project_id}`);
-  return "All projects";
+  if (w.user_id) return t("app.admin.webhooks.scopeBot", { name: n?.bots.find((b) => b.id === w.user_id)?.name || `#${w.user_id}` });
+  if (w.project_id) return t("app.admin.webhooks.scopeProject", { name: n?.projects.find((p) => p.id === w.project_id)?.name || `#${w.project_id}` });
+  return t("app.admin.webhooks.allProjects");
 }
 
 function eventsText(w: Webhook): string {
   const e = w.events || [];
-  if (!e.length) return "All events";
+  if (!e.length) return t("app.admin.webhooks.allEvents");
   return e.length > 3 ? `${e.slice(0, 3).join(", ")} +${e.length - 3}` : e.join(", ");
 }
 
@@ -122,7 +122,7 @@ function WebhookList() {
   if (adding)
     return (
       <section class="card">
-        <h2 class="ch-form-title">Add a webhook</h2>
+        <h2 class="ch-form-title">{t("app.admin.webhooks.add")}</h2>
         {names ? (
           <WebhookForm
             projects={names.projects}
@@ -140,30 +140,35 @@ function WebhookList() {
   return (
     <section class="card">
       <div class="card-head">
-        <h2>Webhooks</h2>
+        <h2>{t("app.admin.tabs.webhooks")}</h2>
         <button class="btn primary" onClick={() => setAdding(true)} disabled={!!err}>
-          Add a webhook
+          {t("app.admin.webhooks.add")}
         </button>
       </div>
       <p class="muted small">
-        Parley sends each event to the webhook's URL as it happens, signed with the webhook's secret, in order, and tries again until the receiver takes it.
-        Bots get their own events on their webhooks (see <a href={BOTS} onClick={onLink}>Bots</a>).
+        {tp("app.admin.webhooks.intro", {
+          bots: (
+            <a href={BOTS} onClick={onLink}>
+              {t("app.admin.tabs.bots")}
+            </a>
+          ),
+        })}
       </p>
       {err ? <p class="form-error">{err}</p> : null}
       {list === null ? (
         err ? null : <Spinner />
       ) : !list.length ? (
-        <p class="muted">No webhooks yet. Add one to send a project's dialog events to another system.</p>
+        <p class="muted">{t("app.admin.webhooks.empty")}</p>
       ) : (
-        <ul class="group-list wh-list" aria-label="Webhooks">
+        <ul class="group-list wh-list" aria-label={t("app.admin.tabs.webhooks")}>
           {list.map((w) => (
             <li key={w.id}>
               <a class="group-row wh-row" href={whURL(w.id)} onClick={onLink} data-webhook={w.id}>
                 <span class="wh-row-main">
                   <strong class="wh-url">{w.url}</strong>
                   <span class="muted small wh-meta">
-                    <span class="wh-scope">{scopeText(w, names)}</span> · <span class="wh-events">{eventsText(w)}</span> · delivered up to event{" "}
-                    {w.cursor}
+                    <span class="wh-scope">{scopeText(w, names)}</span> · <span class="wh-events">{eventsText(w)}</span> ·{" "}
+                    {t("app.admin.webhooks.deliveredUpTo", { cursor: String(w.cursor) })}
                   </span>
                 </span>
                 <StatePill w={w} />
@@ -179,9 +184,9 @@ function WebhookList() {
 
 function StatePill(props: { w: Webhook }) {
   const { w } = props;
-  if (!w.active) return <span class="pill">Paused</span>;
-  if (w.last_error) return <span class="pill bad">Failing</span>;
-  return <span class="pill on">Active</span>;
+  if (!w.active) return <span class="pill">{t("app.admin.common.paused")}</span>;
+  if (w.last_error) return <span class="pill bad">{t("app.admin.webhooks.failing")}</span>;
+  return <span class="pill on">{t("app.admin.common.active")}</span>;
 }
 
 function WebhookError(props: { w: Webhook }) {
@@ -208,29 +213,29 @@ function EventsPicker(props: { id: string; value: Picked; onChange: (v: Picked) 
   const { value } = props;
   return (
     <fieldset class={"wh-events-pick" + (props.error ? " has-error" : "")} disabled={props.disabled} aria-describedby={props.error ? props.id + "-err" : undefined}>
-      <legend>Events</legend>
+      <legend>{t("app.admin.webhooks.events")}</legend>
       <label class="toggle">
         <input type="checkbox" checked={value.all} onChange={(e) => props.onChange({ ...value, all: e.currentTarget.checked })} />
         <span class="toggle-text">
-          All events
-          <small>Every event of the scope, including kinds added later.</small>
+          {t("app.admin.webhooks.allEvents")}
+          <small>{t("app.admin.webhooks.allEventsHint")}</small>
         </span>
       </label>
       {!value.all ? (
-        <ul class="wh-event-list" aria-label="Event types">
-          {EVENTS.map(([t, hint]) => (
-            <li key={t}>
+        <ul class="wh-event-list" aria-label={t("app.admin.webhooks.eventTypes")}>
+          {EVENTS.map(([type, hint]) => (
+            <li key={type}>
               <label class="wh-event">
                 <input
                   type="checkbox"
-                  checked={value.some.includes(t)}
+                  checked={value.some.includes(type)}
                   onChange={(e) =>
-                    props.onChange({ ...value, some: e.currentTarget.checked ? [...value.some, t] : value.some.filter((x) => x !== t) })
+                    props.onChange({ ...value, some: e.currentTarget.checked ? [...value.some, type] : value.some.filter((x) => x !== type) })
                   }
                 />
                 <span>
-                  <code>{t}</code>
-                  <small class="muted">{hint}</small>
+                  <code>{type}</code>
+                  <small class="muted">{t(hint)}</small>
                 </span>
               </label>
             </li>
@@ -247,11 +252,11 @@ function EventsPicker(props: { id: string; value: Picked; onChange: (v: Picked) 
 }
 
 /** The events to send: [] for all; null when none is picked (the form says so). */
-const eventsOf = (p: Picked): string[] | null => (p.all ? [] : p.some.length ? EVENTS.map(([t]) => t).filter((t) => p.some.includes(t)) : null);
+const eventsOf = (p: Picked): string[] | null => (p.all ? [] : p.some.length ? EVENTS.map(([type]) => type).filter((type) => p.some.includes(type)) : null);
 
 /** fieldOf: the form field an API error names ("url", "events", "project_id", ...), or "". */
 function fieldOf(e: unknown, known: string[]): { key: string; msg: string } {
-  const msg = (e as Error).message || "Not saved";
+  const msg = (e as Error).message || t("app.admin.common.notSaved");
   if (e instanceof ApiError && e.field && known.includes(e.field)) return { key: e.field, msg };
   return { key: "", msg };
 }
@@ -277,7 +282,7 @@ function WebhookForm(props: { projects: Project[]; w?: Webhook; bot?: User; onSa
     if (saving.current) return;
     const list = eventsOf(events);
     if (!list) {
-      setErr({ key: "events", msg: "Choose at least one event, or All events." });
+      setErr({ key: "events", msg: t("app.admin.webhooks.chooseEvent") });
       return;
     }
     saving.current = true;
@@ -310,23 +315,21 @@ function WebhookForm(props: { projects: Project[]; w?: Webhook; bot?: User; onSa
   return (
     <form class="ch-form wh-form" onSubmit={submit}>
       {w ? null : props.bot ? (
-        <p class="small">
-          The bot's own events: exactly what its real-time connection would get, in the dialogs it may see.
-        </p>
+        <p class="small">{t("app.admin.webhooks.botScope")}</p>
       ) : (
         <fieldset class={"wh-scope-pick" + (errFor("project_id") ? " has-error" : "")}>
-          <legend>Whose events</legend>
+          <legend>{t("app.admin.webhooks.whose")}</legend>
           <label class="toggle">
             <input type="radio" name={idBase + "-scope"} checked={scope === "project"} disabled={!projects.length} onChange={() => setScope("project")} />
             <span class="toggle-text">
-              One project
-              <small>{projects.length ? "Its dialogs' events, as its managers receive them." : "No chat projects yet."}</small>
+              {t("app.admin.webhooks.oneProject")}
+              <small>{projects.length ? t("app.admin.webhooks.oneProjectHint") : t("app.admin.webhooks.noProjects")}</small>
             </span>
           </label>
           {scope === "project" && projects.length ? (
             <select
               class="input wh-project"
-              aria-label="Project"
+              aria-label={t("app.admin.webhooks.project")}
               value={String(projectId)}
               onChange={(e) => setProjectId(Number(e.currentTarget.value))}
             >
@@ -340,16 +343,18 @@ function WebhookForm(props: { projects: Project[]; w?: Webhook; bot?: User; onSa
           <label class="toggle">
             <input type="radio" name={idBase + "-scope"} checked={scope === "all"} onChange={() => setScope("all")} />
             <span class="toggle-text">
-              All projects
-              <small>Every project's dialog events. Team chat's own conversations never leave Parley.</small>
+              {t("app.admin.webhooks.allProjects")}
+              <small>{t("app.admin.webhooks.allProjectsHint")}</small>
             </span>
           </label>
           <p class="muted small wh-scope-note">
-            A bot's own events go to the bot's webhook, made with the bot in{" "}
-            <a href={BOTS} onClick={onLink}>
-              Bots
-            </a>
-            .
+            {tp("app.admin.webhooks.botNote", {
+              bots: (
+                <a href={BOTS} onClick={onLink}>
+                  {t("app.admin.tabs.bots")}
+                </a>
+              ),
+            })}
           </p>
           {errFor("project_id") ? (
             <span class="field-error" role="alert">
@@ -358,7 +363,7 @@ function WebhookForm(props: { projects: Project[]; w?: Webhook; bot?: User; onSa
           ) : null}
         </fieldset>
       )}
-      <FieldRow id={idBase + "-url"} label="URL" required help="Where Parley sends each event: an http(s) URL of your system." error={errFor("url")}>
+      <FieldRow id={idBase + "-url"} label={t("app.admin.webhooks.url")} required help={t("app.admin.webhooks.urlHelp")} error={errFor("url")}>
         {(a) => (
           <input
             class={"input" + (errFor("url") ? " invalid" : "")}
@@ -366,7 +371,7 @@ function WebhookForm(props: { projects: Project[]; w?: Webhook; bot?: User; onSa
             required
             inputMode="url"
             spellcheck={false}
-            placeholder="https://example.com/parley"
+            placeholder="https://example.com/parley" // i18n-ignore: an example URL
             value={url}
             onInput={(e) => setUrl(e.currentTarget.value)}
           />
@@ -381,17 +386,17 @@ function WebhookForm(props: { projects: Project[]; w?: Webhook; bot?: User; onSa
       <div class="row-end">
         {saved && w ? (
           <span class="ok-text save-state" role="status">
-            Saved
+            {t("app.admin.common.saved")}
           </span>
         ) : null}
         {props.onCancel ? (
           <button type="button" class="btn" onClick={props.onCancel}>
-            Cancel
+            {t("app.admin.common.cancel")}
           </button>
         ) : null}
         <button class="btn primary" disabled={busy}>
-          {busy ? <Spinner label="Saving" /> : null}
-          {w ? "Save" : "Add"}
+          {busy ? <Spinner label={t("app.admin.common.saving")} /> : null}
+          {w ? t("app.admin.common.save") : t("app.admin.common.add")}
         </button>
       </div>
     </form>
@@ -420,24 +425,24 @@ function WebhookPage(props: { id: number }) {
     const g = gen.current;
     const r = await api.get<{ webhooks: Webhook[] | null }>("/webhooks");
     const found = (r.webhooks || []).find((x) => x.id === id);
-    if (!found) throw new ApiError(404, "not_found", "This webhook does not exist (any more).");
+    if (!found) throw new ApiError(404, "not_found", t("app.admin.webhooks.notFound"));
     if (g === gen.current) setW(found);
   };
   useEffect(() => {
     fresh = null;
     load().catch((e) => setErr(e.message));
     // Its state (last error, how far delivered) follows deliveries.
-    const t = setInterval(() => {
+    const timer = setInterval(() => {
       if (visible()) load().catch(() => {});
     }, POLL_MS);
-    return () => clearInterval(t);
+    return () => clearInterval(timer);
   }, [id]);
   if (err && !w)
     return (
       <section class="card">
         <p class="form-error">{err}</p>
         <a href={LIST} onClick={onLink}>
-          All webhooks
+          {t("app.admin.webhooks.all")}
         </a>
       </section>
     );
@@ -453,7 +458,7 @@ function WebhookPage(props: { id: number }) {
       {secret ? <NewSecret secret={secret} /> : null}
       <DeliveryLog w={w} />
       <section class="card">
-        <h2>Settings</h2>
+        <h2>{t("app.admin.common.settings")}</h2>
         <WebhookForm key={w.id} projects={names.projects} w={w} onSaved={change} />
       </section>
     </>
@@ -480,55 +485,57 @@ function WebhookHead(props: { w: Webhook; names: Names; onChange: (w: Webhook) =
   const remove = run("remove", async () => {
     await api.del(`/webhooks/${w.id}`);
     setRemoving(false);
-    store.toast("The webhook was removed.");
+    store.toast(t("app.admin.webhooks.removed"));
     navigate(LIST);
   });
   return (
     <section class="card ch-head wh-head">
       <a class="link-back small" href={LIST} onClick={onLink}>
-        ‹ All webhooks
+        ‹ {t("app.admin.webhooks.all")}
       </a>
       <div class="ch-title">
         <span class="ch-row-main">
           <h2 class="wh-title">{w.url}</h2>
           <span class="muted small">
-            {scopeText(w, props.names)} · {eventsText(w)} · added {fullTime(w.created_at)}
+            {t("app.admin.webhooks.meta", { scope: scopeText(w, props.names), events: eventsText(w), time: fullTime(w.created_at) })}
           </span>
         </span>
         <StatePill w={w} />
       </div>
       {w.user_id ? (
         <p class="muted small">
-          A bot's webhook: the bot's own events, as its real-time connection gets them.{" "}
+          {t("app.admin.webhooks.botHook")}{" "}
           <a href={BOTS} onClick={onLink}>
-            Bots
+            {t("app.admin.tabs.bots")}
           </a>
         </p>
       ) : null}
-      {!w.active ? <p class="muted small">Paused: events wait in the stream and are sent from where it stopped when you resume, as long as they are kept.</p> : null}
+      {!w.active ? <p class="muted small">{t("app.admin.webhooks.pausedNote")}</p> : null}
       {w.last_error ? (
         <p class="ch-error form-error" role="status">
-          <strong>Last error:</strong> {w.last_error}
+          <strong>{t("app.admin.common.lastError")}</strong> {w.last_error}
           {w.error_at ? <span class="ch-error-at"> · {fullTime(w.error_at)}</span> : null}
         </p>
       ) : null}
-      <p class="muted small wh-cursor">Delivered up to event {w.cursor}.</p>
+      <p class="muted small wh-cursor">{t("app.admin.webhooks.cursor", { cursor: String(w.cursor) })}</p>
       <div class="row-start">
         <button class="btn" onClick={pause} disabled={!!busy}>
-          {busy === "pause" ? <Spinner label="Saving" /> : null}
-          {w.active ? "Pause" : "Resume"}
+          {busy === "pause" ? <Spinner label={t("app.admin.common.saving")} /> : null}
+          {w.active ? t("app.admin.common.pause") : t("app.admin.common.resume")}
         </button>
         <span class="grow" />
         <button class="btn danger" onClick={() => setRemoving(true)} disabled={!!busy}>
-          Remove
+          {t("app.admin.common.remove")}
         </button>
       </div>
       {removing ? (
-        <Confirm title="Remove this webhook?" action="Remove" onConfirm={remove} onClose={() => setRemoving(false)}>
+        <Confirm title={t("app.admin.webhooks.removeTitle")} action={t("app.admin.common.remove")} onConfirm={remove} onClose={() => setRemoving(false)}>
           <p>
-            <code class="wh-confirm-url">{w.url}</code> gets no more events{w.user_id ? " from the bot" : ""}.
+            {w.user_id
+              ? tp("app.admin.webhooks.removeBodyBot", { url: <code class="wh-confirm-url">{w.url}</code> })
+              : tp("app.admin.webhooks.removeBody", { url: <code class="wh-confirm-url">{w.url}</code> })}
           </p>
-          <p>Its delivery log is removed with it.</p>
+          <p>{t("app.admin.webhooks.removeLog")}</p>
         </Confirm>
       ) : null}
     </section>
@@ -540,12 +547,12 @@ function NewSecret(props: { secret: string }) {
   const ref = useRef<HTMLElement>(null);
   useEffect(() => ref.current?.scrollIntoView({ block: "nearest" }), []);
   return (
-    <section ref={ref} class="card ch-secrets" aria-label="New secret">
-      <h2>Copy this secret now</h2>
+    <section ref={ref} class="card ch-secrets" aria-label={t("app.admin.webhooks.newSecret")}>
+      <h2>{t("app.admin.webhooks.copySecret")}</h2>
       <p class="small">
-        <strong>It will not be shown again.</strong> Parley keeps it but never shows it back; if it is lost, remove the webhook and add it again.
+        <strong>{t("app.admin.common.notShownAgain")}</strong> {t("app.admin.webhooks.keepsSecret")}
       </p>
-      <CopyRow label="Signing secret" value={props.secret} />
+      <CopyRow label={t("app.admin.webhooks.signingSecret")} value={props.secret} />
       <SignatureHelp />
     </section>
   );
@@ -562,8 +569,10 @@ function SignatureHelp() {
 function SignatureText() {
   return (
     <>
-      Each call carries <code>X-Parley-Signature: t=&lt;unix seconds&gt;,v1=&lt;hex&gt;</code>: the HMAC-SHA256 of <code>&lt;t&gt;.&lt;raw body&gt;</code>{" "}
-      keyed with this secret. Check it on the raw bytes before trusting the call, and refuse a time more than five minutes off.
+      {tp("app.admin.webhooks.signature", {
+        header: <code>{t("app.admin.webhooks.signatureHeader")}</code>,
+        payload: <code>{t("app.admin.webhooks.signaturePayload")}</code>,
+      })}
     </>
   );
 }
@@ -601,10 +610,10 @@ function DeliveryLog(props: { w: Webhook }) {
   };
   useEffect(() => {
     refresh().catch((e) => setErr(e.message));
-    const t = setInterval(() => {
+    const timer = setInterval(() => {
       if (visible() && !busy.current) refresh().catch(() => {});
     }, POLL_MS);
-    return () => clearInterval(t);
+    return () => clearInterval(timer);
   }, [w.id]);
 
   const older = async () => {
@@ -629,11 +638,16 @@ function DeliveryLog(props: { w: Webhook }) {
     try {
       const out = await api.post<WebhookDelivery>(`/webhooks/${w.id}/deliveries/${d.id}/resend`);
       setRows((cur) => [out, ...(cur || []).filter((x) => x.id !== out.id)]);
-      setNote({ id: out.id, msg: out.ok ? `Sent again: the receiver answered ${out.status_code}.` : `Sent again, and it failed: ${out.error || out.status_code}.` });
+      setNote({
+        id: out.id,
+        msg: out.ok
+          ? t("app.admin.log.resentOk", { status: String(out.status_code) })
+          : t("app.admin.log.resentFailed", { error: out.error || String(out.status_code) }),
+      });
     } catch (e) {
       const msg =
         e instanceof ApiError && e.status === 409
-          ? `Event ${d.event_id} is no longer kept (older than the event retention), so it cannot be sent again.`
+          ? t("app.admin.log.gone", { id: String(d.event_id) })
           : (e as Error).message;
       setNote({ id: 0, msg });
     } finally {
@@ -645,8 +659,8 @@ function DeliveryLog(props: { w: Webhook }) {
   return (
     <section class="card wh-log-card">
       <div class="card-head">
-        <h2>Delivery log</h2>
-        <span class="muted small">Newest first · updates by itself</span>
+        <h2>{t("app.admin.log.title")}</h2>
+        <span class="muted small">{t("app.admin.log.sub")}</span>
       </div>
       {err ? <p class="form-error">{err}</p> : null}
       {note ? (
@@ -657,57 +671,57 @@ function DeliveryLog(props: { w: Webhook }) {
       {rows === null ? (
         err ? null : <Spinner />
       ) : !rows.length ? (
-        <p class="muted">No deliveries yet. Events from now on are sent here; each attempt is logged.</p>
+        <p class="muted">{t("app.admin.log.empty")}</p>
       ) : (
         <div class="table-wrap">
-          <table class="table wh-log" aria-label="Deliveries">
+          <table class="table wh-log" aria-label={t("app.admin.log.label")}>
             <thead>
               <tr>
-                <th class="wh-time">Time</th>
-                <th>Event</th>
-                <th class="wh-num wh-att">Attempt</th>
-                <th class="wh-result">Result</th>
-                <th class="wh-num wh-status">HTTP</th>
-                <th class="wh-num wh-dur">Time taken</th>
+                <th class="wh-time">{t("app.admin.log.time")}</th>
+                <th>{t("app.admin.log.event")}</th>
+                <th class="wh-num wh-att">{t("app.admin.log.attempt")}</th>
+                <th class="wh-result">{t("app.admin.log.result")}</th>
+                <th class="wh-num wh-status">{t("app.admin.log.http")}</th>
+                <th class="wh-num wh-dur">{t("app.admin.log.duration")}</th>
                 <th class="wh-act">
-                  <span class="sr">Actions</span>
+                  <span class="sr">{t("app.admin.log.actions")}</span>
                 </th>
               </tr>
             </thead>
             <tbody>
               {rows.map((d) => (
                 <tr key={d.id} data-delivery={d.id} data-ok={d.ok ? "true" : "false"} class={d.ok ? "" : "failed"}>
-                  <td class="wh-time" data-label="Time">
+                  <td class="wh-time" data-label={t("app.admin.log.time")}>
                     <time dateTime={d.created_at} title={fullTime(d.created_at)}>
                       {logTime(d.created_at)}
                     </time>
                   </td>
-                  <td data-label="Event" class="wh-event-cell">
+                  <td data-label={t("app.admin.log.event")} class="wh-event-cell">
                     <code>{dotted(d.event_type)}</code> <span class="muted small">#{d.event_id}</span>
                   </td>
-                  <td class="wh-num wh-att" data-label="Attempt">
+                  <td class="wh-num wh-att" data-label={t("app.admin.log.attempt")}>
                     {d.attempt}
                   </td>
-                  <td class="wh-result" data-label="Result">
-                    {d.ok ? <span class="pill on">OK</span> : <span class="pill bad">Failed</span>}
+                  <td class="wh-result" data-label={t("app.admin.log.result")}>
+                    {d.ok ? <span class="pill on">{t("app.admin.log.ok")}</span> : <span class="pill bad">{t("app.admin.log.failed")}</span>}
                     {d.error ? <span class="form-error small wh-error">{d.error}</span> : null}
                   </td>
-                  <td class="wh-num wh-status" data-label="HTTP">
+                  <td class="wh-num wh-status" data-label={t("app.admin.log.http")}>
                     {d.status_code || "—"}
                   </td>
-                  <td class="wh-num wh-dur" data-label="Time taken">
-                    {d.duration_ms} ms
+                  <td class="wh-num wh-dur" data-label={t("app.admin.log.duration")}>
+                    {t("app.admin.log.ms", { ms: d.duration_ms })}
                   </td>
                   <td class="wh-act">
                     <button
                       class="btn small"
                       onClick={() => resend(d)}
                       disabled={!!resending}
-                      aria-label={`Resend event ${d.event_id} (attempt ${d.attempt})`}
-                      title="Deliver this event again, now"
+                      aria-label={t("app.admin.log.resendLabel", { id: String(d.event_id), attempt: d.attempt })}
+                      title={t("app.admin.log.resendTitle")}
                     >
-                      {resending === d.id ? <Spinner label="Sending" /> : null}
-                      Resend
+                      {resending === d.id ? <Spinner label={t("app.admin.log.sending")} /> : null}
+                      {t("app.admin.log.resend")}
                     </button>
                   </td>
                 </tr>
@@ -717,7 +731,7 @@ function DeliveryLog(props: { w: Webhook }) {
           {more ? (
             <button class="btn small center-btn" onClick={older} disabled={loadingMore}>
               {loadingMore ? <Spinner /> : null}
-              Show older
+              {t("app.admin.log.older")}
             </button>
           ) : null}
         </div>
@@ -761,14 +775,14 @@ export function BotsTab() {
   if (creating)
     return (
       <section class="card">
-        <h2 class="ch-form-title">Create a bot</h2>
+        <h2 class="ch-form-title">{t("app.admin.bots.create")}</h2>
         <BotForm onCreated={setCreated} onCancel={() => setCreating(false)} />
       </section>
     );
   if (hookFor)
     return (
       <section class="card">
-        <h2 class="ch-form-title">A webhook for {hookFor.name}</h2>
+        <h2 class="ch-form-title">{t("app.admin.bots.hookFor", { name: hookFor.name })}</h2>
         <WebhookForm
           projects={[]}
           bot={hookFor}
@@ -784,23 +798,22 @@ export function BotsTab() {
   return (
     <section class="card">
       <div class="card-head">
-        <h2>Bots</h2>
+        <h2>{t("app.admin.tabs.bots")}</h2>
         <button class="btn primary" onClick={() => setCreating(true)} disabled={!canCreate}>
-          Create a bot
+          {t("app.admin.bots.create")}
         </button>
       </div>
       <p class="muted small">
-        A bot is an account another system uses through Parley's API, with a token instead of a password: it answers customers in the projects it is a
-        specialist of, hands dialogs to people, and gets its events on its webhook.
-        {canCreate ? "" : " Creating one needs the right to manage users too."}
+        {t("app.admin.bots.intro")}
+        {canCreate ? "" : " " + t("app.admin.bots.introNoRight")}
       </p>
       {err ? <p class="form-error">{err}</p> : null}
       {bots === null || hooks === null ? (
         err ? null : <Spinner />
       ) : !bots.length ? (
-        <p class="muted">No bots yet.</p>
+        <p class="muted">{t("app.admin.bots.empty")}</p>
       ) : (
-        <ul class="group-list wh-bots" aria-label="Bots">
+        <ul class="group-list wh-bots" aria-label={t("app.admin.tabs.bots")}>
           {bots.map((b) => {
             const mine = hooks.filter((w) => w.user_id === b.id);
             return (
@@ -808,22 +821,22 @@ export function BotsTab() {
                 <Avatar id={b.id} name={b.name} photo={b.photo_file_id} size={32} />
                 <span class="ch-row-main">
                   <strong class="ellipsis">{b.name}</strong>
-                  <span class="muted small">Added {fullTime(b.created_at)}</span>
+                  <span class="muted small">{t("app.admin.bots.added", { time: fullTime(b.created_at) })}</span>
                 </span>
-                {b.active ? <span class="pill on">Active</span> : <span class="pill">Deactivated</span>}
+                {b.active ? <span class="pill on">{t("app.admin.common.active")}</span> : <span class="pill">{t("app.admin.bots.deactivated")}</span>}
                 <div class="wh-bot-hooks">
                   {mine.length ? (
                     mine.map((w) => (
                       <a key={w.id} class="wh-bot-hook small" href={whURL(w.id)} onClick={onLink}>
-                        <span class="ellipsis">Webhook: {w.url}</span>
+                        <span class="ellipsis">{t("app.admin.bots.webhook", { url: w.url })}</span>
                         <StatePill w={w} />
                       </a>
                     ))
                   ) : (
                     <span class="muted small">
-                      No webhook.{" "}
+                      {t("app.admin.bots.noWebhook")}{" "}
                       <button class="link" onClick={() => setHookFor(b)}>
-                        Add one
+                        {t("app.admin.bots.addOne")}
                       </button>
                     </span>
                   )}
@@ -849,7 +862,7 @@ function BotForm(props: { onCreated: (b: CreatedBot) => void; onCancel: () => vo
     if (saving.current) return;
     const list = eventsOf(events);
     if (url.trim() && !list) {
-      setErr({ key: "events", msg: "Choose at least one event, or All events." });
+      setErr({ key: "events", msg: t("app.admin.webhooks.chooseEvent") });
       return;
     }
     saving.current = true;
@@ -872,13 +885,13 @@ function BotForm(props: { onCreated: (b: CreatedBot) => void; onCancel: () => vo
   }, [err]);
   return (
     <form class="ch-form wh-form" onSubmit={submit}>
-      <FieldRow id="bot-name" label="Name" required help="Customers and managers see it on the bot's messages, like “Order helper”." error={errFor("name")}>
+      <FieldRow id="bot-name" label={t("app.admin.common.name")} required help={t("app.admin.bots.nameHelp")} error={errFor("name")}>
         {(a) => <input class="input" {...a} required maxLength={100} value={name} onInput={(e) => setName(e.currentTarget.value)} />}
       </FieldRow>
       <FieldRow
         id="bot-webhook_url"
-        label="Webhook URL"
-        help="Optional: where Parley sends the bot's own events (messages in its dialogs, dialogs put in its charge). Without it, the bot asks the API itself."
+        label={t("app.admin.common.webhookUrl")}
+        help={t("app.admin.bots.webhookHelp")}
         error={errFor("webhook_url")}
       >
         {(a) => (
@@ -887,7 +900,7 @@ function BotForm(props: { onCreated: (b: CreatedBot) => void; onCancel: () => vo
             {...a}
             inputMode="url"
             spellcheck={false}
-            placeholder="https://bot.example.com/parley"
+            placeholder="https://bot.example.com/parley" // i18n-ignore: an example URL
             value={url}
             onInput={(e) => setUrl(e.currentTarget.value)}
           />
@@ -901,11 +914,11 @@ function BotForm(props: { onCreated: (b: CreatedBot) => void; onCancel: () => vo
       ) : null}
       <div class="row-end">
         <button type="button" class="btn" onClick={props.onCancel}>
-          Cancel
+          {t("app.admin.common.cancel")}
         </button>
         <button class="btn primary" disabled={busy}>
-          {busy ? <Spinner label="Creating" /> : null}
-          Create
+          {busy ? <Spinner label={t("app.admin.common.creating")} /> : null}
+          {t("app.admin.common.create")}
         </button>
       </div>
     </form>
@@ -920,51 +933,57 @@ function BotCreated(props: { b: CreatedBot; projects: Project[]; onDone: () => v
   const apiBase = location.origin + "/api/v1";
   return (
     <>
-      <section ref={ref} class="card ch-secrets" aria-label="New bot">
-        <h2>{b.user.name} is ready: copy {b.webhook ? "these" : "this"} now</h2>
+      <section ref={ref} class="card ch-secrets" aria-label={t("app.admin.bots.newBot")}>
+        <h2>{b.webhook ? t("app.admin.bots.readyBoth", { name: b.user.name }) : t("app.admin.bots.readyToken", { name: b.user.name })}</h2>
         <p class="small">
-          <strong>{b.webhook ? "They" : "It"} will not be shown again.</strong> The token acts as the bot: keep it like a password.
+          <strong>{b.webhook ? t("app.admin.bots.notShownBoth") : t("app.admin.common.notShownAgain")}</strong> {t("app.admin.bots.tokenNote")}
         </p>
-        <CopyRow label="API token" value={b.token} />
-        {b.webhook?.secret ? <CopyRow label="Webhook signing secret" value={b.webhook.secret} /> : null}
+        <CopyRow label={t("app.admin.bots.apiToken")} value={b.token} />
+        {b.webhook?.secret ? <CopyRow label={t("app.admin.bots.hookSecret")} value={b.webhook.secret} /> : null}
         <div class="row-end">
           <button class="btn primary" onClick={props.onDone}>
-            Done
+            {t("app.admin.bots.done")}
           </button>
         </div>
       </section>
       <section class="card wh-howto">
-        <h2>How the bot uses them</h2>
+        <h2>{t("app.admin.bots.howTitle")}</h2>
         <ol class="small">
           <li>
-            It calls the same API as the web app, at <code>{apiBase}</code>, with the header <code>Authorization: Bearer &lt;token&gt;</code>: it lists
-            the dialogs it may see (<code>GET /dialogs</code>), connects to one (<code>POST /dialogs/{"{id}"}/connect</code>), answers (
-            <code>POST /conversations/{"{id}"}/messages</code>), hands it to a person (<code>POST /dialogs/{"{id}"}/reassign</code>) and closes it.
+            {tp("app.admin.bots.howApi", {
+              base: <code>{apiBase}</code>,
+              header: <code>{t("app.admin.bots.authHeader")}</code>,
+              list: <code>{"GET /dialogs"}</code>,
+              connect: <code>{"POST /dialogs/{id}/connect"}</code>,
+              answer: <code>{"POST /conversations/{id}/messages"}</code>,
+              reassign: <code>{"POST /dialogs/{id}/reassign"}</code>,
+            })}
           </li>
           <li>
-            Like a person, it sees a project's dialogs once it is one of the project's specialists: add <strong>{b.user.name}</strong> under{" "}
-            {props.projects.length ? (
-              props.projects.slice(0, 5).map((p, i) => (
-                <span key={p.id}>
-                  {i ? ", " : ""}
-                  <a href={`/admin/projects/${p.id}/specialists`} onClick={onLink}>
-                    {p.name} → Associate specialists
-                  </a>
-                </span>
-              ))
-            ) : (
-              <a href="/admin/projects" onClick={onLink}>
-                a project's Associate specialists
-              </a>
-            )}
-            {props.projects.length > 5 ? " (and the other projects' tabs)" : ""}.
+            {tp(props.projects.length > 5 ? "app.admin.bots.howSpecialistMore" : "app.admin.bots.howSpecialist", {
+              name: <strong>{b.user.name}</strong>,
+              where: props.projects.length ? (
+                props.projects.slice(0, 5).map((p, i) => (
+                  <span key={p.id}>
+                    {i ? ", " : ""}
+                    <a href={`/admin/projects/${p.id}/specialists`} onClick={onLink}>
+                      {t("app.admin.bots.projectTab", { project: p.name })}
+                    </a>
+                  </span>
+                ))
+              ) : (
+                <a href="/admin/projects" onClick={onLink}>
+                  {t("app.admin.bots.anyProjectTab")}
+                </a>
+              ),
+            })}
           </li>
           {b.webhook ? (
             <li>
-              Its webhook, <code>{b.webhook.url}</code>, gets the bot's own events, signed with the secret. <SignatureText />
+              {tp("app.admin.bots.howWebhook", { url: <code>{b.webhook.url}</code> })} <SignatureText />
             </li>
           ) : null}
-          <li>Put a dialog in its charge with Reassign; the inbox's Bots filter lists the dialogs bots are in charge of.</li>
+          <li>{t("app.admin.bots.howReassign")}</li>
         </ol>
       </section>
     </>

@@ -1,9 +1,9 @@
 // Channel icons: a small map keyed by the dialog's channel, so a new
-// channel (telegram, whatsapp, email, ...) is one line here and one name
-// in inbox.ts's CHANNELS.
+// channel (telegram, whatsapp, email, ...) is one line here, one name in
+// NAMES (its key in the admin catalogue) and one in inbox.ts's CHANNELS.
 
 import type { JSX } from "preact";
-import { CHANNELS } from "../inbox";
+import { t } from "../../i18n/i18n";
 
 const paths: Record<string, JSX.Element> = {
   // A speech bubble on a page: the website widget.
@@ -17,9 +17,22 @@ const paths: Record<string, JSX.Element> = {
   api: <path d="M8 8l-4 4 4 4M16 8l4 4-4 4" />,
 };
 
+/** NAMES: each kind's name, as its key in the catalogue (read at render time). */
+const NAMES: Record<string, string> = {
+  widget: "app.admin.channelKinds.widget",
+  telegram: "app.admin.channelKinds.telegram",
+  whatsapp: "app.admin.channelKinds.whatsapp",
+  messenger: "app.admin.channelKinds.messenger",
+  instagram: "app.admin.channelKinds.instagram",
+  email: "app.admin.channelKinds.email",
+  sms: "app.admin.channelKinds.sms",
+  api: "app.admin.channelKinds.api",
+};
+
 /** channelName: the kind's name ("Telegram"); a dialog's own channel name is Dialog.channel_name. */
 export function channelName(ch: string | undefined): string {
-  return CHANNELS[ch || "widget"] || ch || "";
+  const key = NAMES[ch || "widget"];
+  return key ? t(key) : ch || "";
 }
 
 /** ChannelIcon: the channel's icon with its name as the accessible label. */
@@ -37,7 +50,7 @@ export function ChannelIcon(props: { channel?: string; size?: number }) {
 /** TagChip: a customer tag in its colour. */
 export function TagChip(props: { name: string; color: string; pinned?: boolean; children?: JSX.Element | JSX.Element[] | null }) {
   return (
-    <span class={"tag-chip" + (props.pinned ? " pinned" : "")} style={{ "--tag": props.color }} title={props.name + (props.pinned ? " (pinned)" : "")}>
+    <span class={"tag-chip" + (props.pinned ? " pinned" : "")} style={{ "--tag": props.color }} title={props.pinned ? t("app.admin.tags.pinned", { name: props.name }) : props.name}>
       <span class="tag-dot" aria-hidden="true" />
       {props.name}
       {props.children}
