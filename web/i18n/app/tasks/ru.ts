@@ -170,7 +170,7 @@ const ru: Record<keyof typeof en, string> = {
   "app.tasks.links.invitation": "Приглашение",
   "app.tasks.links.differ": "Пароли не совпадают.",
   "app.tasks.links.join": "Присоединиться к Parley",
-  "app.tasks.links.invited": "Вас приглашают в роли «{role}», с адресом {email}. Выберите имя, которое увидят коллеги, и пароль.",
+  "app.tasks.links.invited": "Вас приглашают в роли «{role}» с адресом {email}. Выберите имя, которое увидят коллеги, и пароль.",
   "app.tasks.links.twoFactor":
     "Организация требует от администраторов двухфакторного входа: вы настроите его в приложении-аутентификаторе сразу после этого шага.",
   "app.tasks.links.fullName": "Полное имя",
