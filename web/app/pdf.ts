@@ -2,6 +2,8 @@
 // (embedded as is, /DCTDecode), drawn over the whole page. PDF 1.4, one
 // cross-reference table, nothing compressed but the images themselves.
 
+import { t } from "../i18n/i18n";
+
 export interface JPEGPage {
   /** The JPEG file's bytes. */
   jpeg: Uint8Array;
@@ -16,8 +18,8 @@ export interface JPEGPage {
 const LONG_SIDE = 842;
 
 /** jpegPDF makes a PDF with one page per image. */
-export function jpegPDF(pages: JPEGPage[], title = "Scanned document"): Uint8Array<ArrayBuffer> {
-  if (!pages.length) throw new Error("a PDF needs at least one page");
+export function jpegPDF(pages: JPEGPage[], title = t("app.tasks.scan.pdfTitle")): Uint8Array<ArrayBuffer> {
+  if (!pages.length) throw new Error(t("app.tasks.scan.pdfEmpty"));
   const enc = new TextEncoder();
   const chunks: Uint8Array[] = [];
   let length = 0;

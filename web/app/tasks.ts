@@ -5,6 +5,7 @@
 // where a conversation's messages were moved to ("Move to task"), so that a
 // moved message shows its link. The pages and windows are in lazy/Tasks.tsx.
 
+import { t } from "../i18n/i18n";
 import * as api from "./api";
 import * as notify from "./notify";
 import { navigate } from "./router";
@@ -54,10 +55,13 @@ export interface MessageLink {
   created_at: string;
 }
 
-export const STATUS_LABEL: Record<TaskStatus, string> = { open: "Open", in_progress: "In progress", closed: "Done" };
+const STATUS_KEY = { open: "app.tasks.status.open", in_progress: "app.tasks.status.inProgress", closed: "app.tasks.status.done" } as const;
 
-export function overdue(t: Task, now = Date.now()): boolean {
-  return !!t.due_at && t.status !== "closed" && new Date(t.due_at).getTime() < now;
+/** statusLabel is a task status's name in the app's language. */
+export const statusLabel = (s: TaskStatus): string => t(STATUS_KEY[s]);
+
+export function overdue(task: Task, now = Date.now()): boolean {
+  return !!task.due_at && task.status !== "closed" && new Date(task.due_at).getTime() < now;
 }
 
 /** Bumped on every task event: open lists and details reload. */
@@ -90,17 +94,24 @@ function addLink(l: MessageLink) {
 }
 
 export function linkLabel(l: MessageLink): string {
-  return l.target === "task" ? `Task #${l.target_id}` : l.target === "case" ? `Case #${l.target_id}` : "Customer card";
+  const no = "#" + l.target_id;
+  return l.target === "task" ? t("app.tasks.link.task", { no }) : l.target === "case" ? t("app.tasks.link.case", { no }) : t("app.tasks.link.contact");
+}
+
+/** movedTitle says where a moved message went ("Moved to task #5"), one sentence in every language. */
+export function movedTitle(l: MessageLink): string {
+  const no = "#" + l.target_id;
+  return l.target === "task" ? t("app.tasks.link.movedTask", { no }) : l.target === "case" ? t("app.tasks.link.movedCase", { no }) : t("app.tasks.link.movedContact");
 }
 
 export function openLink(l: MessageLink) {
   if (l.target === "task") navigate(`/tasks/${l.target_id}`);
   else if (l.target === "case") navigate(`/cases/${l.target_id}`);
-  else store.toast("The message is in the customer's card, under History.");
+  else store.toast(t("app.tasks.link.inCard"));
 }
 
 function who(id: number): string {
-  return store.personName(id) || "Someone";
+  return store.personName(id) || t("app.tasks.notice.someone");
 }
 
 store.eventHooks.add((f) => {
@@ -111,18 +122,21 @@ store.eventHooks.add((f) => {
       tasksV.bump();
       break;
     case "task.assigned": {
-      const t = d.task as Task;
-      lastTask = t;
+      const task = d.task as Task;
+      lastTask = task;
       tasksV.bump();
-      notify.taskNotice(`${who(d.by)} assigned you a task`, t.title, "task-" + t.id, () => navigate(`/tasks/${t.id}`));
+      notify.taskNotice(t("app.tasks.notice.assigned", { name: who(d.by) }), task.title, "task-" + task.id, () => navigate(`/tasks/${task.id}`));
       break;
     }
     case "task.due": {
-      const t = d as Task;
-      lastTask = t;
+      const task = d as Task;
+      lastTask = task;
       tasksV.bump();
-      notify.taskNotice(t.assignee_id === store.me.value?.id ? "Your task is due" : "A task you created is due", t.title, "task-due-" + t.id, () =>
-        navigate(`/tasks/${t.id}`),
+      notify.taskNotice(
+        task.assignee_id === store.me.value?.id ? t("app.tasks.notice.dueMine") : t("app.tasks.notice.dueCreated"),
+        task.title,
+        "task-due-" + task.id,
+        () => navigate(`/tasks/${task.id}`),
       );
       break;
     }

@@ -4,6 +4,7 @@
 // description, comments (add one), Close, and a link to its conversation.
 
 import { useEffect, useState } from "preact/hooks";
+import { t } from "../../i18n/i18n";
 import * as api from "../api";
 import * as live from "../livechat";
 import { navigate, onLink } from "../router";
@@ -19,11 +20,14 @@ function arr<T>(res: unknown, key: string): T[] {
   return Array.isArray(v) ? (v as T[]) : [];
 }
 
-const FILTERS: [string, string][] = [
-  ["open", "Open"],
-  ["closed", "Closed"],
-  ["all", "All"],
-];
+const FILTERS = [
+  ["open", "app.tasks.cases.filterOpen"],
+  ["closed", "app.tasks.cases.filterClosed"],
+  ["all", "app.tasks.cases.filterAll"],
+] as const;
+
+/** no is a case's number as shown: "#12". */
+const no = (id: number) => "#" + id;
 
 /** Project names: the user's own projects, and every project for those who manage them. */
 function useProjectNames() {
@@ -43,10 +47,10 @@ export function CasesPage(props: { id?: number; status: string }) {
   return (
     <section class="pane page" aria-labelledby="cases-title">
       <header class="page-head">
-        <button class="icon-btn back" aria-label="Back" onClick={() => (props.id ? navigate("/cases") : navigate("/"))}>
+        <button class="icon-btn back" aria-label={t("app.tasks.page.back")} onClick={() => (props.id ? navigate("/cases") : navigate("/"))}>
           <Back />
         </button>
-        <h1 id="cases-title">{props.id ? `Case #${props.id}` : "Cases"}</h1>
+        <h1 id="cases-title">{props.id ? t("app.tasks.link.case", { no: no(props.id) }) : t("app.tasks.cases.title")}</h1>
       </header>
       {props.id ? <CaseDetail key={props.id} id={props.id} names={names} /> : <CaseList status={props.status} names={names} />}
     </section>
@@ -77,16 +81,16 @@ function CaseList(props: { status: string; names: Map<number, string> }) {
   }, [status, project]);
   return (
     <>
-      <nav class="tabs" aria-label="Case status">
+      <nav class="tabs" aria-label={t("app.tasks.cases.statusLabel")}>
         {FILTERS.map(([k, l]) => (
           <a key={k} href={`/cases?status=${k}`} class={status === k ? "on" : ""} aria-current={status === k ? "page" : undefined} onClick={onLink}>
-            {l}
+            {t(l)}
           </a>
         ))}
         <span class="grow" />
         {props.names.size > 1 ? (
-          <select class="input tab-select" aria-label="Project" value={String(project)} onChange={(e) => setProject(Number((e.currentTarget as HTMLSelectElement).value))}>
-            <option value="0">All projects</option>
+          <select class="input tab-select" aria-label={t("app.tasks.cases.project")} value={String(project)} onChange={(e) => setProject(Number((e.currentTarget as HTMLSelectElement).value))}>
+            <option value="0">{t("app.tasks.cases.allProjects")}</option>
             {[...props.names].map(([id, n]) => (
               <option key={id} value={String(id)}>
                 {n}
@@ -101,7 +105,7 @@ function CaseList(props: { status: string; names: Map<number, string> }) {
           {list === null ? (
             <Spinner />
           ) : !list.length ? (
-            <p class="muted">{status === "closed" ? "No closed cases." : status === "open" ? "No open cases. Cases appear here when a visitor writes while nobody can answer, or when a dialog is converted." : "No cases yet."}</p>
+            <p class="muted">{status === "closed" ? t("app.tasks.cases.emptyClosed") : status === "open" ? t("app.tasks.cases.emptyOpen") : t("app.tasks.cases.emptyAll")}</p>
           ) : (
             <ul class="record-list cases">
               {list.map((c) => (
@@ -109,13 +113,13 @@ function CaseList(props: { status: string; names: Map<number, string> }) {
                   <a class="record" href={`/cases/${c.id}`} onClick={onLink} data-case={c.id}>
                     <span class="case-no">#{c.id}</span>
                     <span class="record-main">
-                      <strong class="ellipsis">{c.title || "Untitled case"}</strong>
+                      <strong class="ellipsis">{c.title || t("app.tasks.cases.untitled")}</strong>
                       <span class="muted ellipsis">
                         {props.names.get(c.project_id) ? props.names.get(c.project_id) + " · " : ""}
-                        {c.source === "offline" ? "Offline message" : "Converted dialog"} · {shortWhen(c.created_at)}
+                        {c.source === "offline" ? t("app.tasks.cases.offline") : t("app.tasks.cases.converted")} · {shortWhen(c.created_at)}
                       </span>
                     </span>
-                    <span class={"pill " + (c.status === "open" ? "on" : "off")}>{c.status === "open" ? "Open" : "Closed"}</span>
+                    <span class={"pill " + (c.status === "open" ? "on" : "off")}>{c.status === "open" ? t("app.tasks.cases.statusOpen") : t("app.tasks.cases.statusClosed")}</span>
                   </a>
                 </li>
               ))}
@@ -123,7 +127,7 @@ function CaseList(props: { status: string; names: Map<number, string> }) {
           )}
           {more && list ? (
             <button class="btn small center-btn" onClick={() => load(Math.min(...list.map((c) => c.id)), list)}>
-              Show more
+              {t("app.tasks.cases.more")}
             </button>
           ) : null}
         </section>
@@ -166,7 +170,7 @@ function CaseDetail(props: { id: number; names: Map<number, string> }) {
     api.get<unknown>("/case-templates").then(
       (r) => {
         const m = new Map<string, string>();
-        for (const t of arr<CaseTemplate>(r, "templates")) for (const f of t.fields || []) m.set(f.name, f.label || f.name);
+        for (const tpl of arr<CaseTemplate>(r, "templates")) for (const f of tpl.fields || []) m.set(f.name, f.label || f.name);
         setLabels(m);
       },
       () => {},
@@ -214,7 +218,7 @@ function CaseDetail(props: { id: number; names: Map<number, string> }) {
         <section class="card">
           <p class="form-error">{err}</p>
           <a href="/cases" onClick={onLink}>
-            All cases
+            {t("app.tasks.cases.all")}
           </a>
         </section>
       </div>
@@ -226,44 +230,49 @@ function CaseDetail(props: { id: number; names: Map<number, string> }) {
       </div>
     );
   const fields = Object.entries(c.fields || {});
-  const visitor = contact ? contact.name || contact.email || "The visitor" : "The visitor";
+  const visitor = (contact && (contact.name || contact.email)) || t("app.tasks.cases.theVisitor");
   const who = (id?: number) => (id ? authors.get(id)?.name || store.personName(id) : visitor);
   return (
     <div class="page-body">
       <section class="card case-card" data-case={c.id} data-status={c.status}>
         <div class="card-head">
-          <h2 class="case-title">{c.title || "Untitled case"}</h2>
-          <span class={"pill " + (c.status === "open" ? "on" : "off")}>{c.status === "open" ? "Open" : "Closed"}</span>
+          <h2 class="case-title">{c.title || t("app.tasks.cases.untitled")}</h2>
+          <span class={"pill " + (c.status === "open" ? "on" : "off")}>{c.status === "open" ? t("app.tasks.cases.statusOpen") : t("app.tasks.cases.statusClosed")}</span>
         </div>
         <p class="muted small">
           {props.names.get(c.project_id) ? props.names.get(c.project_id) + " · " : ""}
-          {c.source === "offline" ? "From a visitor's message while nobody could answer" : `Converted from a dialog by ${who(c.created_by)}`} ·{" "}
+          {c.source === "offline" ? t("app.tasks.cases.fromOffline") : t("app.tasks.cases.convertedBy", { name: who(c.created_by) })} ·{" "}
           {fullTime(c.created_at)}
-          {c.closed_at ? ` · closed ${fullTime(c.closed_at)}${c.closed_by ? " by " + who(c.closed_by) : ""}` : ""}
+          {c.closed_at
+            ? " · " +
+              (c.closed_by
+                ? t("app.tasks.cases.closedBy", { time: fullTime(c.closed_at), name: who(c.closed_by) })
+                : t("app.tasks.cases.closedAt", { time: fullTime(c.closed_at) }))
+            : ""}
         </p>
         <div class="row-start">
           {c.conversation_id ? (
             <a class="btn small" href={`/d/${c.conversation_id}`} onClick={onLink}>
-              Open the conversation
+              {t("app.tasks.cases.openConversation")}
             </a>
           ) : null}
           {c.status === "open" ? (
             <button class="btn small danger" onClick={close} disabled={busy}>
-              Close the case
+              {t("app.tasks.cases.close")}
             </button>
           ) : null}
         </div>
         {contact ? (
           <>
-            <h3 class="sub-title">Visitor</h3>
+            <h3 class="sub-title">{t("app.tasks.cases.visitor")}</h3>
             <dl class="facts case-fields">
-              <dt>Name</dt>
+              <dt>{t("app.tasks.cases.name")}</dt>
               <dd>{contact.name || <span class="muted">—</span>}</dd>
-              <dt>E-mail</dt>
+              <dt>{t("app.tasks.cases.email")}</dt>
               <dd>{contact.email ? <a href={"mailto:" + contact.email}>{contact.email}</a> : <span class="muted">—</span>}</dd>
               {contact.page_url ? (
                 <>
-                  <dt>Page</dt>
+                  <dt>{t("app.tasks.cases.page")}</dt>
                   <dd>{contact.page_url}</dd>
                 </>
               ) : null}
@@ -272,7 +281,7 @@ function CaseDetail(props: { id: number; names: Map<number, string> }) {
         ) : null}
         {fields.length ? (
           <>
-            <h3 class="sub-title">Fields</h3>
+            <h3 class="sub-title">{t("app.tasks.cases.fields")}</h3>
             <dl class="facts case-fields">
               {fields.map(([k, v]) => (
                 <>
@@ -283,12 +292,12 @@ function CaseDetail(props: { id: number; names: Map<number, string> }) {
             </dl>
           </>
         ) : null}
-        <h3 class="sub-title">Description</h3>
-        <div class="case-desc">{c.description || <span class="muted">No description.</span>}</div>
+        <h3 class="sub-title">{t("app.tasks.field.description")}</h3>
+        <div class="case-desc">{c.description || <span class="muted">{t("app.tasks.detail.noDescription")}</span>}</div>
       </section>
       <section class="card case-card">
-        <h2>Comments</h2>
-        {!comments.length ? <p class="muted">No comments yet.</p> : null}
+        <h2>{t("app.tasks.detail.comments")}</h2>
+        {!comments.length ? <p class="muted">{t("app.tasks.cases.noComments")}</p> : null}
         <ul class="comments">
           {comments.map((x) => (
             <li key={x.id} class={x.contact_id && !x.author_id ? "from-visitor" : ""}>

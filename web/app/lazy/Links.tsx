@@ -3,6 +3,7 @@
 // and setting a new password (/reset/{token}). Loaded on demand.
 
 import { useEffect, useState } from "preact/hooks";
+import { t, tp } from "../../i18n/i18n";
 import * as api from "../api";
 import * as store from "../store";
 import { Field, Logo, goAuth } from "../ui/Auth";
@@ -59,13 +60,18 @@ function Gone(props: { title: string; message: string; id: string }) {
         {props.message}
       </p>
       <button type="button" class="btn block" onClick={home}>
-        Go to Parley
+        {t("app.tasks.links.goHome")}
       </button>
     </Card>
   );
 }
 
-const ROLE_NAMES: Record<string, string> = { admin: "an administrator", supervisor: "a supervisor", agent: "an agent", member: "a member" };
+const ROLE_NAMES: Record<string, string> = {
+  admin: "app.tasks.links.roleAdmin",
+  supervisor: "app.tasks.links.roleSupervisor",
+  agent: "app.tasks.links.roleAgent",
+  member: "app.tasks.links.roleMember",
+};
 
 /** AcceptInvite: choose a name and password, and be signed in. */
 export function AcceptInvite(props: { token: string }) {
@@ -79,17 +85,17 @@ export function AcceptInvite(props: { token: string }) {
   useEffect(() => {
     api.get<InviteInfo>(`/auth/invites/${encodeURIComponent(props.token)}`, { quiet401: true }).then(setInfo, (e) => setGone(sentence((e as Error).message)));
   }, [props.token]);
-  if (gone) return <Gone id="invite-title" title="This invitation link does not work" message={gone} />;
+  if (gone) return <Gone id="invite-title" title={t("app.tasks.links.inviteGone")} message={gone} />;
   if (!info)
     return (
-      <Card title="Invitation" id="invite-title">
+      <Card title={t("app.tasks.links.invitation")} id="invite-title">
         <Spinner />
       </Card>
     );
   const submit = async (e: Event) => {
     e.preventDefault();
     if (password !== again) {
-      setErr("The two passwords differ.");
+      setErr(t("app.tasks.links.differ"));
       return;
     }
     setBusy(true);
@@ -104,26 +110,23 @@ export function AcceptInvite(props: { token: string }) {
     }
   };
   return (
-    <Card title="Join Parley" id="invite-title" onSubmit={submit}>
-      <p class="muted">
-        You are invited as {ROLE_NAMES[info.role] || info.role}, with the address <strong>{info.email}</strong>. Choose the name your colleagues see and a
-        password.
-      </p>
+    <Card title={t("app.tasks.links.join")} id="invite-title" onSubmit={submit}>
+      <p class="muted">{tp("app.tasks.links.invited", { role: ROLE_NAMES[info.role] ? t(ROLE_NAMES[info.role]) : info.role, email: <strong>{info.email}</strong> })}</p>
       {info.two_factor_required ? (
-        <p class="muted small">The organisation requires administrators to use two-factor sign-in: you set it up with an authenticator app right after this.</p>
+        <p class="muted small">{t("app.tasks.links.twoFactor")}</p>
       ) : null}
-      <Field name="name" label="Full name" value={name} onInput={setName} autoComplete="name" autoFocus />
-      <Field name="password" label="Password (at least 8 characters)" type="password" value={password} onInput={setPassword} autoComplete="new-password" />
-      <Field name="password2" label="Password again" type="password" value={again} onInput={setAgain} autoComplete="new-password" />
+      <Field name="name" label={t("app.tasks.links.fullName")} value={name} onInput={setName} autoComplete="name" autoFocus />
+      <Field name="password" label={t("app.tasks.links.password")} type="password" value={password} onInput={setPassword} autoComplete="new-password" />
+      <Field name="password2" label={t("app.tasks.links.passwordAgain")} type="password" value={again} onInput={setAgain} autoComplete="new-password" />
       {err ? (
         <p class="form-error" role="alert">
           {err}
         </p>
       ) : null}
       <button class="btn primary block" type="submit" disabled={busy}>
-        {busy ? "Joining…" : "Join and sign in"}
+        {busy ? t("app.tasks.links.joining") : t("app.tasks.links.joinSignIn")}
       </button>
-      <p class="muted small link-note">The link works once, until {fullTime(info.expires_at)}.</p>
+      <p class="muted small link-note">{t("app.tasks.links.once", { time: fullTime(info.expires_at) })}</p>
     </Card>
   );
 }
@@ -156,43 +159,43 @@ export function ForgotPassword() {
   };
   if (available === null)
     return (
-      <Card title="Forgot your password?" id="forgot-title">
+      <Card title={t("app.tasks.links.forgot")} id="forgot-title">
         <Spinner />
       </Card>
     );
   if (!available)
     return (
-      <Card title="Forgot your password?" id="forgot-title">
-        <p class="muted">This server cannot send e-mail, so it cannot send you a reset link. Ask an administrator to set a new password for you.</p>
+      <Card title={t("app.tasks.links.forgot")} id="forgot-title">
+        <p class="muted">{t("app.tasks.links.noMail")}</p>
         <button type="button" class="btn block" onClick={home}>
-          Back to sign-in
+          {t("app.tasks.links.back")}
         </button>
       </Card>
     );
   if (done)
     return (
-      <Card title="Check your mail" id="forgot-title">
+      <Card title={t("app.tasks.links.checkMail")} id="forgot-title">
         <p role="status">{done}</p>
-        <p class="muted small">Nothing arrived? Check the spam folder, and that you typed the address your account uses.</p>
+        <p class="muted small">{t("app.tasks.links.nothingArrived")}</p>
         <button type="button" class="btn block" onClick={home}>
-          Back to sign-in
+          {t("app.tasks.links.back")}
         </button>
       </Card>
     );
   return (
-    <Card title="Forgot your password?" id="forgot-title" onSubmit={submit}>
-      <p class="muted">Enter the e-mail address of your account: we send a link to set a new password.</p>
-      <Field name="email" label="E-mail" type="email" value={email} onInput={setEmail} autoComplete="username" autoFocus />
+    <Card title={t("app.tasks.links.forgot")} id="forgot-title" onSubmit={submit}>
+      <p class="muted">{t("app.tasks.links.enterEmail")}</p>
+      <Field name="email" label={t("app.tasks.links.email")} type="email" value={email} onInput={setEmail} autoComplete="username" autoFocus />
       {err ? (
         <p class="form-error" role="alert">
           {err}
         </p>
       ) : null}
       <button class="btn primary block" type="submit" disabled={busy}>
-        {busy ? "Sending…" : "Send the link"}
+        {busy ? t("app.tasks.links.sending") : t("app.tasks.links.send")}
       </button>
       <button type="button" class="btn block auth-back" onClick={() => goAuth("/")}>
-        Back to sign-in
+        {t("app.tasks.links.back")}
       </button>
     </Card>
   );
@@ -210,26 +213,26 @@ export function ResetPassword(props: { token: string }) {
   useEffect(() => {
     api.get<ResetInfo>(`/auth/password-reset/${encodeURIComponent(props.token)}`, { quiet401: true }).then(setInfo, (e) => setGone(sentence((e as Error).message)));
   }, [props.token]);
-  if (gone) return <Gone id="reset-title" title="This reset link does not work" message={gone + " Ask for a new one from the sign-in page."} />;
+  if (gone) return <Gone id="reset-title" title={t("app.tasks.links.resetGone")} message={t("app.tasks.links.askNew", { reason: gone })} />;
   if (!info)
     return (
-      <Card title="Set a new password" id="reset-title">
+      <Card title={t("app.tasks.links.setNew")} id="reset-title">
         <Spinner />
       </Card>
     );
   if (done)
     return (
-      <Card title="Password changed" id="reset-title">
-        <p role="status">Your new password is set, and you are signed out everywhere. Sign in with it now.</p>
+      <Card title={t("app.tasks.links.changed")} id="reset-title">
+        <p role="status">{t("app.tasks.links.changedText")}</p>
         <button type="button" class="btn primary block" onClick={home}>
-          Sign in
+          {t("app.tasks.links.signIn")}
         </button>
       </Card>
     );
   const submit = async (e: Event) => {
     e.preventDefault();
     if (password !== again) {
-      setErr("The two passwords differ.");
+      setErr(t("app.tasks.links.differ"));
       return;
     }
     setBusy(true);
@@ -243,19 +246,17 @@ export function ResetPassword(props: { token: string }) {
     }
   };
   return (
-    <Card title="Set a new password" id="reset-title" onSubmit={submit}>
-      <p class="muted">
-        For <strong>{info.email}</strong>. Setting it signs you out on every device; two-factor sign-in, if you use it, stays on.
-      </p>
-      <Field name="password" label="New password (at least 8 characters)" type="password" value={password} onInput={setPassword} autoComplete="new-password" autoFocus />
-      <Field name="password2" label="New password again" type="password" value={again} onInput={setAgain} autoComplete="new-password" />
+    <Card title={t("app.tasks.links.setNew")} id="reset-title" onSubmit={submit}>
+      <p class="muted">{tp("app.tasks.links.resetFor", { email: <strong>{info.email}</strong> })}</p>
+      <Field name="password" label={t("app.tasks.links.newPassword")} type="password" value={password} onInput={setPassword} autoComplete="new-password" autoFocus />
+      <Field name="password2" label={t("app.tasks.links.newPasswordAgain")} type="password" value={again} onInput={setAgain} autoComplete="new-password" />
       {err ? (
         <p class="form-error" role="alert">
           {err}
         </p>
       ) : null}
       <button class="btn primary block" type="submit" disabled={busy}>
-        {busy ? "Saving…" : "Set the new password"}
+        {busy ? t("app.tasks.links.saving") : t("app.tasks.links.setTheNew")}
       </button>
     </Card>
   );

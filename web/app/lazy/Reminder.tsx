@@ -4,6 +4,7 @@
 // reminder: snooze by hours or to a new date and time, or "Do not notify".
 
 import { useEffect, useMemo, useState } from "preact/hooks";
+import { date, locale, t } from "../../i18n/i18n";
 import * as store from "../store";
 import type { Message } from "../types";
 import { Modal } from "../ui/common";
@@ -14,8 +15,8 @@ const dateKey = (d: Date) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(
 const hhmm = (d: Date) => `${pad(d.getHours())}:${pad(d.getMinutes())}`;
 
 /** combine joins a calendar day and a "HH:MM" or "HH:MM:SS" time into a local moment. */
-function combine(day: Date, t: string): Date {
-  const [h, m, s] = t.split(":").map(Number);
+function combine(day: Date, hm: string): Date {
+  const [h, m, s] = hm.split(":").map(Number);
   const d = new Date(day.getFullYear(), day.getMonth(), day.getDate(), h || 0, m || 0, s || 0);
   return d;
 }
@@ -46,7 +47,7 @@ function presets(now: Date, typed = ""): [string, () => Choice][] {
   };
   return [
     [
-      "Today",
+      t("app.tasks.reminder.today"),
       () => {
         // A time typed for later today is kept, not reset to the next hour.
         if (typed && combine(now, typed).getTime() > now.getTime()) return { day: now, time: typed };
@@ -54,14 +55,14 @@ function presets(now: Date, typed = ""): [string, () => Choice][] {
         return sameDate(d, now) ? { day: now, time: hhmm(d) } : { day: now, time: "23:59" };
       },
     ],
-    ["Tomorrow", () => ({ day: addDays(now, 1), time: MORNING })],
-    ["The day after tomorrow", () => ({ day: addDays(now, 2), time: MORNING })],
-    ["After 1 hour", inHours(1)],
-    ["3 hours", inHours(3)],
-    ["8 hours", inHours(8)],
-    ["Week", () => ({ day: addDays(now, 7), time: MORNING })],
+    [t("app.tasks.reminder.tomorrow"), () => ({ day: addDays(now, 1), time: MORNING })],
+    [t("app.tasks.reminder.dayAfter"), () => ({ day: addDays(now, 2), time: MORNING })],
+    [t("app.tasks.reminder.inOneHour"), inHours(1)],
+    [t("app.tasks.reminder.hours", { n: 3 }), inHours(3)],
+    [t("app.tasks.reminder.hours", { n: 8 }), inHours(8)],
+    [t("app.tasks.reminder.week"), () => ({ day: addDays(now, 7), time: MORNING })],
     [
-      "Month",
+      t("app.tasks.reminder.month"),
       () => {
         const d = new Date(now);
         d.setMonth(d.getMonth() + 1);
@@ -75,6 +76,24 @@ function sameDate(a: Date, b: Date) {
   return dateKey(a) === dateKey(b);
 }
 
+/**
+ * The first day of the calendar's weeks (0 Sunday, 1 Monday): Monday, as
+ * Russian and Spanish calendars have it; English kept Monday too, as it
+ * always had here.
+ */
+const WEEK_START = 1;
+
+/** capital is s with its first letter in upper case ("январь 2025 г." → "Январь 2025 г."). */
+const capital = (s: string) => s.charAt(0).toLocaleUpperCase(locale()) + s.slice(1);
+
+/** weekdays are the calendar's column heads from Intl in the app's language, two letters each ("Mo", "Пн", "Lu"). */
+function weekdays(): string[] {
+  const out: string[] = [];
+  // 2024-01-07 is a Sunday: day WEEK_START + i of that week.
+  for (let i = 0; i < 7; i++) out.push(capital(date(new Date(2024, 0, 7 + WEEK_START + i), { weekday: "short" }).slice(0, 2)));
+  return out;
+}
+
 function Calendar(props: { value: Date | null; onPick: (d: Date) => void }) {
   const today = new Date();
   const [month, setMonth] = useState(() => {
@@ -86,14 +105,14 @@ function Calendar(props: { value: Date | null; onPick: (d: Date) => void }) {
       setMonth(new Date(props.value.getFullYear(), props.value.getMonth(), 1));
   }, [props.value && dateKey(props.value)]);
   const days = useMemo(() => {
-    // Weeks start on Monday.
+    // Weeks start on WEEK_START.
     const first = new Date(month);
-    const lead = (first.getDay() + 6) % 7;
+    const lead = (first.getDay() - WEEK_START + 7) % 7;
     const out: Date[] = [];
     for (let i = -lead; out.length < 42; i++) out.push(new Date(month.getFullYear(), month.getMonth(), 1 + i));
     return out;
   }, [month]);
-  const label = month.toLocaleDateString(undefined, { month: "long", year: "numeric" });
+  const label = capital(date(month, { month: "long", year: "numeric" }));
   const selected = props.value ? dateKey(props.value) : "";
   const key = (e: KeyboardEvent, d: Date) => {
     const step: Record<string, number> = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -7, ArrowDown: 7 };
@@ -105,18 +124,18 @@ function Calendar(props: { value: Date | null; onPick: (d: Date) => void }) {
     requestAnimationFrame(() => document.querySelector<HTMLElement>(`.cal [data-day="${dateKey(n)}"]`)?.focus());
   };
   return (
-    <div class="cal" role="group" aria-label="Calendar">
+    <div class="cal" role="group" aria-label={t("app.tasks.reminder.calendar")}>
       <div class="cal-head">
-        <button class="icon-btn small" aria-label="Previous month" onClick={() => setMonth(new Date(month.getFullYear(), month.getMonth() - 1, 1))}>
+        <button class="icon-btn small" aria-label={t("app.tasks.reminder.prevMonth")} onClick={() => setMonth(new Date(month.getFullYear(), month.getMonth() - 1, 1))}>
           ‹
         </button>
         <span>{label}</span>
-        <button class="icon-btn small" aria-label="Next month" onClick={() => setMonth(new Date(month.getFullYear(), month.getMonth() + 1, 1))}>
+        <button class="icon-btn small" aria-label={t("app.tasks.reminder.nextMonth")} onClick={() => setMonth(new Date(month.getFullYear(), month.getMonth() + 1, 1))}>
           ›
         </button>
       </div>
       <div class="cal-grid" role="grid">
-        {["Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"].map((d) => (
+        {weekdays().map((d) => (
           <span class="cal-dow" key={d} aria-hidden="true">
             {d}
           </span>
@@ -124,6 +143,7 @@ function Calendar(props: { value: Date | null; onPick: (d: Date) => void }) {
         {days.map((d) => {
           const k = dateKey(d);
           const past = k < dateKey(today);
+          const name = date(d, { weekday: "long", day: "numeric", month: "long", year: "numeric" });
           return (
             <button
               key={k}
@@ -132,7 +152,7 @@ function Calendar(props: { value: Date | null; onPick: (d: Date) => void }) {
               disabled={past}
               tabIndex={k === selected || (!selected && k === dateKey(today)) ? 0 : -1}
               aria-pressed={k === selected}
-              aria-label={d.toLocaleDateString(undefined, { weekday: "long", day: "numeric", month: "long", year: "numeric" })}
+              aria-label={name}
               onClick={() => props.onPick(d)}
               onKeyDown={(e) => key(e, d)}
             >
@@ -166,7 +186,7 @@ export function ReminderDialog(props: { message: Message; onClose: () => void })
     setErr("");
     try {
       if (at) {
-        if (at.getTime() <= Date.now()) throw new Error("Choose a moment in the future.");
+        if (at.getTime() <= Date.now()) throw new Error(t("app.tasks.reminder.future"));
         await store.setReminder(props.message.id, at);
       } else if (existing) await store.clearReminder(props.message.id);
       props.onClose();
@@ -177,8 +197,8 @@ export function ReminderDialog(props: { message: Message; onClose: () => void })
   };
   return (
     <Modal
-      label="Reminder"
-      title={at ? `Reminder: ${fullTime(at)}` : "Reminder: not set"}
+      label={t("app.tasks.reminder.title")}
+      title={at ? t("app.tasks.reminder.at", { time: fullTime(at) }) : t("app.tasks.reminder.notSet")}
       onClose={props.onClose}
       wide
       class="reminder-dialog"
@@ -191,22 +211,22 @@ export function ReminderDialog(props: { message: Message; onClose: () => void })
               setTime(hhmm(nextHour()));
             }}
           >
-            Reset
+            {t("app.tasks.reminder.reset")}
           </button>
           <span class="grow" />
           <button class="btn" onClick={props.onClose}>
-            Cancel
+            {t("app.tasks.form.cancel")}
           </button>
           <button class="btn primary" onClick={ok} disabled={busy}>
-            OK
+            {t("app.tasks.reminder.ok")}
           </button>
         </>
       }
     >
-      <blockquote class="rem-msg">{messagePreview(props.message) || "(attachment)"}</blockquote>
+      <blockquote class="rem-msg">{messagePreview(props.message) || t("app.tasks.reminder.attachment")}</blockquote>
       <div class="rem-layout">
         <div class="rem-left">
-          <div class="presets" role="group" aria-label="Quick choices">
+          <div class="presets" role="group" aria-label={t("app.tasks.reminder.quick")}>
             {presets(new Date(), time).map(([label, fn]) => (
               <button key={label} class="btn small" onClick={() => pick(fn())}>
                 {label}
@@ -214,7 +234,7 @@ export function ReminderDialog(props: { message: Message; onClose: () => void })
             ))}
           </div>
           <label class="field">
-            <span>Time</span>
+            <span>{t("app.tasks.reminder.time")}</span>
             <input
               class="input"
               type="time"
@@ -264,38 +284,38 @@ export function SnoozeDialog(props: { messageId: number; onClose: () => void }) 
       if (remind) {
         const [y, m, d] = day.split("-").map(Number);
         const at = combine(new Date(y, m - 1, d), time);
-        if (at.getTime() <= Date.now()) throw new Error("Choose a moment in the future.");
+        if (at.getTime() <= Date.now()) throw new Error(t("app.tasks.reminder.future"));
         await store.setReminder(props.messageId, at);
       } else await store.snoozeReminder(props.messageId, hours);
     });
   return (
     <Modal
-      title="Reminder"
+      title={t("app.tasks.reminder.title")}
       onClose={props.onClose}
       class="snooze-dialog"
       footer={
         <>
           <button class="btn danger" disabled={busy} onClick={() => run(() => store.clearReminder(props.messageId))}>
-            Do not notify
+            {t("app.tasks.reminder.off")}
           </button>
           <span class="grow" />
           <button class="btn" onClick={props.onClose}>
-            Close
+            {t("app.tasks.reminder.close")}
           </button>
           <button class="btn primary" disabled={busy} onClick={ok}>
-            {remind ? "Remind then" : "Snooze"}
+            {remind ? t("app.tasks.reminder.remindThen") : t("app.tasks.reminder.snooze")}
           </button>
         </>
       }
     >
-      <blockquote class="rem-msg">{r?.message ? messagePreview(r.message) : "This message"}</blockquote>
-      {r ? <p class="muted">Was due {fullTime(r.remind_at)}.</p> : null}
+      <blockquote class="rem-msg">{r?.message ? messagePreview(r.message) : t("app.tasks.reminder.thisMessage")}</blockquote>
+      {r ? <p class="muted">{t("app.tasks.reminder.wasDue", { time: fullTime(r.remind_at) })}</p> : null}
       <fieldset class="snooze" disabled={remind}>
-        <legend>Remind again in</legend>
+        <legend>{t("app.tasks.reminder.again")}</legend>
         <div class="presets">
           {[1, 3, 8, 24].map((n) => (
             <button key={n} class={"btn small" + (hours === n && !remind ? " on" : "")} aria-pressed={hours === n} onClick={() => setHours(n)}>
-              {n} h
+              {t("app.tasks.reminder.h", { n })}
             </button>
           ))}
           <label class="inline">
@@ -305,25 +325,25 @@ export function SnoozeDialog(props: { messageId: number; onClose: () => void }) 
               min={1}
               max={744}
               value={hours}
-              aria-label="Hours"
+              aria-label={t("app.tasks.reminder.hoursLabel")}
               onInput={(e) => setHours(Math.max(1, Math.min(744, Number((e.currentTarget as HTMLInputElement).value) || 1)))}
             />{" "}
-            hours
+            {t("app.tasks.reminder.hoursUnit")}
           </label>
         </div>
       </fieldset>
       <label class="toggle">
         <input type="checkbox" checked={remind} onChange={(e) => setRemind((e.currentTarget as HTMLInputElement).checked)} />
-        <span class="toggle-text">Remind on a date and time</span>
+        <span class="toggle-text">{t("app.tasks.reminder.onDate")}</span>
       </label>
       {remind ? (
         <div class="inline-form">
           <label class="field">
-            <span>Date</span>
+            <span>{t("app.tasks.reminder.date")}</span>
             <input class="input" type="date" value={day} min={dateKey(new Date())} onInput={(e) => setDay((e.currentTarget as HTMLInputElement).value)} />
           </label>
           <label class="field">
-            <span>Time</span>
+            <span>{t("app.tasks.reminder.time")}</span>
             <input class="input" type="time" value={time} onInput={(e) => setTime((e.currentTarget as HTMLInputElement).value)} />
           </label>
         </div>

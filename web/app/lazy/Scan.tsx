@@ -7,6 +7,7 @@
 // with access denied) a photo can be chosen instead.
 
 import { useEffect, useRef, useState } from "preact/hooks";
+import { t } from "../../i18n/i18n";
 import { jpegPDF } from "../pdf";
 import { Modal } from "../ui/common";
 
@@ -27,12 +28,12 @@ interface Rect {
 }
 
 type Corner = "tl" | "tr" | "bl" | "br";
-const CORNERS: { c: Corner; label: string }[] = [
-  { c: "tl", label: "Top left corner" },
-  { c: "tr", label: "Top right corner" },
-  { c: "bl", label: "Bottom left corner" },
-  { c: "br", label: "Bottom right corner" },
-];
+const CORNERS = [
+  { c: "tl", label: "app.tasks.scan.cornerTopLeft" },
+  { c: "tr", label: "app.tasks.scan.cornerTopRight" },
+  { c: "bl", label: "app.tasks.scan.cornerBottomLeft" },
+  { c: "br", label: "app.tasks.scan.cornerBottomRight" },
+] as const satisfies readonly { c: Corner; label: string }[];
 
 /** The longest side a page is kept at: sharp enough to read, small enough to send. */
 const MAX_SIDE = 2000;
@@ -43,15 +44,15 @@ function cameraError(e: unknown): string {
   switch (name) {
     case "NotAllowedError":
     case "SecurityError":
-      return "Camera access was denied. Allow the camera for this site in the browser's settings, or choose a photo instead.";
+      return t("app.tasks.scan.camDenied");
     case "NotFoundError":
     case "OverconstrainedError":
-      return "No camera was found on this device. Choose a photo instead.";
+      return t("app.tasks.scan.camNone");
     case "NotReadableError":
     case "AbortError":
-      return "The camera could not be started: another application may be using it. Close it and try again, or choose a photo.";
+      return t("app.tasks.scan.camBusy");
   }
-  return "The camera could not be started (" + ((e as Error)?.message || name || "unknown error") + "). Choose a photo instead.";
+  return t("app.tasks.scan.camFailed", { reason: (e as Error)?.message || name || t("app.tasks.scan.unknownError") });
 }
 
 function stamp() {
@@ -59,7 +60,7 @@ function stamp() {
 }
 
 function toBlob(c: HTMLCanvasElement, type: string, q?: number): Promise<Blob> {
-  return new Promise((ok, fail) => c.toBlob((b) => (b ? ok(b) : fail(new Error("the picture could not be encoded"))), type, q));
+  return new Promise((ok, fail) => c.toBlob((b) => (b ? ok(b) : fail(new Error(t("app.tasks.scan.encode")))), type, q));
 }
 
 /** documentFilter makes a page read like a scan: grayscale, stretched so paper is white and ink dark. */
@@ -115,7 +116,7 @@ export function ScanDialog(props: { onDone: (file: File) => void; onClose: () =>
   const frame = useRef<HTMLDivElement>(null);
 
   const stop = () => {
-    stream.current?.getTracks().forEach((t) => t.stop());
+    stream.current?.getTracks().forEach((tr) => tr.stop());
     stream.current = null;
   };
 
@@ -127,9 +128,7 @@ export function ScanDialog(props: { onDone: (file: File) => void; onClose: () =>
     setStarting(true);
     if (!navigator.mediaDevices?.getUserMedia) {
       setError(
-        window.isSecureContext
-          ? "This browser cannot use a camera. Choose a photo instead."
-          : "The camera can only be used over a secure (https) connection. Choose a photo instead.",
+        window.isSecureContext ? t("app.tasks.scan.noCamera") : t("app.tasks.scan.insecure"),
       );
       setStarting(false);
       return;
@@ -139,7 +138,7 @@ export function ScanDialog(props: { onDone: (file: File) => void; onClose: () =>
       .then(
         (s) => {
           if (gone) {
-            s.getTracks().forEach((t) => t.stop());
+            s.getTracks().forEach((tr) => tr.stop());
             return;
           }
           stream.current = s;
@@ -195,7 +194,7 @@ export function ScanDialog(props: { onDone: (file: File) => void; onClose: () =>
       stop();
       useStill(c, "file");
     } catch {
-      setError("That file is not a picture this browser can read. Choose a JPEG or PNG photo.");
+      setError(t("app.tasks.scan.notPicture"));
     }
   };
 
@@ -282,9 +281,10 @@ export function ScanDialog(props: { onDone: (file: File) => void; onClose: () =>
     });
   };
 
-  const title = step === "camera" ? `Scan a document: page ${pages.length + 1}` : step === "crop" ? "Crop the page" : "Scanned pages";
+  const title =
+    step === "camera" ? t("app.tasks.scan.titleCamera", { n: pages.length + 1 }) : step === "crop" ? t("app.tasks.scan.titleCrop") : t("app.tasks.scan.titlePages");
   return (
-    <Modal title={title} onClose={close} wide class="scan-window" label="Scan a document">
+    <Modal title={title} onClose={close} wide class="scan-window" label={t("app.tasks.scan.label")}>
       <input
         ref={picker}
         type="file"
@@ -306,22 +306,22 @@ export function ScanDialog(props: { onDone: (file: File) => void; onClose: () =>
         <div class="scan-camera">
           {!error ? (
             <div class="scan-video">
-              <video ref={video} autoPlay playsInline muted aria-label="The camera's picture" />
-              {starting ? <p class="scan-hint">Starting the camera…</p> : <p class="scan-hint">Hold the page flat and fill the picture with it.</p>}
+              <video ref={video} autoPlay playsInline muted aria-label={t("app.tasks.scan.video")} />
+              {starting ? <p class="scan-hint">{t("app.tasks.scan.starting")}</p> : <p class="scan-hint">{t("app.tasks.scan.hint")}</p>}
             </div>
           ) : null}
           <div class="scan-actions">
             {pages.length ? (
               <button class="btn" onClick={() => (stop(), setStep("pages"))}>
-                Back to the pages ({pages.length})
+                {t("app.tasks.scan.backToPages", { n: pages.length })}
               </button>
             ) : null}
             <button class={"btn" + (error ? " primary" : "")} onClick={() => picker.current?.click()}>
-              Choose a photo
+              {t("app.tasks.scan.choose")}
             </button>
             {!error ? (
               <button class="btn primary" onClick={capture} disabled={starting} data-autofocus>
-                Take the picture
+                {t("app.tasks.scan.take")}
               </button>
             ) : null}
           </div>
@@ -329,7 +329,7 @@ export function ScanDialog(props: { onDone: (file: File) => void; onClose: () =>
       ) : step === "crop" ? (
         <div class="scan-crop">
           <div class="crop-frame" ref={frame}>
-            <img src={stillURL} alt="The picture taken" draggable={false} class={filter ? "doc-filter" : ""} />
+            <img src={stillURL} alt={t("app.tasks.scan.still")} draggable={false} class={filter ? "doc-filter" : ""} />
             <div
               class="crop-rect"
               style={{ left: pct(rect.x0), top: pct(rect.y0), width: pct(rect.x1 - rect.x0), height: pct(rect.y1 - rect.y0) }}
@@ -343,7 +343,7 @@ export function ScanDialog(props: { onDone: (file: File) => void; onClose: () =>
                   key={c}
                   class={"crop-handle " + c}
                   style={{ left: pct(x), top: pct(y) }}
-                  aria-label={`${label}: drag it, or move it with the arrow keys (Shift: faster)`}
+                  aria-label={t("app.tasks.scan.handle", { corner: t(label) })}
                   onPointerDown={drag(c)}
                   onKeyDown={nudge(c)}
                 />
@@ -351,63 +351,63 @@ export function ScanDialog(props: { onDone: (file: File) => void; onClose: () =>
             })}
           </div>
           <label class="check scan-filter">
-            <input type="checkbox" checked={filter} onChange={(e) => setFilter((e.currentTarget as HTMLInputElement).checked)} /> Document filter (black
-            and white, more contrast)
+            <input type="checkbox" checked={filter} onChange={(e) => setFilter((e.currentTarget as HTMLInputElement).checked)} />{" "}
+            {t("app.tasks.scan.filter")}
           </label>
           <div class="scan-actions">
             {source === "file" ? (
               <button class="btn" onClick={() => picker.current?.click()}>
-                Choose another photo
+                {t("app.tasks.scan.another")}
               </button>
             ) : (
               <button class="btn" onClick={() => setStep("camera")}>
-                Retake
+                {t("app.tasks.scan.retake")}
               </button>
             )}
             <button class="btn primary" onClick={keep} disabled={busy}>
-              Use this page
+              {t("app.tasks.scan.use")}
             </button>
           </div>
         </div>
       ) : (
         <div class="scan-pages">
-          <ol class="scan-thumbs" aria-label="Pages">
+          <ol class="scan-thumbs" aria-label={t("app.tasks.scan.pages")}>
             {pages.map((p, i) => (
               <li key={p.url}>
-                <img src={p.url} alt={`Page ${i + 1}`} />
-                <span class="scan-page-no">Page {i + 1}</span>
+                <img src={p.url} alt={t("app.tasks.scan.page", { n: i + 1 })} />
+                <span class="scan-page-no">{t("app.tasks.scan.page", { n: i + 1 })}</span>
                 <button
                   class="btn small"
-                  aria-label={`Remove page ${i + 1}`}
+                  aria-label={t("app.tasks.scan.removePage", { n: i + 1 })}
                   onClick={() => {
                     URL.revokeObjectURL(p.url);
                     setPages((ps) => ps.filter((x) => x !== p));
                   }}
                 >
-                  Remove
+                  {t("app.tasks.scan.remove")}
                 </button>
               </li>
             ))}
           </ol>
           {pages.length === 1 ? (
             <fieldset class="scan-format">
-              <legend>Send as</legend>
+              <legend>{t("app.tasks.scan.sendAs")}</legend>
               <label class="check">
-                <input type="radio" name="scan-format" checked={format === "pdf"} onChange={() => setFormat("pdf")} /> PDF
+                <input type="radio" name="scan-format" checked={format === "pdf"} onChange={() => setFormat("pdf")} /> {t("app.tasks.scan.pdf")}
               </label>
               <label class="check">
-                <input type="radio" name="scan-format" checked={format === "image"} onChange={() => setFormat("image")} /> Image (JPEG)
+                <input type="radio" name="scan-format" checked={format === "image"} onChange={() => setFormat("image")} /> {t("app.tasks.scan.image")}
               </label>
             </fieldset>
           ) : pages.length > 1 ? (
-            <p class="muted">{pages.length} pages are sent as one PDF.</p>
+            <p class="muted">{t("app.tasks.scan.onePdf", { n: pages.length })}</p>
           ) : null}
           <div class="scan-actions">
             <button class="btn" onClick={() => setStep("camera")}>
-              Add a page
+              {t("app.tasks.scan.addPage")}
             </button>
             <button class="btn primary" onClick={finish} disabled={busy || !pages.length}>
-              {pages.length === 1 && format === "image" ? "Attach the image" : "Attach as PDF"}
+              {pages.length === 1 && format === "image" ? t("app.tasks.scan.attachImage") : t("app.tasks.scan.attachPdf")}
             </button>
           </div>
         </div>

@@ -6,6 +6,7 @@
 // customer card's history.
 
 import { useEffect, useMemo, useState } from "preact/hooks";
+import { t } from "../../i18n/i18n";
 import * as api from "../api";
 import { convURL, navigate, onLink } from "../router";
 import { use } from "../sig";
@@ -19,18 +20,22 @@ import { fullTime, messagePreview, shortWhen } from "../util";
 
 const STATUSES: TaskStatus[] = ["open", "in_progress", "closed"];
 
-const FILTERS: [string, string][] = [
-  ["active", "Not done"],
-  ["open", "Open"],
-  ["in_progress", "In progress"],
-  ["closed", "Done"],
-  ["all", "All"],
-];
+const FILTERS = [
+  ["active", "app.tasks.filter.active"],
+  ["open", "app.tasks.filter.open"],
+  ["in_progress", "app.tasks.filter.inProgress"],
+  ["closed", "app.tasks.filter.done"],
+  ["all", "app.tasks.filter.all"],
+] as const;
 
-function dueText(t: Task, prefix = true): string {
-  if (!t.due_at) return "";
-  return (tasks.overdue(t) ? "Overdue since " : prefix ? "Due " : "") + fullTime(t.due_at);
+function dueText(task: Task, prefix = true): string {
+  if (!task.due_at) return "";
+  const time = fullTime(task.due_at);
+  return tasks.overdue(task) ? t("app.tasks.due.overdueSince", { time }) : prefix ? t("app.tasks.due.due", { time }) : time;
 }
+
+/** no is a record's number as shown: "#12". */
+const no = (id: number) => "#" + id;
 
 /** msgURL links to a message in its chat (a dialog's, for a customer's). */
 function msgURL(convId: number, msgId: number): string {
@@ -59,10 +64,10 @@ export function TasksPage(props: { id?: number; role: string; status: string }) 
   return (
     <section class="pane page tasks-page" aria-labelledby="tasks-title">
       <header class="page-head">
-        <button class="icon-btn back" aria-label="Back" onClick={() => (props.id ? navigate("/tasks") : navigate("/"))}>
+        <button class="icon-btn back" aria-label={t("app.tasks.page.back")} onClick={() => (props.id ? navigate("/tasks") : navigate("/"))}>
           <Back />
         </button>
-        <h1 id="tasks-title">{props.id ? `Task #${props.id}` : "My tasks"}</h1>
+        <h1 id="tasks-title">{props.id ? t("app.tasks.link.task", { no: no(props.id) }) : t("app.tasks.page.title")}</h1>
       </header>
       {props.id ? <TaskDetail key={props.id} id={props.id} /> : <TaskList role={props.role} status={props.status} />}
     </section>
@@ -82,7 +87,7 @@ function TaskList(props: { role: string; status: string }) {
     api.get<{ tasks: Task[] }>("/tasks" + api.qs({ role, status: one, limit: 200 })).then(
       (r) => {
         if (stale) return;
-        setList((r.tasks || []).filter((t) => status !== "active" || t.status !== "closed"));
+        setList((r.tasks || []).filter((x) => status !== "active" || x.status !== "closed"));
         setErr("");
       },
       (e) => !stale && setErr((e as Error).message),
@@ -91,27 +96,27 @@ function TaskList(props: { role: string; status: string }) {
       stale = true;
     };
   }, [role, status, v]);
-  useNames((list || []).flatMap((t) => [t.assignee_id, t.created_by]));
+  useNames((list || []).flatMap((x) => [x.assignee_id, x.created_by]));
   const url = (r: string, s: string) => `/tasks?role=${r}&status=${s}`;
   return (
     <>
-      <nav class="tabs" aria-label="Whose tasks">
+      <nav class="tabs" aria-label={t("app.tasks.list.whose")}>
         <a href={url("assigned", status)} class={role === "assigned" ? "on" : ""} aria-current={role === "assigned" ? "page" : undefined} onClick={onLink}>
-          Assigned to me
+          {t("app.tasks.list.tabAssigned")}
         </a>
         <a href={url("created", status)} class={role === "created" ? "on" : ""} aria-current={role === "created" ? "page" : undefined} onClick={onLink}>
-          Created by me
+          {t("app.tasks.list.tabCreated")}
         </a>
         <span class="grow" />
-        <select class="input tab-select" aria-label="Status" value={status} onChange={(e) => navigate(url(role, (e.currentTarget as HTMLSelectElement).value))}>
+        <select class="input tab-select" aria-label={t("app.tasks.list.status")} value={status} onChange={(e) => navigate(url(role, (e.currentTarget as HTMLSelectElement).value))}>
           {FILTERS.map(([k, l]) => (
             <option key={k} value={k}>
-              {l}
+              {t(l)}
             </option>
           ))}
         </select>
         <button class="btn small primary" onClick={() => setCreating(true)}>
-          New task
+          {t("app.tasks.list.new")}
         </button>
       </nav>
       <div class="page-body">
@@ -120,25 +125,22 @@ function TaskList(props: { role: string; status: string }) {
           {list === null ? (
             <Spinner />
           ) : !list.length ? (
-            <p class="muted">
-              {role === "assigned" ? "No tasks for you here." : "You have not created tasks here."} Create one with New task, from a colleague's panel
-              (Create a task), or from a message (Move to task).
-            </p>
+            <p class="muted">{role === "assigned" ? t("app.tasks.list.emptyAssigned") : t("app.tasks.list.emptyCreated")}</p>
           ) : (
             <ul class="record-list task-list">
-              {list.map((t) => (
-                <li key={t.id}>
-                  <a class={"record task-row" + (tasks.overdue(t) ? " overdue" : "")} href={`/tasks/${t.id}`} onClick={onLink} data-task={t.id}>
-                    <span class="case-no">#{t.id}</span>
+              {list.map((task) => (
+                <li key={task.id}>
+                  <a class={"record task-row" + (tasks.overdue(task) ? " overdue" : "")} href={`/tasks/${task.id}`} onClick={onLink} data-task={task.id}>
+                    <span class="case-no">#{task.id}</span>
                     <span class="record-main">
-                      <strong class="ellipsis">{t.title}</strong>
+                      <strong class="ellipsis">{task.title}</strong>
                       <span class="muted ellipsis">
-                        {role === "assigned" ? "From " + store.personName(t.created_by) : "For " + store.personName(t.assignee_id)}
-                        {t.due_at ? " · " + dueText(t) : ""} · created {shortWhen(t.created_at)}
+                        {role === "assigned" ? t("app.tasks.list.from", { name: store.personName(task.created_by) }) : t("app.tasks.list.for", { name: store.personName(task.assignee_id) })}
+                        {task.due_at ? " · " + dueText(task) : ""} · {t("app.tasks.list.createdWhen", { when: shortWhen(task.created_at) })}
                       </span>
                     </span>
-                    {tasks.overdue(t) ? <span class="pill bad">Overdue</span> : null}
-                    <span class={"pill " + (t.status === "closed" ? "off" : t.status === "in_progress" ? "warn" : "on")}>{tasks.STATUS_LABEL[t.status]}</span>
+                    {tasks.overdue(task) ? <span class="pill bad">{t("app.tasks.overdue")}</span> : null}
+                    <span class={"pill " + (task.status === "closed" ? "off" : task.status === "in_progress" ? "warn" : "on")}>{tasks.statusLabel(task.status)}</span>
                   </a>
                 </li>
               ))}
@@ -149,9 +151,9 @@ function TaskList(props: { role: string; status: string }) {
       {creating ? (
         <TaskForm
           onClose={() => setCreating(false)}
-          onDone={(t) => {
+          onDone={(x) => {
             setCreating(false);
-            navigate(`/tasks/${t.id}`);
+            navigate(`/tasks/${x.id}`);
           }}
         />
       ) : null}
@@ -160,7 +162,7 @@ function TaskList(props: { role: string; status: string }) {
 }
 
 function TaskDetail(props: { id: number }) {
-  const [t, setT] = useState<TaskView | null>(null);
+  const [task, setTask] = useState<TaskView | null>(null);
   const [err, setErr] = useState("");
   const [text, setText] = useState("");
   const [busy, setBusy] = useState(false);
@@ -169,7 +171,7 @@ function TaskDetail(props: { id: number }) {
   const load = () =>
     api.get<TaskView>(`/tasks/${props.id}`).then(
       (r) => {
-        setT({ ...r, comments: r.comments || [] });
+        setTask({ ...r, comments: r.comments || [] });
         setErr("");
       },
       (e) => setErr((e as Error).message),
@@ -178,19 +180,19 @@ function TaskDetail(props: { id: number }) {
     if (v && tasks.lastTask && tasks.lastTask.id !== props.id) return;
     load();
   }, [props.id, v]);
-  useNames(t ? [t.assignee_id, t.created_by, t.closed_by || 0, ...t.comments.map((c) => c.author_id || 0)] : []);
+  useNames(task ? [task.assignee_id, task.created_by, task.closed_by || 0, ...task.comments.map((c) => c.author_id || 0)] : []);
   if (err)
     return (
       <div class="page-body">
         <section class="card">
           <p class="form-error">{err}</p>
           <a href="/tasks" onClick={onLink}>
-            My tasks
+            {t("app.tasks.page.title")}
           </a>
         </section>
       </div>
     );
-  if (!t)
+  if (!task)
     return (
       <div class="page-body">
         <Spinner />
@@ -199,8 +201,8 @@ function TaskDetail(props: { id: number }) {
   const setStatus = async (s: TaskStatus) => {
     setBusy(true);
     try {
-      const out = await api.patch<Task>(`/tasks/${t.id}`, { status: s });
-      setT({ ...t, ...out });
+      const out = await api.patch<Task>(`/tasks/${task.id}`, { status: s });
+      setTask({ ...task, ...out });
     } catch (e) {
       store.fail(e);
     } finally {
@@ -212,8 +214,8 @@ function TaskDetail(props: { id: number }) {
     if (!text.trim()) return;
     setBusy(true);
     try {
-      const c = await api.post<TaskComment>(`/tasks/${t.id}/comments`, { text: text.trim() });
-      setT({ ...t, comments: [...t.comments.filter((x) => x.id !== c.id), c] });
+      const c = await api.post<TaskComment>(`/tasks/${task.id}/comments`, { text: text.trim() });
+      setTask({ ...task, comments: [...task.comments.filter((x) => x.id !== c.id), c] });
       setText("");
     } catch (x) {
       store.fail(x);
@@ -223,63 +225,58 @@ function TaskDetail(props: { id: number }) {
   };
   return (
     <div class="page-body">
-      <section class={"card case-card task-card" + (tasks.overdue(t) ? " overdue" : "")} data-task={t.id} data-status={t.status}>
+      <section class={"card case-card task-card" + (tasks.overdue(task) ? " overdue" : "")} data-task={task.id} data-status={task.status}>
         <div class="card-head">
-          <h2 class="case-title">{t.title}</h2>
-          <span class={"pill " + (t.status === "closed" ? "off" : t.status === "in_progress" ? "warn" : "on")}>{tasks.STATUS_LABEL[t.status]}</span>
+          <h2 class="case-title">{task.title}</h2>
+          <span class={"pill " + (task.status === "closed" ? "off" : task.status === "in_progress" ? "warn" : "on")}>{tasks.statusLabel(task.status)}</span>
         </div>
         <dl class="facts case-fields">
-          <dt>Assignee</dt>
-          <dd>{store.personName(t.assignee_id)}</dd>
-          <dt>Created</dt>
-          <dd>
-            by {store.personName(t.created_by)}, {fullTime(t.created_at)}
-          </dd>
-          <dt>Due</dt>
-          <dd class={tasks.overdue(t) ? "due overdue" : "due"}>{t.due_at ? dueText(t, false) : <span class="muted">No due date</span>}</dd>
-          {t.closed_at ? (
+          <dt>{t("app.tasks.field.assignee")}</dt>
+          <dd>{store.personName(task.assignee_id)}</dd>
+          <dt>{t("app.tasks.field.created")}</dt>
+          <dd>{t("app.tasks.detail.createdBy", { name: store.personName(task.created_by), time: fullTime(task.created_at) })}</dd>
+          <dt>{t("app.tasks.field.due")}</dt>
+          <dd class={tasks.overdue(task) ? "due overdue" : "due"}>{task.due_at ? dueText(task, false) : <span class="muted">{t("app.tasks.detail.noDue")}</span>}</dd>
+          {task.closed_at ? (
             <>
-              <dt>Done</dt>
-              <dd>
-                {fullTime(t.closed_at)}
-                {t.closed_by ? " by " + store.personName(t.closed_by) : ""}
-              </dd>
+              <dt>{t("app.tasks.field.done")}</dt>
+              <dd>{task.closed_by ? t("app.tasks.detail.doneBy", { time: fullTime(task.closed_at), name: store.personName(task.closed_by) }) : fullTime(task.closed_at)}</dd>
             </>
           ) : null}
         </dl>
         <div class="row-start task-actions">
           <label class="inline">
-            Status{" "}
-            <select class="input" aria-label="Status" value={t.status} disabled={busy} onChange={(e) => setStatus((e.currentTarget as HTMLSelectElement).value as TaskStatus)}>
+            {t("app.tasks.list.status")}{" "}
+            <select class="input" aria-label={t("app.tasks.list.status")} value={task.status} disabled={busy} onChange={(e) => setStatus((e.currentTarget as HTMLSelectElement).value as TaskStatus)}>
               {STATUSES.map((s) => (
                 <option key={s} value={s}>
-                  {tasks.STATUS_LABEL[s]}
+                  {tasks.statusLabel(s)}
                 </option>
               ))}
             </select>
           </label>
           <button class="btn small" onClick={() => setEditing(true)}>
-            Edit
+            {t("app.tasks.detail.edit")}
           </button>
-          {t.parent_id ? (
-            <a class="btn small" href={`/cases/${t.parent_id}`} onClick={onLink}>
-              Case #{t.parent_id}
+          {task.parent_id ? (
+            <a class="btn small" href={`/cases/${task.parent_id}`} onClick={onLink}>
+              {t("app.tasks.link.case", { no: no(task.parent_id) })}
             </a>
           ) : null}
-          {t.conversation_id ? (
-            <a class="btn small" href={t.project_id ? `/d/${t.conversation_id}` : convURL(t.conversation_id)} onClick={onLink}>
-              Open the chat
+          {task.conversation_id ? (
+            <a class="btn small" href={task.project_id ? `/d/${task.conversation_id}` : convURL(task.conversation_id)} onClick={onLink}>
+              {t("app.tasks.detail.openChat")}
             </a>
           ) : null}
         </div>
-        <h3 class="sub-title">Description</h3>
-        <div class="case-desc">{t.description || <span class="muted">No description.</span>}</div>
+        <h3 class="sub-title">{t("app.tasks.field.description")}</h3>
+        <div class="case-desc">{task.description || <span class="muted">{t("app.tasks.detail.noDescription")}</span>}</div>
       </section>
       <section class="card case-card">
-        <h2>Comments</h2>
-        {!t.comments.length ? <p class="muted">No comments yet. Move a message here from a chat, or write one.</p> : null}
+        <h2>{t("app.tasks.detail.comments")}</h2>
+        {!task.comments.length ? <p class="muted">{t("app.tasks.detail.noComments")}</p> : null}
         <ul class="comments">
-          {t.comments.map((x) => (
+          {task.comments.map((x) => (
             <li key={x.id} data-comment={x.id}>
               <Avatar id={x.author_id || 0} name={store.personName(x.author_id)} size={28} />
               <div class="comment-body">
@@ -287,7 +284,7 @@ function TaskDetail(props: { id: number }) {
                   <strong>{store.personName(x.author_id)}</strong> <time class="muted">{fullTime(x.created_at)}</time>
                   {x.message_id && x.conversation_id ? (
                     <a class="moved-from" href={msgURL(x.conversation_id, x.message_id)} onClick={onLink}>
-                      Original message
+                      {t("app.tasks.detail.original")}
                     </a>
                   ) : null}
                 </div>
@@ -300,11 +297,11 @@ function TaskDetail(props: { id: number }) {
       </section>
       {editing ? (
         <TaskForm
-          task={t}
+          task={task}
           onClose={() => setEditing(false)}
           onDone={(x) => {
             setEditing(false);
-            setT({ ...t, ...x });
+            setTask({ ...task, ...x });
           }}
         />
       ) : null}
@@ -328,7 +325,7 @@ function UserSelect(props: { value: User | null; onChange: (u: User) => void; la
   useEffect(() => {
     if (!open) return;
     let stale = false;
-    const t = setTimeout(() => {
+    const timer = setTimeout(() => {
       api.get<{ users: User[] }>("/users" + api.qs({ q: q.trim() || undefined, limit: 20 })).then(
         (r) => !stale && setFound((r.users || []).filter((u) => u.active && !u.bot)),
         () => {},
@@ -336,7 +333,7 @@ function UserSelect(props: { value: User | null; onChange: (u: User) => void; la
     }, 150);
     return () => {
       stale = true;
-      clearTimeout(t);
+      clearTimeout(timer);
     };
   }, [q, open]);
   return (
@@ -348,16 +345,16 @@ function UserSelect(props: { value: User | null; onChange: (u: User) => void; la
               <Avatar id={props.value.id} name={props.value.name} photo={props.value.photo_file_id} size={24} /> <span>{props.value.name}</span>
             </>
           ) : (
-            <span class="muted">Nobody yet</span>
+            <span class="muted">{t("app.tasks.select.nobody")}</span>
           )}
           <button type="button" class="btn small" onClick={() => setOpen(true)}>
-            Change
+            {t("app.tasks.select.change")}
           </button>
         </div>
       ) : (
         <>
-          <input class="input" type="search" aria-label={props.label} placeholder="Search by name or e-mail" value={q} autoFocus onInput={(e) => setQ((e.currentTarget as HTMLInputElement).value)} />
-          <ul class="pick-results" role="listbox" aria-label="Colleagues">
+          <input class="input" type="search" aria-label={props.label} placeholder={t("app.tasks.select.search")} value={q} autoFocus onInput={(e) => setQ((e.currentTarget as HTMLInputElement).value)} />
+          <ul class="pick-results" role="listbox" aria-label={t("app.tasks.select.colleagues")}>
             {found.map((u) => (
               <li key={u.id}>
                 <button
@@ -400,36 +397,36 @@ export interface TaskFormProps {
 /** TaskForm creates a task ("Create a task") or edits one. */
 export function TaskForm(props: TaskFormProps) {
   const me = store.me.value!;
-  const t = props.task;
-  const [title, setTitle] = useState(t?.title || props.title || "");
-  const [desc, setDesc] = useState(t?.description || "");
-  const [due, setDue] = useState(localInput(t?.due_at));
+  const task = props.task;
+  const [title, setTitle] = useState(task?.title || props.title || "");
+  const [desc, setDesc] = useState(task?.description || "");
+  const [due, setDue] = useState(localInput(task?.due_at));
   const [assignee, setAssignee] = useState<User | null>(props.assignee || null);
   const [err, setErr] = useState("");
   const [busy, setBusy] = useState(false);
   useEffect(() => {
-    const id = t ? t.assignee_id : props.assignee ? 0 : me.id;
+    const id = task ? task.assignee_id : props.assignee ? 0 : me.id;
     if (!id) return;
     if (id === me.id) return setAssignee(me);
     api.get<User>(`/users/${id}`).then(setAssignee, () => {});
   }, []);
   const submit = async (e: Event) => {
     e.preventDefault();
-    if (!assignee) return setErr("Choose who the task is for.");
+    if (!assignee) return setErr(t("app.tasks.form.chooseAssignee"));
     setBusy(true);
     setErr("");
     const body: Record<string, unknown> = { title, description: desc, assignee_id: assignee.id };
     if (due) body.due_at = new Date(due).toISOString();
-    else if (t?.due_at) body.no_due = true;
+    else if (task?.due_at) body.no_due = true;
     try {
       let out: Task;
-      if (t) {
-        if (t.due_at && due === localInput(t.due_at)) delete body.due_at;
-        out = await api.patch<Task>(`/tasks/${t.id}`, body);
+      if (task) {
+        if (task.due_at && due === localInput(task.due_at)) delete body.due_at;
+        out = await api.patch<Task>(`/tasks/${task.id}`, body);
       } else {
         if (props.conversationId) body.conversation_id = props.conversationId;
         out = await api.post<Task>("/tasks", body);
-        store.toast(`Task #${out.id} created for ${assignee.id === me.id ? "you" : assignee.name}.`);
+        store.toast(assignee.id === me.id ? t("app.tasks.form.createdForYou", { no: no(out.id) }) : t("app.tasks.form.createdFor", { no: no(out.id), name: assignee.name }));
       }
       props.onDone(out);
     } catch (x) {
@@ -440,35 +437,35 @@ export function TaskForm(props: TaskFormProps) {
   };
   return (
     <Modal
-      title={t ? `Edit task #${t.id}` : props.assignee ? `New task for ${props.assignee.name}` : "New task"}
+      title={task ? t("app.tasks.form.editTitle", { no: no(task.id) }) : props.assignee ? t("app.tasks.form.newFor", { name: props.assignee.name }) : t("app.tasks.list.new")}
       onClose={props.onClose}
       class="task-form"
       footer={
         <>
           <button class="btn" type="button" onClick={props.onClose}>
-            Cancel
+            {t("app.tasks.form.cancel")}
           </button>
           <button class="btn primary" type="submit" form="task-form" disabled={busy || !title.trim()}>
-            {t ? "Save" : "Create task"}
+            {task ? t("app.tasks.form.save") : t("app.tasks.form.create")}
           </button>
         </>
       }
     >
       <form id="task-form" onSubmit={submit}>
         <label class="field">
-          <span>Title</span>
+          <span>{t("app.tasks.field.title")}</span>
           <input class="input" required maxLength={200} value={title} onInput={(e) => setTitle((e.currentTarget as HTMLInputElement).value)} autoFocus />
         </label>
         <label class="field">
-          <span>Description</span>
+          <span>{t("app.tasks.field.description")}</span>
           <textarea class="input" rows={4} maxLength={10000} value={desc} onInput={(e) => setDesc((e.currentTarget as HTMLTextAreaElement).value)} />
         </label>
         <div class="field">
-          <span>Assignee</span>
-          <UserSelect label="Assignee" value={assignee} onChange={setAssignee} />
+          <span>{t("app.tasks.field.assignee")}</span>
+          <UserSelect label={t("app.tasks.field.assignee")} value={assignee} onChange={setAssignee} />
         </div>
         <label class="field">
-          <span>Due</span>
+          <span>{t("app.tasks.field.due")}</span>
           <input class="input" type="datetime-local" value={due} onInput={(e) => setDue((e.currentTarget as HTMLInputElement).value)} />
         </label>
         {err ? (
@@ -514,7 +511,7 @@ export function MoveDialog(props: { message: Message; onClose: () => void }) {
   useEffect(() => {
     api.get<{ tasks: Task[] }>("/tasks" + api.qs({ limit: 200 })).then(
       (r) => {
-        const open = (r.tasks || []).filter((t) => t.status !== "closed");
+        const open = (r.tasks || []).filter((x) => x.status !== "closed");
         setMine(open);
         if (!open.length) setMode("new");
       },
@@ -530,7 +527,7 @@ export function MoveDialog(props: { message: Message; onClose: () => void }) {
         const k = d.contact;
         if (!k || seen.has(k.id)) return;
         seen.add(k.id);
-        out.push({ key: "contact-" + k.id, target: "contact", id: k.id, title: k.name || k.email || `Customer #${k.id}`, sub: "Customer card" + (k.email ? " · " + k.email : "") });
+        out.push({ key: "contact-" + k.id, target: "contact", id: k.id, title: k.name || k.email || t("app.tasks.move.customer", { no: no(k.id) }), sub: t("app.tasks.link.contact") + (k.email ? " · " + k.email : "") });
       };
       // The customer of the dialog the message is in comes first.
       if (conv?.kind === "support") await api.get<Dialog>(`/dialogs/${conv.id}`).then(customer, () => {});
@@ -539,7 +536,7 @@ export function MoveDialog(props: { message: Message; onClose: () => void }) {
         (r) => {
           for (const c of r.cases || []) {
             if ((c as unknown as Task).kind === "task") continue;
-            out.push({ key: "case-" + c.id, target: "case", id: c.id, title: c.title || `Case #${c.id}`, sub: `Case #${c.id}` });
+            out.push({ key: "case-" + c.id, target: "case", id: c.id, title: c.title || t("app.tasks.link.case", { no: no(c.id) }), sub: t("app.tasks.link.case", { no: no(c.id) }) });
           }
         },
         () => {},
@@ -549,28 +546,31 @@ export function MoveDialog(props: { message: Message; onClose: () => void }) {
     })();
   }, [tab]);
   const f = filter.trim().toLowerCase();
-  const shownTasks = useMemo(() => (mine || []).filter((t) => !f || t.title.toLowerCase().includes(f) || String(t.id) === f), [mine, f]);
+  const shownTasks = useMemo(() => (mine || []).filter((x) => !f || x.title.toLowerCase().includes(f) || String(x.id) === f), [mine, f]);
   const shownRecords = useMemo(() => (records || []).filter((r) => !f || r.title.toLowerCase().includes(f) || r.sub.toLowerCase().includes(f)), [records, f]);
   const move = async () => {
     let body: Record<string, unknown>;
     if (tab === "task") {
       if (mode === "existing") {
-        if (!pick) return setErr("Choose a task.");
+        if (!pick) return setErr(t("app.tasks.move.chooseTask"));
         body = { target: "task", target_id: pick };
       } else {
-        if (!assignee) return setErr("Choose who the task is for.");
+        if (!assignee) return setErr(t("app.tasks.form.chooseAssignee"));
         body = { target: "task", task: { title, assignee_id: assignee.id } };
       }
     } else {
       const r = (records || []).find((x) => x.key === rec);
-      if (!r) return setErr("Choose a record.");
+      if (!r) return setErr(t("app.tasks.move.chooseRecord"));
       body = { target: r.target, target_id: r.id };
     }
     setBusy(true);
     setErr("");
     try {
       const out = await api.post<{ link: tasks.MessageLink }>(`/messages/${m.id}/move`, body);
-      store.toast(out.link.target === "contact" ? "Moved to the customer's card." : `Moved to ${out.link.target} #${out.link.target_id}.`);
+      const to = no(out.link.target_id);
+      store.toast(
+        out.link.target === "contact" ? t("app.tasks.move.doneContact") : out.link.target === "task" ? t("app.tasks.move.doneTask", { no: to }) : t("app.tasks.move.doneCase", { no: to }),
+      );
       props.onClose();
     } catch (x) {
       setErr((x as Error).message);
@@ -580,17 +580,17 @@ export function MoveDialog(props: { message: Message; onClose: () => void }) {
   };
   return (
     <Modal
-      title="Move to task"
+      title={t("app.tasks.move.title")}
       onClose={props.onClose}
       wide
       class="move-dialog"
       footer={
         <>
           <button class="btn" onClick={props.onClose}>
-            Cancel
+            {t("app.tasks.form.cancel")}
           </button>
           <button class="btn primary" onClick={move} disabled={busy}>
-            Move
+            {t("app.tasks.move.move")}
           </button>
         </>
       }
@@ -598,20 +598,20 @@ export function MoveDialog(props: { message: Message; onClose: () => void }) {
       <blockquote class="move-quote">{messagePreview(m)}</blockquote>
       <div class="tabs modal-tabs" role="tablist">
         <button role="tab" aria-selected={tab === "task"} class={tab === "task" ? "on" : ""} onClick={() => (setTab("task"), setFilter(""))}>
-          To task
+          {t("app.tasks.move.toTask")}
         </button>
         <button role="tab" aria-selected={tab === "table"} class={tab === "table" ? "on" : ""} onClick={() => (setTab("table"), setFilter(""))}>
-          To table
+          {t("app.tasks.move.toTable")}
         </button>
       </div>
       {tab === "task" ? (
-        <div role="tabpanel" aria-label="To task">
+        <div role="tabpanel" aria-label={t("app.tasks.move.toTask")}>
           <div class="seg">
             <label class="inline">
-              <input type="radio" name="mode" checked={mode === "existing"} onChange={() => setMode("existing")} /> An existing task
+              <input type="radio" name="mode" checked={mode === "existing"} onChange={() => setMode("existing")} /> {t("app.tasks.move.existing")}
             </label>
             <label class="inline">
-              <input type="radio" name="mode" checked={mode === "new"} onChange={() => setMode("new")} /> A new task
+              <input type="radio" name="mode" checked={mode === "new"} onChange={() => setMode("new")} /> {t("app.tasks.move.newTask")}
             </label>
           </div>
           {mode === "existing" ? (
@@ -619,19 +619,19 @@ export function MoveDialog(props: { message: Message; onClose: () => void }) {
               <Spinner />
             ) : (
               <>
-                <input class="input block" type="search" placeholder="Find a task" aria-label="Find a task" value={filter} onInput={(e) => setFilter((e.currentTarget as HTMLInputElement).value)} />
-                {!shownTasks.length ? <p class="muted">No open task of yours matches.</p> : null}
-                <ul class="pick-list" role="listbox" aria-label="Tasks">
-                  {shownTasks.map((t) => (
-                    <li key={t.id}>
-                      <label class={"pick-row" + (pick === t.id ? " on" : "") + (tasks.overdue(t) ? " overdue" : "")}>
-                        <input type="radio" name="task" checked={pick === t.id} onChange={() => setPick(t.id)} />
-                        <span class="case-no">#{t.id}</span>
+                <input class="input block" type="search" placeholder={t("app.tasks.move.findTask")} aria-label={t("app.tasks.move.findTask")} value={filter} onInput={(e) => setFilter((e.currentTarget as HTMLInputElement).value)} />
+                {!shownTasks.length ? <p class="muted">{t("app.tasks.move.noTask")}</p> : null}
+                <ul class="pick-list" role="listbox" aria-label={t("app.tasks.move.tasks")}>
+                  {shownTasks.map((task) => (
+                    <li key={task.id}>
+                      <label class={"pick-row" + (pick === task.id ? " on" : "") + (tasks.overdue(task) ? " overdue" : "")}>
+                        <input type="radio" name="task" checked={pick === task.id} onChange={() => setPick(task.id)} />
+                        <span class="case-no">#{task.id}</span>
                         <span class="record-main">
-                          <strong class="ellipsis">{t.title}</strong>
+                          <strong class="ellipsis">{task.title}</strong>
                           <span class="muted ellipsis">
-                            {tasks.STATUS_LABEL[t.status]}
-                            {t.due_at ? " · " + dueText(t) : ""}
+                            {tasks.statusLabel(task.status)}
+                            {task.due_at ? " · " + dueText(task) : ""}
                           </span>
                         </span>
                       </label>
@@ -643,26 +643,26 @@ export function MoveDialog(props: { message: Message; onClose: () => void }) {
           ) : (
             <>
               <label class="field">
-                <span>Title</span>
+                <span>{t("app.tasks.field.title")}</span>
                 <input class="input" maxLength={200} value={title} onInput={(e) => setTitle((e.currentTarget as HTMLInputElement).value)} />
               </label>
               <div class="field">
-                <span>Assignee</span>
-                <UserSelect label="Assignee" value={assignee} onChange={setAssignee} />
+                <span>{t("app.tasks.field.assignee")}</span>
+                <UserSelect label={t("app.tasks.field.assignee")} value={assignee} onChange={setAssignee} />
               </div>
             </>
           )}
         </div>
       ) : (
-        <div role="tabpanel" aria-label="To table">
-          <p class="muted small">Add the message to the history of a customer's card or a case.</p>
+        <div role="tabpanel" aria-label={t("app.tasks.move.toTable")}>
+          <p class="muted small">{t("app.tasks.move.tableHint")}</p>
           {records === null ? (
             <Spinner />
           ) : (
             <>
-              <input class="input block" type="search" placeholder="Find a customer or a case" aria-label="Find a record" value={filter} onInput={(e) => setFilter((e.currentTarget as HTMLInputElement).value)} />
-              {!shownRecords.length ? <p class="muted">{records.length ? "Nothing matches." : "There is no customer or case you can see."}</p> : null}
-              <ul class="pick-list" role="listbox" aria-label="Records">
+              <input class="input block" type="search" placeholder={t("app.tasks.move.findCustomerOrCase")} aria-label={t("app.tasks.move.findRecord")} value={filter} onInput={(e) => setFilter((e.currentTarget as HTMLInputElement).value)} />
+              {!shownRecords.length ? <p class="muted">{records.length ? t("app.tasks.move.nothingMatches") : t("app.tasks.move.noRecords")}</p> : null}
+              <ul class="pick-list" role="listbox" aria-label={t("app.tasks.move.records")}>
                 {shownRecords.map((r) => (
                   <li key={r.key}>
                     <label class={"pick-row" + (rec === r.key ? " on" : "")}>
@@ -711,9 +711,9 @@ export function ContactHistory(props: { contactId: number }) {
   useNames((notes || []).map((n) => n.author_id));
   return (
     <>
-      <h4>History</h4>
+      <h4>{t("app.tasks.history.title")}</h4>
       {notes === null ? null : !notes.length ? (
-        <p class="muted small">Nothing yet. Move a message here with Move to task → To table.</p>
+        <p class="muted small">{t("app.tasks.history.empty")}</p>
       ) : (
         <ul class="contact-history">
           {notes.map((n) => (
@@ -722,7 +722,7 @@ export function ContactHistory(props: { contactId: number }) {
                 <strong>{store.personName(n.author_id)}</strong> <time class="muted">{fullTime(n.created_at)}</time>
                 {n.message_id && n.conversation_id ? (
                   <a class="moved-from" href={msgURL(n.conversation_id, n.message_id)} onClick={onLink}>
-                    Original message
+                    {t("app.tasks.detail.original")}
                   </a>
                 ) : null}
               </div>

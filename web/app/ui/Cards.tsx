@@ -5,6 +5,7 @@
 // "a case you cannot open", with nothing of it.
 
 import { useEffect, useRef, useState } from "preact/hooks";
+import { t } from "../../i18n/i18n";
 import { get } from "../api";
 import { navigate } from "../router";
 import type { CardRef } from "../types";
@@ -18,7 +19,16 @@ export interface CardSummary {
   path?: string;
 }
 
-const NOUN: Record<CardRef["kind"], string> = { user: "user", contact: "customer", case: "case", conversation: "conversation" };
+// Each kind's words, whole (a noun's form changes with the sentence in Russian and Spanish).
+const NOUN = { user: "app.tasks.cards.user", contact: "app.tasks.cards.contact", case: "app.tasks.cards.case", conversation: "app.tasks.cards.conversation" } as const;
+const KIND = { user: "app.tasks.cards.kindUser", contact: "app.tasks.cards.kindContact", case: "app.tasks.cards.kindCase", conversation: "app.tasks.cards.kindConversation" } as const;
+const HIDDEN = {
+  user: "app.tasks.cards.hiddenUser",
+  contact: "app.tasks.cards.hiddenContact",
+  case: "app.tasks.cards.hiddenCase",
+  conversation: "app.tasks.cards.hiddenConversation",
+} as const;
+const OPEN = { user: "app.tasks.cards.openUser", contact: "app.tasks.cards.openContact", case: "app.tasks.cards.openCase", conversation: "app.tasks.cards.openConversation" } as const;
 // Icons as SVG paths (emoji need a font the device may lack).
 const PATHS: Record<CardRef["kind"] | "lock", string> = {
   user: "M20 21v-2a4 4 0 0 0-4-4H8a4 4 0 0 0-4 4v2M12 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8z",
@@ -61,7 +71,7 @@ function CardBody(props: { s: CardSummary; onUser?: (id: number) => void }) {
           <Icon k="lock" />
         </span>
         <span class="db-card-text">
-          <span class="db-card-title">A {NOUN[s.kind]} you cannot open</span>
+          <span class="db-card-title">{t(HIDDEN[s.kind])}</span>
         </span>
       </span>
     );
@@ -71,14 +81,14 @@ function CardBody(props: { s: CardSummary; onUser?: (id: number) => void }) {
     else if (s.path) navigate(s.path);
   };
   return (
-    <button class="db-card" data-kind={s.kind} onClick={open} title={`Open this ${NOUN[s.kind]}`}>
+    <button class="db-card" data-kind={s.kind} onClick={open} title={t(OPEN[s.kind])}>
       <span class="db-card-icon">
         <Icon k={s.kind} />
       </span>
       <span class="db-card-text">
-        <span class="db-card-title">{s.title || `${NOUN[s.kind]} ${s.id}`}</span>
+        <span class="db-card-title">{s.title || t("app.tasks.cards.untitled", { noun: t(NOUN[s.kind]), id: String(s.id) })}</span>
         <span class="db-card-sub">
-          {NOUN[s.kind][0].toUpperCase() + NOUN[s.kind].slice(1)}
+          {t(KIND[s.kind])}
           {s.subtitle ? " · " + s.subtitle : ""}
         </span>
       </span>
@@ -116,7 +126,7 @@ export function CardChips(props: { cards: CardSummary[]; onRemove: (i: number) =
       {props.cards.map((c, i) => (
         <span class="card-chip" key={c.kind + c.id}>
           <Icon k={c.kind} /> {c.title}
-          <button class="icon-btn small" aria-label={`Remove the card ${c.title}`} onClick={() => props.onRemove(i)}>
+          <button class="icon-btn small" aria-label={t("app.tasks.cards.remove", { title: c.title || "" })} onClick={() => props.onRemove(i)}>
             ×
           </button>
         </span>
@@ -137,7 +147,7 @@ export function CardPicker(props: { onPick: (s: CardSummary) => void; onClose: (
       return;
     }
     let live = true;
-    const t = setTimeout(() => {
+    const timer = setTimeout(() => {
       get<CardSummary[]>(`/cards/search?q=${encodeURIComponent(q.trim())}`).then(
         (r) => live && setRes(r),
         () => live && setRes([]),
@@ -145,25 +155,25 @@ export function CardPicker(props: { onPick: (s: CardSummary) => void; onClose: (
     }, 200);
     return () => {
       live = false;
-      clearTimeout(t);
+      clearTimeout(timer);
     };
   }, [q]);
   return (
-    <div class="card-picker popover" role="dialog" aria-label="Insert information from the database">
+    <div class="card-picker popover" role="dialog" aria-label={t("app.tasks.cards.picker")}>
       <input
         ref={input}
         type="search"
-        placeholder="Find a user, customer, case or chat…"
-        aria-label="Find a record"
+        placeholder={t("app.tasks.cards.find")}
+        aria-label={t("app.tasks.move.findRecord")}
         value={q}
         onInput={(e) => setQ((e.currentTarget as HTMLInputElement).value)}
         onKeyDown={(e) => e.key === "Escape" && props.onClose()}
       />
       <ul class="card-results" role="listbox">
         {res === null ? (
-          <li class="muted">Type a name, an e-mail or a case number</li>
+          <li class="muted">{t("app.tasks.cards.typeHint")}</li>
         ) : res.length === 0 ? (
-          <li class="muted">Nothing you can open matches</li>
+          <li class="muted">{t("app.tasks.cards.none")}</li>
         ) : (
           res.map((s) => (
             <li key={s.kind + s.id} role="option">
@@ -178,7 +188,7 @@ export function CardPicker(props: { onPick: (s: CardSummary) => void; onClose: (
                 <span>
                   <b>{s.title}</b>{" "}
                   <span class="muted">
-                    {NOUN[s.kind]}
+                    {t(NOUN[s.kind])}
                     {s.subtitle ? " · " + s.subtitle : ""}
                   </span>
                 </span>
