@@ -176,7 +176,7 @@ const ru: Record<keyof typeof en, string> = {
 
   "app.account.roles.member": "Участник",
   "app.account.roles.agent": "Оператор",
-  "app.account.roles.supervisor": "Руководитель",
+  "app.account.roles.supervisor": "Супервайзер",
   "app.account.roles.admin": "Администратор",
 
   "app.account.invites.notMailedHead": "Приглашение для {email} не отправлено по почте:",
