@@ -148,7 +148,7 @@ function dialogEventText(m: Message, actor: string, users: string): string {
     case "unpinned":
       return byUser ? t("app.chat.dialogEvent.unpinned", { actor }) : t("app.chat.dialogEvent.wasUnpinned");
     case "case_created": {
-      const no = e.title ? e.title.replace(/^#/, "") : "";
+      const no = e.title ? "#" + e.title.replace(/^#/, "") : "";
       if (byUser) return no ? t("app.chat.dialogEvent.caseCreatedNo", { actor, no }) : t("app.chat.dialogEvent.caseCreated", { actor });
       return no ? t("app.chat.dialogEvent.caseWasCreatedNo", { no }) : t("app.chat.dialogEvent.caseWasCreated");
     }

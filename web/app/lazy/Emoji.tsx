@@ -5,19 +5,65 @@ import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { t } from "../../i18n/i18n";
 import en from "../../i18n/app/chat/en";
 
-// The categories: a name, and the emoji with the words to find them by
-// ("😀 grin smile happy|…", a message of the catalogue: the words are in the
-// app's language; the English ones find an emoji in every language).
+// The categories: a name, the emoji (chars), and the words to find each by
+// (a message of the catalogue: "grin smile happy|smile happy|…", one entry
+// per emoji in the same order, its first word its name). The words are in
+// the app's language; the English ones find an emoji in every language.
 const CATS = [
-  { id: "smileys", name: "app.chat.emoji.cat.smileys", words: "app.chat.emoji.words.smileys" },
-  { id: "gestures", name: "app.chat.emoji.cat.gestures", words: "app.chat.emoji.words.gestures" },
-  { id: "hearts", name: "app.chat.emoji.cat.hearts", words: "app.chat.emoji.words.hearts" },
-  { id: "nature", name: "app.chat.emoji.cat.nature", words: "app.chat.emoji.words.nature" },
-  { id: "food", name: "app.chat.emoji.cat.food", words: "app.chat.emoji.words.food" },
-  { id: "activities", name: "app.chat.emoji.cat.activities", words: "app.chat.emoji.words.activities" },
-  { id: "travel", name: "app.chat.emoji.cat.travel", words: "app.chat.emoji.words.travel" },
-  { id: "objects", name: "app.chat.emoji.cat.objects", words: "app.chat.emoji.words.objects" },
-  { id: "symbols", name: "app.chat.emoji.cat.symbols", words: "app.chat.emoji.words.symbols" },
+  {
+    id: "smileys",
+    name: "app.chat.emoji.cat.smileys",
+    words: "app.chat.emoji.words.smileys",
+    chars: "😀 😃 😄 😁 😆 😅 🤣 😂 🙂 🙃 😉 😊 😇 🥰 😍 🤩 😘 😗 😚 😙 😋 😛 😜 🤪 😝 🤑 🤗 🤭 🤫 🤔 🤐 🤨 😐 😑 😶 😏 😒 🙄 😬 😮‍💨 🤥 😌 😔 😪 🤤 😴 😷 🤒 🤕 🤢 🤮 🤧 🥵 🥶 🥴 😵 🤯 🤠 🥳 😎 🤓 🧐 😕 😟 🙁 😮 😯 😲 😳 🥺 😦 😧 😨 😰 😥 😢 😭 😱 😖 😣 😞 😓 😩 😫 🥱 😤 😡 😠 🤬 😈 💀 💩 🤡 👻 👽 🤖",
+  },
+  {
+    id: "gestures",
+    name: "app.chat.emoji.cat.gestures",
+    words: "app.chat.emoji.words.gestures",
+    chars: "👋 🤚 ✋ 🖖 👌 🤌 ✌️ 🤞 🤟 🤘 🤙 👈 👉 👆 👇 ☝️ 👍 👎 ✊ 👊 👏 🙌 👐 🤲 🤝 🙏 ✍️ 💪 🧠 👀 👁️ 👄 🫶 🙋 🙇 🤦 🤷 🙅 🙆 💁 🧑‍💻 👩‍💻 👨‍💻 🕺 💃",
+  },
+  {
+    id: "hearts",
+    name: "app.chat.emoji.cat.hearts",
+    words: "app.chat.emoji.words.hearts",
+    chars: "❤️ 🧡 💛 💚 💙 💜 🖤 🤍 🤎 💔 ❣️ 💕 💞 💓 💗 💖 💘 💝 💯 💢 💥 💫 💦 💨 💬 💭 💤",
+  },
+  {
+    id: "nature",
+    name: "app.chat.emoji.cat.nature",
+    words: "app.chat.emoji.words.nature",
+    chars: "🐶 🐱 🐭 🐹 🐰 🦊 🐻 🐼 🐨 🐯 🦁 🐮 🐷 🐸 🐵 🐔 🐧 🐦 🦆 🦉 🐝 🦋 🐌 🐞 🐢 🐍 🐙 🐬 🐳 🦈 🌵 🌲 🌳 🌴 🌱 🌿 🍀 🍁 🍂 🌷 🌹 🌻 🌸 🌞 🌝 ⭐ 🌟 ✨ ⚡ 🔥 🌈 ☀️ ⛅ ☁️ 🌧️ ❄️ ☃️ 🌊",
+  },
+  {
+    id: "food",
+    name: "app.chat.emoji.cat.food",
+    words: "app.chat.emoji.words.food",
+    chars: "🍏 🍎 🍐 🍊 🍋 🍌 🍉 🍇 🍓 🍒 🍑 🥭 🍍 🥥 🥝 🍅 🥑 🥦 🌽 🥕 🥐 🍞 🧀 🥚 🍳 🥞 🥓 🍔 🍟 🍕 🌭 🥪 🌮 🌯 🥗 🍝 🍜 🍣 🍱 🍩 🍪 🎂 🍰 🧁 🍫 🍬 🍿 ☕ 🍵 🧃 🥤 🍺 🍻 🥂 🍷 🍸",
+  },
+  {
+    id: "activities",
+    name: "app.chat.emoji.cat.activities",
+    words: "app.chat.emoji.words.activities",
+    chars: "⚽ 🏀 🏈 ⚾ 🎾 🏐 🏓 🏸 🥅 ⛳ 🎣 🎿 🏂 🏋️ 🚴 🏃 🏆 🥇 🥈 🥉 🏅 🎉 🎊 🎈 🎁 🎄 🎃 🎮 🎲 🧩 🎯 🎳 🎨 🎬 🎤 🎧 🎵 🎶 🎸 🎹 🥁",
+  },
+  {
+    id: "travel",
+    name: "app.chat.emoji.cat.travel",
+    words: "app.chat.emoji.words.travel",
+    chars: "🚗 🚕 🚌 🚑 🚒 🚓 🚚 🚲 🛴 🏍️ 🚂 🚆 🚇 ✈️ 🛫 🛬 🚀 🛸 🚁 ⛵ 🚢 ⚓ 🏠 🏢 🏥 🏦 🏨 🏫 🏭 🏰 🗼 🗽 ⛪ 🕌 ⛰️ 🏔️ 🏕️ 🏖️ 🏝️ 🌍 🗺️ 🧭",
+  },
+  {
+    id: "objects",
+    name: "app.chat.emoji.cat.objects",
+    words: "app.chat.emoji.words.objects",
+    chars: "⌚ 📱 💻 ⌨️ 🖥️ 🖨️ 🖱️ 💾 💿 📷 🎥 📞 ☎️ 📺 📻 ⏰ ⏳ 🔋 🔌 💡 🔦 🕯️ 💸 💵 💳 💎 🔧 🔨 ⚙️ 🔩 🧰 🔑 🔒 🔓 🚪 🛒 📦 📫 📮 ✉️ 📧 📝 📄 📃 📑 📊 📈 📉 📅 📆 🗓️ 📋 📌 📍 📎 ✂️ 🖊️ ✏️ 🔍 🔎 📚 📖 🔖 🏷️ 🗑️",
+  },
+  {
+    id: "symbols",
+    name: "app.chat.emoji.cat.symbols",
+    words: "app.chat.emoji.words.symbols",
+    chars: "✅ ☑️ ✔️ ❌ ❎ ➕ ➖ ➗ ✖️ ❓ ❔ ❗ ‼️ ⁉️ ⚠️ 🚫 ⛔ 🔴 🟠 🟡 🟢 🔵 🟣 ⚫ ⚪ 🔶 🔷 ⬆️ ⬇️ ⬅️ ➡️ ↩️ 🔄 🔁 ▶️ ⏸️ ⏹️ ⏺️ 🔔 🔕 📢 📣 🆗 🆕 🆒 🆘 ℹ️ 🔝 💲 ©️ ®️ ™️ #️⃣ *️⃣ 0️⃣ 1️⃣ 2️⃣ 3️⃣ 🔟",
+  },
 ] as const;
 
 interface Item {
@@ -28,17 +74,15 @@ interface Item {
   name: string;
 }
 
-/** items reads a category's emoji from the catalogue (in the app's language, with the English words too). */
-function items(key: (typeof CATS)[number]["words"]): Item[] {
-  const split = (s: string) =>
-    s.split("|").map((e) => {
-      const i = e.indexOf(" ");
-      return [e.slice(0, i), e.slice(i + 1)] as const;
-    });
-  const mine = new Map(split(t(key)));
-  return split(en[key]).map(([ch, words]) => {
-    const own = mine.get(ch) || words;
-    return { ch, words: own === words ? words : own + " " + words, name: own.split(" ")[0] };
+/** items reads a category's emoji with their words in the app's language (and the English ones). */
+function items(c: (typeof CATS)[number]): Item[] {
+  const english = en[c.words].split("|");
+  const own = t(c.words).split("|");
+  // A translation with another number of entries than the emoji is not used.
+  const mine = own.length === english.length ? own : english;
+  return c.chars.split(" ").map((ch, i) => {
+    const words = mine[i] === english[i] ? english[i] : mine[i] + " " + english[i];
+    return { ch, words, name: mine[i].split(" ")[0] };
   });
 }
 
@@ -56,7 +100,7 @@ export function EmojiPicker(props: { onPick: (s: string) => void; onClose: () =>
   const [q, setQ] = useState("");
   // The category shown: "recent" or a category's id.
   const [cat, setCat] = useState<string>(recent().length ? "recent" : CATS[0].id);
-  const cats = useMemo(() => CATS.map((c) => ({ id: c.id, name: t(c.name), items: items(c.words) })), []);
+  const cats = useMemo(() => CATS.map((c) => ({ id: c.id, name: t(c.name), items: items(c) })), []);
   const ref = useRef<HTMLDivElement>(null);
   const input = useRef<HTMLInputElement>(null);
   useEffect(() => {
@@ -68,8 +112,10 @@ export function EmojiPicker(props: { onPick: (s: string) => void; onClose: () =>
     return () => document.removeEventListener("mousedown", away);
   }, []);
   const shown: Item[] = useMemo(() => {
-    const query = q.trim().toLocaleLowerCase();
-    if (query) return cats.flatMap((c) => c.items).filter((e) => e.words.includes(query));
+    // "е" finds "ё" too (Russian is often typed without it).
+    const plain = (s: string) => s.replace(/ё/g, "е");
+    const query = plain(q.trim().toLocaleLowerCase());
+    if (query) return cats.flatMap((c) => c.items).filter((e) => plain(e.words).includes(query));
     if (cat === "recent") return recent().map((ch) => ({ ch, words: "", name: "" }));
     return cats.find((c) => c.id === cat)?.items || [];
   }, [q, cat]);

@@ -475,8 +475,8 @@ export const MessageRow = memo(function MessageRow(props: {
 
 /** movedTo is a link mark's title: where the message was moved. */
 function movedTo(l: tasks.MessageLink): string {
-  if (l.target === "task") return t("app.chat.message.movedToTask", { id: String(l.target_id) });
-  if (l.target === "case") return t("app.chat.message.movedToCase", { id: String(l.target_id) });
+  if (l.target === "task") return t("app.chat.message.movedToTask", { ref: "#" + l.target_id });
+  if (l.target === "case") return t("app.chat.message.movedToCase", { ref: "#" + l.target_id });
   return t("app.chat.message.movedToContact");
 }
 
