@@ -9,6 +9,7 @@ import { quietRules } from "./notify";
 import { Sig, Version } from "./sig";
 import * as store from "./store";
 import type { Conversation, Frame, Message } from "./types";
+import { t } from "../i18n/i18n";
 
 export type Reaction = NonNullable<Message["reactions"]>[number];
 
@@ -83,10 +84,10 @@ function setReactions(convId: number, id: number, seq: number, threadId: number,
   const h = store.histories.get(convId);
   const old = h?.byId(id);
   if (h && old && h.put({ ...old, reactions: rs })) h.v.bump();
-  const t = thread.value;
-  if (t && (t.root.id === id || t.root.id === threadId)) {
-    if (t.root.id === id) t.root = { ...t.root, reactions: rs };
-    t.replies = t.replies.map((r) => (r.id === id ? { ...r, reactions: rs } : r));
+  const th = thread.value;
+  if (th && (th.root.id === id || th.root.id === threadId)) {
+    if (th.root.id === id) th.root = { ...th.root, reactions: rs };
+    th.replies = th.replies.map((r) => (r.id === id ? { ...r, reactions: rs } : r));
     threadV.bump();
   }
   void seq;
@@ -95,8 +96,8 @@ function setReactions(convId: number, id: number, seq: number, threadId: number,
 /** The message menu's entries: reply in thread, quick reactions (phones have no hover buttons). */
 export function messageChoices(m: Message): { label: string; onSelect: () => void }[] {
   if (!m.id || m.deleted_at) return [];
-  const out = QUICK.slice(0, 3).map((e) => ({ label: "React " + e, onSelect: () => react(m, e) }));
-  if (!m.thread_id) out.unshift({ label: m.thread ? "Open the thread" : "Open a thread", onSelect: () => openThread(m) });
+  const out = QUICK.slice(0, 3).map((e) => ({ label: t("app.chat.menu.react", { emoji: e }), onSelect: () => react(m, e) }));
+  if (!m.thread_id) out.unshift({ label: m.thread ? t("app.chat.menu.openThread") : t("app.chat.menu.startThread"), onSelect: () => openThread(m) });
   return out;
 }
 
@@ -118,13 +119,13 @@ export async function mute(convId: number, until: string | null) {
 
 /** The choices of the conversation menu's "Mute" entries. */
 export function muteChoices(c: Conversation): { label: string; onSelect: () => void }[] {
-  if (mutedNow(c)) return [{ label: "Unmute", onSelect: () => mute(c.id, null) }];
+  if (mutedNow(c)) return [{ label: t("app.chat.mute.off"), onSelect: () => mute(c.id, null) }];
   const at = (h: number) => new Date(Date.now() + h * 3600_000).toISOString();
   return [
-    { label: "Mute for 1 hour", onSelect: () => mute(c.id, at(1)) },
-    { label: "Mute for 8 hours", onSelect: () => mute(c.id, at(8)) },
-    { label: "Mute for a week", onSelect: () => mute(c.id, at(24 * 7)) },
-    { label: "Mute until I unmute", onSelect: () => mute(c.id, "") },
+    { label: t("app.chat.mute.hours", { n: 1 }), onSelect: () => mute(c.id, at(1)) },
+    { label: t("app.chat.mute.hours", { n: 8 }), onSelect: () => mute(c.id, at(8)) },
+    { label: t("app.chat.mute.week"), onSelect: () => mute(c.id, at(24 * 7)) },
+    { label: t("app.chat.mute.forever"), onSelect: () => mute(c.id, "") },
   ];
 }
 
@@ -148,38 +149,38 @@ export const threadV = new Version();
 const PAGE = 50;
 
 export async function openThread(root: Message) {
-  const t: OpenThread = { root, replies: [], hasOlder: false, loading: true, error: "" };
-  thread.value = t;
+  const th: OpenThread = { root, replies: [], hasOlder: false, loading: true, error: "" };
+  thread.value = th;
   try {
     const page = await api.get<{ root: Message; replies: Message[] }>(`/messages/${root.id}/thread?limit=${PAGE}`);
-    if (thread.value !== t) return;
-    t.root = page.root;
+    if (thread.value !== th) return;
+    th.root = page.root;
     // Replies that arrived live while loading stay.
     const seen = new Set(page.replies.map((r) => r.id));
-    t.replies = [...page.replies, ...t.replies.filter((r) => !seen.has(r.id))].sort((a, b) => a.seq - b.seq);
-    t.hasOlder = page.replies.length === PAGE;
+    th.replies = [...page.replies, ...th.replies.filter((r) => !seen.has(r.id))].sort((a, b) => a.seq - b.seq);
+    th.hasOlder = page.replies.length === PAGE;
   } catch (e) {
-    t.error = (e as Error).message;
+    th.error = (e as Error).message;
   }
-  t.loading = false;
+  th.loading = false;
   threadV.bump();
 }
 
 export async function loadOlderReplies() {
-  const t = thread.value;
-  if (!t || t.loading || !t.hasOlder || !t.replies.length) return;
-  t.loading = true;
+  const th = thread.value;
+  if (!th || th.loading || !th.hasOlder || !th.replies.length) return;
+  th.loading = true;
   threadV.bump();
   try {
-    const page = await api.get<{ replies: Message[] }>(`/messages/${t.root.id}/thread?limit=${PAGE}&before=${t.replies[0].seq}`);
-    if (thread.value === t) {
-      t.replies = [...page.replies, ...t.replies];
-      t.hasOlder = page.replies.length === PAGE;
+    const page = await api.get<{ replies: Message[] }>(`/messages/${th.root.id}/thread?limit=${PAGE}&before=${th.replies[0].seq}`);
+    if (thread.value === th) {
+      th.replies = [...page.replies, ...th.replies];
+      th.hasOlder = page.replies.length === PAGE;
     }
   } catch (e) {
-    t.error = (e as Error).message;
+    th.error = (e as Error).message;
   }
-  t.loading = false;
+  th.loading = false;
   threadV.bump();
 }
 
@@ -189,9 +190,9 @@ export function closeThread() {
 
 /** sendReply sends a reply in the open thread through the outbox (client id, retries). */
 export function sendReply(text: string, mentions: number[], inChannel: boolean) {
-  const t = thread.value;
-  if (!t || !text.trim()) return;
-  store.send(t.root.conversation_id, text.trim(), { thread_id: t.root.id, in_channel: inChannel, mentions });
+  const th = thread.value;
+  if (!th || !text.trim()) return;
+  store.send(th.root.conversation_id, text.trim(), { thread_id: th.root.id, in_channel: inChannel, mentions });
   threadV.bump();
 }
 
@@ -202,9 +203,9 @@ function onEvent(f: Frame) {
   switch (f.type) {
     case "message.created": {
       const m = d as Message;
-      const t = thread.value;
-      if (t && m.thread_id === t.root.id && !t.replies.some((r) => r.id === m.id)) {
-        t.replies = [...t.replies, m].sort((a, b) => a.seq - b.seq);
+      const th = thread.value;
+      if (th && m.thread_id === th.root.id && !th.replies.some((r) => r.id === m.id)) {
+        th.replies = [...th.replies, m].sort((a, b) => a.seq - b.seq);
         threadV.bump();
       }
       const c = store.convs.get(m.conversation_id);
@@ -215,12 +216,12 @@ function onEvent(f: Frame) {
     case "message.updated": {
       const m = d as Message;
       if (m.thread) threadRoots.set(m.id, m);
-      const t = thread.value;
-      if (t && t.root.id === m.id) {
-        t.root = { ...m, reactions: m.reactions ?? t.root.reactions };
+      const th = thread.value;
+      if (th && th.root.id === m.id) {
+        th.root = { ...m, reactions: m.reactions ?? th.root.reactions };
         threadV.bump();
-      } else if (t && m.thread_id === t.root.id) {
-        t.replies = t.replies.map((r) => (r.id === m.id ? { ...m, reactions: m.reactions ?? r.reactions } : r));
+      } else if (th && m.thread_id === th.root.id) {
+        th.replies = th.replies.map((r) => (r.id === m.id ? { ...m, reactions: m.reactions ?? r.reactions } : r));
         threadV.bump();
       }
       break;

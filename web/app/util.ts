@@ -4,6 +4,7 @@ import type { Message } from "./types";
 import { plain } from "./markup";
 import { convs, ext, people, personName } from "./store";
 import { callLine } from "./callText";
+import { date, locale, num, t, time as hm } from "../i18n/i18n";
 
 /** chars counts Unicode code points, as the server's message limit does. */
 export function chars(s: string): number {
@@ -15,13 +16,15 @@ export function chars(s: string): number {
   return n;
 }
 
-const timeFmt = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
-const dayFmt = new Intl.DateTimeFormat(undefined, { weekday: "short", day: "numeric", month: "short" });
-const dayYearFmt = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", year: "numeric" });
-const fullFmt = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+// Dates and times are written in the app's language (i18n), not the browser's.
+const DAY: Intl.DateTimeFormatOptions = { weekday: "short", day: "numeric", month: "short" };
+const DAY_YEAR: Intl.DateTimeFormatOptions = { day: "numeric", month: "short", year: "numeric" };
+const FULL: Intl.DateTimeFormatOptions = { dateStyle: "medium", timeStyle: "short" };
 
-export const time = (iso: string) => timeFmt.format(new Date(iso));
-export const fullTime = (iso: string | Date) => fullFmt.format(typeof iso === "string" ? new Date(iso) : iso);
+/** time is a moment's hour and minute. */
+export const time = (iso: string) => hm(iso);
+/** fullTime is a moment's date and time. */
+export const fullTime = (iso: string | Date) => date(iso, FULL);
 
 export function sameDay(a: Date, b: Date) {
   return a.getFullYear() === b.getFullYear() && a.getMonth() === b.getMonth() && a.getDate() === b.getDate();
@@ -30,26 +33,28 @@ export function sameDay(a: Date, b: Date) {
 export function dayLabel(iso: string): string {
   const d = new Date(iso);
   const now = new Date();
-  if (sameDay(d, now)) return "Today";
+  if (sameDay(d, now)) return t("app.chat.day.today");
   const y = new Date(now);
   y.setDate(now.getDate() - 1);
-  if (sameDay(d, y)) return "Yesterday";
-  return d.getFullYear() === now.getFullYear() ? dayFmt.format(d) : dayYearFmt.format(d);
+  if (sameDay(d, y)) return t("app.chat.day.yesterday");
+  return date(d, d.getFullYear() === now.getFullYear() ? DAY : DAY_YEAR);
 }
 
 /** shortWhen is the time in the conversation list: today's time, else the day. */
 export function shortWhen(iso?: string): string {
   if (!iso) return "";
   const d = new Date(iso);
-  if (sameDay(d, new Date())) return timeFmt.format(d);
+  if (sameDay(d, new Date())) return hm(d);
   return dayLabel(iso);
 }
 
+/** size writes a number of bytes (1.5 MB) with the language's units and decimal sign. */
 export function size(n: number): string {
-  if (n < 1024) return n + " B";
-  if (n < 1024 * 1024) return (n / 1024).toFixed(n < 10240 ? 1 : 0) + " KB";
-  if (n < 1024 * 1024 * 1024) return (n / 1024 / 1024).toFixed(1) + " MB";
-  return (n / 1024 / 1024 / 1024).toFixed(1) + " GB";
+  const f = (x: number, d: number) => num(x, locale(), { minimumFractionDigits: d, maximumFractionDigits: d, useGrouping: false });
+  if (n < 1024) return t("app.chat.size.b", { n: f(n, 0) });
+  if (n < 1024 * 1024) return t("app.chat.size.kb", { n: f(n / 1024, n < 10240 ? 1 : 0) });
+  if (n < 1024 * 1024 * 1024) return t("app.chat.size.mb", { n: f(n / 1024 / 1024, 1) });
+  return t("app.chat.size.gb", { n: f(n / 1024 / 1024 / 1024, 1) });
 }
 
 export function initials(name: string): string {
@@ -74,19 +79,19 @@ export function eventText(m: Message): string {
   if (e.action.startsWith("call_")) return callLine(m, personName, convs.get(m.conversation_id)?.kind === "group");
   switch (e.action) {
     case "created":
-      return `${actor} created the chat` + (e.title ? ` “${e.title}”` : "");
+      return e.title ? t("app.chat.event.createdTitled", { actor, title: e.title }) : t("app.chat.event.created", { actor });
     case "allowed":
-      return `${actor} allowed the conversation`;
+      return t("app.chat.event.allowed", { actor });
     case "joined":
-      return `${actor} added ${users}`;
+      return t("app.chat.event.added", { actor, users });
     case "removed":
-      return `${actor} removed ${users}`;
+      return t("app.chat.event.removed", { actor, users });
     case "left":
-      return `${actor} left the chat`;
+      return t("app.chat.event.left", { actor });
     case "renamed":
-      return `${actor} renamed the chat to “${e.title || ""}”`;
+      return t("app.chat.event.renamed", { actor, title: e.title || "" });
     case "reassigned":
-      return `The Assistance line was handed over to ${users}`;
+      return t("app.chat.event.assistanceHandedOver", { users });
   }
   return e.action;
 }
@@ -102,68 +107,90 @@ function dialogEventText(m: Message, actor: string, users: string): string {
   switch (e.action) {
     case "connected":
     case "joined":
-      return `${users || actor} connected to the dialog`;
+      return t("app.chat.dialogEvent.connected", { who: users || actor });
     case "disconnected":
     case "left":
-      return `${users || actor} disconnected`;
+      return t("app.chat.dialogEvent.disconnected", { who: users || actor });
     case "transferred":
-      return (byUser ? `${actor} transferred the dialog to ` : "The dialog was transferred to ") + (users ? users + " (level 2)" : "the level-2 queue");
+      if (byUser) return users ? t("app.chat.dialogEvent.transferredTo", { actor, users }) : t("app.chat.dialogEvent.transferredToQueue", { actor });
+      return users ? t("app.chat.dialogEvent.wasTransferredTo", { users }) : t("app.chat.dialogEvent.wasTransferredToQueue");
     case "transfer_note":
-      return `Hand-over note from ${actor}: ${e.title || ""}`;
+      return t("app.chat.dialogEvent.transferNote", { actor, note: e.title || "" });
     case "closed":
-      return byUser ? `${actor} closed the dialog` : "The dialog was closed";
+      return byUser ? t("app.chat.dialogEvent.closed", { actor }) : t("app.chat.dialogEvent.wasClosed");
     case "opened":
-      return byUser ? `${actor} opened the dialog` : "The dialog was opened";
+      return byUser ? t("app.chat.dialogEvent.opened", { actor }) : t("app.chat.dialogEvent.wasOpened");
     case "reopened":
-      return byUser ? `${actor} reopened the dialog` : "The dialog was reopened";
+      return byUser ? t("app.chat.dialogEvent.reopened", { actor }) : t("app.chat.dialogEvent.wasReopened");
     case "reassigned": {
-      const [to, from] = e.user_ids || [];
-      const who = (byUser ? actor : "Someone") + " reassigned the dialog";
-      return who + (to ? ` to ${personName(to)}` : "") + (from ? ` (was ${personName(from)})` : "");
+      const [toId, fromId] = e.user_ids || [];
+      const p = { actor, to: toId ? personName(toId) : "", from: fromId ? personName(fromId) : "" };
+      if (byUser)
+        return toId
+          ? fromId
+            ? t("app.chat.dialogEvent.reassignedToFrom", p)
+            : t("app.chat.dialogEvent.reassignedTo", p)
+          : fromId
+            ? t("app.chat.dialogEvent.reassignedFrom", p)
+            : t("app.chat.dialogEvent.reassigned", p);
+      return toId
+        ? fromId
+          ? t("app.chat.dialogEvent.someoneReassignedToFrom", p)
+          : t("app.chat.dialogEvent.someoneReassignedTo", p)
+        : fromId
+          ? t("app.chat.dialogEvent.someoneReassignedFrom", p)
+          : t("app.chat.dialogEvent.someoneReassigned");
     }
     case "blocked":
-      return byUser ? `${actor} blocked the customer` : "The customer was blocked";
+      return byUser ? t("app.chat.dialogEvent.blocked", { actor }) : t("app.chat.dialogEvent.wasBlocked");
     case "unblocked":
-      return byUser ? `${actor} unblocked the customer` : "The customer was unblocked";
+      return byUser ? t("app.chat.dialogEvent.unblocked", { actor }) : t("app.chat.dialogEvent.wasUnblocked");
     case "unpinned":
-      return byUser ? `${actor} unpinned the customer from the dialog` : "The customer was unpinned from the dialog";
+      return byUser ? t("app.chat.dialogEvent.unpinned", { actor }) : t("app.chat.dialogEvent.wasUnpinned");
     case "case_created": {
-      const no = e.title ? ` #${e.title.replace(/^#/, "")}` : "";
-      return byUser ? `${actor} converted the dialog into case${no}` : `Case${no} was created`;
+      const no = e.title ? "#" + e.title.replace(/^#/, "") : "";
+      if (byUser) return no ? t("app.chat.dialogEvent.caseCreatedNo", { actor, no }) : t("app.chat.dialogEvent.caseCreated", { actor });
+      return no ? t("app.chat.dialogEvent.caseWasCreatedNo", { no }) : t("app.chat.dialogEvent.caseWasCreated");
     }
     case "offline":
-      return "Nobody could answer: the message became a case" + (e.title ? ` — ${e.title}` : "");
+      return e.title ? t("app.chat.dialogEvent.offlineText", { text: e.title }) : t("app.chat.dialogEvent.offline");
     case "created":
-      return "The visitor started the dialog";
+      return t("app.chat.dialogEvent.visitorStarted");
     // The distribution's lines (staff only).
     case "routed": {
       const summary = e.routing?.summary || "";
       const to = e.user_ids?.[0] || e.routing?.chosen_id;
-      if (!to) return "The distribution found nobody" + (summary ? `: ${summary}` : "");
+      if (!to) return summary ? t("app.chat.dialogEvent.routedNobodyWhy", { summary }) : t("app.chat.dialogEvent.routedNobody");
       const name = people.get(to)?.name || personName(to);
-      return `Assigned to ${name} by the distribution` + (summary ? ` — ${summary}` : "");
+      return summary ? t("app.chat.dialogEvent.routedWhy", { name, summary }) : t("app.chat.dialogEvent.routed", { name });
     }
     case "over_capacity": {
       const who = e.user_ids?.[0];
-      const name = who ? personName(who) : "The manager";
-      return `${name} went past capacity` + (e.title ? ` (${e.title})` : "") + (byUser && e.actor_id !== who ? ` — by ${actor}` : "");
+      const by = byUser && e.actor_id !== who;
+      const p = { name: who ? personName(who) : "", detail: e.title || "", actor };
+      if (who) {
+        if (e.title) return by ? t("app.chat.dialogEvent.overCapacityDetailBy", p) : t("app.chat.dialogEvent.overCapacityDetail", p);
+        return by ? t("app.chat.dialogEvent.overCapacityBy", p) : t("app.chat.dialogEvent.overCapacity", p);
+      }
+      if (e.title) return by ? t("app.chat.dialogEvent.managerOverCapacityDetailBy", p) : t("app.chat.dialogEvent.managerOverCapacityDetail", p);
+      return by ? t("app.chat.dialogEvent.managerOverCapacityBy", p) : t("app.chat.dialogEvent.managerOverCapacity");
     }
     case "reply_warning":
-      return "The customer has waited past the warning time";
+      return t("app.chat.dialogEvent.replyWarning");
     case "reply_overdue":
-      return "The reply time limit passed" + (users ? ` — ${users} had it` : "");
+      return users ? t("app.chat.dialogEvent.replyOverdueWho", { users }) : t("app.chat.dialogEvent.replyOverdue");
   }
   return e.action;
 }
 
 export function messagePreview(m: Message): string {
-  if (m.deleted_at) return "Message deleted";
+  if (m.deleted_at) return t("app.chat.preview.deleted");
   if (m.kind === "event") return eventText(m);
-  const t = plain(m.text).replace(/\s+/g, " ").trim();
-  if (t) return t;
+  const s = plain(m.text).replace(/\s+/g, " ").trim();
+  if (s) return s;
   const f = m.files?.[0];
   if (!f) return "";
-  if (f.content_type.startsWith("audio/")) return "🎤 Voice message";
+  if (f.content_type.startsWith("audio/")) return t("app.chat.preview.voice");
   if (f.content_type.startsWith("image/")) return "🖼 " + f.name;
   return "📎 " + f.name;
 }
@@ -187,12 +214,12 @@ export async function copyText(text: string): Promise<void> {
 }
 
 export function debounce<A extends unknown[]>(fn: (...a: A) => void, ms: number) {
-  let t = 0;
+  let timer = 0;
   const d = (...a: A) => {
-    clearTimeout(t);
-    t = window.setTimeout(() => fn(...a), ms);
+    clearTimeout(timer);
+    timer = window.setTimeout(() => fn(...a), ms);
   };
-  d.cancel = () => clearTimeout(t);
+  d.cancel = () => clearTimeout(timer);
   return d;
 }
 
@@ -200,7 +227,7 @@ export const isPhone = () => window.matchMedia("(max-width: 760px)").matches;
 
 /** sentence shows a server's message as a sentence: a capital first letter and a full stop. */
 export function sentence(msg: string): string {
-  const t = msg.trim();
-  if (!t) return t;
-  return t[0].toUpperCase() + t.slice(1) + (/[.!?…]$/.test(t) ? "" : ".");
+  const s = msg.trim();
+  if (!s) return s;
+  return s[0].toUpperCase() + s.slice(1) + (/[.!?…]$/.test(s) ? "" : ".");
 }

@@ -2,48 +2,89 @@
 // Loaded on first use (it carries its own data).
 
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { t } from "../../i18n/i18n";
+import en from "../../i18n/app/chat/en";
 
-// Each entry: the emoji, then words to find it by.
-const DATA: [string, string][] = [
-  [
-    "Smileys",
-    "😀 grin smile happy|😃 smile happy|😄 smile laugh|😁 grin|😆 laugh|😅 sweat laugh|🤣 rofl laugh|😂 joy tears laugh|🙂 slight smile|🙃 upside down|😉 wink|😊 blush smile|😇 angel innocent|🥰 love hearts|😍 heart eyes love|🤩 star struck|😘 kiss|😗 kiss|😚 kiss|😙 kiss|😋 yum tasty|😛 tongue|😜 wink tongue|🤪 zany crazy|😝 tongue|🤑 money|🤗 hug|🤭 oops giggle|🤫 shush quiet|🤔 think hmm|🤐 zip mouth|🤨 raised eyebrow|😐 neutral|😑 expressionless|😶 no mouth|😏 smirk|😒 unamused|🙄 eye roll|😬 grimace|😮‍💨 exhale|🤥 lie|😌 relieved|😔 pensive|😪 sleepy|🤤 drool|😴 sleep|😷 mask sick|🤒 thermometer sick|🤕 hurt|🤢 nausea|🤮 vomit|🤧 sneeze|🥵 hot|🥶 cold|🥴 woozy|😵 dizzy|🤯 mind blown|🤠 cowboy|🥳 party celebrate|😎 cool sunglasses|🤓 nerd|🧐 monocle|😕 confused|😟 worried|🙁 frown|😮 wow open mouth|😯 hushed|😲 astonished|😳 flushed|🥺 pleading|😦 frown|😧 anguish|😨 fear|😰 anxious sweat|😥 sad relieved|😢 cry sad|😭 sob cry|😱 scream|😖 confounded|😣 persevere|😞 disappointed|😓 sweat|😩 weary|😫 tired|🥱 yawn|😤 triumph steam|😡 angry rage|😠 angry|🤬 swear|😈 devil|💀 skull dead|💩 poop|🤡 clown|👻 ghost|👽 alien|🤖 robot",
-  ],
-  [
-    "Gestures",
-    "👋 wave hello bye|🤚 raised hand|✋ hand stop|🖖 vulcan|👌 ok|🤌 pinched|✌️ victory peace|🤞 fingers crossed luck|🤟 love you|🤘 rock|🤙 call me|👈 left|👉 right|👆 up|👇 down|☝️ point up|👍 thumbs up yes like ok|👎 thumbs down no dislike|✊ fist|👊 punch|👏 clap applause|🙌 raised hands hooray|👐 open hands|🤲 palms|🤝 handshake deal|🙏 pray thanks please|✍️ write|💪 strong muscle|🧠 brain|👀 eyes look|👁️ eye|👄 mouth|🫶 heart hands|🙋 raise hand|🙇 bow|🤦 facepalm|🤷 shrug|🙅 no|🙆 ok|💁 info|🧑‍💻 developer|👩‍💻 developer|👨‍💻 developer|🕺 dance|💃 dance",
-  ],
-  [
-    "Hearts",
-    "❤️ heart love red|🧡 orange heart|💛 yellow heart|💚 green heart|💙 blue heart|💜 purple heart|🖤 black heart|🤍 white heart|🤎 brown heart|💔 broken heart|❣️ heart exclamation|💕 two hearts|💞 revolving hearts|💓 beating heart|💗 growing heart|💖 sparkling heart|💘 cupid|💝 gift heart|💯 hundred perfect|💢 anger|💥 boom collision|💫 dizzy star|💦 sweat drops|💨 dash|💬 speech|💭 thought|💤 zzz sleep",
-  ],
-  [
-    "Nature",
-    "🐶 dog|🐱 cat|🐭 mouse|🐹 hamster|🐰 rabbit|🦊 fox|🐻 bear|🐼 panda|🐨 koala|🐯 tiger|🦁 lion|🐮 cow|🐷 pig|🐸 frog|🐵 monkey|🐔 chicken|🐧 penguin|🐦 bird|🦆 duck|🦉 owl|🐝 bee|🦋 butterfly|🐌 snail|🐞 ladybug|🐢 turtle|🐍 snake|🐙 octopus|🐬 dolphin|🐳 whale|🦈 shark|🌵 cactus|🌲 tree|🌳 tree|🌴 palm|🌱 seedling|🌿 herb|🍀 clover luck|🍁 maple leaf|🍂 leaves autumn|🌷 tulip|🌹 rose|🌻 sunflower|🌸 blossom|🌞 sun|🌝 moon|⭐ star|🌟 glowing star|✨ sparkles|⚡ lightning|🔥 fire hot|🌈 rainbow|☀️ sunny|⛅ cloud sun|☁️ cloud|🌧️ rain|❄️ snow|☃️ snowman|🌊 wave ocean",
-  ],
-  [
-    "Food",
-    "🍏 apple green|🍎 apple|🍐 pear|🍊 orange|🍋 lemon|🍌 banana|🍉 watermelon|🍇 grapes|🍓 strawberry|🍒 cherries|🍑 peach|🥭 mango|🍍 pineapple|🥥 coconut|🥝 kiwi|🍅 tomato|🥑 avocado|🥦 broccoli|🌽 corn|🥕 carrot|🥐 croissant|🍞 bread|🧀 cheese|🥚 egg|🍳 cooking|🥞 pancakes|🥓 bacon|🍔 burger|🍟 fries|🍕 pizza|🌭 hot dog|🥪 sandwich|🌮 taco|🌯 burrito|🥗 salad|🍝 pasta|🍜 noodles ramen|🍣 sushi|🍱 bento|🍩 donut|🍪 cookie|🎂 birthday cake|🍰 cake|🧁 cupcake|🍫 chocolate|🍬 candy|🍿 popcorn|☕ coffee|🍵 tea|🧃 juice|🥤 soda|🍺 beer|🍻 cheers beers|🥂 cheers champagne|🍷 wine|🍸 cocktail",
-  ],
-  [
-    "Activities",
-    "⚽ football soccer|🏀 basketball|🏈 american football|⚾ baseball|🎾 tennis|🏐 volleyball|🏓 ping pong|🏸 badminton|🥅 goal|⛳ golf|🎣 fishing|🎿 ski|🏂 snowboard|🏋️ weights|🚴 bike|🏃 run|🏆 trophy win|🥇 gold medal first|🥈 silver|🥉 bronze|🏅 medal|🎉 party tada celebrate|🎊 confetti|🎈 balloon|🎁 gift present|🎄 christmas tree|🎃 pumpkin halloween|🎮 game|🎲 dice|🧩 puzzle|🎯 target bullseye|🎳 bowling|🎨 art paint|🎬 movie|🎤 microphone sing|🎧 headphones music|🎵 music note|🎶 music notes|🎸 guitar|🎹 piano|🥁 drum",
-  ],
-  [
-    "Travel",
-    "🚗 car|🚕 taxi|🚌 bus|🚑 ambulance|🚒 fire engine|🚓 police|🚚 truck|🚲 bicycle|🛴 scooter|🏍️ motorcycle|🚂 train|🚆 train|🚇 metro|✈️ airplane plane|🛫 departure|🛬 arrival|🚀 rocket launch|🛸 ufo|🚁 helicopter|⛵ sailboat|🚢 ship|⚓ anchor|🏠 home house|🏢 office building|🏥 hospital|🏦 bank|🏨 hotel|🏫 school|🏭 factory|🏰 castle|🗼 tower|🗽 statue|⛪ church|🕌 mosque|⛰️ mountain|🏔️ snow mountain|🏕️ camping|🏖️ beach|🏝️ island|🌍 earth globe|🗺️ map|🧭 compass",
-  ],
-  [
-    "Objects",
-    "⌚ watch|📱 phone mobile|💻 laptop|⌨️ keyboard|🖥️ desktop computer|🖨️ printer|🖱️ mouse|💾 floppy save|💿 cd|📷 camera|🎥 video camera|📞 telephone|☎️ phone|📺 tv|📻 radio|⏰ alarm clock|⏳ hourglass|🔋 battery|🔌 plug|💡 idea bulb light|🔦 flashlight|🕯️ candle|💸 money wings|💵 dollar|💳 credit card|💎 gem diamond|🔧 wrench tool|🔨 hammer|⚙️ gear settings|🔩 bolt|🧰 toolbox|🔑 key|🔒 lock|🔓 unlock|🚪 door|🛒 cart shopping|📦 package box|📫 mailbox|📮 postbox|✉️ envelope mail|📧 e-mail|📝 memo note|📄 page document|📃 page|📑 tabs|📊 chart bar|📈 chart up growth|📉 chart down|📅 calendar date|📆 calendar|🗓️ calendar|📋 clipboard|📌 pin|📍 pin location|📎 paperclip attach|✂️ scissors|🖊️ pen|✏️ pencil|🔍 search magnifier|🔎 search|📚 books|📖 book|🔖 bookmark|🏷️ label tag|🗑️ trash bin",
-  ],
-  [
-    "Symbols",
-    "✅ check done yes|☑️ checkbox|✔️ check mark|❌ cross no wrong|❎ cross|➕ plus|➖ minus|➗ divide|✖️ multiply|❓ question|❔ question|❗ exclamation|‼️ double exclamation|⁉️ interrobang|⚠️ warning|🚫 forbidden no|⛔ no entry|🔴 red circle|🟠 orange circle|🟡 yellow circle|🟢 green circle|🔵 blue circle|🟣 purple circle|⚫ black circle|⚪ white circle|🔶 orange diamond|🔷 blue diamond|⬆️ up arrow|⬇️ down arrow|⬅️ left arrow|➡️ right arrow|↩️ return|🔄 repeat refresh|🔁 repeat|▶️ play|⏸️ pause|⏹️ stop|⏺️ record|🔔 bell|🔕 mute bell|📢 loudspeaker|📣 megaphone|🆗 ok|🆕 new|🆒 cool|🆘 sos help|ℹ️ information|🔝 top|💲 dollar|©️ copyright|®️ registered|™️ trademark|#️⃣ hash|*️⃣ asterisk|0️⃣ zero|1️⃣ one|2️⃣ two|3️⃣ three|🔟 ten",
-  ],
-];
+// The categories: a name, the emoji (chars), and the words to find each by
+// (a message of the catalogue: "grin smile happy|smile happy|…", one entry
+// per emoji in the same order, its first word its name). The words are in
+// the app's language; the English ones find an emoji in every language.
+const CATS = [
+  {
+    id: "smileys",
+    name: "app.chat.emoji.cat.smileys",
+    words: "app.chat.emoji.words.smileys",
+    chars: "😀 😃 😄 😁 😆 😅 🤣 😂 🙂 🙃 😉 😊 😇 🥰 😍 🤩 😘 😗 😚 😙 😋 😛 😜 🤪 😝 🤑 🤗 🤭 🤫 🤔 🤐 🤨 😐 😑 😶 😏 😒 🙄 😬 😮‍💨 🤥 😌 😔 😪 🤤 😴 😷 🤒 🤕 🤢 🤮 🤧 🥵 🥶 🥴 😵 🤯 🤠 🥳 😎 🤓 🧐 😕 😟 🙁 😮 😯 😲 😳 🥺 😦 😧 😨 😰 😥 😢 😭 😱 😖 😣 😞 😓 😩 😫 🥱 😤 😡 😠 🤬 😈 💀 💩 🤡 👻 👽 🤖",
+  },
+  {
+    id: "gestures",
+    name: "app.chat.emoji.cat.gestures",
+    words: "app.chat.emoji.words.gestures",
+    chars: "👋 🤚 ✋ 🖖 👌 🤌 ✌️ 🤞 🤟 🤘 🤙 👈 👉 👆 👇 ☝️ 👍 👎 ✊ 👊 👏 🙌 👐 🤲 🤝 🙏 ✍️ 💪 🧠 👀 👁️ 👄 🫶 🙋 🙇 🤦 🤷 🙅 🙆 💁 🧑‍💻 👩‍💻 👨‍💻 🕺 💃",
+  },
+  {
+    id: "hearts",
+    name: "app.chat.emoji.cat.hearts",
+    words: "app.chat.emoji.words.hearts",
+    chars: "❤️ 🧡 💛 💚 💙 💜 🖤 🤍 🤎 💔 ❣️ 💕 💞 💓 💗 💖 💘 💝 💯 💢 💥 💫 💦 💨 💬 💭 💤",
+  },
+  {
+    id: "nature",
+    name: "app.chat.emoji.cat.nature",
+    words: "app.chat.emoji.words.nature",
+    chars: "🐶 🐱 🐭 🐹 🐰 🦊 🐻 🐼 🐨 🐯 🦁 🐮 🐷 🐸 🐵 🐔 🐧 🐦 🦆 🦉 🐝 🦋 🐌 🐞 🐢 🐍 🐙 🐬 🐳 🦈 🌵 🌲 🌳 🌴 🌱 🌿 🍀 🍁 🍂 🌷 🌹 🌻 🌸 🌞 🌝 ⭐ 🌟 ✨ ⚡ 🔥 🌈 ☀️ ⛅ ☁️ 🌧️ ❄️ ☃️ 🌊",
+  },
+  {
+    id: "food",
+    name: "app.chat.emoji.cat.food",
+    words: "app.chat.emoji.words.food",
+    chars: "🍏 🍎 🍐 🍊 🍋 🍌 🍉 🍇 🍓 🍒 🍑 🥭 🍍 🥥 🥝 🍅 🥑 🥦 🌽 🥕 🥐 🍞 🧀 🥚 🍳 🥞 🥓 🍔 🍟 🍕 🌭 🥪 🌮 🌯 🥗 🍝 🍜 🍣 🍱 🍩 🍪 🎂 🍰 🧁 🍫 🍬 🍿 ☕ 🍵 🧃 🥤 🍺 🍻 🥂 🍷 🍸",
+  },
+  {
+    id: "activities",
+    name: "app.chat.emoji.cat.activities",
+    words: "app.chat.emoji.words.activities",
+    chars: "⚽ 🏀 🏈 ⚾ 🎾 🏐 🏓 🏸 🥅 ⛳ 🎣 🎿 🏂 🏋️ 🚴 🏃 🏆 🥇 🥈 🥉 🏅 🎉 🎊 🎈 🎁 🎄 🎃 🎮 🎲 🧩 🎯 🎳 🎨 🎬 🎤 🎧 🎵 🎶 🎸 🎹 🥁",
+  },
+  {
+    id: "travel",
+    name: "app.chat.emoji.cat.travel",
+    words: "app.chat.emoji.words.travel",
+    chars: "🚗 🚕 🚌 🚑 🚒 🚓 🚚 🚲 🛴 🏍️ 🚂 🚆 🚇 ✈️ 🛫 🛬 🚀 🛸 🚁 ⛵ 🚢 ⚓ 🏠 🏢 🏥 🏦 🏨 🏫 🏭 🏰 🗼 🗽 ⛪ 🕌 ⛰️ 🏔️ 🏕️ 🏖️ 🏝️ 🌍 🗺️ 🧭",
+  },
+  {
+    id: "objects",
+    name: "app.chat.emoji.cat.objects",
+    words: "app.chat.emoji.words.objects",
+    chars: "⌚ 📱 💻 ⌨️ 🖥️ 🖨️ 🖱️ 💾 💿 📷 🎥 📞 ☎️ 📺 📻 ⏰ ⏳ 🔋 🔌 💡 🔦 🕯️ 💸 💵 💳 💎 🔧 🔨 ⚙️ 🔩 🧰 🔑 🔒 🔓 🚪 🛒 📦 📫 📮 ✉️ 📧 📝 📄 📃 📑 📊 📈 📉 📅 📆 🗓️ 📋 📌 📍 📎 ✂️ 🖊️ ✏️ 🔍 🔎 📚 📖 🔖 🏷️ 🗑️",
+  },
+  {
+    id: "symbols",
+    name: "app.chat.emoji.cat.symbols",
+    words: "app.chat.emoji.words.symbols",
+    chars: "✅ ☑️ ✔️ ❌ ❎ ➕ ➖ ➗ ✖️ ❓ ❔ ❗ ‼️ ⁉️ ⚠️ 🚫 ⛔ 🔴 🟠 🟡 🟢 🔵 🟣 ⚫ ⚪ 🔶 🔷 ⬆️ ⬇️ ⬅️ ➡️ ↩️ 🔄 🔁 ▶️ ⏸️ ⏹️ ⏺️ 🔔 🔕 📢 📣 🆗 🆕 🆒 🆘 ℹ️ 🔝 💲 ©️ ®️ ™️ #️⃣ *️⃣ 0️⃣ 1️⃣ 2️⃣ 3️⃣ 🔟",
+  },
+] as const;
 
-const CATS = DATA.map(([name, s]) => ({ name, items: s.split("|").map((e) => { const i = e.indexOf(" "); return { ch: e.slice(0, i), words: e.slice(i + 1) }; }) }));
+interface Item {
+  ch: string;
+  /** The words in the app's language, then the English ones (for the search). */
+  words: string;
+  /** The emoji's name: its first word in the app's language. */
+  name: string;
+}
+
+/** items reads a category's emoji with their words in the app's language (and the English ones). */
+function items(c: (typeof CATS)[number]): Item[] {
+  const english = en[c.words].split("|");
+  const own = t(c.words).split("|");
+  // A translation with another number of entries than the emoji is not used.
+  const mine = own.length === english.length ? own : english;
+  return c.chars.split(" ").map((ch, i) => {
+    const words = mine[i] === english[i] ? english[i] : mine[i] + " " + english[i];
+    return { ch, words, name: mine[i].split(" ")[0] };
+  });
+}
 
 const RECENT_KEY = "parley:emoji:recent";
 
@@ -57,7 +98,9 @@ function recent(): string[] {
 
 export function EmojiPicker(props: { onPick: (s: string) => void; onClose: () => void }) {
   const [q, setQ] = useState("");
-  const [cat, setCat] = useState(recent().length ? "Recent" : CATS[0].name);
+  // The category shown: "recent" or a category's id.
+  const [cat, setCat] = useState<string>(recent().length ? "recent" : CATS[0].id);
+  const cats = useMemo(() => CATS.map((c) => ({ id: c.id, name: t(c.name), items: items(c) })), []);
   const ref = useRef<HTMLDivElement>(null);
   const input = useRef<HTMLInputElement>(null);
   useEffect(() => {
@@ -68,11 +111,13 @@ export function EmojiPicker(props: { onPick: (s: string) => void; onClose: () =>
     document.addEventListener("mousedown", away);
     return () => document.removeEventListener("mousedown", away);
   }, []);
-  const items = useMemo(() => {
-    const query = q.trim().toLowerCase();
-    if (query) return CATS.flatMap((c) => c.items).filter((e) => e.words.includes(query));
-    if (cat === "Recent") return recent().map((ch) => ({ ch, words: "" }));
-    return CATS.find((c) => c.name === cat)?.items || [];
+  const shown: Item[] = useMemo(() => {
+    // "е" finds "ё" too (Russian is often typed without it).
+    const plain = (s: string) => s.replace(/ё/g, "е");
+    const query = plain(q.trim().toLocaleLowerCase());
+    if (query) return cats.flatMap((c) => c.items).filter((e) => plain(e.words).includes(query));
+    if (cat === "recent") return recent().map((ch) => ({ ch, words: "", name: "" }));
+    return cats.find((c) => c.id === cat)?.items || [];
   }, [q, cat]);
   const pick = (ch: string) => {
     try {
@@ -106,28 +151,29 @@ export function EmojiPicker(props: { onPick: (s: string) => void; onClose: () =>
     if (n < 0) input.current?.focus();
     else btns[Math.min(btns.length - 1, n)]?.focus();
   };
+  const catName = cat === "recent" ? t("app.chat.emoji.recent") : cats.find((c) => c.id === cat)?.name || "";
   return (
-    <div class="emoji-picker" ref={ref} role="dialog" aria-label="Emoji" onKeyDown={keys}>
-      <input ref={input} class="input block" type="search" placeholder="Find an emoji" aria-label="Find an emoji" value={q} onInput={(e) => setQ((e.currentTarget as HTMLInputElement).value)} />
+    <div class="emoji-picker" ref={ref} role="dialog" aria-label={t("app.chat.emoji.label")} onKeyDown={keys}>
+      <input ref={input} class="input block" type="search" placeholder={t("app.chat.emoji.find")} aria-label={t("app.chat.emoji.find")} value={q} onInput={(e) => setQ((e.currentTarget as HTMLInputElement).value)} />
       {!q ? (
         <div class="emoji-cats" role="tablist">
-          {["Recent", ...CATS.map((c) => c.name)].map((n) => (
-            <button key={n} role="tab" aria-selected={cat === n} class={cat === n ? "on" : ""} onClick={() => setCat(n)}>
-              {n === "Recent" ? "🕘" : CATS.find((c) => c.name === n)!.items[0].ch}
-              <span class="sr">{n}</span>
+          {[{ id: "recent", name: t("app.chat.emoji.recent"), icon: "🕘" }, ...cats.map((c) => ({ id: c.id, name: c.name, icon: c.items[0].ch }))].map((c) => (
+            <button key={c.id} role="tab" aria-selected={cat === c.id} class={cat === c.id ? "on" : ""} onClick={() => setCat(c.id)}>
+              {c.icon}
+              <span class="sr">{c.name}</span>
             </button>
           ))}
         </div>
       ) : null}
-      <div class="emoji-grid" role="listbox" aria-label={q ? "Results" : cat}>
-        {items.length ? (
-          items.map((e) => (
-            <button key={e.ch} role="option" title={e.words.split(" ")[0] || e.ch} onClick={() => pick(e.ch)}>
+      <div class="emoji-grid" role="listbox" aria-label={q ? t("app.chat.emoji.results") : catName}>
+        {shown.length ? (
+          shown.map((e) => (
+            <button key={e.ch} role="option" title={e.name || e.ch} onClick={() => pick(e.ch)}>
               {e.ch}
             </button>
           ))
         ) : (
-          <p class="muted">{cat === "Recent" && !q ? "No recent emoji yet." : "No emoji found."}</p>
+          <p class="muted">{cat === "recent" && !q ? t("app.chat.emoji.noRecent") : t("app.chat.emoji.none")}</p>
         )}
       </div>
     </div>

@@ -14,6 +14,7 @@ import { Avatar } from "./common";
 import { Smile } from "./icons";
 import { lazy } from "./lazy";
 import { Formatted, marker } from "./Markup";
+import { t } from "../../i18n/i18n";
 
 const EmojiPicker = lazy(() => import("../lazy/Emoji").then((m) => m.EmojiPicker));
 
@@ -46,7 +47,7 @@ export function MessageText(props: { m: Message; highlight?: string }) {
       const id = names.get(part.slice(1));
       const mine = id === me || (id === 0 && m.sender_id !== me);
       return (
-        <span key={key + "~" + i} class={"mention" + (mine ? " me" : "")} data-user-id={id || undefined} title={id ? store.personName(id) : "Everyone in this chat"}>
+        <span key={key + "~" + i} class={"mention" + (mine ? " me" : "")} data-user-id={id || undefined} title={id ? store.personName(id) : t("app.chat.mention.everyone")}>
           {part}
         </span>
       );
@@ -60,17 +61,17 @@ export function Reactions(props: { m: Message }) {
   const me = store.me.value?.id || 0;
   if (!m.reactions?.length) return null;
   return (
-    <div class="reactions" role="group" aria-label="Reactions">
+    <div class="reactions" role="group" aria-label={t("app.chat.reactions.label")}>
       {m.reactions.map((r) => {
         const mine = r.user_ids.includes(me);
-        const who = r.user_ids.map((id) => (id === me ? "You" : store.personName(id))).join(", ");
+        const who = r.user_ids.map((id) => (id === me ? t("app.chat.you") : store.personName(id))).join(", ");
         return (
           <button
             key={r.emoji}
             class={"reaction" + (mine ? " mine" : "")}
             aria-pressed={mine}
-            title={`${who} reacted with ${r.emoji}`}
-            aria-label={`${r.emoji} ${r.count}: ${who}. ${mine ? "Take back your reaction" : "React with " + r.emoji}`}
+            title={t("app.chat.reactions.who", { who, emoji: r.emoji })}
+            aria-label={t(mine ? "app.chat.reactions.labelMine" : "app.chat.reactions.labelOther", { emoji: r.emoji, count: r.count, who })}
             onClick={() => chat.react(m, r.emoji)}
           >
             <span class="r-emoji">{r.emoji}</span>
@@ -97,23 +98,21 @@ export function ThreadLink(props: { m: Message }) {
           }
         }}
       >
-        Replied in a thread
+        {t("app.chat.thread.repliedIn")}
       </button>
     );
   }
-  const t = m.thread;
-  if (!t || !t.replies) return null;
+  const th = m.thread;
+  if (!th || !th.replies) return null;
   return (
-    <button class="thread-link" onClick={() => chat.openThread(m)} title={"Last reply " + fullTime(t.last_reply_at)}>
+    <button class="thread-link" onClick={() => chat.openThread(m)} title={t("app.chat.thread.lastReply", { when: fullTime(th.last_reply_at) })}>
       <span class="thread-faces" aria-hidden="true">
-        {t.user_ids.slice(0, 4).map((id) => (
+        {th.user_ids.slice(0, 4).map((id) => (
           <Avatar key={id} id={id} name={store.personName(id)} photo={store.people.get(id)?.photo_file_id} size={20} />
         ))}
       </span>
-      <strong>
-        {t.replies} {t.replies === 1 ? "reply" : "replies"}
-      </strong>
-      <span class="thread-last">last at {time(t.last_reply_at)}</span>
+      <strong>{t("app.chat.thread.count", { n: th.replies })}</strong>
+      <span class="thread-last">{t("app.chat.thread.lastAt", { time: time(th.last_reply_at) })}</span>
     </button>
   );
 }
@@ -141,8 +140,8 @@ export function ChatActions(props: { m: Message; inThread?: boolean }) {
     <>
       <button
         class="icon-btn small"
-        title="React"
-        aria-label="React"
+        title={t("app.chat.reactions.react")}
+        aria-label={t("app.chat.reactions.react")}
         aria-expanded={!!at}
         onClick={open}
         onMouseEnter={EmojiPicker.preload}
@@ -153,9 +152,9 @@ export function ChatActions(props: { m: Message; inThread?: boolean }) {
       {at
         ? createPortal(
             <div class="react-pop emoji-wrap" style={{ left: `${at.x}px`, top: `${at.y}px` }}>
-              <div class="quick-reactions" role="group" aria-label="Quick reactions">
+              <div class="quick-reactions" role="group" aria-label={t("app.chat.reactions.quick")}>
                 {chat.QUICK.map((e) => (
-                  <button key={e} class="quick-reaction" aria-label={"React with " + e} onClick={() => pick(e)}>
+                  <button key={e} class="quick-reaction" aria-label={t("app.chat.reactions.reactWith", { emoji: e })} onClick={() => pick(e)}>
                     {e}
                   </button>
                 ))}
@@ -166,7 +165,7 @@ export function ChatActions(props: { m: Message; inThread?: boolean }) {
           )
         : null}
       {!props.inThread && !m.thread_id ? (
-        <button class="icon-btn small" title="Reply in thread" aria-label="Reply in thread" onClick={() => chat.openThread(m)} tabIndex={-1}>
+        <button class="icon-btn small" title={t("app.chat.thread.replyIn")} aria-label={t("app.chat.thread.replyIn")} onClick={() => chat.openThread(m)} tabIndex={-1}>
           <ThreadIcon />
         </button>
       ) : null}
@@ -187,8 +186,8 @@ function ThreadIcon() {
 export function MutedIcon(props: { size?: number }) {
   const s = props.size || 14;
   return (
-    <svg class="icon muted-icon" width={s} height={s} viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" role="img" aria-label="Muted">
-      <title>Muted</title>
+    <svg class="icon muted-icon" width={s} height={s} viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" role="img" aria-label={t("app.chat.muted")}>
+      <title>{t("app.chat.muted")}</title>
       <path d="M6 8a6 6 0 0 1 9.3-5M18 8c0 7 3 9 3 9H9" />
       <path d="M13.7 21a2 2 0 0 1-3.4 0" />
       <path d="M3 3l18 18" />
@@ -204,7 +203,7 @@ export function ChatMarks(props: { c: import("../types").Conversation }) {
     <>
       {muted ? <MutedIcon /> : null}
       {c.mentions ? (
-        <span class="badge mention-badge" aria-label={`${c.mentions} unread mention${c.mentions === 1 ? "" : "s"}`} title="Mentions of you">
+        <span class="badge mention-badge" aria-label={t("app.chat.mention.unread", { n: c.mentions })} title={t("app.chat.mention.ofYou")}>
           @
         </span>
       ) : null}

@@ -19,6 +19,7 @@ import { Spinner } from "./common";
 import { Clip, Close, Db, Mic, Send, Smile, Stop, Zap } from "./icons";
 import { lazy } from "./lazy";
 import { useMentionPicker } from "./Mentions";
+import { t } from "../../i18n/i18n";
 
 const EmojiPicker = lazy(() => import("../lazy/Emoji").then((m) => m.EmojiPicker));
 const ScanDialog = lazy(() => import("../lazy/Scan").then((m) => m.ScanDialog));
@@ -126,8 +127,8 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
 
   useEffect(() => {
     if (!rec) return;
-    const t = setInterval(() => setNow(Date.now()), 250);
-    return () => clearInterval(t);
+    const timer = setInterval(() => setNow(Date.now()), 250);
+    return () => clearInterval(timer);
   }, [rec]);
 
   const change = (v: string) => {
@@ -169,24 +170,24 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
 
   const addFiles = (list: File[]) => {
     if (whisperRef.current) {
-      store.toast("A whisper is text only: turn Whisper off to send files.", "error");
+      store.toast(t("app.chat.composer.whisperNoFiles"), "error");
       return;
     }
     const room = limits.max_files_per_message - filesRef.current.length;
-    if (list.length > room) store.toast(`At most ${limits.max_files_per_message} files per message.`, "error");
+    if (list.length > room) store.toast(t("app.chat.composer.tooManyFiles", { n: limits.max_files_per_message }), "error");
     for (const f of list.slice(0, Math.max(0, room))) {
       const key = ++attachSeq;
       let name = f.name || "file";
       if (/^image\.(png|jpe?g|gif)$/i.test(name)) name = "pasted-" + new Date().toISOString().replace(/[:.]/g, "-") + name.slice(5);
       const channel = dlg ? tooLarge(dlg.d, f) : "";
       if (channel) {
-        setFiles((fs) => [...fs, { key, name, size: f.size, progress: 0, state: "error", error: `Too large: ${channel}` }]);
+        setFiles((fs) => [...fs, { key, name, size: f.size, progress: 0, state: "error", error: t("app.chat.composer.tooLargeFor", { reason: channel }) }]);
         continue;
       }
       if (f.size > limits.max_file_size) {
         setFiles((fs) => [
           ...fs,
-          { key, name, size: f.size, progress: 0, state: "error", error: `Too large: the limit is ${size(limits.max_file_size)}` },
+          { key, name, size: f.size, progress: 0, state: "error", error: t("app.chat.composer.tooLarge", { limit: size(limits.max_file_size) }) },
         ]);
         continue;
       }
@@ -340,7 +341,7 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
     const fl = e.clipboardData?.files;
     if (fl && fl.length && whisper) {
       e.preventDefault();
-      store.toast("A whisper is text only: turn Whisper off to send files.", "error");
+      store.toast(t("app.chat.composer.whisperNoFiles"), "error");
       return;
     }
     if (fl && fl.length) {
@@ -362,23 +363,23 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
 
   const record = async () => {
     if (!navigator.mediaDevices?.getUserMedia || typeof MediaRecorder === "undefined") {
-      store.toast("This browser cannot record audio.", "error");
+      store.toast(t("app.chat.composer.noRecording"), "error");
       return;
     }
     let stream: MediaStream;
     try {
       stream = await navigator.mediaDevices.getUserMedia({ audio: true });
     } catch (e) {
-      store.toast("The microphone is not available: " + (e as Error).message, "error");
+      store.toast(t("app.chat.composer.noMicrophone", { error: (e as Error).message }), "error");
       return;
     }
-    const type = ["audio/webm;codecs=opus", "audio/ogg;codecs=opus", "audio/mp4", "audio/webm"].find((t) => MediaRecorder.isTypeSupported(t));
+    const type = ["audio/webm;codecs=opus", "audio/ogg;codecs=opus", "audio/mp4", "audio/webm"].find((x) => MediaRecorder.isTypeSupported(x));
     const mr = new MediaRecorder(stream, type ? { mimeType: type } : undefined);
     const chunks: Blob[] = [];
     let send = true;
     mr.ondataavailable = (e) => e.data.size && chunks.push(e.data);
     mr.onstop = () => {
-      stream.getTracks().forEach((t) => t.stop());
+      stream.getTracks().forEach((tr) => tr.stop());
       setRec(null);
       if (!send || !chunks.length) return;
       const mime = (mr.mimeType || type || "audio/webm").split(";")[0];
@@ -405,16 +406,16 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
   const sendVoice = (file: File) => {
     const channel = dlg ? tooLarge(dlg.d, file) : "";
     if (channel) {
-      store.toast(`The recording is too large: ${channel}.`, "error");
+      store.toast(t("app.chat.composer.recordingTooLargeFor", { reason: channel }), "error");
       return;
     }
     if (file.size > limits.max_file_size) {
-      store.toast(`The recording is too large (limit ${size(limits.max_file_size)}).`, "error");
+      store.toast(t("app.chat.composer.recordingTooLarge", { limit: size(limits.max_file_size) }), "error");
       return;
     }
     const key = ++attachSeq;
     const up = api.upload(file, file.name, (p) => setFiles((fs) => fs.map((a) => (a.key === key ? { ...a, progress: p } : a))));
-    setFiles((fs) => [...fs, { key, name: "Voice message", size: file.size, progress: 0, state: "uploading", abort: up.abort }]);
+    setFiles((fs) => [...fs, { key, name: t("app.chat.composer.voiceMessage"), size: file.size, progress: 0, state: "uploading", abort: up.abort }]);
     up.promise.then(
       (info) => {
         setFiles((fs) => fs.filter((a) => a.key !== key));
@@ -428,13 +429,15 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
   };
 
   const fileInput = useRef<HTMLInputElement>(null);
+  const removeLabel = (f: Attachment) =>
+    f.state === "uploading" ? t("app.chat.composer.cancelUpload", { name: f.name }) : t("app.chat.composer.removeFile", { name: f.name });
   const showCount = count >= maxLen * 0.8;
   const secs = rec ? Math.max(0, Math.floor((now - rec.started) / 1000)) : 0;
 
   return (
     <div class={"composer" + (whisper ? " whisper" : "")}>
       {pick && matches.length ? (
-        <ul class="shortcuts" role="listbox" aria-label="Shortcuts">
+        <ul class="shortcuts" role="listbox" aria-label={t("app.chat.composer.shortcuts")}>
           {matches.map((sc, i) => (
             <li key={(sc.id ? "q" : "p") + sc.shortcut}>
               <button
@@ -452,30 +455,30 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
         </ul>
       ) : null}
       {mentions.popup}
-      {whisper ? <div class="whisper-note">Whisper — only consultants see this. Text only.</div> : null}
+      {whisper ? <div class="whisper-note">{t("app.chat.composer.whisperNote")}</div> : null}
       {quote || editing ? (
         <div class="composer-ctx">
-          <span class="ctx-label">{editing ? "Editing" : "Replying to " + store.senderName(quote!)}</span>
+          <span class="ctx-label">{editing ? t("app.chat.composer.editing") : t("app.chat.composer.replyingTo", { name: store.senderName(quote!) })}</span>
           <span class="ctx-text">{messagePreview((editing || quote)!)}</span>
-          <button class="icon-btn small" aria-label={editing ? "Cancel editing" : "Cancel the reply"} onClick={() => (editing ? cancelEdit() : setQuote(null))}>
+          <button class="icon-btn small" aria-label={editing ? t("app.chat.composer.cancelEditing") : t("app.chat.composer.cancelReply")} onClick={() => (editing ? cancelEdit() : setQuote(null))}>
             <Close size={16} />
           </button>
         </div>
       ) : null}
       {files.length ? (
-        <ul class="uploads" aria-label="Attachments">
+        <ul class="uploads" aria-label={t("app.chat.composer.attachments")}>
           {files.map((f) => (
             <li key={f.key} class={"upload " + f.state}>
               <span class="up-name">{f.name}</span>
               <span class="up-size">{f.state === "error" ? f.error : size(f.size)}</span>
               {f.state === "uploading" ? (
-                <progress max={1} value={f.progress} aria-label={`Uploading ${f.name}`} />
+                <progress max={1} value={f.progress} aria-label={t("app.chat.composer.uploadingFile", { name: f.name })} />
               ) : f.state === "done" ? (
-                <span class="up-ok" aria-label="Uploaded">
+                <span class="up-ok" aria-label={t("app.chat.composer.uploaded")}>
                   ✓
                 </span>
               ) : null}
-              <button class="icon-btn small" aria-label={f.state === "uploading" ? `Cancel the upload of ${f.name}` : `Remove ${f.name}`} onClick={() => remove(f)}>
+              <button class="icon-btn small" aria-label={removeLabel(f)} onClick={() => remove(f)}>
                 <Close size={14} />
               </button>
             </li>
@@ -486,13 +489,13 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
       {rec ? (
         <div class="recording" role="status">
           <span class="rec-dot" aria-hidden="true" />
-          Recording {Math.floor(secs / 60)}:{String(secs % 60).padStart(2, "0")}
+          {t("app.chat.composer.recording", { time: `${Math.floor(secs / 60)}:${String(secs % 60).padStart(2, "0")}` })}
           <span class="grow" />
           <button class="btn" onClick={() => rec.stop(false)}>
-            Cancel
+            {t("app.chat.cancel")}
           </button>
-          <button class="btn primary" onClick={() => rec.stop(true)} aria-label="Stop and send the voice message">
-            <Stop size={16} /> Send
+          <button class="btn primary" onClick={() => rec.stop(true)} aria-label={t("app.chat.composer.stopAndSend")}>
+            <Stop size={16} /> {t("app.chat.composer.send")}
           </button>
         </div>
       ) : (
@@ -501,22 +504,22 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
             <button
               class={"whisper-btn" + (whisper ? " on" : "")}
               aria-pressed={whisper}
-              title="Whisper: a note only consultants see"
+              title={t("app.chat.composer.whisperTitle")}
               onClick={() => {
                 dlg.setWhisper(!whisper);
                 ta.current?.focus();
               }}
             >
-              Whisper
+              {t("app.chat.composer.whisper")}
             </button>
           ) : null}
           {!whisper ? (
-            <button class="icon-btn" aria-label="Attach files" title="Attach files" onClick={() => fileInput.current?.click()}>
+            <button class="icon-btn" aria-label={t("app.chat.composer.attach")} title={t("app.chat.composer.attach")} onClick={() => fileInput.current?.click()}>
               <Clip />
             </button>
           ) : null}
           {!whisper ? (
-            <button class="icon-btn" aria-label="Scan a document" title="Scan a document with the camera" onClick={() => setScan(true)} onMouseEnter={ScanDialog.preload}>
+            <button class="icon-btn" aria-label={t("app.chat.composer.scan")} title={t("app.chat.composer.scanTitle")} onClick={() => setScan(true)} onMouseEnter={ScanDialog.preload}>
               <svg width="20" height="20" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" aria-hidden="true">
                 <path d="M4 8V5a1 1 0 0 1 1-1h3M16 4h3a1 1 0 0 1 1 1v3M20 16v3a1 1 0 0 1-1 1h-3M8 20H5a1 1 0 0 1-1-1v-3M3 12h18" />
               </svg>
@@ -546,8 +549,8 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
             <div class="qr-wrap">
               <button
                 class="icon-btn"
-                aria-label="Quick replies"
-                title="Quick replies"
+                aria-label={t("app.chat.composer.quickReplies")}
+                title={t("app.chat.composer.quickReplies")}
                 aria-expanded={!!qr}
                 onClick={() => setQr(qr ? null : {})}
                 onMouseEnter={QuickReplies.preload}
@@ -558,9 +561,9 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
                 <QuickReplies
                   projectId={dlg.projectId}
                   create={qr.create}
-                  onPick={(t: string) => {
+                  onPick={(s: string) => {
                     setQr(null);
-                    insert(t);
+                    insert(s);
                   }}
                   onClose={() => {
                     setQr(null);
@@ -573,8 +576,8 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
           <div class="emoji-wrap">
             <button
               class="icon-btn"
-              aria-label="Insert information from the database"
-              title="Insert information from the database: a user, customer, case or chat"
+              aria-label={t("app.chat.composer.insertCard")}
+              title={t("app.chat.composer.insertCardTitle")}
               aria-expanded={picker}
               onClick={() => setPicker(!picker)}
             >
@@ -595,7 +598,7 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
             ) : null}
           </div>
           <div class="emoji-wrap">
-            <button class="icon-btn" aria-label="Emoji" title="Emoji" aria-expanded={emoji} onClick={() => setEmoji(!emoji)} onMouseEnter={EmojiPicker.preload}>
+            <button class="icon-btn" aria-label={t("app.chat.composer.emoji")} title={t("app.chat.composer.emoji")} aria-expanded={emoji} onClick={() => setEmoji(!emoji)} onMouseEnter={EmojiPicker.preload}>
               <Smile />
             </button>
             {emoji ? (
@@ -615,17 +618,17 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
             value={text}
             placeholder={
               whisper
-                ? "Whisper to the consultants…"
+                ? t("app.chat.composer.placeholderWhisper")
                 : dlg
                   ? dlg.replies.length && !isPhone()
-                    ? "Reply, or / for a quick reply"
-                    : "Reply to the customer"
+                    ? t("app.chat.composer.placeholderDialogShortcuts")
+                    : t("app.chat.composer.placeholderDialog")
                   : settings.send_on_enter
-                    ? "Write a message… (Enter to send, Shift+Enter for a new line)"
-                    : "Write a message… (Ctrl+Enter to send)"
+                    ? t("app.chat.composer.placeholderEnter")
+                    : t("app.chat.composer.placeholderCtrlEnter")
             }
-            aria-label="Message"
-            title="**bold** _italic_ ~~strike~~ `code`, > quote, - list (Ctrl+B, Ctrl+I, Ctrl+E, Ctrl+Shift+X)"
+            aria-label={t("app.chat.composer.message")}
+            title={t("app.chat.composer.formatHint")}
             aria-describedby={showCount ? "char-count" : undefined}
             onInput={(e) => change((e.currentTarget as HTMLTextAreaElement).value)}
             onKeyDown={onKey}
@@ -634,11 +637,11 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
             aria-autocomplete={dlg ? "list" : undefined}
           />
           {text.trim() || (ready.length && !whisper) || editing || whisper || cards.length ? (
-            <button class="icon-btn send" aria-label={editing ? "Save" : "Send"} title={editing ? "Save" : "Send"} disabled={!canSend && !editing} onClick={submit}>
-              {uploading ? <Spinner label="Uploading" /> : <Send />}
+            <button class="icon-btn send" aria-label={editing ? t("app.chat.save") : t("app.chat.composer.send")} title={editing ? t("app.chat.save") : t("app.chat.composer.send")} disabled={!canSend && !editing} onClick={submit}>
+              {uploading ? <Spinner label={t("app.chat.composer.uploading")} /> : <Send />}
             </button>
           ) : (
-            <button class="icon-btn" aria-label="Record a voice message" title="Record a voice message" onClick={record}>
+            <button class="icon-btn" aria-label={t("app.chat.composer.record")} title={t("app.chat.composer.record")} onClick={record}>
               <Mic />
             </button>
           )}
@@ -647,7 +650,7 @@ export function Composer(props: { c: Conversation; h: store.History; handle: Ref
       {showCount ? (
         <div id="char-count" class={"char-count" + (over > 0 ? " over" : "")} aria-live="polite">
           {over > 0
-            ? `${over} character${over === 1 ? "" : "s"} over the limit of ${maxLen}`
+            ? t("app.chat.composer.overLimit", { n: over, over: String(over), max: String(maxLen) })
             : `${count} / ${maxLen}`}
         </div>
       ) : null}

@@ -24,6 +24,7 @@ import { ThreadPanel } from "./ThreadPanel";
 import { MutedIcon } from "./ChatBits";
 import * as chat from "../chat";
 import { CallBar, CallButtons } from "./Calls";
+import { date, t, tp } from "../../i18n/i18n";
 
 const ReminderDialog = lazy(() => import("../lazy/Reminder").then((m) => m.ReminderDialog));
 const SMSWindow = lazy(() => import("../lazy/SMS").then((m) => m.SMSWindow));
@@ -31,14 +32,19 @@ const TaskForm = lazy(() => import("../lazy/Tasks").then((m) => m.TaskForm));
 const MoveDialog = lazy(() => import("../lazy/Tasks").then((m) => m.MoveDialog));
 const SnoozeDialog = lazy(() => import("../lazy/Reminder").then((m) => m.SnoozeDialog));
 
-const PERIODS: [string, string][] = [
-  ["", "All history"],
-  ["yesterday", "Since yesterday"],
-  ["7d", "7 days"],
-  ["30d", "30 days"],
-  ["3m", "3 months"],
-  ["1y", "1 year"],
+/** The history's periods: the filter's value and its label (a function: labels are made at render time). */
+const PERIODS: [string, () => string][] = [
+  ["", () => t("app.chat.period.all")],
+  ["yesterday", () => t("app.chat.period.yesterday")],
+  ["7d", () => t("app.chat.period.days", { n: 7 })],
+  ["30d", () => t("app.chat.period.days", { n: 30 })],
+  ["3m", () => t("app.chat.period.months", { n: 3 })],
+  ["1y", () => t("app.chat.period.years", { n: 1 })],
 ];
+
+/** The words for a user's presence in the header. */
+const PRESENCE = { online: "app.chat.presence.online", away: "app.chat.presence.away", offline: "app.chat.presence.offline" } as const;
+const presenceText = (p: string | undefined) => (p ? (p in PRESENCE ? t(PRESENCE[p as keyof typeof PRESENCE]) : p) : "");
 
 export function ConversationView(props: { id: number; messageId?: number; snooze?: boolean }) {
   const c = useSelect([store.convsV], () => store.convs.get(props.id));
@@ -57,9 +63,9 @@ export function ConversationView(props: { id: number; messageId?: number; snooze
       <section class="pane empty-pane">
         {missing ? (
           <p>
-            This conversation does not exist or you are not a member of it.{" "}
+            {t("app.chat.notFound")}{" "}
             <a href="/" onClick={(e) => (e.preventDefault(), navigate("/"))}>
-              Back to the list
+              {t("app.chat.backToList")}
             </a>
           </p>
         ) : (
@@ -128,31 +134,33 @@ function Chat(props: { c: Conversation; messageId?: number; snooze?: boolean }) 
   };
 
   const convMenu: MenuItem[] = [
-    { label: "Sound notifications", checked: settings.sound, onSelect: () => store.saveSettings({ ...settings, sound: !settings.sound }) },
+    { label: t("app.chat.menu.sound"), checked: settings.sound, onSelect: () => store.saveSettings({ ...settings, sound: !settings.sound }) },
     {
-      label: "Always scroll to the end",
+      label: t("app.chat.menu.scrollToEnd"),
       checked: settings.always_scroll_to_end,
       onSelect: () => store.saveSettings({ ...settings, always_scroll_to_end: !settings.always_scroll_to_end }),
     },
-    { label: "Mark as unread", onSelect: () => store.markUnread(c.id) },
+    { label: t("app.chat.menu.markUnread"), onSelect: () => store.markUnread(c.id) },
     ...chat.muteChoices(c),
-    { label: "Create a task…", onSelect: () => setAdding("task") },
-    ...PERIODS.map(([v, l]) => ({ label: "Show: " + l.toLowerCase(), checked: h.period === v, onSelect: () => store.setPeriod(h, v) })),
+    { label: t("app.chat.menu.createTask"), onSelect: () => setAdding("task") },
+    ...PERIODS.map(([v, l]) => ({ label: t("app.chat.menu.show", { period: l().toLocaleLowerCase() }), checked: h.period === v, onSelect: () => store.setPeriod(h, v) })),
   ];
-  if (c.kind === "direct" && c.state === "allowed") convMenu.push({ label: "Add interlocutors…", onSelect: () => setAdding("interlocutors") });
-  if (c.kind === "direct" && other) convMenu.push({ label: "Send SMS…", onSelect: () => setSmsTo(other.user_id) });
+  if (c.kind === "direct" && c.state === "allowed") convMenu.push({ label: t("app.chat.menu.addInterlocutors"), onSelect: () => setAdding("interlocutors") });
+  if (c.kind === "direct" && other) convMenu.push({ label: t("app.chat.menu.sendSms"), onSelect: () => setSmsTo(other.user_id) });
   if (c.kind === "group") {
-    convMenu.push({ label: "Members", onSelect: () => setPanel("members") });
-    convMenu.push({ label: "Add members…", onSelect: () => setAdding("members") });
-    convMenu.push({ label: "Rename…", onSelect: () => setAdding("rename") });
+    convMenu.push({ label: t("app.chat.menu.members"), onSelect: () => setPanel("members") });
+    convMenu.push({ label: t("app.chat.menu.addMembers"), onSelect: () => setAdding("members") });
+    convMenu.push({ label: t("app.chat.menu.rename"), onSelect: () => setAdding("rename") });
     convMenu.push({
-      label: "Leave the chat",
+      label: t("app.chat.menu.leave"),
       danger: true,
       onSelect: () => store.removeMember(c.id, me.id).catch(store.fail),
     });
   }
   if (c.kind === "direct" && c.state === "requested")
-    convMenu.push({ label: requestedByMe ? "Withdraw the request" : "Decline the request", danger: true, onSelect: () => store.cancel(c.id).catch(store.fail) });
+    convMenu.push({ label: requestedByMe ? t("app.chat.menu.withdrawRequest") : t("app.chat.menu.declineRequest"), danger: true, onSelect: () => store.cancel(c.id).catch(store.fail) });
+
+  const headTitle = c.kind === "direct" ? t("app.chat.head.aboutUser") : t("app.chat.menu.members");
 
   const files = (list: FileList | File[] | null | undefined) => {
     if (!list || !list.length) return;
@@ -183,15 +191,15 @@ function Chat(props: { c: Conversation; messageId?: number; snooze?: boolean }) 
         dragDepth.current = 0;
         setDragging(false);
         if (c.state === "allowed") files(e.dataTransfer?.files);
-        else store.toast("Files can be sent once the conversation is allowed.", "error");
+        else store.toast(t("app.chat.filesNotAllowed"), "error");
       }}
     >
       <div class="chat-main">
         <header class="chat-head">
-          <button class="icon-btn back" aria-label="Back to the conversation list" onClick={() => navigate("/")}>
+          <button class="icon-btn back" aria-label={t("app.chat.head.back")} onClick={() => navigate("/")}>
             <Back />
           </button>
-          <button class="chat-who" onClick={headerClick} title={c.kind === "direct" ? "About this user" : "Members"}>
+          <button class="chat-who" onClick={headerClick} title={headTitle}>
             {c.kind === "direct" ? (
               <span class="conv-icon">
                 <StatusIcon c={c} />
@@ -216,20 +224,22 @@ function Chat(props: { c: Conversation; messageId?: number; snooze?: boolean }) 
                 {c.kind === "direct"
                   ? c.state !== "allowed"
                     ? c.state === "cancelled"
-                      ? "Request withdrawn"
+                      ? t("app.chat.head.requestWithdrawn")
                       : c.state === "declined"
-                        ? "Request declined"
-                        : "Request pending"
+                        ? t("app.chat.head.requestDeclined")
+                        : t("app.chat.head.requestPending")
                     : presence === "online"
-                      ? "online"
+                      ? t("app.chat.presence.online")
                       : presence === "away"
-                        ? "away"
-                        : "offline"
+                        ? t("app.chat.presence.away")
+                        : t("app.chat.presence.offline")
                   : c.kind === "assistance"
                     ? c.created_by === me.id
-                      ? `with ${other?.name || "the administrator"} · ${presence}`
-                      : presence
-                    : `${c.members?.length || 0} members`}
+                      ? other?.name
+                        ? t("app.chat.head.with", { name: other.name, presence: presenceText(presence) })
+                        : t("app.chat.head.withAdmin", { presence: presenceText(presence) })
+                      : presenceText(presence)
+                    : t("app.chat.head.members", { n: c.members?.length || 0 })}
               </span>
             </span>
           </button>
@@ -237,13 +247,13 @@ function Chat(props: { c: Conversation; messageId?: number; snooze?: boolean }) 
             <CallButtons c={c} />
             <select
               class="period"
-              aria-label="Period"
+              aria-label={t("app.chat.head.period")}
               value={h.period}
               onChange={(e) => store.setPeriod(h, (e.currentTarget as HTMLSelectElement).value)}
             >
               {PERIODS.map(([v, l]) => (
                 <option key={v} value={v}>
-                  {l}
+                  {l()}
                 </option>
               ))}
             </select>
@@ -251,8 +261,8 @@ function Chat(props: { c: Conversation; messageId?: number; snooze?: boolean }) 
               <Search size={16} />
               <input
                 type="search"
-                placeholder="Search in this conversation"
-                aria-label="Search in this conversation"
+                placeholder={t("app.chat.head.search")}
+                aria-label={t("app.chat.head.search")}
                 value={query}
                 onFocus={() => setSearchOpen(true)}
                 onBlur={() => setSearchOpen(false)}
@@ -260,14 +270,14 @@ function Chat(props: { c: Conversation; messageId?: number; snooze?: boolean }) 
                 onKeyDown={(e) => e.key === "Escape" && setQuery("")}
               />
             </div>
-            <button class="icon-btn" aria-label="Conversation menu" aria-haspopup="menu" onClick={(e) => menu.open(e.currentTarget as HTMLElement)}>
+            <button class="icon-btn" aria-label={t("app.chat.head.menu")} aria-haspopup="menu" onClick={(e) => menu.open(e.currentTarget as HTMLElement)}>
               <More />
             </button>
           </div>
         </header>
-        {menu.at ? <Menu x={menu.at.x} y={menu.at.y} items={convMenu} onClose={menu.close} label="Conversation menu" /> : null}
+        {menu.at ? <Menu x={menu.at.x} y={menu.at.y} items={convMenu} onClose={menu.close} label={t("app.chat.head.menu")} /> : null}
         <CallBar c={c} />
-        {c.state !== "allowed" ? <RequestBanner c={c} mine={requestedByMe} name={other?.name || "this user"} /> : null}
+        {c.state !== "allowed" ? <RequestBanner c={c} mine={requestedByMe} name={other?.name || t("app.chat.request.thisUser")} /> : null}
         {query.trim() ? (
           <SearchResults c={c} q={query} onPick={(m) => (setQuery(""), store.jumpTo(h, m))} />
         ) : (
@@ -279,15 +289,15 @@ function Chat(props: { c: Conversation; messageId?: number; snooze?: boolean }) 
         ) : (
           <div class="composer-off">
             {c.state === "cancelled"
-              ? "The request was withdrawn."
+              ? t("app.chat.request.withdrawn")
               : c.state === "declined"
-                ? "The request was declined."
-                : "You can write once the request is allowed."}
+                ? t("app.chat.request.declined")
+                : t("app.chat.request.writeOnceAllowed")}
           </div>
         )}
         {dragging ? (
           <div class="drop-zone" aria-hidden="true">
-            <span>Drop files to attach them</span>
+            <span>{t("app.chat.dropFiles")}</span>
           </div>
         ) : null}
       </div>
@@ -304,21 +314,21 @@ function Chat(props: { c: Conversation; messageId?: number; snooze?: boolean }) 
       <ThreadPanel c={c} />
       {adding === "interlocutors" ? (
         <UserPicker
-          title="Add interlocutors"
-          confirm="Create multi-chat"
+          title={t("app.chat.addInterlocutors.title")}
+          confirm={t("app.chat.addInterlocutors.confirm")}
           askTitle
           exclude={c.members.map((m) => m.user_id)}
           onClose={() => setAdding("")}
-          onPick={async (ids, t) => {
-            await store.createGroup(t, ids, c.id);
+          onPick={async (ids, title) => {
+            await store.createGroup(title, ids, c.id);
             setAdding("");
           }}
         />
       ) : null}
       {adding === "members" ? (
         <UserPicker
-          title="Add members"
-          confirm="Add"
+          title={t("app.chat.addMembers.title")}
+          confirm={t("app.chat.addMembers.confirm")}
           exclude={c.members.map((m) => m.user_id)}
           onClose={() => setAdding("")}
           onPick={async (ids) => {
@@ -344,30 +354,30 @@ function Chat(props: { c: Conversation; messageId?: number; snooze?: boolean }) 
 }
 
 function Rename(props: { c: Conversation; onClose: () => void }) {
-  const [t, setT] = useState(props.c.title || "");
+  const [title, setTitle] = useState(props.c.title || "");
   const [err, setErr] = useState("");
   const save = async (e: Event) => {
     e.preventDefault();
     try {
-      await store.rename(props.c.id, t);
+      await store.rename(props.c.id, title);
       props.onClose();
     } catch (x) {
       setErr((x as Error).message);
     }
   };
   return (
-    <Modal title="Rename the multi-chat" onClose={props.onClose}>
+    <Modal title={t("app.chat.rename.title")} onClose={props.onClose}>
       <form onSubmit={save}>
         <label class="field">
-          <span>Title</span>
-          <input class="input" value={t} maxLength={100} data-autofocus onInput={(e) => setT((e.currentTarget as HTMLInputElement).value)} />
+          <span>{t("app.chat.rename.field")}</span>
+          <input class="input" value={title} maxLength={100} data-autofocus onInput={(e) => setTitle((e.currentTarget as HTMLInputElement).value)} />
         </label>
         {err ? <p class="form-error">{err}</p> : null}
         <div class="row-end">
           <button type="button" class="btn" onClick={props.onClose}>
-            Cancel
+            {t("app.chat.cancel")}
           </button>
-          <button class="btn primary">Save</button>
+          <button class="btn primary">{t("app.chat.save")}</button>
         </div>
       </form>
     </Modal>
@@ -394,8 +404,8 @@ function RequestBanner(props: { c: Conversation; mine: boolean; name: string }) 
   const wait = againAt - Date.now();
   useEffect(() => {
     if (wait <= 0 || wait > 2 ** 31 - 1) return;
-    const t = setTimeout(() => tick((n) => n + 1), wait + 500);
-    return () => clearTimeout(t);
+    const timer = setTimeout(() => tick((n) => n + 1), wait + 500);
+    return () => clearTimeout(timer);
   }, [againAt]);
   const again = (label: string, disabled = false) => (
     <div class="request-actions">
@@ -411,20 +421,18 @@ function RequestBanner(props: { c: Conversation; mine: boolean; name: string }) 
           againAt ? (
             <>
               <p>
-                <strong>{props.name}</strong> declined your request.{" "}
-                {wait > 0 ? `You can ask again on ${fullTime(c.ask_again_at!)}.` : "You can ask again now."}
+                {tp("app.chat.request.theyDeclined", { name: <strong>{props.name}</strong> })}{" "}
+                {wait > 0 ? t("app.chat.request.askAgainOn", { when: fullTime(c.ask_again_at!) }) : t("app.chat.request.askAgainNow")}
               </p>
-              {again("Ask again", wait > 0)}
+              {again(t("app.chat.request.askAgain"), wait > 0)}
             </>
           ) : (
-            <p>
-              <strong>{props.name}</strong> declined your request, and you can't ask again; {first} can still start a conversation with you.
-            </p>
+            <p>{tp("app.chat.request.theyDeclinedForGood", { name: <strong>{props.name}</strong>, first })}</p>
           )
         ) : (
           <>
-            <p>You declined {first}'s request to write to each other.</p>
-            {again(`Start a conversation with ${first}`)}
+            <p>{t("app.chat.request.youDeclined", { first })}</p>
+            {again(t("app.chat.request.start", { first }))}
           </>
         )}
       </div>
@@ -433,8 +441,8 @@ function RequestBanner(props: { c: Conversation; mine: boolean; name: string }) 
   if (c.state === "cancelled") {
     return (
       <div class="request-banner" role="status">
-        <p>{props.mine ? "You withdrew your request." : "The request was withdrawn."}</p>
-        {again(props.mine ? "Ask again" : `Start a conversation with ${first}`)}
+        <p>{props.mine ? t("app.chat.request.youWithdrew") : t("app.chat.request.withdrawn")}</p>
+        {again(props.mine ? t("app.chat.request.askAgain") : t("app.chat.request.start", { first }))}
       </div>
     );
   }
@@ -443,25 +451,23 @@ function RequestBanner(props: { c: Conversation; mine: boolean; name: string }) 
       {props.mine ? (
         <>
           <p>
-            <strong>Request sent.</strong> {props.name} has not reviewed it yet; you can write once they allow it.
+            <strong>{t("app.chat.request.sent")}</strong> {t("app.chat.request.notReviewed", { name: props.name })}
           </p>
           <div class="request-actions">
             <button class="btn" disabled={busy} onClick={act(() => store.cancel(c.id))}>
-              Cancel request
+              {t("app.chat.request.cancel")}
             </button>
           </div>
         </>
       ) : (
         <>
-          <p>
-            <strong>{props.name}</strong> wants to start a direct conversation with you.
-          </p>
+          <p>{tp("app.chat.request.wantsToStart", { name: <strong>{props.name}</strong> })}</p>
           <div class="request-actions">
             <button class="btn primary" disabled={busy} onClick={act(() => store.allow(c.id))}>
-              Allow
+              {t("app.chat.request.allow")}
             </button>
             <button class="btn" disabled={busy} onClick={act(() => store.cancel(c.id))}>
-              Decline
+              {t("app.chat.request.decline")}
             </button>
           </div>
         </>
@@ -473,8 +479,8 @@ function RequestBanner(props: { c: Conversation; mine: boolean; name: string }) 
 export function TypingLine(props: { id: number }) {
   use(store.typingV);
   const settings = use(store.settings);
-  const t = store.typing.get(props.id);
-  const names = settings.typing_notifications && t ? [...t.keys()].map((u) => store.personName(u).split(" ")[0]) : [];
+  const typing = store.typing.get(props.id);
+  const names = settings.typing_notifications && typing ? [...typing.keys()].map((u) => store.personName(u).split(" ")[0]) : [];
   return (
     <div class="typing-line" aria-live="polite">
       {names.length ? (
@@ -484,12 +490,15 @@ export function TypingLine(props: { id: number }) {
             <i />
             <i />
           </span>
-          {names.length === 1 ? `${names[0]} is typing…` : `${names.join(", ")} are typing…`}
+          {t("app.chat.typing", { n: names.length, names: names.join(", ") })}
         </>
       ) : null}
     </div>
   );
 }
+
+/** A search hit's moment: the date and time with seconds, as toLocaleString() wrote it. */
+const WHEN: Intl.DateTimeFormatOptions = { year: "numeric", month: "numeric", day: "numeric", hour: "numeric", minute: "numeric", second: "numeric" };
 
 function SearchResults(props: { c: Conversation; q: string; onPick: (m: Message) => void }) {
   const [res, setRes] = useState<{ q: string; msgs: Message[]; more: boolean } | null>(null);
@@ -515,17 +524,17 @@ function SearchResults(props: { c: Conversation; q: string; onPick: (m: Message)
     setRes({ ...res, msgs: [...out.messages, ...res.msgs].sort((a, b) => a.seq - b.seq), more: out.messages.length === 50 });
   };
   return (
-    <div class="search-results" role="region" aria-label="Search results">
+    <div class="search-results" role="region" aria-label={t("app.chat.search.results")}>
       {err ? <p class="form-error">{err}</p> : null}
       {!res ? (
         <Spinner />
       ) : !res.msgs.length ? (
-        <p class="muted center">No messages match “{res.q}”.</p>
+        <p class="muted center">{t("app.chat.search.none", { q: res.q })}</p>
       ) : (
         <>
           {res.more ? (
             <button class="btn small center-btn" onClick={more}>
-              Show earlier matches
+              {t("app.chat.search.earlier")}
             </button>
           ) : null}
           <ul>
@@ -533,7 +542,7 @@ function SearchResults(props: { c: Conversation; q: string; onPick: (m: Message)
               <li key={m.id}>
                 <button class="search-hit" onClick={() => props.onPick(m)}>
                   <span class="hit-head">
-                    <strong>{store.senderName(m)}</strong> <time>{new Date(m.created_at).toLocaleString()}</time>
+                    <strong>{store.senderName(m)}</strong> <time>{date(m.created_at, WHEN)}</time>
                   </span>
                   <span class="hit-text">
                     <Text text={m.text} highlight={res.q} />
@@ -668,7 +677,7 @@ export function HistoryList(props: {
         }
         store.findMessage(c.id, q.id, q.text).then((m) => {
           if (m) store.jumpTo(h, m);
-          else store.toast("The quoted message could not be found.");
+          else store.toast(t("app.chat.quoteNotFound"));
         });
       },
       image: setImage,
@@ -685,37 +694,37 @@ export function HistoryList(props: {
   if (menuRow) {
     const m = menuRow.m;
     const mine = m.sender_id === me.id;
-    if (m.kind !== "whisper") menuItems.push({ label: "Reply", onSelect: () => props.composer.current?.quote(m) });
+    if (m.kind !== "whisper") menuItems.push({ label: t("app.chat.message.reply"), onSelect: () => props.composer.current?.quote(m) });
     if (!props.dialog) menuItems.push(...chat.messageChoices(m));
-    if (m.text) menuItems.push({ label: "Copy text", onSelect: () => copyText(m.text).catch(store.fail) });
+    if (m.text) menuItems.push({ label: t("app.chat.message.copy"), onSelect: () => copyText(m.text).catch(store.fail) });
     const rem = store.reminders.get(m.id);
-    menuItems.push({ label: rem ? "Reminder… (change)" : "Reminder…", onSelect: () => props.onReminder(m) });
-    if (rem) menuItems.push({ label: "Do not notify", onSelect: () => store.clearReminder(m.id).catch(store.fail) });
-    if (m.id > 0 && m.kind !== "event" && !m.deleted_at) menuItems.push({ label: "Move to task…", onSelect: () => setMoving(m) });
-    if (mine && m.kind === "text") menuItems.push({ label: "Edit", onSelect: () => props.composer.current?.edit(m) });
-    if (mine) menuItems.push({ label: "Delete", danger: true, onSelect: () => setConfirmDelete(m) });
+    menuItems.push({ label: rem ? t("app.chat.message.reminderChange") : t("app.chat.message.reminder"), onSelect: () => props.onReminder(m) });
+    if (rem) menuItems.push({ label: t("app.chat.message.doNotNotify"), onSelect: () => store.clearReminder(m.id).catch(store.fail) });
+    if (m.id > 0 && m.kind !== "event" && !m.deleted_at) menuItems.push({ label: t("app.chat.message.moveToTask"), onSelect: () => setMoving(m) });
+    if (mine && m.kind === "text") menuItems.push({ label: t("app.chat.message.edit"), onSelect: () => props.composer.current?.edit(m) });
+    if (mine) menuItems.push({ label: t("app.chat.delete"), danger: true, onSelect: () => setConfirmDelete(m) });
   }
 
   return (
     <div class="history-wrap">
       {h.period ? (
         <div class="period-note">
-          Showing {PERIODS.find((p) => p[0] === h.period)?.[1].toLowerCase()}.{" "}
+          {t("app.chat.period.showing", { period: PERIODS.find((p) => p[0] === h.period)?.[1]().toLocaleLowerCase() || "" })}{" "}
           <button class="link" onClick={() => store.setPeriod(h, "")}>
-            Show all
+            {t("app.chat.period.showAll")}
           </button>
         </div>
       ) : null}
       {h.loading === "init" && !h.msgs.length ? (
         <div class="history-loading">
-          <Spinner label="Loading messages" />
+          <Spinner label={t("app.chat.history.loading")} />
         </div>
       ) : null}
       {h.error ? (
         <div class="form-error center" role="alert">
           {h.error}{" "}
           <button class="link" onClick={() => store.loadLatest(h)}>
-            Try again
+            {t("app.chat.history.retry")}
           </button>
         </div>
       ) : null}
@@ -723,7 +732,7 @@ export function HistoryList(props: {
         handle={list}
         class="history"
         role="log"
-        label="Messages"
+        label={t("app.chat.history.label")}
         tabIndex={0}
         // Only the newest messages stick to the bottom: an older window would
         // keep loading newer pages.
@@ -740,7 +749,7 @@ export function HistoryList(props: {
           if (j < 0)
             return (
               <div class="history-start">
-                {h.period ? "No earlier messages in this period." : "This is the beginning of the conversation."}
+                {h.period ? t("app.chat.history.startOfPeriod") : t("app.chat.history.start")}
               </div>
             );
           const r = rows[j];
@@ -775,11 +784,11 @@ export function HistoryList(props: {
           );
         }}
       />
-      {h.loading === "older" ? <div class="loading-older">Loading earlier messages…</div> : null}
+      {h.loading === "older" ? <div class="loading-older">{t("app.chat.history.loadingOlder")}</div> : null}
       {!atBottom || !h.atLatest ? (
         <button
           class="to-bottom"
-          aria-label="Go to the newest messages"
+          aria-label={t("app.chat.history.toNewest")}
           onClick={async () => {
             if (!h.atLatest) await store.loadLatest(h);
             list.current?.scrollToBottom();
@@ -790,18 +799,18 @@ export function HistoryList(props: {
         </button>
       ) : null}
       {menu.at && menuRow && !menuRow.pending ? (
-        <Menu x={menu.at.x} y={menu.at.y} items={menuItems} onClose={menu.close} label="Message actions" />
+        <Menu x={menu.at.x} y={menu.at.y} items={menuItems} onClose={menu.close} label={t("app.chat.message.actions")} />
       ) : null}
       {image ? <Lightbox f={image} onClose={() => setImage(null)} /> : null}
       {moving ? <MoveDialog message={moving} onClose={() => setMoving(null)} /> : null}
       {confirmDelete ? (
         <Modal
-          title="Delete the message?"
+          title={t("app.chat.deleteMessage.title")}
           onClose={() => setConfirmDelete(null)}
           footer={
             <>
               <button class="btn" onClick={() => setConfirmDelete(null)}>
-                Cancel
+                {t("app.chat.cancel")}
               </button>
               <button
                 class="btn danger"
@@ -811,12 +820,12 @@ export function HistoryList(props: {
                   setConfirmDelete(null);
                 }}
               >
-                Delete
+                {t("app.chat.delete")}
               </button>
             </>
           }
         >
-          <p>It will be removed for everyone in the conversation.</p>
+          <p>{t("app.chat.deleteMessage.text")}</p>
         </Modal>
       ) : null}
     </div>
@@ -851,7 +860,7 @@ export function Lightbox(props: { f: FileInfo; onClose: () => void }) {
       <img src={api.fileURL(props.f.id)} alt={props.f.name} />
       <p class="row-end">
         <a class="btn" href={api.fileURL(props.f.id)} download={props.f.name}>
-          Download
+          {t("app.chat.download")}
         </a>
       </p>
     </Modal>

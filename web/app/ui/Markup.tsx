@@ -7,6 +7,7 @@ import { del } from "../api";
 import { parse, type Block, type Inline } from "../markup";
 import { toast } from "../store";
 import type { LinkPreview, Message } from "../types";
+import { t } from "../../i18n/i18n";
 
 /** Mark renders a piece of plain text (search words marked, mentions as chips). */
 export type Mark = (s: string, key: string) => ComponentChildren;
@@ -105,8 +106,8 @@ export function PreviewCard(props: { m: Message; p: LinkPreview; mine: boolean }
       {props.mine ? (
         <button
           class="icon-btn small link-card-x"
-          title="Remove the preview"
-          aria-label="Remove the preview"
+          title={t("app.chat.preview.remove")}
+          aria-label={t("app.chat.preview.remove")}
           onClick={() => del(`/messages/${m.id}/preview`).catch((e) => toast(String(e?.message || e), "error"))}
         >
           ×

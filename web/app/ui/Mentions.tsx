@@ -8,6 +8,7 @@ import { useState } from "preact/hooks";
 import { mentionable, mentionedIn } from "../chat";
 import type { Conversation } from "../types";
 import { Avatar } from "./common";
+import { t } from "../../i18n/i18n";
 
 export interface MentionPicker {
   /** Call with the text after every input. */
@@ -87,7 +88,7 @@ export function useMentionPicker(
 
   const popup =
     q && matches.length ? (
-      <ul class="shortcuts mention-list" role="listbox" aria-label="Mention someone">
+      <ul class="shortcuts mention-list" role="listbox" aria-label={t("app.chat.mention.list")}>
         {matches.map((x, i) => (
           <li key={x.id}>
             <button
@@ -99,15 +100,15 @@ export function useMentionPicker(
             >
               {x.id ? <Avatar id={x.id} name={x.name} size={20} /> : <span class="mention-all-icon">@</span>}
               <strong>{x.id ? x.name : "all"}</strong>
-              <span>{x.id ? "" : "Notify everyone in this chat"}</span>
+              <span>{x.id ? "" : t("app.chat.mention.notifyAll")}</span>
             </button>
           </li>
         ))}
       </ul>
     ) : null;
 
-  const take = (t: string) => {
-    const ids = mentionedIn(t, picked);
+  const take = (text: string) => {
+    const ids = mentionedIn(text, picked);
     picked.clear();
     return ids;
   };

@@ -15,6 +15,7 @@ import { Avatar } from "./common";
 import { lazy } from "./lazy";
 import { ChatActions, MessageText, Reactions, ThreadLink } from "./ChatBits";
 import { mentionsMe } from "../chat";
+import { t } from "../../i18n/i18n";
 import { Bell, Clock, Cross, File as FileIcon, More, Pause, Play, Reply, Sent, Tick, Ticks, Zap } from "./icons";
 
 const RoutingWhy = lazy(() => import("../lazy/Routing").then((m) => m.RoutingWhy));
@@ -35,7 +36,7 @@ function SysLine(props: { m: Message }) {
         <>
           {" "}
           <button class="link why-btn" aria-expanded={why} onClick={() => setWhy(!why)} onMouseEnter={RoutingWhy.preload} onFocus={RoutingWhy.preload}>
-            {why ? "Hide" : "Why?"}
+            {why ? t("app.chat.routing.hide") : t("app.chat.routing.why")}
           </button>
           {why ? <RoutingWhy messageId={m.id} /> : null}
         </>
@@ -75,36 +76,38 @@ export function pendingRow(p: store.Pending): Row {
 export function StatusMark(props: { s: MsgStatus; error?: string; via?: string }) {
   switch (props.s) {
     case "queued": {
-      const t = props.via ? `Waiting to be sent to ${props.via}` : "Waiting to be sent";
+      const what = props.via ? t("app.chat.status.queuedVia", { via: props.via }) : t("app.chat.status.queued");
       return (
-        <span class="status queued" title={t} aria-label={t}>
+        <span class="status queued" title={what} aria-label={what}>
           <Clock />
         </span>
       );
     }
-    case "failed":
+    case "failed": {
+      const what = props.error ? t("app.chat.status.notSent", { error: props.error }) : t("app.chat.status.notSentFailed");
       return (
-        <span class="status failed" title={"Not sent: " + (props.error || "failed")} aria-label={"Not sent: " + (props.error || "failed")}>
+        <span class="status failed" title={what} aria-label={what}>
           <Cross />
         </span>
       );
+    }
     case "sent": {
-      const t = props.via ? `Sent to ${props.via}` : "Sent, not delivered yet";
+      const what = props.via ? t("app.chat.status.sentVia", { via: props.via }) : t("app.chat.status.sent");
       return (
-        <span class="status sent" title={t} aria-label={t}>
+        <span class="status sent" title={what} aria-label={what}>
           <Sent />
         </span>
       );
     }
     case "delivered":
       return (
-        <span class="status delivered" title="Delivered" aria-label="Delivered">
+        <span class="status delivered" title={t("app.chat.status.delivered")} aria-label={t("app.chat.status.delivered")}>
           <Tick />
         </span>
       );
     case "read":
       return (
-        <span class="status read" title="Read" aria-label="Read">
+        <span class="status read" title={t("app.chat.status.read")} aria-label={t("app.chat.status.read")}>
           <Ticks />
         </span>
       );
@@ -195,12 +198,12 @@ function Voice(props: { f: FileInfo }) {
     if (a.paused) {
       probing.current = false;
       if (a.ended || (dur && a.currentTime >= dur)) a.currentTime = 0;
-      a.play().catch((e) => store.toast("Cannot play the voice message: " + (e as Error).message, "error"));
+      a.play().catch((e) => store.toast(t("app.chat.voice.cannotPlay", { error: (e as Error).message }), "error"));
     } else a.pause();
   };
   return (
-    <div class="voice" role="group" aria-label={`Voice message ${f.name}`}>
-      <button class="icon-btn voice-play" onClick={toggle} aria-label={playing ? "Pause" : "Play"} title={playing ? "Pause" : "Play"}>
+    <div class="voice" role="group" aria-label={t("app.chat.voice.label", { name: f.name })}>
+      <button class="icon-btn voice-play" onClick={toggle} aria-label={playing ? t("app.chat.voice.pause") : t("app.chat.voice.play")} title={playing ? t("app.chat.voice.pause") : t("app.chat.voice.play")}>
         {playing ? <Pause size={16} /> : <Play size={16} />}
       </button>
       <input
@@ -211,7 +214,7 @@ function Voice(props: { f: FileInfo }) {
         step={0.05}
         value={dur ? Math.min(at, dur) : 0}
         disabled={!dur}
-        aria-label="Position"
+        aria-label={t("app.chat.voice.position")}
         aria-valuetext={clock(at)}
         onInput={(e) => {
           const v = Number((e.currentTarget as HTMLInputElement).value);
@@ -247,7 +250,7 @@ function Attachment(props: { f: FileInfo; onImage: (f: FileInfo) => void }) {
   if (f.content_type.startsWith("image/") && f.has_thumbnail && f.id) {
     const b = imageBox(f);
     return (
-      <button class="img-btn" onClick={() => props.onImage(f)} aria-label={`Open image ${f.name}`} style={{ width: `${b.w}px`, height: `${b.h}px` }}>
+      <button class="img-btn" onClick={() => props.onImage(f)} aria-label={t("app.chat.message.openImage", { name: f.name })} style={{ width: `${b.w}px`, height: `${b.h}px` }}>
         <img src={thumbURL(f.id)} alt={f.name} width={b.w} height={b.h} loading="lazy" />
       </button>
     );
@@ -272,6 +275,24 @@ export interface RowActions {
   discard(p: store.Pending): void;
   /** Customer dialogs: turn a message into a new quick reply (the lightning icon). */
   quick?(m: Message): void;
+}
+
+/** The words for a message's delivery status in its row's label. */
+const STATUS = {
+  queued: "app.chat.status.word.queued",
+  sent: "app.chat.status.word.sent",
+  delivered: "app.chat.status.word.delivered",
+  read: "app.chat.status.word.read",
+  failed: "app.chat.status.word.failed",
+} as const;
+
+/** rowLabel is a message row's accessible name: who, when, and its status. */
+function rowLabel(whisper: boolean, who: string, when: string, status?: MsgStatus): string {
+  if (status) {
+    const p = { who, when, status: t(STATUS[status]) };
+    return whisper ? t("app.chat.message.labelWhisperStatus", p) : t("app.chat.message.labelStatus", p);
+  }
+  return whisper ? t("app.chat.message.labelWhisper", { who, when }) : t("app.chat.message.label", { who, when });
 }
 
 export const MessageRow = memo(function MessageRow(props: {
@@ -304,7 +325,7 @@ export const MessageRow = memo(function MessageRow(props: {
   ) : null;
   const unread = props.unreadMark ? (
     <div class="unread-sep" role="separator">
-      <span>New messages</span>
+      <span>{t("app.chat.history.newMessages")}</span>
     </div>
   ) : null;
   if (m.kind === "event") {
@@ -347,7 +368,7 @@ export const MessageRow = memo(function MessageRow(props: {
         data-client-id={m.client_id || undefined}
         data-status={status}
         tabIndex={-1}
-        aria-label={`${whisper ? "Whisper, " : ""}${mine ? "You" : name}, ${fullTime(m.created_at)}${status ? ", " + status : ""}`}
+        aria-label={rowLabel(whisper, mine ? t("app.chat.you") : name, fullTime(m.created_at), status)}
         onContextMenu={(e) => !props.readOnly && a.menu(e, r)}
         onKeyDown={(e) => {
           if (props.readOnly) return;
@@ -360,26 +381,26 @@ export const MessageRow = memo(function MessageRow(props: {
         {!mine ? (
           <span class="msg-avatar">
             {!compact ? (
-              <button class="avatar-btn" onClick={() => m.sender_id && a.user(m.sender_id)} aria-label={`About ${name}`} tabIndex={-1}>
+              <button class="avatar-btn" onClick={() => m.sender_id && a.user(m.sender_id)} aria-label={t("app.chat.message.about", { name })} tabIndex={-1}>
                 <Avatar id={avatarId} name={name} photo={fromVisitor ? undefined : store.people.get(m.sender_id || 0)?.photo_file_id} size={32} />
               </button>
             ) : null}
           </span>
         ) : null}
         <div class="bubble">
-          {whisper ? <span class="whisper-label">Whisper — only consultants see this</span> : null}
+          {whisper ? <span class="whisper-label">{t("app.chat.message.whisper")}</span> : null}
           {!r.pending && !deleted && !props.readOnly ? (
             <span class="msg-actions">
               {props.visitor === undefined && !whisper ? <ChatActions m={m} inThread={props.inThread} /> : null}
-              <button class="icon-btn small" title="Reply" aria-label="Reply" onClick={() => a.reply(m)} tabIndex={-1}>
+              <button class="icon-btn small" title={t("app.chat.message.reply")} aria-label={t("app.chat.message.reply")} onClick={() => a.reply(m)} tabIndex={-1}>
                 <Reply size={16} />
               </button>
               {a.quick && m.text && !whisper ? (
-                <button class="icon-btn small" title="Save as a quick reply" aria-label="Save as a quick reply" onClick={() => a.quick!(m)} tabIndex={-1}>
+                <button class="icon-btn small" title={t("app.chat.message.saveQuickReply")} aria-label={t("app.chat.message.saveQuickReply")} onClick={() => a.quick!(m)} tabIndex={-1}>
                   <Zap size={16} />
                 </button>
               ) : null}
-              <button class="icon-btn small" title="More" aria-label="More actions" onClick={(e) => a.menu(e, r)} tabIndex={-1}>
+              <button class="icon-btn small" title={t("app.chat.message.more")} aria-label={t("app.chat.message.moreActions")} onClick={(e) => a.menu(e, r)} tabIndex={-1}>
                 <More size={16} />
               </button>
             </span>
@@ -390,13 +411,13 @@ export const MessageRow = memo(function MessageRow(props: {
             </button>
           ) : null}
           {m.quote && !deleted ? (
-            <button class="quote" onClick={() => a.jump(m.quote!)} tabIndex={-1} title="Show the quoted message">
+            <button class="quote" onClick={() => a.jump(m.quote!)} tabIndex={-1} title={t("app.chat.message.showQuoted")}>
               <span class="quote-who">{!m.quote.sender_id && props.visitor !== undefined ? props.visitor : store.personName(m.quote.sender_id)}</span>
-              <span class="quote-text">{m.quote.deleted ? "Message deleted" : m.quote.text || "Attachment"}</span>
+              <span class="quote-text">{m.quote.deleted ? t("app.chat.preview.deleted") : m.quote.text || t("app.chat.message.attachment")}</span>
             </button>
           ) : null}
           {deleted ? (
-            <p class="text deleted">This message was deleted</p>
+            <p class="text deleted">{t("app.chat.message.deleted")}</p>
           ) : (
             <>
               {m.files?.length ? (
@@ -420,12 +441,13 @@ export const MessageRow = memo(function MessageRow(props: {
           <span class="meta">
             {m.id > 0 ? <LinkMark id={m.id} /> : null}
             {props.reminder ? (
-              <span class="rem-mark" title={"Reminder: " + fullTime(props.reminder.remind_at)}>
+              <span class="rem-mark" title={t("app.chat.message.reminderAt", { when: fullTime(props.reminder.remind_at) })}>
                 <Bell size={12} />
-                {props.reminder.fired_at ? " due" : " " + time(props.reminder.remind_at)}
+                {" "}
+                {props.reminder.fired_at ? t("app.chat.message.reminderDue") : time(props.reminder.remind_at)}
               </span>
             ) : null}
-            {m.edited_at && !deleted ? <span class="edited">edited</span> : null}
+            {m.edited_at && !deleted ? <span class="edited">{t("app.chat.message.edited")}</span> : null}
             <time dateTime={m.created_at} title={fullTime(m.created_at)}>
               {time(m.created_at)}
             </time>
@@ -435,21 +457,28 @@ export const MessageRow = memo(function MessageRow(props: {
             <span class="fail-line" role="alert">
               {r.pending.error}{" "}
               <button class="link" onClick={() => a.retry(r.pending!)}>
-                Retry
+                {t("app.chat.message.retry")}
               </button>{" "}
               <button class="link" onClick={() => a.discard(r.pending!)}>
-                Delete
+                {t("app.chat.delete")}
               </button>
             </span>
           ) : status === "failed" && !r.pending ? (
             // Stays in sight: phones have no hover to show the cross's title.
-            <span class="fail-line">Not sent: {m.status_error || "the channel refused it"}</span>
+            <span class="fail-line">{m.status_error ? t("app.chat.status.notSent", { error: m.status_error }) : t("app.chat.status.notSentRefused")}</span>
           ) : null}
         </div>
       </div>
     </>
   );
 });
+
+/** movedTo is a link mark's title: where the message was moved. */
+function movedTo(l: tasks.MessageLink): string {
+  if (l.target === "task") return t("app.chat.message.movedToTask", { ref: "#" + l.target_id });
+  if (l.target === "case") return t("app.chat.message.movedToCase", { ref: "#" + l.target_id });
+  return t("app.chat.message.movedToContact");
+}
 
 /** LinkMark shows where a message was moved to ("Move to task"); a click opens it. */
 function LinkMark(props: { id: number }) {
@@ -459,7 +488,7 @@ function LinkMark(props: { id: number }) {
   return (
     <>
       {ls.map((l) => (
-        <button key={l.id} class="link-mark" title={"Moved to " + tasks.linkLabel(l).toLowerCase()} onClick={() => tasks.openLink(l)}>
+        <button key={l.id} class="link-mark" title={movedTo(l)} onClick={() => tasks.openLink(l)}>
           ↗ {tasks.linkLabel(l)}
         </button>
       ))}

@@ -12,10 +12,11 @@ import { Spinner } from "./common";
 import { Close, Send } from "./icons";
 import { useMentionPicker } from "./Mentions";
 import { MessageRow, pendingRow, type Row, type RowActions } from "./Messages";
+import { t } from "../../i18n/i18n";
 
 export function ThreadPanel(props: { c: Conversation }) {
   const c = props.c;
-  const t = use(chat.thread);
+  const th = use(chat.thread);
   use(chat.threadV);
   use(store.outboxV);
   const pv = use(store.peopleV);
@@ -31,17 +32,17 @@ export function ThreadPanel(props: { c: Conversation }) {
     mentions.onInput(v);
   };
 
-  const rootId = t?.root.id;
+  const rootId = th?.root.id;
   useEffect(() => {
     if (rootId) ta.current?.focus({ preventScroll: true });
   }, [rootId]);
 
   const rows: Row[] = useMemo(() => {
-    if (!t) return [];
-    const out: Row[] = t.replies.map((m) => ({ key: m.id, m }));
-    for (const p of store.pendingFor(c.id, t.root.id)) out.push(pendingRow(p));
+    if (!th) return [];
+    const out: Row[] = th.replies.map((m) => ({ key: m.id, m }));
+    for (const p of store.pendingFor(c.id, th.root.id)) out.push(pendingRow(p));
     return out;
-  }, [t, t?.replies, store.outboxV.value]);
+  }, [th, th?.replies, store.outboxV.value]);
 
   // Follow new replies.
   useLayoutEffect(() => {
@@ -49,7 +50,7 @@ export function ThreadPanel(props: { c: Conversation }) {
     if (el) el.scrollTop = el.scrollHeight;
   }, [rows.length]);
 
-  if (!t || t.root.conversation_id !== c.id) return null;
+  if (!th || th.root.conversation_id !== c.id) return null;
 
   const actions: RowActions = {
     menu() {},
@@ -86,37 +87,37 @@ export function ThreadPanel(props: { c: Conversation }) {
     }
   };
 
-  const n = t.root.thread?.replies || t.replies.length;
+  const n = th.root.thread?.replies || th.replies.length;
   return (
-    <aside class="side-panel thread-panel" aria-label="Thread">
+    <aside class="side-panel thread-panel" aria-label={t("app.chat.thread.label")}>
       <header class="panel-head">
-        <h2>Thread</h2>
-        <button class="icon-btn" aria-label="Close the thread" onClick={chat.closeThread}>
+        <h2>{t("app.chat.thread.label")}</h2>
+        <button class="icon-btn" aria-label={t("app.chat.thread.close")} onClick={chat.closeThread}>
           <Close />
         </button>
       </header>
-      <div class="thread-list" ref={list} role="log" aria-label="Thread replies">
+      <div class="thread-list" ref={list} role="log" aria-label={t("app.chat.thread.replies")}>
         <div class="thread-root">
-          <MessageRow r={{ key: t.root.id, m: t.root }} group={c.kind !== "direct"} flash={false} unreadMark={false} a={actions} pv={pv} inThread />
+          <MessageRow r={{ key: th.root.id, m: th.root }} group={c.kind !== "direct"} flash={false} unreadMark={false} a={actions} pv={pv} inThread />
         </div>
         <div class="thread-count" role="separator">
           <span>
-            {n} {n === 1 ? "reply" : "replies"}
+            {t("app.chat.thread.count", { n })}
           </span>
         </div>
-        {t.hasOlder ? (
-          <button class="btn small center-btn" onClick={chat.loadOlderReplies} disabled={t.loading}>
-            Show earlier replies
+        {th.hasOlder ? (
+          <button class="btn small center-btn" onClick={chat.loadOlderReplies} disabled={th.loading}>
+            {t("app.chat.thread.earlier")}
           </button>
         ) : null}
-        {t.loading && !t.replies.length ? <Spinner label="Loading replies" /> : null}
-        {t.error ? <p class="form-error">{t.error}</p> : null}
+        {th.loading && !th.replies.length ? <Spinner label={t("app.chat.thread.loading")} /> : null}
+        {th.error ? <p class="form-error">{th.error}</p> : null}
         {rows.map((r, i) => (
           <MessageRow
             key={r.key}
             r={r}
             // The first reply follows the root's day, never compact under it.
-            prev={rows[i - 1]?.m || { ...t.root, sender_id: -1 }}
+            prev={rows[i - 1]?.m || { ...th.root, sender_id: -1 }}
             status={r.pending ? undefined : store.statusOf(c, r.m)}
             group={c.kind !== "direct"}
             flash={false}
@@ -135,17 +136,17 @@ export function ThreadPanel(props: { c: Conversation }) {
             class="input-text"
             rows={2}
             value={text}
-            placeholder="Reply in the thread…"
-            aria-label="Reply in the thread"
+            placeholder={t("app.chat.thread.placeholder")}
+            aria-label={t("app.chat.thread.input")}
             onInput={(e) => change((e.currentTarget as HTMLTextAreaElement).value)}
             onKeyDown={onKey}
           />
-          <button class="icon-btn send" aria-label="Send the reply" title="Send" disabled={!text.trim()} onClick={submit}>
+          <button class="icon-btn send" aria-label={t("app.chat.thread.send")} title={t("app.chat.composer.send")} disabled={!text.trim()} onClick={submit}>
             <Send />
           </button>
         </div>
         <label class="also-send">
-          <input type="checkbox" checked={also} onChange={(e) => setAlso((e.currentTarget as HTMLInputElement).checked)} /> Also send to the chat
+          <input type="checkbox" checked={also} onChange={(e) => setAlso((e.currentTarget as HTMLInputElement).checked)} /> {t("app.chat.thread.alsoToChat")}
         </label>
       </div>
     </aside>
