@@ -88,7 +88,7 @@ export default {
   "app.admin.groups.create": "Create group",
   "app.admin.groups.edit": "Edit group",
   "app.admin.groups.empty": "No groups yet.",
-  "app.admin.groups.memberCount": "{n} members",
+  "app.admin.groups.memberCount": "{n, plural, one {# member} other {# members}}",
   "app.admin.groups.name": "Name",
   "app.admin.groups.parent": "Parent group (contact tree)",
   "app.admin.groups.none": "— none —",

@@ -137,7 +137,7 @@ export default {
   "app.chat.head.requestPending": "Request pending",
   "app.chat.head.with": "with {name} · {presence}",
   "app.chat.head.withAdmin": "with the administrator · {presence}",
-  "app.chat.head.members": "{n} members",
+  "app.chat.head.members": "{n, plural, one {# member} other {# members}}",
   "app.chat.head.period": "Period",
   "app.chat.head.search": "Search in this conversation",
   "app.chat.head.menu": "Conversation menu",

@@ -217,7 +217,7 @@ export default {
   "app.projects.specialists.addTitle": "Add specialists",
   "app.projects.specialists.add": "Add",
   "app.projects.specialists.addGroupTitle": "Add a group of specialists",
-  "app.projects.specialists.groupOption": "{name} ({n} members)",
+  "app.projects.specialists.groupOption": "{name} ({n, plural, one {# member} other {# members}})",
   "app.projects.cases.title": "Cases created from chat",
   "app.projects.cases.intro": "A case is made when a visitor writes while nobody can answer, and when a consultant converts a dialog. Only a template without mandatory fields (a required field with no default) can be used: chat cannot fill them.",
   "app.projects.cases.template": "Case template",
