@@ -473,13 +473,6 @@ export const MessageRow = memo(function MessageRow(props: {
   );
 });
 
-/** movedTo is a link mark's title: where the message was moved. */
-function movedTo(l: tasks.MessageLink): string {
-  if (l.target === "task") return t("app.chat.message.movedToTask", { ref: "#" + l.target_id });
-  if (l.target === "case") return t("app.chat.message.movedToCase", { ref: "#" + l.target_id });
-  return t("app.chat.message.movedToContact");
-}
-
 /** LinkMark shows where a message was moved to ("Move to task"); a click opens it. */
 function LinkMark(props: { id: number }) {
   use(tasks.linksV);
@@ -488,7 +481,7 @@ function LinkMark(props: { id: number }) {
   return (
     <>
       {ls.map((l) => (
-        <button key={l.id} class="link-mark" title={movedTo(l)} onClick={() => tasks.openLink(l)}>
+        <button key={l.id} class="link-mark" title={tasks.movedTitle(l)} onClick={() => tasks.openLink(l)}>
           ↗ {tasks.linkLabel(l)}
         </button>
       ))}

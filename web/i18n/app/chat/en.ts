@@ -272,9 +272,6 @@ export default {
   "app.chat.message.reminderDue": "due",
   "app.chat.message.edited": "edited",
   "app.chat.message.retry": "Retry",
-  "app.chat.message.movedToTask": "Moved to task {ref}",
-  "app.chat.message.movedToCase": "Moved to case {ref}",
-  "app.chat.message.movedToContact": "Moved to customer card",
 
   // Mentions, reactions and threads (ui/ChatBits.tsx, ui/Mentions.tsx, ui/ThreadPanel.tsx)
   "app.chat.mention.everyone": "Everyone in this chat",

@@ -272,9 +272,6 @@ const es: Record<keyof typeof en, string> = {
   "app.chat.message.reminderDue": "vencido",
   "app.chat.message.edited": "editado",
   "app.chat.message.retry": "Reintentar",
-  "app.chat.message.movedToTask": "Movido a la tarea {ref}",
-  "app.chat.message.movedToCase": "Movido al caso {ref}",
-  "app.chat.message.movedToContact": "Movido a la ficha del cliente",
 
   // Mentions, reactions and threads (ui/ChatBits.tsx, ui/Mentions.tsx, ui/ThreadPanel.tsx)
   "app.chat.mention.everyone": "Todos en este chat",

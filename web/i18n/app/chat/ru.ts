@@ -273,9 +273,6 @@ const ru: Record<keyof typeof en, string> = {
   "app.chat.message.reminderDue": "сработало",
   "app.chat.message.edited": "изменено",
   "app.chat.message.retry": "Повторить",
-  "app.chat.message.movedToTask": "Перенесено в задачу {ref}",
-  "app.chat.message.movedToCase": "Перенесено в обращение {ref}",
-  "app.chat.message.movedToContact": "Перенесено в карточку клиента",
 
   // Mentions, reactions and threads (ui/ChatBits.tsx, ui/Mentions.tsx, ui/ThreadPanel.tsx)
   "app.chat.mention.everyone": "Все в этом чате",
