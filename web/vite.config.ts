@@ -3,9 +3,23 @@
 //
 // The output must be reproducible byte for byte from a clean `npm ci`: file
 // names carry content hashes only, no source maps, no timestamps.
+//
+// Catalogue keys ("app.chat.head.members") are written as short ids in every
+// chunk, the code's and the catalogues' alike, as the widget's build does
+// (vite.widget.config.ts): a key is only ever written whole, as a string
+// literal (tests/i18n.test.mjs checks that the sources use no other).
 import { readFileSync } from "node:fs";
-import { defineConfig } from "vite";
+import { defineConfig, type Plugin } from "vite";
 import preact from "@preact/preset-vite";
+import en from "./i18n/app/en.ts";
+
+const ids = new Map(Object.keys(en).map((k, i) => [k, i.toString(36)]));
+const shortKeys: Plugin = {
+  name: "parley-app-keys",
+  renderChunk(code) {
+    return code.replace(/(["'`])(app\.[\w.]+)\1/g, (m, q, k) => (ids.has(k) ? q + ids.get(k) + q : m));
+  },
+};
 
 const pkg = JSON.parse(readFileSync(new URL("./package.json", import.meta.url), "utf8"));
 
@@ -14,7 +28,7 @@ export default defineConfig({
   base: "/",
   // public/: the service worker, the manifest and icons, served at the root.
   publicDir: "public",
-  plugins: [preact({ devToolsEnabled: false, prefreshEnabled: true })],
+  plugins: [preact({ devToolsEnabled: false, prefreshEnabled: true }), shortKeys],
   define: {
     __APP_VERSION__: JSON.stringify(pkg.version),
   },
