@@ -100,9 +100,33 @@ func (s *Service) notes(ctx context.Context) error {
 		if n.Kind == "call" {
 			urgency = webpush.UrgencyHigh
 		}
-		s.push(ctx, n.UserID, Payload{Kind: n.Kind, Title: n.Title, Body: n.Body, URL: n.URL, Tag: n.Tag}, urgency)
+		title, body := noteText(s.language(ctx, n.UserID), n)
+		s.push(ctx, n.UserID, Payload{Kind: n.Kind, Title: title, Body: body, URL: n.URL, Tag: n.Tag}, urgency)
 	}
 	return nil
+}
+
+// noteText is a queued note's title and body in the recipient's
+// language. The notes of this package (the test) and the ring of a call
+// (cmd/parley/calls.go: "<name> is calling", "Voice call" or "Video
+// call", queued in English) are written anew; others are sent as queued.
+func noteText(lang string, n *parley.NotifyNote) (title, body string) {
+	title, body = n.Title, n.Body
+	switch n.Kind {
+	case "test":
+		return "Parley", tr(lang, "push.test")
+	case "call":
+		if name, ok := strings.CutSuffix(title, " is calling"); ok && name != "" {
+			title = tr(lang, "push.call", name)
+		}
+		switch body {
+		case "Voice call":
+			body = tr(lang, "push.call.voice")
+		case "Video call":
+			body = tr(lang, "push.call.video")
+		}
+	}
+	return title, body
 }
 
 // messages pushes the conversations whose new messages stayed unread for
@@ -128,6 +152,10 @@ func (s *Service) messages(ctx context.Context) error {
 			}
 		}
 		var pays []Payload
+		lang := "en"
+		if len(loud) > 0 {
+			lang = s.language(ctx, user)
+		}
 		n := 0
 		for _, c := range loud {
 			if Quiet(set, now, mentioned[c.ConversationID]) {
@@ -136,7 +164,7 @@ func (s *Service) messages(ctx context.Context) error {
 			if n++; n > perUser {
 				continue
 			}
-			p, err := s.messagePayload(ctx, user, c)
+			p, err := s.messagePayload(ctx, lang, user, c)
 			if err != nil {
 				s.log.Warn("notify: a message to push", "conversation_id", c.ConversationID, "err", err)
 			} else if p != nil {
@@ -148,7 +176,7 @@ func (s *Service) messages(ctx context.Context) error {
 		}
 		if n > perUser {
 			pays = append(pays, Payload{Kind: "message", Title: "Parley",
-				Body: fmt.Sprintf("New messages in %d more conversations", n-perUser), URL: "/", Tag: "more"})
+				Body: trn(lang, "push.more", int64(n-perUser), n-perUser), URL: "/", Tag: "more"})
 		}
 		// Recorded before sending: a node that takes over does not send
 		// them again.
@@ -215,9 +243,10 @@ func byUser(cands []parley.NotifyCandidate) map[int64][]parley.NotifyCandidate {
 	return out
 }
 
-// messagePayload is the push of a conversation's newest message, nil if
-// there is nothing to say (the newest is the user's own).
-func (s *Service) messagePayload(ctx context.Context, userID int64, c parley.NotifyCandidate) (*Payload, error) {
+// messagePayload is the push of a conversation's newest message in the
+// user's language, nil if there is nothing to say (the newest is the
+// user's own).
+func (s *Service) messagePayload(ctx context.Context, lang string, userID int64, c parley.NotifyCandidate) (*Payload, error) {
 	conv, err := s.store.ConversationByID(ctx, c.ConversationID)
 	if err != nil {
 		return nil, err
@@ -229,13 +258,13 @@ func (s *Service) messagePayload(ctx context.Context, userID int64, c parley.Not
 	if m.SenderID == userID {
 		return nil, nil
 	}
-	title := s.title(ctx, conv, userID)
+	title := s.title(ctx, lang, conv, userID)
 	if from := s.senderName(ctx, m); from != "" && from != title {
 		title = from + " · " + title
 	}
-	body := preview(m)
+	body := preview(lang, m)
 	if n := c.LastSeq - max(c.ReadSeq, c.DoneSeq); n > 1 {
-		body = fmt.Sprintf("%s (+%d more)", body, n-1)
+		body = tr(lang, "msg.more", body, n-1)
 	}
 	return &Payload{Kind: "message", Title: title, Body: body, URL: convPath(conv), Tag: fmt.Sprintf("conv-%d", conv.ID)}, nil
 }
@@ -247,8 +276,9 @@ func convPath(c *parley.Conversation) string {
 	return fmt.Sprintf("/c/%d", c.ID)
 }
 
-// title names a conversation as the user sees it in their list.
-func (s *Service) title(ctx context.Context, c *parley.Conversation, userID int64) string {
+// title names a conversation as the user sees it in their list (in
+// their language when it has no name).
+func (s *Service) title(ctx context.Context, lang string, c *parley.Conversation, userID int64) string {
 	if c.Title != "" {
 		return c.Title
 	}
@@ -259,9 +289,9 @@ func (s *Service) title(ctx context.Context, c *parley.Conversation, userID int6
 				return ct.Name
 			}
 		}
-		return "A customer"
+		return tr(lang, "conv.customer")
 	case parley.KindAssistance:
-		return "Assistance"
+		return tr(lang, "conv.assistance")
 	}
 	ms, err := s.store.Members(ctx, c.ID)
 	if err == nil {
@@ -273,7 +303,7 @@ func (s *Service) title(ctx context.Context, c *parley.Conversation, userID int6
 			}
 		}
 	}
-	return "A conversation"
+	return tr(lang, "conv.untitled")
 }
 
 func (s *Service) senderName(ctx context.Context, m *parley.Message) string {
@@ -288,22 +318,22 @@ func (s *Service) senderName(ctx context.Context, m *parley.Message) string {
 }
 
 // preview is a message's text cut to previewLen characters on one line,
-// or what it holds.
-func preview(m *parley.Message) string {
+// or what it holds (said in lang).
+func preview(lang string, m *parley.Message) string {
 	if m.DeletedAt.IsZero() == false {
-		return "A deleted message"
+		return tr(lang, "msg.deleted")
 	}
 	text := strings.Join(strings.Fields(m.Text), " ")
 	if text == "" {
 		switch {
 		case len(m.Files) == 1:
-			return "A file: " + m.Files[0].Name
+			return tr(lang, "msg.file", m.Files[0].Name)
 		case len(m.Files) > 1:
-			return fmt.Sprintf("%d files", len(m.Files))
+			return trn(lang, "msg.files", int64(len(m.Files)), len(m.Files))
 		case m.Kind == parley.MsgEvent:
-			return "News in the conversation"
+			return tr(lang, "msg.event")
 		}
-		return "A message"
+		return tr(lang, "msg.other")
 	}
 	return cut(text, previewLen)
 }
@@ -344,11 +374,12 @@ func (s *Service) reminders(ctx context.Context) error {
 		if err != nil || Quiet(set, now, false) {
 			continue
 		}
-		body := "A message"
+		lang := s.language(ctx, r.UserID)
+		body := tr(lang, "msg.other")
 		if m, err := s.store.MessageByID(ctx, r.MessageID); err == nil {
-			body = preview(m)
+			body = preview(lang, m)
 		}
-		s.push(ctx, r.UserID, Payload{Kind: "reminder", Title: "Reminder", Body: body,
+		s.push(ctx, r.UserID, Payload{Kind: "reminder", Title: tr(lang, "push.reminder"), Body: body,
 			URL: fmt.Sprintf("/c/%d?m=%d&snooze=1", r.ConversationID, r.MessageID), Tag: fmt.Sprintf("reminder-%d", r.ID)}, webpush.UrgencyHigh)
 	}
 	return nil

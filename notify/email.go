@@ -124,6 +124,7 @@ func (s *Service) digest(ctx context.Context, now time.Time, userID int64, cs []
 	if !missed {
 		return nil
 	}
+	lang := s.language(ctx, userID)
 	var lines []digestLine
 	var listed []parley.NotifyCandidate
 	for _, c := range cs {
@@ -135,11 +136,11 @@ func (s *Service) digest(ctx context.Context, now time.Time, userID int64, cs []
 		if err != nil {
 			continue
 		}
-		p := preview(last)
+		p := preview(lang, last)
 		if from := s.senderName(ctx, last); from != "" {
 			p = from + ": " + p
 		}
-		lines = append(lines, digestLine{title: s.title(ctx, conv, userID), preview: p, url: s.link(convPath(conv)), unread: c.LastSeq - c.ReadSeq})
+		lines = append(lines, digestLine{title: s.title(ctx, lang, conv, userID), preview: p, url: s.link(convPath(conv)), unread: c.LastSeq - c.ReadSeq})
 		listed = append(listed, c)
 	}
 	var remLines []digestLine
@@ -148,9 +149,9 @@ func (s *Service) digest(ctx context.Context, now time.Time, userID int64, cs []
 		if done, err := s.store.ReminderNotified(ctx, "email", r.ID, r.RemindAt); err != nil || done {
 			continue
 		}
-		p := "A message"
+		p := tr(lang, "msg.other")
 		if m, err := s.store.MessageByID(ctx, r.MessageID); err == nil {
-			p = preview(m)
+			p = preview(lang, m)
 		}
 		remLines = append(remLines, digestLine{preview: p, url: s.link(fmt.Sprintf("/c/%d?m=%d", r.ConversationID, r.MessageID))})
 		remListed = append(remListed, r)
@@ -158,7 +159,7 @@ func (s *Service) digest(ctx context.Context, now time.Time, userID int64, cs []
 	if len(lines) == 0 && len(remLines) == 0 {
 		return nil
 	}
-	mail := parley.Mail{To: u.Email, Subject: subject(lines, remLines), Text: s.digestText(u, lines, remLines)}
+	mail := parley.Mail{To: u.Email, Subject: subject(lang, lines, remLines), Text: s.digestText(lang, u, lines, remLines)}
 	if err := s.cfg.Mailer.Send(ctx, mail); err != nil {
 		return err // tried again next time
 	}
@@ -187,25 +188,19 @@ func (s *Service) markMailed(ctx context.Context, userID int64, cs []parley.Noti
 	return err
 }
 
-func subject(lines, rems []digestLine) string {
+// subject is a digest's subject in lang.
+func subject(lang string, lines, rems []digestLine) string {
 	var n int64
 	for _, l := range lines {
 		n += l.unread
 	}
 	switch {
 	case len(lines) == 0:
-		return plural(len(rems), "reminder", "reminders") + " due in Parley"
+		return trn(lang, "mail.subject.reminders", int64(len(rems)), len(rems))
 	case len(lines) == 1:
-		return fmt.Sprintf("%s unread in %s", plural(int(n), "message", "messages"), lines[0].title)
+		return tr(lang, "mail.subject.one", trn(lang, "mail.unread", n, n), lines[0].title)
 	}
-	return fmt.Sprintf("%s unread in %d conversations", plural(int(n), "message", "messages"), len(lines))
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
+	return trn(lang, "mail.subject.many", int64(len(lines)), trn(lang, "mail.unread", n, n), len(lines))
 }
 
 // link makes an app path absolute with the public URL ("" without one).
@@ -216,13 +211,14 @@ func (s *Service) link(path string) string {
 	return strings.TrimRight(s.cfg.PublicURL, "/") + path
 }
 
-func (s *Service) digestText(u *parley.User, lines, rems []digestLine) string {
+// digestText is a digest's text in lang.
+func (s *Service) digestText(lang string, u *parley.User, lines, rems []digestLine) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Hello %s,\n\n", u.Name)
+	fmt.Fprintf(&b, "%s\n\n", tr(lang, "mail.hello", u.Name))
 	if len(lines) > 0 {
-		b.WriteString("These conversations have messages you have not read:\n\n")
+		fmt.Fprintf(&b, "%s\n\n", tr(lang, "mail.conversations"))
 		for _, l := range lines {
-			fmt.Fprintf(&b, "* %s: %s unread\n  %s\n", l.title, plural(int(l.unread), "message", "messages"), l.preview)
+			fmt.Fprintf(&b, "* %s: %s\n  %s\n", l.title, trn(lang, "mail.unread", l.unread, l.unread), l.preview)
 			if l.url != "" {
 				fmt.Fprintf(&b, "  %s\n", l.url)
 			}
@@ -230,7 +226,7 @@ func (s *Service) digestText(u *parley.User, lines, rems []digestLine) string {
 		}
 	}
 	if len(rems) > 0 {
-		b.WriteString("Reminders that came due while you were away:\n\n")
+		fmt.Fprintf(&b, "%s\n\n", tr(lang, "mail.reminders"))
 		for _, l := range rems {
 			fmt.Fprintf(&b, "* %s\n", l.preview)
 			if l.url != "" {
@@ -240,14 +236,14 @@ func (s *Service) digestText(u *parley.User, lines, rems []digestLine) string {
 		}
 	}
 	if app := s.link("/"); app != "" {
-		fmt.Fprintf(&b, "Open Parley: %s\n\n", app)
+		fmt.Fprintf(&b, "%s\n\n", tr(lang, "mail.open", app))
 	}
-	b.WriteString("-- \nYou get this e-mail because messages waited unread for you. ")
-	b.WriteString("To get it later, or never, change \"E-mail me about unread messages\" ")
+	b.WriteString("-- \n")
 	if set := s.link("/settings#notifications"); set != "" {
-		fmt.Fprintf(&b, "in your notification settings: %s\n", set)
+		b.WriteString(tr(lang, "mail.footer.link", set))
 	} else {
-		b.WriteString("in Parley's Settings, under Notifications.\n")
+		b.WriteString(tr(lang, "mail.footer"))
 	}
+	b.WriteString("\n")
 	return b.String()
 }

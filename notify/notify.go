@@ -558,7 +558,8 @@ func (s *Service) Test(ctx context.Context, actor *parley.User) error {
 		return parley.Errorf(parley.ECONFLICT, "no browser of yours receives notifications yet")
 	}
 	return s.Notify(ctx, parley.NotifyNote{UserID: actor.ID, Kind: "test", Title: "Parley",
-		Body: "Notifications reach this browser.", URL: "/settings", Tag: "test"})
+		Body: tr("en", "push.test"), URL: "/settings", Tag: "test"}) // in the user's language when sent
+
 }
 
 // wake tells the delivering node, wherever it is, to look now.
