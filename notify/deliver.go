@@ -106,23 +106,34 @@ func (s *Service) notes(ctx context.Context) error {
 	return nil
 }
 
+// CallNote is the note that rings a callee with no tab open: it carries
+// the caller's name ("" if unknown) and "voice" or "video", and the push
+// says them in the callee's language (noteText).
+func CallNote(callee int64, caller string, video bool, url, tag string) parley.NotifyNote {
+	kind := "voice"
+	if video {
+		kind = "video"
+	}
+	return parley.NotifyNote{UserID: callee, Kind: "call", Title: caller, Body: kind, URL: url, Tag: tag}
+}
+
 // noteText is a queued note's title and body in the recipient's
 // language. The notes of this package (the test) and the ring of a call
-// (cmd/parley/calls.go: "<name> is calling", "Voice call" or "Video
-// call", queued in English) are written anew; others are sent as queued.
+// (CallNote: the caller's name and "voice" or "video") are written in it;
+// others are sent as queued.
 func noteText(lang string, n *parley.NotifyNote) (title, body string) {
 	title, body = n.Title, n.Body
 	switch n.Kind {
 	case "test":
 		return "Parley", tr(lang, "push.test")
 	case "call":
-		if name, ok := strings.CutSuffix(title, " is calling"); ok && name != "" {
-			title = tr(lang, "push.call", name)
+		if title == "" {
+			title = tr(lang, "push.call.someone")
+		} else {
+			title = tr(lang, "push.call", title)
 		}
-		switch body {
-		case "Voice call":
-			body = tr(lang, "push.call.voice")
-		case "Video call":
+		body = tr(lang, "push.call.voice")
+		if n.Body == "video" {
 			body = tr(lang, "push.call.video")
 		}
 	}

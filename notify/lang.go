@@ -16,12 +16,13 @@ type forms []string
 var texts = map[string]map[string]forms{
 	"en": {
 		// Pushes.
-		"push.more":       {"New messages in %d more conversations", "New messages in %d more conversations"},
-		"push.reminder":   {"Reminder"},
-		"push.test":       {"Notifications reach this browser."},
-		"push.call":       {"%s is calling"},
-		"push.call.voice": {"Voice call"},
-		"push.call.video": {"Video call"},
+		"push.more":         {"New messages in %d more conversation", "New messages in %d more conversations"},
+		"push.reminder":     {"Reminder"},
+		"push.test":         {"Notifications reach this browser."},
+		"push.call":         {"%s is calling"},
+		"push.call.someone": {"Someone is calling"},
+		"push.call.voice":   {"Voice call"},
+		"push.call.video":   {"Video call"},
 		// What a conversation is called when it has no title.
 		"conv.customer":   {"A customer"},
 		"conv.assistance": {"Assistance"},
@@ -52,6 +53,7 @@ var texts = map[string]map[string]forms{
 		"push.reminder":          {"Напоминание"},
 		"push.test":              {"Уведомления приходят в этот браузер."},
 		"push.call":              {"%s звонит"},
+		"push.call.someone":      {"Вам звонят"},
 		"push.call.voice":        {"Голосовой звонок"},
 		"push.call.video":        {"Видеозвонок"},
 		"conv.customer":          {"Посетитель"},
@@ -81,6 +83,7 @@ var texts = map[string]map[string]forms{
 		"push.reminder":          {"Recordatorio"},
 		"push.test":              {"Las notificaciones llegan a este navegador."},
 		"push.call":              {"%s te está llamando"},
+		"push.call.someone":      {"Te están llamando"},
 		"push.call.voice":        {"Llamada de voz"},
 		"push.call.video":        {"Videollamada"},
 		"conv.customer":          {"Visitante"},

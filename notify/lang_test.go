@@ -129,6 +129,7 @@ func TestPushTexts(t *testing.T) {
 		{"ru", 22, "Новые сообщения ещё в 22 чатах"},
 		{"es", 1, "Mensajes nuevos en 1 conversación más"},
 		{"es", 5, "Mensajes nuevos en 5 conversaciones más"},
+		{"en", 1, "New messages in 1 more conversation"},
 		{"en", 5, "New messages in 5 more conversations"},
 		{"en", 21, "New messages in 21 more conversations"},
 		{"de", 5, "New messages in 5 more conversations"},
@@ -165,10 +166,11 @@ func TestPushTexts(t *testing.T) {
 		{"ru", parley.NotifyNote{Kind: "test", Title: "Parley", Body: "Notifications reach this browser."}, "Parley", "Уведомления приходят в этот браузер."},
 		{"es", parley.NotifyNote{Kind: "test", Title: "Parley", Body: "Notifications reach this browser."}, "Parley", "Las notificaciones llegan a este navegador."},
 		{"en", parley.NotifyNote{Kind: "test", Title: "Parley", Body: "Notifications reach this browser."}, "Parley", "Notifications reach this browser."},
-		{"ru", parley.NotifyNote{Kind: "call", Title: "Ann Lee is calling", Body: "Video call"}, "Ann Lee звонит", "Видеозвонок"},
-		{"es", parley.NotifyNote{Kind: "call", Title: "Ann Lee is calling", Body: "Voice call"}, "Ann Lee te está llamando", "Llamada de voz"},
-		{"en", parley.NotifyNote{Kind: "call", Title: "Ann Lee is calling", Body: "Voice call"}, "Ann Lee is calling", "Voice call"},
-		{"ru", parley.NotifyNote{Kind: "call", Title: "Ann Lee is calling"}, "Ann Lee звонит", ""},
+		{"ru", CallNote(1, "Ann Lee", true, "/c/1", "call-1"), "Ann Lee звонит", "Видеозвонок"},
+		{"es", CallNote(1, "Ann Lee", false, "/c/1", "call-1"), "Ann Lee te está llamando", "Llamada de voz"},
+		{"en", CallNote(1, "Ann Lee", false, "/c/1", "call-1"), "Ann Lee is calling", "Voice call"},
+		{"en", CallNote(1, "", true, "/c/1", "call-1"), "Someone is calling", "Video call"},
+		{"ru", CallNote(1, "", false, "/c/1", "call-1"), "Вам звонят", "Голосовой звонок"},
 		// Another service's note goes as it was queued.
 		{"ru", parley.NotifyNote{Kind: "mention", Title: "Launch", Body: "@Bob look"}, "Launch", "@Bob look"},
 	} {
@@ -371,7 +373,7 @@ func TestDeliveriesInLanguage(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, u := range []*parley.User{bob, dan} {
-			if err := svc.Notify(ctx, parley.NotifyNote{UserID: u.ID, Kind: "call", Title: "Ann Lee is calling", Body: "Video call", URL: "/c/1", Tag: "call-1"}); err != nil {
+			if err := svc.Notify(ctx, CallNote(u.ID, "Ann Lee", true, "/c/1", "call-1")); err != nil {
 				t.Fatal(err)
 			}
 		}

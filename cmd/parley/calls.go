@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/calls"
+	"github.com/parley-chat/parley/notify"
 	"github.com/parley-chat/parley/realtime"
 )
 
@@ -47,16 +47,11 @@ func (m *Main) pushRing(c *calls.Call, callee int64) {
 		return
 	}
 	ctx := context.Background()
-	name := "Someone"
+	name := "" // the notifier says "someone"
 	if u, err := m.store.UserByID(ctx, c.CreatedBy); err == nil {
 		name = u.Name
 	}
-	body := "Voice call"
-	if c.Video {
-		body = "Video call"
-	}
-	note := parley.NotifyNote{UserID: callee, Kind: "call", Title: name + " is calling", Body: body,
-		URL: fmt.Sprintf("/c/%d", c.ConversationID), Tag: "call-" + c.ID}
+	note := notify.CallNote(callee, name, c.Video, fmt.Sprintf("/c/%d", c.ConversationID), "call-"+c.ID)
 	if err := m.Notify.Notify(ctx, note); err != nil {
 		m.Logger.Warn("calls: a ring's push", "call", c.ID, "err", err)
 	}

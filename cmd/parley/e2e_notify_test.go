@@ -158,8 +158,7 @@ func TestPushNotifications(t *testing.T) {
 		// A test notification, and the hook other services call (an
 		// incoming call), which a tab-less user gets at once.
 		bob.do("POST", "/api/v1/push/test", nil).want(http.StatusNoContent)
-		if err := s.m.Notify.Notify(t.Context(), parley.NotifyNote{UserID: bob.id(), Kind: "call", Title: "Ann Lee is calling",
-			URL: fmt.Sprintf("/c/%d", dm.ID), Tag: "call"}); err != nil {
+		if err := s.m.Notify.Notify(t.Context(), notify.CallNote(bob.id(), "Ann Lee", false, fmt.Sprintf("/c/%d", dm.ID), "call")); err != nil {
 			t.Fatal(err)
 		}
 		got = payloads(t, ps.Wait(t, 6, 10*time.Second))
