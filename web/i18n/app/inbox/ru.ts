@@ -16,7 +16,7 @@ const ru: Record<keyof typeof en, string> = {
   "app.inbox.side.actionsButton": "Действия ▾",
   "app.inbox.side.actions": "Действия",
   "app.inbox.side.cancel": "Отмена",
-  "app.inbox.side.unread": "{n, plural, one {# непрочитанный} few {# непрочитанных} many {# непрочитанных} other {# непрочитанного}}",
+  "app.inbox.side.unread": "{n, plural, one {# новый} few {# новых} many {# новых} other {# новых}}",
   "app.inbox.side.allRead": "всё прочитано",
   "app.inbox.side.order": "Порядок",
   "app.inbox.side.processing": "Порядок обработки",
