@@ -8,6 +8,7 @@
 // The dialogs themselves live in livechat.ts's map, so a row of the inbox,
 // a row of the Visitors block and the dialog view show the same object.
 
+import { locale, num, t } from "../i18n/i18n";
 import * as api from "./api";
 import { ApiError } from "./api";
 import * as live from "./livechat";
@@ -95,9 +96,9 @@ export function matches(d: Dialog, f: Filters): boolean {
   if (f.bots && !isBot(s.assignee_id || 0)) return false;
   if (f.channel.length && !f.channel.includes(s.channel || "widget")) return false;
   if (f.last_from && s.last_from !== f.last_from) return false;
-  const tags = (d.contact?.tags || []).filter((t) => !f.pinned || t.pinned);
+  const tags = (d.contact?.tags || []).filter((tg) => !f.pinned || tg.pinned);
   if (f.no_tags) return tags.length === 0;
-  if (f.tag.length) return f.tag.every((id) => tags.some((t) => t.tag_id === id));
+  if (f.tag.length) return f.tag.every((id) => tags.some((tg) => tg.tag_id === id));
   if (f.pinned) return tags.length > 0;
   return true;
 }
@@ -230,7 +231,7 @@ export async function more() {
     // The processing order asked of a server whose projects have no reply limits.
     if (err instanceof ApiError && err.field === "sort" && list.filters.sort === "processing") {
       processing.value = false;
-      list.error = "The processing order needs reply time limits in a project's settings: showing the last activity order.";
+      list.error = t("app.inbox.list.noProcessing");
     } else list.error = (err as Error).message;
     list.done = true;
   } finally {
@@ -359,8 +360,8 @@ export async function loadTags(f: Filters = list.filters) {
   const res = await api.get<{ tags: Tag[] } | Tag[]>("/tags" + (q ? "?" + q : ""));
   const all = Array.isArray(res) ? res : res.tags || [];
   tags.clear();
-  for (const t of all) tags.set(t.id, t);
-  tagOrder = all.map((t) => t.id);
+  for (const tg of all) tags.set(tg.id, tg);
+  tagOrder = all.map((tg) => tg.id);
   tagsV.bump();
 }
 
@@ -369,13 +370,13 @@ function onTag(f: Frame) {
     const id = f.data?.id as number;
     tags.delete(id);
     tagOrder = tagOrder.filter((x) => x !== id);
-    retag((ts) => ts.filter((t) => t.tag_id !== id));
+    retag((ts) => ts.filter((tg) => tg.tag_id !== id));
   } else {
-    const t = f.data as Tag;
-    const old = tags.get(t.id);
-    tags.set(t.id, { ...t, dialogs: old?.dialogs ?? t.dialogs ?? 0 });
-    if (!old) tagOrder = [...tagOrder, t.id];
-    retag((ts) => ts.map((x) => (x.tag_id === t.id ? { ...x, name: t.name, color: t.color } : x)));
+    const tg = f.data as Tag;
+    const old = tags.get(tg.id);
+    tags.set(tg.id, { ...tg, dialogs: old?.dialogs ?? tg.dialogs ?? 0 });
+    if (!old) tagOrder = [...tagOrder, tg.id];
+    retag((ts) => ts.map((x) => (x.tag_id === tg.id ? { ...x, name: tg.name, color: tg.color } : x)));
   }
   tagsV.bump();
 }
@@ -574,17 +575,27 @@ export function repliesFor(projectId: number): QuickReply[] {
 
 // ---- channels -----------------------------------------------------------------------------
 
-/** Channel names; icons are in ui/channels.tsx. */
+/**
+ * Channel names; icons are in ui/channels.tsx. The words are read when
+ * used (getters), in the language loaded by then; brand names stay as they are.
+ */
 export const CHANNELS: Record<string, string> = {
-  widget: "Website chat",
-  telegram: "Telegram",
+  get widget() {
+    return t("app.inbox.channel.widget");
+  },
+  telegram: "Telegram", // i18n-ignore: a brand name
   whatsapp: "WhatsApp",
-  messenger: "Messenger",
-  instagram: "Instagram",
-  email: "E-mail",
+  messenger: "Messenger", // i18n-ignore: a brand name
+  instagram: "Instagram", // i18n-ignore: a brand name
+  get email() {
+    return t("app.inbox.channel.email");
+  },
   sms: "SMS",
   api: "API",
 };
+
+/** The words for a person's presence (online, away, offline), as keys. */
+export const PRESENCE = { online: "app.inbox.presence.online", away: "app.inbox.presence.away", offline: "app.inbox.presence.offline" } as const;
 
 let kinds: Promise<ChannelKind[]> | null = null;
 /** channelKinds: the kinds of channel this server connects, asked once per session. */
@@ -616,7 +627,12 @@ export function fileKind(type: string): "image" | "audio" | "video" | "other" {
   return "other";
 }
 
-const KIND_WORDS = { image: "Images", audio: "Audio files", video: "Videos", other: "Files" };
+const KIND_LIMIT = {
+  image: "app.inbox.limit.image",
+  audio: "app.inbox.limit.audio",
+  video: "app.inbox.limit.video",
+  other: "app.inbox.limit.other",
+} as const;
 
 /** tooLarge says, in words, why a file may not be sent in a dialog's channel ("" when it may). */
 export function tooLarge(d: Dialog | undefined, f: { size: number; type: string }): string {
@@ -626,8 +642,9 @@ export function tooLarge(d: Dialog | undefined, f: { size: number; type: string 
   const max = l[kind];
   if (!max || f.size <= max) return "";
   const mb = max / (1024 * 1024);
-  const words = mb >= 1 ? `${Number.isInteger(mb) ? mb : mb.toFixed(1)} MB` : `${Math.round(max / 1024)} KB`;
-  return `${KIND_WORDS[kind]} up to ${words} in this channel`;
+  const n = (x: number, digits: number) => num(x, locale(), { minimumFractionDigits: digits, maximumFractionDigits: digits, useGrouping: false });
+  const words = mb >= 1 ? t("app.inbox.limit.mb", { size: n(mb, Number.isInteger(mb) ? 0 : 1) }) : t("app.inbox.limit.kb", { size: n(Math.round(max / 1024), 0) });
+  return t(KIND_LIMIT[kind], { size: words });
 }
 
 live.hooks.loaded = () => {

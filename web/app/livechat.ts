@@ -6,6 +6,7 @@
 //
 // It plugs into the store through store.ext, so the store never imports it.
 
+import { t } from "../i18n/i18n";
 import * as api from "./api";
 import { ApiError } from "./api";
 import { navigate, route } from "./router";
@@ -73,9 +74,9 @@ export function rowState(d: Dialog): RowState {
 }
 
 export function contactName(d: Dialog | undefined): string {
-  if (!d) return "Visitor";
-  if (!d.contact) return "Unpinned customer";
-  return d.contact.name?.trim() || d.contact.email || `Visitor ${d.contact.id || ""}`.trim();
+  if (!d) return t("app.inbox.contact.visitor");
+  if (!d.contact) return t("app.inbox.contact.unpinned");
+  return d.contact.name?.trim() || d.contact.email || (d.contact.id ? t("app.inbox.contact.visitorId", { id: String(d.contact.id) }) : t("app.inbox.contact.visitor"));
 }
 
 /** avatarId: a stable colour for the customer's avatar (the dialog's when unpinned). */
@@ -635,13 +636,13 @@ function ring() {
   try {
     audio = audio || new AudioContext();
     if (audio.state === "suspended") audio.resume().catch(() => {});
-    const t = audio.currentTime;
+    const t0 = audio.currentTime;
     for (const [i, f] of [660, 880, 1100].entries()) {
       const o = audio.createOscillator();
       const v = audio.createGain();
       o.type = "sine";
       o.frequency.value = f;
-      const at = t + i * 0.16;
+      const at = t0 + i * 0.16;
       v.gain.setValueAtTime(0.0001, at);
       v.gain.exponentialRampToValueAtTime(0.18, at + 0.02);
       v.gain.exponentialRampToValueAtTime(0.0001, at + 0.22);

@@ -3,6 +3,7 @@
 // quick replies panel and the tags' administration (seed 003).
 
 import { useEffect, useMemo, useState } from "preact/hooks";
+import { t } from "../../i18n/i18n";
 import { ContactHistory } from "./Tasks";
 import * as api from "../api";
 import * as inbox from "../inbox";
@@ -54,11 +55,11 @@ export function FilterPanel(props: { f: inbox.Filters; onChange: (f: inbox.Filte
   // Bots created since the staff was read are in charge of dialogs too.
   const people = [...(users || []), ...(bots || []).filter((b) => b.active && !(users || []).some((u) => u.id === b.id))];
   const managers: PickOption<number>[] = [
-    { value: 0, label: "Unassigned", hint: "Nobody in charge yet" },
+    { value: 0, label: t("app.inbox.row.unassigned"), hint: t("app.inbox.filters.nobodyInCharge") },
     ...people.map((u) => ({
       value: u.id,
-      label: u.id === store.me.value?.id ? u.name + " (you)" : u.name,
-      hint: u.bot ? "Bot" : undefined,
+      label: u.id === store.me.value?.id ? t("app.inbox.filters.you", { name: u.name }) : u.name,
+      hint: u.bot ? t("app.inbox.filters.bot") : undefined,
       icon: <Avatar id={u.id} name={u.name} photo={u.photo_file_id} size={20} />,
     })),
   ];
@@ -74,125 +75,132 @@ export function FilterPanel(props: { f: inbox.Filters; onChange: (f: inbox.Filte
   const tagOpts: PickOption<number>[] = useMemo(() => {
     const ids = [...f.tag.filter((id) => inbox.tags.has(id)), ...inbox.tagOrder.filter((id) => !f.tag.includes(id))];
     return ids.map((id) => {
-      const t = inbox.tags.get(id)!;
-      return { value: id, label: t.name, color: t.color, count: t.dialogs };
+      const tg = inbox.tags.get(id)!;
+      return { value: id, label: tg.name, color: tg.color, count: tg.dialogs };
     });
   }, [inbox.tagsV.value, f.tag.join()]);
   const tagMode = f.no_tags ? "none" : f.tag.length ? "list" : "all";
+  // The first three bots by name, and how many more.
+  const botNames = (bots || []).slice(0, 3).map((b) => b.name).join(", ");
+  const botsHint = !bots?.length ? undefined : bots.length > 3 ? t("app.inbox.filters.botsMore", { names: botNames, n: bots.length - 3 }) : botNames;
 
   return (
-    <div class="filter-panel" role="dialog" aria-label="Filters and sorting" onKeyDown={(e) => e.key === "Escape" && props.onClose()}>
+    <div class="filter-panel" role="dialog" aria-label={t("app.inbox.side.filtersLabel")} onKeyDown={(e) => e.key === "Escape" && props.onClose()}>
       <header class="panel-head">
-        <h2>Filters and sorting</h2>
+        <h2>{t("app.inbox.side.filtersLabel")}</h2>
         <button class="link" onClick={() => props.onChange({ ...inbox.parseFilters(""), sort: f.sort })}>
-          Reset
+          {t("app.inbox.filters.reset")}
         </button>
-        <button class="icon-btn" aria-label="Close the filters" onClick={props.onClose}>
+        <button class="icon-btn" aria-label={t("app.inbox.filters.close")} onClick={props.onClose}>
           <CloseIcon />
         </button>
       </header>
       <div class="filter-body">
         <fieldset>
-          <legend>Order</legend>
+          <legend>{t("app.inbox.side.order")}</legend>
           <PickList
-            label="Order"
+            label={t("app.inbox.side.order")}
             single
             selected={[sort]}
             onChange={([v]) => set({ sort: v as inbox.Sort })}
             options={[
               {
                 value: "processing",
-                label: "Processing order",
-                hint: processing === false ? "Unavailable: no project has reply time limits" : "Waiting for a reply first, most overdue at the top",
+                label: t("app.inbox.side.processing"),
+                hint: processing === false ? t("app.inbox.filters.processingNone") : t("app.inbox.filters.processingHint"),
                 disabled: processing === false,
               },
-              { value: "activity", label: "Last activity", hint: "Newest communication first" },
+              { value: "activity", label: t("app.inbox.side.activity"), hint: t("app.inbox.filters.activityHint") },
             ]}
           />
         </fieldset>
         <fieldset>
-          <legend>Status</legend>
+          <legend>{t("app.inbox.filters.status")}</legend>
           <PickList
-            label="Status"
+            label={t("app.inbox.filters.status")}
             single
             selected={[f.status || "any"]}
             onChange={([v]) => set({ status: v === "any" ? "" : (v as "open" | "closed") })}
             options={[
-              { value: "any", label: "Any" },
-              { value: "open", label: "Open" },
-              { value: "closed", label: "Closed" },
+              { value: "any", label: t("app.inbox.filters.any") },
+              { value: "open", label: t("app.inbox.filters.open") },
+              { value: "closed", label: t("app.inbox.dialog.closed") },
             ]}
           />
         </fieldset>
         <fieldset>
-          <legend>Latest message</legend>
+          <legend>{t("app.inbox.filters.latest")}</legend>
           <PickList
-            label="Latest message"
+            label={t("app.inbox.filters.latest")}
             single
             selected={[f.last_from || "any"]}
             onChange={([v]) => set({ last_from: v === "any" ? "" : (v as "customer" | "manager") })}
             options={[
-              { value: "any", label: "Any" },
-              { value: "customer", label: "From the customer" },
-              { value: "manager", label: "From a manager" },
+              { value: "any", label: t("app.inbox.filters.any") },
+              { value: "customer", label: t("app.inbox.filters.fromCustomer") },
+              { value: "manager", label: t("app.inbox.filters.fromManager") },
             ]}
           />
         </fieldset>
         <fieldset>
-          <legend>Managers in charge</legend>
-          {users === null ? <Spinner /> : <PickList label="Managers in charge" options={managers} selected={f.assignee} onChange={(v) => set({ assignee: v })} search={6} searchLabel="Find a manager" />}
+          <legend>{t("app.inbox.filters.managers")}</legend>
+          {users === null ? (
+            <Spinner />
+          ) : (
+            <PickList label={t("app.inbox.filters.managers")} options={managers} selected={f.assignee} onChange={(v) => set({ assignee: v })} search={6} searchLabel={t("app.inbox.filters.findManager")} />
+          )}
         </fieldset>
         <fieldset>
-          <legend>Channels</legend>
-          <PickList label="Channels" options={channels} selected={f.channel} onChange={(v) => set({ channel: v })} />
+          <legend>{t("app.inbox.filters.channels")}</legend>
+          <PickList label={t("app.inbox.filters.channels")} options={channels} selected={f.channel} onChange={(v) => set({ channel: v })} />
         </fieldset>
         {/* Bots: hidden until there are bots (seed 003: the filter becomes active with the first one); one chosen in the URL stays. */}
         {bots?.length || f.bots ? (
           <fieldset>
-            <legend>Bots</legend>
+            <legend>{t("app.inbox.filters.bots")}</legend>
             <PickList
-              label="Bots"
+              label={t("app.inbox.filters.bots")}
               single
               selected={[f.bots ? "bots" : "any"]}
               onChange={([v]) => set({ bots: v === "bots" })}
               options={[
-                { value: "any", label: "Any" },
+                { value: "any", label: t("app.inbox.filters.any") },
                 {
                   value: "bots",
-                  label: "In a bot's charge",
-                  hint: bots?.length ? bots.slice(0, 3).map((b) => b.name).join(", ") + (bots.length > 3 ? ` and ${bots.length - 3} more` : "") : undefined,
+                  label: t("app.inbox.filters.inBotCharge"),
+                  hint: botsHint,
                 },
               ]}
             />
           </fieldset>
         ) : null}
         <fieldset class="tag-filter">
-          <legend>Customer tags</legend>
+          <legend>{t("app.inbox.filters.tags")}</legend>
           <PickList
-            label="Customer tags mode"
+            label={t("app.inbox.filters.tagsMode")}
             single
             selected={[tagMode]}
             onChange={([v]) => set(v === "none" ? { no_tags: true, tag: [] } : { no_tags: false, tag: [] })}
             options={[
-              { value: "all", label: "All" },
-              { value: "none", label: "No tags set" },
-              { value: "list", label: "From the list", disabled: tagMode !== "list" },
+              { value: "all", label: t("app.inbox.filters.all") },
+              { value: "none", label: t("app.inbox.filters.noTags") },
+              { value: "list", label: t("app.inbox.filters.fromList"), disabled: tagMode !== "list" },
             ]}
           />
           <label class="switch">
             <input type="checkbox" checked={f.pinned} onChange={(e) => set({ pinned: (e.currentTarget as HTMLInputElement).checked })} />
-            <span>Pinned</span>
+            <span>{t("app.inbox.filters.pinned")}</span>
           </label>
           <PickList
-            label="Tags"
+            label={t("app.inbox.customer.tags")}
             class="tag-list"
             options={tagOpts}
             selected={f.tag}
             disabled={f.no_tags}
             onChange={(v) => set({ tag: v, no_tags: false })}
             search={0}
-            searchLabel="Find a tag"
-            empty={f.pinned ? "No pinned tags" : "No tags yet. Administrators create them in Administration → Tags."}
+            searchLabel={t("app.inbox.filters.findTag")}
+            empty={f.pinned ? t("app.inbox.filters.noPinned") : t("app.inbox.filters.noTagsYet")}
           />
         </fieldset>
       </div>
@@ -210,7 +218,7 @@ export function CustomerCard(props: { d: Dialog; onClose: () => void; onUnpin: (
   const [addAttr, setAddAttr] = useState(false);
   const [erasing, setErasing] = useState(false);
   use(inbox.tagsV);
-  const tagsKey = (k?.tags || []).map((t) => `${t.tag_id}${t.pinned ? "p" : ""}`).join();
+  const tagsKey = (k?.tags || []).map((tg) => `${tg.tag_id}${tg.pinned ? "p" : ""}`).join();
   useEffect(() => {
     if (!k) return;
     inbox.card(k.id).then(setCard, (e) => setErr(e.message));
@@ -221,14 +229,14 @@ export function CustomerCard(props: { d: Dialog; onClose: () => void; onUnpin: (
 
   if (!k)
     return (
-      <aside class="side-panel contact-card" aria-label="Customer card">
+      <aside class="side-panel contact-card" aria-label={t("app.inbox.customer.card")}>
         <header class="panel-head">
-          <h2>Customer</h2>
-          <button class="icon-btn" aria-label="Close the customer card" onClick={props.onClose}>
+          <h2>{t("app.inbox.customer.title")}</h2>
+          <button class="icon-btn" aria-label={t("app.inbox.customer.close")} onClick={props.onClose}>
             <CloseIcon />
           </button>
         </header>
-        <p class="muted card-note">The customer was unpinned from this dialog: it has no customer card, and their analytics no longer count it.</p>
+        <p class="muted card-note">{t("app.inbox.customer.unpinnedNote")}</p>
       </aside>
     );
   const c = card?.contact || k;
@@ -246,13 +254,13 @@ export function CustomerCard(props: { d: Dialog; onClose: () => void; onUnpin: (
     ) : (
       <span class="muted">—</span>
     );
-  const onCustomer = new Set((c.tags || []).map((t) => t.tag_id));
+  const onCustomer = new Set((c.tags || []).map((tg) => tg.tag_id));
   const others = (card?.dialogs || []).filter((x) => x.conversation.id !== d.conversation.id);
   return (
-    <aside class="side-panel contact-card" aria-label="Customer card">
+    <aside class="side-panel contact-card" aria-label={t("app.inbox.customer.card")}>
       <header class="panel-head">
-        <h2>Customer</h2>
-        <button class="icon-btn" aria-label="Close the customer card" onClick={props.onClose}>
+        <h2>{t("app.inbox.customer.title")}</h2>
+        <button class="icon-btn" aria-label={t("app.inbox.customer.close")} onClick={props.onClose}>
           <CloseIcon />
         </button>
       </header>
@@ -260,57 +268,57 @@ export function CustomerCard(props: { d: Dialog; onClose: () => void; onUnpin: (
         <Avatar id={live.avatarId(d)} name={live.contactName(d)} size={72} />
       </div>
       <h3 class="user-name">{live.contactName(d)}</h3>
-      {c.blocked ? <p class="blocked-note">Blocked</p> : null}
-      {c.external_id ? <p class="client-line">Verified visitor · id {c.external_id}</p> : null}
+      {c.blocked ? <p class="blocked-note">{t("app.inbox.customer.blocked")}</p> : null}
+      {c.external_id ? <p class="client-line">{t("app.inbox.customer.verified", { id: c.external_id })}</p> : null}
       {err ? <p class="form-error">{err}</p> : null}
-      <h4>Contacts</h4>
+      <h4>{t("app.inbox.customer.contacts")}</h4>
       <ul class="edit-list">
         <EditableRow
-          label="Contacts"
+          label={t("app.inbox.customer.contacts")}
           fields={[
-            { key: "name", label: "Name", maxLength: 200 },
-            { key: "email", label: "E-mail", maxLength: 200 },
-            { key: "phone", label: "Phone", maxLength: 50 },
+            { key: "name", label: t("app.inbox.customer.name"), maxLength: 200 },
+            { key: "email", label: t("app.inbox.customer.email"), maxLength: 200 },
+            { key: "phone", label: t("app.inbox.customer.phone"), maxLength: 50 },
           ]}
           values={{ name: c.name || "", email: c.email || "", phone: c.phone || "" }}
           view={(v) => (
             <dl class="facts">
-              <dt>Name</dt>
+              <dt>{t("app.inbox.customer.name")}</dt>
               <dd>{v.name || <span class="muted">—</span>}</dd>
-              <dt>E-mail</dt>
+              <dt>{t("app.inbox.customer.email")}</dt>
               <dd>{v.email ? <a href={"mailto:" + v.email}>{v.email}</a> : <span class="muted">—</span>}</dd>
-              <dt>Phone</dt>
+              <dt>{t("app.inbox.customer.phone")}</dt>
               <dd>{v.phone || <span class="muted">—</span>}</dd>
             </dl>
           )}
           onSave={(v) => inbox.saveContact(k.id, { name: v.name.trim(), email: v.email.trim(), phone: v.phone.trim() })}
         />
       </ul>
-      <h4>Source</h4>
+      <h4>{t("app.inbox.customer.source")}</h4>
       <dl class="facts">
-        <dt>Channel</dt>
+        <dt>{t("app.inbox.customer.channel")}</dt>
         <dd>
           <ChannelIcon channel={d.support.channel} /> {channelName(d.support.channel)}
           {d.channel_name ? " · " + d.channel_name : ""}
         </dd>
-        <dt>Page</dt>
+        <dt>{t("app.inbox.customer.page")}</dt>
         <dd class="url">{link(c.page_url)}</dd>
-        <dt>Referrer</dt>
+        <dt>{t("app.inbox.customer.referrer")}</dt>
         <dd class="url">{link(c.referrer)}</dd>
-        <dt>UTM source</dt>
+        <dt>{t("app.inbox.customer.utm")}</dt>
         <dd>{c.utm_source || <span class="muted">—</span>}</dd>
-        <dt>First seen</dt>
+        <dt>{t("app.inbox.customer.firstSeen")}</dt>
         <dd>{c.created_at ? fullTime(c.created_at) : "—"}</dd>
       </dl>
-      <h4>Custom attributes</h4>
+      <h4>{t("app.inbox.customer.attributes")}</h4>
       <ul class="edit-list attrs">
         {attrs.map(([name, value]) => (
           <EditableRow
             key={name}
-            label={"Attribute " + name}
+            label={t("app.inbox.customer.attributeRow", { name })}
             fields={[
-              { key: "name", label: "Attribute", required: true, maxLength: 50 },
-              { key: "value", label: "Value", maxLength: 500 },
+              { key: "name", label: t("app.inbox.customer.attribute"), required: true, maxLength: 50 },
+              { key: "value", label: t("app.inbox.customer.value"), maxLength: 500 },
             ]}
             values={{ name, value }}
             view={(v) => (
@@ -329,10 +337,10 @@ export function CustomerCard(props: { d: Dialog; onClose: () => void; onUnpin: (
         {addAttr ? (
           <EditableRow
             isNew
-            label="New attribute"
+            label={t("app.inbox.customer.newAttribute")}
             fields={[
-              { key: "name", label: "Attribute", required: true, maxLength: 50 },
-              { key: "value", label: "Value", maxLength: 500 },
+              { key: "name", label: t("app.inbox.customer.attribute"), required: true, maxLength: 50 },
+              { key: "value", label: t("app.inbox.customer.value"), maxLength: 500 },
             ]}
             values={{ name: "", value: "" }}
             onSave={async (v) => {
@@ -345,40 +353,40 @@ export function CustomerCard(props: { d: Dialog; onClose: () => void; onUnpin: (
       </ul>
       {!addAttr ? (
         <button class="btn small" onClick={() => setAddAttr(true)}>
-          Add an attribute
+          {t("app.inbox.customer.addAttribute")}
         </button>
       ) : null}
       <ContactHistory contactId={k.id} />
-      <h4>Tags</h4>
-      <div class="card-tags" aria-label="Customer tags">
-        {(c.tags || []).map((t) => (
-          <TagChip key={t.tag_id} name={t.name} color={t.color} pinned={t.pinned}>
+      <h4>{t("app.inbox.customer.tags")}</h4>
+      <div class="card-tags" aria-label={t("app.inbox.filters.tags")}>
+        {(c.tags || []).map((tg) => (
+          <TagChip key={tg.tag_id} name={tg.name} color={tg.color} pinned={tg.pinned}>
             <button
-              class={"chip-btn pin" + (t.pinned ? " on" : "")}
-              aria-pressed={t.pinned}
-              aria-label={(t.pinned ? "Unpin " : "Pin ") + t.name}
-              title={t.pinned ? "Pinned: shown in the dialog list. Click to unpin" : "Pin: show it in the dialog list"}
-              onClick={() => inbox.tagContact(k.id, t.tag_id, !t.pinned).catch(store.fail)}
+              class={"chip-btn pin" + (tg.pinned ? " on" : "")}
+              aria-pressed={tg.pinned}
+              aria-label={tg.pinned ? t("app.inbox.customer.unpinTag", { name: tg.name }) : t("app.inbox.customer.pinTag", { name: tg.name })}
+              title={tg.pinned ? t("app.inbox.customer.pinnedHint") : t("app.inbox.customer.pinHint")}
+              onClick={() => inbox.tagContact(k.id, tg.tag_id, !tg.pinned).catch(store.fail)}
             >
               <Pin size={12} />
             </button>
-            <button class="chip-btn" aria-label={"Remove " + t.name} title="Take the tag off" onClick={() => inbox.untagContact(k.id, t.tag_id).catch(store.fail)}>
+            <button class="chip-btn" aria-label={t("app.inbox.customer.removeTag", { name: tg.name })} title={t("app.inbox.customer.removeTagHint")} onClick={() => inbox.untagContact(k.id, tg.tag_id).catch(store.fail)}>
               ×
             </button>
           </TagChip>
         ))}
-        {!(c.tags || []).length ? <span class="muted">No tags</span> : null}
+        {!(c.tags || []).length ? <span class="muted">{t("app.inbox.customer.noTags")}</span> : null}
       </div>
       <select
         class="input small"
-        aria-label="Add a tag"
+        aria-label={t("app.inbox.customer.addTag")}
         value=""
         onChange={(e) => {
           const id = Number((e.currentTarget as HTMLSelectElement).value);
           if (id) inbox.tagContact(k.id, id, false).catch(store.fail);
         }}
       >
-        <option value="">Add a tag…</option>
+        <option value="">{t("app.inbox.customer.addTagOption")}</option>
         {inbox.tagOrder
           .filter((id) => !onCustomer.has(id))
           .map((id) => (
@@ -387,7 +395,7 @@ export function CustomerCard(props: { d: Dialog; onClose: () => void; onUnpin: (
             </option>
           ))}
       </select>
-      <h4>Other dialogs</h4>
+      <h4>{t("app.inbox.customer.otherDialogs")}</h4>
       {card === null ? (
         <Spinner />
       ) : others.length ? (
@@ -402,15 +410,15 @@ export function CustomerCard(props: { d: Dialog; onClose: () => void; onUnpin: (
                   live.openDialog(x.conversation.id);
                 }}
               >
-                {fullTime(x.support.activity_at || x.conversation.created_at)} · {x.support.status === "open" ? "open" : "closed"}
+                {fullTime(x.support.activity_at || x.conversation.created_at)} · {x.support.status === "open" ? t("app.inbox.customer.statusOpen") : t("app.inbox.customer.statusClosed")}
               </a>
             </li>
           ))}
         </ul>
       ) : (
-        <p class="muted">None</p>
+        <p class="muted">{t("app.inbox.customer.none")}</p>
       )}
-      <h4>Cases</h4>
+      <h4>{t("app.inbox.customer.cases")}</h4>
       {card?.cases?.length ? (
         <ul class="card-links">
           {card.cases.map((x: Case) => (
@@ -428,40 +436,40 @@ export function CustomerCard(props: { d: Dialog; onClose: () => void; onUnpin: (
           ))}
         </ul>
       ) : (
-        <p class="muted">None</p>
+        <p class="muted">{t("app.inbox.customer.none")}</p>
       )}
       <div class="card-actions">
         <button class="btn small" onClick={() => inbox.block(k.id, !c.blocked).catch(store.fail)}>
-          {c.blocked ? "Unblock the customer" : "Block the customer"}
+          {c.blocked ? t("app.inbox.customer.unblock") : t("app.inbox.customer.block")}
         </button>
         <button class="btn small danger" onClick={props.onUnpin}>
-          Unpin the customer…
+          {t("app.inbox.customer.unpin")}
         </button>
       </div>
       {store.canManageChat(store.me.value) ? (
         <>
-          <h4>Personal data</h4>
+          <h4>{t("app.inbox.customer.personal")}</h4>
           <div class="card-actions">
             <a class="btn small" href={inbox.exportURL(k.id)} download>
-              Export data
+              {t("app.inbox.customer.export")}
             </a>
             <button class="btn small danger" onClick={() => setErasing(true)}>
-              Erase customer…
+              {t("app.inbox.customer.erase")}
             </button>
           </div>
         </>
       ) : null}
       {erasing ? (
         <Confirm
-          title={`Erase ${live.contactName(d)}?`}
-          action="Erase for good"
+          title={t("app.inbox.erase.title", { name: live.contactName(d) })}
+          action={t("app.inbox.erase.action")}
           onClose={() => setErasing(false)}
           onConfirm={async () => {
             setErasing(false);
             try {
               const ids = [d.conversation.id, ...(card?.dialogs || []).map((x) => x.conversation.id)];
               const r = await inbox.erase(k.id, ids);
-              store.toast(`The customer was erased: ${r.dialogs} dialog${r.dialogs === 1 ? "" : "s"} and ${r.files} file${r.files === 1 ? "" : "s"} deleted.`);
+              store.toast(t("app.inbox.erase.done", { dialogs: r.dialogs, files: r.files }));
               props.onClose();
               navigate("/inbox");
             } catch (e) {
@@ -469,17 +477,13 @@ export function CustomerCard(props: { d: Dialog; onClose: () => void; onUnpin: (
             }
           }}
         >
-          <p>These are deleted for good, and cannot be brought back:</p>
+          <p>{t("app.inbox.erase.intro")}</p>
           <ul class="erase-list">
-            <li>
-              {card ? card.dialogs.length : "Their"} dialog{card?.dialogs.length === 1 ? "" : "s"} with every message, file and rating
-            </li>
-            <li>
-              {card ? card.cases.length : "Their"} case{card?.cases.length === 1 ? "" : "s"} with their comments
-            </li>
-            <li>their name, e-mail, phone, custom attributes, tags, source and messenger address</li>
+            <li>{card ? t("app.inbox.erase.dialogs", { n: card.dialogs.length }) : t("app.inbox.erase.theirDialogs")}</li>
+            <li>{card ? t("app.inbox.erase.cases", { n: card.cases.length }) : t("app.inbox.erase.theirCases")}</li>
+            <li>{t("app.inbox.erase.data")}</li>
           </ul>
-          <p>Their chat window is disconnected. The audit log records who erased them, without their data. Export their data first if they asked for it.</p>
+          <p>{t("app.inbox.erase.outro")}</p>
         </Confirm>
       ) : null}
     </aside>
@@ -503,16 +507,16 @@ export function AttachmentsWindow(props: { d: Dialog; onClose: () => void }) {
     });
   }, [id, tab]);
   return (
-    <Modal title="Attachments" wide onClose={props.onClose} class="attachments">
-      <nav class="tabs" role="tablist" aria-label="Kinds of attachments">
+    <Modal title={t("app.inbox.files.title")} wide onClose={props.onClose} class="attachments">
+      <nav class="tabs" role="tablist" aria-label={t("app.inbox.files.kinds")}>
         {(
           [
-            ["image", "Images"],
-            ["file", "Files"],
+            ["image", "app.inbox.files.images"],
+            ["file", "app.inbox.files.files"],
           ] as const
         ).map(([k, l]) => (
           <button key={k} role="tab" aria-selected={tab === k} class={tab === k ? "on" : ""} onClick={() => setTab(k)}>
-            {l}
+            {t(l)}
           </button>
         ))}
       </nav>
@@ -524,7 +528,7 @@ export function AttachmentsWindow(props: { d: Dialog; onClose: () => void }) {
       {files === null ? (
         <Spinner />
       ) : !files.length ? (
-        <p class="muted">{tab === "image" ? "No images in this dialog." : "No files in this dialog."}</p>
+        <p class="muted">{tab === "image" ? t("app.inbox.files.noImages") : t("app.inbox.files.noFiles")}</p>
       ) : (
         <ul class={"att-list " + tab} role="tabpanel">
           {files.map((f) => (
@@ -538,7 +542,7 @@ export function AttachmentsWindow(props: { d: Dialog; onClose: () => void }) {
               </span>
               <span class="att-actions">
                 <a class="btn small" href={api.fileURL(f.id)} download={f.name}>
-                  Download
+                  {t("app.inbox.files.download")}
                 </a>
                 {canSend ? (
                   <button
@@ -546,14 +550,14 @@ export function AttachmentsWindow(props: { d: Dialog; onClose: () => void }) {
                     onClick={async () => {
                       try {
                         await inbox.resend(id, f);
-                        store.toast(`${f.name} sent again.`);
+                        store.toast(t("app.inbox.files.sent", { name: f.name }));
                         props.onClose();
                       } catch (e) {
                         setErr((e as Error).message);
                       }
                     }}
                   >
-                    Send again
+                    {t("app.inbox.files.sendAgain")}
                   </button>
                 ) : null}
               </span>
@@ -585,7 +589,8 @@ export function ReassignWindow(props: { d: Dialog; onClose: () => void }) {
     setErr("");
     try {
       await inbox.reassign(d.conversation.id, to);
-      store.toast(`Reassigned to ${people?.find((p) => p.id === to)?.name || "the manager"}.`);
+      const who = people?.find((p) => p.id === to)?.name;
+      store.toast(who ? t("app.inbox.reassign.done", { name: who }) : t("app.inbox.reassign.doneManager"));
       props.onClose();
     } catch (e) {
       setErr((e as Error).message);
@@ -594,31 +599,47 @@ export function ReassignWindow(props: { d: Dialog; onClose: () => void }) {
   };
   const options: PickOption<number>[] = (people || []).map((p) => ({
     value: p.id,
-    label: p.name + (p.id === store.me.value?.id ? " (you)" : ""),
-    hint: (p.id === d.support.assignee_id ? "In charge now · " : "") + `Level ${p.level} · ${p.presence || store.presenceOf(p.id) || "offline"}`,
+    label: p.id === store.me.value?.id ? t("app.inbox.filters.you", { name: p.name }) : p.name,
+    hint: t(p.id === d.support.assignee_id ? "app.inbox.reassign.hintInCharge" : "app.inbox.reassign.hint", {
+      level: p.level,
+      presence: t(inbox.PRESENCE[p.presence || store.presenceOf(p.id) || "offline"]),
+    }),
     icon: <Avatar id={p.id} name={p.name} size={26} presence={p.presence || store.presenceOf(p.id)} />,
     disabled: p.id === d.support.assignee_id,
   }));
   return (
     <Modal
-      title="Reassign the dialog"
+      title={t("app.inbox.reassign.title")}
       onClose={props.onClose}
       footer={
         <>
           <button class="btn" onClick={props.onClose}>
-            Cancel
+            {t("app.inbox.side.cancel")}
           </button>
           <button class="btn primary" onClick={submit} disabled={busy || !to}>
-            Reassign
+            {t("app.inbox.dialog.reassign")}
           </button>
         </>
       }
     >
       <p class="muted">
-        {d.assignee ? `${d.assignee.name} is in charge. ` : "Nobody is in charge yet. "}The new manager is connected to the dialog; the previous one can no longer read it
-        {d.support.status === "closed" ? ". The dialog stays closed." : "."}
+        {d.assignee ? t("app.inbox.reassign.inCharge", { name: d.assignee.name }) : t("app.inbox.reassign.nobody")}
+        {d.support.status === "closed" ? t("app.inbox.reassign.textClosed") : t("app.inbox.reassign.text")}
       </p>
-      {people === null ? <Spinner /> : <PickList label="Reassign to" single options={options} selected={[to]} onChange={([v]) => setTo(v)} search={8} searchLabel="Find a manager" empty="This project has no specialists." />}
+      {people === null ? (
+        <Spinner />
+      ) : (
+        <PickList
+          label={t("app.inbox.reassign.to")}
+          single
+          options={options}
+          selected={[to]}
+          onChange={([v]) => setTo(v)}
+          search={8}
+          searchLabel={t("app.inbox.filters.findManager")}
+          empty={t("app.inbox.reassign.empty")}
+        />
+      )}
       {err ? (
         <p class="form-error" role="alert">
           {err}
@@ -647,35 +668,35 @@ export function QuickReplies(props: { projectId: number; onPick: (text: string) 
   const needle = q.trim().toLowerCase().replace(/^\//, "");
   const shown = needle ? list.filter((r) => r.shortcut.toLowerCase().includes(needle) || r.text.toLowerCase().includes(needle)) : list;
   const fields = [
-    { key: "shortcut", label: "Shortcut", required: true, maxLength: 32, placeholder: "thanks" },
-    { key: "text", label: "Text", type: "textarea" as const, required: true, maxLength: 2000 },
+    { key: "shortcut", label: t("app.inbox.qr.shortcut"), required: true, maxLength: 32, placeholder: t("app.inbox.qr.shortcutExample") },
+    { key: "text", label: t("app.inbox.qr.text"), type: "textarea" as const, required: true, maxLength: 2000 },
   ];
   const view = (r: QuickReply) => (v: Record<string, string>) => (
-    <button class="qr-pick" onClick={() => props.onPick(r.text)} title="Insert into the message">
+    <button class="qr-pick" onClick={() => props.onPick(r.text)} title={t("app.inbox.qr.insert")}>
       <strong>/{v.shortcut}</strong>
       <span>{v.text}</span>
     </button>
   );
   return (
-    <div class="quick-replies" role="dialog" aria-label="Quick replies" onKeyDown={(e) => e.key === "Escape" && (e.stopPropagation(), props.onClose())}>
+    <div class="quick-replies" role="dialog" aria-label={t("app.inbox.qr.title")} onKeyDown={(e) => e.key === "Escape" && (e.stopPropagation(), props.onClose())}>
       <header class="panel-head">
-        <h2>Quick replies</h2>
-        <button class="icon-btn" aria-label="Close quick replies" onClick={props.onClose}>
+        <h2>{t("app.inbox.qr.title")}</h2>
+        <button class="icon-btn" aria-label={t("app.inbox.qr.close")} onClick={props.onClose}>
           <CloseIcon />
         </button>
       </header>
-      <input class="input small" type="search" placeholder="Search quick replies" aria-label="Search quick replies" value={q} autoFocus={!adding} onInput={(e) => setQ((e.currentTarget as HTMLInputElement).value)} />
+      <input class="input small" type="search" placeholder={t("app.inbox.qr.search")} aria-label={t("app.inbox.qr.search")} value={q} autoFocus={!adding} onInput={(e) => setQ((e.currentTarget as HTMLInputElement).value)} />
       <ul class="edit-list qr-list">
         {adding ? (
           <EditableRow
             isNew
-            label="New quick reply"
+            label={t("app.inbox.qr.new")}
             fields={fields}
             values={{ shortcut: "", text: props.create || "" }}
             onSave={async (v) => {
               await inbox.saveQuickReply({ shortcut: v.shortcut, text: v.text });
               setAdding(false);
-              store.toast(`Quick reply /${v.shortcut.replace(/^\//, "")} saved.`);
+              store.toast(t("app.inbox.qr.saved", { shortcut: v.shortcut.replace(/^\//, "") }));
             }}
             onCancel={() => setAdding(false)}
           />
@@ -686,7 +707,7 @@ export function QuickReplies(props: { projectId: number; onPick: (text: string) 
             <EditableRow
               key={"q" + r.id}
               class="qr own"
-              label={"Quick reply /" + r.shortcut}
+              label={t("app.inbox.qr.row", { shortcut: r.shortcut })}
               fields={fields}
               values={{ shortcut: r.shortcut, text: r.text }}
               view={view(r)}
@@ -696,15 +717,15 @@ export function QuickReplies(props: { projectId: number; onPick: (text: string) 
           ) : (
             <li key={"p" + r.shortcut} class="edit-row qr project">
               <div class="edit-view">{view(r)({ shortcut: r.shortcut, text: r.text })}</div>
-              <span class="muted qr-owner">{live.projectName(r.project_id || 0) || "Project"}</span>
+              <span class="muted qr-owner">{live.projectName(r.project_id || 0) || t("app.inbox.qr.project")}</span>
             </li>
           ),
         )}
-        {all !== null && !shown.length && !adding ? <li class="muted">{needle ? "No matches" : "No quick replies yet."}</li> : null}
+        {all !== null && !shown.length && !adding ? <li class="muted">{needle ? t("app.inbox.qr.noMatches") : t("app.inbox.qr.none")}</li> : null}
       </ul>
       {!adding ? (
         <button class="btn small" onClick={() => setAdding(true)}>
-          New quick reply
+          {t("app.inbox.qr.new")}
         </button>
       ) : null}
     </div>
@@ -724,28 +745,26 @@ export function TagsAdmin() {
   }, []);
   const reload = () => inbox.loadTags(inbox.parseFilters(""));
   const fields = [
-    { key: "name", label: "Name", required: true, maxLength: 50 },
-    { key: "color", label: "Colour", type: "color" as const },
+    { key: "name", label: t("app.inbox.customer.name"), required: true, maxLength: 50 },
+    { key: "color", label: t("app.inbox.tags.colour"), type: "color" as const },
   ];
   return (
     <div class="tags-admin">
-      <p class="muted">Tags are coloured labels on customers, shared by every project. Managers put them on customers from the customer card and pin the ones the dialog list should show.</p>
+      <p class="muted">{t("app.inbox.tags.intro")}</p>
       {err ? <p class="form-error">{err}</p> : null}
-      <ul class="edit-list tag-rows" aria-label="Tags">
+      <ul class="edit-list tag-rows" aria-label={t("app.inbox.customer.tags")}>
         {inbox.tagOrder.map((id) => {
-          const t = inbox.tags.get(id)!;
+          const tg = inbox.tags.get(id)!;
           return (
             <EditableRow
               key={id}
-              label={"Tag " + t.name}
+              label={t("app.inbox.tags.row", { name: tg.name })}
               fields={fields}
-              values={{ name: t.name, color: t.color }}
+              values={{ name: tg.name, color: tg.color }}
               view={(v) => (
                 <>
                   <TagChip name={v.name} color={v.color} />
-                  <span class="muted">
-                    {t.dialogs} dialog{t.dialogs === 1 ? "" : "s"}
-                  </span>
+                  <span class="muted">{t("app.inbox.side.count", { n: tg.dialogs })}</span>
                 </>
               )}
               onSave={async (v) => {
@@ -762,7 +781,7 @@ export function TagsAdmin() {
         {adding ? (
           <EditableRow
             isNew
-            label="New tag"
+            label={t("app.inbox.tags.new")}
             fields={fields}
             values={{ name: "", color: PALETTE[inbox.tagOrder.length % PALETTE.length] }}
             onSave={async (v) => {
@@ -773,11 +792,11 @@ export function TagsAdmin() {
             onCancel={() => setAdding(false)}
           />
         ) : null}
-        {!inbox.tagOrder.length && !adding ? <li class="muted">No tags yet.</li> : null}
+        {!inbox.tagOrder.length && !adding ? <li class="muted">{t("app.inbox.tags.none")}</li> : null}
       </ul>
       {!adding ? (
         <button class="btn primary" onClick={() => setAdding(true)}>
-          Create a tag
+          {t("app.inbox.tags.create")}
         </button>
       ) : null}
     </div>

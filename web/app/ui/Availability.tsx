@@ -4,6 +4,7 @@
 // top of the sidebar, and in the inbox's header, so they see and change it
 // wherever they are (chats, inbox, queue).
 
+import { t } from "../../i18n/i18n";
 import * as live from "../livechat";
 import * as routing from "../routing";
 import { use } from "../sig";
@@ -22,7 +23,7 @@ export function AvailabilityButton() {
         class={"avail-btn " + a.availability}
         data-availability={a.availability}
         aria-haspopup="menu"
-        aria-label={`Your availability: ${label}`}
+        aria-label={t("app.inbox.availability.label", { label })}
         title={`${label}: ${hint.toLowerCase()}`}
         onClick={(e) => menu.open(e.currentTarget as HTMLElement)}
       >
@@ -36,7 +37,7 @@ export function AvailabilityButton() {
         <Menu
           x={menu.at.x}
           y={menu.at.y}
-          label="Your availability"
+          label={t("app.inbox.availability.menu")}
           onClose={menu.close}
           items={routing.AVAILABILITIES.map((x) => ({
             label: x.label,

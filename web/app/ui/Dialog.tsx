@@ -8,6 +8,7 @@
 // Connect; a closed one reopens when someone writes in it.
 
 import { useEffect, useRef, useState } from "preact/hooks";
+import { t } from "../../i18n/i18n";
 import * as api from "../api";
 import * as inbox from "../inbox";
 import * as live from "../livechat";
@@ -46,9 +47,9 @@ export function DialogView(props: { id: number }) {
       <section class="pane empty-pane">
         {missing ? (
           <p>
-            This dialog does not exist or you may not see it.{" "}
+            {t("app.inbox.dialog.missing")}{" "}
             <a href={listURL()} onClick={(e) => (e.preventDefault(), navigate(listURL()))}>
-              Back to the list
+              {t("app.inbox.dialog.back")}
             </a>
           </p>
         ) : (
@@ -130,45 +131,56 @@ function DialogChat(props: { d: Dialog }) {
   const level = d.support.level || 1;
   const assignee = d.assignee?.name || (d.support.assignee_id ? store.personName(d.support.assignee_id) : "");
   const sub = !open
-    ? "Closed" + (d.support.closed_at ? " · " + fullTime(d.support.closed_at) : "")
+    ? d.support.closed_at
+      ? t("app.inbox.dialog.closedAt", { when: fullTime(d.support.closed_at) })
+      : t("app.inbox.dialog.closed")
     : consultants.length
-      ? "With " + consultants.map((x) => (x.id === store.me.value?.id ? "you" : x.name)).join(", ")
+      ? t("app.inbox.dialog.with", { names: consultants.map((x) => (x.id === store.me.value?.id ? t("app.inbox.dialog.you") : x.name)).join(", ") })
       : d.waiting
-        ? "Waiting for an answer" + (d.queue_note && !d.support.assignee_id ? ` (${d.queue_note})` : "")
-        : "Nobody connected";
+        ? d.queue_note && !d.support.assignee_id
+          ? t("app.inbox.dialog.waitingNote", { note: d.queue_note })
+          : t("app.inbox.dialog.waiting")
+        : t("app.inbox.dialog.nobody");
+
+  // The customer's rating of a closed dialog, after "This dialog is closed".
+  const rated = !d.rating
+    ? ""
+    : d.rating.comment
+      ? t("app.inbox.dialog.ratedComment", { score: d.rating.score, comment: d.rating.comment })
+      : t("app.inbox.dialog.rated", { score: d.rating.score });
 
   const toggleBlock = run(async () => {
     if (!d.contact) return;
     await inbox.block(d.contact.id, !blocked);
-    store.toast(blocked ? `${name} is unblocked.` : `${name} is blocked: nothing is sent to or received from them.`);
+    store.toast(blocked ? t("app.inbox.dialog.unblocked", { name }) : t("app.inbox.dialog.blockedToast", { name }));
   });
 
   const actions: MenuItem[] = [];
   if (open && mine) {
-    actions.push({ label: "Transfer…", onSelect: () => setModal("transfer") });
-    actions.push({ label: "Convert to case…", onSelect: () => setModal("case") });
+    actions.push({ label: t("app.inbox.dialog.menu.transfer"), onSelect: () => setModal("transfer") });
+    actions.push({ label: t("app.inbox.dialog.menu.toCase"), onSelect: () => setModal("case") });
   }
-  if (reassign) actions.push({ label: "Reassign…", onSelect: () => setModal("reassign") });
-  if (open && (mine || reassign)) actions.push({ label: "Close the dialog…", danger: true, onSelect: () => setModal("close") });
+  if (reassign) actions.push({ label: t("app.inbox.dialog.menu.reassign"), onSelect: () => setModal("reassign") });
+  if (open && (mine || reassign)) actions.push({ label: t("app.inbox.dialog.menu.close"), danger: true, onSelect: () => setModal("close") });
   actions.push({
-    label: "Mark as unread",
+    label: t("app.inbox.dialog.menu.markUnread"),
     onSelect: run(async () => {
       // Leave first: a dialog on screen is read again at once.
       navigate(listURL());
       await inbox.markUnread(id);
-      store.toast("Marked as unread for you.");
+      store.toast(t("app.inbox.dialog.markedUnread"));
     }),
   });
-  if (d.contact) actions.push({ label: blocked ? "Unblock the customer" : "Block the customer", onSelect: toggleBlock });
-  actions.push({ label: "Show attachments", onSelect: () => setModal("attachments") });
-  if (d.contact) actions.push({ label: "Unpin the customer…", danger: true, onSelect: () => setModal("unpin") });
-  if (mine) actions.push({ label: "Disconnect", onSelect: run(() => live.disconnect(id)) });
-  actions.push({ label: card ? "Hide the customer card" : "Show the customer card", onSelect: () => setCard(!card) });
+  if (d.contact) actions.push({ label: blocked ? t("app.inbox.customer.unblock") : t("app.inbox.customer.block"), onSelect: toggleBlock });
+  actions.push({ label: t("app.inbox.dialog.menu.attachments"), onSelect: () => setModal("attachments") });
+  if (d.contact) actions.push({ label: t("app.inbox.customer.unpin"), danger: true, onSelect: () => setModal("unpin") });
+  if (mine) actions.push({ label: t("app.inbox.dialog.menu.disconnect"), onSelect: run(() => live.disconnect(id)) });
+  actions.push({ label: card ? t("app.inbox.dialog.menu.hideCard") : t("app.inbox.dialog.menu.showCard"), onSelect: () => setCard(!card) });
 
   return (
     <section
       class={"pane chat dialog" + (card ? " with-panel" : "")}
-      aria-label={"Dialog with " + name}
+      aria-label={t("app.inbox.dialog.label", { name })}
       data-dialog={id}
       data-state={live.rowState(d)}
       onDragEnter={(e) => {
@@ -196,10 +208,10 @@ function DialogChat(props: { d: Dialog }) {
     >
       <div class="chat-main">
         <header class="chat-head">
-          <button class="icon-btn back" aria-label="Back to the list" onClick={() => navigate(listURL())}>
+          <button class="icon-btn back" aria-label={t("app.inbox.dialog.back")} onClick={() => navigate(listURL())}>
             <Back />
           </button>
-          <button class="chat-who" onClick={() => setCard(!card)} title="Customer card">
+          <button class="chat-who" onClick={() => setCard(!card)} title={t("app.inbox.customer.card")}>
             <span class="conv-icon">
               <Avatar id={live.avatarId(d)} name={name} size={36} />
             </span>
@@ -207,12 +219,12 @@ function DialogChat(props: { d: Dialog }) {
               <h1>{name}</h1>
               <span class="chat-sub">
                 <ChannelIcon channel={d.support.channel} size={12} /> {d.channel_name || channelName(d.support.channel)} · {project ? project.name + " · " : ""}
-                {level > 1 ? "Level 2 · " : ""}
+                {level > 1 ? t("app.inbox.dialog.level2") : ""}
                 {sub}
                 {assignee ? (
                   <span class="dlg-assignee">
                     {" · "}
-                    <Users size={11} /> {d.support.assignee_id === store.me.value?.id ? "You are in charge" : assignee + " in charge"}
+                    <Users size={11} /> {d.support.assignee_id === store.me.value?.id ? t("app.inbox.dialog.youInCharge") : t("app.inbox.dialog.inCharge", { name: assignee })}
                   </span>
                 ) : null}
               </span>
@@ -222,52 +234,48 @@ function DialogChat(props: { d: Dialog }) {
             {open && mine ? (
               <>
                 <button class="btn small wide-only" disabled={busy} onClick={() => setModal("transfer")}>
-                  Transfer
+                  {t("app.inbox.dialog.transfer")}
                 </button>
                 <button class="btn small wide-only" disabled={busy} onClick={() => setModal("case")}>
-                  Convert to case
+                  {t("app.inbox.dialog.toCase")}
                 </button>
               </>
             ) : null}
             {reassign ? (
               <button class="btn small wide-only" disabled={busy} onClick={() => setModal("reassign")}>
-                Reassign
+                {t("app.inbox.dialog.reassign")}
               </button>
             ) : null}
             {open && (mine || reassign) ? (
               <button class="btn small danger wide-only" disabled={busy} onClick={() => setModal("close")}>
-                Close
+                {t("app.inbox.dialog.close")}
               </button>
             ) : null}
-            <button class="icon-btn" aria-label="Dialog menu" aria-haspopup="menu" onClick={(e) => menu.open(e.currentTarget as HTMLElement)}>
+            <button class="icon-btn" aria-label={t("app.inbox.dialog.menu.label")} aria-haspopup="menu" onClick={(e) => menu.open(e.currentTarget as HTMLElement)}>
               <More />
             </button>
           </div>
         </header>
-        {menu.at ? <Menu x={menu.at.x} y={menu.at.y} items={actions} onClose={menu.close} label="Dialog menu" /> : null}
+        {menu.at ? <Menu x={menu.at.x} y={menu.at.y} items={actions} onClose={menu.close} label={t("app.inbox.dialog.menu.label")} /> : null}
         {unpinned ? (
           <div class="request-banner dialog-banner preview-banner" role="status">
             <p>
-              <strong>Unpinned.</strong> This dialog is no longer linked to a customer: its history stays, but nothing can be sent from it.
+              <strong>{t("app.inbox.dialog.unpinnedTitle")}</strong> {t("app.inbox.dialog.unpinnedText")}
             </p>
           </div>
         ) : !mine ? (
           <div class="request-banner dialog-banner preview-banner" role="status">
             <p>
-              <strong>Preview.</strong>{" "}
-              {consultants.length ? (
-                <>
-                  {consultants.map((x) => x.name).join(", ")} {consultants.length === 1 ? "is" : "are"} serving this customer. You are not connected.
-                </>
-              ) : open ? (
-                <>You are not connected to this dialog.</>
-              ) : (
-                <>This dialog is closed. Connect to write to the customer again: your message reopens it.</>
-              )}
+              <strong>{t("app.inbox.dialog.previewTitle")}</strong>{" "}
+              {consultants.length
+                ? t("app.inbox.dialog.previewServed", { n: consultants.length, names: consultants.map((x) => x.name).join(", ") })
+                : open
+                  ? t("app.inbox.dialog.previewOpen")
+                  : t("app.inbox.dialog.previewClosed")}
             </p>
             <div class="request-actions">
               <button class="btn primary" disabled={busy} onClick={run(() => live.connect(id))}>
-                Connect
+                {t("app.inbox.dialog.connect")}
               </button>
             </div>
           </div>
@@ -277,20 +285,20 @@ function DialogChat(props: { d: Dialog }) {
           h={h}
           composer={composer}
           onUser={() => setCard(true)}
-          onReminder={() => store.toast("Reminders are not available in dialogs.")}
+          onReminder={() => store.toast(t("app.inbox.dialog.noReminders"))}
           dialog={{ visitor: name, contactReadSeq: d.support.contact_read_seq || 0, readOnly, channel: d.support.channel_id ? channelName(d.support.channel) : "" }}
         />
         <TypingLine id={id} />
         {unpinned ? null : blocked ? (
           <div class="composer-off blocked-line" role="status">
-            {name} is blocked: nothing can be sent to them or received from them.{" "}
+            {t("app.inbox.dialog.blocked", { name })}{" "}
             <button class="link" onClick={toggleBlock} disabled={busy}>
-              Unblock
+              {t("app.inbox.dialog.unblock")}
             </button>
           </div>
         ) : canWrite ? (
           <>
-            {!open ? <div class="composer-note">This dialog is closed{d.rating ? ` · rated ${d.rating.score}/5${d.rating.comment ? ": “" + d.rating.comment + "”" : ""}` : ""}. Writing to the customer reopens it.</div> : null}
+            {!open ? <div class="composer-note">{t("app.inbox.dialog.closedWrite", { rating: rated })}</div> : null}
             <Composer
               key={id}
               handle={composer}
@@ -300,15 +308,13 @@ function DialogChat(props: { d: Dialog }) {
             />
           </>
         ) : !open ? (
-          <div class="composer-off">
-            This dialog is closed{d.rating ? ` · rated ${d.rating.score}/5${d.rating.comment ? ": “" + d.rating.comment + "”" : ""}` : ""}.
-          </div>
+          <div class="composer-off">{t("app.inbox.dialog.closedNote", { rating: rated })}</div>
         ) : (
-          <div class="composer-off">Connect to write to the customer.</div>
+          <div class="composer-off">{t("app.inbox.dialog.connectToWrite")}</div>
         )}
         {dragging ? (
           <div class="drop-zone" aria-hidden="true">
-            <span>Drop files to send them to the customer</span>
+            <span>{t("app.inbox.dialog.drop")}</span>
           </div>
         ) : null}
       </div>
@@ -319,31 +325,29 @@ function DialogChat(props: { d: Dialog }) {
       {modal === "attachments" ? <AttachmentsWindow d={d} onClose={() => setModal("")} /> : null}
       {modal === "close" ? (
         <Confirm
-          title="Close the dialog?"
-          action="Close the dialog"
+          title={t("app.inbox.dialog.closeTitle")}
+          action={t("app.inbox.dialog.closeAction")}
           onClose={() => setModal("")}
           onConfirm={run(async () => {
             setModal("");
             await live.close(id);
           })}
         >
-          <p>The conversation with {name} ends; they are asked to rate it. It reopens by itself when they or a manager write again.</p>
+          <p>{t("app.inbox.dialog.closeText", { name })}</p>
         </Confirm>
       ) : null}
       {modal === "unpin" ? (
         <Confirm
-          title="Unpin the customer?"
-          action="Unpin"
+          title={t("app.inbox.dialog.unpinTitle")}
+          action={t("app.inbox.dialog.unpinAction")}
           onClose={() => setModal("")}
           onConfirm={run(async () => {
             setModal("");
             await inbox.unpin(id);
-            store.toast("The customer was unpinned from the dialog.");
+            store.toast(t("app.inbox.dialog.unpinned"));
           })}
         >
-          <p>
-            The dialog loses its link to {name}'s customer card, and their analytics no longer count it. {name} stays in the system with their other dialogs.
-          </p>
+          <p>{t("app.inbox.dialog.unpinText", { name })}</p>
         </Confirm>
       ) : null}
     </section>
@@ -365,7 +369,7 @@ function TransferDialog(props: { d: Dialog; onClose: () => void }) {
   useEffect(() => {
     levelTwo(props.d.support.project_id).then(setPeople, (e) => {
       setPeople([]);
-      setNote(e instanceof api.ApiError && e.status === 403 ? "Only the level-2 queue can be chosen: you may not list this project's specialists." : e.message);
+      setNote(e instanceof api.ApiError && e.status === 403 ? t("app.inbox.transfer.queueOnly") : e.message);
     });
   }, []);
   const submit = async () => {
@@ -373,7 +377,8 @@ function TransferDialog(props: { d: Dialog; onClose: () => void }) {
     setErr("");
     try {
       await live.transfer(props.d.conversation.id, to, handover);
-      store.toast(to ? `Transferred to ${people?.find((p) => p.id === to)?.name || "the specialist"}.` : "Transferred to the level-2 queue.");
+      const who = people?.find((p) => p.id === to)?.name;
+      store.toast(to ? (who ? t("app.inbox.transfer.done", { name: who }) : t("app.inbox.transfer.doneSpecialist")) : t("app.inbox.transfer.doneQueue"));
       props.onClose();
       navigate(listURL());
     } catch (e) {
@@ -382,44 +387,44 @@ function TransferDialog(props: { d: Dialog; onClose: () => void }) {
     }
   };
   const options: PickOption<number>[] = [
-    { value: 0, label: "The level-2 queue", hint: "Every level-2 specialist of the project is alerted", icon: <span class="kind-icon"><Users size={16} /></span> },
+    { value: 0, label: t("app.inbox.transfer.queue"), hint: t("app.inbox.transfer.queueHint"), icon: <span class="kind-icon"><Users size={16} /></span> },
     ...(people || []).map((p) => ({
       value: p.id,
       label: p.name,
-      hint: `Level-2 specialist · ${p.presence || "offline"}`,
+      hint: t("app.inbox.transfer.specialist", { presence: t(inbox.PRESENCE[p.presence || "offline"]) }),
       icon: <Avatar id={p.id} name={p.name} size={26} presence={p.presence || store.presenceOf(p.id)} />,
     })),
   ];
   return (
     <Modal
-      title="Transfer to level 2"
+      title={t("app.inbox.transfer.title")}
       onClose={props.onClose}
       footer={
         <>
           <button class="btn" onClick={props.onClose}>
-            Cancel
+            {t("app.inbox.side.cancel")}
           </button>
           <button class="btn primary" onClick={submit} disabled={busy}>
-            Transfer
+            {t("app.inbox.dialog.transfer")}
           </button>
         </>
       }
     >
-      <p class="muted">You are disconnected from the dialog; the level-2 specialists you choose are alerted.</p>
+      <p class="muted">{t("app.inbox.transfer.text")}</p>
       {people === null ? (
         <Spinner />
       ) : (
-        <PickList label="Transfer to" single options={options} selected={[to]} onChange={([v]) => setTo(v)} search={8} searchLabel="Find a specialist" />
+        <PickList label={t("app.inbox.transfer.to")} single options={options} selected={[to]} onChange={([v]) => setTo(v)} search={8} searchLabel={t("app.inbox.transfer.find")} />
       )}
-      {people && !people.length && !note ? <p class="muted">This project has no level-2 specialists yet.</p> : null}
+      {people && !people.length && !note ? <p class="muted">{t("app.inbox.transfer.nobody")}</p> : null}
       {note ? <p class="muted">{note}</p> : null}
       <label class="field">
-        <span>Hand-over note (optional, only staff see it)</span>
+        <span>{t("app.inbox.transfer.note")}</span>
         <textarea
           rows={3}
           maxLength={2000}
           value={handover}
-          placeholder="What the specialist should know: the question, what you have tried…"
+          placeholder={t("app.inbox.transfer.notePlaceholder")}
           class="input"
           onInput={(e) => setHandover((e.target as HTMLTextAreaElement).value)}
         />
@@ -434,7 +439,7 @@ function TransferDialog(props: { d: Dialog; onClose: () => void }) {
 }
 
 function CaseDialog(props: { d: Dialog; onClose: () => void }) {
-  const [title, setTitle] = useState(`Chat with ${live.contactName(props.d)}`);
+  const [title, setTitle] = useState(() => t("app.inbox.case.defaultTitle", { name: live.contactName(props.d) }));
   const [busy, setBusy] = useState(false);
   const [err, setErr] = useState("");
   const submit = async (e: Event) => {
@@ -444,18 +449,18 @@ function CaseDialog(props: { d: Dialog; onClose: () => void }) {
     try {
       const c = await live.toCase(props.d.conversation.id, title.trim());
       props.onClose();
-      store.toast(`Case #${c.id} created.`);
+      store.toast(t("app.inbox.case.created", { id: "#" + c.id }));
     } catch (x) {
       setErr((x as Error).message);
       setBusy(false);
     }
   };
   return (
-    <Modal title="Convert to case" onClose={props.onClose}>
+    <Modal title={t("app.inbox.dialog.toCase")} onClose={props.onClose}>
       <form onSubmit={submit}>
-        <p class="muted">The case gets the transcript of the dialog (without whispers) and the project's case template.</p>
+        <p class="muted">{t("app.inbox.case.text")}</p>
         <label class="field">
-          <span>Title</span>
+          <span>{t("app.inbox.case.title")}</span>
           <input class="input" name="title" required maxLength={200} value={title} data-autofocus onInput={(e) => setTitle((e.currentTarget as HTMLInputElement).value)} />
         </label>
         {err ? (
@@ -465,10 +470,10 @@ function CaseDialog(props: { d: Dialog; onClose: () => void }) {
         ) : null}
         <div class="row-end">
           <button type="button" class="btn" onClick={props.onClose}>
-            Cancel
+            {t("app.inbox.side.cancel")}
           </button>
           <button class="btn primary" disabled={busy || !title.trim()}>
-            Create the case
+            {t("app.inbox.case.create")}
           </button>
         </div>
       </form>

@@ -16,6 +16,7 @@
 
 import type { ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
+import { t } from "../../i18n/i18n";
 import * as live from "../livechat";
 import { navigate } from "../router";
 import { memo, use, useSelect, Version } from "../sig";
@@ -39,6 +40,15 @@ export function sla(d: Dialog, now = Date.now()): Sla {
   if (d.reply_warn_at && Date.parse(d.reply_warn_at) <= now) return "warn";
   return "";
 }
+
+/** The words for a row's state, for screen readers (idle says nothing). */
+const STATE_LABEL = {
+  waiting: "app.inbox.row.state.waiting",
+  mine: "app.inbox.row.state.mine",
+  taken: "app.inbox.row.state.taken",
+  queued: "app.inbox.row.state.queued",
+  closed: "app.inbox.row.state.closed",
+} as const;
 
 export interface DialogRowProps {
   id: number;
@@ -67,45 +77,56 @@ export const DialogRow = memo(function DialogRow(props: DialogRowProps) {
   const name = live.contactName(d);
   const consultants = d.consultants || [];
   const me = store.me.value?.id;
-  const names = consultants.map((c) => (c.id === me ? "You" : c.name));
+  const names = consultants.map((c) => (c.id === me ? t("app.inbox.row.you") : c.name));
   const last = d.last_message;
   const unread = live.unreadOf(d);
   const project = live.projectName(d.support.project_id);
   const draft = (own?.draft ?? d.draft) || "";
   const mark = props.inbox ? sla(d) : "";
   let sub: ComponentChildren;
-  if (typingNow) sub = <em class="typing-sub">typing…</em>;
+  if (typingNow) sub = <em class="typing-sub">{t("app.inbox.row.typing")}</em>;
   else if (props.inbox && draft && !props.active)
     sub = (
       <>
-        <span class="draft-label">Draft:</span> {draft}
+        <span class="draft-label">{t("app.inbox.row.draft")}</span> {draft}
       </>
     );
-  else if (props.inbox) sub = last ? (last.sender_id === me ? "You: " : "") + messagePreview(last) : project || "New dialog";
-  else if (state === "closed") sub = "Closed" + (d.rating ? ` · rated ${d.rating.score}★` : "");
+  else if (props.inbox) sub = last ? (last.sender_id === me ? t("app.inbox.row.youSaid", { text: messagePreview(last) }) : messagePreview(last)) : project || t("app.inbox.row.newDialog");
+  else if (state === "closed") sub = d.rating ? t("app.inbox.row.closedRated", { score: d.rating.score }) : t("app.inbox.row.closed");
   else if (names.length)
     sub = (
       <>
         <Users size={12} /> {names.join(", ")}
       </>
     );
-  else if (state === "queued") sub = (d.support.level > 1 ? "Waiting for level 2" : "Waiting") + (last ? " · " + messagePreview(last) : "");
-  else sub = last ? messagePreview(last) : project || "New dialog";
-  const label = { waiting: "waiting for an answer", mine: "you are connected", taken: "a consultant is connected", queued: "waiting", idle: "", closed: "closed" }[state];
+  else if (state === "queued") sub = (d.support.level > 1 ? t("app.inbox.row.waitingLevel2") : t("app.inbox.row.waiting")) + (last ? " · " + messagePreview(last) : "");
+  else sub = last ? messagePreview(last) : project || t("app.inbox.row.newDialog");
+  const label = state === "idle" ? "" : t(STATE_LABEL[state]);
   const cross = !props.inbox && (state === "mine" || state === "closed");
-  const pinned = props.inbox ? (d.contact?.tags || []).filter((t) => t.pinned) : [];
+  const pinned = props.inbox ? (d.contact?.tags || []).filter((tg) => tg.pinned) : [];
   const assignee = d.assignee?.name || (d.support.assignee_id ? store.personName(d.support.assignee_id) : "");
   const selectable = props.selected !== undefined;
   // Why it still waits, when the distribution found nobody for its level.
   const queueNote = d.support.status === "open" && !d.support.assignee_id && !consultants.length ? d.queue_note || "" : "";
+  // The row for screen readers: the name, then what matters, comma-separated.
+  const rowLabel = [
+    name,
+    label,
+    mark === "due" ? t("app.inbox.row.overdue") : mark === "warn" ? t("app.inbox.row.dueSoon") : "",
+    names.length ? t("app.inbox.row.with", { names: names.join(", ") }) : "",
+    unread ? t("app.inbox.row.unread", { n: unread }) : "",
+  ]
+    .filter(Boolean)
+    .join(", ");
+  const crossTitle = state === "closed" ? t("app.inbox.row.remove") : t("app.inbox.row.disconnect");
   return (
     <div role="listitem" class={"dlg-item " + state + (props.selected ? " selected" : "") + (props.selecting ? " selecting" : "")}>
       {selectable ? (
-        <label class="dlg-pick" title="Select">
+        <label class="dlg-pick" title={t("app.inbox.row.select")}>
           <input
             type="checkbox"
             checked={props.selected}
-            aria-label={`Select the dialog with ${name}`}
+            aria-label={t("app.inbox.row.selectDialog", { name })}
             onClick={(e) => props.onSelect?.(props.id, (e.currentTarget as HTMLInputElement).checked, e.shiftKey)}
           />
         </label>
@@ -127,8 +148,8 @@ export const DialogRow = memo(function DialogRow(props: DialogRowProps) {
         data-state={state}
         data-sla={mark || undefined}
         aria-current={props.active ? "page" : undefined}
-        aria-label={`${name}${label ? ", " + label : ""}${mark === "due" ? ", reply overdue" : mark === "warn" ? ", reply due soon" : ""}${names.length ? ", with " + names.join(", ") : ""}${unread ? `, ${unread} unread` : ""}`}
-        title={project ? `${project}${d.support.level > 1 ? " · level 2" : ""}` : undefined}
+        aria-label={rowLabel}
+        title={project ? (d.support.level > 1 ? t("app.inbox.row.projectLevel2", { project }) : project) : undefined}
         onClick={(e) => {
           if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
           e.preventDefault();
@@ -149,14 +170,14 @@ export const DialogRow = memo(function DialogRow(props: DialogRowProps) {
           </span>
           {pinned.length ? (
             <span class="dlg-tags">
-              {pinned.map((t) => (
-                <TagChip key={t.tag_id} name={t.name} color={t.color} />
+              {pinned.map((tg) => (
+                <TagChip key={tg.tag_id} name={tg.name} color={tg.color} />
               ))}
             </span>
           ) : null}
           <span class="conv-sub">{sub}</span>
           {queueNote ? (
-            <span class="dlg-queue" title={"Waiting: " + queueNote}>
+            <span class="dlg-queue" title={t("app.inbox.row.queueNote", { note: queueNote })}>
               <Clock size={11} /> {queueNote}
             </span>
           ) : null}
@@ -166,13 +187,13 @@ export const DialogRow = memo(function DialogRow(props: DialogRowProps) {
                 {d.channel_name || channelName(d.support.channel)}
               </span>
               {" · "}
-              {d.support.status === "closed" ? <span class="dlg-closed">Closed · </span> : null}
+              {d.support.status === "closed" ? <span class="dlg-closed">{t("app.inbox.row.closedSep")}</span> : null}
               {assignee ? (
-                <span class="dlg-assignee" title="Manager in charge">
-                  <Users size={11} /> {d.support.assignee_id === me ? "You" : assignee}
+                <span class="dlg-assignee" title={t("app.inbox.row.assignee")}>
+                  <Users size={11} /> {d.support.assignee_id === me ? t("app.inbox.row.you") : assignee}
                 </span>
               ) : (
-                <span class="dlg-assignee none">Unassigned</span>
+                <span class="dlg-assignee none">{t("app.inbox.row.unassigned")}</span>
               )}
             </span>
           ) : null}
@@ -180,7 +201,7 @@ export const DialogRow = memo(function DialogRow(props: DialogRowProps) {
         <span class="conv-end">
           <span class={"conv-when" + (mark ? " " + mark : "")}>{shortWhen(d.support.activity_at || last?.created_at || d.conversation.last_message_at || d.conversation.created_at)}</span>
           {unread ? (
-            <span class="badge" aria-label={`${unread} unread`}>
+            <span class="badge" aria-label={t("app.inbox.row.unread", { n: unread })}>
               {unread > 999 ? "999+" : unread}
             </span>
           ) : state === "waiting" ? (
@@ -191,8 +212,8 @@ export const DialogRow = memo(function DialogRow(props: DialogRowProps) {
       {cross ? (
         <button
           class="icon-btn small dlg-x"
-          title={state === "closed" ? "Remove from the list" : "Disconnect from this dialog"}
-          aria-label={`Disconnect from ${name}`}
+          title={crossTitle}
+          aria-label={t("app.inbox.row.disconnectFrom", { name })}
           disabled={busy}
           onClick={async () => {
             setBusy(true);

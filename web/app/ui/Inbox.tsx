@@ -6,6 +6,7 @@
 // chats (with live chat's Visitors block) and the inbox.
 
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { t } from "../../i18n/i18n";
 import * as inbox from "../inbox";
 import * as live from "../livechat";
 import { navigate, onLink, route } from "../router";
@@ -44,21 +45,21 @@ export function SideTabs() {
   const inboxHref = "/inbox" + (inbox.list.key ? "?" + inbox.list.key : "");
   const tab = (k: typeof at) => ({ class: at === k ? "on" : "", "aria-current": at === k ? ("page" as const) : undefined, onClick: onLink });
   return (
-    <nav class="side-tabs" aria-label="Sections">
+    <nav class="side-tabs" aria-label={t("app.inbox.tabs.label")}>
       <a href="/" {...tab("chats")}>
-        Chats
+        {t("app.inbox.tabs.chats")}
       </a>
       <a href={inboxHref} {...tab("inbox")}>
-        Inbox
+        {t("app.inbox.tabs.inbox")}
         {n ? (
-          <span class="badge" aria-label={`${n} unread dialogs`}>
+          <span class="badge" aria-label={t("app.inbox.tabs.unread", { n })}>
             {n > 999 ? "999+" : n}
           </span>
         ) : null}
       </a>
       {store.canManageChat(store.me.value) ? (
-        <a href="/queue" {...tab("queue")} title="The distribution's queue: waiting dialogs and managers' load">
-          Queue
+        <a href="/queue" {...tab("queue")} title={t("app.inbox.tabs.queueTitle")}>
+          {t("app.inbox.tabs.queue")}
         </a>
       ) : null}
     </nav>
@@ -106,52 +107,55 @@ export function InboxSide() {
   };
   const all = ids.length > 0 && ids.every((id) => selected.has(id));
 
+  const filtersLabel = nFilters ? t("app.inbox.side.filtersLabelSet", { n: nFilters }) : t("app.inbox.side.filtersLabel");
+
   return (
-    <nav class="sidebar inbox-side" aria-label="Inbox">
+    <nav class="sidebar inbox-side" aria-label={t("app.inbox.tabs.inbox")}>
       <SideTabs />
       {selected.size ? (
         <div class="inbox-bar selecting">
-          <label class="pick-all" title="Select every dialog in the list">
-            <input type="checkbox" checked={all} aria-label="Select all dialogs" onClick={() => setSelected(all ? new Set() : new Set(ids))} />
+          <label class="pick-all" title={t("app.inbox.side.selectEvery")}>
+            <input type="checkbox" checked={all} aria-label={t("app.inbox.side.selectAll")} onClick={() => setSelected(all ? new Set() : new Set(ids))} />
           </label>
-          <span class="grow">{selected.size} selected</span>
+          <span class="grow">{t("app.inbox.side.selected", { n: selected.size })}</span>
           <button class="btn small" aria-haspopup="menu" onClick={(e) => actions.open(e.currentTarget as HTMLElement)}>
-            Actions ▾
+            {t("app.inbox.side.actionsButton")}
           </button>
           <button class="btn small" onClick={() => setSelected(new Set())}>
-            Cancel
+            {t("app.inbox.side.cancel")}
           </button>
         </div>
       ) : (
         <div class="inbox-bar">
           <div class="inbox-title-row">
             <h1 class="inbox-title">
-              Inbox
+              {t("app.inbox.tabs.inbox")}
               <span class={"inbox-unread" + (unread ? " some" : "")} data-unread={unread}>
-                {unread ? `${unread} unread` : "all read"}
+                {unread ? t("app.inbox.side.unread", { n: unread }) : t("app.inbox.side.allRead")}
               </span>
             </h1>
             <AvailabilityButton />
           </div>
           <select
             class="input small sort-select"
-            aria-label="Order"
+            aria-label={t("app.inbox.side.order")}
             value={sort}
             onChange={(e) => set({ ...f, sort: (e.currentTarget as HTMLSelectElement).value as inbox.Sort })}
           >
             <option value="processing" disabled={processing === false}>
-              Processing order{processing === false ? " (no reply limits)" : ""}
+              {processing === false ? t("app.inbox.side.processingNone") : t("app.inbox.side.processing")}
             </option>
-            <option value="activity">Last activity</option>
+            <option value="activity">{t("app.inbox.side.activity")}</option>
           </select>
           <button
             class={"btn small filter-btn" + (nFilters ? " on" : "")}
             aria-expanded={filters}
-            aria-label={`Filters and sorting${nFilters ? `, ${nFilters} set` : ""}`}
+            aria-label={filtersLabel}
             onClick={() => setFilters(!filters)}
             onMouseEnter={FilterPanel.preload}
           >
-            Filters{nFilters ? <span class="badge">{nFilters}</span> : null}
+            {t("app.inbox.side.filters")}
+            {nFilters ? <span class="badge">{nFilters}</span> : null}
           </button>
         </div>
       )}
@@ -159,9 +163,9 @@ export function InboxSide() {
         <Menu
           x={actions.at.x}
           y={actions.at.y}
-          label="Actions"
+          label={t("app.inbox.side.actions")}
           onClose={actions.close}
-          items={[{ label: `Delete ${selected.size} dialog${selected.size === 1 ? "" : "s"}…`, danger: true, onSelect: () => setConfirm(true) }]}
+          items={[{ label: t("app.inbox.side.deleteMenu", { n: selected.size }), danger: true, onSelect: () => setConfirm(true) }]}
         />
       ) : null}
       {inbox.list.error ? (
@@ -173,13 +177,13 @@ export function InboxSide() {
         handle={listRef}
         class="conv-list inbox-list"
         role="list"
-        label="Dialogs"
+        label={t("app.inbox.side.dialogs")}
         count={ids.length}
         version={`${lv}:${selected.size}:${openId}`}
         keyAt={(i) => ids[i]}
         estimate={(i) => {
           const d = live.dialogs.get(ids[i]);
-          return (d?.contact?.tags?.some((t) => t.pinned) ? 96 : 78) + (d?.queue_note ? 18 : 0);
+          return (d?.contact?.tags?.some((tg) => tg.pinned) ? 96 : 78) + (d?.queue_note ? 18 : 0);
         }}
         onRange={(_s, end) => {
           if (end > ids.length - 20) inbox.more();
@@ -199,33 +203,35 @@ export function InboxSide() {
       />
       <div class="side-foot muted" aria-live="polite">
         {inbox.list.loading ? (
-          <Spinner label="Loading dialogs" />
+          <Spinner label={t("app.inbox.side.loading")} />
         ) : !ids.length ? (
           nFilters ? (
             <>
-              No dialogs match these filters.{" "}
+              {t("app.inbox.side.noMatch")}{" "}
               <button class="link" onClick={() => set({ ...inbox.parseFilters(""), sort: f.sort })}>
-                Clear the filters
+                {t("app.inbox.side.clearFilters")}
               </button>
             </>
           ) : (
-            "No dialogs yet."
+            t("app.inbox.side.none")
           )
+        ) : inbox.list.done ? (
+          t("app.inbox.side.count", { n: ids.length })
         ) : (
-          `${ids.length}${inbox.list.done ? "" : "+"} dialog${ids.length === 1 ? "" : "s"}`
+          t("app.inbox.side.countMore", { n: ids.length })
         )}
       </div>
       {filters ? <FilterPanel f={f} onChange={set} onClose={() => setFilters(false)} /> : null}
       {confirm ? (
         <Confirm
-          title={`Delete ${selected.size} dialog${selected.size === 1 ? "" : "s"}?`}
-          action="Delete for good"
+          title={t("app.inbox.side.deleteTitle", { n: selected.size })}
+          action={t("app.inbox.side.deleteAction")}
           onClose={() => setConfirm(false)}
           onConfirm={async () => {
             setConfirm(false);
             try {
               const n = await inbox.remove([...selected]);
-              store.toast(`${n} dialog${n === 1 ? "" : "s"} deleted.`);
+              store.toast(t("app.inbox.side.deleted", { n }));
               if (openId && selected.has(openId)) navigate(inboxURL(f));
               setSelected(new Set());
             } catch (e) {
@@ -233,7 +239,7 @@ export function InboxSide() {
             }
           }}
         >
-          <p>The dialogs, their messages and their files are deleted for good. Customers, their cases and the metrics already counted stay.</p>
+          <p>{t("app.inbox.side.deleteText")}</p>
         </Confirm>
       ) : null}
     </nav>
