@@ -575,28 +575,6 @@ export function repliesFor(projectId: number): QuickReply[] {
 
 // ---- channels -----------------------------------------------------------------------------
 
-/**
- * Channel names; icons are in ui/channels.tsx. The words are read when
- * used (getters), in the language loaded by then; brand names stay as they are.
- */
-export const CHANNELS: Record<string, string> = {
-  get widget() {
-    return t("app.inbox.channel.widget");
-  },
-  telegram: "Telegram", // i18n-ignore: a brand name
-  whatsapp: "WhatsApp",
-  messenger: "Messenger", // i18n-ignore: a brand name
-  instagram: "Instagram", // i18n-ignore: a brand name
-  get email() {
-    return t("app.inbox.channel.email");
-  },
-  sms: "SMS",
-  api: "API",
-};
-
-/** The words for a person's presence (online, away, offline), as keys. */
-export const PRESENCE = { online: "app.inbox.presence.online", away: "app.inbox.presence.away", offline: "app.inbox.presence.offline" } as const;
-
 let kinds: Promise<ChannelKind[]> | null = null;
 /** channelKinds: the kinds of channel this server connects, asked once per session. */
 export function channelKinds(): Promise<ChannelKind[]> {

@@ -18,6 +18,7 @@ import { EditableRow } from "../ui/EditableRow";
 import { Close as CloseIcon, File as FileIcon, Pin } from "../ui/icons";
 import { PickList, type PickOption } from "../ui/PickList";
 import { fullTime, size } from "../util";
+import { presenceLabel } from "../people";
 
 // ---- filters -------------------------------------------------------------------
 
@@ -602,7 +603,7 @@ export function ReassignWindow(props: { d: Dialog; onClose: () => void }) {
     label: p.id === store.me.value?.id ? t("app.inbox.filters.you", { name: p.name }) : p.name,
     hint: t(p.id === d.support.assignee_id ? "app.inbox.reassign.hintInCharge" : "app.inbox.reassign.hint", {
       level: p.level,
-      presence: t(inbox.PRESENCE[p.presence || store.presenceOf(p.id) || "offline"]),
+      presence: presenceLabel(p.presence || store.presenceOf(p.id) || "offline"),
     }),
     icon: <Avatar id={p.id} name={p.name} size={26} presence={p.presence || store.presenceOf(p.id)} />,
     disabled: p.id === d.support.assignee_id,

@@ -19,9 +19,8 @@ import { ApiError } from "../api";
 import * as live from "../livechat";
 import { navigate, onLink } from "../router";
 import * as store from "../store";
-import { CHANNELS } from "../inbox";
 import type { AttachmentLimits, CaseField, CaseTemplate, Dialog, Distribution, Group, Policy, Project, Specialist, SpecialistMetrics } from "../types";
-import { ChannelIcon } from "../ui/channels";
+import { CHANNEL_KINDS, ChannelIcon, channelName } from "../ui/channels";
 import { Avatar, Modal, Spinner, Toggle } from "../ui/common";
 import { FieldRow } from "../ui/fields";
 import { PickList } from "../ui/PickList";
@@ -1168,7 +1167,7 @@ function DistributionSection(props: { p: Project; onSaved: (p: Project) => void 
     save({ distribution: out });
   };
   const freeUsers = (except?: number) => (people || []).filter((x) => x.id === except || !managers.some((m) => m.user_id === x.id));
-  const freeKinds = (except?: string) => Object.keys(CHANNELS).filter((k) => k === except || !rules.some((r) => r.kind === k));
+  const freeKinds = (except?: string) => CHANNEL_KINDS.filter((k) => k === except || !rules.some((r) => r.kind === k));
   const limitField = (f: string, label: string, v: string, set: (s: string) => void, help: string) => (
     <FieldRow id={"dist-" + f} label={label} help={help} error={err(f)}>
       {(a) => (
@@ -1290,17 +1289,17 @@ function DistributionSection(props: { p: Project; onSaved: (p: Project) => void 
                     >
                       {freeKinds(r.kind).map((k) => (
                         <option key={k} value={k}>
-                          {CHANNELS[k]}
+                          {channelName(k)}
                         </option>
                       ))}
                     </select>
                     <span class="grow" />
-                    <button type="button" class="icon-btn small" aria-label={t("app.projects.dist.removeRule", { channel: CHANNELS[r.kind] || r.kind })} onClick={() => setRules(rules.filter((_, j) => j !== i))}>
+                    <button type="button" class="icon-btn small" aria-label={t("app.projects.dist.removeRule", { channel: channelName(r.kind) })} onClick={() => setRules(rules.filter((_, j) => j !== i))}>
                       ×
                     </button>
                   </div>
                   <PickList
-                    label={t("app.projects.dist.managersOf", { channel: CHANNELS[r.kind] || r.kind })}
+                    label={t("app.projects.dist.managersOf", { channel: channelName(r.kind) })}
                     options={(people || []).map((x) => ({ value: x.id, label: x.name, hint: t("app.projects.dist.levelHint", { n: x.level }), icon: <Avatar id={x.id} name={x.name} size={22} /> }))}
                     selected={r.ids}
                     onChange={(ids) => setRules(rules.map((x, j) => (j === i ? { ...x, ids } : x)))}

@@ -9,7 +9,7 @@ import { convURL, navigate } from "../router";
 import { use, useSelect } from "../sig";
 import * as store from "../store";
 import * as tasks from "../tasks";
-import type { Conversation, FileInfo, Message } from "../types";
+import type { Conversation, FileInfo, Message, Presence } from "../types";
 import { copyText, debounce, fullTime } from "../util";
 import { Avatar, Menu, Modal, Spinner, useMenu, type MenuItem } from "./common";
 import { Composer, type ComposerHandle } from "./Composer";
@@ -25,6 +25,7 @@ import { MutedIcon } from "./ChatBits";
 import * as chat from "../chat";
 import { CallBar, CallButtons } from "./Calls";
 import { date, t, tp } from "../../i18n/i18n";
+import { presenceLabel } from "../people";
 
 const ReminderDialog = lazy(() => import("../lazy/Reminder").then((m) => m.ReminderDialog));
 const SMSWindow = lazy(() => import("../lazy/SMS").then((m) => m.SMSWindow));
@@ -43,8 +44,7 @@ const PERIODS: [string, () => string][] = [
 ];
 
 /** The words for a user's presence in the header. */
-const PRESENCE = { online: "app.chat.presence.online", away: "app.chat.presence.away", offline: "app.chat.presence.offline" } as const;
-const presenceText = (p: string | undefined) => (p ? (p in PRESENCE ? t(PRESENCE[p as keyof typeof PRESENCE]) : p) : "");
+const presenceText = (p: Presence | undefined) => (p ? presenceLabel(p) : "");
 
 export function ConversationView(props: { id: number; messageId?: number; snooze?: boolean }) {
   const c = useSelect([store.convsV], () => store.convs.get(props.id));
@@ -228,11 +228,7 @@ function Chat(props: { c: Conversation; messageId?: number; snooze?: boolean }) 
                       : c.state === "declined"
                         ? t("app.chat.head.requestDeclined")
                         : t("app.chat.head.requestPending")
-                    : presence === "online"
-                      ? t("app.chat.presence.online")
-                      : presence === "away"
-                        ? t("app.chat.presence.away")
-                        : t("app.chat.presence.offline")
+                    : presenceLabel(presence || "offline")
                   : c.kind === "assistance"
                     ? c.created_by === me.id
                       ? other?.name

@@ -24,6 +24,7 @@ import { HistoryList, TypingLine } from "./Conversation";
 import { Back, More, Users } from "./icons";
 import { lazy } from "./lazy";
 import { PickList, type PickOption } from "./PickList";
+import { presenceLabel } from "../people";
 
 const CustomerCard = lazy(() => import("../lazy/InboxTools").then((m) => m.CustomerCard));
 const AttachmentsWindow = lazy(() => import("../lazy/InboxTools").then((m) => m.AttachmentsWindow));
@@ -391,7 +392,7 @@ function TransferDialog(props: { d: Dialog; onClose: () => void }) {
     ...(people || []).map((p) => ({
       value: p.id,
       label: p.name,
-      hint: t("app.inbox.transfer.specialist", { presence: t(inbox.PRESENCE[p.presence || "offline"]) }),
+      hint: t("app.inbox.transfer.specialist", { presence: presenceLabel(p.presence || "offline") }),
       icon: <Avatar id={p.id} name={p.name} size={26} presence={p.presence || store.presenceOf(p.id)} />,
     })),
   ];

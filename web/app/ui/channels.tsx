@@ -1,6 +1,6 @@
-// Channel icons: a small map keyed by the dialog's channel, so a new
-// channel (telegram, whatsapp, email, ...) is one line here, one name in
-// NAMES (its key in the admin catalogue) and one in inbox.ts's CHANNELS.
+// Channel icons and names: small maps keyed by the dialog's channel, so a
+// new channel (telegram, whatsapp, email, ...) is one line here and one
+// name in NAMES (its key in the admin catalogue).
 
 import type { JSX } from "preact";
 import { t } from "../../i18n/i18n";
@@ -28,6 +28,9 @@ const NAMES: Record<string, string> = {
   sms: "app.admin.channelKinds.sms",
   api: "app.admin.channelKinds.api",
 };
+
+/** CHANNEL_KINDS are the channels a dialog can come from, in the order pickers list them. */
+export const CHANNEL_KINDS = Object.keys(NAMES);
 
 /** channelName: the kind's name ("Telegram"); a dialog's own channel name is Dialog.channel_name. */
 export function channelName(ch: string | undefined): string {

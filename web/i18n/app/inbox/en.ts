@@ -47,12 +47,7 @@ export default {
   "app.inbox.contact.visitorId": "Visitor {id}",
   "app.inbox.contact.unpinned": "Unpinned customer",
 
-  "app.inbox.channel.widget": "Website chat",
-  "app.inbox.channel.email": "E-mail",
 
-  "app.inbox.presence.online": "online",
-  "app.inbox.presence.away": "away",
-  "app.inbox.presence.offline": "offline",
 
   "app.inbox.limit.mb": "{size} MB",
   "app.inbox.limit.kb": "{size} KB",

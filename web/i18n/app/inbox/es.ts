@@ -47,12 +47,7 @@ const es: Record<keyof typeof en, string> = {
   "app.inbox.contact.visitorId": "Visitante {id}",
   "app.inbox.contact.unpinned": "Cliente desvinculado",
 
-  "app.inbox.channel.widget": "Chat del sitio web",
-  "app.inbox.channel.email": "Correo electrónico",
 
-  "app.inbox.presence.online": "en línea",
-  "app.inbox.presence.away": "ausente",
-  "app.inbox.presence.offline": "desconectado",
 
   "app.inbox.limit.mb": "{size} MB",
   "app.inbox.limit.kb": "{size} KB",

@@ -47,12 +47,7 @@ const ru: Record<keyof typeof en, string> = {
   "app.inbox.contact.visitorId": "Посетитель {id}",
   "app.inbox.contact.unpinned": "Откреплённый клиент",
 
-  "app.inbox.channel.widget": "Чат на сайте",
-  "app.inbox.channel.email": "Эл. почта",
 
-  "app.inbox.presence.online": "в сети",
-  "app.inbox.presence.away": "отошёл",
-  "app.inbox.presence.offline": "не в сети",
 
   "app.inbox.limit.mb": "{size} МБ",
   "app.inbox.limit.kb": "{size} КБ",
