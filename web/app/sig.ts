@@ -49,8 +49,12 @@ export function use<T>(s: Sig<T>, ...more: Sig<unknown>[]): T {
   const [, force] = useReducer((n: number) => n + 1, 0);
   const sigs = useRef<Sig<unknown>[]>([]);
   sigs.current = [s, ...more];
+  // The values this render used: a change between the render and the
+  // effect (a sign-in check answering first) must render again.
+  const drawn = useRef<unknown[]>([]);
+  drawn.current = sigs.current.map((x) => x.value);
   useEffect(() => {
-    let seen = sigs.current.map((x) => x.value);
+    let seen = drawn.current;
     const check = () => {
       const now = sigs.current.map((x) => x.value);
       if (now.some((v, i) => !Object.is(v, seen[i]))) {
@@ -84,6 +88,7 @@ export function useSelect<T>(sigs: Sig<unknown>[], select: () => T): T {
       }
     };
     const offs = sigs.map((x) => x.subscribe(check));
+    check(); // a change between the render and now
     return () => offs.forEach((off) => off());
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, sigs);

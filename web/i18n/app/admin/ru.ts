@@ -75,7 +75,7 @@ const ru: Record<keyof typeof en, string> = {
   "app.admin.users.status": "Статус",
   "app.admin.users.roleOf": "Роль: {name}",
   "app.admin.users.you": "Вы",
-  "app.admin.users.deactivate": "Деактивировать",
+  "app.admin.users.deactivate": "Отключить",
   "app.admin.users.activate": "Активировать",
   "app.admin.users.showMore": "Показать ещё",
   "app.admin.users.fullName": "Полное имя",
