@@ -78,6 +78,12 @@ function english(page, lang) {
 /** langOf is the page's language, or "" while it reloads. */
 const langOf = (page) => page.evaluate(() => document.documentElement.lang).catch(() => "");
 
+/** settle waits for a screen to be drawn: the app started, its data in (no spinner left). */
+async function settle(page) {
+  await until(async () => (await page.locator("#app .splash, .spinner").count()) === 0 && (await page.locator("#app > *").count()) > 0, 15_000).catch(() => {});
+  await page.waitForTimeout(150);
+}
+
 /** overflow names the elements that stick out of the window sideways. */
 function overflow(page) {
   return page.evaluate(() => {
@@ -159,9 +165,7 @@ describe("the staff app in Russian and Spanish", { skip: skip || false, timeout:
     for (const [path, what] of screens) {
       await page.goto(s.url + path);
       await page.locator(".sidebar").waitFor();
-      // Let the screen's data come in (spinners gone).
-      await until(async () => (await page.locator(".spinner").count()) === 0, 10_000).catch(() => {});
-      await page.waitForTimeout(150);
+      await settle(page);
       for (const e of await english(page, lang)) left.push(`${lang} ${what} (${path}): ${e}`);
     }
     return left;
@@ -185,6 +189,7 @@ describe("the staff app in Russian and Spanish", { skip: skip || false, timeout:
     await page.getByText("Проверить отчёт").waitFor();
     await s.shot(page, "languages-03-tasks-ru");
     await page.goto(s.url + "/settings");
+    await settle(page);
     await s.shot(page, "languages-04-settings-ru");
     await page.context().close();
   });
@@ -206,6 +211,7 @@ describe("the staff app in Russian and Spanish", { skip: skip || false, timeout:
     const left = await read(one, "es");
     assert.deepEqual(left, [], "English on Spanish screens");
     await one.goto(s.url + "/settings");
+    await settle(one);
     await s.shot(one, "languages-05-settings-es");
     // Back to the browser's language: Russian again.
     await one.locator("select").filter({ has: one.locator('option[value="es"]') }).selectOption("");
@@ -223,13 +229,15 @@ describe("the staff app in Russian and Spanish", { skip: skip || false, timeout:
     const bad = [];
     for (const [path, what] of screens) {
       await page.goto(s.url + path);
-      await page.waitForLoadState("networkidle").catch(() => {});
-      await page.waitForTimeout(150);
+      await settle(page);
+      assert.equal(await page.locator("#app .splash").count(), 0, `${path} was drawn`);
       for (const o of await overflow(page)) bad.push(`${what} (${path}): ${o}`);
     }
     await page.goto(s.url + "/");
+    await settle(page);
     await s.shot(page, "languages-06-list-phone-ru");
     await page.goto(s.url + "/settings");
+    await settle(page);
     await s.shot(page, "languages-07-settings-phone-ru");
     assert.deepEqual(bad, []);
     await page.context().close();
