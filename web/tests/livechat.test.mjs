@@ -143,7 +143,7 @@ describe("live chat", { skip: skip || false, timeout: 600_000 }, () => {
     await table.waitFor();
     await admin.getByRole("button", { name: "Add a group" }).click();
     const gdlg = admin.getByRole("dialog", { name: "Add a group of specialists" });
-    await gdlg.locator("select[name=group_id]").selectOption({ label: "Order team (1 members)" });
+    await gdlg.locator("select[name=group_id]").selectOption({ label: "Order team (1 member)" });
     await gdlg.getByLabel(/^Level 2/).check();
     await gdlg.getByRole("button", { name: "Add" }).click();
     await table.locator("tr", { hasText: "Order team" }).getByText("Group").waitFor();
