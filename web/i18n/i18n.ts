@@ -104,28 +104,42 @@ function close(s: string, i: number): number {
   return s.length;
 }
 
+/**
+ * cached keeps one Intl formatter per kind, language and options: making
+ * one costs far more than using it, and a list of messages formats a time
+ * per row.
+ */
+const formatters = new Map<string, unknown>();
+function cached<F>(kind: string, l: string, o: object | undefined, make: () => F): F {
+  const key = kind + l + (o ? JSON.stringify(o) : "");
+  let f = formatters.get(key) as F | undefined;
+  if (!f) formatters.set(key, (f = make()));
+  return f;
+}
+const HM: Intl.DateTimeFormatOptions = { hour: "2-digit", minute: "2-digit" };
+
 /** plural is n's plural category in language l: "one", "few", "many", "other" (Russian has all four). */
-export const plural = (n: number, l: string = lang) => new Intl.PluralRules(l).select(n);
+export const plural = (n: number, l: string = lang) => cached("p", l, undefined, () => new Intl.PluralRules(l)).select(n);
 
 /** num writes a number in the locale's way (1,234 · 1 234 · 1.234). */
-export const num = (n: number, l: string = lang, o?: Intl.NumberFormatOptions) => new Intl.NumberFormat(l, o).format(n);
+export const num = (n: number, l: string = lang, o?: Intl.NumberFormatOptions) => cached("n", l, o, () => new Intl.NumberFormat(l, o)).format(n);
 
 /** time is a date's hour and minute in the locale ("" for no date). */
 export function time(s: string | number | Date, l: string = lang): string {
   const d = new Date(s);
-  return isNaN(+d) ? "" : new Intl.DateTimeFormat(l, { hour: "2-digit", minute: "2-digit" }).format(d);
+  return isNaN(+d) ? "" : cached("d", l, HM, () => new Intl.DateTimeFormat(l, HM)).format(d);
 }
 
 /** date formats a date in the locale with the given fields. */
 export function date(s: string | number | Date, o: Intl.DateTimeFormatOptions = { dateStyle: "medium" }, l: string = lang): string {
   const d = new Date(s);
-  return isNaN(+d) ? "" : new Intl.DateTimeFormat(l, o).format(d);
+  return isNaN(+d) ? "" : cached("d", l, o, () => new Intl.DateTimeFormat(l, o)).format(d);
 }
 
 /** ago says how long ago a moment was ("5 minutes ago", "5 минут назад"), in the largest whole unit. */
 export function ago(s: string | number | Date, now = Date.now(), l: string = lang): string {
   const sec = Math.round((+new Date(s) - now) / 1000);
-  const f = new Intl.RelativeTimeFormat(l, { numeric: "auto" });
+  const f = cached("r", l, undefined, () => new Intl.RelativeTimeFormat(l, { numeric: "auto" }));
   const units: [Intl.RelativeTimeFormatUnit, number][] = [["year", 31536000], ["month", 2592000], ["day", 86400], ["hour", 3600], ["minute", 60]];
   for (const [u, k] of units) if (Math.abs(sec) >= k) return f.format(Math.trunc(sec / k), u);
   return f.format(0, "second");
