@@ -1,5 +1,5 @@
 // The staff app's language (docs/decisions.md, "Languages"): the user's
-// setting (User.language) when there is one, else the browser's languages,
+// setting (Settings.language) when there is one, else the browser's languages,
 // else English. English is in the main bundle (the source and the
 // fallback); Russian and Spanish are chunks of their own, loaded before the
 // first render. The language last used on this device is kept in
