@@ -172,7 +172,7 @@ const ru: Record<keyof typeof en, string> = {
   "app.chat.message.reminder": "Напоминание…",
   "app.chat.message.reminderChange": "Напоминание… (изменить)",
   "app.chat.message.doNotNotify": "Не напоминать",
-  "app.chat.message.moveToTask": "Перенести в задачу…",
+  "app.chat.message.moveToTask": "Переместить в задачу…",
   "app.chat.message.edit": "Изменить",
   "app.chat.message.actions": "Действия с сообщением",
   "app.chat.history.loading": "Загрузка сообщений",
