@@ -6,7 +6,7 @@ import * as api from "./api";
 import { t } from "../i18n/i18n";
 import { Sig } from "./sig";
 import * as store from "./store";
-import type { Presence, User } from "./types";
+import type { Presence, Role, User } from "./types";
 
 /** friends is the list (null until loaded). */
 export const friends = new Sig<User[] | null>(null);
@@ -48,6 +48,20 @@ export function presence(u: User): Presence {
 }
 
 const PRESENCE = { online: "app.people.presence.online", away: "app.people.presence.away", offline: "app.people.presence.offline" } as const;
+
+/** ROLES are the roles, lowest first, with their names' keys (read at render time). */
+export const ROLES = [
+  ["member", "app.admin.roles.member"],
+  ["agent", "app.admin.roles.agent"],
+  ["supervisor", "app.admin.roles.supervisor"],
+  ["admin", "app.admin.roles.admin"],
+] as const satisfies readonly (readonly [Role, string])[];
+
+/** roleLabel is a role's name in the app's language (the code for one it does not know). */
+export function roleLabel(r: string): string {
+  const k = ROLES.find(([x]) => x === r)?.[1];
+  return k ? t(k) : r;
+}
 
 /** presenceLabel is a presence in words ("online"), in the app's language. */
 export function presenceLabel(p: Presence): string {

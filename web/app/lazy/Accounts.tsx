@@ -9,6 +9,7 @@ import type { Group, Role } from "../types";
 import { Spinner } from "../ui/common";
 import { copyText, fullTime, sentence } from "../util";
 import { t, tp } from "../../i18n/i18n";
+import { ROLES, roleLabel } from "../people";
 
 interface Invite {
   id: number;
@@ -26,14 +27,6 @@ interface InviteSent {
   mail_error?: string;
   link?: string;
 }
-
-/** ROLE_LABELS are the roles' names (keys: t() at render time). */
-const ROLE_LABELS: Record<string, string> = {
-  member: "app.account.roles.member",
-  agent: "app.account.roles.agent",
-  supervisor: "app.account.roles.supervisor",
-  admin: "app.account.roles.admin",
-};
 
 /** LinkToPass shows an invitation link the administrator must pass on, and why. */
 function LinkToPass(props: { sent: InviteSent; onClose: () => void }) {
@@ -147,7 +140,7 @@ export function InvitesCard() {
         <label class="field">
           <span>{t("app.account.invites.role")}</span>
           <select class="input" name="invite-role" value={role} onChange={(e) => setRole((e.currentTarget as HTMLSelectElement).value as Role)}>
-            {Object.entries(ROLE_LABELS).map(([r, l]) => (
+            {ROLES.map(([r, l]) => (
               <option key={r} value={r} disabled={r === "admin" && me.role !== "admin"}>
                 {t(l)}
               </option>
@@ -202,7 +195,7 @@ export function InvitesCard() {
                       {inv.email}
                     </td>
                     <td data-label={t("app.account.invites.role")}>
-                      {ROLE_LABELS[inv.role] ? t(ROLE_LABELS[inv.role]) : inv.role}
+                      {roleLabel(inv.role)}
                       {inv.group_ids.length ? <span class="muted small"> · {inv.group_ids.map(groupName).join(", ")}</span> : null}
                     </td>
                     <td data-label={t("app.account.invites.sent")}>
@@ -313,7 +306,7 @@ export function ProviderCard() {
             <select class="input" name="oidc-signup_role" value={s.signup_role} onChange={(e) => set({ signup_role: (e.currentTarget as HTMLSelectElement).value as Role })}>
               {["member", "agent", "supervisor"].map((r) => (
                 <option key={r} value={r}>
-                  {t(ROLE_LABELS[r])}
+                  {roleLabel(r)}
                 </option>
               ))}
             </select>

@@ -16,16 +16,11 @@ import { Back } from "../ui/icons";
 import { lazy } from "../ui/lazy";
 import { UserPicker } from "../ui/People";
 import { debounce, sentence } from "../util";
+import { ROLES } from "../people";
 
 const SMSSettingsCard = lazy(() => import("./SMS").then((m) => m.SMSSettingsCard));
 
-// Each role and right with its label's key (the label is read at render time).
-const ROLES = [
-  ["member", "app.admin.roles.member"],
-  ["agent", "app.admin.roles.agent"],
-  ["supervisor", "app.admin.roles.supervisor"],
-  ["admin", "app.admin.roles.admin"],
-] as const satisfies readonly (readonly [Role, string])[];
+// Each right with its label's key (the label is read at render time).
 const RIGHTS = [
   ["users.manage", "app.admin.rights.usersManage"],
   ["chat.settings", "app.admin.rights.chatSettings"],

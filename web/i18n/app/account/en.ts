@@ -174,10 +174,6 @@ export default {
   "app.account.profile.name": "Name",
   "app.account.profile.saveName": "Save name",
 
-  "app.account.roles.member": "Member",
-  "app.account.roles.agent": "Agent",
-  "app.account.roles.supervisor": "Supervisor",
-  "app.account.roles.admin": "Administrator",
 
   "app.account.invites.notMailedHead": "The invitation to {email} was not e-mailed:",
   "app.account.invites.notMailed": "{head} {error} Send this link yourself; it works once, for 7 days.",

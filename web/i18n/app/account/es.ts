@@ -174,10 +174,6 @@ const es: Record<keyof typeof en, string> = {
   "app.account.profile.name": "Nombre",
   "app.account.profile.saveName": "Guardar nombre",
 
-  "app.account.roles.member": "Miembro",
-  "app.account.roles.agent": "Operador",
-  "app.account.roles.supervisor": "Supervisor",
-  "app.account.roles.admin": "Administrador",
 
   "app.account.invites.notMailedHead": "La invitación para {email} no se envió por correo:",
   "app.account.invites.notMailed": "{head} {error} Envía tú este enlace; sirve una sola vez, durante 7 días.",

@@ -174,10 +174,6 @@ const ru: Record<keyof typeof en, string> = {
   "app.account.profile.name": "Имя",
   "app.account.profile.saveName": "Сохранить имя",
 
-  "app.account.roles.member": "Участник",
-  "app.account.roles.agent": "Оператор",
-  "app.account.roles.supervisor": "Супервайзер",
-  "app.account.roles.admin": "Администратор",
 
   "app.account.invites.notMailedHead": "Приглашение для {email} не отправлено по почте:",
   "app.account.invites.notMailed": "{head} {error} Отправьте эту ссылку сами; она действует один раз, 7 дней.",
