@@ -220,6 +220,24 @@ describe("the staff app in Russian and Spanish", { skip: skip || false, timeout:
     await two.context().close();
   });
 
+  test("a language chunk that does not load: English, and no reload loop", async () => {
+    await s.api(token, "PUT", "/me/settings", { ...(await s.api(token, "GET", "/me/settings")), language: "ru" });
+    const page = await s.page({ locale: "ru-RU", path: "/nothing-yet" });
+    await page.route(/\/assets\/ru-[^/]*\.js$/, (r) => r.abort());
+    let loads = 0;
+    page.on("load", () => loads++);
+    await page.goto(s.url + "/");
+    await page.getByRole("button", { name: "Sign in" }).waitFor();
+    assert.equal(await langOf(page), "en");
+    await signIn(page, ALICE);
+    // The setting (ru) is the language chosen: the page does not reload for it.
+    await page.waitForTimeout(1500);
+    assert.equal(loads, 1, "the page loaded once");
+    assert.equal(await langOf(page), "en");
+    await page.getByRole("searchbox", { name: "Search conversations, people and messages" }).waitFor();
+    await page.context().close();
+  });
+
   test("Russian at phone width: nothing sticks out", async () => {
     await s.api(token, "PUT", "/me/settings", { ...(await s.api(token, "GET", "/me/settings")), language: "ru" });
     const page = await s.page({ viewport: PHONE, locale: "en-US" });
